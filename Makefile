@@ -1,0 +1,150 @@
+# Top-level build for the migration-policy platform.
+#
+# Layout this Makefile relies on (see README.md):
+#   lib/src/core/*.c   pure C (no Kore types): built into build/lib/libmpcore.a,
+#                      linked by the Kore modules AND by the Check unit suites.
+#   lib/src/kore/*.c   the Kore glue: built into build/lib/libmpkore.a (PIC),
+#                      linked only into the Kore modules.
+#   services/<s>/src/*.c, gateway/src/*.c, tests/app/*.c
+#                      one Kore module (.so) each, loaded by `kore -c conf`.
+#   tests/unit/check_*.c
+#                      one Check binary each, linked with libmpcore.a and the
+#                      pure sources of the service it names (see UNIT_EXTRA_*).
+#
+# `make SANITIZE=address,undefined test` builds everything with sanitizers.
+
+SHELL        := /bin/bash
+BUILD        ?= build
+SANITIZE     ?=
+CC           ?= cc
+
+KORE_FEATURES := $(shell cat /usr/share/kore/features 2>/dev/null)
+
+WARN   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+          -Wpointer-arith -Wcast-qual -Werror
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -fPIC -fno-omit-frame-pointer $(WARN) \
+          -Ilib/include -I/usr/include/postgresql
+LIBS   := -ljansson -ljwt -lsodium -lhiredis -lcurl -lpq -lcrypto -lm -lpthread
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -lpthread)
+
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+CORE_SRC := $(wildcard lib/src/core/*.c)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+KGLUE_SRC := $(wildcard lib/src/kore/*.c)
+KGLUE_OBJ := $(KGLUE_SRC:%.c=$(BUILD)/%.o)
+LIBCORE  := $(BUILD)/lib/libmpcore.a
+LIBKORE  := $(BUILD)/lib/libmpkore.a
+
+# Kore modules: name -> source directory.
+MODULES := funding cases gender gateway testapp
+SRCDIR_funding := services/funding/src
+SRCDIR_cases   := services/cases/src
+SRCDIR_gender  := services/gender/src
+SRCDIR_gateway := gateway/src
+SRCDIR_testapp := tests/app
+MODULE_SO := $(foreach m,$(MODULES),$(BUILD)/$(m).so)
+
+# Pure (Kore-free) sources of a service, named *_domain*.c or listed in
+# <srcdir>/PURE, are also linked into that service's unit suites.
+pure_of = $(wildcard $(SRCDIR_$(1))/domain_*.c)
+
+UNIT_SRC := $(wildcard tests/unit/check_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+INTEG_SRC := $(wildcard tests/integration/check_*.c)
+INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+TOOLS    := $(BUILD)/bin/mp-migrate
+
+.PHONY: all deps build test unit integration up down logs clean format \
+        bench fuzz check-compose
+.DEFAULT_GOAL := build
+
+all build: $(MODULE_SO) $(TOOLS) $(UNIT_BIN) $(INTEG_BIN)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/services/%.o: CFLAGS += $(KORE_FEATURES)
+$(BUILD)/gateway/%.o: CFLAGS += $(KORE_FEATURES)
+$(BUILD)/tests/app/%.o: CFLAGS += $(KORE_FEATURES)
+$(BUILD)/lib/src/kore/%.o: CFLAGS += $(KORE_FEATURES)
+
+$(LIBCORE): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBKORE): $(KGLUE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define module_rule
+$(BUILD)/$(1).so: $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(SRCDIR_$(1))/*.c)) $(LIBKORE) $(LIBCORE)
+	$$(CC) -shared $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) \
+	    -Wl,--whole-archive $(LIBKORE) -Wl,--no-whole-archive $(LIBCORE) $(LIBS)
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
+
+# A unit suite named check_<service>_<x>.c also links that service's pure sources.
+unit_extra = $(foreach m,funding cases gender gateway,$(if $(filter check_$(m)_%,$(1)),$(patsubst %.c,$(BUILD)/%.o,$(call pure_of,$(m)))))
+
+.SECONDEXPANSION:
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $$(call unit_extra,%) $(LIBCORE)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCORE) $(LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(BUILD)/tests/integration/support.o $(LIBCORE)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCORE) $(LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/integration/support.o: tests/integration/support.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/bin/mp-migrate: $(BUILD)/tools/migrate_main.o $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCORE) $(LIBS)
+
+# ---- tests ---------------------------------------------------------------
+test: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/test.sh
+
+unit: build
+	@scripts/test.sh unit
+
+integration: build
+	@scripts/test.sh integration
+
+# ---- local platform --------------------------------------------------------
+up: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/up.sh
+
+down:
+	@scripts/down.sh
+
+logs:
+	@tail -n 50 -F var/log/*.log
+
+bench: build
+	@scripts/bench.sh
+
+fuzz: build
+	@scripts/fuzz.sh
+
+check-compose:
+	@scripts/check-compose.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,202 @@
+/*
+ * The Kore side of the shared library: how a service declares itself and
+ * how its handlers are written.
+ *
+ * A service is one Kore module. Kore routes every request to one entry
+ * point (mp_http_entry, the only route in the service's .conf); the library
+ * matches the request against the service's route table, answers 404/405,
+ * assigns the request id, authenticates the bearer token, checks the roles
+ * the route allows, and only then calls the handler with a request context.
+ *
+ * Handlers never block. Database work is a chain of steps: a handler sends
+ * one statement with mp_db_query() naming the step to run when its result
+ * is in, and returns what mp_db_query() returned. Each statement is its own
+ * transaction (Kore's pool hands a connection back after every statement),
+ * so a multi-statement business rule is one SQL function or one CTE in the
+ * service's migrations: the database, not the worker, holds the invariant.
+ *
+ * Return values of handlers and steps: MP_DONE (a response was sent) or
+ * MP_WAIT (a query is in flight; the library resumes the chain).
+ */
+#ifndef MP_SERVICE_H
+#define MP_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "mp/principal.h"
+#include "mp/body.h"
+#include "mp/events.h"
+
+struct http_request;
+struct mp_ctx;
+
+#define MP_DONE 0
+#define MP_WAIT 1
+
+/* Route flags. */
+#define MP_ROUTE_PUBLIC 0x01   /* no token needed (a token, if sent, is still verified) */
+#define MP_ROUTE_INTERNAL 0x02 /* ops endpoints: not in OpenAPI, no auth, no metrics label */
+
+#define MP_MAX_PARAMS 6
+#define MP_MAX_QUERY_PARAMS 24
+
+/* Method bits, equal to Kore's HTTP_METHOD_* values. */
+#define MP_GET 0x0001
+#define MP_POST 0x0002
+#define MP_PUT 0x0004
+#define MP_DELETE 0x0010
+#define MP_PATCH 0x0080
+
+typedef int (*mp_handler)(struct mp_ctx *ctx);
+
+struct mp_route {
+	int method;          /* one MP_* method */
+	const char *pattern; /* "/v1/funding/calls/{id}": literal segments and {params} */
+	mp_handler handler;
+	unsigned flags;
+	unsigned roles; /* MP_ROLE_* allowed; 0 = any authenticated principal */
+};
+
+struct mp_service {
+	const char *name;    /* "funding": logs, metrics, stream "events:<name>" */
+	const struct mp_route *routes;
+	size_t nroutes;
+	int uses_db;         /* 1: MP_DB_URL required, migrations applied at start */
+	int uses_redis;      /* 1: MP_REDIS_URL required */
+	int relay;           /* 1: run the outbox relay to the service's stream */
+	const struct mp_consumer_def *consumers; /* NULL-terminated by .stream == NULL */
+	int (*parent_init)(void);  /* optional, in the parent after configuration */
+	int (*worker_init)(void);  /* optional, in each worker */
+};
+
+/* Each service module defines exactly one of these. */
+extern const struct mp_service mp_service_def;
+
+/* What one request carries through its handler and steps. Owned by the
+ * request (freed with it); handlers may keep their own state in `user`,
+ * released by `user_free` if set. */
+struct mp_ctx {
+	struct http_request *req;
+	const struct mp_route *route;
+	int route_idx;
+	char request_id[64];
+	char traceparent[64];
+	const char *lang; /* negotiated: "fr", "ar", "en" or "zgh" */
+	struct mp_principal principal;
+	struct {
+		const char *name;
+		char value[128];
+	} params[MP_MAX_PARAMS];
+	int nparams;
+	uint64_t start_us;
+
+	/* the database chain */
+	int db_phase;
+	int db_retries;
+	mp_handler db_next;
+	int db_handle_errors;   /* the step sees errors itself */
+	const char *db_sql;
+	char *db_values[16];
+	int db_nvalues;
+	PGresult *result;       /* result of the last statement (owned) */
+	char sqlstate[6];       /* "" if the last statement succeeded */
+	char *db_error;         /* message of the failure (never sent to clients) */
+	void *db_impl;          /* struct kore_pgsql, opaque here */
+
+	void *query_impl;       /* parsed query string (reply.c) */
+
+	void *user;
+	void (*user_free)(void *);
+};
+
+/* ---- request inspection ---------------------------------------------- */
+
+/* Value of path parameter `name` ({name} in the pattern), or NULL. */
+const char *mp_param(const struct mp_ctx *ctx, const char *name);
+
+/* Value of request header `name` (case-insensitive), or NULL. Borrowed. */
+const char *mp_header(const struct mp_ctx *ctx, const char *name);
+
+/* Query-string argument `name` (URL-decoded), or NULL. Borrowed; valid
+ * for the request's life. */
+const char *mp_query(struct mp_ctx *ctx, const char *name);
+
+/* ---- replies (each returns MP_DONE) -------------------------------------- */
+
+/* Send `body` (stolen: the reference is released) as JSON with `status`. */
+int mp_reply_json(struct mp_ctx *ctx, int status, json_t *body);
+
+/* Send raw bytes with a content type. */
+int mp_reply_raw(struct mp_ctx *ctx, int status, const char *ctype,
+    const void *data, size_t len);
+
+/* Send a problem+json: `problem` is stolen. */
+int mp_reply_problem_json(struct mp_ctx *ctx, json_t *problem);
+
+/* Build and send a problem with the standard title of `status`. */
+int mp_reply_problem(struct mp_ctx *ctx, int status, const char *slug,
+    const char *detail);
+
+/* Add a response header (copied). */
+void mp_reply_header(struct mp_ctx *ctx, const char *name, const char *value);
+
+/*
+ * Parse the request body against `schema`. On success returns 0 and
+ * *out is a new reference the caller releases. Otherwise the client was
+ * already answered (400 with errors[], 413 or 415) and a negative error is
+ * returned: the handler returns MP_DONE.
+ */
+int mp_body_or_reply(struct mp_ctx *ctx, const struct mp_field *schema,
+    json_t **out);
+
+/* Region check that answers 404 (as for a missing id) when the principal
+ * may not see `region`. 0 allowed, -EACCES answered. */
+int mp_region_or_reply(struct mp_ctx *ctx, const char *region);
+
+/* Role check that answers 403. 0 allowed, -EACCES answered. */
+int mp_role_or_reply(struct mp_ctx *ctx, unsigned roles);
+
+/* ---- the database chain ------------------------------------------------ */
+
+/*
+ * Send one parameterised statement; when it completes, `next` runs with
+ * ctx->result set. Values are copied (NULL means SQL NULL). On failure the
+ * library answers the client itself, mapping SQLSTATE to HTTP:
+ *   23505 → 409, 23503/23514/23502/22xxx → 422, 40001/40P01 → retried up to
+ *   3 times then 503, MPnnn (raised by our SQL functions) → nnn with the
+ *   message as detail and DETAIL merged when it is a JSON object,
+ *   anything else → 500 (logged, never sent).
+ * Returns MP_WAIT, or MP_DONE when it already answered (pool exhausted → 503).
+ */
+int mp_db_query(struct mp_ctx *ctx, mp_handler next, const char *sql,
+    int nvalues, const char *const *values);
+
+/* Same, but `next` also runs on failure with ctx->sqlstate set. */
+int mp_db_query_checked(struct mp_ctx *ctx, mp_handler next, const char *sql,
+    int nvalues, const char *const *values);
+
+/* Result accessors for ctx->result (NULL-safe). */
+int mp_db_rows(const struct mp_ctx *ctx);
+const char *mp_db_value(const struct mp_ctx *ctx, int row, int col);
+int mp_db_isnull(const struct mp_ctx *ctx, int row, int col);
+
+/* Map a failed statement to a problem reply (what mp_db_query does). */
+int mp_db_error_reply(struct mp_ctx *ctx);
+
+/* Send the single JSON value in row 0 column 0 (the usual shape of our
+ * queries: SELECT json_build_object(...)) with `status`; 404 when no row. */
+int mp_db_reply_row_json(struct mp_ctx *ctx, int status);
+
+/* ---- service state -------------------------------------------------------- */
+
+/* 1 once SIGTERM was received: readiness fails, new requests get 503. */
+int mp_draining(void);
+
+/* Name of the service (mp_service_def.name). */
+const char *mp_service_name(void);
+
+#endif /* MP_SERVICE_H */

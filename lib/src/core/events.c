@@ -1,0 +1,729 @@
+/*
+ * Outbox relay and stream consumer threads (contract in mp/events.h).
+ *
+ * Both are plain threads with blocking libpq and hiredis connections of
+ * their own. They reconnect forever with back-off and never lose an
+ * event: the relay marks a row sent only after Redis acknowledged the
+ * XADD, and the consumer acknowledges an entry only after its effect
+ * committed. The relay publishes under a transaction-scoped advisory lock
+ * so that only one relay (of all workers and replicas) publishes at a
+ * time, in outbox order.
+ *
+ * Stopping: a pipe wakes the thread out of poll(); the relay runs one last
+ * round before it exits so SIGTERM does not strand committed events.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "mp/events.h"
+#include "mp/log.h"
+#include "mp/redisurl.h"
+
+#define RELAY_BATCH 256
+#define RELAY_LOCK_KEY "7283910001"
+#define CONSUMER_BATCH 64
+#define BACKOFF_MAX_MS 5000
+
+struct link {
+	PGconn *pg;
+	redisContext *rd;
+	int wake[2];
+	volatile int stop;
+	int64_t backoff_ms;
+};
+
+struct mp_relay {
+	struct mp_events_cfg cfg;
+	struct link l;
+	pthread_t thread;
+	char stream[128];
+	unsigned rounds;
+};
+
+struct mp_consumer {
+	struct mp_events_cfg cfg;
+	struct mp_consumer_def def;
+	struct link l;
+	pthread_t thread;
+	char dead[160];
+	int64_t last_claim_ms;
+};
+
+static int64_t mono_ms(void);
+static void link_sleep(struct link *l, int64_t ms);
+static int link_pg(struct link *l, const char *url, int listen);
+static int link_redis(struct link *l, const char *url);
+static void link_close(struct link *l);
+static void metric(const struct mp_events_cfg *c, enum mp_event_metric m,
+    int64_t v);
+static int relay_round(struct mp_relay *r);
+static void relay_housekeeping(struct mp_relay *r);
+static void *relay_main(void *arg);
+static void *consumer_main(void *arg);
+static int consumer_handle(struct mp_consumer *c, const char *id,
+    const char *payload, size_t len);
+static int consumer_claim(struct mp_consumer *c);
+static int consumer_read(struct mp_consumer *c);
+static void consumer_dead_letter(struct mp_consumer *c, const char *id,
+    const char *payload, size_t len, const char *why);
+static int pg_exec_ok(PGconn *pg, const char *sql);
+static int entry_event(const redisReply *e, const char **id,
+    const char **payload, size_t *len);
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+metric(const struct mp_events_cfg *c, enum mp_event_metric m, int64_t v)
+{
+	if (c->metric != NULL)
+		c->metric(m, v);
+}
+
+/* Sleep up to ms, woken early by stop or (relay) a NOTIFY. */
+static void
+link_sleep(struct link *l, int64_t ms)
+{
+	struct pollfd pfd[2];
+	char buf[64];
+	int n = 1;
+
+	pfd[0].fd = l->wake[0];
+	pfd[0].events = POLLIN;
+	if (l->pg != NULL && PQstatus(l->pg) == CONNECTION_OK) {
+		pfd[1].fd = PQsocket(l->pg);
+		pfd[1].events = POLLIN;
+		n = 2;
+	}
+	if (poll(pfd, (nfds_t)n, (int)ms) > 0) {
+		if (pfd[0].revents & POLLIN)
+			(void)!read(l->wake[0], buf, sizeof(buf));
+		if (n == 2 && (pfd[1].revents & POLLIN)) {
+			PGnotify *nt;
+
+			PQconsumeInput(l->pg);
+			while ((nt = PQnotifies(l->pg)) != NULL)
+				PQfreemem(nt);
+		}
+	}
+}
+
+static int
+pg_exec_ok(PGconn *pg, const char *sql)
+{
+	PGresult *res = PQexec(pg, sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	PQclear(res);
+	return ok ? 0 : -EIO;
+}
+
+static int
+link_pg(struct link *l, const char *url, int listen)
+{
+	if (l->pg != NULL && PQstatus(l->pg) == CONNECTION_OK)
+		return 0;
+	if (l->pg != NULL)
+		PQfinish(l->pg);
+	l->pg = PQconnectdb(url);
+	if (PQstatus(l->pg) != CONNECTION_OK) {
+		PQfinish(l->pg);
+		l->pg = NULL;
+		return -ECONNREFUSED;
+	}
+	if (listen && pg_exec_ok(l->pg, "LISTEN mp_outbox") != 0)
+		return -EIO;
+	return 0;
+}
+
+static int
+link_redis(struct link *l, const char *url)
+{
+	struct mp_redis_addr a;
+	struct timeval tv = {2, 0};
+	redisReply *rep;
+	int rc = 0;
+
+	if (l->rd != NULL && l->rd->err == 0)
+		return 0;
+	if (l->rd != NULL) {
+		redisFree(l->rd);
+		l->rd = NULL;
+	}
+	if (mp_redis_url_parse(url, &a) != 0)
+		return -EINVAL;
+	l->rd = redisConnectWithTimeout(a.host, a.port, tv);
+	if (l->rd == NULL || l->rd->err) {
+		rc = -ECONNREFUSED;
+		goto done;
+	}
+	tv.tv_sec = 10;
+	redisSetTimeout(l->rd, tv);
+	if (a.password[0] != '\0') {
+		rep = redisCommand(l->rd, "AUTH %s", a.password);
+		if (rep == NULL || rep->type == REDIS_REPLY_ERROR)
+			rc = -EACCES;
+		freeReplyObject(rep);
+	}
+	if (rc == 0 && a.db != 0) {
+		rep = redisCommand(l->rd, "SELECT %d", a.db);
+		if (rep == NULL || rep->type == REDIS_REPLY_ERROR)
+			rc = -EIO;
+		freeReplyObject(rep);
+	}
+done:
+	memset(a.password, 0, sizeof(a.password));
+	if (rc != 0 && l->rd != NULL) {
+		redisFree(l->rd);
+		l->rd = NULL;
+	}
+	return rc;
+}
+
+static void
+link_close(struct link *l)
+{
+	if (l->pg != NULL)
+		PQfinish(l->pg);
+	if (l->rd != NULL)
+		redisFree(l->rd);
+	l->pg = NULL;
+	l->rd = NULL;
+	close(l->wake[0]);
+	close(l->wake[1]);
+}
+
+char *
+mp_cloudevent_encode(const char *service, const char *id, const char *type,
+    const char *subject, const char *time, const char *data_json,
+    const char *request_id)
+{
+	json_t *ev, *data;
+	char source[96];
+	char *out;
+
+	data = json_loads(data_json, JSON_DECODE_ANY, NULL);
+	if (data == NULL)
+		return NULL;
+	snprintf(source, sizeof(source), "urn:mp:%s", service);
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "specversion",
+	    "1.0", "id", id, "source", source, "type", type, "time", time,
+	    "datacontenttype", "application/json", "data", data);
+	if (ev == NULL)
+		return NULL;
+	if (subject != NULL && subject[0] != '\0')
+		json_object_set_new(ev, "subject", json_string(subject));
+	if (request_id != NULL && request_id[0] != '\0')
+		json_object_set_new(ev, "requestid", json_string(request_id));
+	out = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(ev);
+	return out;
+}
+
+/*
+ * One publication round: returns the number of rows published, 0 when
+ * there was nothing to do (or another relay holds the lock), negative on
+ * a connection failure (the caller reconnects; nothing is marked sent).
+ */
+static int
+relay_round(struct mp_relay *r)
+{
+	static const char sel[] =
+	    "SELECT id, event_id, type, coalesce(subject, ''), "
+	    "to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+	    "data::text, coalesce(request_id, '') FROM outbox "
+	    "WHERE sent_at IS NULL ORDER BY id LIMIT " "256";
+	PGresult *res = NULL, *upd;
+	redisReply *rep;
+	char *ids = NULL, *ev;
+	const char *argv[10], *param[1];
+	size_t idslen = 0;
+	int i, n, rc = 0, sent = 0;
+	FILE *f;
+
+	if (pg_exec_ok(r->l.pg, "BEGIN") != 0)
+		return -EIO;
+	res = PQexec(r->l.pg, "SELECT pg_try_advisory_xact_lock("
+	    RELAY_LOCK_KEY ")");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		rc = -EIO;
+		goto rollback;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		goto rollback; /* another relay is publishing */
+	PQclear(res);
+	res = PQexec(r->l.pg, sel);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		rc = -EIO;
+		goto rollback;
+	}
+	n = PQntuples(res);
+	if (n == 0)
+		goto rollback;
+
+	for (i = 0; i < n; i++) {
+		ev = mp_cloudevent_encode(r->cfg.service, PQgetvalue(res, i, 1),
+		    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+		    PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
+		    PQgetvalue(res, i, 6));
+		if (ev == NULL) {
+			rc = -ENOMEM;
+			goto rollback;
+		}
+		argv[0] = "XADD";
+		argv[1] = r->stream;
+		argv[2] = "MAXLEN";
+		argv[3] = "~";
+		argv[4] = "1000000";
+		argv[5] = "*";
+		argv[6] = "type";
+		argv[7] = PQgetvalue(res, i, 2);
+		argv[8] = "event";
+		argv[9] = ev;
+		/* append without sending: the round trip is paid once */
+		redisAppendCommandArgv(r->l.rd, 10, argv, NULL);
+		free(ev);
+	}
+	for (i = 0; i < n; i++) {
+		rep = NULL;
+		if (redisGetReply(r->l.rd, (void **)&rep) != REDIS_OK ||
+		    rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+			freeReplyObject(rep);
+			rc = -EIO;
+			goto rollback;
+		}
+		freeReplyObject(rep);
+		sent++;
+	}
+
+	if ((f = open_memstream(&ids, &idslen)) == NULL) {
+		rc = -ENOMEM;
+		goto rollback;
+	}
+	fputc('{', f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+	fputc('}', f);
+	fclose(f);
+	param[0] = ids;
+	upd = PQexecParams(r->l.pg, "UPDATE outbox SET sent_at = now() "
+	    "WHERE id = ANY($1::bigint[])", 1, NULL, param, NULL, NULL, 0);
+	free(ids);
+	if (PQresultStatus(upd) != PGRES_COMMAND_OK) {
+		PQclear(upd);
+		rc = -EIO;
+		goto rollback;
+	}
+	PQclear(upd);
+	PQclear(res);
+	if (pg_exec_ok(r->l.pg, "COMMIT") != 0)
+		return -EIO;
+	metric(&r->cfg, MP_EM_PUBLISHED, sent);
+	return sent;
+
+rollback:
+	PQclear(res);
+	(void)pg_exec_ok(r->l.pg, "ROLLBACK");
+	return rc;
+}
+
+static void
+relay_housekeeping(struct mp_relay *r)
+{
+	PGresult *res;
+
+	res = PQexec(r->l.pg, "SELECT count(*) FROM outbox WHERE sent_at IS NULL");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		metric(&r->cfg, MP_EM_PENDING, atoll(PQgetvalue(res, 0, 0)));
+	PQclear(res);
+	if (++r->rounds % 600 == 0)
+		(void)pg_exec_ok(r->l.pg, "DELETE FROM outbox WHERE sent_at < "
+		    "now() - interval '7 days'");
+}
+
+static void *
+relay_main(void *arg)
+{
+	struct mp_relay *r = arg;
+	int n, down = 0;
+
+	r->l.backoff_ms = 100;
+	for (;;) {
+		if (link_pg(&r->l, r->cfg.db_url, 1) != 0 ||
+		    link_redis(&r->l, r->cfg.redis_url) != 0) {
+			if (!down)
+				mp_log(MP_LOG_WARN, "relay", "database or Redis "
+				    "unreachable; events stay in the outbox");
+			down = 1;
+			if (r->l.stop)
+				break;
+			link_sleep(&r->l, r->l.backoff_ms);
+			r->l.backoff_ms = r->l.backoff_ms * 2 > BACKOFF_MAX_MS ?
+			    BACKOFF_MAX_MS : r->l.backoff_ms * 2;
+			continue;
+		}
+		if (down)
+			mp_log(MP_LOG_INFO, "relay", "publishing again");
+		down = 0;
+		r->l.backoff_ms = 100;
+		n = relay_round(r);
+		if (n < 0) {
+			/* force a reconnect of whichever side failed */
+			if (r->l.rd != NULL && r->l.rd->err) {
+				redisFree(r->l.rd);
+				r->l.rd = NULL;
+			}
+			if (r->l.pg != NULL && PQstatus(r->l.pg) != CONNECTION_OK) {
+				PQfinish(r->l.pg);
+				r->l.pg = NULL;
+			}
+			if (r->l.rd != NULL && r->l.pg != NULL) {
+				redisFree(r->l.rd);
+				r->l.rd = NULL;
+			}
+			continue;
+		}
+		if (n == RELAY_BATCH)
+			continue;
+		relay_housekeeping(r);
+		if (r->l.stop)
+			break;
+		link_sleep(&r->l, r->cfg.sweep_ms);
+	}
+	/* last flush after stop was asked: bounded to a few rounds */
+	for (n = 0; n < 8 && r->l.pg != NULL && r->l.rd != NULL; n++)
+		if (relay_round(r) < RELAY_BATCH)
+			break;
+	return NULL;
+}
+
+int
+mp_relay_start(const struct mp_events_cfg *cfg, struct mp_relay **out)
+{
+	struct mp_relay *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -ENOMEM;
+	r->cfg = *cfg;
+	snprintf(r->stream, sizeof(r->stream), "events:%s", cfg->service);
+	if (pipe2(r->l.wake, 0) != 0) {
+		free(r);
+		return -errno;
+	}
+	if (pthread_create(&r->thread, NULL, relay_main, r) != 0) {
+		close(r->l.wake[0]);
+		close(r->l.wake[1]);
+		free(r);
+		return -EAGAIN;
+	}
+	*out = r;
+	return 0;
+}
+
+void
+mp_relay_stop(struct mp_relay *r)
+{
+	if (r == NULL)
+		return;
+	r->l.stop = 1;
+	(void)!write(r->l.wake[1], "x", 1);
+	pthread_join(r->thread, NULL);
+	link_close(&r->l);
+	free(r);
+}
+
+/* ---- consumer ----------------------------------------------------------- */
+
+static void
+consumer_dead_letter(struct mp_consumer *c, const char *id,
+    const char *payload, size_t len, const char *why)
+{
+	redisReply *rep;
+
+	rep = redisCommand(c->l.rd, "XADD %s * origin_id %s reason %s event %b",
+	    c->dead, id, why, payload, len);
+	freeReplyObject(rep);
+	rep = redisCommand(c->l.rd, "XACK %s %s %s", c->def.stream,
+	    c->def.group, id);
+	freeReplyObject(rep);
+	metric(&c->cfg, MP_EM_DEAD, 1);
+	mp_log(MP_LOG_ERROR, "consumer", "event %s of %s dead-lettered: %s",
+	    id, c->def.stream, why);
+}
+
+/* Apply one entry. 0: done (acknowledged), <0: leave pending. */
+static int
+consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
+    size_t len)
+{
+	const char *params[3];
+	json_t *ev;
+	PGresult *res;
+	redisReply *rep;
+	int rc = 0, dup = 0;
+
+	ev = json_loadb(payload, len, 0, NULL);
+	if (ev == NULL || !json_is_string(json_object_get(ev, "id")) ||
+	    !json_is_string(json_object_get(ev, "type"))) {
+		json_decref(ev);
+		consumer_dead_letter(c, id, payload, len, "malformed event");
+		return 0;
+	}
+	if (c->def.use_db) {
+		if (pg_exec_ok(c->l.pg, "BEGIN") != 0) {
+			rc = -EIO;
+			goto out;
+		}
+		params[0] = json_string_value(json_object_get(ev, "id"));
+		params[1] = json_string_value(json_object_get(ev, "source"));
+		params[2] = json_string_value(json_object_get(ev, "type"));
+		res = PQexecParams(c->l.pg, "INSERT INTO inbox (event_id, "
+		    "source, type) VALUES ($1, coalesce($2, ''), $3) "
+		    "ON CONFLICT (event_id) DO NOTHING", 3, NULL, params, NULL,
+		    NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			PQclear(res);
+			(void)pg_exec_ok(c->l.pg, "ROLLBACK");
+			rc = -EIO;
+			goto out;
+		}
+		dup = strcmp(PQcmdTuples(res), "0") == 0;
+		PQclear(res);
+	}
+	if (!dup && c->def.apply(c->def.use_db ? c->l.pg : NULL, ev,
+	    c->def.arg) != 0) {
+		if (c->def.use_db)
+			(void)pg_exec_ok(c->l.pg, "ROLLBACK");
+		metric(&c->cfg, MP_EM_FAILED, 1);
+		rc = -EAGAIN;
+		goto out;
+	}
+	if (c->def.use_db && pg_exec_ok(c->l.pg, "COMMIT") != 0) {
+		rc = -EIO;
+		goto out;
+	}
+	/* fault point for tests: die after COMMIT, before XACK */
+	if (!dup && c->cfg.crash_before_ack != NULL &&
+	    c->cfg.crash_before_ack[0] != '\0' &&
+	    unlink(c->cfg.crash_before_ack) == 0)
+		_exit(86);
+	metric(&c->cfg, dup ? MP_EM_DUPLICATE : MP_EM_CONSUMED, 1);
+	rep = redisCommand(c->l.rd, "XACK %s %s %s", c->def.stream,
+	    c->def.group, id);
+	if (rep == NULL)
+		rc = -EIO;
+	freeReplyObject(rep);
+out:
+	json_decref(ev);
+	return rc;
+}
+
+/* Entry of a stream reply: [id, [field, value, ...]]; find "event". */
+static int
+entry_event(const redisReply *e, const char **id, const char **payload,
+    size_t *len)
+{
+	const redisReply *f;
+	size_t k;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    e->element[0]->type != REDIS_REPLY_STRING)
+		return -EINVAL;
+	*id = e->element[0]->str;
+	*payload = NULL;
+	*len = 0;
+	f = e->element[1];
+	if (f->type != REDIS_REPLY_ARRAY)
+		return 0; /* deleted entry: nil fields */
+	for (k = 0; k + 1 < f->elements; k += 2) {
+		if (f->element[k]->type == REDIS_REPLY_STRING &&
+		    strcmp(f->element[k]->str, "event") == 0) {
+			*payload = f->element[k + 1]->str;
+			*len = f->element[k + 1]->len;
+		}
+	}
+	return 0;
+}
+
+/* Claim what other (dead) consumers left pending for too long. */
+static int
+consumer_claim(struct mp_consumer *c)
+{
+	redisReply *rep, *pend;
+	const char *id, *payload;
+	size_t len, i;
+	long long deliveries;
+
+	rep = redisCommand(c->l.rd, "XAUTOCLAIM %s %s %s %lld 0-0 COUNT 100",
+	    c->def.stream, c->def.group, c->cfg.consumer_name,
+	    (long long)c->cfg.claim_idle_ms);
+	if (rep == NULL)
+		return -EIO;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 ||
+	    rep->element[1]->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(rep);
+		return 0;
+	}
+	for (i = 0; i < rep->element[1]->elements; i++) {
+		if (entry_event(rep->element[1]->element[i], &id, &payload,
+		    &len) != 0)
+			continue;
+		pend = redisCommand(c->l.rd, "XPENDING %s %s %s %s 1",
+		    c->def.stream, c->def.group, id, id);
+		deliveries = 0;
+		if (pend != NULL && pend->type == REDIS_REPLY_ARRAY &&
+		    pend->elements == 1 &&
+		    pend->element[0]->type == REDIS_REPLY_ARRAY &&
+		    pend->element[0]->elements == 4)
+			deliveries = pend->element[0]->element[3]->integer;
+		freeReplyObject(pend);
+		if (payload == NULL) {
+			consumer_dead_letter(c, id, "", 0, "entry deleted");
+			continue;
+		}
+		if (deliveries > c->cfg.max_deliveries) {
+			consumer_dead_letter(c, id, payload, len,
+			    "too many failed deliveries");
+			continue;
+		}
+		(void)consumer_handle(c, id, payload, len);
+	}
+	freeReplyObject(rep);
+	return 0;
+}
+
+static int
+consumer_read(struct mp_consumer *c)
+{
+	redisReply *rep, *entries;
+	const char *id, *payload;
+	size_t len, i;
+
+	rep = redisCommand(c->l.rd, "XREADGROUP GROUP %s %s COUNT %d BLOCK "
+	    "%lld STREAMS %s >", c->def.group, c->cfg.consumer_name,
+	    CONSUMER_BATCH, (long long)c->cfg.sweep_ms, c->def.stream);
+	if (rep == NULL)
+		return -EIO;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		/* NOGROUP after a FLUSHALL or stream deletion: recreate */
+		freeReplyObject(rep);
+		rep = redisCommand(c->l.rd, "XGROUP CREATE %s %s 0 MKSTREAM",
+		    c->def.stream, c->def.group);
+		freeReplyObject(rep);
+		return 0;
+	}
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
+	    rep->element[0]->elements == 2) {
+		entries = rep->element[0]->element[1];
+		for (i = 0; i < entries->elements && !c->l.stop; i++) {
+			if (entry_event(entries->element[i], &id, &payload,
+			    &len) != 0 || payload == NULL)
+				continue;
+			if (consumer_handle(c, id, payload, len) == -EIO)
+				break;
+		}
+	}
+	freeReplyObject(rep);
+	return 0;
+}
+
+static void *
+consumer_main(void *arg)
+{
+	struct mp_consumer *c = arg;
+	redisReply *rep;
+	int down = 0;
+
+	c->l.backoff_ms = 100;
+	while (!c->l.stop) {
+		if ((c->def.use_db && link_pg(&c->l, c->cfg.db_url, 0) != 0) ||
+		    link_redis(&c->l, c->cfg.redis_url) != 0) {
+			if (!down)
+				mp_log(MP_LOG_WARN, "consumer", "%s: database "
+				    "or Redis unreachable", c->def.stream);
+			down = 1;
+			link_sleep(&c->l, c->l.backoff_ms);
+			c->l.backoff_ms = c->l.backoff_ms * 2 > BACKOFF_MAX_MS ?
+			    BACKOFF_MAX_MS : c->l.backoff_ms * 2;
+			continue;
+		}
+		if (down || c->last_claim_ms == 0) {
+			rep = redisCommand(c->l.rd, "XGROUP CREATE %s %s 0 "
+			    "MKSTREAM", c->def.stream, c->def.group);
+			freeReplyObject(rep);
+		}
+		down = 0;
+		c->l.backoff_ms = 100;
+		if (mono_ms() - c->last_claim_ms >= c->cfg.claim_idle_ms / 2 ||
+		    c->last_claim_ms == 0) {
+			c->last_claim_ms = mono_ms();
+			(void)consumer_claim(c);
+		}
+		if (consumer_read(c) != 0 || c->l.rd->err) {
+			redisFree(c->l.rd);
+			c->l.rd = NULL;
+		}
+		if (c->l.pg != NULL && PQstatus(c->l.pg) != CONNECTION_OK) {
+			PQfinish(c->l.pg);
+			c->l.pg = NULL;
+		}
+	}
+	return NULL;
+}
+
+int
+mp_consumer_start(const struct mp_events_cfg *cfg,
+    const struct mp_consumer_def *def, struct mp_consumer **out)
+{
+	struct mp_consumer *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -ENOMEM;
+	c->cfg = *cfg;
+	c->def = *def;
+	snprintf(c->dead, sizeof(c->dead), "%s:dead", def->stream);
+	if (pipe2(c->l.wake, 0) != 0) {
+		free(c);
+		return -errno;
+	}
+	if (pthread_create(&c->thread, NULL, consumer_main, c) != 0) {
+		close(c->l.wake[0]);
+		close(c->l.wake[1]);
+		free(c);
+		return -EAGAIN;
+	}
+	*out = c;
+	return 0;
+}
+
+void
+mp_consumer_stop(struct mp_consumer *c)
+{
+	if (c == NULL)
+		return;
+	c->l.stop = 1;
+	(void)!write(c->l.wake[1], "x", 1);
+	/* the thread may sit in XREADGROUP BLOCK for up to sweep_ms */
+	pthread_join(c->thread, NULL);
+	link_close(&c->l);
+	free(c);
+}

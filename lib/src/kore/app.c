@@ -1,0 +1,563 @@
+/*
+ * The process life of a service on Kore: configuration, start-up,
+ * the single HTTP entry point, routing, authentication, graceful drain.
+ *
+ * Kore calls kore_parent_configure() once in the parent before forking the
+ * workers: everything read from the environment and every check that must
+ * stop start-up (bad variable, failed migration) happens there, with one
+ * clear line on stderr. Workers then only attach to their event loop.
+ *
+ * Routing is ours, not Kore's: Kore sends every request to mp_http_entry
+ * and the service's table decides. That gives one place for 404/405
+ * problem answers, path parameters, request ids, token checks and metrics
+ * labelled by route pattern (never by raw path, which would leak ids).
+ *
+ * Graceful shutdown: Kore's worker quits on the first SIGTERM and drops
+ * what is in flight. We take SIGTERM/SIGINT ourselves: the worker stops
+ * being ready, answers new requests 503 with Connection: close, lets the
+ * requests in flight finish (or the grace period end), then hands the
+ * signal to Kore, whose teardown hook stops the relay after a last flush.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/pgsql.h>
+#include <kore/seccomp.h>
+
+#include "mp/config.h"
+#include "mp/jwt.h"
+#include "mp/log.h"
+#include "mp/migrate.h"
+#include "mp/problem.h"
+#include "mp/runtime.h"
+#include "mp/service.h"
+#include "mp/util.h"
+
+int mp_http_entry(struct http_request *);
+void kore_parent_configure(int, char **);
+void kore_worker_configure(void);
+void kore_worker_teardown(void);
+
+static int settings_load(void);
+static void settings_apply(void);
+static int route_match(const char *path, const char *pattern,
+    struct mp_ctx *ctx);
+static int dispatch_first(struct http_request *req);
+static int authenticate(struct mp_ctx *ctx);
+static void ctx_free(struct http_request *req);
+static void request_id_assign(struct mp_ctx *ctx);
+static void drain_signal(int sig);
+static void drain_tick(void *arg, u_int64_t now);
+static uint64_t now_us(void);
+static const char *env_get(const char *name);
+
+struct mp_settings mp_settings;
+struct mp_jwt_keyset *mp_keyset;
+struct mp_jwt_policy mp_jwt_policy;
+
+static volatile sig_atomic_t draining;
+static uint64_t drain_deadline_ms;
+
+/* Threads (relay, consumers) and libpq/hiredis in blocking mode need more
+ * than Kore's default worker filter. */
+KORE_SECCOMP_FILTER("mp",
+    KORE_SYSCALL_ALLOW(clone),
+    KORE_SYSCALL_ALLOW(clone3),
+    KORE_SYSCALL_ALLOW(set_robust_list),
+    KORE_SYSCALL_ALLOW(rseq),
+    KORE_SYSCALL_ALLOW(socket),
+    KORE_SYSCALL_ALLOW(connect),
+    KORE_SYSCALL_ALLOW(getsockopt),
+    KORE_SYSCALL_ALLOW(getsockname),
+    KORE_SYSCALL_ALLOW(getpeername),
+    KORE_SYSCALL_ALLOW(recvmsg),
+    KORE_SYSCALL_ALLOW(sendmsg),
+    KORE_SYSCALL_ALLOW(uname),
+    KORE_SYSCALL_ALLOW(gettid),
+    KORE_SYSCALL_ALLOW(tgkill),
+    KORE_SYSCALL_ALLOW(sched_yield),
+    KORE_SYSCALL_ALLOW(newfstatat),
+    KORE_SYSCALL_ALLOW(ioctl),
+    KORE_SYSCALL_ALLOW(shutdown),
+    KORE_SYSCALL_ALLOW(pipe2),
+    KORE_SYSCALL_ALLOW(eventfd2),
+    KORE_SYSCALL_ALLOW(getrusage),
+    KORE_SYSCALL_ALLOW(select),
+    KORE_SYSCALL_ALLOW(pselect6),
+    KORE_SYSCALL_ALLOW(prlimit64),
+    KORE_SYSCALL_ALLOW(sysinfo),
+    KORE_SYSCALL_ALLOW(getdents64)
+);
+
+const char *
+mp_service_name(void)
+{
+	return mp_service_def.name;
+}
+
+int
+mp_draining(void)
+{
+	return draining != 0;
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static const char *
+env_get(const char *name)
+{
+	return getenv(name);
+}
+
+static int
+settings_load(void)
+{
+	static const char *const levels[] = {"debug", "info", "warn", "error",
+		NULL};
+	char def_mig[256], err[512];
+	int need_jwt = 0;
+	size_t i;
+
+	for (i = 0; i < mp_service_def.nroutes; i++) {
+		if (!(mp_service_def.routes[i].flags &
+		    (MP_ROUTE_PUBLIC | MP_ROUTE_INTERNAL)))
+			need_jwt = 1;
+	}
+	snprintf(def_mig, sizeof(def_mig), "services/%s/migrations",
+	    mp_service_def.name);
+
+	const struct mp_cfg_var vars[] = {
+		{"MP_HTTP_HOST", MP_CFG_STRING, 0, "127.0.0.1", 0, 0, NULL,
+		    mp_settings.http_host, sizeof(mp_settings.http_host),
+		    "address to listen on"},
+		{"MP_HTTP_PORT", MP_CFG_INT, 1, NULL, 1, 65535, NULL,
+		    &mp_settings.http_port_num, 0, "TCP port to listen on"},
+		{"MP_WORKERS", MP_CFG_INT, 0, "2", 1, 64, NULL,
+		    &mp_settings.workers, 0, "number of worker processes"},
+		{"MP_LOG_LEVEL", MP_CFG_ENUM, 0, "info", 0, 0, levels,
+		    mp_settings.log_level, sizeof(mp_settings.log_level),
+		    "debug, info, warn or error"},
+		{"MP_DB_URL", MP_CFG_URL, mp_service_def.uses_db, "", 0, 0,
+		    NULL, mp_settings.db_url, sizeof(mp_settings.db_url),
+		    "PostgreSQL connection URL"},
+		{"MP_DB_POOL", MP_CFG_INT, 0, "16", 1, 1000, NULL,
+		    &mp_settings.db_pool, 0,
+		    "PostgreSQL connections per worker"},
+		{"MP_REDIS_URL", MP_CFG_URL, mp_service_def.uses_redis, "", 0,
+		    0, NULL, mp_settings.redis_url,
+		    sizeof(mp_settings.redis_url), "Redis URL redis://host:port"},
+		{"MP_JWT_KEYS", MP_CFG_STRING, need_jwt, "", 0, 0, NULL,
+		    mp_settings.jwt_keys, sizeof(mp_settings.jwt_keys),
+		    "token verification keys kid:ALG:/path.pem,..."},
+		{"MP_JWT_ISSUER", MP_CFG_STRING, need_jwt, "", 0, 0, NULL,
+		    mp_settings.jwt_issuer, sizeof(mp_settings.jwt_issuer),
+		    "expected token issuer"},
+		{"MP_JWT_AUDIENCE", MP_CFG_STRING, need_jwt, "", 0, 0, NULL,
+		    mp_settings.jwt_audience,
+		    sizeof(mp_settings.jwt_audience), "expected token audience"},
+		{"MP_MIGRATIONS_DIR", MP_CFG_STRING, 0, def_mig, 0, 0, NULL,
+		    mp_settings.migrations_dir,
+		    sizeof(mp_settings.migrations_dir),
+		    "directory of numbered .sql migrations"},
+		{"MP_BODY_MAX", MP_CFG_INT, 0, "1048576", 1024, 64 << 20, NULL,
+		    &mp_settings.body_max, 0, "largest request body in bytes"},
+		{"MP_SHUTDOWN_GRACE_MS", MP_CFG_DURATION_MS, 0, "10000", 0,
+		    600000, NULL, &mp_settings.shutdown_grace_ms, 0,
+		    "time given to requests in flight on SIGTERM"},
+		{"MP_OUTBOX_SWEEP_MS", MP_CFG_DURATION_MS, 0, "1000", 10,
+		    600000, NULL, &mp_settings.sweep_ms, 0,
+		    "period of the outbox sweep"},
+		{"MP_CONSUMER_CLAIM_IDLE_MS", MP_CFG_DURATION_MS, 0, "30000",
+		    10, 3600000, NULL, &mp_settings.claim_idle_ms, 0,
+		    "idle time after which a pending event is claimed"},
+		{"MP_CONSUMER_MAX_DELIVERIES", MP_CFG_INT, 0, "5", 1, 1000,
+		    NULL, &mp_settings.max_deliveries, 0,
+		    "deliveries before an event goes to the dead-letter stream"},
+		{"MP_INSTANCE", MP_CFG_STRING, 0, "", 0, 0, NULL,
+		    mp_settings.instance, sizeof(mp_settings.instance),
+		    "name of this replica (default: host name)"},
+	};
+
+	if (mp_config_load(vars, sizeof(vars) / sizeof(vars[0]), env_get, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -EINVAL;
+	}
+	snprintf(mp_settings.http_port, sizeof(mp_settings.http_port), "%d",
+	    (int)mp_settings.http_port_num);
+	if (mp_settings.instance[0] == '\0' &&
+	    gethostname(mp_settings.instance, sizeof(mp_settings.instance) -
+	    1) != 0)
+		snprintf(mp_settings.instance, sizeof(mp_settings.instance),
+		    "%s", mp_service_def.name);
+	if (mp_settings.jwt_keys[0] != '\0') {
+		if (mp_jwt_keyset_new(&mp_keyset) != 0 ||
+		    mp_jwt_keyset_load_spec(mp_keyset, mp_settings.jwt_keys,
+		    err, sizeof(err)) != 0) {
+			fprintf(stderr, "config: MP_JWT_KEYS: %s\n", err);
+			return -EINVAL;
+		}
+		mp_jwt_policy.issuer = mp_settings.jwt_issuer;
+		mp_jwt_policy.audience = mp_settings.jwt_audience;
+		mp_jwt_policy.leeway_s = 30;
+		mp_jwt_policy.max_token_bytes = 8192;
+	}
+	return 0;
+}
+
+static void
+settings_apply(void)
+{
+	struct kore_server *srv;
+
+	srv = kore_server_lookup("main");
+	if (srv == NULL) {
+		srv = kore_server_create("main");
+		srv->tls = 0;
+	}
+	if (!kore_server_bind(srv, mp_settings.http_host,
+	    mp_settings.http_port, NULL)) {
+		fprintf(stderr, "config: cannot listen on %s:%s\n",
+		    mp_settings.http_host, mp_settings.http_port);
+		exit(1);
+	}
+	kore_server_finalize(srv);
+	worker_count = (u_int8_t)mp_settings.workers;
+	/* Kore's own limit is the backstop; ours (problem+json 413) is lower. */
+	http_body_max = (size_t)mp_settings.body_max * 4;
+	pgsql_conn_max = (u_int16_t)mp_settings.db_pool;
+	pgsql_queue_limit = 100000;
+}
+
+void
+kore_parent_configure(int argc, char **argv)
+{
+	enum mp_log_level lvl = MP_LOG_INFO;
+	char err[512];
+
+	(void)argc;
+	(void)argv;
+	if (settings_load() != 0)
+		exit(1);
+	(void)mp_log_level_parse(mp_settings.log_level, &lvl);
+	mp_log_init(mp_service_def.name, lvl, stdout);
+	settings_apply();
+
+	if (mp_service_def.uses_db) {
+		if (mp_migrate_run(mp_settings.db_url,
+		    mp_settings.migrations_dir, err, sizeof(err)) != 0) {
+			fprintf(stderr, "migrate: %s\n", err);
+			exit(1);
+		}
+		if (!kore_pgsql_register("db", mp_settings.db_url)) {
+			fprintf(stderr, "config: cannot register database\n");
+			exit(1);
+		}
+	}
+	if (mp_metrics_init(mp_service_def.nroutes) != 0) {
+		fprintf(stderr, "metrics: cannot map shared memory\n");
+		exit(1);
+	}
+	if (mp_service_def.parent_init != NULL &&
+	    mp_service_def.parent_init() != 0) {
+		fprintf(stderr, "%s: initialisation failed\n",
+		    mp_service_def.name);
+		exit(1);
+	}
+	mp_log(MP_LOG_INFO, "start", "listening on %s:%s with %d workers",
+	    mp_settings.http_host, mp_settings.http_port,
+	    (int)mp_settings.workers);
+}
+
+static void
+drain_signal(int sig)
+{
+	(void)sig;
+	if (!draining) {
+		draining = 1;
+		drain_deadline_ms = 0;
+	}
+}
+
+/* Runs every 50 ms: once draining and idle (or past the grace period),
+ * hand Kore the signal it would have seen. */
+static void
+drain_tick(void *arg, u_int64_t now)
+{
+	(void)arg;
+	if (!draining)
+		return;
+	if (drain_deadline_ms == 0) {
+		drain_deadline_ms = now + (u_int64_t)mp_settings.shutdown_grace_ms;
+		mp_log(MP_LOG_INFO, "shutdown", "draining %u requests",
+		    (unsigned)http_request_count);
+	}
+	if (http_request_count == 0 || now >= drain_deadline_ms)
+		sig_recv = SIGQUIT;
+}
+
+void
+kore_worker_configure(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = drain_signal;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	kore_timer_add(drain_tick, 50, NULL, 0);
+
+	if (mp_service_def.uses_redis &&
+	    mp_redis_worker_start(mp_settings.redis_url) != 0)
+		mp_log(MP_LOG_ERROR, "redis", "cannot start the client");
+	if (mp_events_worker_start() != 0)
+		mp_log(MP_LOG_ERROR, "events", "cannot start relay/consumers");
+	if (mp_service_def.worker_init != NULL &&
+	    mp_service_def.worker_init() != 0)
+		fatal("%s: worker initialisation failed", mp_service_def.name);
+}
+
+void
+kore_worker_teardown(void)
+{
+	mp_events_worker_stop();
+	mp_redis_worker_stop();
+	mp_log(MP_LOG_INFO, "shutdown", "worker stopped");
+}
+
+/* Match `path` against `pattern` ("/a/{x}/b"); fills ctx->params.
+ * Returns 1 on match. */
+static int
+route_match(const char *path, const char *pattern, struct mp_ctx *ctx)
+{
+	const char *p = path, *q = pattern, *end, *pend;
+	size_t len;
+	int n = 0;
+
+	while (*q != '\0') {
+		if (*p != '/' || *q != '/')
+			return 0;
+		p++;
+		q++;
+		end = strchr(p, '/');
+		if (end == NULL)
+			end = p + strlen(p);
+		pend = strchr(q, '/');
+		if (pend == NULL)
+			pend = q + strlen(q);
+		if (*q == '{') {
+			len = (size_t)(end - p);
+			if (len == 0 || len >= sizeof(ctx->params[0].value) ||
+			    n >= MP_MAX_PARAMS)
+				return 0;
+			memcpy(ctx->params[n].value, p, len);
+			ctx->params[n].value[len] = '\0';
+			ctx->params[n].name = q + 1; /* up to '}' */
+			n++;
+		} else if ((size_t)(end - p) != (size_t)(pend - q) ||
+		    memcmp(p, q, (size_t)(end - p)) != 0) {
+			return 0;
+		}
+		p = end;
+		q = pend;
+	}
+	if (*p != '\0' && strcmp(p, "/") != 0)
+		return 0;
+	ctx->nparams = n;
+	return 1;
+}
+
+const char *
+mp_param(const struct mp_ctx *ctx, const char *name)
+{
+	size_t len = strlen(name);
+	int i;
+
+	for (i = 0; i < ctx->nparams; i++) {
+		if (strncmp(ctx->params[i].name, name, len) == 0 &&
+		    ctx->params[i].name[len] == '}')
+			return ctx->params[i].value;
+	}
+	return NULL;
+}
+
+static void
+request_id_assign(struct mp_ctx *ctx)
+{
+	const char *v = mp_header(ctx, "x-request-id");
+	size_t i, len;
+
+	if (v != NULL) {
+		len = strlen(v);
+		for (i = 0; i < len; i++) {
+			char c = v[i];
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+			    c == '.'))
+				break;
+		}
+		if (len > 0 && len < sizeof(ctx->request_id) && i == len) {
+			memcpy(ctx->request_id, v, len + 1);
+			return;
+		}
+	}
+	if (mp_uuid_v7(ctx->request_id) != 0)
+		snprintf(ctx->request_id, sizeof(ctx->request_id), "none");
+}
+
+/* 0: principal set (or anonymous on a public route); otherwise answered. */
+static int
+authenticate(struct mp_ctx *ctx)
+{
+	const char *auth = mp_header(ctx, "authorization"), *tok;
+	size_t len;
+	int rc;
+
+	memset(&ctx->principal, 0, sizeof(ctx->principal));
+	if (auth == NULL) {
+		if (ctx->route->flags & (MP_ROUTE_PUBLIC | MP_ROUTE_INTERNAL))
+			return 0;
+		mp_reply_header(ctx, "WWW-Authenticate", "Bearer");
+		mp_reply_problem(ctx, 401, "unauthenticated",
+		    "a bearer token is required");
+		return -EACCES;
+	}
+	if (mp_keyset == NULL) {
+		mp_reply_problem(ctx, 401, "invalid-token",
+		    "this service accepts no tokens");
+		return -EACCES;
+	}
+	rc = mp_jwt_bearer(auth, &tok, &len);
+	if (rc == 0)
+		rc = mp_jwt_verify(mp_keyset, &mp_jwt_policy, tok, len,
+		    (int64_t)time(NULL), &ctx->principal);
+	if (rc != 0) {
+		mp_reply_header(ctx, "WWW-Authenticate",
+		    "Bearer error=\"invalid_token\"");
+		mp_reply_problem(ctx, 401, "invalid-token",
+		    mp_jwt_strerror(rc));
+		return -EACCES;
+	}
+	ctx->principal.authenticated = 1;
+	if (ctx->route->roles != 0 &&
+	    !(ctx->principal.roles & ctx->route->roles)) {
+		mp_reply_problem(ctx, 403, "forbidden",
+		    "your role may not use this route");
+		return -EACCES;
+	}
+	return 0;
+}
+
+static void
+ctx_free(struct http_request *req)
+{
+	struct mp_ctx *ctx = req->hdlr_extra;
+	uint64_t dur;
+	int i;
+
+	if (ctx == NULL)
+		return;
+	dur = now_us() - ctx->start_us;
+	if (!(ctx->route != NULL && (ctx->route->flags & MP_ROUTE_INTERNAL)))
+		mp_log_access(ctx->request_id, http_method_text(req->method),
+		    ctx->route != NULL ? ctx->route->pattern : "unmatched",
+		    req->status, (double)dur / 1000.0);
+	mp_metrics_observe(ctx->route_idx, req->status, dur);
+	mp_metrics_gauge_add(MP_G_REQUESTS_INFLIGHT, -1);
+	mp_db_ctx_free(ctx);
+	mp_query_free(ctx);
+	for (i = 0; i < ctx->db_nvalues; i++)
+		free(ctx->db_values[i]);
+	if (ctx->user != NULL && ctx->user_free != NULL)
+		ctx->user_free(ctx->user);
+}
+
+static int
+dispatch_first(struct http_request *req)
+{
+	struct mp_ctx *ctx;
+	const struct mp_route *r;
+	size_t i;
+	int allowed = 0, rc;
+	char allow[64];
+
+	ctx = http_state_create(req, sizeof(*ctx), ctx_free);
+	ctx->req = req;
+	ctx->start_us = now_us();
+	ctx->route_idx = -1;
+	mp_metrics_gauge_add(MP_G_REQUESTS_INFLIGHT, 1);
+	request_id_assign(ctx);
+	ctx->lang = mp_lang_negotiate(mp_header(ctx, "accept-language"));
+
+	if ((rc = mp_health_route(ctx, req->path)) != -ENOENT)
+		return rc;
+	if (draining) {
+		mp_reply_header(ctx, "Connection", "close");
+		mp_reply_header(ctx, "Retry-After", "1");
+		return mp_reply_problem(ctx, 503, "shutting-down",
+		    "this instance is shutting down; retry");
+	}
+
+	for (i = 0; i < mp_service_def.nroutes; i++) {
+		r = &mp_service_def.routes[i];
+		if (!route_match(req->path, r->pattern, ctx))
+			continue;
+		if (r->method != req->method) {
+			allowed |= r->method;
+			continue;
+		}
+		ctx->route = r;
+		ctx->route_idx = (int)i;
+		break;
+	}
+	if (ctx->route == NULL) {
+		if (allowed == 0)
+			return mp_reply_problem(ctx, 404, "not-found",
+			    "no such resource");
+		allow[0] = '\0';
+		for (i = 0; i < 8; i++) {
+			if (allowed & (1 << i)) {
+				if (allow[0] != '\0')
+					strcat(allow, ", ");
+				strcat(allow, http_method_text(1 << i));
+			}
+		}
+		mp_reply_header(ctx, "Allow", allow);
+		return mp_reply_problem(ctx, 405, "method-not-allowed",
+		    "this method is not allowed on this resource");
+	}
+	if ((rc = authenticate(ctx)) != 0)
+		return MP_DONE;
+	return ctx->route->handler(ctx);
+}
+
+/* The only Kore route of every service. */
+int
+mp_http_entry(struct http_request *req)
+{
+	struct mp_ctx *ctx = http_state_get(req);
+	int rc;
+
+	if (ctx == NULL)
+		rc = dispatch_first(req);
+	else
+		rc = mp_db_resume(ctx);
+	return rc == MP_WAIT ? KORE_RESULT_RETRY : KORE_RESULT_OK;
+}

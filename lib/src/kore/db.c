@@ -1,0 +1,356 @@
+/*
+ * Asynchronous PostgreSQL for handlers, on Kore's pgsql layer.
+ *
+ * A chain step sends one statement and names the next step; the request
+ * sleeps until Kore wakes it with the result. The step runs only once the
+ * statement is complete and the connection is back in the pool, so a step
+ * never holds a connection while it computes or answers.
+ *
+ * Each statement is a transaction of its own: Kore hands the connection
+ * back after every statement, so there is no way (and no need) to hold a
+ * transaction open across steps. Business rules spanning several writes
+ * are SQL functions in the service's migrations, which also lets the
+ * database enforce them under concurrency (row locks, constraints).
+ *
+ * Errors are mapped here once: SQLSTATE classes to HTTP statuses, our own
+ * MPnnn codes raised by those SQL functions to status nnn. Messages from
+ * the database are logged (without parameters: they may hold personal
+ * data) and never sent to the client, except our MPnnn messages, which are
+ * written for clients.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/pgsql.h>
+
+#include "mp/log.h"
+#include "mp/problem.h"
+#include "mp/runtime.h"
+#include "mp/service.h"
+
+enum { PHASE_IDLE, PHASE_SETUP, PHASE_RUNNING };
+
+#define DB_MAX_RETRIES 3
+
+static int db_start(struct mp_ctx *ctx, mp_handler next, const char *sql,
+    int nvalues, const char *const *values, int checked);
+static int db_send(struct mp_ctx *ctx);
+static int db_finish(struct mp_ctx *ctx);
+static void db_release(struct mp_ctx *ctx);
+static int status_for_sqlstate(const char *st);
+
+static void
+db_release(struct mp_ctx *ctx)
+{
+	struct kore_pgsql *sql = ctx->db_impl;
+
+	if (sql != NULL) {
+		kore_pgsql_cleanup(sql);
+		kore_free(sql);
+		ctx->db_impl = NULL;
+		mp_metrics_gauge_add(MP_G_DB_INFLIGHT, -1);
+	}
+}
+
+void
+mp_db_ctx_free(struct mp_ctx *ctx)
+{
+	db_release(ctx);
+	if (ctx->result != NULL) {
+		PQclear(ctx->result);
+		ctx->result = NULL;
+	}
+	free(ctx->db_error);
+	ctx->db_error = NULL;
+}
+
+static int
+db_start(struct mp_ctx *ctx, mp_handler next, const char *sql, int nvalues,
+    const char *const *values, int checked)
+{
+	int i;
+
+	if (nvalues < 0 || nvalues > (int)(sizeof(ctx->db_values) /
+	    sizeof(ctx->db_values[0])))
+		fatal("mp_db_query: %d values", nvalues);
+	mp_db_ctx_free(ctx);
+	for (i = 0; i < ctx->db_nvalues; i++)
+		free(ctx->db_values[i]);
+	ctx->db_nvalues = 0;
+	for (i = 0; i < nvalues; i++) {
+		ctx->db_values[i] = NULL;
+		if (values[i] != NULL &&
+		    (ctx->db_values[i] = strdup(values[i])) == NULL) {
+			ctx->db_nvalues = i;
+			return mp_reply_problem(ctx, 500, "internal",
+			    "out of memory");
+		}
+	}
+	ctx->db_nvalues = nvalues;
+	ctx->db_sql = sql;
+	ctx->db_next = next;
+	ctx->db_handle_errors = checked;
+	ctx->db_retries = 0;
+	ctx->sqlstate[0] = '\0';
+	ctx->db_phase = PHASE_SETUP;
+	return db_send(ctx);
+}
+
+int
+mp_db_query(struct mp_ctx *ctx, mp_handler next, const char *sql,
+    int nvalues, const char *const *values)
+{
+	return db_start(ctx, next, sql, nvalues, values, 0);
+}
+
+int
+mp_db_query_checked(struct mp_ctx *ctx, mp_handler next, const char *sql,
+    int nvalues, const char *const *values)
+{
+	return db_start(ctx, next, sql, nvalues, values, 1);
+}
+
+/* Get a connection (or queue for one) and send the statement. */
+static int
+db_send(struct mp_ctx *ctx)
+{
+	struct kore_pgsql *sql = ctx->db_impl;
+	const char *vals[16];
+	int i;
+
+	if (sql == NULL) {
+		sql = kore_calloc(1, sizeof(*sql));
+		kore_pgsql_init(sql);
+		kore_pgsql_bind_request(sql, ctx->req);
+		ctx->db_impl = sql;
+		mp_metrics_gauge_add(MP_G_DB_INFLIGHT, 1);
+	}
+	if (!kore_pgsql_setup(sql, "db", KORE_PGSQL_ASYNC)) {
+		if (sql->state == KORE_PGSQL_STATE_INIT)
+			return MP_WAIT; /* queued for a free connection */
+		mp_log(MP_LOG_ERROR, "db", "no connection: %s",
+		    sql->error != NULL ? sql->error : "unknown");
+		db_release(ctx);
+		ctx->db_phase = PHASE_IDLE;
+		mp_reply_header(ctx, "Retry-After", "1");
+		return mp_reply_problem(ctx, 503, "database-unavailable",
+		    "the database is unavailable; retry shortly");
+	}
+	for (i = 0; i < ctx->db_nvalues; i++)
+		vals[i] = ctx->db_values[i];
+	if (!kore_pgsql_query_param_fields(sql, ctx->db_sql, 0,
+	    ctx->db_nvalues, vals, NULL, NULL)) {
+		mp_log(MP_LOG_ERROR, "db", "send failed: %s",
+		    sql->error != NULL ? sql->error : "unknown");
+		db_release(ctx);
+		ctx->db_phase = PHASE_IDLE;
+		mp_reply_header(ctx, "Retry-After", "1");
+		return mp_reply_problem(ctx, 503, "database-unavailable",
+		    "the database is unavailable; retry shortly");
+	}
+	ctx->db_phase = PHASE_RUNNING;
+	return MP_WAIT;
+}
+
+/* Called by the entry point each time Kore wakes the request. */
+int
+mp_db_resume(struct mp_ctx *ctx)
+{
+	struct kore_pgsql *sql = ctx->db_impl;
+	const char *st;
+
+	if (ctx->db_phase == PHASE_SETUP)
+		return db_send(ctx);
+	if (ctx->db_phase != PHASE_RUNNING || sql == NULL)
+		return mp_reply_problem(ctx, 500, "internal",
+		    "request resumed without a statement");
+
+	for (;;) {
+		switch (sql->state) {
+		case KORE_PGSQL_STATE_WAIT:
+			return MP_WAIT;
+		case KORE_PGSQL_STATE_RESULT:
+			if (ctx->result == NULL) {
+				ctx->result = sql->result;
+				sql->result = NULL;
+			}
+			kore_pgsql_continue(sql);
+			break;
+		case KORE_PGSQL_STATE_ERROR:
+			if (sql->result == NULL && ctx->sqlstate[0] == '\0') {
+				/* connection-level failure: no more results */
+				snprintf(ctx->sqlstate, sizeof(ctx->sqlstate),
+				    "08000");
+				free(ctx->db_error);
+				ctx->db_error = strdup(sql->error != NULL ?
+				    sql->error : "connection lost");
+				return db_finish(ctx);
+			}
+			if (ctx->sqlstate[0] == '\0') {
+				st = sql->result != NULL ? PQresultErrorField(
+				    sql->result, PG_DIAG_SQLSTATE) : NULL;
+				snprintf(ctx->sqlstate, sizeof(ctx->sqlstate),
+				    "%s", st != NULL ? st : "08000");
+				free(ctx->db_error);
+				ctx->db_error = strdup(sql->error != NULL ?
+				    sql->error : "connection lost");
+				if (ctx->result != NULL)
+					PQclear(ctx->result);
+				ctx->result = sql->result;
+				sql->result = NULL;
+			}
+			if (sql->conn == NULL) /* connection gone */
+				return db_finish(ctx);
+			kore_pgsql_continue(sql);
+			break;
+		case KORE_PGSQL_STATE_DONE:
+			kore_pgsql_continue(sql);
+			break;
+		case KORE_PGSQL_STATE_COMPLETE:
+			return db_finish(ctx);
+		default:
+			return MP_WAIT;
+		}
+	}
+}
+
+/* The statement is over and its connection released: run the next step,
+ * retry a serialization failure, or answer the error. */
+static int
+db_finish(struct mp_ctx *ctx)
+{
+	db_release(ctx);
+	ctx->db_phase = PHASE_IDLE;
+	if (ctx->sqlstate[0] != '\0' && (strcmp(ctx->sqlstate, "40001") == 0 ||
+	    strcmp(ctx->sqlstate, "40P01") == 0) &&
+	    ctx->db_retries < DB_MAX_RETRIES) {
+		ctx->db_retries++;
+		ctx->sqlstate[0] = '\0';
+		if (ctx->result != NULL) {
+			PQclear(ctx->result);
+			ctx->result = NULL;
+		}
+		ctx->db_phase = PHASE_SETUP;
+		return db_send(ctx);
+	}
+	if (ctx->sqlstate[0] != '\0' && !ctx->db_handle_errors)
+		return mp_db_error_reply(ctx);
+	return ctx->db_next(ctx);
+}
+
+static int
+status_for_sqlstate(const char *st)
+{
+	if (st[0] == 'M' && st[1] == 'P')
+		return atoi(st + 2);
+	if (strcmp(st, "23505") == 0)
+		return 409;
+	if (strncmp(st, "23", 2) == 0 || strncmp(st, "22", 2) == 0)
+		return 422;
+	if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 ||
+	    strncmp(st, "08", 2) == 0 || strncmp(st, "57", 2) == 0 ||
+	    strncmp(st, "53", 2) == 0)
+		return 503;
+	return 500;
+}
+
+int
+mp_db_error_reply(struct mp_ctx *ctx)
+{
+	const char *msg = NULL, *detail = NULL, *constraint = NULL;
+	json_t *problem, *extra;
+	int status = status_for_sqlstate(ctx->sqlstate);
+
+	if (ctx->result != NULL) {
+		msg = PQresultErrorField(ctx->result,
+		    PG_DIAG_MESSAGE_PRIMARY);
+		detail = PQresultErrorField(ctx->result,
+		    PG_DIAG_MESSAGE_DETAIL);
+		constraint = PQresultErrorField(ctx->result,
+		    PG_DIAG_CONSTRAINT_NAME);
+	}
+	if (status < 400 || status > 599)
+		status = 500;
+	if (ctx->sqlstate[0] == 'M' && ctx->sqlstate[1] == 'P') {
+		problem = mp_problem_new(status, status == 409 ? "conflict" :
+		    status == 404 ? "not-found" : status == 412 ?
+		    "precondition-failed" : "rejected",
+		    mp_http_status_title(status), msg);
+		if (detail != NULL &&
+		    (extra = json_loads(detail, 0, NULL)) != NULL) {
+			if (json_is_object(extra))
+				json_object_update(problem, extra);
+			json_decref(extra);
+		}
+		return mp_reply_problem_json(ctx, problem);
+	}
+	if (status == 500 || status == 503)
+		mp_log(MP_LOG_ERROR, "db", "statement failed (%s): %s",
+		    ctx->sqlstate, ctx->db_error != NULL ? ctx->db_error : "");
+	if (status == 503)
+		mp_reply_header(ctx, "Retry-After", "1");
+	switch (status) {
+	case 409:
+		problem = mp_problem_new(409, "conflict", "Conflict",
+		    "the resource already exists");
+		if (constraint != NULL)
+			json_object_set_new(problem, "constraint",
+			    json_string(constraint));
+		return mp_reply_problem_json(ctx, problem);
+	case 422:
+		problem = mp_problem_new(422, "constraint-violated",
+		    "Unprocessable Content",
+		    "the request breaks a rule of the data");
+		if (constraint != NULL)
+			json_object_set_new(problem, "constraint",
+			    json_string(constraint));
+		return mp_reply_problem_json(ctx, problem);
+	case 503:
+		return mp_reply_problem(ctx, 503, "database-unavailable",
+		    "the database is unavailable; retry shortly");
+	default:
+		return mp_reply_problem(ctx, 500, "internal",
+		    "the request could not be completed");
+	}
+}
+
+int
+mp_db_rows(const struct mp_ctx *ctx)
+{
+	return ctx->result != NULL ? PQntuples(ctx->result) : 0;
+}
+
+const char *
+mp_db_value(const struct mp_ctx *ctx, int row, int col)
+{
+	if (ctx->result == NULL || row >= PQntuples(ctx->result) ||
+	    col >= PQnfields(ctx->result))
+		return NULL;
+	return PQgetvalue(ctx->result, row, col);
+}
+
+int
+mp_db_isnull(const struct mp_ctx *ctx, int row, int col)
+{
+	if (ctx->result == NULL || row >= PQntuples(ctx->result) ||
+	    col >= PQnfields(ctx->result))
+		return 1;
+	return PQgetisnull(ctx->result, row, col);
+}
+
+int
+mp_db_reply_row_json(struct mp_ctx *ctx, int status)
+{
+	const char *v;
+
+	if (mp_db_rows(ctx) < 1 || mp_db_isnull(ctx, 0, 0))
+		return mp_reply_problem(ctx, 404, "not-found",
+		    "no such resource");
+	v = mp_db_value(ctx, 0, 0);
+	return mp_reply_raw(ctx, status, "application/json", v, strlen(v));
+}

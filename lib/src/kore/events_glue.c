@@ -1,0 +1,94 @@
+/*
+ * Starts the event threads of mp/events.h in each worker from the
+ * service definition and the settings, and feeds their counters to the
+ * shared metrics.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <kore/kore.h>
+
+#include "mp/events.h"
+#include "mp/log.h"
+#include "mp/runtime.h"
+#include "mp/service.h"
+
+#define MAX_CONSUMERS 8
+
+static void em(enum mp_event_metric m, int64_t v);
+
+static struct mp_events_cfg cfg;
+static char consumer_name[160];
+static struct mp_relay *relay;
+static struct mp_consumer *consumers[MAX_CONSUMERS];
+
+static void
+em(enum mp_event_metric m, int64_t v)
+{
+	switch (m) {
+	case MP_EM_PENDING:
+		mp_metrics_gauge_set(MP_G_OUTBOX_PENDING, v);
+		break;
+	case MP_EM_PUBLISHED:
+		mp_metrics_gauge_add(MP_G_OUTBOX_PUBLISHED, v);
+		break;
+	case MP_EM_CONSUMED:
+		mp_metrics_gauge_add(MP_G_EVENTS_CONSUMED, v);
+		break;
+	case MP_EM_DUPLICATE:
+		mp_metrics_gauge_add(MP_G_EVENTS_DUPLICATE, v);
+		break;
+	case MP_EM_FAILED:
+		mp_metrics_gauge_add(MP_G_EVENTS_FAILED, v);
+		break;
+	case MP_EM_DEAD:
+		mp_metrics_gauge_add(MP_G_EVENTS_DEAD, v);
+		break;
+	}
+}
+
+int
+mp_events_worker_start(void)
+{
+	const struct mp_consumer_def *d;
+	int i = 0;
+
+	if (mp_settings.redis_url[0] == '\0')
+		return 0;
+	snprintf(consumer_name, sizeof(consumer_name), "%s-%d",
+	    mp_settings.instance, (int)getpid());
+	cfg.service = mp_service_def.name;
+	cfg.db_url = mp_settings.db_url;
+	cfg.redis_url = mp_settings.redis_url;
+	cfg.sweep_ms = mp_settings.sweep_ms;
+	cfg.claim_idle_ms = mp_settings.claim_idle_ms;
+	cfg.max_deliveries = mp_settings.max_deliveries;
+	cfg.consumer_name = consumer_name;
+	cfg.crash_before_ack = getenv("MP_FAULT_CRASH_BEFORE_ACK");
+	cfg.metric = em;
+	if (mp_service_def.relay && mp_service_def.uses_db &&
+	    mp_relay_start(&cfg, &relay) != 0)
+		return -1;
+	for (d = mp_service_def.consumers; d != NULL && d->stream != NULL &&
+	    i < MAX_CONSUMERS; d++, i++) {
+		if (mp_consumer_start(&cfg, d, &consumers[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+mp_events_worker_stop(void)
+{
+	int i;
+
+	for (i = 0; i < MAX_CONSUMERS; i++) {
+		mp_consumer_stop(consumers[i]);
+		consumers[i] = NULL;
+	}
+	mp_relay_stop(relay);
+	relay = NULL;
+}

@@ -1,0 +1,78 @@
+/*
+ * Operations endpoints every process serves: /healthz (the process is
+ * alive and its loop turns), /readyz (it can do its work: database and
+ * Redis reachable, not draining) and /metrics (Prometheus text).
+ * They bypass the route table, authentication and the access log.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+
+#include "mp/runtime.h"
+#include "mp/service.h"
+
+static int ready_db_done(struct mp_ctx *ctx);
+static int ready_answer(struct mp_ctx *ctx, int db_ok);
+
+static const struct mp_route internal_route = {MP_GET, "/(ops)", NULL,
+	MP_ROUTE_INTERNAL, 0};
+
+static int
+ready_answer(struct mp_ctx *ctx, int db_ok)
+{
+	int redis_ok = !mp_service_def.uses_redis || mp_redis_connected();
+	int ok = db_ok && redis_ok && !mp_draining();
+	json_t *body;
+
+	body = json_pack("{s:s, s:{s:s, s:s, s:s}}", "status",
+	    ok ? "ready" : "not-ready", "checks", "database",
+	    !mp_service_def.uses_db ? "unused" : db_ok ? "up" : "down",
+	    "redis", !mp_service_def.uses_redis ? "unused" : redis_ok ?
+	    "up" : "down", "lifecycle", mp_draining() ? "draining" :
+	    "serving");
+	return mp_reply_json(ctx, ok ? 200 : 503, body);
+}
+
+static int
+ready_db_done(struct mp_ctx *ctx)
+{
+	return ready_answer(ctx, ctx->sqlstate[0] == '\0' &&
+	    mp_db_rows(ctx) == 1);
+}
+
+int
+mp_health_route(struct mp_ctx *ctx, const char *path)
+{
+	char *text;
+	size_t len;
+
+	if (strcmp(path, "/healthz") != 0 && strcmp(path, "/readyz") != 0 &&
+	    strcmp(path, "/metrics") != 0)
+		return -ENOENT; /* not ours */
+	ctx->route = &internal_route;
+	if (ctx->req->method != HTTP_METHOD_GET &&
+	    ctx->req->method != HTTP_METHOD_HEAD) {
+		mp_reply_header(ctx, "Allow", "GET, HEAD");
+		return mp_reply_problem(ctx, 405, "method-not-allowed",
+		    "only GET is allowed here");
+	}
+	if (strcmp(path, "/healthz") == 0)
+		return mp_reply_json(ctx, 200, json_pack("{s:s, s:s}",
+		    "status", "alive", "service", mp_service_name()));
+	if (strcmp(path, "/metrics") == 0) {
+		if (mp_metrics_render(&text, &len) != 0)
+			return mp_reply_problem(ctx, 500, "internal",
+			    "metrics unavailable");
+		mp_reply_raw(ctx, 200, "text/plain; version=0.0.4", text, len);
+		free(text);
+		return MP_DONE;
+	}
+	if (!mp_service_def.uses_db)
+		return ready_answer(ctx, 1);
+	return mp_db_query_checked(ctx, ready_db_done, "SELECT 1", 0, NULL);
+}

@@ -1,0 +1,231 @@
+/*
+ * Prometheus metrics shared by all the workers of a process.
+ *
+ * Kore's workers are separate processes and /metrics is answered by
+ * whichever one accepts the scrape, so counters live in one anonymous
+ * shared mapping made by the parent before it forks; workers update them
+ * with atomic adds and any worker can render the whole picture. Fixed
+ * sizes (routes known at start, a closed list of status codes, fixed
+ * latency buckets) keep it lock-free and bounded: labels never come from
+ * client input.
+ */
+#include <sys/mman.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+
+#include "mp/runtime.h"
+#include "mp/service.h"
+
+#define MAX_SLOTS 64
+
+static const int statuses[] = {200, 201, 202, 204, 301, 302, 304, 400, 401,
+	403, 404, 405, 409, 412, 413, 415, 422, 428, 429, 500, 502, 503, 504, 0};
+#define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
+/* Upper bounds in microseconds; the last bucket is +Inf. */
+static const uint64_t buckets_us[] = {500, 1000, 2500, 5000, 10000, 25000,
+	50000, 100000, 250000, 500000, 1000000, 2500000};
+#define NBUCKET (sizeof(buckets_us) / sizeof(buckets_us[0]))
+
+struct route_stats {
+	uint64_t count[NSTATUS];
+	uint64_t bucket[NBUCKET + 1];
+	uint64_t sum_us;
+};
+
+struct shm {
+	size_t nroutes;
+	int64_t gauges[MAX_SLOTS][MP_G__COUNT];
+	struct route_stats routes[]; /* nroutes + 1 (unmatched) */
+};
+
+static struct shm *shm;
+
+static const struct {
+	const char *name, *type, *help;
+	int reduce_max; /* 1: max over workers, 0: sum */
+} gauge_info[MP_G__COUNT] = {
+	[MP_G_REDIS_UP] = {"mp_redis_up_workers", "gauge",
+	    "Workers with a live Redis connection", 0},
+	[MP_G_DB_INFLIGHT] = {"mp_db_statements_inflight", "gauge",
+	    "Statements waiting for PostgreSQL", 0},
+	[MP_G_OUTBOX_PENDING] = {"mp_outbox_pending", "gauge",
+	    "Outbox rows not yet published", 1},
+	[MP_G_OUTBOX_PUBLISHED] = {"mp_outbox_published_total", "counter",
+	    "Events published to the stream", 0},
+	[MP_G_EVENTS_CONSUMED] = {"mp_events_consumed_total", "counter",
+	    "Events applied by consumers", 0},
+	[MP_G_EVENTS_DUPLICATE] = {"mp_events_duplicate_total", "counter",
+	    "Redelivered events skipped thanks to the inbox", 0},
+	[MP_G_EVENTS_FAILED] = {"mp_events_failed_total", "counter",
+	    "Event deliveries that failed", 0},
+	[MP_G_EVENTS_DEAD] = {"mp_events_dead_lettered_total", "counter",
+	    "Events moved to the dead-letter stream", 0},
+	[MP_G_REDIS_RECONNECTS] = {"mp_redis_reconnects_total", "counter",
+	    "Redis reconnection attempts", 0},
+	[MP_G_REQUESTS_INFLIGHT] = {"mp_http_requests_inflight", "gauge",
+	    "HTTP requests being served", 0},
+};
+
+int
+mp_metrics_init(size_t nroutes)
+{
+	size_t len = sizeof(struct shm) + (nroutes + 1) *
+	    sizeof(struct route_stats);
+	void *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	shm = p;
+	shm->nroutes = nroutes;
+	return 0;
+}
+
+static int
+slot(void)
+{
+	if (worker == NULL)
+		return 0;
+	return (int)(worker->id % MAX_SLOTS);
+}
+
+void
+mp_metrics_observe(int route_idx, int status, uint64_t dur_us)
+{
+	struct route_stats *rs;
+	size_t i, idx;
+
+	if (shm == NULL)
+		return;
+	idx = route_idx < 0 || (size_t)route_idx >= shm->nroutes ?
+	    shm->nroutes : (size_t)route_idx;
+	rs = &shm->routes[idx];
+	for (i = 0; i < NSTATUS - 1 && statuses[i] != status; i++)
+		;
+	__atomic_fetch_add(&rs->count[i], 1, __ATOMIC_RELAXED);
+	for (i = 0; i < NBUCKET && dur_us > buckets_us[i]; i++)
+		;
+	__atomic_fetch_add(&rs->bucket[i], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&rs->sum_us, dur_us, __ATOMIC_RELAXED);
+}
+
+void
+mp_metrics_gauge_set(enum mp_gauge g, int64_t v)
+{
+	if (shm != NULL)
+		__atomic_store_n(&shm->gauges[slot()][g], v, __ATOMIC_RELAXED);
+}
+
+void
+mp_metrics_gauge_add(enum mp_gauge g, int64_t delta)
+{
+	if (shm != NULL)
+		__atomic_fetch_add(&shm->gauges[slot()][g], delta,
+		    __ATOMIC_RELAXED);
+}
+
+int
+mp_metrics_render(char **out, size_t *outlen)
+{
+	const struct mp_service *svc = &mp_service_def;
+	const char *pattern, *svcname = svc->name;
+	struct route_stats *rs;
+	uint64_t cum, v;
+	int64_t agg, gv;
+	size_t r, i, s;
+	FILE *f;
+
+	*out = NULL;
+	*outlen = 0;
+	if (shm == NULL)
+		return -ENODEV;
+	if ((f = open_memstream(out, outlen)) == NULL)
+		return -ENOMEM;
+
+	fprintf(f, "# HELP mp_http_requests_total HTTP requests by route "
+	    "pattern and status.\n# TYPE mp_http_requests_total counter\n");
+	for (r = 0; r <= shm->nroutes; r++) {
+		rs = &shm->routes[r];
+		pattern = r < shm->nroutes ? svc->routes[r].pattern : "other";
+		for (s = 0; s < NSTATUS; s++) {
+			v = __atomic_load_n(&rs->count[s], __ATOMIC_RELAXED);
+			if (v == 0)
+				continue;
+			char code[8];
+
+			if (statuses[s] != 0)
+				snprintf(code, sizeof(code), "%d", statuses[s]);
+			else
+				snprintf(code, sizeof(code), "other");
+			fprintf(f, "mp_http_requests_total{service=\"%s\","
+			    "route=\"%s\",method=\"%s\",status=\"%s\"} "
+			    "%llu\n", svcname, pattern, r < shm->nroutes ?
+			    http_method_text(svc->routes[r].method) : "any",
+			    code, (unsigned long long)v);
+		}
+	}
+	fprintf(f, "# HELP mp_http_request_duration_seconds Latency by route "
+	    "pattern.\n# TYPE mp_http_request_duration_seconds histogram\n");
+	for (r = 0; r <= shm->nroutes; r++) {
+		rs = &shm->routes[r];
+		pattern = r < shm->nroutes ? svc->routes[r].pattern : "other";
+		cum = 0;
+		for (i = 0; i <= NBUCKET; i++)
+			cum += __atomic_load_n(&rs->bucket[i],
+			    __ATOMIC_RELAXED);
+		if (cum == 0)
+			continue;
+		cum = 0;
+		for (i = 0; i <= NBUCKET; i++) {
+			cum += __atomic_load_n(&rs->bucket[i],
+			    __ATOMIC_RELAXED);
+			if (i < NBUCKET)
+				fprintf(f, "mp_http_request_duration_seconds_"
+				    "bucket{service=\"%s\",route=\"%s\","
+				    "le=\"%g\"} %llu\n", svcname, pattern,
+				    (double)buckets_us[i] / 1e6,
+				    (unsigned long long)cum);
+			else
+				fprintf(f, "mp_http_request_duration_seconds_"
+				    "bucket{service=\"%s\",route=\"%s\","
+				    "le=\"+Inf\"} %llu\n", svcname, pattern,
+				    (unsigned long long)cum);
+		}
+		fprintf(f, "mp_http_request_duration_seconds_sum{service=\"%s\","
+		    "route=\"%s\"} %.6f\n", svcname, pattern,
+		    (double)__atomic_load_n(&rs->sum_us, __ATOMIC_RELAXED) /
+		    1e6);
+		fprintf(f, "mp_http_request_duration_seconds_count{service="
+		    "\"%s\",route=\"%s\"} %llu\n", svcname, pattern,
+		    (unsigned long long)cum);
+	}
+	for (i = 0; i < MP_G__COUNT; i++) {
+		agg = 0;
+		for (s = 0; s < MAX_SLOTS; s++) {
+			gv = __atomic_load_n(&shm->gauges[s][i],
+			    __ATOMIC_RELAXED);
+			if (gauge_info[i].reduce_max)
+				agg = gv > agg ? gv : agg;
+			else
+				agg += gv;
+		}
+		fprintf(f, "# HELP %s %s.\n# TYPE %s %s\n%s{service=\"%s\"} "
+		    "%lld\n", gauge_info[i].name, gauge_info[i].help,
+		    gauge_info[i].name, gauge_info[i].type, gauge_info[i].name,
+		    svcname, (long long)agg);
+	}
+	if (fclose(f) != 0) {
+		free(*out);
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}

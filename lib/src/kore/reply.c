@@ -1,0 +1,266 @@
+/*
+ * Answers: JSON, problem+json and the headers every response carries
+ * (request id, security headers). Also the request-side readers that
+ * answer the client themselves on bad input (the *_or_reply helpers), so
+ * handlers read top to bottom as the happy path.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+
+#include "mp/authz.h"
+#include "mp/body.h"
+#include "mp/problem.h"
+#include "mp/runtime.h"
+#include "mp/service.h"
+
+static void common_headers(struct mp_ctx *ctx);
+static void query_parse(struct mp_ctx *ctx);
+
+struct query_args {
+	int n;
+	char *names[MP_MAX_QUERY_PARAMS];
+	char *values[MP_MAX_QUERY_PARAMS];
+	char *buf;
+};
+
+static void
+common_headers(struct mp_ctx *ctx)
+{
+	http_response_header(ctx->req, "X-Request-Id", ctx->request_id);
+	http_response_header(ctx->req, "X-Content-Type-Options", "nosniff");
+	http_response_header(ctx->req, "Cache-Control", "no-store");
+	http_response_header(ctx->req, "Content-Language", ctx->lang);
+}
+
+const char *
+mp_header(const struct mp_ctx *ctx, const char *name)
+{
+	const char *v = NULL;
+
+	if (!http_request_header(ctx->req, name, &v))
+		return NULL;
+	return v;
+}
+
+void
+mp_reply_header(struct mp_ctx *ctx, const char *name, const char *value)
+{
+	http_response_header(ctx->req, name, value);
+}
+
+int
+mp_reply_raw(struct mp_ctx *ctx, int status, const char *ctype,
+    const void *data, size_t len)
+{
+	common_headers(ctx);
+	if (ctype != NULL)
+		http_response_header(ctx->req, "Content-Type", ctype);
+	http_response(ctx->req, status, data, len);
+	return MP_DONE;
+}
+
+int
+mp_reply_json(struct mp_ctx *ctx, int status, json_t *body)
+{
+	char *s;
+
+	if (body == NULL)
+		return mp_reply_problem(ctx, 500, "internal", "out of memory");
+	s = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (s == NULL)
+		return mp_reply_problem(ctx, 500, "internal", "out of memory");
+	mp_reply_raw(ctx, status, "application/json", s, strlen(s));
+	free(s);
+	return MP_DONE;
+}
+
+int
+mp_reply_problem_json(struct mp_ctx *ctx, json_t *problem)
+{
+	json_int_t status;
+	char *s;
+
+	if (problem == NULL) {
+		static const char oom[] = "{\"type\":\"urn:mp:problem:internal\","
+		    "\"title\":\"Internal Server Error\",\"status\":500}";
+		return mp_reply_raw(ctx, 500, "application/problem+json", oom,
+		    sizeof(oom) - 1);
+	}
+	status = json_integer_value(json_object_get(problem, "status"));
+	if (status < 400 || status > 599)
+		status = 500;
+	json_object_set_new(problem, "request_id",
+	    json_string(ctx->request_id));
+	if (ctx->req->path != NULL && json_object_get(problem, "instance") ==
+	    NULL)
+		json_object_set_new(problem, "instance",
+		    json_string(ctx->req->path));
+	s = json_dumps(problem, JSON_COMPACT);
+	json_decref(problem);
+	if (s == NULL)
+		return mp_reply_problem_json(ctx, NULL);
+	mp_reply_raw(ctx, (int)status, "application/problem+json", s,
+	    strlen(s));
+	free(s);
+	return MP_DONE;
+}
+
+int
+mp_reply_problem(struct mp_ctx *ctx, int status, const char *slug,
+    const char *detail)
+{
+	return mp_reply_problem_json(ctx, mp_problem_new(status, slug,
+	    mp_http_status_title(status), detail));
+}
+
+int
+mp_body_or_reply(struct mp_ctx *ctx, const struct mp_field *schema,
+    json_t **out)
+{
+	struct mp_body_limits lim;
+	const char *ctype = mp_header(ctx, "content-type");
+	struct kore_buf *buf;
+	json_t *problem = NULL;
+	ssize_t n;
+	char chunk[8192];
+	int rc;
+
+	*out = NULL;
+	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0 ||
+	    (ctype[16] != '\0' && ctype[16] != ';')) {
+		mp_reply_problem(ctx, 415, "unsupported-media-type",
+		    "send the body as application/json");
+		return -EINVAL;
+	}
+	if (ctx->req->content_length > (size_t)mp_settings.body_max) {
+		mp_reply_problem(ctx, 413, "body-too-large",
+		    "the request body is larger than allowed");
+		return -E2BIG;
+	}
+	buf = kore_buf_alloc(ctx->req->content_length + 1);
+	for (;;) {
+		n = http_body_read(ctx->req, chunk, sizeof(chunk));
+		if (n <= 0)
+			break;
+		if (buf->offset + (size_t)n > (size_t)mp_settings.body_max) {
+			kore_buf_free(buf);
+			mp_reply_problem(ctx, 413, "body-too-large",
+			    "the request body is larger than allowed");
+			return -E2BIG;
+		}
+		kore_buf_append(buf, chunk, (size_t)n);
+	}
+	if (n < 0) {
+		kore_buf_free(buf);
+		mp_reply_problem(ctx, 400, "unreadable-body",
+		    "the request body could not be read");
+		return -EIO;
+	}
+	lim.max_bytes = (size_t)mp_settings.body_max;
+	lim.max_depth = 16;
+	rc = mp_body_parse((const char *)buf->data, buf->offset, schema, &lim,
+	    out, &problem);
+	kore_buf_free(buf);
+	if (rc == -E2BIG) {
+		json_decref(problem);
+		mp_reply_problem(ctx, 413, "body-too-large",
+		    "the request body is larger than allowed");
+		return rc;
+	}
+	if (rc != 0) {
+		mp_reply_problem_json(ctx, problem);
+		return rc;
+	}
+	return 0;
+}
+
+int
+mp_region_or_reply(struct mp_ctx *ctx, const char *region)
+{
+	if (mp_authz_region(&ctx->principal, region) == 0)
+		return 0;
+	mp_reply_problem(ctx, 404, "not-found", "no such resource");
+	return -EACCES;
+}
+
+int
+mp_role_or_reply(struct mp_ctx *ctx, unsigned roles)
+{
+	if (mp_authz_has_role(&ctx->principal, roles))
+		return 0;
+	mp_reply_problem(ctx, 403, "forbidden",
+	    "your role may not do this");
+	return -EACCES;
+}
+
+void
+mp_query_free(struct mp_ctx *ctx)
+{
+	struct query_args *q = ctx->query_impl;
+
+	if (q == NULL)
+		return;
+	free(q->buf);
+	free(q);
+	ctx->query_impl = NULL;
+}
+
+/* Split the query string once; names and values are URL-decoded in place. */
+static void
+query_parse(struct mp_ctx *ctx)
+{
+	struct query_args *q;
+	char *s, *amp, *eq, *c;
+
+	if (ctx->query_impl != NULL)
+		return;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return;
+	ctx->query_impl = q;
+	if (ctx->req->query_string == NULL ||
+	    (q->buf = strdup(ctx->req->query_string)) == NULL)
+		return;
+	for (s = q->buf; s != NULL && *s != '\0' && q->n < MP_MAX_QUERY_PARAMS;
+	    s = amp) {
+		amp = strchr(s, '&');
+		if (amp != NULL)
+			*amp++ = '\0';
+		eq = strchr(s, '=');
+		if (eq != NULL)
+			*eq++ = '\0';
+		for (c = s; *c != '\0'; c++)
+			if (*c == '+')
+				*c = ' ';
+		for (c = eq; c != NULL && *c != '\0'; c++)
+			if (*c == '+')
+				*c = ' ';
+		if (!http_argument_urldecode(s) ||
+		    (eq != NULL && !http_argument_urldecode(eq)))
+			continue;
+		q->names[q->n] = s;
+		q->values[q->n] = eq != NULL ? eq : s + strlen(s);
+		q->n++;
+	}
+}
+
+const char *
+mp_query(struct mp_ctx *ctx, const char *name)
+{
+	struct query_args *q;
+	int i;
+
+	query_parse(ctx);
+	if ((q = ctx->query_impl) == NULL)
+		return NULL;
+	for (i = 0; i < q->n; i++)
+		if (strcmp(q->names[i], name) == 0)
+			return q->values[i];
+	return NULL;
+}

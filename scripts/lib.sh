@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Shared shell functions: private PostgreSQL 15 and Redis 7 instances under a
+# directory of the project (./var for `make up`, ./var/test for `make test`),
+# free-port selection, readiness waits. Sourced by up.sh, test.sh, down.sh.
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SERVICES=(funding cases gender gateway)
+
+log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# free_port: print a TCP port nobody listens on (from a random start).
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$(( 20000 + RANDOM % 30000 ))
+		if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
+			echo "$p"; return 0
+		fi
+	done
+	return 1
+}
+
+# as_pg CMD...: run a PostgreSQL binary as the cluster owner. PostgreSQL
+# refuses to run as root, so root runs it as the `postgres` system user.
+as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# pg_datadir DIR: print the data directory for the cluster kept in DIR/pg.
+# When root and the `postgres` user cannot reach DIR (a clone under /root),
+# the cluster lives in /var/tmp and DIR/pg is a symlink to it.
+pg_prepare_dir() {
+	local dir=$1
+	mkdir -p "$dir"
+	if [ "$(id -u)" -ne 0 ]; then
+		mkdir -p "$dir/pg"; echo "$dir/pg"; return
+	fi
+	if [ -L "$dir/pg" ]; then
+		readlink -f "$dir/pg"; return
+	fi
+	if runuser -u postgres -- test -x "$dir" 2>/dev/null && \
+	   runuser -u postgres -- test -r "$dir" 2>/dev/null; then
+		mkdir -p "$dir/pg"; chown postgres: "$dir/pg"; chmod 700 "$dir/pg"
+		echo "$dir/pg"; return
+	fi
+	local alt
+	alt=/var/tmp/mp-$(printf '%s' "$dir" | md5sum | cut -c1-12)
+	mkdir -p "$alt"; chown postgres: "$alt"; chmod 700 "$alt"
+	ln -sfn "$alt" "$dir/pg"
+	echo "$alt"
+}
+
+# pg_start DIR PORT: init (once) and start a cluster; one database and one
+# login role per service, none able to connect to another's database.
+pg_start() {
+	local dir=$1 port=$2 data
+	data=$(pg_prepare_dir "$dir")
+	if [ ! -f "$data/PG_VERSION" ]; then
+		as_pg "$PG_BIN/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
+		    --auth-local=trust --auth-host=scram-sha-256 >/dev/null \
+		    || die "initdb failed in $data"
+		cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$data'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+synchronous_commit = on
+log_destination = 'stderr'
+logging_collector = off
+log_min_messages = warning
+CONF
+	fi
+	as_pg "$PG_BIN/pg_ctl" -D "$data" -o "-p $port -k $data" -l "$data/server.log" \
+	    -w -t 60 start >/dev/null || { tail -20 "$data/server.log" >&2; die "PostgreSQL did not start"; }
+	echo "$port" >"$dir/pg.port"
+}
+
+pg_stop() {
+	local dir=$1 data
+	[ -e "$dir/pg" ] || return 0
+	data=$(readlink -f "$dir/pg")
+	[ -f "$data/postmaster.pid" ] || return 0
+	as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+}
+
+# psql_super DIR SQL...: run SQL as the superuser over the private socket.
+psql_super() {
+	local dir=$1; shift
+	local data port
+	data=$(readlink -f "$dir/pg"); port=$(cat "$dir/pg.port")
+	as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$data" -p "$port" -U postgres -d postgres "$@"
+}
+
+# pg_create_db DIR NAME PASSWORD: idempotent role + database owned by it.
+pg_create_db() {
+	local dir=$1 name=$2 pass=$3
+	psql_super "$dir" -v name="$name" -v pass="$pass" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'name', :'pass')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'name') \gexec
+SELECT format('ALTER ROLE %I PASSWORD %L', :'name', :'pass') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'name', :'name')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') \gexec
+SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'name') \gexec
+SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', :'name', :'name') \gexec
+SQL
+}
+
+# redis_start DIR PORT: a private Redis with AOF (events survive a restart).
+redis_start() {
+	local dir=$1 port=$2
+	mkdir -p "$dir/redis"
+	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/redis" \
+	    --daemonize yes --pidfile "$dir/redis/redis.pid" \
+	    --logfile "$dir/redis/redis.log" --appendonly yes --appendfsync everysec \
+	    --save "" --protected-mode yes >/dev/null || die "Redis did not start"
+	for _ in $(seq 1 100); do
+		redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && { echo "$port" >"$dir/redis.port"; return 0; }
+		sleep 0.1
+	done
+	die "Redis on port $port not answering"
+}
+
+redis_stop() {
+	local dir=$1 pid
+	[ -f "$dir/redis/redis.pid" ] || return 0
+	pid=$(cat "$dir/redis/redis.pid")
+	kill "$pid" 2>/dev/null || true
+	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	rm -f "$dir/redis/redis.pid"
+}
+
+# wait_ready URL SECONDS: poll until URL answers 200.
+wait_ready() {
+	local url=$1 secs=${2:-30} i
+	for i in $(seq 1 $(( secs * 10 ))); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$url")" = 200 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every test suite: Check unit suites, then the integration suites
+# against a private PostgreSQL and Redis started here on free ports (so it
+# runs beside a `make up`), then the contract checks. Prints one closing
+# line "N passed, N failed".
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+MODE=${1:-all}
+BUILD=${BUILD:-build}
+T="$ROOT/var/test"
+passed=0; failed=0; failures=()
+
+cleanup() {
+	[ -n "${MP_TEST_VAR:-}" ] || return 0
+	pkill -f "kore -c .*var/test/" 2>/dev/null || true
+	redis_stop "$T"
+	pg_stop "$T"
+}
+
+run_suite() { # name command...
+	local name=$1; shift
+	log "suite $name"
+	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+if [ "$MODE" = all ] || [ "$MODE" = unit ]; then
+	for t in "$BUILD"/tests/unit/check_*; do
+		[ -x "$t" ] || continue
+		run_suite "unit/$(basename "$t")" env CK_DEFAULT_TIMEOUT=60 "$t"
+	done
+fi
+
+if [ "$MODE" = all ] || [ "$MODE" = integration ]; then
+	trap cleanup EXIT
+	cleanup_prev() { redis_stop "$T"; pg_stop "$T"; }
+	cleanup_prev
+	rm -rf "$T"; mkdir -p "$T/log"
+	PGPORT_T=$(free_port); REDISPORT_T=$(free_port)
+	pg_start "$T" "$PGPORT_T"
+	redis_start "$T" "$REDISPORT_T"
+	for db in testapp "${SERVICES[@]}"; do pg_create_db "$T" "$db" "$db-test-pw"; done
+	export MP_TEST_VAR="$T" MP_TEST_ROOT="$ROOT" MP_TEST_BUILD="$ROOT/$BUILD"
+	export MP_TEST_PG_PORT=$PGPORT_T MP_TEST_REDIS_PORT=$REDISPORT_T
+	export MP_TEST_DB_URL_TEMPLATE="postgresql://%s:%s-test-pw@127.0.0.1:$PGPORT_T/%s"
+	export MP_TEST_REDIS_URL="redis://127.0.0.1:$REDISPORT_T"
+	export MP_TEST_KEYS="$ROOT/tests/keys"
+	for t in "$BUILD"/tests/integration/check_*; do
+		[ -x "$t" ] || continue
+		run_suite "integration/$(basename "$t")" env CK_DEFAULT_TIMEOUT=300 CK_FORK=yes "$t"
+	done
+	for t in tests/contract/*.sh; do
+		[ -f "$t" ] || continue
+		run_suite "contract/$(basename "$t")" bash "$t"
+	done
+fi
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed suites: ${failures[*]}"
+fi
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

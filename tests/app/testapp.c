@@ -1,0 +1,163 @@
+/*
+ * A small service that exercises the shared library end to end for the
+ * integration suite (tests/integration/check_foundation.c): async queries,
+ * a write with its outbox event, a consumer with an inbox, a protected
+ * route and strict bodies. Not deployed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "mp/service.h"
+
+static int sum(struct mp_ctx *ctx);
+static int sum_done(struct mp_ctx *ctx);
+static int item_create(struct mp_ctx *ctx);
+static int item_created(struct mp_ctx *ctx);
+static int item_get(struct mp_ctx *ctx);
+static int effects_get(struct mp_ctx *ctx);
+static int reply_row(struct mp_ctx *ctx);
+static int secure(struct mp_ctx *ctx);
+static int echo(struct mp_ctx *ctx);
+static int apply_item_event(PGconn *conn, const json_t *ev, void *arg);
+
+static const char *const colours[] = {"red", "green", NULL};
+static const struct mp_field item_schema[] = {
+	{"name", MP_F_STRING, MP_F_REQUIRED, 1, 100, 0, 0, NULL, NULL, NULL},
+	{"qty", MP_F_INT, MP_F_REQUIRED, 0, 0, 0, 1000, NULL, NULL, NULL},
+	{"colour", MP_F_ENUM, 0, 0, 0, 0, 0, colours, NULL, NULL},
+	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static const struct mp_route routes[] = {
+	{MP_GET, "/v1/test/sum", sum, MP_ROUTE_PUBLIC, 0},
+	{MP_POST, "/v1/test/items", item_create, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/v1/test/items/{id}", item_get, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/v1/test/effects/{id}", effects_get, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/v1/test/secure", secure, 0, MP_ROLE_COUNCIL_OFFICER},
+	{MP_POST, "/v1/test/echo", echo, MP_ROUTE_PUBLIC, 0},
+};
+
+static const struct mp_consumer_def consumers[] = {
+	{"events:testapp", "testapp", apply_item_event, NULL, 1},
+	{NULL, NULL, NULL, NULL, 0},
+};
+
+const struct mp_service mp_service_def = {
+	.name = "testapp",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.uses_db = 1,
+	.uses_redis = 1,
+	.relay = 1,
+	.consumers = consumers,
+};
+
+static int
+sum(struct mp_ctx *ctx)
+{
+	const char *v[2] = {mp_query(ctx, "a"), mp_query(ctx, "b")};
+
+	if (v[0] == NULL || v[1] == NULL)
+		return mp_reply_problem(ctx, 400, "validation",
+		    "query parameters a and b are required");
+	return mp_db_query(ctx, sum_done,
+	    "SELECT json_build_object('sum', $1::int + $2::int)", 2, v);
+}
+
+static int
+sum_done(struct mp_ctx *ctx)
+{
+	return mp_db_reply_row_json(ctx, 200);
+}
+
+static int
+item_create(struct mp_ctx *ctx)
+{
+	json_t *body;
+	char qty[24];
+	const char *v[4];
+
+	if (mp_body_or_reply(ctx, item_schema, &body) != 0)
+		return MP_DONE;
+	snprintf(qty, sizeof(qty), "%lld",
+	    (long long)json_integer_value(json_object_get(body, "qty")));
+	v[0] = json_string_value(json_object_get(body, "name"));
+	v[1] = qty;
+	v[2] = json_string_value(json_object_get(body, "colour"));
+	v[3] = ctx->request_id;
+	/* values are copied by mp_db_query: the body can go now */
+	int rc = mp_db_query(ctx, item_created,
+	    "SELECT testapp_item_create($1, $2::int, $3, $4)", 4, v);
+	json_decref(body);
+	return rc;
+}
+
+static int
+item_created(struct mp_ctx *ctx)
+{
+	return mp_db_reply_row_json(ctx, 201);
+}
+
+static int
+reply_row(struct mp_ctx *ctx)
+{
+	return mp_db_reply_row_json(ctx, 200);
+}
+
+static int
+item_get(struct mp_ctx *ctx)
+{
+	const char *v[1] = {mp_param(ctx, "id")};
+
+	return mp_db_query(ctx, reply_row,
+	    "SELECT row_to_json(i) FROM items i WHERE id::text = $1", 1, v);
+}
+
+static int
+effects_get(struct mp_ctx *ctx)
+{
+	const char *v[1] = {mp_param(ctx, "id")};
+
+	return mp_db_query(ctx, reply_row,
+	    "SELECT json_build_object('count', count(*)) FROM effects "
+	    "WHERE item_id::text = $1", 1, v);
+}
+
+static int
+secure(struct mp_ctx *ctx)
+{
+	return mp_reply_json(ctx, 200, json_pack("{s:s, s:s}", "subject",
+	    ctx->principal.subject, "region", ctx->principal.region));
+}
+
+static int
+echo(struct mp_ctx *ctx)
+{
+	json_t *body;
+
+	if (mp_body_or_reply(ctx, item_schema, &body) != 0)
+		return MP_DONE;
+	return mp_reply_json(ctx, 200, body);
+}
+
+/* The consumer's effect: one row per applied event (no unique key, so a
+ * double application would show as two rows). */
+static int
+apply_item_event(PGconn *conn, const json_t *ev, void *arg)
+{
+	const json_t *data = json_object_get(ev, "data");
+	const char *v[2];
+	PGresult *res;
+	int ok;
+
+	(void)arg;
+	v[0] = json_string_value(json_object_get(data, "item_id"));
+	v[1] = json_string_value(json_object_get(ev, "id"));
+	if (v[0] == NULL)
+		return 0; /* not an item event: nothing to do */
+	res = PQexecParams(conn, "INSERT INTO effects (item_id, event_id) "
+	    "VALUES ($1::uuid, $2)", 2, NULL, v, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	return ok ? 0 : -1;
+}
