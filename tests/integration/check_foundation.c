@@ -1,0 +1,464 @@
+/*
+ * Integration suite of the Foundation: the test application
+ * (tests/app) on real PostgreSQL and Redis, driven over HTTP.
+ * One process is started for the whole suite (unchecked fixture); tests
+ * that kill or stop things restore them before they end.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+#include <jwt.h>
+#include <sodium.h>
+
+#include "mp/jwt.h"
+#include "support.h"
+
+static struct t_proc app;
+static char env_db[256], env_redis[128], env_keys[512], env_crash[300];
+static char crash_flag[256];
+static const char *app_env[16];
+
+static const char json_ct[] = "Content-Type: application/json";
+
+static void
+app_setup(void)
+{
+	char url[200];
+	int i = 0;
+
+	t_db_url("testapp", url, sizeof(url));
+	snprintf(env_db, sizeof(env_db), "MP_DB_URL=%s", url);
+	snprintf(env_redis, sizeof(env_redis), "MP_REDIS_URL=%s",
+	    getenv("MP_TEST_REDIS_URL"));
+	snprintf(env_keys, sizeof(env_keys),
+	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem,"
+	    "test-es-1:ES256:%s/test-es-1.pub.pem", getenv("MP_TEST_KEYS"),
+	    getenv("MP_TEST_KEYS"));
+	t_var_path("crash-before-ack", crash_flag, sizeof(crash_flag));
+	snprintf(env_crash, sizeof(env_crash), "MP_FAULT_CRASH_BEFORE_ACK=%s",
+	    crash_flag);
+	app_env[i++] = env_db;
+	app_env[i++] = env_redis;
+	app_env[i++] = env_keys;
+	app_env[i++] = env_crash;
+	app_env[i++] = "MP_JWT_ISSUER=https://auth.test";
+	app_env[i++] = "MP_JWT_AUDIENCE=mp-api";
+	app_env[i++] = "MP_MIGRATIONS_DIR=tests/app/migrations";
+	app_env[i++] = "MP_CONSUMER_CLAIM_IDLE_MS=400";
+	app_env[i++] = "MP_OUTBOX_SWEEP_MS=200";
+	app_env[i++] = "MP_BODY_MAX=65536";
+	app_env[i++] = "MP_WORKERS=2";
+	app_env[i] = NULL;
+	if (t_proc_start(&app, "testapp", "tests/app/testapp.conf",
+	    app_env) != 0) {
+		fprintf(stderr, "testapp did not become ready\n");
+		exit(1);
+	}
+}
+
+static void
+app_teardown(void)
+{
+	t_proc_stop(&app);
+}
+
+/* POST an item; returns its id (static buffer) or NULL. */
+static const char *
+create_item(const char *name)
+{
+	static char id[64];
+	char body[256];
+	const char *hdr[] = {json_ct, NULL};
+	struct t_resp r;
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"qty\":7}", name);
+	if (t_http(&app, "POST", "/v1/test/items", hdr, body, strlen(body),
+	    &r) != 0 || r.status != 201 || r.json == NULL) {
+		t_resp_free(&r);
+		return NULL;
+	}
+	snprintf(id, sizeof(id), "%s",
+	    json_string_value(json_object_get(r.json, "id")));
+	t_resp_free(&r);
+	return id;
+}
+
+static long long
+effects_of(const char *id)
+{
+	char path[128];
+	struct t_resp r;
+	long long n = -1;
+
+	snprintf(path, sizeof(path), "/v1/test/effects/%s", id);
+	if (t_http(&app, "GET", path, NULL, NULL, 0, &r) == 0 &&
+	    r.status == 200)
+		n = json_integer_value(json_object_get(r.json, "count"));
+	t_resp_free(&r);
+	return n;
+}
+
+/* Wait until the item's effect count reaches want (or 15 s pass). */
+static long long
+wait_effects(const char *id, long long want)
+{
+	long long n = -1;
+
+	for (int i = 0; i < 150; i++) {
+		if ((n = effects_of(id)) >= want)
+			break;
+		t_sleep_ms(100);
+	}
+	return n;
+}
+
+START_TEST(async_query)
+{
+	struct t_resp r;
+
+	ck_assert_int_eq(t_http(&app, "GET", "/v1/test/sum?a=2&b=40", NULL,
+	    NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(r.json);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "sum")),
+	    42);
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(request_id_echoed_or_generated)
+{
+	const char *hdr[] = {"X-Request-Id: abc-123.x", NULL};
+	const char *bad[] = {"X-Request-Id: <script>", NULL};
+	struct t_resp r;
+	char v[128];
+
+	t_http(&app, "GET", "/v1/test/sum?a=1&b=1", hdr, NULL, 0, &r);
+	ck_assert_int_eq(t_resp_header(&r, "X-Request-Id", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "abc-123.x");
+	t_resp_free(&r);
+	t_http(&app, "GET", "/v1/test/sum?a=1&b=1", bad, NULL, 0, &r);
+	ck_assert_int_eq(t_resp_header(&r, "X-Request-Id", v, sizeof(v)), 0);
+	ck_assert_int_eq((int)strlen(v), 36); /* a generated UUID */
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(unknown_route_and_method)
+{
+	struct t_resp r;
+	char allow[64];
+
+	t_http(&app, "GET", "/v1/test/nothing", NULL, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")),
+	    "urn:mp:problem:not-found");
+	t_resp_free(&r);
+	t_http(&app, "DELETE", "/v1/test/items", NULL, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 405);
+	ck_assert_int_eq(t_resp_header(&r, "Allow", allow, sizeof(allow)), 0);
+	ck_assert_str_eq(allow, "POST");
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(wrong_type_names_field)
+{
+	const char *hdr[] = {json_ct, NULL};
+	const char body[] = "{\"name\":\"x\",\"qty\":\"seven\"}";
+	struct t_resp r;
+	json_t *e;
+
+	t_http(&app, "POST", "/v1/test/echo", hdr, body, strlen(body), &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_ptr_nonnull(strstr(r.headers, "application/problem+json"));
+	e = json_array_get(json_object_get(r.json, "errors"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "field")), "qty");
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(e, "reason")));
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(malformed_and_unknown_fields)
+{
+	const char *hdr[] = {json_ct, NULL};
+	const char bad[] = "{\"name\":\"x\",";
+	const char extra[] = "{\"name\":\"x\",\"qty\":1,\"status\":\"paid\"}";
+	struct t_resp r;
+
+	t_http(&app, "POST", "/v1/test/items", hdr, bad, strlen(bad), &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")),
+	    "urn:mp:problem:malformed-json");
+	t_resp_free(&r);
+	t_http(&app, "POST", "/v1/test/items", hdr, extra, strlen(extra), &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(r.json, "errors"), 0), "field")), "status");
+	t_resp_free(&r);
+	t_http(&app, "POST", "/v1/test/items", NULL, extra, strlen(extra), &r);
+	ck_assert_int_eq(r.status, 415);
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(oversized_body_413)
+{
+	const char *hdr[] = {json_ct, NULL};
+	size_t len = 200 * 1024;
+	char *body = malloc(len);
+	struct t_resp r;
+
+	memset(body, ' ', len);
+	body[0] = '{';
+	body[len - 1] = '}';
+	t_http(&app, "POST", "/v1/test/echo", hdr, body, len, &r);
+	ck_assert_int_eq(r.status, 413);
+	t_resp_free(&r);
+	free(body);
+}
+END_TEST
+
+START_TEST(write_event_reaches_stream_and_inbox_once)
+{
+	long long before = t_redis_int("XLEN events:testapp");
+	const char *id = create_item("once");
+
+	ck_assert_ptr_nonnull(id);
+	ck_assert_int_eq(wait_effects(id, 1), 1);
+	ck_assert_int_ge(t_redis_int("XLEN events:testapp"), before + 1);
+	t_sleep_ms(1500); /* claims and sweeps run: still exactly one */
+	ck_assert_int_eq(effects_of(id), 1);
+}
+END_TEST
+
+START_TEST(consumer_killed_before_ack)
+{
+	const char *id;
+	FILE *f;
+	int i;
+
+	f = fopen(crash_flag, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	id = create_item("crash");
+	ck_assert_ptr_nonnull(id);
+	/* the consumer committed, then died before XACK (flag consumed) */
+	for (i = 0; i < 100 && access(crash_flag, F_OK) == 0; i++)
+		t_sleep_ms(100);
+	ck_assert_int_ne(access(crash_flag, F_OK), 0);
+	ck_assert_int_eq(wait_effects(id, 1), 1);
+	/* Kore restarts the worker; another consumer claims the pending
+	 * entry, finds it in the inbox and acknowledges it */
+	for (i = 0; i < 100 && t_redis_int("XPENDING events:testapp testapp") >
+	    0 && t_redis_int("XPENDING events:testapp testapp - + 10") > 0; i++)
+		t_sleep_ms(100);
+	ck_assert_int_eq(t_redis_int("XPENDING events:testapp testapp - + 10"),
+	    0);
+	ck_assert_int_eq(effects_of(id), 1);
+}
+END_TEST
+
+START_TEST(events_survive_redis_outage)
+{
+	const char *id;
+	char saved[64];
+	struct t_resp r;
+
+	ck_assert_int_eq(t_redis_stop(), 0);
+	id = create_item("outage");
+	ck_assert_ptr_nonnull(id); /* writes go on while Redis is down */
+	snprintf(saved, sizeof(saved), "%s", id);
+	t_http(&app, "GET", "/readyz", NULL, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 503);
+	t_resp_free(&r);
+	t_sleep_ms(1000);
+	ck_assert_int_eq(effects_of(saved), 0);
+	ck_assert_int_eq(t_redis_start(), 0);
+	ck_assert_int_eq(wait_effects(saved, 1), 1);
+	t_sleep_ms(1000);
+	ck_assert_int_eq(effects_of(saved), 1);
+}
+END_TEST
+
+/* ---- tokens ---------------------------------------------------------------- */
+
+static json_t *
+claims(const char *role, long long exp_delta, const char *aud, const char *iss)
+{
+	long long now = (long long)time(NULL);
+
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:[s], s:s, s:s}", "iss",
+	    iss, "aud", aud, "sub", "user-1", "iat", now - 5, "exp",
+	    now + exp_delta, "roles", role, "region", "oriental", "jti",
+	    "j-1");
+}
+
+static char *
+sign_rs(json_t *c)
+{
+	char *pem = t_key("test-rs-1.key.pem"), *tok = NULL;
+
+	ck_assert_ptr_nonnull(pem);
+	ck_assert_int_eq(mp_jwt_sign("RS256", "test-rs-1", pem, strlen(pem), c,
+	    &tok), 0);
+	free(pem);
+	json_decref(c);
+	return tok;
+}
+
+static long
+call_secure(const char *token)
+{
+	char auth[9000];
+	const char *hdr[] = {auth, NULL};
+	struct t_resp r;
+	long st;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	t_http(&app, "GET", "/v1/test/secure", hdr, NULL, 0, &r);
+	st = r.status;
+	if (st == 401)
+		ck_assert_ptr_nonnull(strstr(r.headers, "WWW-Authenticate"));
+	t_resp_free(&r);
+	return st;
+}
+
+static char *
+b64url(const char *s)
+{
+	size_t len = strlen(s);
+	size_t cap = sodium_base64_ENCODED_LEN(len,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *out = malloc(cap);
+
+	sodium_bin2base64(out, cap, (const unsigned char *)s, len,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return out;
+}
+
+START_TEST(jwt_valid_and_role)
+{
+	char *t = sign_rs(claims("council_officer", 300, "mp-api",
+	    "https://auth.test"));
+
+	ck_assert_int_eq(call_secure(t), 200);
+	free(t);
+	t = sign_rs(claims("applicant", 300, "mp-api", "https://auth.test"));
+	ck_assert_int_eq(call_secure(t), 403);
+	free(t);
+}
+END_TEST
+
+START_TEST(jwt_refusals)
+{
+	char *t, *h, *p, buf[4096];
+	json_t *c;
+	char *cs;
+	jwt_t *j;
+	char *pub = t_key("test-rs-1.pub.pem");
+
+	/* expired, wrong audience, wrong issuer */
+	t = sign_rs(claims("council_officer", -300, "mp-api",
+	    "https://auth.test"));
+	ck_assert_int_eq(call_secure(t), 401);
+	free(t);
+	t = sign_rs(claims("council_officer", 300, "other-api",
+	    "https://auth.test"));
+	ck_assert_int_eq(call_secure(t), 401);
+	free(t);
+	t = sign_rs(claims("council_officer", 300, "mp-api", "https://evil"));
+	ck_assert_int_eq(call_secure(t), 401);
+	free(t);
+
+	/* alg:none */
+	c = claims("council_officer", 300, "mp-api", "https://auth.test");
+	cs = json_dumps(c, JSON_COMPACT);
+	h = b64url("{\"alg\":\"none\",\"typ\":\"JWT\",\"kid\":\"test-rs-1\"}");
+	p = b64url(cs);
+	snprintf(buf, sizeof(buf), "%s.%s.", h, p);
+	ck_assert_int_eq(call_secure(buf), 401);
+	free(h);
+	free(p);
+
+	/* HS256 signed with the public key as the HMAC secret */
+	ck_assert_int_eq(jwt_new(&j), 0);
+	ck_assert_int_eq(jwt_add_grants_json(j, cs), 0);
+	ck_assert_int_eq(jwt_add_header(j, "kid", "test-rs-1"), 0);
+	ck_assert_int_eq(jwt_set_alg(j, JWT_ALG_HS256,
+	    (const unsigned char *)pub, (int)strlen(pub)), 0);
+	t = jwt_encode_str(j);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(call_secure(t), 401);
+	free(t);
+	jwt_free(j);
+
+	/* tampered payload */
+	t = sign_rs(claims("council_officer", 300, "mp-api",
+	    "https://auth.test"));
+	h = strchr(t, '.');
+	h[2] = h[2] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(call_secure(t), 401);
+	free(t);
+	free(cs);
+	free(pub);
+	json_decref(c);
+}
+END_TEST
+
+START_TEST(metrics_and_health)
+{
+	struct t_resp r;
+
+	t_http(&app, "GET", "/healthz", NULL, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	t_http(&app, "GET", "/metrics", NULL, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "mp_http_requests_total{"
+	    "service=\"testapp\",route=\"/v1/test/sum\""));
+	ck_assert_ptr_nonnull(strstr(r.body,
+	    "mp_http_request_duration_seconds_bucket"));
+	ck_assert_ptr_nonnull(strstr(r.body, "mp_outbox_pending"));
+	t_resp_free(&r);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("foundation");
+	TCase *tc = tcase_create("testapp");
+	SRunner *sr;
+	int failed;
+
+	if (sodium_init() < 0)
+		return 1;
+	tcase_add_unchecked_fixture(tc, app_setup, app_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, async_query);
+	tcase_add_test(tc, request_id_echoed_or_generated);
+	tcase_add_test(tc, unknown_route_and_method);
+	tcase_add_test(tc, wrong_type_names_field);
+	tcase_add_test(tc, malformed_and_unknown_fields);
+	tcase_add_test(tc, oversized_body_413);
+	tcase_add_test(tc, write_event_reaches_stream_and_inbox_once);
+	tcase_add_test(tc, consumer_killed_before_ack);
+	tcase_add_test(tc, events_survive_redis_outage);
+	tcase_add_test(tc, jwt_valid_and_role);
+	tcase_add_test(tc, jwt_refusals);
+	tcase_add_test(tc, metrics_and_health);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,328 @@
+/* Integration helpers (contract in support.h). */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+
+#include "support.h"
+
+static const char *env_or(const char *name, const char *def);
+static size_t on_body(char *ptr, size_t size, size_t n, void *arg);
+static size_t on_header(char *ptr, size_t size, size_t n, void *arg);
+static int free_port(void);
+
+static const char *
+env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : def;
+}
+
+void
+t_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+void
+t_db_url(const char *svc, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "postgresql://%s:%s-test-pw@127.0.0.1:%s/%s", svc,
+	    svc, env_or("MP_TEST_PG_PORT", "5432"), svc);
+}
+
+void
+t_var_path(const char *name, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%s", env_or("MP_TEST_VAR", "/tmp"), name);
+}
+
+char *
+t_key(const char *file)
+{
+	char path[512], *buf;
+	FILE *f;
+	long len;
+
+	snprintf(path, sizeof(path), "%s/%s", env_or("MP_TEST_KEYS",
+	    "tests/keys"), file);
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)len + 1);
+	if (buf != NULL && fread(buf, 1, (size_t)len, f) != (size_t)len) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int
+free_port(void)
+{
+	char cmd[256];
+	int port;
+
+	for (int i = 0; i < 100; i++) {
+		port = 20000 + (int)((unsigned)rand() % 30000u);
+		snprintf(cmd, sizeof(cmd),
+		    "ss -Htln 'sport = :%d' | grep -q .", port);
+		if (system(cmd) != 0)
+			return port;
+	}
+	return 0;
+}
+
+int
+t_proc_start(struct t_proc *p, const char *name, const char *conf,
+    const char *const *env)
+{
+	char logpath[512], portenv[32];
+	struct t_resp r;
+	int i, fd;
+
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->port = free_port();
+	snprintf(portenv, sizeof(portenv), "MP_HTTP_PORT=%d", p->port);
+	snprintf(logpath, sizeof(logpath), "%s/log/%s.log",
+	    env_or("MP_TEST_VAR", "/tmp"), name);
+	p->pid = fork();
+	if (p->pid < 0)
+		return -errno;
+	if (p->pid == 0) {
+		if ((fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		putenv(portenv);
+		for (i = 0; env != NULL && env[i] != NULL; i++)
+			putenv((char *)(uintptr_t)env[i]);
+		execlp("kore", "kore", "-c", conf, "-f", "-n", "-r",
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 300; i++) {
+		t_sleep_ms(100);
+		if (t_http(p, "GET", "/readyz", NULL, NULL, 0, &r) == 0 &&
+		    r.status == 200) {
+			t_resp_free(&r);
+			return 0;
+		}
+		t_resp_free(&r);
+		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+			p->pid = 0;
+			return -ECHILD;
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+int
+t_proc_stop(struct t_proc *p)
+{
+	int status = -1, i;
+
+	if (p->pid <= 0)
+		return -1;
+	kill(p->pid, SIGTERM);
+	for (i = 0; i < 200; i++) {
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+			p->pid = 0;
+			return status;
+		}
+		t_sleep_ms(100);
+	}
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, &status, 0);
+	p->pid = 0;
+	return status;
+}
+
+static size_t
+on_body(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct t_resp *r = arg;
+	char *nb = realloc(r->body, r->len + size * n + 1);
+
+	if (nb == NULL)
+		return 0;
+	r->body = nb;
+	memcpy(r->body + r->len, ptr, size * n);
+	r->len += size * n;
+	r->body[r->len] = '\0';
+	return size * n;
+}
+
+static size_t
+on_header(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct t_resp *r = arg;
+	size_t have = strlen(r->headers);
+
+	if (have + size * n < sizeof(r->headers)) {
+		memcpy(r->headers + have, ptr, size * n);
+		r->headers[have + size * n] = '\0';
+	}
+	return size * n;
+}
+
+int
+t_http(const struct t_proc *p, const char *method, const char *path,
+    const char *const *extra_headers, const char *body, size_t len,
+    struct t_resp *r)
+{
+	struct curl_slist *h = NULL;
+	char url[1024];
+	CURL *c;
+	CURLcode rc;
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", p->port, path);
+	if ((c = curl_easy_init()) == NULL)
+		return -ENOMEM;
+	for (i = 0; extra_headers != NULL && extra_headers[i] != NULL; i++)
+		h = curl_slist_append(h, extra_headers[i]);
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+	}
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (r->body != NULL)
+		r->json = json_loadb(r->body, r->len, 0, NULL);
+	return rc == CURLE_OK ? 0 : -EIO;
+}
+
+void
+t_resp_free(struct t_resp *r)
+{
+	free(r->body);
+	json_decref(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+t_resp_header(const struct t_resp *r, const char *name, char *out,
+    size_t outlen)
+{
+	const char *line = r->headers, *end, *colon;
+	size_t nlen = strlen(name), vlen;
+
+	while (*line != '\0') {
+		end = strstr(line, "\r\n");
+		if (end == NULL)
+			end = line + strlen(line);
+		colon = memchr(line, ':', (size_t)(end - line));
+		if (colon != NULL && (size_t)(colon - line) == nlen &&
+		    strncasecmp(line, name, nlen) == 0) {
+			colon++;
+			while (*colon == ' ')
+				colon++;
+			vlen = (size_t)(end - colon);
+			if (vlen >= outlen)
+				vlen = outlen - 1;
+			memcpy(out, colon, vlen);
+			out[vlen] = '\0';
+			return 0;
+		}
+		line = *end != '\0' ? end + 2 : end;
+	}
+	return -1;
+}
+
+long long
+t_redis_int(const char *fmt, ...)
+{
+	redisContext *rd;
+	redisReply *rep;
+	va_list ap;
+	long long v = -1;
+
+	rd = redisConnect("127.0.0.1", atoi(env_or("MP_TEST_REDIS_PORT",
+	    "6379")));
+	if (rd == NULL || rd->err) {
+		if (rd != NULL)
+			redisFree(rd);
+		return -1;
+	}
+	va_start(ap, fmt);
+	rep = redisvCommand(rd, fmt, ap);
+	va_end(ap);
+	if (rep != NULL) {
+		if (rep->type == REDIS_REPLY_INTEGER)
+			v = rep->integer;
+		else if (rep->type == REDIS_REPLY_ARRAY)
+			v = (long long)rep->elements;
+		else if (rep->type == REDIS_REPLY_STATUS)
+			v = 0;
+	}
+	freeReplyObject(rep);
+	redisFree(rd);
+	return v;
+}
+
+int
+t_redis_stop(void)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "redis-cli -p %s shutdown nosave "
+	    ">/dev/null 2>&1; sleep 0.3", env_or("MP_TEST_REDIS_PORT", "6379"));
+	(void)!system(cmd);
+	return t_redis_int("PING") == 0 ? -1 : 0;
+}
+
+int
+t_redis_start(void)
+{
+	char cmd[1024];
+	const char *var = env_or("MP_TEST_VAR", "/tmp");
+
+	snprintf(cmd, sizeof(cmd), "redis-server --port %s --bind 127.0.0.1 "
+	    "--dir %s/redis --daemonize yes --pidfile %s/redis/redis.pid "
+	    "--logfile %s/redis/redis.log --appendonly yes --save '' "
+	    ">/dev/null", env_or("MP_TEST_REDIS_PORT", "6379"), var, var, var);
+	if (system(cmd) != 0)
+		return -1;
+	for (int i = 0; i < 50; i++) {
+		if (t_redis_int("PING") == 0)
+			return 0;
+		t_sleep_ms(100);
+	}
+	return -1;
+}

@@ -1,0 +1,59 @@
+/*
+ * Black-box helpers for the integration suites: start and stop a Kore
+ * process with an environment, HTTP over libcurl, Redis through hiredis,
+ * polling with a deadline. Everything talks to the real processes that
+ * scripts/test.sh prepared (PostgreSQL, Redis on free ports).
+ */
+#ifndef MP_TEST_SUPPORT_H
+#define MP_TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+struct t_proc {
+	pid_t pid;
+	int port;
+	char name[32];
+};
+
+struct t_resp {
+	long status;
+	char *body;
+	size_t len;
+	char headers[8192];
+	json_t *json; /* parsed body, or NULL */
+};
+
+/* Start `name` (conf path relative to the repository root) with extra
+ * environment "K=V" entries (NULL-terminated). Waits for /readyz == 200. */
+int t_proc_start(struct t_proc *p, const char *name, const char *conf,
+    const char *const *env);
+/* SIGTERM, wait up to 20 s, then SIGKILL. Returns the exit status. */
+int t_proc_stop(struct t_proc *p);
+
+/* HTTP request to the process. extra_headers NULL-terminated. */
+int t_http(const struct t_proc *p, const char *method, const char *path,
+    const char *const *extra_headers, const char *body, size_t len,
+    struct t_resp *r);
+void t_resp_free(struct t_resp *r);
+/* Value of a response header (case-insensitive) into out, 0 if found. */
+int t_resp_header(const struct t_resp *r, const char *name, char *out,
+    size_t outlen);
+
+/* Redis: run a command, return integer/len result or -1. */
+long long t_redis_int(const char *fmt, ...);
+/* Stop / start the test Redis (same port, same AOF). */
+int t_redis_stop(void);
+int t_redis_start(void);
+
+/* The database URL of service `svc` in the test cluster. */
+void t_db_url(const char *svc, char *out, size_t outlen);
+/* A path under the test var directory. */
+void t_var_path(const char *name, char *out, size_t outlen);
+/* Read a PEM file of tests/keys into a malloc'd string. */
+char *t_key(const char *file);
+void t_sleep_ms(int ms);
+
+#endif
