@@ -40,6 +40,8 @@ struct mp_ctx;
 /* Route flags. */
 #define MP_ROUTE_PUBLIC 0x01   /* no token needed (a token, if sent, is still verified) */
 #define MP_ROUTE_INTERNAL 0x02 /* ops endpoints: not in OpenAPI, no auth, no metrics label */
+#define MP_ROUTE_PREFIX 0x04   /* pattern matches itself and everything below it */
+#define MP_ROUTE_ANY_METHOD 0x08 /* the route takes every method */
 
 #define MP_MAX_PARAMS 6
 #define MP_MAX_QUERY_PARAMS 24

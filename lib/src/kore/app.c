@@ -49,7 +49,7 @@ void kore_worker_teardown(void);
 
 static int settings_load(void);
 static void settings_apply(void);
-static int route_match(const char *path, const char *pattern,
+static int route_match(const char *path, const char *pattern, int prefix,
     struct mp_ctx *ctx);
 static int dispatch_first(struct http_request *req);
 static int authenticate(struct mp_ctx *ctx);
@@ -345,7 +345,8 @@ kore_worker_teardown(void)
 /* Match `path` against `pattern` ("/a/{x}/b"); fills ctx->params.
  * Returns 1 on match. */
 static int
-route_match(const char *path, const char *pattern, struct mp_ctx *ctx)
+route_match(const char *path, const char *pattern, int prefix,
+    struct mp_ctx *ctx)
 {
 	const char *p = path, *q = pattern, *end, *pend;
 	size_t len;
@@ -378,7 +379,7 @@ route_match(const char *path, const char *pattern, struct mp_ctx *ctx)
 		p = end;
 		q = pend;
 	}
-	if (*p != '\0' && strcmp(p, "/") != 0)
+	if (*p != '\0' && strcmp(p, "/") != 0 && !(prefix && *p == '/'))
 		return 0;
 	ctx->nparams = n;
 	return 1;
@@ -445,9 +446,16 @@ authenticate(struct mp_ctx *ctx)
 		return -EACCES;
 	}
 	rc = mp_jwt_bearer(auth, &tok, &len);
-	if (rc == 0)
+	if (rc != 0)
+		rc = MP_JWT_MALFORMED;
+	else
 		rc = mp_jwt_verify(mp_keyset, &mp_jwt_policy, tok, len,
 		    (int64_t)time(NULL), &ctx->principal);
+	if (rc == MP_JWT_INTERNAL) {
+		mp_reply_problem(ctx, 500, "internal",
+		    "the token could not be checked");
+		return -EIO;
+	}
 	if (rc != 0) {
 		mp_reply_header(ctx, "WWW-Authenticate",
 		    "Bearer error=\"invalid_token\"");
@@ -455,7 +463,6 @@ authenticate(struct mp_ctx *ctx)
 		    mp_jwt_strerror(rc));
 		return -EACCES;
 	}
-	ctx->principal.authenticated = 1;
 	if (ctx->route->roles != 0 &&
 	    !(ctx->principal.roles & ctx->route->roles)) {
 		mp_reply_problem(ctx, 403, "forbidden",
@@ -517,9 +524,11 @@ dispatch_first(struct http_request *req)
 
 	for (i = 0; i < mp_service_def.nroutes; i++) {
 		r = &mp_service_def.routes[i];
-		if (!route_match(req->path, r->pattern, ctx))
+		if (!route_match(req->path, r->pattern,
+		    (r->flags & MP_ROUTE_PREFIX) != 0, ctx))
 			continue;
-		if (r->method != req->method) {
+		if (r->method != req->method &&
+		    !(r->flags & MP_ROUTE_ANY_METHOD)) {
 			allowed |= r->method;
 			continue;
 		}
