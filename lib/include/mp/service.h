@@ -111,6 +111,12 @@ struct mp_ctx {
 
 	void *query_impl;       /* parsed query string (reply.c) */
 
+	/* When set, a re-entered request (after MP_WAIT) runs this instead of
+	 * the database chain: for handlers that park a request on their own
+	 * I/O (the gateway's upstream calls) and wake it with
+	 * http_request_wakeup(). */
+	mp_handler resume;
+
 	void *user;
 	void (*user_free)(void *);
 };

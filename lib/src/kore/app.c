@@ -566,6 +566,8 @@ mp_http_entry(struct http_request *req)
 
 	if (ctx == NULL)
 		rc = dispatch_first(req);
+	else if (ctx->resume != NULL)
+		rc = ctx->resume(ctx);
 	else
 		rc = mp_db_resume(ctx);
 	return rc == MP_WAIT ? KORE_RESULT_RETRY : KORE_RESULT_OK;
