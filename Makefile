@@ -14,8 +14,8 @@
 # `make SANITIZE=address,undefined test` builds everything with sanitizers.
 
 SHELL        := /bin/bash
-BUILD        ?= build
 SANITIZE     ?=
+BUILD        ?= build$(if $(SANITIZE),-san)
 CC           ?= cc
 
 KORE_FEATURES := $(shell cat /usr/share/kore/features 2>/dev/null)
@@ -113,7 +113,7 @@ $(BUILD)/bin/mp-migrate: $(BUILD)/tools/migrate_main.o $(LIBCORE)
 # ---- tests ---------------------------------------------------------------
 test: deps
 	@$(MAKE) --no-print-directory build
-	@scripts/test.sh
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) scripts/test.sh
 
 unit: build
 	@scripts/test.sh unit

@@ -23,6 +23,8 @@ static const char *env_or(const char *name, const char *def);
 static size_t on_body(char *ptr, size_t size, size_t n, void *arg);
 static size_t on_header(char *ptr, size_t size, size_t n, void *arg);
 static int free_port(void);
+static const char *conf_for_build(const char *name, const char *conf,
+    char *out, size_t outlen);
 
 static const char *
 env_or(const char *name, const char *def)
@@ -92,11 +94,39 @@ free_port(void)
 	return 0;
 }
 
+/* A copy of `conf` loading the module from MP_TEST_BUILD (the sanitizer
+ * build lives in build-san/), or `conf` itself for the default build. */
+static const char *
+conf_for_build(const char *name, const char *conf, char *out, size_t outlen)
+{
+	const char *b = getenv("MP_TEST_BUILD");
+	char line[1024];
+	FILE *in, *o;
+
+	if (b == NULL || strstr(b, "/build-") == NULL)
+		return conf;
+	snprintf(out, outlen, "%s/%s.conf", env_or("MP_TEST_VAR", "/tmp"), name);
+	if ((in = fopen(conf, "r")) == NULL || (o = fopen(out, "w")) == NULL) {
+		if (in != NULL)
+			fclose(in);
+		return conf;
+	}
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (strncmp(line, "load ./build/", 13) == 0)
+			fprintf(o, "load %s/%s", b, line + 13);
+		else
+			fputs(line, o);
+	}
+	fclose(in);
+	fclose(o);
+	return out;
+}
+
 int
 t_proc_start(struct t_proc *p, const char *name, const char *conf,
     const char *const *env)
 {
-	char logpath[512], portenv[32];
+	char logpath[512], portenv[32], confpath[512];
 	struct t_resp r;
 	int i, fd;
 
@@ -107,6 +137,7 @@ t_proc_start(struct t_proc *p, const char *name, const char *conf,
 	snprintf(portenv, sizeof(portenv), "MP_HTTP_PORT=%d", p->port);
 	snprintf(logpath, sizeof(logpath), "%s/log/%s.log",
 	    env_or("MP_TEST_VAR", "/tmp"), name);
+	conf = conf_for_build(name, conf, confpath, sizeof(confpath));
 	p->pid = fork();
 	if (p->pid < 0)
 		return -errno;

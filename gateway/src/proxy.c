@@ -1,0 +1,913 @@
+/*
+ * The gateway's REST proxy on libcurl's multi socket interface, driven by
+ * the worker's Kore event loop (contract in proxy.h).
+ *
+ * How the pieces meet:
+ *  - one CURLM per worker. libcurl tells us which sockets to watch
+ *    (CURLMOPT_SOCKETFUNCTION) and when to call it back
+ *    (CURLMOPT_TIMERFUNCTION); we mirror those wishes with level-triggered
+ *    epoll registrations (kore_platform_event_schedule / _disable_read) and
+ *    one Kore one-shot timer. Readiness and timers come back as
+ *    curl_multi_socket_action(), after which finished transfers are
+ *    collected and their requests woken.
+ *  - a request is parked with http_request_sleep() while its transfer runs;
+ *    app.c re-enters it through ctx->resume (proxy_resume) once woken.
+ *  - everything a transfer owns hangs off ctx->user; ctx->user_free runs
+ *    when Kore frees the request on every path, including a client that
+ *    went away mid-transfer: the easy handle then leaves the multi handle
+ *    (libcurl closes that upstream connection) before anything is freed.
+ *
+ * Sockets: the struct handed to epoll for a descriptor lives in a table
+ * indexed by descriptor and is never freed while the worker runs. One
+ * curl_multi_socket_action() can close other sockets (timeouts of other
+ * transfers run in it too) while epoll_wait's batch still holds events
+ * for them; such a stale event then finds an unregistered entry (ignored)
+ * or the entry of a new socket that reuses the number (a spurious wake-up,
+ * which libcurl shrugs off) -- never freed memory.
+ */
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/seccomp.h>
+
+#include "mp/log.h"
+#include "mp/service.h"
+
+#include "proxy.h"
+
+#define URL_MAX 512
+#define RESP_HEADERS_MAX 100
+#define RESP_HEADER_BYTES_MAX (64 * 1024)
+
+struct upstream {
+	const char *prefix; /* route pattern it serves */
+	const char *env;
+	const char *name;
+	char base[URL_MAX]; /* without trailing '/'; "" = not configured */
+};
+
+struct psock {
+	struct kore_event evt; /* first member: Kore casts to it */
+	int fd;
+	int registered;
+	dev_t dev; /* identity of the socket registered under fd */
+	ino_t ino;
+};
+
+struct rhdr {
+	char *name;
+	char *value;
+};
+
+struct proxy_call {
+	struct http_request *req;
+	const struct upstream *up;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char *url;
+	int in_multi;
+	int done;
+	CURLcode result;
+	long status;
+	int retried;        /* a 408 on a kept connection was retried */
+	int too_big;        /* body over PROXY_RESPONSE_MAX */
+	int bad_headers;    /* too many, too long */
+	char *req_body;
+	size_t req_body_len;
+	char *body;
+	size_t body_len, body_cap;
+	struct rhdr hdr[RESP_HEADERS_MAX];
+	int nhdr;
+	size_t hdr_bytes;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static int upstream_base_set(struct upstream *up, const char *v);
+static const struct upstream *upstream_for(const char *pattern);
+static struct psock *psock_get(int fd);
+static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
+    void *socketp);
+static int timer_cb(CURLM *m, long timeout_ms, void *userp);
+static void on_timer(void *arg, u_int64_t now);
+static void on_sock_event(void *arg, int err);
+static int retry_stale(struct proxy_call *pc);
+static void multi_collect(void);
+static size_t on_body(char *ptr, size_t size, size_t n, void *arg);
+static size_t on_header(char *ptr, size_t size, size_t n, void *arg);
+static void rhdr_clear(struct proxy_call *pc);
+static void proxy_call_free(void *arg);
+static int is_hop_by_hop(const char *name);
+static int named_in(const char *list, const char *name);
+static int url_append(char *dst, size_t cap, size_t *len, const char *s);
+static int hdr_add(struct curl_slist **list, const char *name,
+    const char *value);
+static int request_headers(struct mp_ctx *ctx, struct proxy_call *pc);
+static int request_body(struct proxy_call *pc);
+static int method_setup(struct proxy_call *pc, int method);
+static int proxy_resume(struct mp_ctx *ctx);
+static int fail_reply(struct mp_ctx *ctx, struct proxy_call *pc);
+
+/* What libcurl (and the resolver thread it starts for host names) needs
+ * beyond Kore's worker filter and the library's "mp" filter (app.c).
+ * Registered from the parent: KORE_SECCOMP_FILTER would define a second
+ * kore_seccomp_hook next to app.c's and the module would not link. */
+static struct sock_filter gateway_filter[] = {
+	KORE_SYSCALL_ALLOW(socketpair), /* multi wake-up, resolver thread */
+	KORE_SYSCALL_ALLOW(bind),       /* getaddrinfo's netlink socket */
+	KORE_SYSCALL_ALLOW(sendmmsg),   /* glibc's resolver, A + AAAA */
+	KORE_SYSCALL_ALLOW(faccessat),
+	KORE_SYSCALL_ALLOW(faccessat2),
+	KORE_SYSCALL_ALLOW(statx),
+	KORE_SYSCALL_ALLOW(mremap),     /* realloc of large answer bodies */
+};
+
+static struct upstream upstreams[] = {
+	{"/v1/funding", "MP_UPSTREAM_FUNDING", "funding", ""},
+	{"/v1/cases", "MP_UPSTREAM_CASES", "cases", ""},
+	{"/v1/gender", "MP_UPSTREAM_GENDER", "gender", ""},
+};
+#define NUPSTREAMS (sizeof(upstreams) / sizeof(upstreams[0]))
+
+/* Per worker. */
+static CURLM *multi;
+static struct kore_timer *timer;
+static struct psock **socks;
+static size_t nsocks;
+
+/* ---- configuration ------------------------------------------------------- */
+
+static int
+upstream_base_set(struct upstream *up, const char *v)
+{
+	size_t len = strlen(v), i, scheme;
+
+	if (strncasecmp(v, "http://", 7) == 0)
+		scheme = 7;
+	else if (strncasecmp(v, "https://", 8) == 0)
+		scheme = 8;
+	else
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f ||
+		    v[i] == '?' || v[i] == '#')
+			return -EINVAL;
+	}
+	while (len > 0 && v[len - 1] == '/')
+		len--;
+	if (len <= scheme || len >= sizeof(up->base) - 256)
+		return -EINVAL; /* no host, or longer than we keep */
+	memcpy(up->base, v, len);
+	up->base[len] = '\0';
+	return 0;
+}
+
+int
+proxy_parent_init(void)
+{
+	char line[512];
+	const char *v;
+	size_t i, off = 0;
+	int missing = 0;
+
+	for (i = 0; i < NUPSTREAMS; i++) {
+		upstreams[i].base[0] = '\0';
+		v = getenv(upstreams[i].env);
+		if (v == NULL || *v == '\0') {
+			missing++;
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+			    "%s%s", missing > 1 ? ", " : "", upstreams[i].env);
+			if (off >= sizeof(line))
+				off = sizeof(line) - 1;
+			continue;
+		}
+		if (upstream_base_set(&upstreams[i], v) != 0) {
+			fprintf(stderr, "config: %s: expected an http:// or "
+			    "https:// base URL without query\n",
+			    upstreams[i].env);
+			return -1;
+		}
+	}
+	if (missing > 0)
+		mp_log(MP_LOG_WARN, "upstream", "not configured, answering 503: "
+		    "%s", line);
+	else
+		mp_log(MP_LOG_INFO, "upstream", "all %zu upstreams configured",
+		    NUPSTREAMS);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "gateway: libcurl initialisation failed\n");
+		return -1;
+	}
+	if (!kore_seccomp_filter("gateway", gateway_filter,
+	    KORE_FILTER_LEN(gateway_filter))) {
+		fprintf(stderr, "gateway: seccomp filter already declared\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+proxy_worker_init(void)
+{
+	if ((multi = curl_multi_init()) == NULL)
+		return -1;
+	if (curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb) !=
+	    CURLM_OK ||
+	    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_cb) !=
+	    CURLM_OK ||
+	    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 256L) != CURLM_OK) {
+		curl_multi_cleanup(multi);
+		multi = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static const struct upstream *
+upstream_for(const char *pattern)
+{
+	size_t i;
+
+	for (i = 0; i < NUPSTREAMS; i++)
+		if (strcmp(upstreams[i].prefix, pattern) == 0)
+			return &upstreams[i];
+	return NULL;
+}
+
+/* ---- libcurl on the event loop ------------------------------------------- */
+
+static struct psock *
+psock_get(int fd)
+{
+	struct psock **grown;
+	size_t n;
+
+	if (fd < 0)
+		return NULL;
+	if ((size_t)fd >= nsocks) {
+		n = nsocks == 0 ? 256 : nsocks;
+		while (n <= (size_t)fd)
+			n *= 2;
+		if ((grown = realloc(socks, n * sizeof(*socks))) == NULL)
+			return NULL;
+		memset(grown + nsocks, 0, (n - nsocks) * sizeof(*socks));
+		socks = grown;
+		nsocks = n;
+	}
+	if (socks[fd] == NULL) {
+		if ((socks[fd] = calloc(1, sizeof(*socks[fd]))) == NULL)
+			return NULL;
+		socks[fd]->evt.type = KORE_TYPE_CURL_HANDLE;
+		socks[fd]->evt.handle = on_sock_event;
+	}
+	socks[fd]->fd = fd;
+	return socks[fd];
+}
+
+/*
+ * libcurl's wishes for one socket. CURL_POLL_REMOVE may come after libcurl
+ * already closed the descriptor (measured with 7.88 under load: a
+ * transfer removed mid-flight), when the number may even belong to a new
+ * client connection of Kore's by then. Closing a descriptor drops its
+ * epoll registration by itself, and Kore's disable_read() is fatal on
+ * EBADF: so deregister only when the descriptor still is the socket that
+ * was registered (same device and inode).
+ */
+static int
+sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct psock *s;
+	struct stat st;
+	int events = EPOLLRDHUP;
+
+	(void)easy;
+	(void)userp;
+	(void)socketp;
+	/* Returning -1 would abort every transfer of the multi handle: on
+	 * failure, leave the socket unwatched and let the transfer's own
+	 * timeout end it. */
+	if ((s = psock_get(fd)) == NULL) {
+		mp_log(MP_LOG_ERROR, "upstream", "out of memory for socket %d",
+		    (int)fd);
+		return 0;
+	}
+	if (what == CURL_POLL_REMOVE || what == CURL_POLL_NONE) {
+		if (s->registered && fstat(fd, &st) == 0 &&
+		    st.st_dev == s->dev && st.st_ino == s->ino)
+			kore_platform_disable_read(fd); /* EPOLL_CTL_DEL */
+		else if (s->registered)
+			mp_log(MP_LOG_DEBUG, "upstream", "socket %d closed "
+			    "before its removal", (int)fd);
+		s->registered = 0;
+		s->evt.flags = 0;
+		return 0;
+	}
+	if (fstat(fd, &st) != 0) {
+		mp_log(MP_LOG_ERROR, "upstream", "asked to watch closed "
+		    "socket %d", (int)fd);
+		s->registered = 0;
+		return 0;
+	}
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		events |= EPOLLIN;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		events |= EPOLLOUT;
+	/* level-triggered: what is not handled now is reported again */
+	kore_platform_event_schedule(fd, events, 0, s);
+	s->registered = 1;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	return 0;
+}
+
+static void
+on_sock_event(void *arg, int err)
+{
+	struct psock *s = arg;
+	int flags = 0, running;
+	CURLMcode rc;
+
+	if (!s->registered || multi == NULL) {
+		s->evt.flags = 0;
+		return; /* stale event of a socket removed in this batch */
+	}
+	if (s->evt.flags & KORE_EVENT_READ)
+		flags |= CURL_CSELECT_IN;
+	if (s->evt.flags & KORE_EVENT_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	if (err)
+		flags |= CURL_CSELECT_ERR;
+	s->evt.flags = 0;
+	rc = curl_multi_socket_action(multi, s->fd, flags, &running);
+	if (rc != CURLM_OK)
+		mp_log(MP_LOG_ERROR, "upstream", "socket action: %s",
+		    curl_multi_strerror(rc));
+	multi_collect();
+}
+
+static int
+timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	(void)m;
+	(void)userp;
+	if (timer != NULL) {
+		kore_timer_remove(timer);
+		timer = NULL;
+	}
+	if (timeout_ms >= 0)
+		timer = kore_timer_add(on_timer, (u_int64_t)timeout_ms, NULL,
+		    KORE_TIMER_ONESHOT);
+	return 0;
+}
+
+static void
+on_timer(void *arg, u_int64_t now)
+{
+	int running;
+	CURLMcode rc;
+
+	(void)arg;
+	(void)now;
+	timer = NULL; /* Kore frees a one-shot timer after this returns */
+	rc = curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	if (rc != CURLM_OK)
+		mp_log(MP_LOG_ERROR, "upstream", "timeout action: %s",
+		    curl_multi_strerror(rc));
+	multi_collect();
+}
+
+/*
+ * A 408 that comes back on a kept connection is the upstream closing that
+ * connection as idle (Kore does so with a 408 once its header timeout has
+ * passed, measured under load), not an answer to our request, which it
+ * had not read: RFC 9110 lets a client repeat the request, once, on a new
+ * connection. 1 if the transfer was restarted.
+ */
+static int
+retry_stale(struct proxy_call *pc)
+{
+	long fresh = -1;
+
+	if (pc->result != CURLE_OK || pc->status != 408 || pc->retried ||
+	    curl_easy_getinfo(pc->easy, CURLINFO_NUM_CONNECTS, &fresh) !=
+	    CURLE_OK || fresh != 0)
+		return 0;
+	curl_multi_remove_handle(multi, pc->easy);
+	pc->in_multi = 0;
+	pc->retried = 1;
+	rhdr_clear(pc);
+	pc->body_len = 0;
+	pc->status = 0;
+	pc->errbuf[0] = '\0';
+	curl_easy_setopt(pc->easy, CURLOPT_FRESH_CONNECT, 1L);
+	if (curl_multi_add_handle(multi, pc->easy) != CURLM_OK)
+		return 0;
+	pc->in_multi = 1;
+	mp_log(MP_LOG_DEBUG, "upstream", "408 on a kept connection to %s: "
+	    "retried on a new one", pc->up->name);
+	return 1;
+}
+
+/* Finished transfers: keep their outcome, release the handle (its
+ * connection goes back to the multi handle's cache), wake the request. */
+static void
+multi_collect(void)
+{
+	struct proxy_call *pc;
+	CURLMsg *msg;
+	char *priv;
+	int left;
+
+	while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		priv = NULL;
+		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    &priv) != CURLE_OK || priv == NULL)
+			continue;
+		pc = (struct proxy_call *)(void *)priv;
+		pc->result = msg->data.result;
+		(void)curl_easy_getinfo(pc->easy, CURLINFO_RESPONSE_CODE,
+		    &pc->status);
+		if (retry_stale(pc))
+			continue;
+		if (pc->in_multi)
+			curl_multi_remove_handle(multi, pc->easy);
+		pc->in_multi = 0;
+		curl_easy_cleanup(pc->easy);
+		pc->easy = NULL;
+		curl_slist_free_all(pc->hdrs);
+		pc->hdrs = NULL;
+		pc->done = 1;
+		http_request_wakeup(pc->req);
+	}
+}
+
+/* ---- one transfer ---------------------------------------------------------- */
+
+static size_t
+on_body(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct proxy_call *pc = arg;
+	size_t len = size * n, cap;
+	char *grown;
+
+	if (len == 0)
+		return 0;
+	if (pc->body_len + len > (size_t)PROXY_RESPONSE_MAX) {
+		pc->too_big = 1;
+		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+	}
+	if (pc->body_len + len > pc->body_cap) {
+		cap = pc->body_cap == 0 ? 16384 : pc->body_cap;
+		while (cap < pc->body_len + len)
+			cap *= 2;
+		if (cap > (size_t)PROXY_RESPONSE_MAX)
+			cap = (size_t)PROXY_RESPONSE_MAX;
+		if ((grown = realloc(pc->body, cap)) == NULL)
+			return 0;
+		pc->body = grown;
+		pc->body_cap = cap;
+	}
+	memcpy(pc->body + pc->body_len, ptr, len);
+	pc->body_len += len;
+	return len;
+}
+
+static void
+rhdr_clear(struct proxy_call *pc)
+{
+	int i;
+
+	for (i = 0; i < pc->nhdr; i++) {
+		free(pc->hdr[i].name);
+		free(pc->hdr[i].value);
+	}
+	pc->nhdr = 0;
+	pc->hdr_bytes = 0;
+}
+
+/* One header line per call, status lines included (an interim 1xx
+ * answer starts a new block: only the last block is kept). */
+static size_t
+on_header(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct proxy_call *pc = arg;
+	size_t len = size * n, nlen, vlen;
+	const char *colon, *v, *end = ptr + len;
+
+	if (len >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
+		rhdr_clear(pc);
+		return len;
+	}
+	while (end > ptr && (end[-1] == '\r' || end[-1] == '\n' ||
+	    end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (end == ptr || *ptr == ' ' || *ptr == '\t')
+		return len; /* end of block; obsolete line folding dropped */
+	if ((colon = memchr(ptr, ':', (size_t)(end - ptr))) == NULL ||
+	    colon == ptr)
+		return len;
+	nlen = (size_t)(colon - ptr);
+	for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+		;
+	vlen = (size_t)(end - v);
+	pc->hdr_bytes += nlen + vlen;
+	if (pc->nhdr >= RESP_HEADERS_MAX ||
+	    pc->hdr_bytes > RESP_HEADER_BYTES_MAX) {
+		pc->bad_headers = 1;
+		return 0;
+	}
+	if ((pc->hdr[pc->nhdr].name = strndup(ptr, nlen)) == NULL)
+		return 0;
+	if ((pc->hdr[pc->nhdr].value = strndup(v, vlen)) == NULL) {
+		free(pc->hdr[pc->nhdr].name);
+		return 0;
+	}
+	pc->nhdr++;
+	return len;
+}
+
+/* Runs when Kore frees the request: after the answer, or when the client
+ * went away while the transfer was in flight. */
+static void
+proxy_call_free(void *arg)
+{
+	struct proxy_call *pc = arg;
+
+	if (pc->easy != NULL) {
+		if (pc->in_multi && multi != NULL)
+			curl_multi_remove_handle(multi, pc->easy);
+		curl_easy_cleanup(pc->easy);
+	}
+	curl_slist_free_all(pc->hdrs);
+	rhdr_clear(pc);
+	free(pc->url);
+	free(pc->req_body);
+	free(pc->body);
+	free(pc);
+}
+
+/* Connection, Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding,
+ * Upgrade: they describe one hop, never the exchange. */
+static int
+is_hop_by_hop(const char *name)
+{
+	static const char *const hop[] = {"connection", "keep-alive", "te",
+		"trailer", "trailers", "transfer-encoding", "upgrade", NULL};
+	int i;
+
+	if (strncasecmp(name, "proxy-", 6) == 0)
+		return 1;
+	for (i = 0; hop[i] != NULL; i++)
+		if (strcasecmp(name, hop[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 if `name` is one of the comma-separated tokens of `list` (the value
+ * of a Connection header). */
+static int
+named_in(const char *list, const char *name)
+{
+	size_t nlen = strlen(name), tlen;
+	const char *p = list, *e;
+
+	if (list == NULL)
+		return 0;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		e = p;
+		while (*e != '\0' && *e != ',')
+			e++;
+		tlen = (size_t)(e - p);
+		while (tlen > 0 && (p[tlen - 1] == ' ' || p[tlen - 1] == '\t'))
+			tlen--;
+		if (tlen == nlen && tlen > 0 && strncasecmp(p, name, nlen) == 0)
+			return 1;
+		p = e;
+	}
+	return 0;
+}
+
+/* Append `s`, percent-encoding what may not stand raw in a URL (controls,
+ * space, non-ASCII, '#'): Kore hands over the request target as received. */
+static int
+url_append(char *dst, size_t cap, size_t *len, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c <= 0x20 || c >= 0x7f || c == '#' || c == '"' ||
+		    c == '<' || c == '>') {
+			if (*len + 3 >= cap)
+				return -ENAMETOOLONG;
+			dst[(*len)++] = '%';
+			dst[(*len)++] = hex[c >> 4];
+			dst[(*len)++] = hex[c & 15];
+		} else {
+			if (*len + 1 >= cap)
+				return -ENAMETOOLONG;
+			dst[(*len)++] = (char)c;
+		}
+	}
+	dst[*len] = '\0';
+	return 0;
+}
+
+static int
+hdr_add(struct curl_slist **list, const char *name, const char *value)
+{
+	struct curl_slist *n;
+	char *line;
+	size_t len;
+
+	len = strlen(name) + (value != NULL ? strlen(value) : 0) + 3;
+	if ((line = malloc(len)) == NULL)
+		return -ENOMEM;
+	if (value == NULL)             /* "Name:" removes libcurl's default */
+		snprintf(line, len, "%s:", name);
+	else if (*value == '\0')       /* "Name;" sends it empty */
+		snprintf(line, len, "%s;", name);
+	else
+		snprintf(line, len, "%s: %s", name, value);
+	n = curl_slist_append(*list, line);
+	free(line);
+	if (n == NULL)
+		return -ENOMEM;
+	*list = n;
+	return 0;
+}
+
+/* End-to-end request headers, plus X-Request-Id and X-Forwarded-For. */
+static int
+request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
+{
+	struct http_request *req = ctx->req;
+	struct http_header *h;
+	const char *conn = mp_header(ctx, "connection");
+	const char *xff = mp_header(ctx, "x-forwarded-for");
+	char addr[INET6_ADDRSTRLEN], fwd[1024];
+	int has_ctype = 0, has_accept = 0;
+
+	TAILQ_FOREACH(h, &req->req_headers, list) {
+		if (h->header == NULL || h->value == NULL ||
+		    is_hop_by_hop(h->header) || named_in(conn, h->header) ||
+		    strcasecmp(h->header, "host") == 0 ||
+		    strcasecmp(h->header, "content-length") == 0 ||
+		    strcasecmp(h->header, "expect") == 0 ||
+		    strcasecmp(h->header, "x-request-id") == 0 ||
+		    strcasecmp(h->header, "x-forwarded-for") == 0)
+			continue;
+		if (strcasecmp(h->header, "content-type") == 0)
+			has_ctype = 1;
+		if (strcasecmp(h->header, "accept") == 0)
+			has_accept = 1;
+		if (hdr_add(&pc->hdrs, h->header, h->value) != 0)
+			return -ENOMEM;
+	}
+	addr[0] = '\0';
+	if (req->owner != NULL && req->owner->family == AF_INET)
+		inet_ntop(AF_INET, &req->owner->addr.ipv4.sin_addr, addr,
+		    sizeof(addr));
+	else if (req->owner != NULL && req->owner->family == AF_INET6)
+		inet_ntop(AF_INET6, &req->owner->addr.ipv6.sin6_addr, addr,
+		    sizeof(addr));
+	if (xff != NULL && *xff != '\0' && addr[0] != '\0')
+		snprintf(fwd, sizeof(fwd), "%s, %s", xff, addr);
+	else
+		snprintf(fwd, sizeof(fwd), "%s", addr[0] != '\0' ? addr :
+		    (xff != NULL ? xff : ""));
+	if ((fwd[0] != '\0' &&
+	    hdr_add(&pc->hdrs, "X-Forwarded-For", fwd) != 0) ||
+	    hdr_add(&pc->hdrs, "X-Request-Id", ctx->request_id) != 0 ||
+	    hdr_add(&pc->hdrs, "Expect", NULL) != 0 ||
+	    (!has_accept && hdr_add(&pc->hdrs, "Accept", NULL) != 0) ||
+	    (!has_ctype && hdr_add(&pc->hdrs, "Content-Type", NULL) != 0))
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+request_body(struct proxy_call *pc)
+{
+	size_t want = pc->req->http_body_length;
+	ssize_t n;
+
+	if (want == 0)
+		return 0;
+	if ((pc->req_body = malloc(want)) == NULL)
+		return -ENOMEM;
+	while (pc->req_body_len < want) {
+		n = http_body_read(pc->req, pc->req_body + pc->req_body_len,
+		    want - pc->req_body_len);
+		if (n < 0)
+			return -EIO;
+		if (n == 0)
+			break;
+		pc->req_body_len += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+method_setup(struct proxy_call *pc, int method)
+{
+	CURL *e = pc->easy;
+	const char *name = http_method_text(method);
+
+	if (name == NULL || *name == '\0')
+		return -EINVAL;
+	if (method == HTTP_METHOD_HEAD) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		return 0;
+	}
+	if (method == HTTP_METHOD_GET && pc->req_body_len == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		return 0;
+	}
+	if (pc->req_body_len > 0 || method == HTTP_METHOD_POST ||
+	    method == HTTP_METHOD_PUT || method == HTTP_METHOD_PATCH) {
+		/* in memory: libcurl can resend it on a stale kept connection */
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)pc->req_body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS,
+		    pc->req_body != NULL ? pc->req_body : "");
+	}
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, name);
+	return 0;
+}
+
+int
+proxy_handler(struct mp_ctx *ctx)
+{
+	struct http_request *req = ctx->req;
+	const struct upstream *up = upstream_for(ctx->route->pattern);
+	struct proxy_call *pc;
+	size_t len = 0, cap;
+	CURLMcode mrc;
+	CURL *e;
+
+	if (up == NULL || up->base[0] == '\0' || multi == NULL) {
+		mp_reply_header(ctx, "Retry-After", "30");
+		return mp_reply_problem(ctx, 503, "upstream-not-configured",
+		    "this part of the API is not available here");
+	}
+	if ((pc = calloc(1, sizeof(*pc))) == NULL)
+		return mp_reply_problem(ctx, 500, "internal", "out of memory");
+	pc->req = req;
+	pc->up = up;
+	ctx->user = pc;
+	ctx->user_free = proxy_call_free;
+
+	if (request_body(pc) != 0)
+		return mp_reply_problem(ctx, 400, "unreadable-body",
+		    "the request body could not be read");
+	cap = strlen(up->base) + 3 * strlen(req->path) + 2 +
+	    (req->query_string != NULL ? 3 * strlen(req->query_string) : 0) +
+	    1;
+	if ((pc->url = malloc(cap)) == NULL)
+		return mp_reply_problem(ctx, 500, "internal", "out of memory");
+	pc->url[0] = '\0';
+	if (url_append(pc->url, cap, &len, up->base) != 0 ||
+	    url_append(pc->url, cap, &len, req->path) != 0 ||
+	    (req->query_string != NULL && (url_append(pc->url, cap, &len,
+	    "?") != 0 || url_append(pc->url, cap, &len,
+	    req->query_string) != 0)))
+		return mp_reply_problem(ctx, 414, "uri-too-long",
+		    "the request target is too long");
+
+	if ((pc->easy = e = curl_easy_init()) == NULL ||
+	    request_headers(ctx, pc) != 0)
+		return mp_reply_problem(ctx, 500, "internal", "out of memory");
+	curl_easy_setopt(e, CURLOPT_URL, pc->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)pc);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, PROXY_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, PROXY_CONNECT_MS);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)PROXY_RESPONSE_MAX);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, pc->hdrs);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, pc);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, pc);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, pc->errbuf);
+	if (method_setup(pc, req->method) != 0)
+		return mp_reply_problem(ctx, 405, "method-not-allowed",
+		    "this method cannot be forwarded");
+
+	if ((mrc = curl_multi_add_handle(multi, e)) != CURLM_OK) {
+		mp_log(MP_LOG_ERROR, "upstream", "cannot start a transfer: %s",
+		    curl_multi_strerror(mrc));
+		return mp_reply_problem(ctx, 502, "bad-gateway",
+		    "the upstream service could not be reached");
+	}
+	pc->in_multi = 1;
+	ctx->resume = proxy_resume;
+	http_request_sleep(req);
+	return MP_WAIT;
+}
+
+/* 502/504 for a transfer that did not bring a usable answer. */
+static int
+fail_reply(struct mp_ctx *ctx, struct proxy_call *pc)
+{
+	const char *why;
+	const char *kv[] = {"request_id", ctx->request_id, "upstream",
+		pc->up->name, NULL};
+
+	if (pc->result == CURLE_OPERATION_TIMEDOUT) {
+		mp_logkv(MP_LOG_WARN, "upstream", kv, "timed out: %s",
+		    pc->errbuf[0] != '\0' ? pc->errbuf :
+		    curl_easy_strerror(pc->result));
+		return mp_reply_problem(ctx, 504, "gateway-timeout",
+		    "the upstream service did not answer in time");
+	}
+	if (pc->too_big || pc->result == CURLE_FILESIZE_EXCEEDED)
+		why = "the upstream answer is too large";
+	else if (pc->bad_headers)
+		why = "the upstream answer has too many headers";
+	else
+		why = "the upstream service could not be reached or "
+		    "answered badly";
+	mp_logkv(MP_LOG_WARN, "upstream", kv, "failed (%d): %s",
+	    (int)pc->result, pc->too_big ? why : pc->errbuf[0] != '\0' ?
+	    pc->errbuf : curl_easy_strerror(pc->result));
+	return mp_reply_problem(ctx, 502, "bad-gateway", why);
+}
+
+static int
+proxy_resume(struct mp_ctx *ctx)
+{
+	struct proxy_call *pc = ctx->user;
+	struct http_request *req = ctx->req;
+	const char *uconn = NULL, *clen = NULL;
+	int i, keep_len;
+
+	if (pc == NULL)
+		return mp_reply_problem(ctx, 500, "internal",
+		    "request resumed without a transfer");
+	if (!pc->done) {
+		/* woken by someone else: keep waiting for the transfer */
+		http_request_sleep(req);
+		return MP_WAIT;
+	}
+	if (pc->result != CURLE_OK || pc->too_big || pc->bad_headers ||
+	    pc->status < 200 || pc->status > 599)
+		return fail_reply(ctx, pc);
+
+	for (i = 0; i < pc->nhdr; i++) {
+		if (strcasecmp(pc->hdr[i].name, "connection") == 0)
+			uconn = pc->hdr[i].value;
+		else if (strcasecmp(pc->hdr[i].name, "content-length") == 0)
+			clen = pc->hdr[i].value;
+	}
+	/* Kore computes Content-Length from the body, which HEAD and 304
+	 * answers do not carry: keep the upstream's there. */
+	keep_len = (req->method == HTTP_METHOD_HEAD || pc->status == 304);
+	for (i = 0; i < pc->nhdr; i++) {
+		const char *n = pc->hdr[i].name;
+
+		/* Kore writes Server (and HSTS when enabled) itself */
+		if (is_hop_by_hop(n) || named_in(uconn, n) ||
+		    strcasecmp(n, "content-length") == 0 ||
+		    strcasecmp(n, "server") == 0 ||
+		    strcasecmp(n, "x-request-id") == 0 ||
+		    (http_hsts_enable &&
+		    strcasecmp(n, "strict-transport-security") == 0))
+			continue;
+		http_response_header(req, n, pc->hdr[i].value);
+	}
+	if (keep_len) {
+		req->flags |= HTTP_REQUEST_NO_CONTENT_LENGTH;
+		if (clen != NULL)
+			http_response_header(req, "Content-Length", clen);
+	}
+	http_response_header(req, "X-Request-Id", ctx->request_id);
+	http_response(req, (int)pc->status, pc->body, pc->body_len);
+	return MP_DONE;
+}

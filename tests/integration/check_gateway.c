@@ -1,0 +1,824 @@
+/*
+ * Integration suite of the gateway's REST proxy: the gateway and the
+ * funding service as real processes (PostgreSQL, Redis from
+ * scripts/test.sh), plus a stub upstream in this process that records what
+ * reaches it, for what no service shows yet (headers as received, a slow
+ * or huge answer, a dropped connection).
+ *
+ *   /v1/funding -> the funding service (its own 404 problems)
+ *   /v1/gender  -> the stub, named "localhost" (a host name, not an IP)
+ *   /v1/cases   -> not configured (503)
+ *
+ * One gateway and one funding for the suite (unchecked fixture); stopping
+ * funding is the last test. The stub's listening socket is made once; each
+ * test that needs the stub serves it from a thread of its own process
+ * (Check forks a process per test).
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "support.h"
+
+static struct t_proc funding, gw;
+static char env_fdb[256], env_gdb[256], env_redis[128], env_keys[512];
+static char env_up_funding[128], env_up_gender[128];
+static const char *funding_env[12], *gw_env[16];
+
+static const char json_ct[] = "Content-Type: application/json";
+
+/* ---- the stub upstream --------------------------------------------------- */
+
+static struct {
+	int lfd;
+	int port;
+	pid_t owner; /* process whose thread serves lfd */
+	pthread_mutex_t mu;
+	int accepts;
+	int early_eof; /* peer closed while we held its answer back */
+	char last[16384]; /* last request as received: head and body */
+	size_t last_len;
+} stub = {.lfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int
+send_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Serve one connection: requests in a row (keep-alive). The path says
+ * what to do: .../stub/sleep/<ms> holds the answer back (and notices the
+ * peer leaving), .../stub/big/<bytes> answers that many bytes, anything
+ * else answers 201 "stub-ok" with end-to-end and hop-by-hop headers. */
+static void *
+stub_conn(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char buf[16384], head[512], path[1024];
+	const char *p, *cl;
+	size_t have = 0, hlen, blen, i;
+	ssize_t n;
+	long v;
+
+	for (;;) {
+		char *end = NULL;
+
+		while ((end = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
+			if (have == sizeof(buf))
+				goto out;
+			n = recv(fd, buf + have, sizeof(buf) - have, 0);
+			if (n <= 0)
+				goto out;
+			have += (size_t)n;
+		}
+		hlen = (size_t)(end - buf) + 4;
+		blen = 0;
+		for (p = buf; p < buf + hlen; p = strchr(p, '\n') + 1) {
+			if (strncasecmp(p, "content-length:", 15) == 0)
+				blen = (size_t)strtoul(p + 15, NULL, 10);
+		}
+		if (hlen + blen > sizeof(buf))
+			goto out;
+		while (have < hlen + blen) {
+			n = recv(fd, buf + have, hlen + blen - have, 0);
+			if (n <= 0)
+				goto out;
+			have += (size_t)n;
+		}
+		pthread_mutex_lock(&stub.mu);
+		memcpy(stub.last, buf, hlen + blen);
+		stub.last_len = hlen + blen;
+		stub.last[stub.last_len < sizeof(stub.last) ? stub.last_len :
+		    sizeof(stub.last) - 1] = '\0';
+		pthread_mutex_unlock(&stub.mu);
+		if (sscanf(buf, "%*s %1023s", path) != 1)
+			goto out;
+		memmove(buf, buf + hlen + blen, have - hlen - blen);
+		have -= hlen + blen;
+
+		if ((cl = strstr(path, "/stub/sleep/")) != NULL) {
+			struct pollfd pfd = {fd, POLLIN, 0};
+
+			v = strtol(cl + 12, NULL, 10);
+			if (poll(&pfd, 1, (int)v) > 0 &&
+			    recv(fd, buf, 1, MSG_PEEK) == 0) {
+				pthread_mutex_lock(&stub.mu);
+				stub.early_eof++;
+				pthread_mutex_unlock(&stub.mu);
+				goto out;
+			}
+			snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+			    "Content-Length: 5\r\n\r\nslept");
+			if (send_all(fd, head, strlen(head)) != 0)
+				goto out;
+		} else if ((cl = strstr(path, "/stub/big/")) != NULL ||
+		    (cl = strstr(path, "/stub/stream/")) != NULL) {
+			/* big: announced length; stream: until close */
+			int stream = cl[6] == 's';
+			char chunk[65536];
+
+			v = strtol(cl + (stream ? 13 : 10), NULL, 10);
+			if (stream)
+				snprintf(head, sizeof(head), "HTTP/1.1 200 OK"
+				    "\r\nConnection: close\r\n\r\n");
+			else
+				snprintf(head, sizeof(head), "HTTP/1.1 200 OK"
+				    "\r\nContent-Type: application/octet-"
+				    "stream\r\nContent-Length: %ld\r\n\r\n",
+				    v);
+			if (send_all(fd, head, strlen(head)) != 0)
+				goto out;
+			memset(chunk, 'x', sizeof(chunk));
+			for (i = 0; i < (size_t)v; i += sizeof(chunk))
+				if (send_all(fd, chunk, (size_t)v - i <
+				    sizeof(chunk) ? (size_t)v - i :
+				    sizeof(chunk)) != 0)
+					goto out;
+			if (stream)
+				goto out;
+		} else {
+			snprintf(head, sizeof(head), "HTTP/1.1 201 Created\r\n"
+			    "Content-Type: text/plain\r\n"
+			    "Connection: X-Hop\r\n"
+			    "X-Hop: secret\r\n"
+			    "Keep-Alive: timeout=5\r\n"
+			    "Server: stub\r\n"
+			    "X-Upstream: stub\r\n"
+			    "Content-Length: 7\r\n\r\nstub-ok");
+			if (send_all(fd, head, strlen(head)) != 0)
+				goto out;
+		}
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+static void *
+stub_accept(void *arg)
+{
+	pthread_t t;
+	int fd;
+
+	(void)arg;
+	for (;;) {
+		if ((fd = accept(stub.lfd, NULL, NULL)) < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return NULL;
+		}
+		pthread_mutex_lock(&stub.mu);
+		stub.accepts++;
+		pthread_mutex_unlock(&stub.mu);
+		if (pthread_create(&t, NULL, stub_conn, (void *)(intptr_t)fd)
+		    != 0)
+			close(fd);
+		else
+			pthread_detach(t);
+	}
+}
+
+/* Serve the stub from this process (once per process). */
+static void
+stub_serve(void)
+{
+	pthread_t t;
+
+	if (stub.owner == getpid())
+		return;
+	stub.owner = getpid();
+	ck_assert_int_eq(pthread_create(&t, NULL, stub_accept, NULL), 0);
+	pthread_detach(t);
+}
+
+static int
+stub_count(const int *field)
+{
+	int v;
+
+	pthread_mutex_lock(&stub.mu);
+	v = *field;
+	pthread_mutex_unlock(&stub.mu);
+	return v;
+}
+
+/* Copy of the last request the stub received. */
+static void
+stub_last(char *out, size_t outlen)
+{
+	pthread_mutex_lock(&stub.mu);
+	snprintf(out, outlen, "%s", stub.last);
+	pthread_mutex_unlock(&stub.mu);
+}
+
+static int
+stub_listen(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int one = 1;
+
+	if ((stub.lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	setsockopt(stub.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(stub.lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(stub.lfd, 128) != 0 ||
+	    getsockname(stub.lfd, (struct sockaddr *)&sa, &len) != 0)
+		return -1;
+	stub.port = ntohs(sa.sin_port);
+	return 0;
+}
+
+/* ---- fixture --------------------------------------------------------------- */
+
+static void
+suite_setup(void)
+{
+	char url[200];
+	int i = 0, j = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (stub_listen() != 0) {
+		fprintf(stderr, "stub upstream: cannot listen\n");
+		exit(1);
+	}
+	snprintf(env_redis, sizeof(env_redis), "MP_REDIS_URL=%s",
+	    getenv("MP_TEST_REDIS_URL"));
+	snprintf(env_keys, sizeof(env_keys),
+	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem,"
+	    "test-es-1:ES256:%s/test-es-1.pub.pem", getenv("MP_TEST_KEYS"),
+	    getenv("MP_TEST_KEYS"));
+
+	t_db_url("funding", url, sizeof(url));
+	snprintf(env_fdb, sizeof(env_fdb), "MP_DB_URL=%s", url);
+	funding_env[i++] = env_fdb;
+	funding_env[i++] = env_redis;
+	funding_env[i++] = env_keys;
+	funding_env[i++] = "MP_JWT_ISSUER=https://auth.test";
+	funding_env[i++] = "MP_JWT_AUDIENCE=mp-api";
+	funding_env[i++] = "MP_MIGRATIONS_DIR=services/funding/migrations";
+	funding_env[i++] = "MP_WORKERS=2";
+	funding_env[i] = NULL;
+	if (t_proc_start(&funding, "gwtest-funding",
+	    "services/funding/conf/funding.conf", funding_env) != 0) {
+		fprintf(stderr, "funding did not become ready\n");
+		exit(1);
+	}
+
+	t_db_url("gateway", url, sizeof(url));
+	snprintf(env_gdb, sizeof(env_gdb), "MP_DB_URL=%s", url);
+	snprintf(env_up_funding, sizeof(env_up_funding),
+	    "MP_UPSTREAM_FUNDING=http://127.0.0.1:%d", funding.port);
+	snprintf(env_up_gender, sizeof(env_up_gender),
+	    "MP_UPSTREAM_GENDER=http://localhost:%d/", stub.port);
+	gw_env[j++] = env_gdb;
+	gw_env[j++] = env_redis;
+	gw_env[j++] = env_keys;
+	gw_env[j++] = "MP_JWT_ISSUER=https://auth.test";
+	gw_env[j++] = "MP_JWT_AUDIENCE=mp-api";
+	gw_env[j++] = "MP_MIGRATIONS_DIR=gateway/migrations";
+	gw_env[j++] = "MP_WORKERS=2";
+	gw_env[j++] = env_up_funding;
+	gw_env[j++] = env_up_gender;
+	gw_env[j++] = "MP_UPSTREAM_CASES=";
+	gw_env[j] = NULL;
+	if (t_proc_start(&gw, "gwtest-gateway", "gateway/conf/gateway.conf",
+	    gw_env) != 0) {
+		fprintf(stderr, "gateway did not become ready\n");
+		t_proc_stop(&funding);
+		exit(1);
+	}
+}
+
+static void
+suite_teardown(void)
+{
+	t_proc_stop(&gw);
+	t_proc_stop(&funding);
+}
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+/* How many response headers are called `name`. */
+static int
+header_count(const struct t_resp *r, const char *name)
+{
+	const char *line = r->headers;
+	size_t nlen = strlen(name);
+	int n = 0;
+
+	while (line != NULL && *line != '\0') {
+		if (strncasecmp(line, name, nlen) == 0 && line[nlen] == ':')
+			n++;
+		line = strstr(line, "\r\n");
+		if (line != NULL)
+			line += 2;
+	}
+	return n;
+}
+
+/* 1 if the raw request `req` has a header line starting with `line`
+ * (case-insensitive name). */
+static int
+has_line(const char *req, const char *line)
+{
+	const char *p = req;
+	size_t len = strlen(line);
+
+	while ((p = strstr(p, "\r\n")) != NULL) {
+		p += 2;
+		if (strncasecmp(p, line, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL ? v : "";
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+START_TEST(funding_problem_forwarded)
+{
+	const char *hdr[] = {"X-Request-Id: gw-req-404", NULL};
+	struct t_resp r;
+	char v[128];
+
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/funding/gw-probe?x=1&y=%20",
+	    hdr, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_int_eq(t_resp_header(&r, "Content-Type", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "application/problem+json");
+	ck_assert_ptr_nonnull(r.json);
+	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:not-found");
+	ck_assert_str_eq(jstr(r.json, "instance"), "/v1/funding/gw-probe");
+	/* funding saw the id the client chose... */
+	ck_assert_str_eq(jstr(r.json, "request_id"), "gw-req-404");
+	/* ...and the client gets it back once */
+	ck_assert_int_eq(t_resp_header(&r, "X-Request-Id", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "gw-req-404");
+	ck_assert_int_eq(header_count(&r, "X-Request-Id"), 1);
+	ck_assert_int_eq(header_count(&r, "Content-Length"), 1);
+	ck_assert_int_eq(header_count(&r, "Server"), 1);
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(funding_post_forwarded)
+{
+	const char *hdr[] = {json_ct, NULL};
+	const char body[] = "{\"title\":\"gateway probe\",\"amount\":1200}";
+	struct t_resp r;
+	char v[128];
+
+	ck_assert_int_eq(t_http(&gw, "POST", "/v1/funding/gw-probe/items",
+	    hdr, body, strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_ptr_nonnull(r.json);
+	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:not-found");
+	ck_assert_str_eq(jstr(r.json, "instance"),
+	    "/v1/funding/gw-probe/items");
+	ck_assert_int_eq(t_resp_header(&r, "X-Request-Id", v, sizeof(v)), 0);
+	ck_assert_str_eq(jstr(r.json, "request_id"), v);
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(request_forwarded_end_to_end)
+{
+	const char *hdr[] = {json_ct, "X-Request-Id: gw-req-e2e",
+		"Connection: keep-alive, X-Drop-Me", "X-Drop-Me: 1",
+		"Keep-Alive: timeout=99", "Proxy-Authorization: Basic eDp5",
+		"X-Forwarded-For: 203.0.113.7", "If-Match: \"v7\"",
+		"If-None-Match: \"v6\"", "Accept: application/json",
+		"Accept-Language: ar",
+		"traceparent: 00-0af7651916cd43dd8448eb211c80319c-"
+		"b7ad6b7169203331-01", NULL};
+	const char body[] = "{\"k\":\"v\",\"n\":[1,2,3]}";
+	char seen[16384], v[128], line[128] = "PATCH /v1/gender/stub/echo"
+	    "?a=1&b=%C3%A9 HTTP/1.1\r\n";
+	struct t_resp r;
+
+	stub_serve();
+	ck_assert_int_eq(t_http(&gw, "PATCH",
+	    "/v1/gender/stub/echo?a=1&b=%C3%A9", hdr, body, strlen(body), &r),
+	    0);
+	ck_assert_int_eq(r.status, 201);
+	ck_assert_uint_eq(r.len, 7);
+	ck_assert_str_eq(r.body, "stub-ok");
+
+	/* what the upstream received */
+	stub_last(seen, sizeof(seen));
+	ck_assert_msg(strncmp(seen, line, strlen(line)) == 0,
+	    "request line: %.60s", seen);
+	ck_assert(has_line(seen, "X-Request-Id: gw-req-e2e\r\n"));
+	ck_assert(has_line(seen, "X-Forwarded-For: 203.0.113.7, 127.0.0.1\r\n"));
+	ck_assert(has_line(seen, "Content-Type: application/json\r\n"));
+	ck_assert(has_line(seen, "If-Match: \"v7\"\r\n"));
+	ck_assert(has_line(seen, "If-None-Match: \"v6\"\r\n"));
+	ck_assert(has_line(seen, "Accept: application/json\r\n"));
+	ck_assert(has_line(seen, "Accept-Language: ar\r\n"));
+	ck_assert(has_line(seen, "traceparent: 00-0af7651916cd43dd8448eb211c80319c"
+	    "-b7ad6b7169203331-01\r\n"));
+	snprintf(line, sizeof(line), "Content-Length: %zu\r\n", strlen(body));
+	ck_assert(has_line(seen, line));
+	ck_assert(!has_line(seen, "X-Drop-Me"));
+	ck_assert(!has_line(seen, "Keep-Alive"));
+	ck_assert(!has_line(seen, "Proxy-Authorization"));
+	ck_assert(!has_line(seen, "Expect"));
+	snprintf(line, sizeof(line), "Host: localhost:%d\r\n", stub.port);
+	ck_assert(has_line(seen, line)); /* not the client's Host */
+	ck_assert_ptr_nonnull(strstr(seen, "\r\n\r\n{\"k\":\"v\",\"n\":[1,2,3]}"));
+
+	/* what the client received */
+	ck_assert_int_eq(t_resp_header(&r, "X-Upstream", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "stub");
+	ck_assert_int_eq(header_count(&r, "X-Hop"), 0);
+	ck_assert_int_eq(t_resp_header(&r, "Keep-Alive", v, sizeof(v)), 0);
+	ck_assert_str_ne(v, "timeout=5"); /* Kore's own, not the upstream's */
+	ck_assert_int_eq(header_count(&r, "Keep-Alive"), 1);
+	ck_assert_int_eq(header_count(&r, "Server"), 1);
+	ck_assert_int_eq(t_resp_header(&r, "Server", v, sizeof(v)), 0);
+	ck_assert_str_ne(v, "stub");
+	ck_assert_int_eq(header_count(&r, "Content-Length"), 1);
+	ck_assert_int_eq(t_resp_header(&r, "X-Request-Id", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "gw-req-e2e");
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(body_without_type_stays_untyped)
+{
+	const char *hdr[] = {"Content-Type:", NULL}; /* the client sends none */
+	char seen[16384];
+	struct t_resp r;
+
+	stub_serve();
+	ck_assert_int_eq(t_http(&gw, "POST", "/v1/gender/stub/raw", hdr,
+	    "abc", 3, &r), 0);
+	ck_assert_int_eq(r.status, 201);
+	t_resp_free(&r);
+	stub_last(seen, sizeof(seen));
+	ck_assert_msg(strncmp(seen, "POST /v1/gender/stub/raw ", 25) == 0,
+	    "request line: %.40s", seen);
+	ck_assert(!has_line(seen, "Content-Type"));
+	ck_assert(has_line(seen, "Content-Length: 3\r\n"));
+	ck_assert_ptr_nonnull(strstr(seen, "\r\n\r\nabc"));
+	/* an empty POST still says so */
+	ck_assert_int_eq(t_http(&gw, "POST", "/v1/gender/stub/empty", NULL,
+	    "", 0, &r), 0);
+	ck_assert_int_eq(r.status, 201);
+	t_resp_free(&r);
+	stub_last(seen, sizeof(seen));
+	ck_assert(has_line(seen, "Content-Length: 0\r\n"));
+}
+END_TEST
+
+START_TEST(connections_reused)
+{
+	struct t_resp r;
+	int before, i;
+
+	stub_serve();
+	before = stub_count(&stub.accepts);
+	for (i = 0; i < 12; i++) {
+		ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/again",
+		    NULL, NULL, 0, &r), 0);
+		ck_assert_int_eq(r.status, 201);
+		t_resp_free(&r);
+	}
+	/* at most one new connection per gateway worker */
+	ck_assert_int_le(stub_count(&stub.accepts) - before, 2);
+}
+END_TEST
+
+START_TEST(unconfigured_upstream_503)
+{
+	struct t_resp r;
+	char v[64];
+
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/cases/anything", NULL, NULL,
+	    0, &r), 0);
+	ck_assert_int_eq(r.status, 503);
+	ck_assert_int_eq(t_resp_header(&r, "Content-Type", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "application/problem+json");
+	ck_assert_str_eq(jstr(r.json, "type"),
+	    "urn:mp:problem:upstream-not-configured");
+	ck_assert_int_eq((int)json_integer_value(json_object_get(r.json,
+	    "status")), 503);
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(large_answer_capped)
+{
+	struct t_resp r;
+
+	stub_serve();
+	/* 1 MB passes whole */
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/big/1000000",
+	    NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.len, 1000000);
+	t_resp_free(&r);
+	/* over 8 MiB: 502, and the worker lives on */
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/big/9000000",
+	    NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 502);
+	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:bad-gateway");
+	t_resp_free(&r);
+	/* the same without a length: counted while it arrives */
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/stream/3000000",
+	    NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.len, 3000000);
+	ck_assert_int_eq(header_count(&r, "Connection"), 1); /* Kore's */
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/stream/9000000",
+	    NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 502);
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(&gw, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+}
+END_TEST
+
+static size_t
+discard(char *ptr, size_t size, size_t n, void *arg)
+{
+	(void)ptr;
+	(void)arg;
+	return size * n;
+}
+
+START_TEST(client_gone_ends_upstream_call)
+{
+	char url[256];
+	struct t_resp r;
+	uint64_t t0;
+	CURL *c;
+	CURLcode rc;
+
+	stub_serve();
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/gender/stub/sleep/"
+	    "8000", gw.port);
+	c = curl_easy_init();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 300L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	rc = curl_easy_perform(c);
+	curl_easy_cleanup(c);
+	ck_assert_int_eq(rc, CURLE_OPERATION_TIMEDOUT);
+	/* the gateway drops its upstream call with the request */
+	t0 = now_ms();
+	while (stub_count(&stub.early_eof) == 0 && now_ms() - t0 < 3000)
+		t_sleep_ms(20);
+	ck_assert_int_eq(stub_count(&stub.early_eof), 1);
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/after", NULL,
+	    NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 201);
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(slow_upstream_504)
+{
+	struct t_resp r;
+	uint64_t t0 = now_ms(), took;
+
+	stub_serve();
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/sleep/15000",
+	    NULL, NULL, 0, &r), 0);
+	took = now_ms() - t0;
+	ck_assert_int_eq(r.status, 504);
+	ck_assert_str_eq(jstr(r.json, "type"),
+	    "urn:mp:problem:gateway-timeout");
+	ck_assert_msg(took >= 9500 && took < 13000, "took %llu ms",
+	    (unsigned long long)took);
+	t_resp_free(&r);
+}
+END_TEST
+
+struct par_req {
+	CURL *c;
+	struct curl_slist *h;
+	char id[32];
+	char rid[64]; /* X-Request-Id of the answer */
+};
+
+static size_t
+par_header(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct par_req *q = arg;
+	size_t len = size * n, v;
+
+	if (len > 14 && strncasecmp(ptr, "X-Request-Id: ", 14) == 0) {
+		for (v = 14; v < len && ptr[v] != '\r' && ptr[v] != '\n' &&
+		    v - 14 < sizeof(q->rid) - 1; v++)
+			q->rid[v - 14] = ptr[v];
+		q->rid[v - 14] = '\0';
+	}
+	return len;
+}
+
+/* 200 requests, 64 at a time, through one client multi handle: each gets
+ * funding's answer with its own request id. */
+START_TEST(parallel_requests)
+{
+	enum { TOTAL = 200, PAR = 64 };
+	struct par_req q[TOTAL];
+	struct t_resp r;
+	CURLM *m = curl_multi_init();
+	CURLMsg *msg;
+	char url[256], line[64];
+	int started = 0, running = 0, done = 0, ok = 0, left, i;
+	long code;
+
+	memset(q, 0, sizeof(q));
+	while (done < TOTAL) {
+		while (started < TOTAL && running < PAR) {
+			i = started++;
+			snprintf(q[i].id, sizeof(q[i].id), "par-%d", i);
+			snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/"
+			    "funding/par/%d", gw.port, i);
+			snprintf(line, sizeof(line), "X-Request-Id: %s",
+			    q[i].id);
+			q[i].h = curl_slist_append(NULL, line);
+			q[i].c = curl_easy_init();
+			curl_easy_setopt(q[i].c, CURLOPT_URL, url);
+			curl_easy_setopt(q[i].c, CURLOPT_HTTPHEADER, q[i].h);
+			curl_easy_setopt(q[i].c, CURLOPT_WRITEFUNCTION,
+			    discard);
+			curl_easy_setopt(q[i].c, CURLOPT_HEADERFUNCTION,
+			    par_header);
+			curl_easy_setopt(q[i].c, CURLOPT_HEADERDATA, &q[i]);
+			curl_easy_setopt(q[i].c, CURLOPT_TIMEOUT, 20L);
+			curl_easy_setopt(q[i].c, CURLOPT_PRIVATE,
+			    (char *)&q[i]);
+			curl_multi_add_handle(m, q[i].c);
+			running++;
+		}
+		curl_multi_perform(m, &left);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			char *priv = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    &priv);
+			code = 0;
+			curl_easy_getinfo(msg->easy_handle,
+			    CURLINFO_RESPONSE_CODE, &code);
+			struct par_req *pq = (struct par_req *)(void *)priv;
+			if (msg->data.result == CURLE_OK && code == 404 &&
+			    strcmp(pq->rid, pq->id) == 0)
+				ok++;
+			curl_multi_remove_handle(m, msg->easy_handle);
+			running--;
+			done++;
+		}
+		curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	for (i = 0; i < TOTAL; i++) {
+		curl_easy_cleanup(q[i].c);
+		curl_slist_free_all(q[i].h);
+	}
+	curl_multi_cleanup(m);
+	ck_assert_int_eq(ok, TOTAL);
+	ck_assert_int_eq(t_http(&gw, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+}
+END_TEST
+
+/* No worker of the gateway died (a seccomp kill or a fatal) so far. */
+START_TEST(no_worker_died)
+{
+	char path[512], line[1024];
+	FILE *f;
+	int restarts = 0;
+
+	t_var_path("log/gwtest-gateway.log", path, sizeof(path));
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "restarting worker") != NULL)
+			restarts++;
+	fclose(f);
+	ck_assert_int_eq(restarts, 0);
+}
+END_TEST
+
+START_TEST(gateway_healthz)
+{
+	struct t_resp r;
+
+	ck_assert_int_eq(t_http(&gw, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(jstr(r.json, "service"), "gateway");
+	t_resp_free(&r);
+}
+END_TEST
+
+/* Last: stops funding. */
+START_TEST(upstream_down_502)
+{
+	struct t_resp r;
+	uint64_t t0;
+	int i;
+
+	ck_assert_int_gt(funding.pid, 0);
+	kill(funding.pid, SIGTERM);
+	for (i = 0; i < 200; i++) {
+		if (t_http(&funding, "GET", "/healthz", NULL, NULL, 0, &r) != 0)
+			break; /* refused: it is gone */
+		t_resp_free(&r);
+		t_sleep_ms(100);
+	}
+	t_resp_free(&r);
+	t0 = now_ms();
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/funding/after-stop", NULL,
+	    NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 502);
+	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:bad-gateway");
+	ck_assert_uint_lt(now_ms() - t0, 3000);
+	t_resp_free(&r);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("gateway");
+	TCase *tc = tcase_create("proxy");
+	SRunner *sr;
+	int failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, funding_problem_forwarded);
+	tcase_add_test(tc, funding_post_forwarded);
+	tcase_add_test(tc, request_forwarded_end_to_end);
+	tcase_add_test(tc, body_without_type_stays_untyped);
+	tcase_add_test(tc, connections_reused);
+	tcase_add_test(tc, unconfigured_upstream_503);
+	tcase_add_test(tc, large_answer_capped);
+	tcase_add_test(tc, client_gone_ends_upstream_call);
+	tcase_add_test(tc, slow_upstream_504);
+	tcase_add_test(tc, parallel_requests);
+	tcase_add_test(tc, gateway_healthz);
+	tcase_add_test(tc, no_worker_died);
+	tcase_add_test(tc, upstream_down_502);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
