@@ -9,12 +9,16 @@ cd "$ROOT"
 
 MODE=${1:-all}
 BUILD=${BUILD:-build}
-T="$ROOT/var/test"
+T=${MP_TEST_DIR:-$ROOT/var/test}
 passed=0; failed=0; failures=()
 
 cleanup() {
 	[ -n "${MP_TEST_VAR:-}" ] || return 0
-	pkill -f "kore -c .*var/test/" 2>/dev/null || true
+	local f
+	for f in "$T"/run/*.pid; do
+		[ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
+		rm -f "$f"
+	done
 	redis_stop "$T"
 	pg_stop "$T"
 }

@@ -18,6 +18,7 @@ static int effects_get(struct mp_ctx *ctx);
 static int reply_row(struct mp_ctx *ctx);
 static int secure(struct mp_ctx *ctx);
 static int echo(struct mp_ctx *ctx);
+static int slow(struct mp_ctx *ctx);
 static int apply_item_event(PGconn *conn, const json_t *ev, void *arg);
 
 static const char *const colours[] = {"red", "green", NULL};
@@ -35,6 +36,7 @@ static const struct mp_route routes[] = {
 	{MP_GET, "/v1/test/effects/{id}", effects_get, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/v1/test/secure", secure, 0, MP_ROLE_COUNCIL_OFFICER},
 	{MP_POST, "/v1/test/echo", echo, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/v1/test/slow", slow, MP_ROUTE_PUBLIC, 0},
 };
 
 static const struct mp_consumer_def consumers[] = {
@@ -138,6 +140,14 @@ echo(struct mp_ctx *ctx)
 	if (mp_body_or_reply(ctx, item_schema, &body) != 0)
 		return MP_DONE;
 	return mp_reply_json(ctx, 200, body);
+}
+
+/* A request that stays in flight for a second (graceful shutdown test). */
+static int
+slow(struct mp_ctx *ctx)
+{
+	return mp_db_query(ctx, reply_row,
+	    "SELECT json_build_object('slept', pg_sleep(1) IS NULL)", 0, NULL);
 }
 
 /* The consumer's effect: one row per applied event (no unique key, so a

@@ -5,6 +5,9 @@
  * that kill or stop things restore them before they end.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <signal.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,6 +434,34 @@ START_TEST(metrics_and_health)
 }
 END_TEST
 
+/* SIGTERM while a request is in flight: it completes, the process exits
+ * cleanly, and readiness fails while draining. */
+START_TEST(graceful_shutdown)
+{
+	struct t_proc p2;
+	struct t_resp r;
+	pid_t child;
+	int status;
+
+	ck_assert_int_eq(t_proc_start(&p2, "testapp-drain",
+	    "tests/app/testapp.conf", app_env), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		int ok = t_http(&p2, "GET", "/v1/test/slow", NULL, NULL, 0,
+		    &r) == 0 && r.status == 200;
+		_exit(ok ? 0 : 1);
+	}
+	t_sleep_ms(300);
+	kill(p2.pid, SIGTERM);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0); /* in-flight request done */
+	status = t_proc_stop(&p2);
+	ck_assert(WIFEXITED(status));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -455,6 +486,10 @@ main(void)
 	tcase_add_test(tc, jwt_valid_and_role);
 	tcase_add_test(tc, jwt_refusals);
 	tcase_add_test(tc, metrics_and_health);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("shutdown");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, graceful_shutdown);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,5 +1,6 @@
 /* Integration helpers (contract in support.h). */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -153,6 +154,20 @@ t_proc_start(struct t_proc *p, const char *name, const char *conf,
 		execlp("kore", "kore", "-c", conf, "-f", "-n", "-r",
 		    (char *)NULL);
 		_exit(127);
+	}
+	/* scripts/test.sh kills what a crashed suite left behind */
+	snprintf(logpath, sizeof(logpath), "%s/run", env_or("MP_TEST_VAR",
+	    "/tmp"));
+	(void)mkdir(logpath, 0755);
+	snprintf(logpath, sizeof(logpath), "%s/run/%s-%d.pid",
+	    env_or("MP_TEST_VAR", "/tmp"), name, (int)p->pid);
+	{
+		FILE *pf = fopen(logpath, "w");
+
+		if (pf != NULL) {
+			fprintf(pf, "%d\n", (int)p->pid);
+			fclose(pf);
+		}
 	}
 	for (i = 0; i < 300; i++) {
 		t_sleep_ms(100);
