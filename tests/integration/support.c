@@ -190,8 +190,13 @@ t_proc_stop(struct t_proc *p)
 {
 	int status = -1, i;
 
+	char pidfile[512];
+
 	if (p->pid <= 0)
 		return -1;
+	snprintf(pidfile, sizeof(pidfile), "%s/run/%s-%d.pid",
+	    env_or("MP_TEST_VAR", "/tmp"), p->name, (int)p->pid);
+	(void)unlink(pidfile);
 	kill(p->pid, SIGTERM);
 	for (i = 0; i < 200; i++) {
 		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
