@@ -26,7 +26,7 @@ free_port() {
 # refuses to run as root, so root runs it as the `postgres` system user.
 as_pg() {
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi

@@ -282,9 +282,9 @@ psock_get(int fd)
 
 /*
  * libcurl's wishes for one socket. CURL_POLL_REMOVE may come after libcurl
- * already closed the descriptor (measured with 7.88 under load: a
- * transfer removed mid-flight), when the number may even belong to a new
- * client connection of Kore's by then. Closing a descriptor drops its
+ * already closed the descriptor (measured with 7.88: the socket of a
+ * connection attempt that timed out), when the number may even belong to
+ * a new client connection of Kore's by then. Closing a descriptor drops its
  * epoll registration by itself, and Kore's disable_read() is fatal on
  * EBADF: so deregister only when the descriptor still is the socket that
  * was registered (same device and inode).
