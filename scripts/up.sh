@@ -42,6 +42,9 @@ start() { # name conf
 		export MP_JWT_KEYS="dev-1:RS256:$V/keys/dev-1.pub.pem"
 		export MP_JWT_ISSUER=${MP_JWT_ISSUER:-http://127.0.0.1:${PORT[gateway]}}
 		export MP_JWT_AUDIENCE=${MP_JWT_AUDIENCE:-mp-api}
+		export MP_UPSTREAM_FUNDING="http://127.0.0.1:${PORT[funding]}"
+		export MP_UPSTREAM_CASES="http://127.0.0.1:${PORT[cases]}"
+		export MP_UPSTREAM_GENDER="http://127.0.0.1:${PORT[gender]}"
 		export MP_MIGRATIONS_DIR=$( [ "$name" = gateway ] && echo gateway/migrations || echo "services/$name/migrations")
 		exec setsid kore -c "$conf" -f -n -r >>"$V/log/$name.log" 2>&1
 	) &
