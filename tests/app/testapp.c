@@ -19,6 +19,7 @@ static int reply_row(struct mp_ctx *ctx);
 static int secure(struct mp_ctx *ctx);
 static int echo(struct mp_ctx *ctx);
 static int slow(struct mp_ctx *ctx);
+static int big(struct mp_ctx *ctx);
 static int apply_item_event(PGconn *conn, const json_t *ev, void *arg);
 
 static const char *const colours[] = {"red", "green", NULL};
@@ -37,6 +38,7 @@ static const struct mp_route routes[] = {
 	{MP_GET, "/v1/test/secure", secure, 0, MP_ROLE_COUNCIL_OFFICER},
 	{MP_POST, "/v1/test/echo", echo, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/v1/test/slow", slow, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/v1/test/big", big, MP_ROUTE_PUBLIC, 0},
 };
 
 static const struct mp_consumer_def consumers[] = {
@@ -148,6 +150,14 @@ slow(struct mp_ctx *ctx)
 {
 	return mp_db_query(ctx, reply_row,
 	    "SELECT json_build_object('slept', pg_sleep(1) IS NULL)", 0, NULL);
+}
+
+/* A 2 MB answer: large results and bodies must not trip the sandbox. */
+static int
+big(struct mp_ctx *ctx)
+{
+	return mp_db_query(ctx, reply_row,
+	    "SELECT json_build_object('x', repeat('a', 2000000))", 0, NULL);
 }
 
 /* The consumer's effect: one row per applied event (no unique key, so a

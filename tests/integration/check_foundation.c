@@ -416,6 +416,20 @@ START_TEST(jwt_refusals)
 }
 END_TEST
 
+START_TEST(large_answer)
+{
+	struct t_resp r;
+
+	for (int i = 0; i < 4; i++) { /* both workers, several times */
+		ck_assert_int_eq(t_http(&app, "GET", "/v1/test/big", NULL, NULL,
+		    0, &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_uint_gt(r.len, 2000000);
+		t_resp_free(&r);
+	}
+}
+END_TEST
+
 START_TEST(metrics_and_health)
 {
 	struct t_resp r;
@@ -485,6 +499,7 @@ main(void)
 	tcase_add_test(tc, events_survive_redis_outage);
 	tcase_add_test(tc, jwt_valid_and_role);
 	tcase_add_test(tc, jwt_refusals);
+	tcase_add_test(tc, large_answer);
 	tcase_add_test(tc, metrics_and_health);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("shutdown");

@@ -95,7 +95,8 @@ KORE_SECCOMP_FILTER("mp",
     KORE_SYSCALL_ALLOW(pselect6),
     KORE_SYSCALL_ALLOW(prlimit64),
     KORE_SYSCALL_ALLOW(sysinfo),
-    KORE_SYSCALL_ALLOW(getdents64)
+    KORE_SYSCALL_ALLOW(getdents64),
+    KORE_SYSCALL_ALLOW(mremap) /* realloc of large bodies and results */
 );
 
 const char *
