@@ -57,6 +57,7 @@ app_setup(void)
 	app_env[i++] = "MP_CONSUMER_CLAIM_IDLE_MS=400";
 	app_env[i++] = "MP_OUTBOX_SWEEP_MS=200";
 	app_env[i++] = "MP_BODY_MAX=65536";
+	app_env[i++] = "MP_CONSUMER_MAX_DELIVERIES=3";
 	app_env[i++] = "MP_WORKERS=2";
 	app_env[i] = NULL;
 	if (t_proc_start(&app, "testapp", "tests/app/testapp.conf",
@@ -416,6 +417,44 @@ START_TEST(jwt_refusals)
 }
 END_TEST
 
+static long long
+wait_dead(long long want)
+{
+	long long n = -1;
+
+	for (int i = 0; i < 200; i++) {
+		if ((n = t_redis_int("XLEN events:testapp:dead")) >= want)
+			break;
+		t_sleep_ms(100);
+	}
+	return n;
+}
+
+/* An entry that is not an event is dead-lettered at once; an event whose
+ * effect keeps failing is retried, then dead-lettered after
+ * MP_CONSUMER_MAX_DELIVERIES, and the stream's pending list empties. */
+START_TEST(dead_letter)
+{
+	long long before = t_redis_int("XLEN events:testapp:dead");
+
+	if (before < 0)
+		before = 0;
+	/* XADD answers the entry id (a string), hence the ignored result */
+	(void)t_redis_int("XADD events:testapp * type x event %s", "not json");
+	ck_assert_int_ge(wait_dead(before + 1), before + 1);
+	t_redis_int("XADD events:testapp * type testapp.item.created.v1 "
+	    "event %s", "{\"id\":\"poison-1\",\"type\":\"testapp.item."
+	    "created.v1\",\"source\":\"urn:mp:test\",\"data\":{\"item_id\":"
+	    "\"not-a-uuid\"}}");
+	ck_assert_int_ge(wait_dead(before + 2), before + 2);
+	for (int i = 0; i < 50 && t_redis_int("XPENDING events:testapp testapp "
+	    "- + 10") > 0; i++)
+		t_sleep_ms(100);
+	ck_assert_int_eq(t_redis_int("XPENDING events:testapp testapp - + 10"),
+	    0);
+}
+END_TEST
+
 START_TEST(large_answer)
 {
 	struct t_resp r;
@@ -500,6 +539,7 @@ main(void)
 	tcase_add_test(tc, jwt_valid_and_role);
 	tcase_add_test(tc, jwt_refusals);
 	tcase_add_test(tc, large_answer);
+	tcase_add_test(tc, dead_letter);
 	tcase_add_test(tc, metrics_and_health);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("shutdown");
