@@ -18,6 +18,7 @@
 
 static int ready_db_done(struct mp_ctx *ctx);
 static int ready_answer(struct mp_ctx *ctx, int db_ok);
+static int routes_answer(struct mp_ctx *ctx);
 
 static const struct mp_route internal_route = {MP_GET, "/(ops)", NULL,
 	MP_ROUTE_INTERNAL, 0};
@@ -45,6 +46,27 @@ ready_db_done(struct mp_ctx *ctx)
 	    mp_db_rows(ctx) == 1);
 }
 
+/* The route table as served, so that a contract test can compare it with
+ * openapi/<service>.yaml (services are reachable only from the gateway,
+ * which never forwards this path). */
+static int
+routes_answer(struct mp_ctx *ctx)
+{
+	const struct mp_route *r;
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; i < mp_service_def.nroutes; i++) {
+		r = &mp_service_def.routes[i];
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:b}",
+		    "method", (r->flags & MP_ROUTE_ANY_METHOD) ? "*" :
+		    http_method_text(r->method), "path", r->pattern, "public",
+		    (r->flags & MP_ROUTE_PUBLIC) != 0, "prefix",
+		    (r->flags & MP_ROUTE_PREFIX) != 0));
+	}
+	return mp_reply_json(ctx, 200, list);
+}
+
 int
 mp_health_route(struct mp_ctx *ctx, const char *path)
 {
@@ -52,7 +74,7 @@ mp_health_route(struct mp_ctx *ctx, const char *path)
 	size_t len;
 
 	if (strcmp(path, "/healthz") != 0 && strcmp(path, "/readyz") != 0 &&
-	    strcmp(path, "/metrics") != 0)
+	    strcmp(path, "/metrics") != 0 && strcmp(path, "/_routes") != 0)
 		return -ENOENT; /* not ours */
 	ctx->route = &internal_route;
 	if (ctx->req->method != HTTP_METHOD_GET &&
@@ -64,6 +86,8 @@ mp_health_route(struct mp_ctx *ctx, const char *path)
 	if (strcmp(path, "/healthz") == 0)
 		return mp_reply_json(ctx, 200, json_pack("{s:s, s:s}",
 		    "status", "alive", "service", mp_service_name()));
+	if (strcmp(path, "/_routes") == 0)
+		return routes_answer(ctx);
 	if (strcmp(path, "/metrics") == 0) {
 		if (mp_metrics_render(&text, &len) != 0)
 			return mp_reply_problem(ctx, 500, "internal",
