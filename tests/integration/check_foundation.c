@@ -520,8 +520,6 @@ main(void)
 {
 	Suite *s = suite_create("foundation");
 	TCase *tc = tcase_create("testapp");
-	SRunner *sr;
-	int failed;
 
 	if (sodium_init() < 0)
 		return 1;
@@ -546,9 +544,5 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, graceful_shutdown);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return t_run(s);
 }

@@ -167,17 +167,11 @@ main(void)
 {
 	Suite *s = suite_create("funding");
 	TCase *tc = tcase_create("reference");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, routes_equal_openapi);
 	tcase_add_test(tc, regions_by_language);
 	tcase_add_test(tc, provinces_and_unknown_region);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return t_run(s);
 }

@@ -796,8 +796,6 @@ main(void)
 {
 	Suite *s = suite_create("gateway");
 	TCase *tc = tcase_create("proxy");
-	SRunner *sr;
-	int failed;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
@@ -816,9 +814,5 @@ main(void)
 	tcase_add_test(tc, no_worker_died);
 	tcase_add_test(tc, upstream_down_502);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return t_run(s);
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <check.h>
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 
@@ -376,4 +377,16 @@ t_redis_start(void)
 		t_sleep_ms(100);
 	}
 	return -1;
+}
+
+int
+t_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
 }

@@ -56,4 +56,8 @@ void t_var_path(const char *name, char *out, size_t outlen);
 char *t_key(const char *file);
 void t_sleep_ms(int ms);
 
+struct Suite;
+/* Run a suite with Check's normal output; 0 when every test passed. */
+int t_run(struct Suite *s);
+
 #endif
