@@ -808,6 +808,10 @@ proxy_handler(struct mp_ctx *ctx)
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, PROXY_TIMEOUT_MS);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, PROXY_CONNECT_MS);
+	/* Never reuse a connection the upstream is about to drop as idle
+	 * (Kore's http_header_timeout is 10 s in our confs): the 408 retry
+	 * below stays only as the backstop for Kore's late timers. */
+	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 5L);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)PROXY_RESPONSE_MAX);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, pc->hdrs);
