@@ -23,6 +23,12 @@ cleanup() {
 	pg_stop "$T"
 }
 
+# MP_TEST_ONLY="check_funding*" runs only the suites whose file name matches.
+selected() { # path
+	# shellcheck disable=SC2254
+	case $(basename "$1") in ${MP_TEST_ONLY:-*}) return 0 ;; *) return 1 ;; esac
+}
+
 run_suite() { # name command...
 	local name=$1; shift
 	log "suite $name"
@@ -32,6 +38,7 @@ run_suite() { # name command...
 if [ "$MODE" = all ] || [ "$MODE" = unit ]; then
 	for t in "$BUILD"/tests/unit/check_*; do
 		[ -x "$t" ] || continue
+		selected "$t" || continue
 		run_suite "unit/$(basename "$t")" env CK_DEFAULT_TIMEOUT=60 "$t"
 	done
 fi
@@ -61,10 +68,12 @@ if [ "$MODE" = all ] || [ "$MODE" = integration ]; then
 
 	for t in "$BUILD"/tests/integration/check_*; do
 		[ -x "$t" ] || continue
+		selected "$t" || continue
 		run_suite "integration/$(basename "$t")" env CK_DEFAULT_TIMEOUT=300 CK_FORK=yes "$t"
 	done
 	for t in tests/contract/*.sh; do
 		[ -f "$t" ] || continue
+		selected "$t" || continue
 		run_suite "contract/$(basename "$t")" bash "$t"
 	done
 fi

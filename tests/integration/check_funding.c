@@ -12,8 +12,8 @@
 #include "support.h"
 
 static struct t_proc svc;
-static char env_db[256], env_redis[128];
-static const char *svc_env[8];
+static char env_db[256], env_redis[128], env_keys[512];
+static const char *svc_env[12];
 
 static void
 setup(void)
@@ -27,7 +27,12 @@ setup(void)
 	    getenv("MP_TEST_REDIS_URL"));
 	svc_env[i++] = env_db;
 	svc_env[i++] = env_redis;
-	svc_env[i++] = "MP_JWT_KEYS=";
+	snprintf(env_keys, sizeof(env_keys),
+	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem",
+	    getenv("MP_TEST_KEYS"));
+	svc_env[i++] = env_keys;
+	svc_env[i++] = "MP_JWT_ISSUER=https://auth.test";
+	svc_env[i++] = "MP_JWT_AUDIENCE=mp-api";
 	svc_env[i++] = "MP_MIGRATIONS_DIR=services/funding/migrations";
 	svc_env[i] = NULL;
 	if (t_proc_start(&svc, "funding", "services/funding/conf/funding.conf",

@@ -19,6 +19,8 @@
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 
+#include "mp/jwt.h"
+
 #include "support.h"
 
 static const char *env_or(const char *name, const char *def);
@@ -389,4 +391,89 @@ t_run(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? 0 : 1;
+}
+
+char *
+t_token(const char *sub, const char *roles, const char *region)
+{
+	long long now = (long long)time(NULL);
+	json_t *c, *arr = json_array();
+	char *pem = t_key("test-rs-1.key.pem"), *tok = NULL, *list, *save = NULL;
+	char jti[40];
+
+	list = strdup(roles);
+	for (char *r = strtok_r(list, ",", &save); r != NULL;
+	    r = strtok_r(NULL, ",", &save))
+		json_array_append_new(arr, json_string(r));
+	free(list);
+	snprintf(jti, sizeof(jti), "t-%lld-%ld", now, random());
+	c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:s, s:s}", "iss",
+	    "https://auth.test", "aud", "mp-api", "sub", sub, "iat", now - 5,
+	    "exp", now + 3600, "roles", arr, "region", region, "jti", jti);
+	if (pem == NULL || c == NULL || mp_jwt_sign("RS256", "test-rs-1", pem,
+	    strlen(pem), c, &tok) != 0)
+		tok = NULL;
+	free(pem);
+	json_decref(c);
+	return tok;
+}
+
+int
+t_json(const struct t_proc *p, const char *method, const char *path,
+    const char *token, const json_t *body, struct t_resp *r)
+{
+	char auth[4096];
+	const char *hdr[4];
+	char *text = NULL;
+	int i = 0, rc;
+
+	if (token != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		hdr[i++] = auth;
+	}
+	if (body != NULL) {
+		hdr[i++] = "Content-Type: application/json";
+		text = json_dumps(body, JSON_COMPACT);
+	}
+	hdr[i] = NULL;
+	/* Kore wants a Content-Length on every POST, PUT and PATCH */
+	rc = t_http(p, method, path, hdr, text != NULL ? text :
+	    strcmp(method, "GET") == 0 ? NULL : "", text != NULL ?
+	    strlen(text) : 0, r);
+	free(text);
+	return rc;
+}
+
+json_t *
+t_stream_events(const char *stream)
+{
+	redisContext *rd;
+	redisReply *rep;
+	json_t *out;
+
+	rd = redisConnect("127.0.0.1", atoi(env_or("MP_TEST_REDIS_PORT",
+	    "6379")));
+	if (rd == NULL || rd->err) {
+		if (rd != NULL)
+			redisFree(rd);
+		return NULL;
+	}
+	rep = redisCommand(rd, "XRANGE %s - +", stream);
+	out = json_array();
+	for (size_t i = 0; rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
+	    i < rep->elements; i++) {
+		redisReply *e = rep->element[i], *f;
+
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+			continue;
+		f = e->element[1];
+		for (size_t k = 0; k + 1 < f->elements; k += 2)
+			if (strcmp(f->element[k]->str, "event") == 0)
+				json_array_append_new(out, json_loadb(
+				    f->element[k + 1]->str,
+				    f->element[k + 1]->len, 0, NULL));
+	}
+	freeReplyObject(rep);
+	redisFree(rd);
+	return out;
 }

@@ -56,6 +56,19 @@ void t_var_path(const char *name, char *out, size_t outlen);
 char *t_key(const char *file);
 void t_sleep_ms(int ms);
 
+/* A test access token (RS256, kid test-rs-1, iss https://auth.test, aud
+ * mp-api, valid 1 h) for `sub` with comma-separated role names and a
+ * region ("" for none). malloc'd. */
+char *t_token(const char *sub, const char *roles, const char *region);
+
+/* JSON request with a bearer token (NULL: none); body may be NULL. */
+int t_json(const struct t_proc *p, const char *method, const char *path,
+    const char *token, const json_t *body, struct t_resp *r);
+
+/* Every CloudEvent of a Redis stream (parsed "event" fields, in order):
+ * a new array, or NULL when Redis is unreachable. */
+json_t *t_stream_events(const char *stream);
+
 struct Suite;
 /* Run a suite with Check's normal output; 0 when every test passed. */
 int t_run(struct Suite *s);

@@ -1,17 +1,116 @@
 /*
  * The funding service: its route table and definition for the shared
  * runtime. openapi/funding.yaml lists exactly these routes (a contract
- * test compares them).
+ * test compares them). Roles here are the first gate; region, ownership
+ * and state are checked by each route's SQL function (routes.h, run.h).
  */
 #include "mp/service.h"
 
 #include "reference.h"
+#include "routes.h"
+
+#define OFF (MP_ROLE_COUNCIL_OFFICER | MP_ROLE_ADMIN)
+#define APP MP_ROLE_APPLICANT
+#define APR MP_ROLE_APPRAISER
+#define ERC MP_ROLE_ERC_MEMBER
+#define ANA MP_ROLE_GENDER_ANALYST
+#define PUB MP_ROUTE_PUBLIC
 
 static const struct mp_route routes[] = {
-	{MP_GET, "/v1/funding/regions", funding_regions_list, MP_ROUTE_PUBLIC,
-	    0},
+	/* reference data (public) */
+	{MP_GET, "/v1/funding/regions", funding_regions_list, PUB, 0},
 	{MP_GET, "/v1/funding/regions/{region}/provinces",
-	    funding_provinces_list, MP_ROUTE_PUBLIC, 0},
+	    funding_provinces_list, PUB, 0},
+	{MP_GET, "/v1/funding/regions/{region}/communes",
+	    funding_communes_list, PUB, 0},
+	{MP_GET, "/v1/funding/themes", funding_themes_list, PUB, 0},
+	{MP_GET, "/v1/funding/applicant-types", funding_applicant_types_list,
+	    PUB, 0},
+	/* envelopes */
+	{MP_GET, "/v1/funding/envelopes", funding_envelopes_list, 0,
+	    OFF | ANA},
+	{MP_GET, "/v1/funding/envelopes/{region}/{year}",
+	    funding_envelope_get, 0, OFF | ANA},
+	{MP_PUT, "/v1/funding/envelopes/{region}/{year}",
+	    funding_envelope_put, 0, OFF},
+	/* calls */
+	{MP_GET, "/v1/funding/calls", funding_calls_list, PUB, 0},
+	{MP_POST, "/v1/funding/calls", funding_call_create, 0, OFF},
+	{MP_GET, "/v1/funding/calls/{id}", funding_call_get, PUB, 0},
+	{MP_PATCH, "/v1/funding/calls/{id}", funding_call_update, 0, OFF},
+	{MP_POST, "/v1/funding/calls/{id}/transitions",
+	    funding_call_transition, 0, OFF},
+	{MP_GET, "/v1/funding/calls/{id}/ranking", funding_call_ranking, 0,
+	    OFF | ERC},
+	{MP_GET, "/v1/funding/calls/{id}/applications",
+	    funding_call_applications, 0, OFF},
+	{MP_POST, "/v1/funding/calls/{id}/applications",
+	    funding_application_create, 0, APP},
+	/* applications */
+	{MP_GET, "/v1/funding/applications", funding_applications_list, 0,
+	    APP | OFF},
+	{MP_GET, "/v1/funding/applications/{id}", funding_application_get, 0,
+	    APP | OFF | APR | ERC},
+	{MP_PATCH, "/v1/funding/applications/{id}",
+	    funding_application_update, 0, APP},
+	{MP_POST, "/v1/funding/applications/{id}/submit",
+	    funding_application_submit, 0, APP},
+	{MP_POST, "/v1/funding/applications/{id}/transitions",
+	    funding_application_transition, 0, APP | OFF},
+	{MP_POST, "/v1/funding/applications/{id}/appraisals",
+	    funding_appraiser_assign, 0, OFF},
+	{MP_POST, "/v1/funding/applications/{id}/agreement",
+	    funding_agreement_create, 0, OFF},
+	/* appraisal */
+	{MP_GET, "/v1/funding/appraisals", funding_appraisals_list, 0,
+	    APR | OFF},
+	{MP_GET, "/v1/funding/appraisals/{id}", funding_appraisal_get, 0,
+	    APR | OFF},
+	{MP_POST, "/v1/funding/appraisals/{id}/declaration",
+	    funding_appraisal_declare, 0, APR},
+	{MP_PUT, "/v1/funding/appraisals/{id}/scores",
+	    funding_appraisal_scores, 0, APR},
+	/* ERC */
+	{MP_GET, "/v1/funding/erc/members", funding_erc_members_list, 0,
+	    OFF | ERC},
+	{MP_POST, "/v1/funding/erc/members", funding_erc_member_add, 0, OFF},
+	{MP_POST, "/v1/funding/erc/sessions", funding_erc_session_create, 0,
+	    OFF},
+	{MP_GET, "/v1/funding/erc/sessions/{id}", funding_erc_session_get, 0,
+	    OFF | ERC},
+	{MP_PUT, "/v1/funding/erc/sessions/{id}/attendance",
+	    funding_erc_attendance, 0, OFF},
+	{MP_POST, "/v1/funding/erc/sessions/{id}/open",
+	    funding_erc_session_open, 0, OFF},
+	{MP_POST, "/v1/funding/erc/sessions/{id}/conflicts",
+	    funding_erc_conflict, 0, ERC},
+	{MP_POST, "/v1/funding/erc/sessions/{id}/votes", funding_erc_vote, 0,
+	    ERC},
+	{MP_POST, "/v1/funding/erc/sessions/{id}/decisions",
+	    funding_erc_decide, 0, OFF},
+	{MP_POST, "/v1/funding/erc/sessions/{id}/close",
+	    funding_erc_session_close, 0, OFF},
+	/* agreements, tranches, monitoring, evaluation */
+	{MP_GET, "/v1/funding/agreements/{id}", funding_agreement_get, 0,
+	    APP | OFF},
+	{MP_POST, "/v1/funding/agreements/{id}/transitions",
+	    funding_agreement_transition, 0, OFF},
+	{MP_POST, "/v1/funding/tranches/{id}/release",
+	    funding_tranche_release, 0, OFF},
+	{MP_POST, "/v1/funding/agreements/{id}/reports",
+	    funding_report_create, 0, APP},
+	{MP_GET, "/v1/funding/reports/{id}", funding_report_get, 0,
+	    APP | OFF},
+	{MP_POST, "/v1/funding/reports/{id}/transitions",
+	    funding_report_transition, 0, APP | OFF},
+	{MP_POST, "/v1/funding/agreements/{id}/visits", funding_visit_create,
+	    0, OFF},
+	{MP_POST, "/v1/funding/agreements/{id}/evaluation",
+	    funding_evaluation_create, 0, OFF},
+	/* dashboards */
+	{MP_GET, "/v1/funding/dashboard", funding_dashboard, 0, OFF | ANA},
+	{MP_GET, "/v1/funding/dashboard.csv", funding_dashboard_csv, 0,
+	    OFF | ANA},
 };
 
 const struct mp_service mp_service_def = {

@@ -1,0 +1,60 @@
+/*
+ * Appraisal (instruction): officers assign appraisers to an eligible
+ * application; each appraiser declares the absence (or presence) of a
+ * conflict of interest before anything of the file is shown to them, then
+ * scores every criterion of the call's grid (decide.c over
+ * domain_scoring.c computes the weighted result).
+ */
+#include "decide.h"
+#include "routes.h"
+
+static const char *const recommendations[] = {"fund", "fund_with_changes",
+	"do_not_fund", NULL};
+static const char *const list_query[] = {"application_id", "limit",
+	"cursor", NULL};
+
+static const struct mp_field assign[] = {
+	MP_FIELD("appraiser_sub", MP_F_STRING, MP_F_REQUIRED, .min_len = 1,
+	    .max_len = 64),
+	MP_FIELD_END};
+
+static const struct mp_field declaration[] = {
+	MP_FIELD("conflict", MP_F_BOOL, MP_F_REQUIRED),
+	MP_FIELD("statement", MP_F_STRING, 0, .max_len = 2000),
+	MP_FIELD_END};
+
+static const struct mp_field scores[] = {
+	MP_FIELD("scores", MP_F_OBJECT, MP_F_REQUIRED),
+	MP_FIELD("comments", MP_F_STRING, 0, .max_len = 8000),
+	MP_FIELD("recommendation", MP_F_ENUM, MP_F_REQUIRED,
+	    .enum_values = recommendations),
+	MP_FIELD_END};
+
+static const struct funding_op funding_appraiser_assign_op = {
+	.schema = assign,
+	.apply_sql = "SELECT funding_appraiser_assign($1, $2, $3, $4, $5)",
+	.status = 201,
+	.location = "/v1/funding/appraisals/%s"};
+static const struct funding_op funding_appraisals_list_op = {
+	.query = list_query,
+	.apply_sql = "SELECT funding_appraisal_list($1, $2, $3, $4, $5)",
+	.status = 200};
+static const struct funding_op funding_appraisal_get_op = {
+	.apply_sql = "SELECT funding_appraisal_get($1, $2, $3, $4, $5)",
+	.status = 200};
+static const struct funding_op funding_appraisal_declare_op = {
+	.schema = declaration,
+	.apply_sql = "SELECT funding_appraisal_declare($1, $2, $3, $4, $5)",
+	.status = 200};
+static const struct funding_op funding_appraisal_scores_op = {
+	.schema = scores,
+	.load_sql = "SELECT funding_appraisal_score_facts($1, $2, $3)",
+	.decide = funding_decide_scores,
+	.apply_sql = "SELECT funding_appraisal_submit($1, $2, $3, $4, $5)",
+	.status = 200};
+
+FUNDING_ROUTE(funding_appraiser_assign)
+FUNDING_ROUTE(funding_appraisals_list)
+FUNDING_ROUTE(funding_appraisal_get)
+FUNDING_ROUTE(funding_appraisal_declare)
+FUNDING_ROUTE(funding_appraisal_scores)

@@ -1,0 +1,238 @@
+/*
+ * The funding route runner (see run.h). It owns the per-request state in
+ * ctx->user, so every path (a refusal, a database error, the client going
+ * away) releases it with the request.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mp/problem.h"
+#include "mp/util.h"
+
+#include "domain.h"
+#include "run.h"
+
+static void run_free(void *p);
+static char *principal_json(const struct mp_ctx *ctx);
+static char *args_json(struct mp_ctx *ctx, const struct funding_op *op);
+static int params_or_reply(struct mp_ctx *ctx);
+static int after_load(struct mp_ctx *ctx);
+static int decide_and_apply(struct mp_ctx *ctx, struct funding_run *run);
+static int after_apply(struct mp_ctx *ctx);
+
+static void
+run_free(void *p)
+{
+	struct funding_run *run = p;
+
+	json_decref(run->body);
+	json_decref(run->facts);
+	json_decref(run->decision);
+	free(run->principal);
+	free(run->args);
+	free(run->body_text);
+	free(run);
+}
+
+unsigned
+funding_roles(const struct mp_ctx *ctx)
+{
+	unsigned roles = ctx->principal.roles;
+
+	if (roles & MP_ROLE_ADMIN)
+		roles |= MP_ROLE_COUNCIL_OFFICER;
+	return roles;
+}
+
+static char *
+principal_json(const struct mp_ctx *ctx)
+{
+	const struct mp_principal *p = &ctx->principal;
+	json_t *o, *roles;
+	char *s;
+
+	if (!p->authenticated)
+		return strdup("{}");
+	roles = json_array();
+	for (unsigned bit = 1; bit <= MP_ROLE_CLIENT; bit <<= 1)
+		if ((p->roles & bit) && mp_role_name(bit) != NULL)
+			json_array_append_new(roles,
+			    json_string(mp_role_name(bit)));
+	o = json_pack("{s:s, s:o, s:s, s:s, s:s}", "sub", p->subject,
+	    "roles", roles, "region", p->region, "commune", p->commune,
+	    "org", p->organisation);
+	if (o == NULL)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static char *
+args_json(struct mp_ctx *ctx, const struct funding_op *op)
+{
+	json_t *o = json_object();
+	const char *v;
+	char *s;
+
+	/* a parameter's name points into the route pattern: "id}/..." */
+	for (int i = 0; i < ctx->nparams; i++)
+		json_object_setn_new(o, ctx->params[i].name,
+		    strcspn(ctx->params[i].name, "}"),
+		    json_string(ctx->params[i].value));
+	for (size_t i = 0; op->query != NULL && op->query[i] != NULL; i++)
+		if ((v = mp_query(ctx, op->query[i])) != NULL &&
+		    json_object_set_new(o, op->query[i],
+		    json_string(v)) != 0) {
+			json_decref(o);
+			return NULL; /* not UTF-8: the caller answers 400 */
+		}
+	if ((v = mp_header(ctx, "if-match")) != NULL)
+		json_object_set_new(o, "if_match", json_string(v));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* Path parameters named "id" or "*_id" are UUIDs: anything else is an id
+ * that cannot exist, answered 404 like a missing one. */
+static int
+params_or_reply(struct mp_ctx *ctx)
+{
+	for (int i = 0; i < ctx->nparams; i++) {
+		const char *n = ctx->params[i].name;
+		size_t len = strcspn(n, "}");
+
+		if (((len == 2 && strncmp(n, "id", 2) == 0) || (len > 3 &&
+		    strncmp(n + len - 3, "_id", 3) == 0)) &&
+		    !mp_uuid_valid(ctx->params[i].value)) {
+			mp_reply_problem(ctx, 404, "not-found",
+			    "no such resource");
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+int
+funding_refuse(struct mp_ctx *ctx, json_t *problem)
+{
+	if (problem == NULL)
+		mp_reply_problem(ctx, 500, "internal",
+		    "the request could not be completed");
+	else
+		mp_reply_problem_json(ctx, problem);
+	return FUNDING_ANSWERED;
+}
+
+int
+funding_run_op(struct mp_ctx *ctx, const struct funding_op *op)
+{
+	struct funding_run *run;
+
+	if (params_or_reply(ctx) != 0)
+		return MP_DONE;
+	if ((run = calloc(1, sizeof(*run))) == NULL)
+		return mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+	run->op = op;
+	ctx->user = run;
+	ctx->user_free = run_free;
+	if (op->schema != NULL && mp_body_or_reply(ctx, op->schema,
+	    &run->body) != 0)
+		return MP_DONE;
+	run->principal = principal_json(ctx);
+	run->args = args_json(ctx, op);
+	run->body_text = run->body != NULL ?
+	    json_dumps(run->body, JSON_COMPACT) : NULL;
+	if (run->args == NULL)
+		return mp_reply_problem(ctx, 400, "bad-query",
+		    "a query argument is not valid UTF-8");
+	if (run->principal == NULL || (run->body != NULL &&
+	    run->body_text == NULL))
+		return mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+	if (op->load_sql != NULL) {
+		const char *v[3] = {run->principal, run->args, run->body_text};
+
+		return mp_db_query(ctx, after_load, op->load_sql, 3, v);
+	}
+	return decide_and_apply(ctx, run);
+}
+
+static int
+after_load(struct mp_ctx *ctx)
+{
+	struct funding_run *run = ctx->user;
+	const char *v;
+
+	if (mp_db_rows(ctx) == 0 || mp_db_isnull(ctx, 0, 0))
+		return mp_reply_problem(ctx, 404, "not-found",
+		    "no such resource");
+	v = mp_db_value(ctx, 0, 0);
+	if ((run->facts = json_loads(v, JSON_DECODE_ANY, NULL)) == NULL)
+		return mp_reply_problem(ctx, 500, "internal",
+		    "the request could not be completed");
+	return decide_and_apply(ctx, run);
+}
+
+static int
+decide_and_apply(struct mp_ctx *ctx, struct funding_run *run)
+{
+	char *decision = NULL;
+	int rc;
+
+	if (run->op->decide != NULL && run->op->decide(ctx, run) != 0)
+		return MP_DONE;
+	if (run->decision != NULL &&
+	    (decision = json_dumps(run->decision, JSON_COMPACT |
+	    JSON_ENCODE_ANY)) == NULL)
+		return mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+	{
+		const char *v[5] = {run->principal, run->args,
+			run->body_text, decision, ctx->request_id};
+
+		rc = mp_db_query(ctx, after_apply, run->op->apply_sql, 5, v);
+	}
+	free(decision);
+	return rc;
+}
+
+static int
+after_apply(struct mp_ctx *ctx)
+{
+	struct funding_run *run = ctx->user;
+	const struct funding_op *op = run->op;
+	json_t *body, *id, *version;
+	const char *v;
+	char buf[160];
+
+	if (mp_db_rows(ctx) == 0 || mp_db_isnull(ctx, 0, 0))
+		return mp_reply_problem(ctx, 404, "not-found",
+		    "no such resource");
+	v = mp_db_value(ctx, 0, 0);
+	if (op->ctype != NULL)
+		return mp_reply_raw(ctx, op->status, op->ctype, v, strlen(v));
+	if ((body = json_loads(v, JSON_DECODE_ANY, NULL)) == NULL)
+		return mp_reply_problem(ctx, 500, "internal",
+		    "the request could not be completed");
+	if (json_is_object(body)) {
+		version = json_object_get(body, "version");
+		if (json_is_integer(version)) {
+			snprintf(buf, sizeof(buf), "\"v%lld\"",
+			    (long long)json_integer_value(version));
+			mp_reply_header(ctx, "ETag", buf);
+		}
+		id = json_object_get(body, "id");
+		if (op->status == 201 && op->location != NULL &&
+		    json_is_string(id)) {
+			snprintf(buf, sizeof(buf), op->location,
+			    json_string_value(id));
+			mp_reply_header(ctx, "Location", buf);
+		}
+	}
+	return mp_reply_json(ctx, op->status, body);
+}
