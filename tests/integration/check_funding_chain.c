@@ -196,10 +196,21 @@ static void
 open_call(struct chain *c, long long allocated, long long max_grant)
 {
 	char *off = tok("officer", "council_officer", c->r);
+	char path[128];
+	struct t_resp r;
+	long long committed = 0;
 	json_t *o;
 
+	/* earlier tests may have committed part of it: make `allocated`
+	 * available on top of that */
+	snprintf(path, sizeof(path), "/v1/funding/envelopes/%s/2027",
+	    region[c->r]);
+	ck_assert_int_eq(t_json(&svc, "GET", path, off, NULL, &r), 0);
+	if (r.status == 200)
+		committed = num(r.json, "committed_minor");
+	t_resp_free(&r);
 	o = req("PUT", off, json_pack("{s:I, s:s}", "allocated_minor",
-	    (json_int_t)allocated, "currency", "EUR"), 200,
+	    (json_int_t)(committed + allocated), "currency", "EUR"), 200,
 	    "/v1/funding/envelopes/%s/2027", region[c->r]);
 	json_decref(o);
 	o = req("POST", off, call_body(c->r, allocated, max_grant), 201,
@@ -533,6 +544,487 @@ START_TEST(whole_chain_each_region)
 }
 END_TEST
 
+
+/* A region B officer (and every other region B role) on every non-public
+ * route of a region A chain: 404 as for a missing id, and nothing moves. */
+struct probe {
+	const char *method, *pattern, *who, *body;
+	long want;
+};
+
+static const struct probe probes[] = {
+	{"GET", "/v1/funding/envelopes/{region}/{year}", "off", NULL, 404},
+	{"PUT", "/v1/funding/envelopes/{region}/{year}", "off",
+	    "{\"allocated_minor\": 1}", 404},
+	{"PATCH", "/v1/funding/calls/{id}", "off", "{\"budget_minor\": 5}", 404},
+	{"POST", "/v1/funding/calls/{id}/transitions", "off",
+	    "{\"to\": \"publish\"}", 404},
+	{"GET", "/v1/funding/calls/{id}/ranking", "off", NULL, 404},
+	{"GET", "/v1/funding/calls/{id}/applications", "off", NULL, 404},
+	{"GET", "/v1/funding/applications/{id}", "off", NULL, 404},
+	{"PATCH", "/v1/funding/applications/{id}", "app",
+	    "{\"gender_marker\": 0}", 404},
+	{"POST", "/v1/funding/applications/{id}/submit", "app", NULL, 404},
+	{"POST", "/v1/funding/applications/{id}/transitions", "off",
+	    "{\"to\": \"terminate\"}", 404},
+	{"POST", "/v1/funding/applications/{id}/appraisals", "off",
+	    "{\"appraiser_sub\": \"x\"}", 404},
+	{"POST", "/v1/funding/applications/{id}/agreement", "off",
+	    "{\"tranches\": [{\"amount_minor\": 1, \"condition\": "
+	    "\"signature\"}]}", 404},
+	{"GET", "/v1/funding/appraisals/{id}", "off", NULL, 404},
+	{"POST", "/v1/funding/appraisals/{id}/declaration", "apr",
+	    "{\"conflict\": false}", 404},
+	{"PUT", "/v1/funding/appraisals/{id}/scores", "apr",
+	    "{\"scores\": {}, \"recommendation\": \"fund\"}", 404},
+	{"GET", "/v1/funding/erc/sessions/{id}", "off", NULL, 404},
+	{"PUT", "/v1/funding/erc/sessions/{id}/attendance", "off",
+	    "{\"present\": []}", 404},
+	{"POST", "/v1/funding/erc/sessions/{id}/open", "off", NULL, 404},
+	{"POST", "/v1/funding/erc/sessions/{id}/conflicts", "erc",
+	    "{\"application_id\": \"{app}\"}", 404},
+	{"POST", "/v1/funding/erc/sessions/{id}/votes", "erc",
+	    "{\"application_id\": \"{app}\", \"choice\": \"for\"}", 404},
+	{"POST", "/v1/funding/erc/sessions/{id}/decisions", "off",
+	    "{\"application_id\": \"{app}\"}", 404},
+	{"POST", "/v1/funding/erc/sessions/{id}/close", "off", "{}", 404},
+	{"GET", "/v1/funding/agreements/{id}", "off", NULL, 404},
+	{"POST", "/v1/funding/agreements/{id}/transitions", "off",
+	    "{\"to\": \"terminate\"}", 404},
+	{"POST", "/v1/funding/tranches/{id}/release", "off", NULL, 404},
+	{"POST", "/v1/funding/agreements/{id}/reports", "app",
+	    "{\"milestone\": \"x\", \"period_end\": \"2027-01-01\", "
+	    "\"indicators\": [{\"key\": \"k\", \"sex\": \"all\", \"planned\": 1,"
+	    " \"actual\": 1}], \"narrative\": \"n\"}", 404},
+	{"GET", "/v1/funding/reports/{id}", "off", NULL, 404},
+	{"POST", "/v1/funding/reports/{id}/transitions", "off",
+	    "{\"to\": \"approve\"}", 404},
+	{"POST", "/v1/funding/agreements/{id}/visits", "off",
+	    "{\"visited_on\": \"2027-01-01\", \"findings\": \"f\"}", 404},
+	{"POST", "/v1/funding/agreements/{id}/evaluation", "off",
+	    "{\"ratings\": {\"relevance\": 1, \"coherence\": 1, "
+	    "\"effectiveness\": 1, \"efficiency\": 1, \"impact\": 1, "
+	    "\"sustainability\": 1}, \"texts\": {\"relevance\": \"a\", "
+	    "\"coherence\": \"a\", \"effectiveness\": \"a\", \"efficiency\": "
+	    "\"a\", \"impact\": \"a\", \"sustainability\": \"a\"}, "
+	    "\"summary\": \"s\"}", 404},
+	/* the ones without an id: the region is in the query or the body */
+	{"GET", "/v1/funding/dashboard?region=souss-massa", "off", NULL, 404},
+	{"GET", "/v1/funding/dashboard.csv?region=souss-massa", "off", NULL,
+	    404},
+	{"POST", "/v1/funding/calls", "off", "{\"region\": \"souss-massa\"}",
+	    400},
+	{"POST", "/v1/funding/erc/members", "off", "{\"region\": "
+	    "\"souss-massa\", \"user_sub\": \"u\", \"name\": \"n\", "
+	    "\"college\": \"civil_society\"}", 403},
+	{"POST", "/v1/funding/erc/sessions", "off", "{\"region\": "
+	    "\"souss-massa\", \"scheduled_at\": \"2027-01-01T10:00:00Z\", "
+	    "\"agenda\": [\"{app}\"]}", 403},
+};
+
+/* The id a probe's {id} stands for, by the path's collection. */
+static const char *
+probe_id(const struct chain *c, const char *draft_call, const char *pattern)
+{
+	if (strstr(pattern, "/calls/{id}/transitions") != NULL ||
+	    strstr(pattern, "/calls/{id}\0") != NULL ||
+	    strcmp(pattern, "/v1/funding/calls/{id}") == 0)
+		return draft_call;
+	if (strstr(pattern, "/calls/") != NULL)
+		return c->call;
+	if (strstr(pattern, "/applications/") != NULL)
+		return c->app;
+	if (strstr(pattern, "/appraisals/") != NULL)
+		return c->appraisal;
+	if (strstr(pattern, "/erc/sessions/") != NULL)
+		return c->session;
+	if (strstr(pattern, "/agreements/") != NULL)
+		return c->agreement;
+	if (strstr(pattern, "/tranches/") != NULL)
+		return c->tranche[0];
+	if (strstr(pattern, "/reports/") != NULL)
+		return c->report;
+	return "";
+}
+
+/* pattern with {id}, {region}, {year} and {app} replaced */
+static void
+expand(char *out, size_t n, const char *pattern, const char *id,
+    const char *app)
+{
+	size_t o = 0;
+
+	for (const char *p = pattern; *p != '\0' && o + 1 < n;) {
+		const char *rep = NULL;
+		size_t skip = 0;
+
+		if (strncmp(p, "{id}", 4) == 0)
+			rep = id, skip = 4;
+		else if (strncmp(p, "{region}", 8) == 0)
+			rep = "souss-massa", skip = 8;
+		else if (strncmp(p, "{year}", 6) == 0)
+			rep = "2027", skip = 6;
+		else if (strncmp(p, "{app}", 5) == 0)
+			rep = app, skip = 5;
+		if (rep != NULL) {
+			o += (size_t)snprintf(out + o, n - o, "%s", rep);
+			p += skip;
+		} else
+			out[o++] = *p++;
+	}
+	out[o < n ? o : n - 1] = '\0';
+}
+
+static int
+probed(const char *method, const char *path)
+{
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
+		if (strcmp(probes[i].method, method) == 0 &&
+		    strncmp(probes[i].pattern, path, strlen(path)) == 0 &&
+		    (probes[i].pattern[strlen(path)] == '\0' ||
+		    probes[i].pattern[strlen(path)] == '?'))
+			return 1;
+	return 0;
+}
+
+START_TEST(other_region_sees_nothing)
+{
+	struct chain c;
+	char *off_a = tok("officer", "council_officer", 0), *t;
+	char draft[40], path[512], body[1024];
+	struct t_resp r;
+	json_t *o, *routes, *e;
+	long long version;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	c.r = 0;
+	chain_run(&c);
+	o = req("POST", off_a, call_body(0, 1000, 100), 201,
+	    "/v1/funding/calls");
+	copy_id(draft, o);
+	json_decref(o);
+	o = req("GET", off_a, NULL, 200, "/v1/funding/applications/%s", c.app);
+	version = num(o, "version");
+	json_decref(o);
+
+	/* every non-public route of the service is probed */
+	ck_assert_int_eq(t_http(&svc, "GET", "/_routes", NULL, NULL, 0, &r),
+	    0);
+	routes = json_incref(r.json);
+	t_resp_free(&r);
+	json_array_foreach(routes, i, e) {
+		const char *m = json_string_value(json_object_get(e, "method"));
+		const char *p = json_string_value(json_object_get(e, "path"));
+
+		if (json_is_true(json_object_get(e, "public")) ||
+		    strchr(p, '{') == NULL)
+			continue;
+		if (strcmp(p, "/v1/funding/calls/{id}/applications") == 0 &&
+		    strcmp(m, "POST") == 0)
+			continue; /* applying to a published call is public */
+		ck_assert_msg(probed(m, p), "route not probed: %s %s", m, p);
+	}
+	json_decref(routes);
+
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		const struct probe *pr = &probes[i];
+		const char *id = probe_id(&c, draft, pr->pattern);
+
+		if (strcmp(pr->who, "off") == 0)
+			t = tok("officer", "council_officer", 1);
+		else if (strcmp(pr->who, "app") == 0)
+			t = tok("applicant", "applicant", 1);
+		else if (strcmp(pr->who, "apr") == 0)
+			t = tok("appraiser", "appraiser", 1);
+		else
+			t = tok("erc0", "erc_member", 1);
+		expand(path, sizeof(path), pr->pattern, id, c.app);
+		if (pr->body != NULL)
+			expand(body, sizeof(body), pr->body, id, c.app);
+		{
+			json_t *b = pr->body != NULL ? json_loads(body, 0,
+			    NULL) : NULL;
+
+			ck_assert_msg(pr->body == NULL || b != NULL,
+			    "probe body: %s", body);
+			json_decref(req(pr->method, t, b, pr->want, "%s",
+			    path));
+		}
+		free(t);
+	}
+	/* lists filter: nothing of region A */
+	t = tok("officer", "council_officer", 1);
+	o = req("GET", t, NULL, 200, "/v1/funding/applications?call_id=%s",
+	    c.call);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "items")), 0);
+	json_decref(o);
+	o = req("GET", t, NULL, 200, "/v1/funding/envelopes?region=souss-massa");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "items")), 0);
+	json_decref(o);
+	o = req("GET", t, NULL, 200, "/v1/funding/erc/members?region=souss-massa");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "items")), 0);
+	json_decref(o);
+	o = req("GET", t, NULL, 200, "/v1/funding/calls?status=draft&limit=200");
+	json_array_foreach(json_object_get(o, "items"), i, e)
+		ck_assert_str_ne(str(e, "region"), "souss-massa");
+	json_decref(o);
+	free(t);
+	/* and nothing moved */
+	o = req("GET", off_a, NULL, 200, "/v1/funding/applications/%s", c.app);
+	ck_assert_str_eq(str(o, "status"), "completed");
+	ck_assert_int_eq(num(o, "version"), version);
+	json_decref(o);
+	o = req("GET", off_a, NULL, 200, "/v1/funding/calls/%s", draft);
+	ck_assert_str_eq(str(o, "status"), "draft");
+	json_decref(o);
+	free(off_a);
+}
+END_TEST
+
+START_TEST(applicant_sees_only_own)
+{
+	struct chain c;
+	char *a = tok("alice", "applicant", 0), *b = tok("bob", "applicant", 0);
+	char mine[40];
+	json_t *o;
+	size_t i;
+	json_t *e;
+
+	memset(&c, 0, sizeof(c));
+	c.r = 0;
+	open_call(&c, 10000000, 1000000);
+	o = req("POST", a, application_body(0, 100000, "Alice"), 201,
+	    "/v1/funding/calls/%s/applications", c.call);
+	copy_id(mine, o);
+	json_decref(o);
+	json_decref(req("GET", a, NULL, 200, "/v1/funding/applications/%s",
+	    mine));
+	json_decref(req("GET", b, NULL, 404, "/v1/funding/applications/%s",
+	    mine));
+	json_decref(req("PATCH", b, json_pack("{s:i}", "gender_marker", 0),
+	    404, "/v1/funding/applications/%s", mine));
+	json_decref(req("POST", b, NULL, 404,
+	    "/v1/funding/applications/%s/submit", mine));
+	json_decref(req("POST", b, json_pack("{s:s}", "to", "withdraw"), 404,
+	    "/v1/funding/applications/%s/transitions", mine));
+	o = req("GET", b, NULL, 200, "/v1/funding/applications?limit=200");
+	json_array_foreach(json_object_get(o, "items"), i, e)
+		ck_assert_str_ne(str(e, "id"), mine);
+	json_decref(o);
+	/* an applicant cannot reach officer routes at all */
+	json_decref(req("GET", a, NULL, 403,
+	    "/v1/funding/calls/%s/applications", c.call));
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(mass_assignment_refused)
+{
+	struct chain c;
+	char *a = tok("mallory", "applicant", 0);
+	char *off = tok("officer", "council_officer", 0);
+	char id[40];
+	json_t *body, *o;
+
+	memset(&c, 0, sizeof(c));
+	c.r = 0;
+	open_call(&c, 10000000, 1000000);
+	body = application_body(0, 100000, "Mallory");
+	json_object_set_new(body, "status", json_string("selected"));
+	json_object_set_new(body, "score_bp", json_integer(10000));
+	o = req("POST", a, body, 400, "/v1/funding/calls/%s/applications",
+	    c.call);
+	ck_assert_ptr_nonnull(strstr(json_dumps(json_object_get(o, "errors"),
+	    0), "\"status\""));
+	ck_assert_ptr_nonnull(strstr(json_dumps(json_object_get(o, "errors"),
+	    0), "\"score_bp\""));
+	json_decref(o);
+	o = req("POST", a, application_body(0, 100000, "Mallory"), 201,
+	    "/v1/funding/calls/%s/applications", c.call);
+	copy_id(id, o);
+	json_decref(o);
+	json_decref(req("PATCH", a, json_pack("{s:s}", "status", "eligible"),
+	    400, "/v1/funding/applications/%s", id));
+	json_decref(req("PATCH", a, json_pack("{s:I}", "committed_minor",
+	    (json_int_t)99), 400, "/v1/funding/applications/%s", id));
+	json_decref(req("PATCH", off, json_pack("{s:s}", "status",
+	    "published"), 400, "/v1/funding/calls/%s", c.call));
+	o = req("GET", a, NULL, 200, "/v1/funding/applications/%s", id);
+	ck_assert_str_eq(str(o, "status"), "draft");
+	ck_assert(json_is_null(json_object_get(o, "score_bp")));
+	json_decref(o);
+	free(a);
+	free(off);
+}
+END_TEST
+
+START_TEST(malformed_bodies)
+{
+	char *off = tok("officer", "council_officer", 1);
+	const char *hdr[] = {NULL, "Content-Type: application/json", NULL};
+	char auth[2048], path[200], etag[32];
+	struct t_resp r;
+	json_t *body, *o;
+	struct chain c;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", off);
+	hdr[0] = auth;
+	t_http(&svc, "POST", "/v1/funding/calls", hdr, "{\"region\":", 10, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")),
+	    "urn:mp:problem:malformed-json");
+	t_resp_free(&r);
+	hdr[1] = "Content-Type: text/plain";
+	t_http(&svc, "POST", "/v1/funding/calls", hdr, "{}", 2, &r);
+	ck_assert_int_eq(r.status, 415);
+	t_resp_free(&r);
+
+	/* wrong types and missing fields: every one named */
+	o = req("POST", off, json_pack("{s:s, s:s}", "region", "oriental",
+	    "year", "2027"), 400, "/v1/funding/calls");
+	ck_assert_int_ge(json_array_size(json_object_get(o, "errors")), 8);
+	json_decref(o);
+	/* a grid and rules the domain refuses */
+	body = call_body(1, 1000, 100);
+	json_object_set_new(body, "scoring_grid", json_pack("[{s:s, s:i, "
+	    "s:i}]", "key", "Bad Key", "weight", 0, "max", 10));
+	json_object_set_new(body, "eligibility_rules", json_pack("{s:i}",
+	    "min_beneficiarys", 3));
+	o = req("POST", off, body, 400, "/v1/funding/calls");
+	ck_assert_ptr_nonnull(strstr(json_dumps(o, 0), "scoring_grid"));
+	ck_assert_ptr_nonnull(strstr(json_dumps(o, 0), "eligibility_rules"));
+	json_decref(o);
+	/* transitions: unknown, illegal (with the allowed ones) */
+	memset(&c, 0, sizeof(c));
+	c.r = 1;
+	open_call(&c, 1000000, 1000);
+	o = req("POST", off, json_pack("{s:s}", "to", "flying"), 400,
+	    "/v1/funding/calls/%s/transitions", c.call);
+	json_decref(o);
+	o = req("POST", off, json_pack("{s:s}", "to", "archive"), 409,
+	    "/v1/funding/calls/%s/transitions", c.call);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(o,
+	    "allowed"), 0)), "closed");
+	json_decref(o);
+	/* ids that cannot exist, bad query arguments */
+	json_decref(req("GET", off, NULL, 404, "/v1/funding/calls/not-a-uuid"));
+	json_decref(req("GET", off, NULL, 404,
+	    "/v1/funding/applications/01a2269a-0000-7000-8000-000000000000"));
+	json_decref(req("GET", off, NULL, 400, "/v1/funding/calls?limit=0"));
+	json_decref(req("GET", off, NULL, 400,
+	    "/v1/funding/calls?status=flying"));
+	/* a stale If-Match is refused with the current ETag */
+	{
+		const char *h[] = {NULL, "Content-Type: application/json",
+			"If-Match: \"v1\"", NULL};
+
+		h[0] = auth;
+		t_http(&svc, "PATCH", "/v1/funding/calls/01a2269a-0000-7000-"
+		    "8000-000000000000", h, "{}", 2, &r);
+		ck_assert_int_eq(r.status, 404);
+		t_resp_free(&r);
+		o = req("POST", off, call_body(1, 1000, 100), 201,
+		    "/v1/funding/calls");
+		snprintf(path, sizeof(path), "/v1/funding/calls/%s",
+		    str(o, "id"));
+		json_decref(o);
+		h[2] = "If-Match: \"v7\"";
+		t_http(&svc, "PATCH", path, h, "{\"budget_minor\": 2000}", 22,
+		    &r);
+		ck_assert_int_eq(r.status, 412);
+		t_resp_free(&r);
+		h[2] = "If-Match: \"v1\"";
+		t_http(&svc, "PATCH", path, h, "{\"budget_minor\": 2000}", 22,
+		    &r);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_int_eq(num(r.json, "budget_minor"), 2000);
+		ck_assert_int_eq(t_resp_header(&r, "ETag", etag,
+		    sizeof(etag)), 0);
+		ck_assert_str_eq(etag, "\"v2\"");
+		t_resp_free(&r);
+	}
+	free(off);
+}
+END_TEST
+
+struct decide_arg {
+	const char *token, *session, *app;
+	long status;
+};
+
+static void *
+decide_thread(void *p)
+{
+	struct decide_arg *d = p;
+	struct t_resp r;
+	json_t *b = json_pack("{s:s}", "application_id", d->app);
+	char path[200];
+
+	snprintf(path, sizeof(path), "/v1/funding/erc/sessions/%s/decisions",
+	    d->session);
+	if (t_json(&svc, "POST", path, d->token, b, &r) == 0)
+		d->status = r.status;
+	t_resp_free(&r);
+	json_decref(b);
+	return NULL;
+}
+
+/* 16 selections compete for an envelope that holds 10: exactly 10 win. */
+START_TEST(concurrent_commitments)
+{
+	enum { N = 16, FIT = 10 };
+	struct chain c;
+	char apps[N][40], who[32];
+	char *off = tok("officer", "council_officer", 1);
+	struct decide_arg d[N];
+	pthread_t th[N];
+	long long amount = 300000, before;
+	json_t *agenda = json_array(), *o;
+	int ok = 0, refused = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.r = 1;
+	open_call(&c, 1000000, 1000000);
+	o = req("GET", off, NULL, 200, "/v1/funding/envelopes/oriental/2027");
+	before = num(o, "committed_minor");
+	json_decref(o);
+	/* room for exactly FIT more commitments of `amount` */
+	json_decref(req("PUT", off, json_pack("{s:I}", "allocated_minor",
+	    (json_int_t)(before + FIT * amount + amount / 2)), 200,
+	    "/v1/funding/envelopes/oriental/2027"));
+	for (int i = 0; i < N; i++) {
+		snprintf(who, sizeof(who), "racer%d", i);
+		shortlisted(&c, who, apps[i], amount);
+		json_array_append_new(agenda, json_string(apps[i]));
+	}
+	open_session(&c, agenda);
+	for (int i = 0; i < N; i++)
+		for (int k = 0; k < 3; k++)
+			vote(&c, k, apps[i], "for", 201);
+	for (int i = 0; i < N; i++) {
+		d[i].token = off;
+		d[i].session = c.session;
+		d[i].app = apps[i];
+		d[i].status = 0;
+		pthread_create(&th[i], NULL, decide_thread, &d[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		ok += d[i].status == 200;
+		refused += d[i].status == 409;
+	}
+	ck_assert_int_eq(ok, FIT);
+	ck_assert_int_eq(refused, N - FIT);
+	o = req("GET", off, NULL, 200, "/v1/funding/envelopes/oriental/2027");
+	ck_assert_int_eq(num(o, "committed_minor"), before + FIT * amount);
+	ck_assert_int_eq(num(o, "available_minor"), amount / 2);
+	json_decref(o);
+	free(off);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -542,6 +1034,11 @@ main(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, whole_chain_each_region, 0, 2);
+	tcase_add_test(tc, other_region_sees_nothing);
+	tcase_add_test(tc, applicant_sees_only_own);
+	tcase_add_test(tc, mass_assignment_refused);
+	tcase_add_test(tc, malformed_bodies);
+	tcase_add_test(tc, concurrent_commitments);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
