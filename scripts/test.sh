@@ -16,7 +16,7 @@ cleanup() {
 	[ -n "${MP_TEST_VAR:-}" ] || return 0
 	local f
 	for f in "$T"/run/*.pid; do
-		[ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
+		[ -f "$f" ] && { kill -KILL -- "-$(cat "$f")" 2>/dev/null; kill -KILL "$(cat "$f")" 2>/dev/null; }
 		rm -f "$f"
 	done
 	redis_stop "$T"

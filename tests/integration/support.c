@@ -146,6 +146,8 @@ t_proc_start(struct t_proc *p, const char *name, const char *conf,
 	if (p->pid < 0)
 		return -errno;
 	if (p->pid == 0) {
+		/* its own process group, so t_proc_kill takes the workers too */
+		setpgid(0, 0);
 		if ((fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
@@ -186,6 +188,23 @@ t_proc_start(struct t_proc *p, const char *name, const char *conf,
 		}
 	}
 	return -ETIMEDOUT;
+}
+
+int
+t_proc_kill(struct t_proc *p)
+{
+	char pidfile[512];
+	int status = -1;
+
+	if (p->pid <= 0)
+		return -1;
+	snprintf(pidfile, sizeof(pidfile), "%s/run/%s-%d.pid",
+	    env_or("MP_TEST_VAR", "/tmp"), p->name, (int)p->pid);
+	kill(-p->pid, SIGKILL);
+	waitpid(p->pid, &status, 0);
+	(void)unlink(pidfile);
+	p->pid = 0;
+	return status;
 }
 
 int

@@ -30,6 +30,9 @@ struct t_resp {
  * environment "K=V" entries (NULL-terminated). Waits for /readyz == 200. */
 int t_proc_start(struct t_proc *p, const char *name, const char *conf,
     const char *const *env);
+/* kill -9 of the whole process (parent and workers, no clean-up).
+ * Returns the wait status. */
+int t_proc_kill(struct t_proc *p);
 /* SIGTERM, wait up to 20 s, then SIGKILL. Returns the exit status. */
 int t_proc_stop(struct t_proc *p);
 
