@@ -9,7 +9,7 @@ PKGS=(
 	redis-server libhiredis-dev
 	libjwt-dev libjansson-dev libcurl4-openssl-dev libsodium-dev libssl-dev
 	check libsubunit-dev
-	openssl curl wrk procps iproute2 ca-certificates
+	openssl curl wrk jq procps iproute2 ca-certificates
 )
 
 missing=()

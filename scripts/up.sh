@@ -52,6 +52,9 @@ start() { # name conf
 }
 
 for s in funding cases gender; do start "$s" "services/$s/conf/$s.conf"; done
+# gateway token service (dev): signing key and first admin, for the gateway only
+export MP_BOOTSTRAP_ADMIN=${MP_BOOTSTRAP_ADMIN:-admin:admin-password-2026}
+export MP_JWT_SIGNING_KEY="dev-1:RS256:$V/keys/dev-1.key.pem"
 start gateway gateway/conf/gateway.conf
 
 for s in funding cases gender gateway; do
@@ -60,6 +63,10 @@ for s in funding cases gender gateway; do
 		die "$s did not become ready (log: var/log/$s.log)"
 	fi
 done
+
+scripts/demo-users.sh "http://127.0.0.1:${PORT[gateway]}" || log "demo users: not all created"
+scripts/demo-funding.sh "http://127.0.0.1:${PORT[gateway]}" || log "funding demo data: not all created"
+printf '\nA token (demo password demo-password-2026):\n  curl -s -X POST http://127.0.0.1:%s/auth/token -d grant_type=password -d username=officer.souss -d password=demo-password-2026\n' "${PORT[gateway]}"
 
 cat <<MSG
 

@@ -5,9 +5,17 @@
  * goes to the service that owns it (proxy.c). Tokens are not enforced here
  * yet: a token that is sent is verified by the library, and each service
  * checks roles and regions itself.
+ *
+ * /auth/... and /.well-known/jwks.json are the gateway's own identity and
+ * token service (auth.c, jwks.c); /admin/... manages accounts and API
+ * clients (admin.c, role admin).
  */
+#include "mp/principal.h"
 #include "mp/service.h"
 
+#include "admin.h"
+#include "auth.h"
+#include "jwks.h"
 #include "proxy.h"
 
 #define PROXY_FLAGS (MP_ROUTE_PUBLIC | MP_ROUTE_PREFIX | MP_ROUTE_ANY_METHOD)
@@ -16,7 +24,33 @@ static const struct mp_route routes[] = {
 	{MP_GET, "/v1/funding", proxy_handler, PROXY_FLAGS, 0},
 	{MP_GET, "/v1/cases", proxy_handler, PROXY_FLAGS, 0},
 	{MP_GET, "/v1/gender", proxy_handler, PROXY_FLAGS, 0},
+	{MP_POST, "/auth/token", gw_auth_token, MP_ROUTE_PUBLIC, 0},
+	{MP_POST, "/auth/revoke", gw_auth_revoke, MP_ROUTE_PUBLIC, 0},
+	{MP_POST, "/auth/register", gw_auth_register, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/auth/me", gw_auth_me, 0, 0},
+	{MP_GET, "/.well-known/jwks.json", gw_jwks_get, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/admin/users", gw_admin_users_list, 0, MP_ROLE_ADMIN},
+	{MP_POST, "/admin/users", gw_admin_users_create, 0, MP_ROLE_ADMIN},
+	{MP_GET, "/admin/users/{id}", gw_admin_users_get, 0, MP_ROLE_ADMIN},
+	{MP_PATCH, "/admin/users/{id}", gw_admin_users_patch, 0, MP_ROLE_ADMIN},
+	{MP_GET, "/admin/clients", gw_admin_clients_list, 0, MP_ROLE_ADMIN},
+	{MP_POST, "/admin/clients", gw_admin_clients_create, 0, MP_ROLE_ADMIN},
+	{MP_DELETE, "/admin/clients/{id}", gw_admin_clients_delete, 0,
+	    MP_ROLE_ADMIN},
 };
+
+static int gw_parent_init(void);
+
+/* The proxy's set-up, then the token service's (which needs the
+ * migrated database and the library's MP_JWT_KEYS). */
+static int
+gw_parent_init(void)
+{
+	if (proxy_parent_init() != 0 || gw_jwks_parent_init() != 0 ||
+	    gw_auth_parent_init() != 0)
+		return -1;
+	return 0;
+}
 
 const struct mp_service mp_service_def = {
 	.name = "gateway",
@@ -25,6 +59,6 @@ const struct mp_service mp_service_def = {
 	.uses_db = 1,
 	.uses_redis = 1,
 	.relay = 0,
-	.parent_init = proxy_parent_init,
+	.parent_init = gw_parent_init,
 	.worker_init = proxy_worker_init,
 };

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -441,6 +442,11 @@ authenticate(struct mp_ctx *ctx)
 		    "a bearer token is required");
 		return -EACCES;
 	}
+	/* Another scheme (HTTP Basic client authentication on the token
+	 * endpoint) is the handler's business on a public route. */
+	if ((ctx->route->flags & MP_ROUTE_PUBLIC) &&
+	    strncasecmp(auth, "Bearer ", 7) != 0)
+		return 0;
 	if (mp_keyset == NULL) {
 		mp_reply_problem(ctx, 401, "invalid-token",
 		    "this service accepts no tokens");

@@ -1,0 +1,343 @@
+/*
+ * Gateway rate limits: fixed-window counters.
+ *
+ * Design note: a fixed window is one INCR and one EXPIRE per request on a
+ * key that names the window, so every gateway replica shares the count
+ * through Redis and nothing has to be cleaned up (keys expire with their
+ * window). Its known weakness, up to twice the limit across a window edge,
+ * is acceptable for abuse protection and keeps the Redis work O(1). The
+ * identity in the key is hashed so Redis never holds an IP address or a
+ * user id in clear. Everything here is arithmetic on int64 values whose
+ * ranges are checked first, so no expression can overflow.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "mp/principal.h"
+
+#include "domain.h"
+
+#define NAME_MAX_LEN 32
+
+static const char *const class_names[GW_RC_COUNT] = {"default", "auth",
+                                                     "write"};
+
+static const struct gw_rate_policy builtin[GW_RC_COUNT] = {
+    {"default", 300, 60},
+    {"auth", 10, 60},
+    {"write", 60, 60},
+};
+
+static int name_valid(const char *s);
+static int policy_valid(const struct gw_rate_policy *p);
+static int parse_num(const char *s, size_t len, int64_t max, int64_t *out);
+static int entry_error(char *err, size_t errlen, const char *entry, size_t len,
+                       const char *why);
+static int copy_out(const char *s, size_t max, char *out, size_t outlen);
+static int identity_hex(const char *identity, char out[33]);
+
+/* [a-z0-9_-], 1..NAME_MAX_LEN bytes. */
+static int
+name_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+
+		if (i >= NAME_MAX_LEN ||
+		    !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return 0;
+	}
+	return i > 0;
+}
+
+static int
+policy_valid(const struct gw_rate_policy *p)
+{
+	return p != NULL && name_valid(p->name) && p->limit >= 1 &&
+	       p->limit <= GW_RATE_LIMIT_MAX && p->window_s >= 1 &&
+	       p->window_s <= GW_RATE_WINDOW_MAX;
+}
+
+const char *
+gw_rate_class_name(enum gw_rate_class c)
+{
+	if ((int)c < 0 || c >= GW_RC_COUNT)
+		return NULL;
+	return class_names[c];
+}
+
+void
+gw_rate_policies_default(struct gw_rate_policy out[GW_RC_COUNT])
+{
+	if (out != NULL)
+		memcpy(out, builtin, sizeof(builtin));
+}
+
+/* 1..max, decimal digits, no sign, no leading zero. */
+static int
+parse_num(const char *s, size_t len, int64_t max, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > 18 || s[0] == '0')
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (s[i] - '0'); /* len <= 18: fits */
+	}
+	if (v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int
+entry_error(char *err, size_t errlen, const char *entry, size_t len,
+            const char *why)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "bad rate-limit entry '%.*s': %s",
+		         (int)(len > 64 ? 64 : len), entry, why);
+	return -EINVAL;
+}
+
+int
+gw_rate_policies_parse(const char *spec, struct gw_rate_policy out[GW_RC_COUNT],
+                       char *err, size_t errlen)
+{
+	struct gw_rate_policy tmp[GW_RC_COUNT];
+	const char *s, *e, *b, *t, *eq, *slash;
+	unsigned seen = 0;
+	size_t len;
+	int c;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (out == NULL)
+		return -EINVAL;
+	memcpy(tmp, builtin, sizeof(tmp));
+	if (spec == NULL)
+		spec = "";
+	for (s = spec; *s == ' ' || *s == '\t'; s++)
+		;
+	if (*s == '\0') {
+		memcpy(out, tmp, sizeof(tmp));
+		return 0;
+	}
+	for (s = spec;; s = e + 1) {
+		e = strchr(s, ',');
+		if (e == NULL)
+			e = s + strlen(s);
+		for (b = s; b < e && (*b == ' ' || *b == '\t'); b++)
+			;
+		for (t = e; t > b && (t[-1] == ' ' || t[-1] == '\t'); t--)
+			;
+		len = (size_t)(t - b);
+		if (len == 0)
+			return entry_error(err, errlen, b, 0, "empty entry");
+		eq = memchr(b, '=', len);
+		if (eq == NULL)
+			return entry_error(
+			    err, errlen, b, len,
+			    "expected <class>=<limit>/<seconds>");
+		for (c = 0; c < GW_RC_COUNT; c++) {
+			if (strlen(class_names[c]) == (size_t)(eq - b) &&
+			    memcmp(class_names[c], b, (size_t)(eq - b)) == 0)
+				break;
+		}
+		if (c == GW_RC_COUNT)
+			return entry_error(err, errlen, b, len,
+			                   "unknown class (default, auth, "
+			                   "write)");
+		if ((seen & (1u << c)) != 0)
+			return entry_error(err, errlen, b, len,
+			                   "class given twice");
+		seen |= 1u << c;
+		slash = memchr(eq, '/', (size_t)(t - eq));
+		if (slash == NULL)
+			return entry_error(err, errlen, b, len,
+			                   "expected <limit>/<seconds>");
+		if (parse_num(eq + 1, (size_t)(slash - eq - 1),
+		              GW_RATE_LIMIT_MAX, &tmp[c].limit) != 0)
+			return entry_error(err, errlen, b, len,
+			                   "limit must be 1..1000000000");
+		if (parse_num(slash + 1, (size_t)(t - slash - 1),
+		              GW_RATE_WINDOW_MAX, &tmp[c].window_s) != 0)
+			return entry_error(err, errlen, b, len,
+			                   "window must be 1..86400 seconds");
+		if (*e == '\0')
+			break;
+	}
+	memcpy(out, tmp, sizeof(tmp));
+	return 0;
+}
+
+int
+gw_rate_window(int64_t now_ms, const struct gw_rate_policy *policy,
+               int64_t *window_index, int64_t *reset_s)
+{
+	int64_t window_ms, left_ms;
+
+	if (!policy_valid(policy) || now_ms < 0 || window_index == NULL ||
+	    reset_s == NULL)
+		return -EINVAL;
+	window_ms = policy->window_s * 1000; /* <= 86400000 */
+	left_ms = window_ms - now_ms % window_ms;
+	*window_index = now_ms / window_ms;
+	*reset_s = (left_ms + 999) / 1000;
+	return 0;
+}
+
+/* First 32 hex digits of SHA-256(identity). */
+static int
+identity_hex(const char *identity, char out[33])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+
+	if (sodium_init() < 0)
+		return -EIO;
+	crypto_hash_sha256(h, (const unsigned char *)identity,
+	                   (unsigned long long)strlen(identity));
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	memcpy(out, hex, 32);
+	out[32] = '\0';
+	return 0;
+}
+
+int
+gw_rate_key(const char *class_name, const char *kind, const char *identity,
+            int64_t window_index, char *out, size_t outlen)
+{
+	char hex[33];
+	int n, rc;
+
+	if (out != NULL && outlen > 0)
+		out[0] = '\0';
+	if (out == NULL || !name_valid(class_name) || kind == NULL ||
+	    (strcmp(kind, "client") != 0 && strcmp(kind, "user") != 0 &&
+	     strcmp(kind, "ip") != 0) ||
+	    identity == NULL || identity[0] == '\0' || window_index < 0)
+		return -EINVAL;
+	if ((rc = identity_hex(identity, hex)) != 0)
+		return rc;
+	n = snprintf(out, outlen, "gw:rl:%s:%s:%s:%" PRId64, class_name, kind,
+	             hex, window_index);
+	if (n < 0 || (size_t)n >= outlen) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+int
+gw_rate_decide(int64_t count, const struct gw_rate_policy *policy,
+               int64_t now_ms, struct gw_rate_decision *d)
+{
+	struct gw_rate_decision r;
+	int64_t window;
+
+	if (d == NULL || count < 1)
+		return -EINVAL;
+	memset(&r, 0, sizeof(r));
+	if (gw_rate_window(now_ms, policy, &window, &r.reset_s) != 0)
+		return -EINVAL;
+	r.limit = policy->limit;
+	r.allowed = count <= policy->limit;
+	r.remaining = r.allowed ? policy->limit - count : 0;
+	r.retry_after_s = r.allowed ? 0 : r.reset_s;
+	*d = r;
+	return 0;
+}
+
+int
+gw_rate_headers(const struct gw_rate_policy *policy,
+                const struct gw_rate_decision *d, char *policy_out,
+                size_t policy_len, char *limit_out, size_t limit_len)
+{
+	int n;
+
+	if (policy_out != NULL && policy_len > 0)
+		policy_out[0] = '\0';
+	if (limit_out != NULL && limit_len > 0)
+		limit_out[0] = '\0';
+	if (!policy_valid(policy) || d == NULL || d->remaining < 0 ||
+	    d->reset_s < 0 || (policy_out == NULL && policy_len > 0) ||
+	    (limit_out == NULL && limit_len > 0))
+		return -EINVAL;
+	if (policy_out != NULL) {
+		n = snprintf(policy_out, policy_len,
+		             "\"%s\";q=%" PRId64 ";w=%" PRId64, policy->name,
+		             policy->limit, policy->window_s);
+		if (n < 0 || (size_t)n >= policy_len) {
+			if (policy_len > 0)
+				policy_out[0] = '\0';
+			return -ENOSPC;
+		}
+	}
+	if (limit_out != NULL) {
+		n = snprintf(limit_out, limit_len,
+		             "\"%s\";r=%" PRId64 ";t=%" PRId64, policy->name,
+		             d->remaining, d->reset_s);
+		if (n < 0 || (size_t)n >= limit_len) {
+			if (limit_len > 0)
+				limit_out[0] = '\0';
+			return -ENOSPC;
+		}
+	}
+	return 0;
+}
+
+/* Copy a bounded string; -EINVAL if empty, -ENOSPC if it does not fit. */
+static int
+copy_out(const char *s, size_t max, char *out, size_t outlen)
+{
+	size_t len = strnlen(s, max);
+
+	if (len == 0)
+		return -EINVAL;
+	if (len >= outlen)
+		return -ENOSPC;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+int
+gw_rate_identity(const struct mp_principal *p, const char *client_ip,
+                 const char **kind, char *out, size_t outlen)
+{
+	if (out != NULL && outlen > 0)
+		out[0] = '\0';
+	if (kind == NULL || out == NULL)
+		return -EINVAL;
+	if (p != NULL && p->authenticated) {
+		if ((p->roles & MP_ROLE_CLIENT) != 0) {
+			*kind = "client";
+			if (p->client_id[0] != '\0')
+				return copy_out(p->client_id,
+				                sizeof(p->client_id), out,
+				                outlen);
+			return copy_out(p->subject, sizeof(p->subject), out,
+			                outlen);
+		}
+		*kind = "user";
+		return copy_out(p->subject, sizeof(p->subject), out, outlen);
+	}
+	*kind = "ip";
+	if (client_ip == NULL)
+		return -EINVAL;
+	return copy_out(client_ip, SIZE_MAX, out, outlen);
+}
