@@ -127,8 +127,9 @@ region_demo() { # short region commune
 	for k in 1 2 3; do
 		t=$(token "erc$k.$short")
 		api "$t" POST "/v1/funding/erc/sessions/$sess/votes" "{\"application_id\": \"$a1\", \"choice\": \"for\"}" >/dev/null
+		# a tie (for, against, abstain) waitlists the second one
 		api "$t" POST "/v1/funding/erc/sessions/$sess/votes" \
-			"{\"application_id\": \"$a2\", \"choice\": \"$([ $k = 1 ] && echo for || echo abstain)\"}" >/dev/null
+			"{\"application_id\": \"$a2\", \"choice\": \"$(case $k in 1) echo for ;; 2) echo against ;; *) echo abstain ;; esac)\"}" >/dev/null
 	done
 	api "$off" POST "/v1/funding/erc/sessions/$sess/decisions" "{\"application_id\": \"$a1\", \"minutes\": \"Adopté à l'unanimité\"}" >/dev/null
 	api "$off" POST "/v1/funding/erc/sessions/$sess/decisions" "{\"application_id\": \"$a2\"}" >/dev/null
