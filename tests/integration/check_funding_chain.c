@@ -288,9 +288,20 @@ open_session(struct chain *c, json_t *agenda)
 		    "Membre ERC", "college", college[k]), 201,
 		    "/v1/funding/erc/members");
 		copy_id(c->member[k], o);
-		json_array_append_new(present, json_string(c->member[k]));
 		json_decref(o);
 	}
+	/* earlier tests left members in the region's ERC: all attend */
+	o = req("GET", off, NULL, 200, "/v1/funding/erc/members?region=%s",
+	    region[c->r]);
+	{
+		size_t i;
+		json_t *m;
+
+		json_array_foreach(json_object_get(o, "items"), i, m)
+			json_array_append_new(present, json_string(str(m,
+			    "id")));
+	}
+	json_decref(o);
 	rfc3339(sched, sizeof(sched), 3600);
 	o = req("POST", off, json_pack("{s:s, s:s, s:s, s:o}", "region",
 	    region[c->r], "call_id", c->call, "scheduled_at", sched, "agenda",
@@ -1025,6 +1036,98 @@ START_TEST(concurrent_commitments)
 }
 END_TEST
 
+/* Conflicts of interest exclude: an appraiser who declares one never sees
+ * the file nor scores it; an ERC member who declares one cannot vote and
+ * does not count for that item. Withdrawal by the applicant, and the
+ * admin's dashboard over both regions. */
+START_TEST(conflicts_exclude_and_withdrawal)
+{
+	struct chain c;
+	char *off = tok("officer", "council_officer", 0);
+	char *app = tok("carol", "applicant", 0);
+	char *apr = tok("appraiser2", "appraiser", 0);
+	char *adm = t_token("admin-1", "admin", "");
+	char a1[40], a2[40], ap[40], sub[96];
+	json_t *o, *agenda = json_array();
+
+	memset(&c, 0, sizeof(c));
+	c.r = 0;
+	open_call(&c, 50000000, 10000000);
+	/* a conflicted appraiser */
+	o = req("POST", app, application_body(0, 1000000, "Carol"), 201,
+	    "/v1/funding/calls/%s/applications", c.call);
+	copy_id(a1, o);
+	json_decref(o);
+	json_decref(req("POST", app, NULL, 200,
+	    "/v1/funding/applications/%s/submit", a1));
+	o = req("POST", off, json_pack("{s:s}", "appraiser_sub",
+	    "appraiser2-souss-massa"), 201,
+	    "/v1/funding/applications/%s/appraisals", a1);
+	copy_id(ap, o);
+	json_decref(o);
+	transition(off, "applications", a1, "start_appraisal",
+	    "under_appraisal");
+	json_decref(req("POST", apr, json_pack("{s:b, s:s}", "conflict", 1,
+	    "statement", "my cousin"), 200,
+	    "/v1/funding/appraisals/%s/declaration", ap));
+	json_decref(req("GET", apr, NULL, 404, "/v1/funding/applications/%s",
+	    a1));
+	json_decref(req("PUT", apr, json_pack("{s:{s:i, s:i}, s:s}", "scores",
+	    "relevance", 20, "feasibility", 10, "recommendation", "fund"), 403,
+	    "/v1/funding/appraisals/%s/scores", ap));
+	json_decref(req("POST", apr, json_pack("{s:b}", "conflict", 0), 409,
+	    "/v1/funding/appraisals/%s/declaration", ap));
+	/* scores out of the grid are refused criterion by criterion */
+	/* (a conflicted appraiser is not counted as pending either) */
+	o = req("POST", off, json_pack("{s:s}", "to", "complete_appraisal"),
+	    409, "/v1/funding/applications/%s/transitions", a1);
+	json_decref(o);
+
+	/* withdrawal by the applicant, then nothing more */
+	transition(app, "applications", a1, "withdraw", "withdrawn");
+	o = req("POST", app, json_pack("{s:s}", "to", "withdraw"), 409,
+	    "/v1/funding/applications/%s/transitions", a1);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "allowed")), 0);
+	json_decref(o);
+
+	/* an ERC member with a declared conflict: cannot vote, not counted */
+	shortlisted(&c, "dave", a2, 1000000);
+	json_array_append_new(agenda, json_string(a2));
+	open_session(&c, agenda);
+	snprintf(sub, sizeof(sub), "erc0-%s-%s", region[0], c.call);
+	{
+		char *t = t_token(sub, "erc_member", region[0]);
+
+		json_decref(req("POST", t, json_pack("{s:s, s:s}",
+		    "application_id", a2, "statement", "board member"), 200,
+		    "/v1/funding/erc/sessions/%s/conflicts", c.session));
+		json_decref(req("POST", t, json_pack("{s:s, s:s}",
+		    "application_id", a2, "choice", "for"), 403,
+		    "/v1/funding/erc/sessions/%s/votes", c.session));
+		free(t);
+	}
+	vote(&c, 1, a2, "against", 201);
+	vote(&c, 2, a2, "against", 201);
+	o = req("POST", off, json_pack("{s:s}", "application_id", a2), 200,
+	    "/v1/funding/erc/sessions/%s/decisions", c.session);
+	ck_assert_str_eq(str(json_array_get(json_object_get(o, "agenda"), 0),
+	    "decision"), "rejected");
+	json_decref(o);
+
+	/* the admin's dashboard covers both regions */
+	o = req("GET", adm, NULL, 200, "/v1/funding/dashboard");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "regions")), 2);
+	json_decref(o);
+	o = req("GET", off, NULL, 200, "/v1/funding/dashboard");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "regions")), 1);
+	json_decref(o);
+	free(off);
+	free(app);
+	free(apr);
+	free(adm);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1039,6 +1142,7 @@ main(void)
 	tcase_add_test(tc, mass_assignment_refused);
 	tcase_add_test(tc, malformed_bodies);
 	tcase_add_test(tc, concurrent_commitments);
+	tcase_add_test(tc, conflicts_exclude_and_withdrawal);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
