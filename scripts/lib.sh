@@ -14,8 +14,9 @@ die() { log "error: $*"; exit 1; }
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$(( 20000 + RANDOM % 30000 ))
-		if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
+		# below the ephemeral range (32768-60999): no client socket holds it
+		p=$(( 20000 + RANDOM % 12000 ))
+		if ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
 			echo "$p"; return 0
 		fi
 	done

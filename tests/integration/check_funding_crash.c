@@ -22,8 +22,6 @@
 enum { CLIENTS = 8, TOTAL = 1000, KILL_AT = 300 };
 
 static struct t_proc svc;
-static char env_db[256], env_redis[128], env_keys[512];
-static const char *svc_env[12];
 static volatile int port;        /* current port of the service (0: down) */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char acked[TOTAL][40];
@@ -33,27 +31,10 @@ static char call_id[40];
 static void
 start(void)
 {
-	char url[200];
-	int i = 0;
+	static const char *const env[] = {"MP_OUTBOX_SWEEP_MS=200",
+		"MP_WORKERS=2", NULL};
 
-	t_db_url("funding", url, sizeof(url));
-	snprintf(env_db, sizeof(env_db), "MP_DB_URL=%s", url);
-	snprintf(env_redis, sizeof(env_redis), "MP_REDIS_URL=%s",
-	    getenv("MP_TEST_REDIS_URL"));
-	snprintf(env_keys, sizeof(env_keys),
-	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem",
-	    getenv("MP_TEST_KEYS"));
-	svc_env[i++] = env_db;
-	svc_env[i++] = env_redis;
-	svc_env[i++] = env_keys;
-	svc_env[i++] = "MP_JWT_ISSUER=https://auth.test";
-	svc_env[i++] = "MP_JWT_AUDIENCE=mp-api";
-	svc_env[i++] = "MP_MIGRATIONS_DIR=services/funding/migrations";
-	svc_env[i++] = "MP_OUTBOX_SWEEP_MS=200";
-	svc_env[i++] = "MP_WORKERS=2";
-	svc_env[i] = NULL;
-	ck_assert_int_eq(t_proc_start(&svc, "funding",
-	    "services/funding/conf/funding.conf", svc_env), 0);
+	ck_assert_int_eq(t_service_start(&svc, "funding", env), 0);
 	port = svc.port;
 }
 

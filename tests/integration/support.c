@@ -89,9 +89,11 @@ free_port(void)
 	int port;
 
 	for (int i = 0; i < 100; i++) {
-		port = 20000 + (int)((unsigned)rand() % 30000u);
+		/* below the kernel's ephemeral range (32768-60999), so no
+		 * client connection can hold it; any TCP state counts */
+		port = 20000 + (int)((unsigned)rand() % 12000u);
 		snprintf(cmd, sizeof(cmd),
-		    "ss -Htln 'sport = :%d' | grep -q .", port);
+		    "ss -Htan 'sport = :%d' | grep -q .", port);
 		if (system(cmd) != 0)
 			return port;
 	}
@@ -188,6 +190,39 @@ t_proc_start(struct t_proc *p, const char *name, const char *conf,
 		}
 	}
 	return -ETIMEDOUT;
+}
+
+int
+t_service_start(struct t_proc *p, const char *name,
+    const char *const *extra_env)
+{
+	/* static: putenv keeps the pointers (in the child) */
+	static char db[256], redis[160], keys[512], migr[160], conf[160];
+	const char *env[32];
+	char url[200];
+	int i = 0;
+
+	t_db_url(name, url, sizeof(url));
+	snprintf(db, sizeof(db), "MP_DB_URL=%s", url);
+	snprintf(redis, sizeof(redis), "MP_REDIS_URL=%s",
+	    env_or("MP_TEST_REDIS_URL", "redis://127.0.0.1:6379"));
+	snprintf(keys, sizeof(keys),
+	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem",
+	    env_or("MP_TEST_KEYS", "tests/keys"));
+	snprintf(migr, sizeof(migr), "MP_MIGRATIONS_DIR=services/%s/migrations",
+	    name);
+	snprintf(conf, sizeof(conf), "services/%s/conf/%s.conf", name, name);
+	env[i++] = db;
+	env[i++] = redis;
+	env[i++] = keys;
+	env[i++] = "MP_JWT_ISSUER=https://auth.test";
+	env[i++] = "MP_JWT_AUDIENCE=mp-api";
+	env[i++] = migr;
+	for (int k = 0; extra_env != NULL && extra_env[k] != NULL && i < 31;
+	    k++)
+		env[i++] = extra_env[k];
+	env[i] = NULL;
+	return t_proc_start(p, name, conf, env);
 }
 
 int

@@ -30,6 +30,12 @@ struct t_resp {
  * environment "K=V" entries (NULL-terminated). Waits for /readyz == 200. */
 int t_proc_start(struct t_proc *p, const char *name, const char *conf,
     const char *const *env);
+/* Start service `name` (conf services/<name>/conf/<name>.conf) against its
+ * test database and Redis, verifying tokens of t_token (test-rs-1), with
+ * extra "K=V" entries (NULL-terminated, may be NULL). As t_proc_start. */
+int t_service_start(struct t_proc *p, const char *name,
+    const char *const *extra_env);
+
 /* kill -9 of the whole process (parent and workers, no clean-up).
  * Returns the wait status. */
 int t_proc_kill(struct t_proc *p);
