@@ -503,8 +503,10 @@ START_TEST(whole_chain_each_region)
 	    c.app), 1);
 	ck_assert_int_eq(count_events(evs,
 	    "funding.application.eligibility_checked.v1", c.bad_app), 1);
+	/* under_appraisal, appraised, shortlisted, then implied by the
+	 * agreement: agreement_signed, in_progress; completed */
 	ck_assert_int_eq(count_events(evs,
-	    "funding.application.status_changed.v1", c.app), 4);
+	    "funding.application.status_changed.v1", c.app), 6);
 	ck_assert_int_eq(count_events(evs, "funding.application.decided.v1",
 	    c.app), 1);
 	ck_assert_int_eq(count_events(evs, "funding.erc.vote_cast.v1",
@@ -513,8 +515,9 @@ START_TEST(whole_chain_each_region)
 	    c.tranche[0]), 1);
 	ck_assert_int_eq(count_events(evs, "funding.tranche.released.v1",
 	    c.tranche[1]), 1);
+	/* signed, active (first tranche), closed (project completed) */
 	ck_assert_int_eq(count_events(evs,
-	    "funding.agreement.status_changed.v1", c.agreement), 1);
+	    "funding.agreement.status_changed.v1", c.agreement), 3);
 	ck_assert_int_eq(count_events(evs,
 	    "funding.evaluation.recorded.v1", c.agreement), 1);
 	/* statistics only: the holder's name never leaves the service */

@@ -177,9 +177,11 @@ BEGIN
     INSERT INTO ledger_entries (region, year, kind, amount_minor, actor, request_id)
     VALUES (reg, yr, 'allocation', delta, p->>'sub', rid);
   END IF;
-  PERFORM mp_emit('funding.envelope.allocated.v1', reg || '/' || yr,
-    jsonb_build_object('region', reg, 'year', yr, 'currency', e.currency,
-      'allocated_minor', e.allocated_minor, 'delta_minor', delta), rid);
+  IF delta <> 0 THEN -- an unchanged allocation is no news
+    PERFORM mp_emit('funding.envelope.allocated.v1', reg || '/' || yr,
+      jsonb_build_object('region', reg, 'year', yr, 'currency', e.currency,
+        'allocated_minor', e.allocated_minor, 'delta_minor', delta), rid);
+  END IF;
   RETURN f_envelope_json(e);
 END $$;
 
@@ -321,6 +323,12 @@ BEGIN
     PERFORM f_raise('MP409', 'only a draft call can be changed', jsonb_build_object('state', c.status));
   END IF;
   PERFORM f_call_lists_ok(coalesce(b->'themes', '[]'), coalesce(b->'applicant_types', '[]'));
+  IF coalesce((b->>'closes_at')::timestamptz, c.closes_at) <= coalesce((b->>'opens_at')::timestamptz, c.opens_at) THEN
+    PERFORM f_field_error('closes_at', 'must be after opens_at');
+  END IF;
+  IF coalesce((b->>'max_grant_minor')::bigint, c.max_grant_minor) > coalesce((b->>'budget_minor')::bigint, c.budget_minor) THEN
+    PERFORM f_field_error('max_grant_minor', 'must not exceed budget_minor');
+  END IF;
   UPDATE calls SET
     title = coalesce(b->'title', title), description = coalesce(b->'description', description),
     themes = CASE WHEN b ? 'themes' THEN f_text_array(b->'themes') ELSE themes END,
@@ -395,6 +403,15 @@ CREATE FUNCTION f_app_stats(x applications) RETURNS jsonb LANGUAGE sql IMMUTABLE
     'beneficiaries_female', x.beneficiaries_female, 'beneficiaries_male', x.beneficiaries_male)
 $$;
 
+-- The event of every state change of an application, whether asked for or
+-- implied by another change (signature, first tranche, termination).
+CREATE FUNCTION f_app_status_event(x applications, from_state text, to_state text, rid text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM mp_emit('funding.application.status_changed.v1', x.id::text,
+    f_app_stats(x) || jsonb_build_object('from', from_state, 'to', to_state, 'score_bp', x.score_bp), rid);
+END $$;
+
 -- Who sees an application: its applicant, the region's officers, an
 -- appraiser assigned to it who declared no conflict, the region's ERC
 -- members once it is on an agenda, admins.
@@ -429,6 +446,9 @@ BEGIN
     r := f_commune_region(b->>'commune');
     IF r IS NULL THEN PERFORM f_field_error('commune', 'unknown commune'); END IF;
     IF r <> call_region THEN PERFORM f_field_error('commune', 'the commune is not in the call''s region'); END IF;
+  END IF;
+  IF b->'applicant' ? 'country_of_residence' AND b->'applicant'->>'country_of_residence' !~ '^[A-Z]{2}$' THEN
+    PERFORM f_field_error('applicant.country_of_residence', 'an ISO 3166-1 alpha-2 code such as FR');
   END IF;
   IF b ? 'theme' AND NOT EXISTS (SELECT 1 FROM themes WHERE code = b->>'theme') THEN
     PERFORM f_field_error('theme', 'unknown theme');
@@ -487,7 +507,7 @@ DECLARE
     'under_appraisal', 'appraised', 'shortlisted', 'selected', 'rejected', 'waitlisted',
     'agreement_signed', 'in_progress', 'completed', 'terminated', 'withdrawn']);
 BEGIN
-  IF a ? 'call_id' AND a->>'call_id' !~ '^[0-9a-f-]{36}$' THEN
+  IF a ? 'call_id' AND a->>'call_id' !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
     PERFORM f_field_error('call_id', 'a call id');
   END IF;
   RETURN f_page((SELECT jsonb_agg(f_app_json(x) ORDER BY x.id) FROM (
@@ -628,8 +648,9 @@ BEGIN
     VALUES (x.region, yr, 'release', rest, x.id, actor, rid);
     UPDATE applications SET committed_minor = committed_minor - rest WHERE id = x.id;
   END IF;
-  IF g.id IS NOT NULL THEN
-    UPDATE agreements SET status = 'terminated', version = version + 1 WHERE id = g.id AND status <> 'closed';
+  IF g.id IS NOT NULL AND g.status NOT IN ('closed', 'terminated') THEN
+    UPDATE agreements SET status = 'terminated', version = version + 1 WHERE id = g.id;
+    PERFORM f_agreement_status_event(g, x, g.status, 'terminated', rid);
   END IF;
 END $$;
 
@@ -637,6 +658,7 @@ CREATE FUNCTION funding_application_transition(p jsonb, a jsonb, b jsonb, d json
 LANGUAGE plpgsql AS $$
 DECLARE
   x applications;
+  g agreements;
   dest text := d->>'to';
 BEGIN
   x := f_app_for(p, a->>'id', true);
@@ -650,8 +672,8 @@ BEGIN
   IF dest <> 'withdrawn' AND NOT f_officer_of(p, x.region) THEN
     PERFORM f_raise('MP403', 'your role may not make this change');
   END IF;
-  IF dest = 'completed' AND NOT EXISTS (SELECT 1 FROM evaluations e JOIN agreements g ON g.id = e.agreement_id
-      WHERE g.application_id = x.id) THEN
+  IF dest = 'completed' AND NOT EXISTS (SELECT 1 FROM evaluations ev JOIN agreements ag ON ag.id = ev.agreement_id
+      WHERE ag.application_id = x.id) THEN
     PERFORM f_raise('MP409', 'a project is completed once its final evaluation is recorded');
   END IF;
   IF dest = 'appraised' AND (SELECT count(*) FROM appraisals WHERE application_id = x.id
@@ -664,11 +686,12 @@ BEGIN
   UPDATE applications SET status = dest, version = version + 1, updated_at = now(),
     score_bp = CASE WHEN dest = 'appraised' THEN (d->>'score_bp')::int ELSE score_bp END
   WHERE id = x.id RETURNING * INTO x;
+  PERFORM f_app_status_event(x, d->>'from', dest, rid);
   IF dest = 'completed' THEN
-    UPDATE agreements SET status = 'closed', version = version + 1 WHERE application_id = x.id AND status = 'active';
+    UPDATE agreements SET status = 'closed', version = version + 1
+    WHERE application_id = x.id AND status = 'active' RETURNING * INTO g;
+    IF FOUND THEN PERFORM f_agreement_status_event(g, x, 'active', 'closed', rid); END IF;
   END IF;
-  PERFORM mp_emit('funding.application.status_changed.v1', x.id::text,
-    f_app_stats(x) || jsonb_build_object('from', d->>'from', 'to', dest, 'score_bp', x.score_bp), rid);
   RETURN f_app_json(x);
 END $$;
 
@@ -891,10 +914,16 @@ BEGIN
   IF bad IS NOT NULL THEN
     PERFORM f_field_error('agenda', 'not a shortlisted or waitlisted application of the region: ' || bad);
   END IF;
+  IF b ? 'call_id' AND NOT EXISTS (SELECT 1 FROM calls WHERE id = (b->>'call_id')::uuid
+      AND region = b->>'region') THEN
+    PERFORM f_field_error('call_id', 'not a call of the region');
+  END IF;
   INSERT INTO erc_sessions (region, call_id, scheduled_at, quorum_bp)
   VALUES (b->>'region', (b->>'call_id')::uuid, (b->>'scheduled_at')::timestamptz,
     coalesce((b->>'quorum_bp')::int, 5000)) RETURNING * INTO s;
-  FOR app IN SELECT DISTINCT t FROM jsonb_array_elements_text(b->'agenda') t LOOP
+  -- in the order given, each application once
+  FOR app IN SELECT t FROM jsonb_array_elements_text(b->'agenda') WITH ORDINALITY AS e(t, n)
+      GROUP BY t ORDER BY min(n) LOOP
     i := i + 1;
     INSERT INTO erc_agenda (session_id, application_id, position) VALUES (s.id, app::uuid, i);
   END LOOP;
@@ -952,6 +981,9 @@ DECLARE
 BEGIN
   s := f_session_for(p, a->>'id');
   m := f_member_of(p, s.region);
+  IF s.status = 'closed' THEN
+    PERFORM f_raise('MP409', 'the session is closed', jsonb_build_object('state', s.status));
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM erc_agenda WHERE session_id = s.id AND application_id = (b->>'application_id')::uuid) THEN
     PERFORM f_field_error('application_id', 'not on the session''s agenda');
   END IF;
@@ -962,9 +994,11 @@ BEGIN
   INSERT INTO erc_conflicts (session_id, member_id, application_id, statement)
   VALUES (s.id, m.id, (b->>'application_id')::uuid, b->>'statement')
   ON CONFLICT DO NOTHING;
-  PERFORM mp_emit('funding.erc.conflict_declared.v1', s.id::text,
-    jsonb_build_object('session_id', s.id, 'region', s.region,
-      'application_id', b->>'application_id', 'college', m.college), rid);
+  IF FOUND THEN -- a repeated declaration changes nothing and says nothing
+    PERFORM mp_emit('funding.erc.conflict_declared.v1', s.id::text,
+      jsonb_build_object('session_id', s.id, 'region', s.region,
+        'application_id', b->>'application_id', 'college', m.college), rid);
+  END IF;
   RETURN f_session_json(s);
 END $$;
 
@@ -1133,6 +1167,16 @@ CREATE FUNCTION f_agreement_json(g agreements) RETURNS json LANGUAGE sql STABLE 
         'created_at', e.created_at) FROM evaluations e WHERE e.agreement_id = g.id))
 $$;
 
+-- The event of every state change of an agreement.
+CREATE FUNCTION f_agreement_status_event(g agreements, x applications, from_state text,
+    to_state text, rid text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM mp_emit('funding.agreement.status_changed.v1', g.id::text,
+    jsonb_build_object('agreement_id', g.id, 'application_id', g.application_id, 'region', g.region,
+      'commune', x.commune, 'theme', x.theme, 'from', from_state, 'to', to_state,
+      'approved_minor', g.approved_minor), rid);
+END $$;
+
 -- An agreement, for its region's officers and its applicant.
 CREATE FUNCTION f_agreement_for(p jsonb, g_id text, lock boolean DEFAULT false) RETURNS agreements
 LANGUAGE plpgsql AS $$
@@ -1224,23 +1268,25 @@ BEGIN
   IF dest = 'closed' AND EXISTS (SELECT 1 FROM tranches WHERE agreement_id = g.id AND status <> 'released') THEN
     PERFORM f_raise('MP409', 'an agreement is closed once every tranche is released');
   END IF;
-  IF dest = 'terminated' THEN
-    PERFORM f_release_commitment(x, p->>'sub', rid);
-    UPDATE applications SET status = 'terminated', version = version + 1, updated_at = now()
-    WHERE id = x.id AND status IN ('agreement_signed', 'in_progress');
-  END IF;
   UPDATE agreements SET status = dest, version = version + 1,
     signed_at = CASE WHEN dest = 'signed' THEN now() ELSE signed_at END
   WHERE id = g.id RETURNING * INTO g;
+  PERFORM f_agreement_status_event(g, x, d->>'from', dest, rid);
+  IF dest = 'terminated' THEN
+    -- what was committed and not paid returns to the envelope (the
+    -- agreement is already terminated: no second event)
+    PERFORM f_release_commitment(x, p->>'sub', rid);
+    UPDATE applications SET status = 'terminated', version = version + 1, updated_at = now()
+    WHERE id = x.id AND status IN ('agreement_signed', 'in_progress') RETURNING * INTO x;
+    IF FOUND THEN PERFORM f_app_status_event(x, CASE WHEN d->>'from' = 'signed'
+      THEN 'agreement_signed' ELSE 'in_progress' END, 'terminated', rid); END IF;
+  END IF;
   IF dest = 'signed' THEN
     UPDATE tranches SET status = 'releasable' WHERE agreement_id = g.id AND condition = 'signature' AND status = 'planned';
     UPDATE applications SET status = 'agreement_signed', version = version + 1, updated_at = now()
-    WHERE id = x.id AND status = 'selected';
+    WHERE id = x.id AND status = 'selected' RETURNING * INTO x;
+    IF FOUND THEN PERFORM f_app_status_event(x, 'selected', 'agreement_signed', rid); END IF;
   END IF;
-  PERFORM mp_emit('funding.agreement.status_changed.v1', g.id::text,
-    jsonb_build_object('agreement_id', g.id, 'application_id', g.application_id, 'region', g.region,
-      'commune', x.commune, 'theme', x.theme, 'from', d->>'from', 'to', dest,
-      'approved_minor', g.approved_minor), rid);
   RETURN f_agreement_json(g);
 END $$;
 
@@ -1287,9 +1333,14 @@ BEGIN
   END IF;
   INSERT INTO ledger_entries (region, year, kind, amount_minor, application_id, tranche_id, actor, request_id)
   VALUES (g.region, g.year, 'disbursement', t.amount_minor, g.application_id, t.id, p->>'sub', rid);
-  UPDATE agreements SET status = 'active', version = version + 1 WHERE id = g.id AND status = 'signed';
+  SELECT * INTO x FROM applications WHERE id = g.application_id;
+  IF g.status = 'signed' THEN
+    UPDATE agreements SET status = 'active', version = version + 1 WHERE id = g.id RETURNING * INTO g;
+    PERFORM f_agreement_status_event(g, x, 'signed', 'active', rid);
+  END IF;
   UPDATE applications SET status = 'in_progress', version = version + 1, updated_at = now()
   WHERE id = g.application_id AND status = 'agreement_signed' RETURNING * INTO x;
+  IF FOUND THEN PERFORM f_app_status_event(x, 'agreement_signed', 'in_progress', rid); END IF;
   SELECT * INTO x FROM applications WHERE id = g.application_id;
   PERFORM mp_emit('funding.tranche.released.v1', t.id::text,
     jsonb_build_object('tranche_id', t.id, 'agreement_id', g.id, 'application_id', g.application_id,
@@ -1321,6 +1372,9 @@ BEGIN
   END IF;
   IF g.status NOT IN ('signed', 'active') THEN
     PERFORM f_raise('MP409', 'reports are written under a signed agreement', jsonb_build_object('state', g.status));
+  END IF;
+  IF b->>'milestone' !~ '^[a-z0-9_-]{1,64}$' THEN
+    PERFORM f_field_error('milestone', 'lower-case letters, digits, _ and - (it names a tranche condition)');
   END IF;
   INSERT INTO reports (agreement_id, milestone, period_end, indicators, narrative)
   VALUES (g.id, b->>'milestone', (b->>'period_end')::date, b->'indicators', b->>'narrative')
@@ -1432,6 +1486,14 @@ END $$;
 
 -- ---- dashboards ------------------------------------------------------------------------
 
+-- Optional ?year= filter.
+CREATE FUNCTION f_year(a jsonb) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT a ? 'year' THEN RETURN NULL; END IF;
+  IF a->>'year' !~ '^[0-9]{4}$' THEN PERFORM f_field_error('year', 'a year such as 2027'); END IF;
+  RETURN (a->>'year')::int;
+END $$;
+
 -- The regions a dashboard covers: one region asked for (404 when not
 -- allowed), or every region the principal may see.
 CREATE FUNCTION f_dashboard_regions(p jsonb, a jsonb) RETURNS text[] LANGUAGE plpgsql AS $$
@@ -1458,14 +1520,10 @@ CREATE FUNCTION funding_dashboard(p jsonb, a jsonb, b jsonb, d jsonb, rid text) 
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
   regs text[] := f_dashboard_regions(p, a);
-  yr int;
+  yr int := f_year(a);
   decided bigint;
   selected bigint;
 BEGIN
-  IF a ? 'year' THEN
-    IF a->>'year' !~ '^[0-9]{4}$' THEN PERFORM f_field_error('year', 'a year'); END IF;
-    yr := (a->>'year')::int;
-  END IF;
   SELECT count(*) FILTER (WHERE x.status IN ('selected', 'rejected', 'waitlisted', 'agreement_signed',
            'in_progress', 'completed', 'terminated')),
          count(*) FILTER (WHERE x.status IN ('selected', 'agreement_signed', 'in_progress', 'completed', 'terminated'))
@@ -1488,27 +1546,23 @@ CREATE FUNCTION funding_dashboard_csv(p jsonb, a jsonb, b jsonb, d jsonb, rid te
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
   regs text[] := f_dashboard_regions(p, a);
+  yr int := f_year(a);
   out text := E'section,region,key,value\n';
   r record;
 BEGIN
   FOR r IN
     SELECT s.section, s.region, s.k, s.n FROM (
-      SELECT 'applications_by_state' AS section, x.region, x.status AS k, count(*)::bigint AS n
-        FROM applications x WHERE x.region = ANY (regs) AND x.status <> 'draft' GROUP BY 1, 2, 3
-      UNION ALL
-      SELECT 'applications_by_theme', x.region, x.theme, count(*) FROM applications x
-        WHERE x.region = ANY (regs) AND x.status <> 'draft' GROUP BY 1, 2, 3
-      UNION ALL
-      SELECT 'applications_by_applicant_type', x.region, x.applicant_type, count(*) FROM applications x
-        WHERE x.region = ANY (regs) AND x.status <> 'draft' GROUP BY 1, 2, 3
-      UNION ALL
-      SELECT 'applications_by_holder_sex', x.region, x.holder_sex, count(*) FROM applications x
-        WHERE x.region = ANY (regs) AND x.status <> 'draft' GROUP BY 1, 2, 3
+      SELECT 'applications_by_' || k.dim AS section, x.region, k.val AS k, count(*)::bigint AS n
+        FROM applications x JOIN calls c ON c.id = x.call_id,
+        LATERAL (VALUES ('state', x.status), ('theme', x.theme),
+                        ('applicant_type', x.applicant_type), ('holder_sex', x.holder_sex)) k(dim, val)
+        WHERE x.region = ANY (regs) AND x.status <> 'draft' AND (yr IS NULL OR c.year = yr)
+        GROUP BY 1, 2, 3
       UNION ALL
       SELECT 'envelope_' || k.key, e.region, e.year::text, k.value::bigint FROM envelopes e,
         LATERAL (VALUES ('allocated_minor', e.allocated_minor), ('committed_minor', e.committed_minor),
                         ('disbursed_minor', e.disbursed_minor)) k(key, value)
-        WHERE e.region = ANY (regs)
+        WHERE e.region = ANY (regs) AND (yr IS NULL OR e.year = yr)
     ) s ORDER BY 1, 2, 3
   LOOP
     out := out || format(E'%s,%s,%s,%s\n', r.section, r.region, r.k, r.n);

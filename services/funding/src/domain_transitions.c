@@ -91,6 +91,8 @@ static const struct funding_transition application_transitions[] = {
     {"waitlisted", "rejected", "reject", R_ERC},
     {"selected", "agreement_signed", "sign_agreement", R_OFF | R_SYS},
     {"agreement_signed", "in_progress", "start", R_OFF | R_SYS},
+    /* a project that never starts (its agreement is terminated) */
+    {"agreement_signed", "terminated", "terminate", R_OFF},
     {"in_progress", "completed", "complete", R_OFF},
     {"in_progress", "terminated", "terminate", R_OFF},
 };
@@ -113,6 +115,7 @@ static const struct funding_transition agreement_transitions[] = {
     {"draft", "signed", "sign", R_OFF},
     /* SYSTEM: activated when its first tranche is released. */
     {"signed", "active", "activate", R_OFF | R_SYS},
+    {"signed", "terminated", "terminate", R_OFF},
     {"active", "closed", "close", R_OFF},
     {"active", "terminated", "terminate", R_OFF},
 };
