@@ -18,12 +18,20 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
+#include <sodium.h>
 
 #include "mp/jwt.h"
+#include "mp/util.h"
 
 #include "support.h"
 
 static const char *env_or(const char *name, const char *def);
+static int settle_look(redisContext *rd, const char *stream,
+    const char *group, long long *xlen, int *caught_up);
+static char *b64url(const void *data, size_t len);
+
+/* Port the next t_proc_start listens on (0: a free one). */
+static int forced_port;
 static size_t on_body(char *ptr, size_t size, size_t n, void *arg);
 static size_t on_header(char *ptr, size_t size, size_t n, void *arg);
 static int free_port(void);
@@ -139,7 +147,9 @@ t_proc_start(struct t_proc *p, const char *name, const char *conf,
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->port = free_port();
+	/* t_service_start_port asks for a port; everyone else a free one */
+	p->port = forced_port > 0 ? forced_port : free_port();
+	forced_port = 0;
 	snprintf(portenv, sizeof(portenv), "MP_HTTP_PORT=%d", p->port);
 	snprintf(logpath, sizeof(logpath), "%s/log/%s.log",
 	    env_or("MP_TEST_VAR", "/tmp"), name);
@@ -460,7 +470,9 @@ t_token(const char *sub, const char *roles, const char *region)
 	    r = strtok_r(NULL, ",", &save))
 		json_array_append_new(arr, json_string(r));
 	free(list);
-	snprintf(jti, sizeof(jti), "t-%lld-%ld", now, random());
+	/* unique across Check's forked tests (random() would repeat) */
+	if (mp_uuid_v7(jti) != 0)
+		snprintf(jti, sizeof(jti), "t-%lld-%d", now, (int)getpid());
 	c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:s}", "iss",
 	    "https://auth.test", "aud", "mp-api", "sub", sub, "iat", now - 5,
 	    "exp", now + 3600, "roles", arr, "jti", jti);
@@ -532,4 +544,172 @@ t_stream_events(const char *stream)
 	freeReplyObject(rep);
 	redisFree(rd);
 	return out;
+}
+
+/* ---- gateway edge suites -------------------------------------------------- */
+
+int
+t_service_start_port(struct t_proc *p, const char *name,
+    const char *const *extra_env, int port)
+{
+	forced_port = port;
+	return t_service_start(p, name, extra_env);
+}
+
+char *
+t_token_claims(const json_t *claims)
+{
+	char *pem = t_key("test-rs-1.key.pem"), *tok = NULL;
+
+	if (pem == NULL || mp_jwt_sign("RS256", "test-rs-1", pem, strlen(pem),
+	    (json_t *)(uintptr_t)claims, &tok) != 0)
+		tok = NULL;
+	free(pem);
+	return tok;
+}
+
+static char *
+b64url(const void *data, size_t len)
+{
+	size_t cap = sodium_base64_ENCODED_LEN(len,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *out = malloc(cap);
+
+	if (out != NULL)
+		sodium_bin2base64(out, cap, data, len,
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return out;
+}
+
+char *
+t_jwt_forge(const char *header_json, const json_t *claims,
+    const char *hmac_key)
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	char *h = NULL, *c = NULL, *body, *sig = NULL, *out = NULL;
+	size_t len;
+
+	if (sodium_init() < 0 || (body = json_dumps(claims,
+	    JSON_COMPACT)) == NULL)
+		return NULL;
+	h = b64url(header_json, strlen(header_json));
+	c = b64url(body, strlen(body));
+	free(body);
+	if (h == NULL || c == NULL)
+		goto cleanup;
+	len = strlen(h) + strlen(c) + 2;
+	if ((out = malloc(len + 64)) == NULL)
+		goto cleanup;
+	snprintf(out, len + 64, "%s.%s.", h, c);
+	if (hmac_key != NULL) {
+		crypto_auth_hmacsha256_init(&st, (const unsigned char *)hmac_key,
+		    strlen(hmac_key));
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)out,
+		    len - 1);
+		crypto_auth_hmacsha256_final(&st, mac);
+		if ((sig = b64url(mac, sizeof(mac))) == NULL) {
+			free(out);
+			out = NULL;
+			goto cleanup;
+		}
+		strcat(out, sig);
+	}
+cleanup:
+	free(h);
+	free(c);
+	free(sig);
+	return out;
+}
+
+char *
+t_jwt_reheader(const char *token, const char *header_json)
+{
+	const char *dot = strchr(token, '.');
+	char *h, *out;
+	size_t len;
+
+	if (dot == NULL || (h = b64url(header_json,
+	    strlen(header_json))) == NULL)
+		return NULL;
+	len = strlen(h) + strlen(dot) + 1;
+	if ((out = malloc(len)) != NULL)
+		snprintf(out, len, "%s%s", h, dot);
+	free(h);
+	return out;
+}
+
+/* One look at a group: stream length, and 1 when the group is caught up
+ * (lag 0, nothing pending). -1 when Redis or the group is not there. */
+static int
+settle_look(redisContext *rd, const char *stream, const char *group,
+    long long *xlen, int *caught_up)
+{
+	redisReply *rep, *g;
+	long long pending = -1, lag = -1;
+	size_t i, k;
+
+	rep = redisCommand(rd, "XLEN %s", stream);
+	if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(rep);
+		return -1;
+	}
+	*xlen = rep->integer;
+	freeReplyObject(rep);
+	rep = redisCommand(rd, "XINFO GROUPS %s", stream);
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(rep);
+		return -1;
+	}
+	for (i = 0; i < rep->elements; i++) {
+		g = rep->element[i];
+		if (g->type != REDIS_REPLY_ARRAY || g->elements < 2 ||
+		    g->element[1]->type != REDIS_REPLY_STRING ||
+		    strcmp(g->element[1]->str, group) != 0)
+			continue;
+		for (k = 0; k + 1 < g->elements; k += 2) {
+			if (strcmp(g->element[k]->str, "pending") == 0)
+				pending = g->element[k + 1]->integer;
+			if (strcmp(g->element[k]->str, "lag") == 0)
+				lag = g->element[k + 1]->type ==
+				    REDIS_REPLY_INTEGER ?
+				    g->element[k + 1]->integer : -1;
+		}
+	}
+	freeReplyObject(rep);
+	*caught_up = pending == 0 && lag == 0;
+	return pending < 0 ? -1 : 0;
+}
+
+int
+t_stream_settle(const char *stream, const char *group, int quiet_ms,
+    int timeout_ms)
+{
+	redisContext *rd;
+	long long len = -1, last = -2;
+	int caught_up = 0, quiet = 0, waited = 0, rc = -1;
+
+	rd = redisConnect("127.0.0.1", atoi(env_or("MP_TEST_REDIS_PORT",
+	    "6379")));
+	if (rd == NULL || rd->err)
+		goto cleanup;
+	while (waited <= timeout_ms) {
+		if (settle_look(rd, stream, group, &len, &caught_up) == 0 &&
+		    caught_up && len == last) {
+			quiet += 20;
+			if (quiet >= quiet_ms) {
+				rc = 0;
+				break;
+			}
+		} else {
+			quiet = 0;
+		}
+		last = len;
+		t_sleep_ms(20);
+		waited += 20;
+	}
+cleanup:
+	if (rd != NULL)
+		redisFree(rd);
+	return rc;
 }

@@ -78,6 +78,36 @@ int t_json(const struct t_proc *p, const char *method, const char *path,
  * a new array, or NULL when Redis is unreachable. */
 json_t *t_stream_events(const char *stream);
 
+/* ---- gateway edge suites ------------------------------------------------- */
+
+/* As t_service_start, listening on `port` (0: a free one): restart a
+ * service where a gateway already expects it. */
+int t_service_start_port(struct t_proc *p, const char *name,
+    const char *const *extra_env, int port);
+
+/* An RS256 token of test-rs-1 with exactly `claims` (borrowed; nothing
+ * added). malloc'd, or NULL. */
+char *t_token_claims(const json_t *claims);
+
+/* A forged token: base64url(header_json) "." base64url(claims) "." and an
+ * HS256 signature with hmac_key (its bytes as the secret), or an empty
+ * signature when hmac_key is NULL. malloc'd, or NULL. */
+char *t_jwt_forge(const char *header_json, const json_t *claims,
+    const char *hmac_key);
+
+/* `token` with its header segment replaced by base64url(header_json) (the
+ * signature no longer matches). malloc'd, or NULL. */
+char *t_jwt_reheader(const char *token, const char *header_json);
+
+/* Wait until consumer group `group` of `stream` has read and acknowledged
+ * every entry (lag and pending 0) and the stream took no new entry for
+ * quiet_ms (a producer's relay publishes within milliseconds of a
+ * commit). For tests that write through the gateway and then expect cache
+ * hits: the gateway's invalidation of those writes lands first. 0, or -1
+ * after timeout_ms. */
+int t_stream_settle(const char *stream, const char *group, int quiet_ms,
+    int timeout_ms);
+
 struct Suite;
 /* Run a suite with Check's normal output; 0 when every test passed. */
 int t_run(struct Suite *s);

@@ -66,12 +66,22 @@ struct mp_consumer;
 
 /* Start the relay thread. cfg strings must outlive the relay. */
 int mp_relay_start(const struct mp_events_cfg *cfg, struct mp_relay **out);
+/* Wake the relay for a round now (after a transaction that may have
+ * written to the outbox). Never blocks; NULL is ignored. */
+void mp_relay_poke(struct mp_relay *r);
 /* Publish what is left (one last round, bounded), stop and free. */
 void mp_relay_stop(struct mp_relay *r);
 
 int mp_consumer_start(const struct mp_events_cfg *cfg,
     const struct mp_consumer_def *def, struct mp_consumer **out);
 void mp_consumer_stop(struct mp_consumer *c);
+
+/* The calling consumer thread's own Redis connection (hiredis, blocking),
+ * for an apply function whose effect lives in Redis rather than in a
+ * database (use_db 0). Valid only inside apply, in that thread; NULL
+ * elsewhere. Borrowed: never free it; on a failed command return
+ * negative from apply and the thread reconnects and redelivers. */
+struct redisContext *mp_consumer_redis(void);
 
 /* Build the CloudEvent JSON for an outbox row (exposed for tests).
  * data_json is the row's jsonb text. Returns a malloc'd string or NULL. */

@@ -55,6 +55,24 @@ enum mp_gauge {
 };
 void mp_metrics_gauge_set(enum mp_gauge g, int64_t v);
 void mp_metrics_gauge_add(enum mp_gauge g, int64_t delta);
+/*
+ * Service counters: named series a service declares for itself (the
+ * gateway's cache hits, rate-limit refusals...), in the same shared memory.
+ * Declare them in the parent (mp_service.parent_init), before the workers
+ * fork; at most MP_METRICS_COUNTERS_MAX. `name` is a Prometheus metric name
+ * ([a-z_][a-z0-9_]*), `label` NULL or one fixed label pair written as is
+ * ("upstream=\"funding\""), `help` one line; all three must have static
+ * storage duration. Series of one name share their HELP/TYPE lines.
+ * Values are kept per worker and summed on render. Returns the counter's id
+ * (>= 0), -EINVAL (bad name, NULL help), -ENOSPC (table full) or -ENODEV
+ * (mp_metrics_init not run yet).
+ */
+#define MP_METRICS_COUNTERS_MAX 32
+int mp_metrics_counter_new(const char *name, const char *label,
+    const char *help, int is_gauge);
+/* Add to / set this worker's share of counter `id` (ignored when id < 0). */
+void mp_metrics_counter_add(int id, int64_t delta);
+void mp_metrics_counter_set(int id, int64_t v);
 /* Render Prometheus text into a malloc'd buffer. */
 int mp_metrics_render(char **out, size_t *len);
 
@@ -73,6 +91,8 @@ void mp_db_ctx_free(struct mp_ctx *ctx);
 
 /* events (relay/consumer threads) started in each worker. */
 int mp_events_worker_start(void);
+/* Wake this worker's relay (after a write): never blocks. */
+void mp_events_poke(void);
 void mp_events_worker_stop(void);
 
 /* reply.c */

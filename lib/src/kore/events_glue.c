@@ -50,6 +50,12 @@ em(enum mp_event_metric m, int64_t v)
 	}
 }
 
+void
+mp_events_poke(void)
+{
+	mp_relay_poke(relay);
+}
+
 int
 mp_events_worker_start(void)
 {

@@ -3,6 +3,12 @@
  * alive and its loop turns), /readyz (it can do its work: database and
  * Redis reachable, not draining) and /metrics (Prometheus text).
  * They bypass the route table, authentication and the access log.
+ *
+ * A service's extensions (mp/service.h) may add checks to /readyz; they
+ * report state they already hold, so a readiness probe never waits on
+ * anything but the one "SELECT 1". An extension can only make the answer
+ * worse: "degraded" (still 200: the process serves, a dependency it does
+ * not strictly need is down) or not ready (503).
  */
 #include <sys/types.h>
 
@@ -18,24 +24,51 @@
 
 static int ready_db_done(struct mp_ctx *ctx);
 static int ready_answer(struct mp_ctx *ctx, int db_ok);
+static int ready_extensions(json_t *checks);
 static int routes_answer(struct mp_ctx *ctx);
 
 static const struct mp_route internal_route = {MP_GET, "/(ops)", NULL,
 	MP_ROUTE_INTERNAL, 0};
+
+/* Run every extension's ready hook: the worst outcome (negative beats
+ * MP_READY_DEGRADED beats 0). */
+static int
+ready_extensions(json_t *checks)
+{
+	const struct mp_extension *const *ext;
+	int rc, worst = 0;
+
+	for (ext = mp_service_def.extensions; ext != NULL && *ext != NULL;
+	    ext++) {
+		if ((*ext)->ready == NULL)
+			continue;
+		rc = (*ext)->ready(checks);
+		if (rc < 0)
+			worst = -1;
+		else if (rc == MP_READY_DEGRADED && worst == 0)
+			worst = MP_READY_DEGRADED;
+	}
+	return worst;
+}
 
 static int
 ready_answer(struct mp_ctx *ctx, int db_ok)
 {
 	int redis_ok = !mp_service_def.uses_redis || mp_redis_connected();
 	int ok = db_ok && redis_ok && !mp_draining();
-	json_t *body;
+	json_t *body, *checks;
+	int ext;
 
-	body = json_pack("{s:s, s:{s:s, s:s, s:s}}", "status",
-	    ok ? "ready" : "not-ready", "checks", "database",
+	checks = json_pack("{s:s, s:s, s:s}", "database",
 	    !mp_service_def.uses_db ? "unused" : db_ok ? "up" : "down",
 	    "redis", !mp_service_def.uses_redis ? "unused" : redis_ok ?
 	    "up" : "down", "lifecycle", mp_draining() ? "draining" :
 	    "serving");
+	ext = ready_extensions(checks);
+	if (ext < 0)
+		ok = 0;
+	body = json_pack("{s:s, s:o}", "status", !ok ? "not-ready" :
+	    ext == MP_READY_DEGRADED ? "degraded" : "ready", "checks", checks);
 	return mp_reply_json(ctx, ok ? 200 : 503, body);
 }
 

@@ -42,10 +42,20 @@ struct route_stats {
 struct shm {
 	size_t nroutes;
 	int64_t gauges[MAX_SLOTS][MP_G__COUNT];
+	int64_t counters[MAX_SLOTS][MP_METRICS_COUNTERS_MAX];
 	struct route_stats routes[]; /* nroutes + 1 (unmatched) */
 };
 
 static struct shm *shm;
+
+/* Service counters: declared in the parent, inherited by the workers. */
+static struct {
+	const char *name, *label, *help;
+	int is_gauge;
+} counter_info[MP_METRICS_COUNTERS_MAX];
+static int ncounters;
+
+static int metric_name_ok(const char *name);
 
 static const struct {
 	const char *name, *type, *help;
@@ -129,6 +139,53 @@ mp_metrics_gauge_add(enum mp_gauge g, int64_t delta)
 {
 	if (shm != NULL)
 		__atomic_fetch_add(&shm->gauges[slot()][g], delta,
+		    __ATOMIC_RELAXED);
+}
+
+static int
+metric_name_ok(const char *name)
+{
+	const char *p;
+
+	if (name == NULL || !((*name >= 'a' && *name <= 'z') || *name == '_'))
+		return 0;
+	for (p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '_'))
+			return 0;
+	return p - name <= 96;
+}
+
+int
+mp_metrics_counter_new(const char *name, const char *label, const char *help,
+    int is_gauge)
+{
+	if (shm == NULL)
+		return -ENODEV;
+	if (!metric_name_ok(name) || help == NULL)
+		return -EINVAL;
+	if (ncounters >= MP_METRICS_COUNTERS_MAX)
+		return -ENOSPC;
+	counter_info[ncounters].name = name;
+	counter_info[ncounters].label = label;
+	counter_info[ncounters].help = help;
+	counter_info[ncounters].is_gauge = is_gauge;
+	return ncounters++;
+}
+
+void
+mp_metrics_counter_add(int id, int64_t delta)
+{
+	if (shm != NULL && id >= 0 && id < ncounters)
+		__atomic_fetch_add(&shm->counters[slot()][id], delta,
+		    __ATOMIC_RELAXED);
+}
+
+void
+mp_metrics_counter_set(int id, int64_t v)
+{
+	if (shm != NULL && id >= 0 && id < ncounters)
+		__atomic_store_n(&shm->counters[slot()][id], v,
 		    __ATOMIC_RELAXED);
 }
 
@@ -221,6 +278,28 @@ mp_metrics_render(char **out, size_t *outlen)
 		    "%lld\n", gauge_info[i].name, gauge_info[i].help,
 		    gauge_info[i].name, gauge_info[i].type, gauge_info[i].name,
 		    svcname, (long long)agg);
+	}
+	for (i = 0; i < (size_t)ncounters; i++) {
+		int seen = 0;
+
+		for (r = 0; r < i; r++)
+			if (strcmp(counter_info[r].name,
+			    counter_info[i].name) == 0)
+				seen = 1;
+		if (!seen)
+			fprintf(f, "# HELP %s %s.\n# TYPE %s %s\n",
+			    counter_info[i].name, counter_info[i].help,
+			    counter_info[i].name, counter_info[i].is_gauge ?
+			    "gauge" : "counter");
+		agg = 0;
+		for (s = 0; s < MAX_SLOTS; s++)
+			agg += __atomic_load_n(&shm->counters[s][i],
+			    __ATOMIC_RELAXED);
+		fprintf(f, "%s{service=\"%s\"%s%s} %lld\n",
+		    counter_info[i].name, svcname,
+		    counter_info[i].label != NULL ? "," : "",
+		    counter_info[i].label != NULL ? counter_info[i].label : "",
+		    (long long)agg);
 	}
 	if (fclose(f) != 0) {
 		free(*out);

@@ -14,6 +14,10 @@
 /* Largest amount in minor units a body may carry (10^13 = 100 bn EUR). */
 #define FUNDING_MONEY_MAX 10000000000000LL
 
+/* Content type of answers sent as the database wrote them (lists,
+ * dashboards: no ETag or Location to derive, so no parse and re-dump). */
+#define FUNDING_JSON_RAW "application/json"
+
 /* Body of every .../transitions route: {"to": state or action,
  * "comment"}. */
 extern const struct mp_field funding_transition_body[];
