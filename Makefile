@@ -60,7 +60,7 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 TOOLS    := $(BUILD)/bin/mp-migrate
 
 .PHONY: all deps build test unit integration up down logs clean format \
-        bench fuzz check-compose
+        bench bench-funding bench-gateway fuzz check-compose
 .DEFAULT_GOAL := build
 
 all build: $(MODULE_SO) $(TOOLS) $(UNIT_BIN) $(INTEG_BIN)
@@ -134,6 +134,19 @@ logs:
 
 bench: build
 	@scripts/bench.sh
+
+# the funding service vs pgbench (not part of `make test`); its own build
+# dir, so half-written sources of other modules do not stop it
+bench-funding:
+	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/funding.so
+	@BENCH_BUILD=build-bench scripts/bench-funding.sh
+
+# the gateway vs nginx and vs funding direct, and token verification cost
+# (not part of `make test`; needs nginx); its own build dir too
+bench-gateway:
+	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/gateway.so \
+	    build-bench/funding.so build-bench/lib/libmpcore.a
+	@BENCH_BUILD=build-bench scripts/bench-gateway.sh
 
 fuzz: build
 	@scripts/fuzz.sh

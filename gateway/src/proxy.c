@@ -11,11 +11,17 @@
  *    curl_multi_socket_action(), after which finished transfers are
  *    collected and their requests woken.
  *  - a request is parked with http_request_sleep() while its transfer runs;
- *    app.c re-enters it through ctx->resume (proxy_resume) once woken.
- *  - everything a transfer owns hangs off ctx->user; ctx->user_free runs
- *    when Kore frees the request on every path, including a client that
- *    went away mid-transfer: the easy handle then leaves the multi handle
- *    (libcurl closes that upstream connection) before anything is freed.
+ *    app.c re-enters it through the ctx->resume its caller (edge.c) set.
+ *  - everything a transfer owns is its struct proxy_call, held by the
+ *    caller's request state and released with proxy_call_free from the
+ *    request's user_free, which Kore runs on every path, including a
+ *    client that went away mid-transfer: the easy handle then leaves the
+ *    multi handle (libcurl closes that upstream connection) before
+ *    anything is freed.
+ *
+ * The circuit breaker (contract in proxy.h) lives in struct upstream,
+ * which every worker has its own copy of after the fork: per-worker state
+ * needs no lock and each worker opens within N of its own requests.
  *
  * Sockets: the struct handed to epoll for a descriptor lives in a table
  * indexed by descriptor and is never freed while the worker runs. One
@@ -40,13 +46,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <kore/kore.h>
 #include <kore/http.h>
 #include <kore/seccomp.h>
 
+#include "mp/config.h"
 #include "mp/log.h"
+#include "mp/runtime.h"
 #include "mp/service.h"
 
 #include "proxy.h"
@@ -55,11 +64,21 @@
 #define RESP_HEADERS_MAX 100
 #define RESP_HEADER_BYTES_MAX (64 * 1024)
 
+enum breaker_state { BR_CLOSED = 0, BR_OPEN, BR_HALF_OPEN };
+
 struct upstream {
-	const char *prefix; /* route pattern it serves */
 	const char *env;
+	const char *timeout_env;
 	const char *name;
+	const char *label; /* metrics label */
 	char base[URL_MAX]; /* without trailing '/'; "" = not configured */
+	int64_t timeout_ms;
+	/* breaker, per worker */
+	enum breaker_state br;
+	int failures;       /* consecutive */
+	uint64_t open_until_ms;
+	int trial;          /* a half-open trial is in flight */
+	int m_open, m_failures, m_rejected; /* metric ids */
 };
 
 struct psock {
@@ -77,7 +96,7 @@ struct rhdr {
 
 struct proxy_call {
 	struct http_request *req;
-	const struct upstream *up;
+	struct upstream *up;
 	CURL *easy;
 	struct curl_slist *hdrs;
 	char *url;
@@ -86,6 +105,9 @@ struct proxy_call {
 	CURLcode result;
 	long status;
 	int retried;        /* a 408 on a kept connection was retried */
+	int trial;          /* this call is the breaker's half-open trial */
+	int flags;          /* PROXY_* */
+	char *traceparent;
 	int too_big;        /* body over PROXY_RESPONSE_MAX */
 	int bad_headers;    /* too many, too long */
 	char *req_body;
@@ -99,7 +121,13 @@ struct proxy_call {
 };
 
 static int upstream_base_set(struct upstream *up, const char *v);
-static const struct upstream *upstream_for(const char *pattern);
+static struct upstream *upstream_named(const char *name);
+static const char *breaker_dur_get(const char *name);
+static int breaker_parse(const char *spec);
+static uint64_t mono_ms(void);
+static int breaker_admit(struct upstream *up, int *retry_after_s);
+static void breaker_record(struct upstream *up, int failed, int trial);
+static void breaker_gauge(const struct upstream *up);
 static struct psock *psock_get(int fd);
 static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
     void *socketp);
@@ -111,17 +139,14 @@ static void multi_collect(void);
 static size_t on_body(char *ptr, size_t size, size_t n, void *arg);
 static size_t on_header(char *ptr, size_t size, size_t n, void *arg);
 static void rhdr_clear(struct proxy_call *pc);
-static void proxy_call_free(void *arg);
 static int is_hop_by_hop(const char *name);
 static int named_in(const char *list, const char *name);
 static int url_append(char *dst, size_t cap, size_t *len, const char *s);
 static int hdr_add(struct curl_slist **list, const char *name,
     const char *value);
 static int request_headers(struct mp_ctx *ctx, struct proxy_call *pc);
-static int request_body(struct proxy_call *pc);
 static int method_setup(struct proxy_call *pc, int method);
-static int proxy_resume(struct mp_ctx *ctx);
-static int fail_reply(struct mp_ctx *ctx, struct proxy_call *pc);
+static int call_failed(const struct proxy_call *pc);
 
 /* What libcurl (and the resolver thread it starts for host names) needs
  * beyond Kore's worker filter and the library's "mp" filter (app.c).
@@ -138,11 +163,18 @@ static struct sock_filter gateway_filter[] = {
 };
 
 static struct upstream upstreams[] = {
-	{"/v1/funding", "MP_UPSTREAM_FUNDING", "funding", ""},
-	{"/v1/cases", "MP_UPSTREAM_CASES", "cases", ""},
-	{"/v1/gender", "MP_UPSTREAM_GENDER", "gender", ""},
+	{"MP_UPSTREAM_FUNDING", "MP_UPSTREAM_FUNDING_TIMEOUT_MS", "funding",
+	    "upstream=\"funding\"", "", 0, BR_CLOSED, 0, 0, 0, -1, -1, -1},
+	{"MP_UPSTREAM_CASES", "MP_UPSTREAM_CASES_TIMEOUT_MS", "cases",
+	    "upstream=\"cases\"", "", 0, BR_CLOSED, 0, 0, 0, -1, -1, -1},
+	{"MP_UPSTREAM_GENDER", "MP_UPSTREAM_GENDER_TIMEOUT_MS", "gender",
+	    "upstream=\"gender\"", "", 0, BR_CLOSED, 0, 0, 0, -1, -1, -1},
 };
 #define NUPSTREAMS (sizeof(upstreams) / sizeof(upstreams[0]))
+
+/* Breaker configuration (MP_BREAKER); threshold 0 = disabled. */
+static int breaker_threshold = 5;
+static int64_t breaker_open_ms = 10000;
 
 /* Per worker. */
 static CURLM *multi;
@@ -177,13 +209,100 @@ upstream_base_set(struct upstream *up, const char *v)
 	return 0;
 }
 
+/* The duration part of MP_BREAKER, handed to mp_config_load so it reads
+ * with the syntax of every other duration setting. */
+static const char *breaker_dur;
+
+static const char *
+breaker_dur_get(const char *name)
+{
+	(void)name;
+	return breaker_dur;
+}
+
+/* "<failures>/<duration>" ("5/10s", "3/500ms") or "off". */
+static int
+breaker_parse(const char *spec)
+{
+	const char *slash;
+	char *end;
+	long n;
+	int64_t ms = 0;
+	const struct mp_cfg_var var = {"MP_BREAKER", MP_CFG_DURATION_MS, 1,
+		NULL, 100, 3600000, NULL, &ms, 0, "breaker open time"};
+
+	if (strcmp(spec, "off") == 0) {
+		breaker_threshold = 0;
+		return 0;
+	}
+	if ((slash = strchr(spec, '/')) == NULL || slash == spec)
+		return -EINVAL;
+	errno = 0;
+	n = strtol(spec, &end, 10);
+	if (errno != 0 || end != slash || n < 1 || n > 1000)
+		return -EINVAL;
+	breaker_dur = slash + 1;
+	if (mp_config_load(&var, 1, breaker_dur_get, NULL, 0) != 0)
+		return -EINVAL;
+	breaker_threshold = (int)n;
+	breaker_open_ms = ms;
+	return 0;
+}
+
 int
 proxy_parent_init(void)
 {
-	char line[512];
+	char line[512], err[512], bspec[64];
 	const char *v;
 	size_t i, off = 0;
 	int missing = 0;
+	int64_t timeout_ms;
+	struct mp_cfg_var vars[] = {
+		{"MP_UPSTREAM_TIMEOUT_MS", MP_CFG_DURATION_MS, 0, "10000", 100,
+		    60000, NULL, &timeout_ms, 0,
+		    "time limit of an upstream call"},
+		{"MP_BREAKER", MP_CFG_STRING, 0, "5/10s", 0, 0, NULL, bspec,
+		    sizeof(bspec), "circuit breaker failures/open-time or off"},
+	};
+
+	snprintf(bspec, sizeof(bspec), "5/10s");
+	timeout_ms = PROXY_TIMEOUT_MS;
+	if (mp_config_load(vars, sizeof(vars) / sizeof(vars[0]), NULL, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (breaker_parse(bspec) != 0) {
+		fprintf(stderr, "config: MP_BREAKER=%.32s is not <failures>/"
+		    "<duration> (\"5/10s\") or off\n", bspec);
+		return -1;
+	}
+	for (i = 0; i < NUPSTREAMS; i++) {
+		struct mp_cfg_var one = {upstreams[i].timeout_env,
+			MP_CFG_DURATION_MS, 0, NULL, 100, 60000, NULL,
+			&upstreams[i].timeout_ms, 0,
+			"time limit of calls to this upstream"};
+
+		upstreams[i].timeout_ms = timeout_ms;
+		if (mp_config_load(&one, 1, NULL, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+	}
+	for (i = 0; i < NUPSTREAMS; i++)
+		upstreams[i].m_open = mp_metrics_counter_new(
+		    "gw_upstream_breaker_open_workers", upstreams[i].label,
+		    "Workers whose circuit breaker for the upstream is open or "
+		    "half-open", 1);
+	for (i = 0; i < NUPSTREAMS; i++)
+		upstreams[i].m_failures = mp_metrics_counter_new(
+		    "gw_upstream_failures_total", upstreams[i].label,
+		    "Upstream calls that failed (transport error, 502, 503, "
+		    "504)", 0);
+	for (i = 0; i < NUPSTREAMS; i++)
+		upstreams[i].m_rejected = mp_metrics_counter_new(
+		    "gw_upstream_breaker_rejected_total", upstreams[i].label,
+		    "Requests answered 503 by an open circuit breaker", 0);
 
 	for (i = 0; i < NUPSTREAMS; i++) {
 		upstreams[i].base[0] = '\0';
@@ -239,15 +358,108 @@ proxy_worker_init(void)
 	return 0;
 }
 
-static const struct upstream *
-upstream_for(const char *pattern)
+static struct upstream *
+upstream_named(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < NUPSTREAMS; i++)
-		if (strcmp(upstreams[i].prefix, pattern) == 0)
+	for (i = 0; name != NULL && i < NUPSTREAMS; i++)
+		if (strcmp(upstreams[i].name, name) == 0)
 			return &upstreams[i];
 	return NULL;
+}
+
+/* ---- circuit breaker (per worker) ------------------------------------------ */
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void
+breaker_gauge(const struct upstream *up)
+{
+	mp_metrics_counter_set(up->m_open, up->br != BR_CLOSED);
+}
+
+/* 0: go; 1: go, as the half-open trial; -EAGAIN: refused, *retry_after_s
+ * set. */
+static int
+breaker_admit(struct upstream *up, int *retry_after_s)
+{
+	uint64_t now = mono_ms();
+
+	if (breaker_threshold == 0 || up->br == BR_CLOSED)
+		return 0;
+	if (up->br == BR_OPEN && now >= up->open_until_ms) {
+		up->br = BR_HALF_OPEN;
+		up->trial = 0;
+		mp_log(MP_LOG_INFO, "upstream", "%s: circuit half-open, sending "
+		    "a trial request", up->name);
+	}
+	if (up->br == BR_HALF_OPEN && !up->trial) {
+		up->trial = 1;
+		return 1;
+	}
+	if (retry_after_s != NULL)
+		*retry_after_s = up->br == BR_OPEN ?
+		    (int)((up->open_until_ms - now + 999) / 1000) : 1;
+	if (retry_after_s != NULL && *retry_after_s < 1)
+		*retry_after_s = 1;
+	mp_metrics_counter_add(up->m_rejected, 1);
+	return -EAGAIN;
+}
+
+static void
+breaker_record(struct upstream *up, int failed, int trial)
+{
+	if (breaker_threshold == 0)
+		return;
+	if (failed)
+		mp_metrics_counter_add(up->m_failures, 1);
+	if (trial)
+		up->trial = 0;
+	if (!failed) {
+		if (up->br != BR_CLOSED)
+			mp_log(MP_LOG_INFO, "upstream", "%s: circuit closed",
+			    up->name);
+		up->br = BR_CLOSED;
+		up->failures = 0;
+		breaker_gauge(up);
+		return;
+	}
+	up->failures++;
+	if ((up->br == BR_CLOSED && up->failures >= breaker_threshold) ||
+	    (up->br == BR_HALF_OPEN && trial)) {
+		up->br = BR_OPEN;
+		up->open_until_ms = mono_ms() + (uint64_t)breaker_open_ms;
+		mp_log(MP_LOG_WARN, "upstream", "%s: circuit open for %lld ms "
+		    "after %d consecutive failures", up->name,
+		    (long long)breaker_open_ms, up->failures);
+		breaker_gauge(up);
+	}
+}
+
+int
+proxy_upstream_check(const char *upstream, int *retry_after_s)
+{
+	struct upstream *up = upstream_named(upstream);
+	uint64_t now = mono_ms();
+
+	if (up == NULL || up->base[0] == '\0' || multi == NULL)
+		return -ENOENT;
+	if (breaker_threshold == 0 || up->br != BR_OPEN ||
+	    now >= up->open_until_ms)
+		return 0;
+	*retry_after_s = (int)((up->open_until_ms - now + 999) / 1000);
+	if (*retry_after_s < 1)
+		*retry_after_s = 1;
+	mp_metrics_counter_add(up->m_rejected, 1);
+	return -EAGAIN;
 }
 
 /* ---- libcurl on the event loop ------------------------------------------- */
@@ -455,6 +667,10 @@ multi_collect(void)
 		curl_slist_free_all(pc->hdrs);
 		pc->hdrs = NULL;
 		pc->done = 1;
+		breaker_record(pc->up, call_failed(pc) ||
+		    pc->status == 502 || pc->status == 503 ||
+		    pc->status == 504, pc->trial);
+		pc->trial = 0;
 		http_request_wakeup(pc->req);
 	}
 }
@@ -546,11 +762,13 @@ on_header(char *ptr, size_t size, size_t n, void *arg)
 
 /* Runs when Kore frees the request: after the answer, or when the client
  * went away while the transfer was in flight. */
-static void
-proxy_call_free(void *arg)
+void
+proxy_call_free(struct proxy_call *pc)
 {
-	struct proxy_call *pc = arg;
-
+	if (pc == NULL)
+		return;
+	if (pc->trial)
+		pc->up->trial = 0; /* no verdict: let another request try */
 	if (pc->easy != NULL) {
 		if (pc->in_multi && multi != NULL)
 			curl_multi_remove_handle(multi, pc->easy);
@@ -559,6 +777,7 @@ proxy_call_free(void *arg)
 	curl_slist_free_all(pc->hdrs);
 	rhdr_clear(pc);
 	free(pc->url);
+	free(pc->traceparent);
 	free(pc->req_body);
 	free(pc->body);
 	free(pc);
@@ -676,7 +895,12 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 		    strcasecmp(h->header, "content-length") == 0 ||
 		    strcasecmp(h->header, "expect") == 0 ||
 		    strcasecmp(h->header, "x-request-id") == 0 ||
-		    strcasecmp(h->header, "x-forwarded-for") == 0)
+		    strcasecmp(h->header, "x-forwarded-for") == 0 ||
+		    (pc->traceparent != NULL &&
+		    strcasecmp(h->header, "traceparent") == 0) ||
+		    ((pc->flags & PROXY_NO_CONDITIONAL) &&
+		    (strcasecmp(h->header, "if-none-match") == 0 ||
+		    strcasecmp(h->header, "if-modified-since") == 0)))
 			continue;
 		if (strcasecmp(h->header, "content-type") == 0)
 			has_ctype = 1;
@@ -700,32 +924,12 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 	if ((fwd[0] != '\0' &&
 	    hdr_add(&pc->hdrs, "X-Forwarded-For", fwd) != 0) ||
 	    hdr_add(&pc->hdrs, "X-Request-Id", ctx->request_id) != 0 ||
+	    (pc->traceparent != NULL &&
+	    hdr_add(&pc->hdrs, "traceparent", pc->traceparent) != 0) ||
 	    hdr_add(&pc->hdrs, "Expect", NULL) != 0 ||
 	    (!has_accept && hdr_add(&pc->hdrs, "Accept", NULL) != 0) ||
 	    (!has_ctype && hdr_add(&pc->hdrs, "Content-Type", NULL) != 0))
 		return -ENOMEM;
-	return 0;
-}
-
-static int
-request_body(struct proxy_call *pc)
-{
-	size_t want = pc->req->http_body_length;
-	ssize_t n;
-
-	if (want == 0)
-		return 0;
-	if ((pc->req_body = malloc(want)) == NULL)
-		return -ENOMEM;
-	while (pc->req_body_len < want) {
-		n = http_body_read(pc->req, pc->req_body + pc->req_body_len,
-		    want - pc->req_body_len);
-		if (n < 0)
-			return -EIO;
-		if (n == 0)
-			break;
-		pc->req_body_len += (size_t)n;
-	}
 	return 0;
 }
 
@@ -757,48 +961,55 @@ method_setup(struct proxy_call *pc, int method)
 	return 0;
 }
 
+
 int
-proxy_handler(struct mp_ctx *ctx)
+proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
+    const char *traceparent, int flags, int *retry_after_s,
+    struct proxy_call **out)
 {
 	struct http_request *req = ctx->req;
-	const struct upstream *up = upstream_for(ctx->route->pattern);
+	struct upstream *up = upstream_named(upstream);
 	struct proxy_call *pc;
-	size_t len = 0, cap;
+	size_t ulen = 0, cap;
 	CURLMcode mrc;
 	CURL *e;
+	int rc, admit;
 
+	*out = NULL;
 	if (up == NULL || up->base[0] == '\0' || multi == NULL) {
-		mp_reply_header(ctx, "Retry-After", "30");
-		return mp_reply_problem(ctx, 503, "upstream-not-configured",
-		    "this part of the API is not available here");
+		free(body);
+		return -ENOENT;
 	}
-	if ((pc = calloc(1, sizeof(*pc))) == NULL)
-		return mp_reply_problem(ctx, 500, "internal", "out of memory");
+	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
+		free(body);
+		return -ENOMEM;
+	}
 	pc->req = req;
 	pc->up = up;
-	ctx->user = pc;
-	ctx->user_free = proxy_call_free;
-
-	if (request_body(pc) != 0)
-		return mp_reply_problem(ctx, 400, "unreadable-body",
-		    "the request body could not be read");
+	pc->flags = flags;
+	pc->req_body = body;
+	pc->req_body_len = len;
+	rc = -ENOMEM;
+	if (traceparent != NULL &&
+	    (pc->traceparent = strdup(traceparent)) == NULL)
+		goto fail;
 	cap = strlen(up->base) + 3 * strlen(req->path) + 2 +
 	    (req->query_string != NULL ? 3 * strlen(req->query_string) : 0) +
 	    1;
 	if ((pc->url = malloc(cap)) == NULL)
-		return mp_reply_problem(ctx, 500, "internal", "out of memory");
+		goto fail;
 	pc->url[0] = '\0';
-	if (url_append(pc->url, cap, &len, up->base) != 0 ||
-	    url_append(pc->url, cap, &len, req->path) != 0 ||
-	    (req->query_string != NULL && (url_append(pc->url, cap, &len,
-	    "?") != 0 || url_append(pc->url, cap, &len,
+	rc = -ENAMETOOLONG;
+	if (url_append(pc->url, cap, &ulen, up->base) != 0 ||
+	    url_append(pc->url, cap, &ulen, req->path) != 0 ||
+	    (req->query_string != NULL && (url_append(pc->url, cap, &ulen,
+	    "?") != 0 || url_append(pc->url, cap, &ulen,
 	    req->query_string) != 0)))
-		return mp_reply_problem(ctx, 414, "uri-too-long",
-		    "the request target is too long");
-
+		goto fail;
+	rc = -ENOMEM;
 	if ((pc->easy = e = curl_easy_init()) == NULL ||
 	    request_headers(ctx, pc) != 0)
-		return mp_reply_problem(ctx, 500, "internal", "out of memory");
+		goto fail;
 	curl_easy_setopt(e, CURLOPT_URL, pc->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)pc);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -806,11 +1017,13 @@ proxy_handler(struct mp_ctx *ctx)
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, PROXY_TIMEOUT_MS);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, PROXY_CONNECT_MS);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)up->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    up->timeout_ms < PROXY_CONNECT_MS ? (long)up->timeout_ms :
+	    PROXY_CONNECT_MS);
 	/* Never reuse a connection the upstream is about to drop as idle
 	 * (Kore's http_header_timeout is 10 s in our confs): the 408 retry
-	 * below stays only as the backstop for Kore's late timers. */
+	 * stays only as the backstop for Kore's late timers. */
 	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 5L);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)PROXY_RESPONSE_MAX);
@@ -820,25 +1033,72 @@ proxy_handler(struct mp_ctx *ctx)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, pc);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, pc->errbuf);
+	rc = -EINVAL;
 	if (method_setup(pc, req->method) != 0)
-		return mp_reply_problem(ctx, 405, "method-not-allowed",
-		    "this method cannot be forwarded");
-
+		goto fail;
+	/* last: a claimed half-open trial must reach the upstream */
+	if ((admit = breaker_admit(up, retry_after_s)) < 0) {
+		rc = admit;
+		goto fail;
+	}
+	pc->trial = admit == 1;
 	if ((mrc = curl_multi_add_handle(multi, e)) != CURLM_OK) {
 		mp_log(MP_LOG_ERROR, "upstream", "cannot start a transfer: %s",
 		    curl_multi_strerror(mrc));
-		return mp_reply_problem(ctx, 502, "bad-gateway",
-		    "the upstream service could not be reached");
+		rc = -EIO;
+		goto fail;
 	}
 	pc->in_multi = 1;
-	ctx->resume = proxy_resume;
 	http_request_sleep(req);
-	return MP_WAIT;
+	*out = pc;
+	return 0;
+fail:
+	proxy_call_free(pc);
+	return rc;
 }
 
-/* 502/504 for a transfer that did not bring a usable answer. */
+int
+proxy_call_done(const struct proxy_call *pc)
+{
+	return pc != NULL && pc->done;
+}
+
+/* 1 when the transfer brought no usable answer. */
 static int
-fail_reply(struct mp_ctx *ctx, struct proxy_call *pc)
+call_failed(const struct proxy_call *pc)
+{
+	return pc->result != CURLE_OK || pc->too_big || pc->bad_headers ||
+	    pc->status < 200 || pc->status > 599;
+}
+
+int
+proxy_call_status(const struct proxy_call *pc)
+{
+	if (pc == NULL || !pc->done || call_failed(pc))
+		return 0;
+	return (int)pc->status;
+}
+
+const char *
+proxy_call_header(const struct proxy_call *pc, const char *name)
+{
+	int i;
+
+	for (i = 0; pc != NULL && i < pc->nhdr; i++)
+		if (strcasecmp(pc->hdr[i].name, name) == 0)
+			return pc->hdr[i].value;
+	return NULL;
+}
+
+const char *
+proxy_call_body(const struct proxy_call *pc, size_t *len)
+{
+	*len = pc->body_len;
+	return pc->body_len > 0 ? pc->body : NULL;
+}
+
+int
+proxy_fail_reply(struct mp_ctx *ctx, struct proxy_call *pc)
 {
 	const char *why;
 	const char *kv[] = {"request_id", ctx->request_id, "upstream",
@@ -864,25 +1124,12 @@ fail_reply(struct mp_ctx *ctx, struct proxy_call *pc)
 	return mp_reply_problem(ctx, 502, "bad-gateway", why);
 }
 
-static int
-proxy_resume(struct mp_ctx *ctx)
+int
+proxy_reply(struct mp_ctx *ctx, struct proxy_call *pc, const char *const *drop)
 {
-	struct proxy_call *pc = ctx->user;
 	struct http_request *req = ctx->req;
 	const char *uconn = NULL, *clen = NULL;
-	int i, keep_len;
-
-	if (pc == NULL)
-		return mp_reply_problem(ctx, 500, "internal",
-		    "request resumed without a transfer");
-	if (!pc->done) {
-		/* woken by someone else: keep waiting for the transfer */
-		http_request_sleep(req);
-		return MP_WAIT;
-	}
-	if (pc->result != CURLE_OK || pc->too_big || pc->bad_headers ||
-	    pc->status < 200 || pc->status > 599)
-		return fail_reply(ctx, pc);
+	int i, k, keep_len, skip;
 
 	for (i = 0; i < pc->nhdr; i++) {
 		if (strcasecmp(pc->hdr[i].name, "connection") == 0)
@@ -904,7 +1151,11 @@ proxy_resume(struct mp_ctx *ctx)
 		    (http_hsts_enable &&
 		    strcasecmp(n, "strict-transport-security") == 0))
 			continue;
-		http_response_header(req, n, pc->hdr[i].value);
+		for (k = 0, skip = 0; drop != NULL && drop[k] != NULL; k++)
+			if (strcasecmp(n, drop[k]) == 0)
+				skip = 1;
+		if (!skip)
+			http_response_header(req, n, pc->hdr[i].value);
 	}
 	if (keep_len) {
 		req->flags |= HTTP_REQUEST_NO_CONTENT_LENGTH;

@@ -1,24 +1,47 @@
 /*
  * The gateway's REST proxy: /v1/<service>/... forwarded to the service that
  * owns it, with libcurl's multi socket interface on the worker's Kore event
- * loop (one CURLM per worker, connections kept and reused by it).
+ * loop (one CURLM per worker, connections kept and reused by it). edge.c
+ * decides whether and what to forward; this module moves the bytes and
+ * keeps one circuit breaker per upstream.
  *
- * Upstreams come from the environment, read once in the parent:
+ * Configuration (environment, read once in the parent):
  *   MP_UPSTREAM_FUNDING  base URL of the funding service (http://host:port)
  *   MP_UPSTREAM_CASES    ... cases
  *   MP_UPSTREAM_GENDER   ... gender
- * An upstream that is not set answers 503 for its prefix; a malformed one
- * stops start-up.
+ *   MP_UPSTREAM_TIMEOUT_MS  whole-transfer timeout of every upstream
+ *                        (default 10000, at most 60 s; "10s" forms
+ *                        accepted)
+ *   MP_UPSTREAM_<NAME>_TIMEOUT_MS  the same for one upstream (e.g.
+ *                        MP_UPSTREAM_GENDER_TIMEOUT_MS), overrides the above
+ *   MP_BREAKER           "<failures>/<open time>", default "5/10s": after
+ *                        that many consecutive failures an upstream is
+ *                        answered 503 at once for the open time; "off"
+ *                        disables the breaker
+ * An upstream that is not set answers 503 for its prefix; a malformed
+ * value stops start-up.
  *
- * Answers of the proxy itself (problem+json):
- *   503 upstream-not-configured   no base URL for that prefix
- *   502 bad-gateway               refused, reset, unresolvable, malformed or
- *                                 larger than PROXY_RESPONSE_MAX
- *   504 gateway-timeout           no complete answer within
- *                                 PROXY_TIMEOUT_MS (connect: PROXY_CONNECT_MS)
+ * The circuit breaker is per worker (each worker learns on its own within
+ * N requests; no shared state to lock). A failure is a transfer that
+ * brought no usable answer (refused, reset, timed out, unresolvable,
+ * malformed, too large) or an upstream 502, 503 or 504: the service or
+ * what stands in front of it is unwell. A 500 is one route's bug and
+ * does not count; any other answer is a success. Open: proxy_start refuses
+ * with -EAGAIN until the open time has passed; then half-open: exactly
+ * one request (the trial) is let through, whose success closes the circuit
+ * and whose failure opens it again. A trial whose client went away frees
+ * the slot without a verdict.
+ *
+ * Answers of the proxy itself (problem+json, proxy_fail_reply):
+ *   502 bad-gateway       refused, reset, unresolvable, malformed or larger
+ *                         than PROXY_RESPONSE_MAX
+ *   504 gateway-timeout   no complete answer within the upstream's timeout
+ *                         (connect: PROXY_CONNECT_MS)
  */
 #ifndef GATEWAY_PROXY_H
 #define GATEWAY_PROXY_H
+
+#include <stddef.h>
 
 #include "mp/service.h"
 
@@ -26,16 +49,73 @@
 #define PROXY_CONNECT_MS 1000L
 #define PROXY_RESPONSE_MAX (8L * 1024 * 1024)
 
+/* proxy_start flags */
+#define PROXY_NO_CONDITIONAL 0x01 /* drop If-None-Match / If-Modified-Since:
+                                     the gateway answers those itself */
+
+struct proxy_call;
+
 /* In the parent (mp_service.parent_init): read and check the upstreams,
- * initialise libcurl, declare the syscalls libcurl needs. 0 or -1. */
+ * timeouts and breaker, initialise libcurl, declare the syscalls libcurl
+ * needs and the proxy's metrics. 0 or -1 (one line on stderr). */
 int proxy_parent_init(void);
 
 /* In each worker (mp_service.worker_init): the worker's multi handle on
  * its event loop. 0 or -1. */
 int proxy_worker_init(void);
 
-/* Handler of the routes /v1/funding, /v1/cases, /v1/gender (prefix, any
- * method): the upstream is chosen by the route's pattern. */
-int proxy_handler(struct mp_ctx *ctx);
+/*
+ * proxy_upstream_check: may `upstream` ("funding") be called now, by this
+ * worker's breaker? Read-only (claims no half-open trial). Returns 0,
+ * -ENOENT (unknown or not configured), or -EAGAIN (open) with the seconds
+ * left in *retry_after_s (>= 1).
+ */
+int proxy_upstream_check(const char *upstream, int *retry_after_s);
+
+/*
+ * proxy_start: forward ctx's request (method, path, query, end-to-end
+ * headers, plus X-Request-Id, X-Forwarded-For and `traceparent`, which
+ * replaces the client's) to `upstream`, with `body` (len bytes; ownership
+ * passes to the call, freed with it, also on failure; may be NULL when len
+ * is 0). On 0 the request is parked (http_request_sleep) and *out is the
+ * call: the caller sets ctx->resume, keeps *out in its request state and
+ * releases it with proxy_call_free from its user_free (which also ends a
+ * transfer whose client went away); when the transfer ends the request is
+ * woken. Returns 0; -ENOENT (not configured), -EAGAIN (breaker open,
+ * *retry_after_s set), -ENAMETOOLONG (target too long), -EINVAL (a
+ * method that cannot be forwarded), -ENOMEM or -EIO (libcurl refused).
+ */
+int proxy_start(struct mp_ctx *ctx, const char *upstream, char *body,
+    size_t len, const char *traceparent, int flags, int *retry_after_s,
+    struct proxy_call **out);
+
+/* proxy_call_free: end and release a call (NULL-safe). */
+void proxy_call_free(struct proxy_call *pc);
+
+/* 1 once the transfer has ended (the request was woken for it). */
+int proxy_call_done(const struct proxy_call *pc);
+
+/* The upstream's HTTP status (200..599), or 0 when the transfer brought no
+ * usable answer (answer with proxy_fail_reply). */
+int proxy_call_status(const struct proxy_call *pc);
+
+/* First response header `name` (case-insensitive), or NULL. Borrowed. */
+const char *proxy_call_header(const struct proxy_call *pc, const char *name);
+
+/* The response body (borrowed; NULL when empty) and its length. */
+const char *proxy_call_body(const struct proxy_call *pc, size_t *len);
+
+/* 502 or 504 problem for a call whose status is 0. Returns MP_DONE. */
+int proxy_fail_reply(struct mp_ctx *ctx, struct proxy_call *pc);
+
+/*
+ * proxy_reply: send the upstream's answer to the client: its status,
+ * end-to-end headers except those named in `drop` (NULL-terminated,
+ * case-insensitive; may be NULL) and except what Kore writes itself, then
+ * X-Request-Id, then the body. Headers the caller added before are kept.
+ * Returns MP_DONE.
+ */
+int proxy_reply(struct mp_ctx *ctx, struct proxy_call *pc,
+    const char *const *drop);
 
 #endif /* GATEWAY_PROXY_H */

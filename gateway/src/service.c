@@ -2,9 +2,14 @@
  * The gateway: its route table and definition for the shared runtime.
  *
  * Everything under /v1/funding, /v1/cases and /v1/gender (every method)
- * goes to the service that owns it (proxy.c). Tokens are not enforced here
- * yet: a token that is sent is verified by the library, and each service
- * checks roles and regions itself.
+ * goes through the gateway's pipeline (edge.c: its own route table in
+ * routes.c, roles and scopes, revocation, rate limits, idempotency keys,
+ * cache, CORS) to the service that owns it (proxy.c). For the library
+ * these prefixes are public: it verifies a token that is sent, and edge.c
+ * decides who may call what; each service checks again.
+ *
+ * /auth/token and /auth/register pass the AUTH rate limit first (edge.c).
+ * OPTIONS on /auth and /admin (prefix routes) answers CORS preflights.
  *
  * /auth/... and /.well-known/jwks.json are the gateway's own identity and
  * token service (auth.c, jwks.c); /admin/... manages accounts and API
@@ -15,20 +20,28 @@
 
 #include "admin.h"
 #include "auth.h"
+#include "edge.h"
+#include "invalidate.h"
+#include "openapi.h"
+#include "upstreams.h"
 #include "jwks.h"
 #include "proxy.h"
 
 #define PROXY_FLAGS (MP_ROUTE_PUBLIC | MP_ROUTE_PREFIX | MP_ROUTE_ANY_METHOD)
+#define PREFLIGHT_FLAGS (MP_ROUTE_PUBLIC | MP_ROUTE_PREFIX)
+#define MP_OPTIONS 0x0040 /* Kore's HTTP_METHOD_OPTIONS */
 
 static const struct mp_route routes[] = {
-	{MP_GET, "/v1/funding", proxy_handler, PROXY_FLAGS, 0},
-	{MP_GET, "/v1/cases", proxy_handler, PROXY_FLAGS, 0},
-	{MP_GET, "/v1/gender", proxy_handler, PROXY_FLAGS, 0},
-	{MP_POST, "/auth/token", gw_auth_token, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/v1/funding", gw_edge_handler, PROXY_FLAGS, 0},
+	{MP_GET, "/v1/cases", gw_edge_handler, PROXY_FLAGS, 0},
+	{MP_GET, "/v1/gender", gw_edge_handler, PROXY_FLAGS, 0},
+	{MP_POST, "/auth/token", gw_edge_auth_token, MP_ROUTE_PUBLIC, 0},
 	{MP_POST, "/auth/revoke", gw_auth_revoke, MP_ROUTE_PUBLIC, 0},
-	{MP_POST, "/auth/register", gw_auth_register, MP_ROUTE_PUBLIC, 0},
+	{MP_POST, "/auth/register", gw_edge_auth_register, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/auth/me", gw_auth_me, 0, 0},
 	{MP_GET, "/.well-known/jwks.json", gw_jwks_get, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/openapi", gw_openapi_index, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/openapi/{name}", gw_openapi_file, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/admin/users", gw_admin_users_list, 0, MP_ROLE_ADMIN},
 	{MP_POST, "/admin/users", gw_admin_users_create, 0, MP_ROLE_ADMIN},
 	{MP_GET, "/admin/users/{id}", gw_admin_users_get, 0, MP_ROLE_ADMIN},
@@ -37,16 +50,24 @@ static const struct mp_route routes[] = {
 	{MP_POST, "/admin/clients", gw_admin_clients_create, 0, MP_ROLE_ADMIN},
 	{MP_DELETE, "/admin/clients/{id}", gw_admin_clients_delete, 0,
 	    MP_ROLE_ADMIN},
+	{MP_OPTIONS, "/auth", gw_edge_preflight, PREFLIGHT_FLAGS, 0},
+	{MP_OPTIONS, "/admin", gw_edge_preflight, PREFLIGHT_FLAGS, 0},
 };
 
 static int gw_parent_init(void);
 
-/* The proxy's set-up, then the token service's (which needs the
+/* /openapi/ (openapi.c) and the upstreams' readiness (upstreams.c). */
+static const struct mp_extension *const extensions[] = {
+	&gw_openapi_extension, &gw_upstreams_extension, NULL,
+};
+
+/* The proxy's and the pipeline's set-up, then the token service's (which needs the
  * migrated database and the library's MP_JWT_KEYS). */
 static int
 gw_parent_init(void)
 {
-	if (proxy_parent_init() != 0 || gw_jwks_parent_init() != 0 ||
+	if (proxy_parent_init() != 0 || gw_edge_parent_init() != 0 ||
+	    gw_jwks_parent_init() != 0 ||
 	    gw_auth_parent_init() != 0)
 		return -1;
 	return 0;
@@ -59,6 +80,8 @@ const struct mp_service mp_service_def = {
 	.uses_db = 1,
 	.uses_redis = 1,
 	.relay = 0,
+	.consumers = gw_invalidate_consumers,
+	.extensions = extensions,
 	.parent_init = gw_parent_init,
 	.worker_init = proxy_worker_init,
 };

@@ -5,8 +5,11 @@
  * reaches it, for what no service shows yet (headers as received, a slow
  * or huge answer, a dropped connection).
  *
- *   /v1/funding -> the funding service (its own 404 problems)
- *   /v1/gender  -> the stub, named "localhost" (a host name, not an IP)
+ *   /v1/funding -> the funding service (the gateway answers 404 itself
+ *                  for what is not in its route table)
+ *   /v1/gender  -> the stub, named "localhost" (a host name, not an IP),
+ *                  behind the gateway's authenticated catch-all: requests
+ *                  carry a test token (auth)
  *   /v1/cases   -> not configured (503)
  *
  * One gateway and one funding for the suite (unchecked fixture); stopping
@@ -43,6 +46,10 @@ static char env_up_funding[128], env_up_gender[128];
 static const char *funding_env[12], *gw_env[16];
 
 static const char json_ct[] = "Content-Type: application/json";
+/* "Authorization: Bearer <t_token>" for the authenticated /v1/gender
+ * catch-all, made in suite_setup (inherited by every test's process). */
+static char auth[4096];
+static const char *auth_only[] = {auth, NULL};
 
 /* ---- the stub upstream --------------------------------------------------- */
 
@@ -278,6 +285,16 @@ suite_setup(void)
 	int i = 0, j = 0;
 
 	signal(SIGPIPE, SIG_IGN);
+	{
+		char *tok = t_token("gwtest-user", "mediator", "souss-massa");
+
+		if (tok == NULL) {
+			fprintf(stderr, "cannot sign a test token\n");
+			exit(1);
+		}
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+		free(tok);
+	}
 	if (stub_listen() != 0) {
 		fprintf(stderr, "stub upstream: cannot listen\n");
 		exit(1);
@@ -438,7 +455,7 @@ START_TEST(request_forwarded_end_to_end)
 		"If-None-Match: \"v6\"", "Accept: application/json",
 		"Accept-Language: ar",
 		"traceparent: 00-0af7651916cd43dd8448eb211c80319c-"
-		"b7ad6b7169203331-01", NULL};
+		"b7ad6b7169203331-01", auth, NULL};
 	const char body[] = "{\"k\":\"v\",\"n\":[1,2,3]}";
 	char seen[16384], v[128], line[128] = "PATCH /v1/gender/stub/echo"
 	    "?a=1&b=%C3%A9 HTTP/1.1\r\n";
@@ -463,7 +480,10 @@ START_TEST(request_forwarded_end_to_end)
 	ck_assert(has_line(seen, "If-None-Match: \"v6\"\r\n"));
 	ck_assert(has_line(seen, "Accept: application/json\r\n"));
 	ck_assert(has_line(seen, "Accept-Language: ar\r\n"));
+	/* the same trace, the gateway's own span */
 	ck_assert(has_line(seen, "traceparent: 00-0af7651916cd43dd8448eb211c80319c"
+	    "-"));
+	ck_assert(!has_line(seen, "traceparent: 00-0af7651916cd43dd8448eb211c80319c"
 	    "-b7ad6b7169203331-01\r\n"));
 	snprintf(line, sizeof(line), "Content-Length: %zu\r\n", strlen(body));
 	ck_assert(has_line(seen, line));
@@ -494,7 +514,8 @@ END_TEST
 
 START_TEST(body_without_type_stays_untyped)
 {
-	const char *hdr[] = {"Content-Type:", NULL}; /* the client sends none */
+	const char *hdr[] = {"Content-Type:", auth, NULL}; /* the client sends
+	                                                     none */
 	char seen[16384];
 	struct t_resp r;
 
@@ -510,7 +531,7 @@ START_TEST(body_without_type_stays_untyped)
 	ck_assert(has_line(seen, "Content-Length: 3\r\n"));
 	ck_assert_ptr_nonnull(strstr(seen, "\r\n\r\nabc"));
 	/* an empty POST still says so */
-	ck_assert_int_eq(t_http(&gw, "POST", "/v1/gender/stub/empty", NULL,
+	ck_assert_int_eq(t_http(&gw, "POST", "/v1/gender/stub/empty", auth_only,
 	    "", 0, &r), 0);
 	ck_assert_int_eq(r.status, 201);
 	t_resp_free(&r);
@@ -528,7 +549,7 @@ START_TEST(connections_reused)
 	before = stub_count(&stub.accepts);
 	for (i = 0; i < 12; i++) {
 		ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/again",
-		    NULL, NULL, 0, &r), 0);
+		    auth_only, NULL, 0, &r), 0);
 		ck_assert_int_eq(r.status, 201);
 		t_resp_free(&r);
 	}
@@ -562,25 +583,25 @@ START_TEST(large_answer_capped)
 	stub_serve();
 	/* 1 MB passes whole */
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/big/1000000",
-	    NULL, NULL, 0, &r), 0);
+	    auth_only, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, 1000000);
 	t_resp_free(&r);
 	/* over 8 MiB: 502, and the worker lives on */
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/big/9000000",
-	    NULL, NULL, 0, &r), 0);
+	    auth_only, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 502);
 	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:bad-gateway");
 	t_resp_free(&r);
 	/* the same without a length: counted while it arrives */
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/stream/3000000",
-	    NULL, NULL, 0, &r), 0);
+	    auth_only, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, 3000000);
 	ck_assert_int_eq(header_count(&r, "Connection"), 1); /* Kore's */
 	t_resp_free(&r);
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/stream/9000000",
-	    NULL, NULL, 0, &r), 0);
+	    auth_only, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 502);
 	t_resp_free(&r);
 	ck_assert_int_eq(t_http(&gw, "GET", "/healthz", NULL, NULL, 0, &r), 0);
@@ -610,6 +631,7 @@ START_TEST(client_gone_ends_upstream_call)
 	    "8000", gw.port);
 	c = curl_easy_init();
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, curl_slist_append(NULL, auth));
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 300L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	rc = curl_easy_perform(c);
@@ -620,7 +642,7 @@ START_TEST(client_gone_ends_upstream_call)
 	while (stub_count(&stub.early_eof) == 0 && now_ms() - t0 < 3000)
 		t_sleep_ms(20);
 	ck_assert_int_eq(stub_count(&stub.early_eof), 1);
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/after", NULL,
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/after", auth_only,
 	    NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 201);
 	t_resp_free(&r);
@@ -634,7 +656,7 @@ START_TEST(slow_upstream_504)
 
 	stub_serve();
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/sleep/15000",
-	    NULL, NULL, 0, &r), 0);
+	    auth_only, NULL, 0, &r), 0);
 	took = now_ms() - t0;
 	ck_assert_int_eq(r.status, 504);
 	ck_assert_str_eq(jstr(r.json, "type"),
@@ -768,6 +790,7 @@ END_TEST
 /* Last: stops funding. */
 START_TEST(upstream_down_502)
 {
+	const char *no_cache[] = {"Cache-Control: no-cache", NULL};
 	struct t_resp r;
 	uint64_t t0;
 	int i;
@@ -782,7 +805,7 @@ START_TEST(upstream_down_502)
 	}
 	t_resp_free(&r);
 	t0 = now_ms();
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/funding/after-stop", NULL,
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/funding/themes", no_cache,
 	    NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 502);
 	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:bad-gateway");

@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# `make bench-funding`: the funding service against PostgreSQL itself, in
+# one run on this machine (shared and noisy: the ratios are what counts).
+#   a) GET /v1/funding/applications/{id}        vs pgbench, same SELECT
+#   b) GET /v1/funding/calls/{id}/applications  vs pgbench, same SELECT
+#   c) POST /v1/funding/calls/{id}/applications: 201s per second, then one
+#      funding.application.created.v1 outbox row per application
+#   d) RSS of each Kore worker sampled during a), b) and c)
+# wrk -t2 -c64 and pgbench -c64 -j2 -M extended (the service's libpq calls
+# are PQsendQueryParams: parse, bind, execute each time, as -M extended).
+# Results overwrite bench/results/funding.txt and are printed.
+# Knobs: BENCH_SECONDS (15), BENCH_APPS (2000), BENCH_BUILD (build-bench).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+B="$ROOT/var/bench-funding"; OUT=bench/results/funding.txt
+DUR=${BENCH_SECONDS:-15}
+NAPPS=${BENCH_APPS:-2000}
+BUILD_DIR=${BENCH_BUILD:-build-bench}
+CONNS=64; THREADS=2
+NIDS=100 # ids rotated over by a) on both sides (pgbench takes <= 128 scripts)
+KEY=tests/keys/test-rs-1.key.pem
+REGION=souss-massa; COMMUNE=agadir
+PW=funding-bench
+
+for c in wrk pgbench kore curl openssl psql ps; do
+	command -v "$c" >/dev/null || die "$c not found (scripts/deps.sh installs it)"
+done
+[ -f "$BUILD_DIR/funding.so" ] || die "$BUILD_DIR/funding.so missing: make BUILD=$BUILD_DIR $BUILD_DIR/funding.so"
+
+PIDS=(); SAMPLER=""
+cleanup() {
+	local rc=$?
+	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	redis_stop "$B"; pg_stop "$B"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# a fresh cluster each run (its data may live in /var/tmp behind a symlink)
+redis_stop "$B"; pg_stop "$B"
+[ -e "$B/pg" ] && rm -rf "$(readlink -f "$B/pg")"
+rm -rf "$B"; mkdir -p "$B/log" "$B/pgb" "$B/mem"
+
+PGP=$(free_port); RP=$(free_port); FP=$(free_port)
+pg_start "$B" "$PGP"; redis_start "$B" "$RP"; pg_create_db "$B" funding "$PW"
+export PGHOST=127.0.0.1 PGPORT=$PGP PGUSER=funding PGPASSWORD=$PW PGDATABASE=funding
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
+
+sed "s#^load .*#load $ROOT/$BUILD_DIR/funding.so#" services/funding/conf/funding.conf >"$B/funding.conf"
+MP_HTTP_HOST=127.0.0.1 MP_HTTP_PORT=$FP MP_WORKERS=2 MP_LOG_LEVEL=warn \
+MP_DB_URL="postgresql://funding:$PW@127.0.0.1:$PGP/funding" \
+MP_REDIS_URL="redis://127.0.0.1:$RP" \
+MP_JWT_KEYS="test-rs-1:RS256:$ROOT/tests/keys/test-rs-1.pub.pem" \
+MP_JWT_ISSUER=https://auth.test MP_JWT_AUDIENCE=mp-api \
+MP_MIGRATIONS_DIR=services/funding/migrations \
+kore -c "$B/funding.conf" -f -n -r >"$B/log/funding.log" 2>&1 & KPID=$!; PIDS+=("$KPID")
+wait_ready "http://127.0.0.1:$FP/readyz" 60 || { tail -20 "$B/log/funding.log" >&2; die "funding not ready"; }
+BASE="http://127.0.0.1:$FP"
+
+# ---- tokens: RS256 like tests/integration/support.c t_token ----------------
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+token() { # sub role
+	local now h p
+	now=$(date +%s)
+	h=$(printf '{"alg":"RS256","typ":"JWT","kid":"test-rs-1"}' | b64url)
+	p=$(printf '{"iss":"https://auth.test","aud":"mp-api","sub":"%s","iat":%d,"exp":%d,"roles":["%s"],"region":"%s","jti":"bench-%s-%d"}' \
+	    "$1" $((now - 5)) $((now + 7200)) "$2" "$REGION" "$1" "$RANDOM" | b64url)
+	printf '%s.%s.%s' "$h" "$p" "$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -sign "$KEY" -binary | b64url)"
+}
+OFF=$(token "officer-$REGION" council_officer)
+APPS_TOK=(); for i in 0 1 2 3; do APPS_TOK+=("$(token "applicant-$i-$REGION" applicant)"); done
+# what the service passes as $1 for these tokens (run.c principal_json)
+P_OFF="{\"sub\":\"officer-$REGION\",\"roles\":[\"council_officer\"],\"region\":\"$REGION\",\"commune\":\"\",\"org\":\"\"}"
+
+http() { # method token path [body-file] -> body on stdout, fails unless 2xx
+	local args=(-s -S -X "$1" -H "Authorization: Bearer $2" -w '\n%{http_code}')
+	[ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "@$4")
+	local out; out=$(curl "${args[@]}" "$BASE$3")
+	case "${out##*$'\n'}" in 2??) printf '%s\n' "${out%$'\n'*}" ;; *) die "$1 $3: $out" ;; esac
+}
+json_id() { grep -o '"id": *"[0-9a-f-]\{36\}"' | head -1 | grep -o '[0-9a-f-]\{36\}'; }
+
+# ---- seed: envelope, published call, NAPPS applications -----------------------
+log "seeding: envelope, call, $NAPPS applications"
+opens=$(date -u -d '-1 day' +%FT%TZ); closes=$(date -u -d '+30 days' +%FT%TZ)
+printf '{"allocated_minor":100000000000,"currency":"EUR"}' >"$B/envelope.json"
+http PUT "$OFF" "/v1/funding/envelopes/$REGION/2027" "$B/envelope.json" >/dev/null
+cat >"$B/call.json" <<JSON
+{"region":"$REGION","year":2027,"title":{"fr":"Appel MRE 2027","ar":"طلب مشاريع"},
+ "description":{"fr":"Projets de migration et développement"},
+ "themes":["economic","integration"],"applicant_types":["mre","association","regularised_migrant"],
+ "budget_minor":100000000000,"max_grant_minor":5000000,"min_cofinancing_bp":1000,
+ "opens_at":"$opens","closes_at":"$closes","eligibility_rules":{"min_beneficiaries":10},
+ "scoring_grid":[{"key":"relevance","weight":40,"max":20},{"key":"feasibility","weight":60,"max":10}]}
+JSON
+CALL=$(http POST "$OFF" /v1/funding/calls "$B/call.json" | json_id)
+[ -n "$CALL" ] || die "no call id"
+printf '{"to":"publish"}' >"$B/publish.json"
+http POST "$OFF" "/v1/funding/calls/$CALL/transitions" "$B/publish.json" >/dev/null
+cat >"$B/application.json" <<JSON
+{"applicant":{"kind":"person","type":"mre","name":"Fatima Zahra Benchname","sex":"female","age_band":"35-49","country_of_residence":"FR"},
+ "title":{"fr":"Atelier de couture solidaire"},"summary":{"fr":"Formation et emploi de femmes migrantes"},
+ "commune":"$COMMUNE","theme":"economic",
+ "budget_lines":[{"label":"Machines","amount_minor":1000000},{"label":"Local","amount_minor":500000}],
+ "requested_minor":1000000,"cofinancing_minor":500000,
+ "beneficiaries":[{"sex":"female","age_band":"25-34","count":20},{"sex":"male","age_band":"25-34","count":5}],
+ "gender_marker":2}
+JSON
+APP_URL="$BASE/v1/funding/calls/$CALL/applications"
+t0=$(date +%s.%N)
+per=$(( (NAPPS + 3) / 4 )); SEEDERS=()
+for i in 0 1 2 3; do
+	n=$(( NAPPS - i * per )); [ "$n" -gt "$per" ] && n=$per; [ "$n" -gt 0 ] || continue
+	# one curl per applicant: keep-alive, 8 requests in flight
+	urls=(); for _ in $(seq 1 "$n"); do urls+=("$APP_URL"); done
+	curl -s -Z --parallel-max 8 -H "Authorization: Bearer ${APPS_TOK[$i]}" \
+	    -H 'Content-Type: application/json' --data-binary "@$B/application.json" \
+	    -w '\n%{http_code}\n' "${urls[@]}" >"$B/seed-$i.out" &
+	SEEDERS+=($!)
+done
+wait "${SEEDERS[@]}"
+created=$(cat "$B"/seed-*.out | grep -cx 201 || true)
+seed_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+[ "$created" -eq "$NAPPS" ] || die "seeding created $created of $NAPPS (see $B/seed-*.out)"
+q "ANALYZE applications, calls, outbox"
+log "seeded $created applications in ${seed_s}s"
+
+# ---- helpers ---------------------------------------------------------------------
+workers() { ps --ppid "$KPID" -o pid=,args= | awk '/\[wrk/ {print $1}'; }
+sample_start() { # phase: RSS (kB) of each worker every 0.5 s
+	local phase=$1
+	( while :; do
+		for w in $(workers); do
+			echo "$w $(ps -o rss= -p "$w" | tr -d ' ')"
+		done >>"$B/mem/$phase"
+		sleep 0.5
+	  done ) & SAMPLER=$!
+}
+sample_stop() { kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""; }
+mem_report() { # phase -> "wrk <pid>: start X MB, peak Y MB, end Z MB"
+	awk -v ph="$1" '$2 != "" { if (!($1 in first)) { first[$1] = $2; order[++n] = $1 }
+		if ($2 > peak[$1]) peak[$1] = $2; last[$1] = $2 }
+		END { for (i = 1; i <= n; i++) { p = order[i]
+			printf "  %-8s worker pid %s: start %.1f MB, peak %.1f MB, end %.1f MB\n",
+			    ph, p, first[p] / 1024, peak[p] / 1024, last[p] / 1024 } }' "$B/mem/$1"
+}
+rps() { awk '/^Requests\/sec/ {print $2}'; }
+p99() { awk '$1 == "99%" {print $2}'; }
+to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
+	else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
+tps() { awk '/^tps = / {print $3}'; }
+pglat() { awk '/^latency average/ {print $4 " " $5}'; }
+pg_p99() { # log prefix: p99 of the per-transaction latencies (3rd field, us)
+	cat "$1".* | awk '{print $3}' | sort -n | awk '{ v[NR] = $1 }
+	    END { i = int(NR * 0.99 + 0.5); if (i < 1) i = 1; if (NR) printf "%.2f", v[i] / 1000 }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+yesno() { # a op b, op one of >= <
+	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { c = (op == ">=") ? (a + 0 >= b + 0) : (a + 0 < b + 0); print (c ? "MET" : "NOT MET") }'
+}
+# CPU spent by the Kore workers and by PostgreSQL (live backends + those
+# already reaped by the postmaster), in clock ticks, around each phase
+PGPID=$(head -1 "$(readlink -f "$B/pg")/postmaster.pid")
+TCK=$(getconf CLK_TCK)
+ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+cpu_mark() { echo "$(ticks $(workers)) $(($(ticks $(ps --ppid "$PGPID" -o pid=)) + $(awk '{print $16 + $17}' "/proc/$PGPID/stat")))"; }
+cpu_per_req() { # "k0 p0" "k1 p1" requests -> "kore N us, PostgreSQL M us"
+	awk -v a="$1" -v b="$2" -v n="$3" -v hz="$TCK" 'BEGIN { split(a, x, " "); split(b, y, " "); if (n <= 0) n = 1
+	    printf "kore %.0f us + PostgreSQL %.0f us of CPU a request", (y[1] - x[1]) / hz * 1e6 / n, (y[2] - x[2]) / hz * 1e6 / n }'
+}
+nreq() { awk '/ requests in / {print $1} /^number of transactions actually processed/ {print $NF}'; }
+WRK=(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --timeout 10s --latency)
+PGB=(pgbench -n -c "$CONNS" -j "$THREADS" -T "$DUR" -M extended)
+CMDS=()
+
+# ---- a) one application by id --------------------------------------------------------
+q "SELECT id FROM applications WHERE call_id = '$CALL' ORDER BY random() LIMIT $NIDS" >"$B/ids.txt"
+pgb_a=()
+n=0
+while read -r id; do
+	n=$((n + 1)); f="$B/pgb/get-$n.sql"
+	printf "SELECT funding_application_get('%s', '{\"id\":\"%s\"}', NULL, NULL, 'bench');\n" "$P_OFF" "$id" >"$f"
+	pgb_a+=(-f "$f")
+done <"$B/ids.txt"
+log "a) GET /v1/funding/applications/{id} (wrk, ${DUR}s)"
+sample_start get
+m0=$(cpu_mark)
+A_SVC=$(BENCH_TOKEN=$OFF BENCH_IDS=$B/ids.txt "${WRK[@]}" -s bench/funding/get.lua "$BASE/" 2>&1)
+m1=$(cpu_mark)
+sample_stop
+CMDS+=("BENCH_TOKEN=<officer> BENCH_IDS=ids.txt ${WRK[*]} -s bench/funding/get.lua $BASE/")
+log "a) pgbench funding_application_get (${DUR}s)"
+m2=$(cpu_mark)
+A_PG=$("${PGB[@]}" -l --log-prefix="$B/pgb/log-a" "${pgb_a[@]}" 2>&1)
+sleep 0.5; m3=$(cpu_mark)
+CMDS+=("${PGB[*]} -l -f get-1.sql ... -f get-$NIDS.sql   # get-N.sql: $(cat "$B/pgb/get-1.sql")")
+
+# ---- b) a call's applications, first page of 50 -----------------------------------------
+printf "SELECT funding_call_applications('%s', '{\"id\":\"%s\",\"limit\":\"50\"}', NULL, NULL, 'bench');\n" \
+    "$P_OFF" "$CALL" >"$B/pgb/list.sql"
+log "b) GET /v1/funding/calls/{id}/applications?limit=50 (wrk, ${DUR}s)"
+sample_start list
+n0=$(cpu_mark)
+B_SVC=$(BENCH_TOKEN=$OFF "${WRK[@]}" -s bench/funding/list.lua "$BASE/v1/funding/calls/$CALL/applications?limit=50" 2>&1)
+n1=$(cpu_mark)
+sample_stop
+CMDS+=("BENCH_TOKEN=<officer> ${WRK[*]} -s bench/funding/list.lua $BASE/v1/funding/calls/$CALL/applications?limit=50")
+log "b) pgbench funding_call_applications (${DUR}s)"
+n2=$(cpu_mark)
+B_PG=$("${PGB[@]}" -l --log-prefix="$B/pgb/log-b" -f "$B/pgb/list.sql" 2>&1)
+sleep 0.5; n3=$(cpu_mark)
+CMDS+=("${PGB[*]} -l -f list.sql   # $(cat "$B/pgb/list.sql")")
+B_BYTES=$(curl -s -H "Authorization: Bearer $OFF" "$BASE/v1/funding/calls/$CALL/applications?limit=50" | wc -c)
+
+# ---- c) submissions with their outbox event ------------------------------------------------
+before=$(q "SELECT count(*) FROM applications")
+log "c) POST /v1/funding/calls/{id}/applications (wrk, ${DUR}s)"
+sample_start post
+o0=$(cpu_mark)
+C_SVC=$(BENCH_TOKEN=${APPS_TOK[0]} BENCH_BODY=$B/application.json "${WRK[@]}" -s bench/funding/post.lua "$APP_URL" 2>&1)
+o1=$(cpu_mark)
+sample_stop
+CMDS+=("BENCH_TOKEN=<applicant> BENCH_BODY=application.json ${WRK[*]} -s bench/funding/post.lua $APP_URL")
+after=$(q "SELECT count(*) FROM applications")
+# the relay publishes asynchronously: let it drain before counting what it left
+for _ in $(seq 1 60); do
+	[ "$(q "SELECT count(*) FROM outbox WHERE sent_at IS NULL")" = 0 ] && break; sleep 0.5
+done
+n_apps=$(q "SELECT count(*) FROM applications")
+n_evt=$(q "SELECT count(*) FROM outbox WHERE type = 'funding.application.created.v1'")
+n_evt_distinct=$(q "SELECT count(DISTINCT subject) FROM outbox WHERE type = 'funding.application.created.v1'")
+n_orphans=$(q "SELECT count(*) FROM applications a WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.type = 'funding.application.created.v1' AND o.subject = a.id::text)")
+n_unsent=$(q "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+stream_len=$(redis-cli -p "$RP" --raw XLEN "$(redis-cli -p "$RP" --raw --scan --pattern '*funding*' | head -1)" 2>/dev/null || echo "?")
+sleep 2 # the workers settle after the load
+mem_end=$(for w in $(workers); do printf '%s:%.1fMB ' "$w" "$(ps -o rss= -p "$w" | awk '{print $1/1024}')"; done)
+
+# ---- figures ------------------------------------------------------------------------------
+a_s=$(rps <<<"$A_SVC"); a_p=$(tps <<<"$A_PG"); a_99=$(to_ms "$(p99 <<<"$A_SVC")")
+b_s=$(rps <<<"$B_SVC"); b_p=$(tps <<<"$B_PG"); b_99=$(to_ms "$(p99 <<<"$B_SVC")")
+c_total=$(rps <<<"$C_SVC")
+c_201=$(awk '/^created_201/ {print $2}' <<<"$C_SVC")
+c_other=$(awk '/^other_status/ {print $2}' <<<"$C_SVC")
+c_secs=$(awk '/requests in/ { s = $4; sub(/,$/, "", s); v = s + 0
+	if (s ~ /ms$/) v /= 1000; else if (s ~ /m$/) v *= 60; print v }' <<<"$C_SVC")
+c_rate=$(awk -v n="$c_201" -v s="$c_secs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
+c_99=$(to_ms "$(p99 <<<"$C_SVC")")
+a_ratio=$(ratio "$a_s" "$a_p"); b_ratio=$(ratio "$b_s" "$b_p")
+outbox_ok=$([ "$n_evt" = "$n_apps" ] && [ "$n_evt_distinct" = "$n_apps" ] && [ "$n_orphans" = 0 ] && echo yes || echo no)
+errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
+
+{
+	echo "# make bench-funding: $(date -u +%FT%TZ)"
+	echo "machine : $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1048576}' /proc/meminfo), load before run: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "versions: kore $(dpkg-query -W -f='${Version}' kore 2>/dev/null), $("$PG_BIN/postgres" --version), $(pgbench --version), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $(redis-server --version | awk '{print $1, $3}')"
+	echo "service : $BUILD_DIR/funding.so, MP_WORKERS=2, MP_DB_POOL=16 (default) per worker, MP_LOG_LEVEL=warn"
+	echo "data    : 1 call, $NAPPS applications seeded over HTTP in ${seed_s}s; a) rotates over $NIDS of them on both sides"
+	echo "load    : wrk -t$THREADS -c$CONNS -d${DUR}s vs pgbench -c $CONNS -j $THREADS -T $DUR -M extended (the same SELECT the service sends)"
+	echo "note    : closed loop, so mean latency = $CONNS / rate (Little's law): p99 < 10 ms at $CONNS connections needs more than $((CONNS * 100)) req/s"
+	echo
+	echo "a) GET /v1/funding/applications/{id} (officer of the region)"
+	echo "   service : $a_s req/s, p99 $a_99 ms"
+	echo "             $(cpu_per_req "$m0" "$m1" "$(nreq <<<"$A_SVC")")"
+	errs "$A_SVC"
+	echo "   pgbench : $a_p tps, latency avg $(pglat <<<"$A_PG"), p99 $(pg_p99 "$B/pgb/log-a") ms (per-transaction log)"
+	echo "             $(cpu_per_req "$m2" "$m3" "$(nreq <<<"$A_PG")")"
+	echo "   ratio service/pgbench: $a_ratio   goal >= 0.70: $(yesno "$a_ratio" ">=" 0.70)   p99 < 10 ms: $(yesno "$a_99" "<" 10)"
+	echo
+	echo "b) GET /v1/funding/calls/{id}/applications?limit=50 ($B_BYTES bytes a page)"
+	echo "   service : $b_s req/s, p99 $b_99 ms"
+	echo "             $(cpu_per_req "$n0" "$n1" "$(nreq <<<"$B_SVC")")"
+	errs "$B_SVC"
+	echo "   pgbench : $b_p tps, latency avg $(pglat <<<"$B_PG"), p99 $(pg_p99 "$B/pgb/log-b") ms (per-transaction log)"
+	echo "             $(cpu_per_req "$n2" "$n3" "$(nreq <<<"$B_PG")")"
+	echo "   ratio service/pgbench: $b_ratio   goal >= 0.70: $(yesno "$b_ratio" ">=" 0.70)   p99 < 10 ms: $(yesno "$b_99" "<" 10)"
+	echo
+	echo "c) POST /v1/funding/calls/{id}/applications (application + outbox event in one transaction)"
+	echo "   service : $c_201 created (201) in ${c_secs}s = $c_rate/s; all answers $c_total req/s, non-201 $c_other; p99 $c_99 ms"
+	echo "             $(cpu_per_req "$o0" "$o1" "$(nreq <<<"$C_SVC")")"
+	errs "$C_SVC"
+	echo "   goal >= 1000 submissions/s: $(yesno "$c_rate" ">=" 1000)"
+	echo "   applications: $before before, $after after (+$((after - before)); wrk counted $c_201 201s)"
+	echo "   outbox: $n_evt funding.application.created.v1 rows ($n_evt_distinct distinct subjects) for $n_apps applications, $n_orphans applications without one, $n_unsent rows unsent after the drain; stream length $stream_len"
+	echo "   one event per application: $([ "$outbox_ok" = yes ] && echo YES || echo NO)"
+	echo
+	echo "d) Kore worker RSS (ps -o rss, sampled every 0.5 s)"
+	mem_report get; mem_report list; mem_report post
+	echo "  2 s after the load: $mem_end"
+	echo
+	echo "commands (in $B; tokens elided; pgbench as role funding on 127.0.0.1:$PGP/funding):"
+	for c in "${CMDS[@]}"; do echo "  $c"; done
+	echo
+	echo "---- raw output -----------------------------------------------------------------"
+	for v in A_SVC A_PG B_SVC B_PG C_SVC; do echo "## $v"; grep -v -e '^$' -e '^SQL script' -e '^ - ' <<<"${!v}" ; done
+} | tee "$OUT"
+[ "$outbox_ok" = yes ] || die "the outbox does not hold exactly one created event per application"
