@@ -12,7 +12,8 @@
 #      (bench/gateway/jwt_verify.c), beside OpenSSL's raw verify speed
 # wrk -t2 -c64 -d15s each. Results overwrite bench/results/gateway.txt and
 # are printed. Knobs: BENCH_SECONDS (15), BENCH_BUILD (build-bench).
-# Needs nginx (Debian package nginx; not in scripts/deps.sh).
+# Needs nginx (Debian package nginx, installed here when missing: it is
+# the benchmark's reference only, so scripts/deps.sh does not carry it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -25,6 +26,11 @@ KEYS="$ROOT/tests/keys"
 PW=bench-pw
 PATH_A=/v1/funding/regions
 
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+	log "installing nginx (the benchmark's reference)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null ||
+		die "cannot install nginx (run as root)"
+fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 for c in wrk kore curl openssl cc "$NGINX"; do
 	command -v "$c" >/dev/null || die "$c not found (nginx: apt-get install nginx; the rest: scripts/deps.sh)"
