@@ -117,7 +117,8 @@ struct edge {
 	/* revocation */
 	int s_jti;
 	/* cache */
-	int cacheable, use_stored, may_store, s_gen, s_entry;
+	int cacheable, use_stored, may_store, s_gen;
+	size_t cache_split; /* offset of the generation in cache_key */
 	char cache_key[GW_CACHE_KEY_MAX];
 	/* idempotency */
 	int idem, idem_claimed, s_idem;
@@ -167,7 +168,9 @@ static int idem_decide_or_reply(struct edge *e, const struct slot *s,
 static int idem_replay(struct edge *e, const struct gw_idem_record *rec);
 static void idem_release(struct edge *e);
 static void idem_store(struct edge *e, int status);
-static int step_cache(struct mp_ctx *ctx);
+static int cache_lookup_add(struct edge *e, struct batch *b, char *gen,
+    size_t genlen);
+static int cache_key_with(struct edge *e, uint64_t generation);
 static int cache_hit_reply(struct edge *e, const struct gw_cache_entry *ce);
 static int forward(struct edge *e);
 static int step_upstream(struct mp_ctx *ctx);
@@ -357,7 +360,7 @@ edge_new(struct mp_ctx *ctx)
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
 	e->ctx = ctx;
-	e->s_rl = e->s_jti = e->s_gen = e->s_entry = e->s_idem = -1;
+	e->s_rl = e->s_jti = e->s_gen = e->s_idem = -1;
 	ctx->user = e;
 	ctx->user_free = edge_free;
 	return e;
@@ -1024,13 +1027,10 @@ pipeline_start(struct mp_ctx *ctx)
 			    &e->use_stored, &e->may_store);
 			e->cacheable = 1;
 			if ((e->use_stored || e->may_store) &&
-			    gw_cache_gen_key(e->route->upstream, gen,
-			    sizeof(gen)) == 0) {
-				argv[0] = "GET";
-				argv[1] = gen;
-				argvlen[0] = 3;
-				argvlen[1] = strlen(gen);
-				e->s_gen = batch_add(b, 2, argv, argvlen);
+			    cache_lookup_add(e, b, gen, sizeof(gen)) != 0) {
+				e->cacheable = 0; /* e.g. a huge query */
+				e->cache_key[0] = '\0';
+				mp_metrics_counter_add(m_cache_bypass, 1);
 			}
 		}
 	}
@@ -1038,15 +1038,87 @@ pipeline_start(struct mp_ctx *ctx)
 	return batch_run(e, b, step_checked);
 }
 
+/*
+ * The cache in the first round trip: one script reads the service's
+ * generation and the entry stored under it, and answers "<generation>" or
+ * "<generation> <entry bytes>". The key's hash does not depend on the
+ * generation (gw_cache_key puts it in the prefix), so the script can build
+ * the key itself. (It names a key it was not given in KEYS: fine for one
+ * Redis, not for Redis Cluster.)
+ */
+static const char cache_lookup_lua[] =
+    "local g = redis.call('GET', KEYS[1]) or '0' "
+    "local v = redis.call('GET', ARGV[1] .. g .. ARGV[2]) "
+    "if v then return g .. ' ' .. v end return g";
+
+/* Adds the lookup of the request's cache entry to the first batch: 0, or
+ * -EINVAL when the request has no cache key (then it is not cached). */
+static int
+cache_lookup_add(struct edge *e, struct batch *b, char *gen, size_t genlen)
+{
+	struct mp_ctx *ctx = e->ctx;
+	struct gw_cache_req cr;
+	const char *argv[6], *p;
+	size_t argvlen[6], prefix;
+
+	memset(&cr, 0, sizeof(cr));
+	cr.service = e->route->upstream;
+	cr.generation = 0;
+	cr.path = ctx->req->path;
+	cr.query = ctx->req->query_string;
+	cr.accept_language = mp_header(ctx, "accept-language");
+	cr.principal = ctx->principal.authenticated ? &ctx->principal : NULL;
+	cr.public_data = (e->route->flags & GW_R_PUBLIC_DATA) != 0;
+	if (gw_cache_key(&cr, e->cache_key, sizeof(e->cache_key)) != 0 ||
+	    gw_cache_gen_key(e->route->upstream, gen, genlen) != 0)
+		return -EINVAL;
+	/* "gw:c:<service>:0:<hex>": split around the generation */
+	prefix = strlen("gw:c:") + strlen(cr.service) + 1;
+	p = e->cache_key + prefix;
+	if (strlen(e->cache_key) <= prefix + 1 || p[0] != '0' || p[1] != ':')
+		return -EINVAL;
+	e->cache_split = prefix;
+	argv[0] = "EVAL";
+	argv[1] = cache_lookup_lua;
+	argv[2] = "1";
+	argv[3] = gen;
+	argv[4] = e->cache_key;
+	argv[5] = p + 1;
+	argvlen[0] = 4;
+	argvlen[1] = sizeof(cache_lookup_lua) - 1;
+	argvlen[2] = 1;
+	argvlen[3] = strlen(gen);
+	argvlen[4] = prefix;
+	argvlen[5] = strlen(p + 1);
+	e->s_gen = batch_add(b, 6, argv, argvlen);
+	return 0;
+}
+
+/* Rewrites e->cache_key (built with generation 0) for `generation`. */
+static int
+cache_key_with(struct edge *e, uint64_t generation)
+{
+	char tmp[GW_CACHE_KEY_MAX];
+	int n;
+
+	n = snprintf(tmp, sizeof(tmp), "%.*s%" PRIu64 "%s",
+	    (int)e->cache_split, e->cache_key, generation,
+	    e->cache_key + e->cache_split + 1);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENOSPC;
+	memcpy(e->cache_key, tmp, (size_t)n + 1);
+	return 0;
+}
+
 /* First round trip done: revocation, rate limit, idempotency, cache. */
 static int
 step_checked(struct mp_ctx *ctx)
 {
 	struct edge *e = ctx->user;
-	struct gw_cache_req cr;
+	struct gw_cache_entry ce;
 	struct batch *b;
-	const char *gen, *argv[2];
-	size_t len, argvlen[2];
+	const char *gen;
+	size_t len, i;
 	char num[32];
 	uint64_t g = 0;
 	int proceed = 0;
@@ -1093,41 +1165,33 @@ step_checked(struct mp_ctx *ctx)
 	}
 	if (!e->cacheable)
 		return forward(e);
-	if (e->s_gen < 0 || (slot_type(e->batch, e->s_gen) !=
-	    REDIS_REPLY_STRING && slot_type(e->batch, e->s_gen) !=
-	    REDIS_REPLY_NIL)) {
+	if (e->s_gen < 0 || slot_type(e->batch, e->s_gen) !=
+	    REDIS_REPLY_STRING) {
 		e->cacheable = 0; /* Redis down: serve uncached */
+		e->cache_key[0] = '\0'; /* and store nothing */
 		mp_metrics_counter_add(m_cache_bypass, 1);
 		return forward(e);
 	}
-	if ((gen = slot_str(e->batch, e->s_gen, &len)) != NULL) {
-		snprintf(num, sizeof(num), "%.*s", (int)(len < 31 ? len : 31),
-		    gen);
-		g = strtoull(num, NULL, 10);
-	}
-	memset(&cr, 0, sizeof(cr));
-	cr.service = e->route->upstream;
-	cr.generation = g;
-	cr.path = ctx->req->path;
-	cr.query = ctx->req->query_string;
-	cr.accept_language = mp_header(ctx, "accept-language");
-	cr.principal = ctx->principal.authenticated ? &ctx->principal : NULL;
-	cr.public_data = (e->route->flags & GW_R_PUBLIC_DATA) != 0;
-	if (gw_cache_key(&cr, e->cache_key, sizeof(e->cache_key)) != 0) {
-		e->cacheable = 0; /* e.g. a huge query: not cached */
-		mp_metrics_counter_add(m_cache_bypass, 1);
+	gen = slot_str(e->batch, e->s_gen, &len);
+	for (i = 0; i < len && i < sizeof(num) - 1 && gen[i] >= '0' &&
+	    gen[i] <= '9'; i++)
+		num[i] = gen[i];
+	num[i] = '\0';
+	g = strtoull(num, NULL, 10);
+	/* the key under which a miss is stored: the generation read before
+	 * the upstream call, so an answer older than an event is never
+	 * stored under the newer generation */
+	if (cache_key_with(e, g) != 0) {
+		e->cacheable = 0;
+		e->cache_key[0] = '\0';
 		return forward(e);
 	}
-	if (!e->use_stored)
-		return forward(e);
-	if ((b = batch_new(e)) == NULL)
-		return forward(e);
-	argv[0] = "GET";
-	argv[1] = e->cache_key;
-	argvlen[0] = 3;
-	argvlen[1] = strlen(e->cache_key);
-	e->s_entry = batch_add(b, 2, argv, argvlen);
-	return batch_run(e, b, step_cache);
+	if (e->use_stored && i < len && gen[i] == ' ' &&
+	    gw_cache_entry_decode(gen + i + 1, len - i - 1, &ce) == 0) {
+		mp_metrics_counter_add(m_cache_hit, 1);
+		return cache_hit_reply(e, &ce);
+	}
+	return forward(e);
 }
 
 /* ---- idempotency -------------------------------------------------------------------- */
@@ -1305,22 +1369,6 @@ idem_store(struct edge *e, int status)
 }
 
 /* ---- the cache ----------------------------------------------------------------------- */
-
-static int
-step_cache(struct mp_ctx *ctx)
-{
-	struct edge *e = ctx->user;
-	struct gw_cache_entry ce;
-	const char *v;
-	size_t len;
-
-	if ((v = slot_str(e->batch, e->s_entry, &len)) != NULL &&
-	    gw_cache_entry_decode(v, len, &ce) == 0) {
-		mp_metrics_counter_add(m_cache_hit, 1);
-		return cache_hit_reply(e, &ce);
-	}
-	return forward(e);
-}
 
 /* Headers of every cacheable answer, hit or miss. */
 static void
