@@ -130,6 +130,29 @@ START_TEST(regions_by_language)
 }
 END_TEST
 
+START_TEST(reference_lists_by_language)
+{
+	const char *en[] = {"Accept-Language: en-GB,en;q=0.9", NULL};
+	struct t_resp r;
+	json_t *items;
+
+	t_http(&svc, "GET", "/v1/funding/themes", en, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	items = json_object_get(r.json, "items");
+	ck_assert_int_eq(json_array_size(items), 4);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    items, 0), "label")), "Economic development");
+	t_resp_free(&r);
+	/* no English name: the French one */
+	t_http(&svc, "GET", "/v1/funding/regions/oriental/communes", en, NULL,
+	    0, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(r.json, "items"), 0), "label")), "Berkane");
+	t_resp_free(&r);
+}
+END_TEST
+
 START_TEST(provinces_and_unknown_region)
 {
 	struct t_resp r;
@@ -157,6 +180,7 @@ main(void)
 	tcase_add_test(tc, routes_equal_openapi);
 	tcase_add_test(tc, regions_by_language);
 	tcase_add_test(tc, provinces_and_unknown_region);
+	tcase_add_test(tc, reference_lists_by_language);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

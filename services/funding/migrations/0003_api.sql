@@ -106,20 +106,23 @@ $$;
 
 CREATE FUNCTION funding_themes(p jsonb, a jsonb, b jsonb, d jsonb, rid text) RETURNS json
 LANGUAGE sql STABLE AS $$
-  SELECT json_build_object('items', coalesce(json_agg(json_build_object('code', code, 'name', name) ORDER BY code), '[]'))
+  SELECT json_build_object('items', coalesce(json_agg(json_build_object('code', code,
+    'label', coalesce(name->>(a->>'lang'), name->>'fr'), 'name', name) ORDER BY code), '[]'))
   FROM themes
 $$;
 
 CREATE FUNCTION funding_applicant_types(p jsonb, a jsonb, b jsonb, d jsonb, rid text) RETURNS json
 LANGUAGE sql STABLE AS $$
-  SELECT json_build_object('items', coalesce(json_agg(json_build_object('code', code, 'name', name) ORDER BY code), '[]'))
+  SELECT json_build_object('items', coalesce(json_agg(json_build_object('code', code,
+    'label', coalesce(name->>(a->>'lang'), name->>'fr'), 'name', name) ORDER BY code), '[]'))
   FROM applicant_types
 $$;
 
 CREATE FUNCTION funding_communes(p jsonb, a jsonb, b jsonb, d jsonb, rid text) RETURNS json
 LANGUAGE sql STABLE AS $$
   SELECT json_build_object('region', r.code, 'items', coalesce((
-    SELECT json_agg(json_build_object('code', c.code, 'province', c.province, 'name', c.name) ORDER BY c.code)
+    SELECT json_agg(json_build_object('code', c.code, 'province', c.province,
+      'label', coalesce(c.name->>(a->>'lang'), c.name->>'fr'), 'name', c.name) ORDER BY c.code)
     FROM communes c JOIN provinces pr ON pr.code = c.province WHERE pr.region = r.code), '[]'))
   FROM regions r WHERE r.code = a->>'region'
 $$;

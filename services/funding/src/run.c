@@ -91,6 +91,8 @@ args_json(struct mp_ctx *ctx, const struct funding_op *op)
 		}
 	if ((v = mp_header(ctx, "if-match")) != NULL)
 		json_object_set_new(o, "if_match", json_string(v));
+	/* the negotiated language, for labels chosen by Accept-Language */
+	json_object_set_new(o, "lang", json_string(ctx->lang));
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;

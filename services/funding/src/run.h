@@ -15,7 +15,8 @@
  *   apply: $1 principal, $2 args, $3 body, $4 decision, $5 request id
  * principal = {"sub", "roles": [...], "region", "commune", "org"} of the
  * verified token ({} for a public request); args = the path parameters,
- * the declared query arguments and "if_match" (the If-Match header);
+ * the declared query arguments, "if_match" (the If-Match header) and
+ * "lang" (the language negotiated from Accept-Language);
  * body = the validated JSON body (or null); decision = what decide() set.
  * Both statements return one row whose first column is JSON.
  */
