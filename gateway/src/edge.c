@@ -114,11 +114,13 @@ struct edge {
 	/* rate limit */
 	enum gw_rate_class rclass;
 	int s_rl;
+	char rl_key[GW_RATE_KEY_MAX];
+	char rl_ttl[24]; /* seconds to the end of the window, and one */
 	/* revocation */
 	int s_jti;
 	/* cache */
-	int cacheable, use_stored, may_store, s_gen;
-	size_t cache_split; /* offset of the generation in cache_key */
+	int cacheable, use_stored, may_store, s_gen, s_entry;
+	uint64_t cache_gen; /* the service's generation, read with the entry */
 	char cache_key[GW_CACHE_KEY_MAX];
 	/* idempotency */
 	int idem, idem_claimed, s_idem;
@@ -170,7 +172,8 @@ static void idem_release(struct edge *e);
 static void idem_store(struct edge *e, int status);
 static int cache_lookup_add(struct edge *e, struct batch *b, char *gen,
     size_t genlen);
-static int cache_key_with(struct edge *e, uint64_t generation);
+static int cache_value_split(const char *v, size_t len, uint64_t *gen,
+    size_t *entry_at);
 static int cache_hit_reply(struct edge *e, const struct gw_cache_entry *ce);
 static int forward(struct edge *e);
 static int step_upstream(struct mp_ctx *ctx);
@@ -360,7 +363,7 @@ edge_new(struct mp_ctx *ctx)
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
 	e->ctx = ctx;
-	e->s_rl = e->s_jti = e->s_gen = e->s_idem = -1;
+	e->s_rl = e->s_jti = e->s_gen = e->s_entry = e->s_idem = -1;
 	ctx->user = e;
 	ctx->user_free = edge_free;
 	return e;
@@ -706,7 +709,7 @@ static int
 rate_add(struct edge *e, struct batch *b)
 {
 	const struct gw_rate_policy *pol = &policies[e->rclass];
-	char ip[IP_LEN], ident[128], key[GW_RATE_KEY_MAX], ttl[24];
+	char ip[IP_LEN], ident[128], key[GW_RATE_KEY_MAX];
 	const char *kind, *argv[3];
 	size_t argvlen[3];
 	int64_t win, reset;
@@ -722,12 +725,10 @@ rate_add(struct edge *e, struct batch *b)
 	argvlen[0] = 4;
 	argvlen[1] = strlen(key);
 	e->s_rl = batch_add(b, 2, argv, argvlen);
-	snprintf(ttl, sizeof(ttl), "%lld", (long long)reset + 1);
-	argv[0] = "EXPIRE";
-	argv[2] = ttl;
-	argvlen[0] = 6;
-	argvlen[2] = strlen(ttl);
-	redis_forget(3, argv, argvlen);
+	/* the window's first hit sets its expiry (rate_or_reply): one
+	 * command a request rather than two */
+	snprintf(e->rl_key, sizeof(e->rl_key), "%s", key);
+	snprintf(e->rl_ttl, sizeof(e->rl_ttl), "%lld", (long long)reset + 1);
 	return e->s_rl;
 }
 
@@ -743,6 +744,13 @@ rate_or_reply(struct edge *e)
 
 	if (e->s_rl < 0)
 		return 0;
+	if (slot_type(e->batch, e->s_rl) == REDIS_REPLY_INTEGER &&
+	    e->batch->slot[e->s_rl].integer == 1) {
+		const char *argv[3] = {"EXPIRE", e->rl_key, e->rl_ttl};
+		size_t argvlen[3] = {6, strlen(e->rl_key), strlen(e->rl_ttl)};
+
+		redis_forget(3, argv, argvlen);
+	}
 	if (slot_type(e->batch, e->s_rl) != REDIS_REPLY_INTEGER ||
 	    gw_rate_decide(e->batch->slot[e->s_rl].integer, pol, now_ms(),
 	    &d) != 0) {
@@ -1039,27 +1047,21 @@ pipeline_start(struct mp_ctx *ctx)
 }
 
 /*
- * The cache in the first round trip: one script reads the service's
- * generation and the entry stored under it, and answers "<generation>" or
- * "<generation> <entry bytes>". The key's hash does not depend on the
- * generation (gw_cache_key puts it in the prefix), so the script can build
- * the key itself. (It names a key it was not given in KEYS: fine for one
- * Redis, not for Redis Cluster.)
+ * The cache in the first round trip, two plain GETs: the service's
+ * generation and the entry. An entry is stored under a key that does not
+ * change with the generation (gw_cache_key with generation 0) and its value
+ * starts with the generation it was read under ("<generation> <entry>"):
+ * an entry of an older generation is a miss, and the next answer replaces
+ * it. An answer fetched before an event and stored after it carries the
+ * older generation, so it is never served.
  */
-static const char cache_lookup_lua[] =
-    "local g = redis.call('GET', KEYS[1]) or '0' "
-    "local v = redis.call('GET', ARGV[1] .. g .. ARGV[2]) "
-    "if v then return g .. ' ' .. v end return g";
-
-/* Adds the lookup of the request's cache entry to the first batch: 0, or
- * -EINVAL when the request has no cache key (then it is not cached). */
 static int
 cache_lookup_add(struct edge *e, struct batch *b, char *gen, size_t genlen)
 {
 	struct mp_ctx *ctx = e->ctx;
 	struct gw_cache_req cr;
-	const char *argv[6], *p;
-	size_t argvlen[6], prefix;
+	const char *argv[2];
+	size_t argvlen[2];
 
 	memset(&cr, 0, sizeof(cr));
 	cr.service = e->route->upstream;
@@ -1072,41 +1074,31 @@ cache_lookup_add(struct edge *e, struct batch *b, char *gen, size_t genlen)
 	if (gw_cache_key(&cr, e->cache_key, sizeof(e->cache_key)) != 0 ||
 	    gw_cache_gen_key(e->route->upstream, gen, genlen) != 0)
 		return -EINVAL;
-	/* "gw:c:<service>:0:<hex>": split around the generation */
-	prefix = strlen("gw:c:") + strlen(cr.service) + 1;
-	p = e->cache_key + prefix;
-	if (strlen(e->cache_key) <= prefix + 1 || p[0] != '0' || p[1] != ':')
-		return -EINVAL;
-	e->cache_split = prefix;
-	argv[0] = "EVAL";
-	argv[1] = cache_lookup_lua;
-	argv[2] = "1";
-	argv[3] = gen;
-	argv[4] = e->cache_key;
-	argv[5] = p + 1;
-	argvlen[0] = 4;
-	argvlen[1] = sizeof(cache_lookup_lua) - 1;
-	argvlen[2] = 1;
-	argvlen[3] = strlen(gen);
-	argvlen[4] = prefix;
-	argvlen[5] = strlen(p + 1);
-	e->s_gen = batch_add(b, 6, argv, argvlen);
+	argv[0] = "GET";
+	argvlen[0] = 3;
+	argv[1] = gen;
+	argvlen[1] = strlen(gen);
+	e->s_gen = batch_add(b, 2, argv, argvlen);
+	argv[1] = e->cache_key;
+	argvlen[1] = strlen(e->cache_key);
+	e->s_entry = batch_add(b, 2, argv, argvlen);
 	return 0;
 }
 
-/* Rewrites e->cache_key (built with generation 0) for `generation`. */
+/* The generation at the head of a stored value, and where the entry
+ * starts: 0, or -EINVAL when the value is not "<digits> <entry>". */
 static int
-cache_key_with(struct edge *e, uint64_t generation)
+cache_value_split(const char *v, size_t len, uint64_t *gen, size_t *entry_at)
 {
-	char tmp[GW_CACHE_KEY_MAX];
-	int n;
+	uint64_t g = 0;
+	size_t i;
 
-	n = snprintf(tmp, sizeof(tmp), "%.*s%" PRIu64 "%s",
-	    (int)e->cache_split, e->cache_key, generation,
-	    e->cache_key + e->cache_split + 1);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENOSPC;
-	memcpy(e->cache_key, tmp, (size_t)n + 1);
+	for (i = 0; i < len && i < 20 && v[i] >= '0' && v[i] <= '9'; i++)
+		g = g * 10 + (uint64_t)(v[i] - '0');
+	if (i == 0 || i >= len || v[i] != ' ')
+		return -EINVAL;
+	*gen = g;
+	*entry_at = i + 1;
 	return 0;
 }
 
@@ -1118,9 +1110,9 @@ step_checked(struct mp_ctx *ctx)
 	struct gw_cache_entry ce;
 	struct batch *b;
 	const char *gen;
-	size_t len, i;
+	size_t len, at;
 	char num[32];
-	uint64_t g = 0;
+	uint64_t g = 0, stored;
 	int proceed = 0;
 
 	if (revoked_or_reply(e) != 0 || rate_or_reply(e) != 0)
@@ -1165,29 +1157,24 @@ step_checked(struct mp_ctx *ctx)
 	}
 	if (!e->cacheable)
 		return forward(e);
-	if (e->s_gen < 0 || slot_type(e->batch, e->s_gen) !=
-	    REDIS_REPLY_STRING) {
+	if (e->s_gen < 0 || (slot_type(e->batch, e->s_gen) !=
+	    REDIS_REPLY_STRING && slot_type(e->batch, e->s_gen) !=
+	    REDIS_REPLY_NIL)) {
 		e->cacheable = 0; /* Redis down: serve uncached */
 		e->cache_key[0] = '\0'; /* and store nothing */
 		mp_metrics_counter_add(m_cache_bypass, 1);
 		return forward(e);
 	}
-	gen = slot_str(e->batch, e->s_gen, &len);
-	for (i = 0; i < len && i < sizeof(num) - 1 && gen[i] >= '0' &&
-	    gen[i] <= '9'; i++)
-		num[i] = gen[i];
-	num[i] = '\0';
-	g = strtoull(num, NULL, 10);
-	/* the key under which a miss is stored: the generation read before
-	 * the upstream call, so an answer older than an event is never
-	 * stored under the newer generation */
-	if (cache_key_with(e, g) != 0) {
-		e->cacheable = 0;
-		e->cache_key[0] = '\0';
-		return forward(e);
+	if ((gen = slot_str(e->batch, e->s_gen, &len)) != NULL) {
+		snprintf(num, sizeof(num), "%.*s", (int)(len < 31 ? len : 31),
+		    gen);
+		g = strtoull(num, NULL, 10);
 	}
-	if (e->use_stored && i < len && gen[i] == ' ' &&
-	    gw_cache_entry_decode(gen + i + 1, len - i - 1, &ce) == 0) {
+	e->cache_gen = g;
+	if (e->use_stored &&
+	    (gen = slot_str(e->batch, e->s_entry, &len)) != NULL &&
+	    cache_value_split(gen, len, &stored, &at) == 0 && stored == g &&
+	    gw_cache_entry_decode(gen + at, len - at, &ce) == 0) {
 		mp_metrics_counter_add(m_cache_hit, 1);
 		return cache_hit_reply(e, &ce);
 	}
@@ -1472,7 +1459,7 @@ step_upstream(struct mp_ctx *ctx)
 	char own_etag[GW_ETAG_LEN], ex[16];
 	unsigned char *buf = NULL;
 	size_t blen, len = 0, argvlen[5];
-	int status = proxy_call_status(e->pc), ttl = 0;
+	int status = proxy_call_status(e->pc), ttl = 0, pre = 0;
 
 	if (status == 0) {
 		if (e->idem_claimed)
@@ -1509,8 +1496,11 @@ step_upstream(struct mp_ctx *ctx)
 		ce.body = body;
 		ce.body_len = blen;
 		if (gw_cache_entry_encode(&ce, NULL, 0, &len) == -ENOSPC &&
-		    (buf = malloc(len)) != NULL &&
-		    gw_cache_entry_encode(&ce, buf, len, &len) == 0) {
+		    (buf = malloc(len + 22)) != NULL &&
+		    (pre = snprintf((char *)buf, 22, "%" PRIu64 " ",
+		    e->cache_gen)) > 0 && pre < 22 &&
+		    gw_cache_entry_encode(&ce, buf + pre, len, &len) == 0) {
+			len += (size_t)pre;
 			snprintf(ex, sizeof(ex), "%d", ttl);
 			argv[0] = "SET";
 			argv[1] = e->cache_key;
