@@ -1,20 +1,20 @@
 /*
  * Integration suite of the gateway's REST proxy: the gateway and the
  * funding service as real processes (PostgreSQL, Redis from
- * scripts/test.sh), plus a stub upstream in this process that records what
+ * scripts/test.sh), plus a peer upstream in this process that records what
  * reaches it, for what no service shows yet (headers as received, a slow
  * or huge answer, a dropped connection).
  *
  *   /v1/funding -> the funding service (the gateway answers 404 itself
  *                  for what is not in its route table)
- *   /v1/gender  -> the stub, named "localhost" (a host name, not an IP),
+ *   /v1/gender  -> the peer, named "localhost" (a host name, not an IP),
  *                  behind the gateway's authenticated catch-all: requests
  *                  carry a test token (auth)
  *   /v1/cases   -> not configured (503)
  *
  * One gateway and one funding for the suite (unchecked fixture); stopping
- * funding is the last test. The stub's listening socket is made once; each
- * test that needs the stub serves it from a thread of its own process
+ * funding is the last test. The peer's listening socket is made once; each
+ * test that needs the peer serves it from a thread of its own process
  * (Check forks a process per test).
  */
 #include <sys/types.h>
@@ -41,9 +41,9 @@
 #include "support.h"
 
 static struct t_proc funding, gw;
-static char env_fdb[256], env_gdb[256], env_redis[128], env_keys[512];
 static char env_up_funding[128], env_up_gender[128];
-static const char *funding_env[12], *gw_env[16];
+static const char *const funding_env[] = {"MP_WORKERS=2", NULL};
+static const char *gw_env[8];
 
 static const char json_ct[] = "Content-Type: application/json";
 /* "Authorization: Bearer <t_token>" for the authenticated /v1/gender
@@ -51,7 +51,7 @@ static const char json_ct[] = "Content-Type: application/json";
 static char auth[4096];
 static const char *auth_only[] = {auth, NULL};
 
-/* ---- the stub upstream --------------------------------------------------- */
+/* ---- the peer upstream --------------------------------------------------- */
 
 static struct {
 	int lfd;
@@ -59,10 +59,10 @@ static struct {
 	pid_t owner; /* process whose thread serves lfd */
 	pthread_mutex_t mu;
 	int accepts;
-	int early_eof; /* peer closed while we held its answer back */
+	int early_eof; /* the gateway hung up while the answer was held back */
 	char last[16384]; /* last request as received: head and body */
 	size_t last_len;
-} stub = {.lfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
+} peer = {.lfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
 
 static uint64_t
 now_ms(void)
@@ -91,11 +91,11 @@ send_all(int fd, const char *p, size_t len)
 }
 
 /* Serve one connection: requests in a row (keep-alive). The path says
- * what to do: .../stub/sleep/<ms> holds the answer back (and notices the
- * peer leaving), .../stub/big/<bytes> answers that many bytes, anything
- * else answers 201 "stub-ok" with end-to-end and hop-by-hop headers. */
+ * what to do: .../peer/sleep/<ms> holds the answer back (and notices the
+ * gateway hanging up), .../peer/big/<bytes> answers that many bytes, anything
+ * else answers 201 "peer-ok" with end-to-end and hop-by-hop headers. */
 static void *
-stub_conn(void *arg)
+peer_conn(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 	char buf[16384], head[512], path[1024];
@@ -129,34 +129,34 @@ stub_conn(void *arg)
 				goto out;
 			have += (size_t)n;
 		}
-		pthread_mutex_lock(&stub.mu);
-		memcpy(stub.last, buf, hlen + blen);
-		stub.last_len = hlen + blen;
-		stub.last[stub.last_len < sizeof(stub.last) ? stub.last_len :
-		    sizeof(stub.last) - 1] = '\0';
-		pthread_mutex_unlock(&stub.mu);
+		pthread_mutex_lock(&peer.mu);
+		memcpy(peer.last, buf, hlen + blen);
+		peer.last_len = hlen + blen;
+		peer.last[peer.last_len < sizeof(peer.last) ? peer.last_len :
+		    sizeof(peer.last) - 1] = '\0';
+		pthread_mutex_unlock(&peer.mu);
 		if (sscanf(buf, "%*s %1023s", path) != 1)
 			goto out;
 		memmove(buf, buf + hlen + blen, have - hlen - blen);
 		have -= hlen + blen;
 
-		if ((cl = strstr(path, "/stub/sleep/")) != NULL) {
+		if ((cl = strstr(path, "/peer/sleep/")) != NULL) {
 			struct pollfd pfd = {fd, POLLIN, 0};
 
 			v = strtol(cl + 12, NULL, 10);
 			if (poll(&pfd, 1, (int)v) > 0 &&
 			    recv(fd, buf, 1, MSG_PEEK) == 0) {
-				pthread_mutex_lock(&stub.mu);
-				stub.early_eof++;
-				pthread_mutex_unlock(&stub.mu);
+				pthread_mutex_lock(&peer.mu);
+				peer.early_eof++;
+				pthread_mutex_unlock(&peer.mu);
 				goto out;
 			}
 			snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
 			    "Content-Length: 5\r\n\r\nslept");
 			if (send_all(fd, head, strlen(head)) != 0)
 				goto out;
-		} else if ((cl = strstr(path, "/stub/big/")) != NULL ||
-		    (cl = strstr(path, "/stub/stream/")) != NULL) {
+		} else if ((cl = strstr(path, "/peer/big/")) != NULL ||
+		    (cl = strstr(path, "/peer/stream/")) != NULL) {
 			/* big: announced length; stream: until close */
 			int stream = cl[6] == 's';
 			char chunk[65536];
@@ -186,9 +186,9 @@ stub_conn(void *arg)
 			    "Connection: X-Hop\r\n"
 			    "X-Hop: secret\r\n"
 			    "Keep-Alive: timeout=5\r\n"
-			    "Server: stub\r\n"
-			    "X-Upstream: stub\r\n"
-			    "Content-Length: 7\r\n\r\nstub-ok");
+			    "Server: peer\r\n"
+			    "X-Upstream: peer\r\n"
+			    "Content-Length: 7\r\n\r\npeer-ok");
 			if (send_all(fd, head, strlen(head)) != 0)
 				goto out;
 		}
@@ -199,22 +199,22 @@ out:
 }
 
 static void *
-stub_accept(void *arg)
+peer_accept(void *arg)
 {
 	pthread_t t;
 	int fd;
 
 	(void)arg;
 	for (;;) {
-		if ((fd = accept(stub.lfd, NULL, NULL)) < 0) {
+		if ((fd = accept(peer.lfd, NULL, NULL)) < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			return NULL;
 		}
-		pthread_mutex_lock(&stub.mu);
-		stub.accepts++;
-		pthread_mutex_unlock(&stub.mu);
-		if (pthread_create(&t, NULL, stub_conn, (void *)(intptr_t)fd)
+		pthread_mutex_lock(&peer.mu);
+		peer.accepts++;
+		pthread_mutex_unlock(&peer.mu);
+		if (pthread_create(&t, NULL, peer_conn, (void *)(intptr_t)fd)
 		    != 0)
 			close(fd);
 		else
@@ -222,58 +222,43 @@ stub_accept(void *arg)
 	}
 }
 
-/* Serve the stub from this process (once per process). */
+/* Serve the peer from this process (once per process). */
 static void
-stub_serve(void)
+peer_serve(void)
 {
 	pthread_t t;
 
-	if (stub.owner == getpid())
+	if (peer.owner == getpid())
 		return;
-	stub.owner = getpid();
-	ck_assert_int_eq(pthread_create(&t, NULL, stub_accept, NULL), 0);
+	peer.owner = getpid();
+	ck_assert_int_eq(pthread_create(&t, NULL, peer_accept, NULL), 0);
 	pthread_detach(t);
 }
 
 static int
-stub_count(const int *field)
+peer_count(const int *field)
 {
 	int v;
 
-	pthread_mutex_lock(&stub.mu);
+	pthread_mutex_lock(&peer.mu);
 	v = *field;
-	pthread_mutex_unlock(&stub.mu);
+	pthread_mutex_unlock(&peer.mu);
 	return v;
 }
 
-/* Copy of the last request the stub received. */
+/* Copy of the last request the peer received. */
 static void
-stub_last(char *out, size_t outlen)
+peer_last(char *out, size_t outlen)
 {
-	pthread_mutex_lock(&stub.mu);
-	snprintf(out, outlen, "%s", stub.last);
-	pthread_mutex_unlock(&stub.mu);
+	pthread_mutex_lock(&peer.mu);
+	snprintf(out, outlen, "%s", peer.last);
+	pthread_mutex_unlock(&peer.mu);
 }
 
 static int
-stub_listen(void)
+peer_listen(void)
 {
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int one = 1;
-
-	if ((stub.lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-		return -1;
-	setsockopt(stub.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(stub.lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(stub.lfd, 128) != 0 ||
-	    getsockname(stub.lfd, (struct sockaddr *)&sa, &len) != 0)
-		return -1;
-	stub.port = ntohs(sa.sin_port);
-	return 0;
+	return (peer.lfd = t_listen_loopback(&peer.port)) < 0 ? -1 : 0;
 }
 
 /* ---- fixture --------------------------------------------------------------- */
@@ -281,8 +266,7 @@ stub_listen(void)
 static void
 suite_setup(void)
 {
-	char url[200];
-	int i = 0, j = 0;
+	int j = 0;
 
 	signal(SIGPIPE, SIG_IGN);
 	{
@@ -295,52 +279,23 @@ suite_setup(void)
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
 		free(tok);
 	}
-	if (stub_listen() != 0) {
-		fprintf(stderr, "stub upstream: cannot listen\n");
+	if (peer_listen() != 0) {
+		fprintf(stderr, "peer upstream: cannot listen\n");
 		exit(1);
 	}
-	snprintf(env_redis, sizeof(env_redis), "MP_REDIS_URL=%s",
-	    getenv("MP_TEST_REDIS_URL"));
-	snprintf(env_keys, sizeof(env_keys),
-	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem,"
-	    "test-es-1:ES256:%s/test-es-1.pub.pem", getenv("MP_TEST_KEYS"),
-	    getenv("MP_TEST_KEYS"));
-
-	t_db_url("funding", url, sizeof(url));
-	snprintf(env_fdb, sizeof(env_fdb), "MP_DB_URL=%s", url);
-	funding_env[i++] = env_fdb;
-	funding_env[i++] = env_redis;
-	funding_env[i++] = env_keys;
-	funding_env[i++] = "MP_JWT_ISSUER=https://auth.test";
-	funding_env[i++] = "MP_JWT_AUDIENCE=mp-api";
-	funding_env[i++] = "MP_MIGRATIONS_DIR=services/funding/migrations";
-	funding_env[i++] = "MP_WORKERS=2";
-	funding_env[i] = NULL;
-	if (t_proc_start(&funding, "gwtest-funding",
-	    "services/funding/conf/funding.conf", funding_env) != 0) {
+	if (t_service_start(&funding, "funding", funding_env) != 0) {
 		fprintf(stderr, "funding did not become ready\n");
 		exit(1);
 	}
-
-	t_db_url("gateway", url, sizeof(url));
-	snprintf(env_gdb, sizeof(env_gdb), "MP_DB_URL=%s", url);
 	snprintf(env_up_funding, sizeof(env_up_funding),
 	    "MP_UPSTREAM_FUNDING=http://127.0.0.1:%d", funding.port);
 	snprintf(env_up_gender, sizeof(env_up_gender),
-	    "MP_UPSTREAM_GENDER=http://localhost:%d/", stub.port);
-	gw_env[j++] = env_gdb;
-	gw_env[j++] = env_redis;
-	gw_env[j++] = env_keys;
-	gw_env[j++] = "MP_JWT_ISSUER=https://auth.test";
-	gw_env[j++] = "MP_JWT_AUDIENCE=mp-api";
-	gw_env[j++] = "MP_MIGRATIONS_DIR=gateway/migrations";
-	gw_env[j++] = "MP_WORKERS=2";
+	    "MP_UPSTREAM_GENDER=http://localhost:%d/", peer.port);
 	gw_env[j++] = env_up_funding;
 	gw_env[j++] = env_up_gender;
 	gw_env[j++] = "MP_UPSTREAM_CASES=";
 	gw_env[j] = NULL;
-	if (t_proc_start(&gw, "gwtest-gateway", "gateway/conf/gateway.conf",
-	    gw_env) != 0) {
+	if (t_gateway_start(&gw, "gwtest-gateway", gw_env) != 0) {
 		fprintf(stderr, "gateway did not become ready\n");
 		t_proc_stop(&funding);
 		exit(1);
@@ -457,20 +412,20 @@ START_TEST(request_forwarded_end_to_end)
 		"traceparent: 00-0af7651916cd43dd8448eb211c80319c-"
 		"b7ad6b7169203331-01", auth, NULL};
 	const char body[] = "{\"k\":\"v\",\"n\":[1,2,3]}";
-	char seen[16384], v[128], line[128] = "PATCH /v1/gender/stub/echo"
+	char seen[16384], v[128], line[128] = "PATCH /v1/gender/peer/echo"
 	    "?a=1&b=%C3%A9 HTTP/1.1\r\n";
 	struct t_resp r;
 
-	stub_serve();
+	peer_serve();
 	ck_assert_int_eq(t_http(&gw, "PATCH",
-	    "/v1/gender/stub/echo?a=1&b=%C3%A9", hdr, body, strlen(body), &r),
+	    "/v1/gender/peer/echo?a=1&b=%C3%A9", hdr, body, strlen(body), &r),
 	    0);
 	ck_assert_int_eq(r.status, 201);
 	ck_assert_uint_eq(r.len, 7);
-	ck_assert_str_eq(r.body, "stub-ok");
+	ck_assert_str_eq(r.body, "peer-ok");
 
 	/* what the upstream received */
-	stub_last(seen, sizeof(seen));
+	peer_last(seen, sizeof(seen));
 	ck_assert_msg(strncmp(seen, line, strlen(line)) == 0,
 	    "request line: %.60s", seen);
 	ck_assert(has_line(seen, "X-Request-Id: gw-req-e2e\r\n"));
@@ -491,20 +446,20 @@ START_TEST(request_forwarded_end_to_end)
 	ck_assert(!has_line(seen, "Keep-Alive"));
 	ck_assert(!has_line(seen, "Proxy-Authorization"));
 	ck_assert(!has_line(seen, "Expect"));
-	snprintf(line, sizeof(line), "Host: localhost:%d\r\n", stub.port);
+	snprintf(line, sizeof(line), "Host: localhost:%d\r\n", peer.port);
 	ck_assert(has_line(seen, line)); /* not the client's Host */
 	ck_assert_ptr_nonnull(strstr(seen, "\r\n\r\n{\"k\":\"v\",\"n\":[1,2,3]}"));
 
 	/* what the client received */
 	ck_assert_int_eq(t_resp_header(&r, "X-Upstream", v, sizeof(v)), 0);
-	ck_assert_str_eq(v, "stub");
+	ck_assert_str_eq(v, "peer");
 	ck_assert_int_eq(header_count(&r, "X-Hop"), 0);
 	ck_assert_int_eq(t_resp_header(&r, "Keep-Alive", v, sizeof(v)), 0);
 	ck_assert_str_ne(v, "timeout=5"); /* Kore's own, not the upstream's */
 	ck_assert_int_eq(header_count(&r, "Keep-Alive"), 1);
 	ck_assert_int_eq(header_count(&r, "Server"), 1);
 	ck_assert_int_eq(t_resp_header(&r, "Server", v, sizeof(v)), 0);
-	ck_assert_str_ne(v, "stub");
+	ck_assert_str_ne(v, "peer");
 	ck_assert_int_eq(header_count(&r, "Content-Length"), 1);
 	ck_assert_int_eq(t_resp_header(&r, "X-Request-Id", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "gw-req-e2e");
@@ -519,23 +474,23 @@ START_TEST(body_without_type_stays_untyped)
 	char seen[16384];
 	struct t_resp r;
 
-	stub_serve();
-	ck_assert_int_eq(t_http(&gw, "POST", "/v1/gender/stub/raw", hdr,
+	peer_serve();
+	ck_assert_int_eq(t_http(&gw, "POST", "/v1/gender/peer/raw", hdr,
 	    "abc", 3, &r), 0);
 	ck_assert_int_eq(r.status, 201);
 	t_resp_free(&r);
-	stub_last(seen, sizeof(seen));
-	ck_assert_msg(strncmp(seen, "POST /v1/gender/stub/raw ", 25) == 0,
+	peer_last(seen, sizeof(seen));
+	ck_assert_msg(strncmp(seen, "POST /v1/gender/peer/raw ", 25) == 0,
 	    "request line: %.40s", seen);
 	ck_assert(!has_line(seen, "Content-Type"));
 	ck_assert(has_line(seen, "Content-Length: 3\r\n"));
 	ck_assert_ptr_nonnull(strstr(seen, "\r\n\r\nabc"));
 	/* an empty POST still says so */
-	ck_assert_int_eq(t_http(&gw, "POST", "/v1/gender/stub/empty", auth_only,
+	ck_assert_int_eq(t_http(&gw, "POST", "/v1/gender/peer/empty", auth_only,
 	    "", 0, &r), 0);
 	ck_assert_int_eq(r.status, 201);
 	t_resp_free(&r);
-	stub_last(seen, sizeof(seen));
+	peer_last(seen, sizeof(seen));
 	ck_assert(has_line(seen, "Content-Length: 0\r\n"));
 }
 END_TEST
@@ -545,16 +500,16 @@ START_TEST(connections_reused)
 	struct t_resp r;
 	int before, i;
 
-	stub_serve();
-	before = stub_count(&stub.accepts);
+	peer_serve();
+	before = peer_count(&peer.accepts);
 	for (i = 0; i < 12; i++) {
-		ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/again",
+		ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/again",
 		    auth_only, NULL, 0, &r), 0);
 		ck_assert_int_eq(r.status, 201);
 		t_resp_free(&r);
 	}
 	/* at most one new connection per gateway worker */
-	ck_assert_int_le(stub_count(&stub.accepts) - before, 2);
+	ck_assert_int_le(peer_count(&peer.accepts) - before, 2);
 }
 END_TEST
 
@@ -580,27 +535,27 @@ START_TEST(large_answer_capped)
 {
 	struct t_resp r;
 
-	stub_serve();
+	peer_serve();
 	/* 1 MB passes whole */
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/big/1000000",
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/big/1000000",
 	    auth_only, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, 1000000);
 	t_resp_free(&r);
 	/* over 8 MiB: 502, and the worker lives on */
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/big/9000000",
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/big/9000000",
 	    auth_only, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 502);
 	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:bad-gateway");
 	t_resp_free(&r);
 	/* the same without a length: counted while it arrives */
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/stream/3000000",
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/stream/3000000",
 	    auth_only, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, 3000000);
 	ck_assert_int_eq(header_count(&r, "Connection"), 1); /* Kore's */
 	t_resp_free(&r);
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/stream/9000000",
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/stream/9000000",
 	    auth_only, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 502);
 	t_resp_free(&r);
@@ -626,8 +581,8 @@ START_TEST(client_gone_ends_upstream_call)
 	CURL *c;
 	CURLcode rc;
 
-	stub_serve();
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/gender/stub/sleep/"
+	peer_serve();
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/gender/peer/sleep/"
 	    "8000", gw.port);
 	c = curl_easy_init();
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -639,10 +594,10 @@ START_TEST(client_gone_ends_upstream_call)
 	ck_assert_int_eq(rc, CURLE_OPERATION_TIMEDOUT);
 	/* the gateway drops its upstream call with the request */
 	t0 = now_ms();
-	while (stub_count(&stub.early_eof) == 0 && now_ms() - t0 < 3000)
+	while (peer_count(&peer.early_eof) == 0 && now_ms() - t0 < 3000)
 		t_sleep_ms(20);
-	ck_assert_int_eq(stub_count(&stub.early_eof), 1);
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/after", auth_only,
+	ck_assert_int_eq(peer_count(&peer.early_eof), 1);
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/after", auth_only,
 	    NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 201);
 	t_resp_free(&r);
@@ -654,8 +609,8 @@ START_TEST(slow_upstream_504)
 	struct t_resp r;
 	uint64_t t0 = now_ms(), took;
 
-	stub_serve();
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/stub/sleep/15000",
+	peer_serve();
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/sleep/15000",
 	    auth_only, NULL, 0, &r), 0);
 	took = now_ms() - t0;
 	ck_assert_int_eq(r.status, 504);
@@ -762,17 +717,7 @@ END_TEST
 /* No worker of the gateway died (a seccomp kill or a fatal) so far. */
 START_TEST(no_worker_died)
 {
-	char path[512], line[1024];
-	FILE *f;
-	int restarts = 0;
-
-	t_var_path("log/gwtest-gateway.log", path, sizeof(path));
-	ck_assert_ptr_nonnull(f = fopen(path, "r"));
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, "restarting worker") != NULL)
-			restarts++;
-	fclose(f);
-	ck_assert_int_eq(restarts, 0);
+	ck_assert_int_eq(t_proc_worker_restarts(&gw), 0);
 }
 END_TEST
 

@@ -29,8 +29,7 @@
 #include "support.h"
 
 static struct t_proc gw;
-static char env_db[256], env_redis[128], env_keys[512], env_sign[256];
-static const char *gw_env[20];
+static const char *gw_env[8];
 
 #define PW "correct-horse-battery"
 #define FORM_CT "Content-Type: application/x-www-form-urlencoded"
@@ -52,39 +51,16 @@ static json_t *openapi_operations(const char *file);
 static void
 suite_setup(void)
 {
-	const char *keys = getenv("MP_TEST_KEYS");
-	char url[200];
 	int j = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	t_db_url("gateway", url, sizeof(url));
-	snprintf(env_db, sizeof(env_db), "MP_DB_URL=%s", url);
-	snprintf(env_redis, sizeof(env_redis), "MP_REDIS_URL=%s",
-	    getenv("MP_TEST_REDIS_URL"));
-	snprintf(env_keys, sizeof(env_keys),
-	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem,"
-	    "test-es-1:ES256:%s/test-es-1.pub.pem", keys, keys);
-	snprintf(env_sign, sizeof(env_sign),
-	    "MP_JWT_SIGNING_KEY=test-es-1:ES256:%s/test-es-1.key.pem", keys);
-	gw_env[j++] = env_db;
-	gw_env[j++] = env_redis;
-	gw_env[j++] = env_keys;
-	gw_env[j++] = env_sign;
-	gw_env[j++] = "MP_JWT_ISSUER=https://auth.test";
-	gw_env[j++] = "MP_JWT_AUDIENCE=mp-api";
-	gw_env[j++] = "MP_MIGRATIONS_DIR=gateway/migrations";
-	gw_env[j++] = "MP_WORKERS=2";
-	gw_env[j++] = "MP_PWHASH_FAST=1";
-	gw_env[j++] = "MP_BOOTSTRAP_ADMIN=root-admin:root-password-2026";
-	gw_env[j++] = "MP_UPSTREAM_FUNDING=";
 	gw_env[j++] = "MP_UPSTREAM_CASES=";
 	gw_env[j++] = "MP_UPSTREAM_GENDER=";
 	/* this suite logs in far more often than the AUTH class allows one
 	 * address (check_gateway_edge.c tests that limit) */
 	gw_env[j++] = "MP_RATE_LIMITS=auth=1000/60";
 	gw_env[j] = NULL;
-	if (t_proc_start(&gw, "gwauth-gateway", "gateway/conf/gateway.conf",
-	    gw_env) != 0) {
+	if (t_gateway_start(&gw, "gwauth-gateway", gw_env) != 0) {
 		fprintf(stderr, "gateway did not become ready\n");
 		exit(1);
 	}
@@ -839,17 +815,7 @@ END_TEST
 /* No worker died (a seccomp kill in a task thread, a fatal) so far. */
 START_TEST(no_worker_died)
 {
-	char path[512], line[1024];
-	FILE *f;
-	int restarts = 0;
-
-	t_var_path("log/gwauth-gateway.log", path, sizeof(path));
-	ck_assert_ptr_nonnull(f = fopen(path, "r"));
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, "restarting worker") != NULL)
-			restarts++;
-	fclose(f);
-	ck_assert_int_eq(restarts, 0);
+	ck_assert_int_eq(t_proc_worker_restarts(&gw), 0);
 }
 END_TEST
 

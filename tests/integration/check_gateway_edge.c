@@ -1,7 +1,7 @@
 /*
  * Integration suite of the gateway's request pipeline (edge.c): the
  * gateway and the funding service as real processes on the test
- * PostgreSQL and Redis, plus a slow stub upstream in this process behind
+ * PostgreSQL and Redis, plus a slow peer upstream in this process behind
  * /v1/gender (for what funding is too quick to show: a write still in
  * flight).
  *
@@ -42,7 +42,6 @@
 #define FUNDING_ENV_N 3
 
 static struct t_proc funding, gw;
-static char env_db[256], env_redis[128], env_keys[512], env_sign[256];
 static char env_up_funding[128], env_up_gender[128];
 static const char *gw_env[24];
 static const char *const funding_env[FUNDING_ENV_N] = {
@@ -53,18 +52,18 @@ static const char *const communes[2] = {"agadir", "oujda"};
 
 static void gen_settle(void);
 
-/* ---- the slow stub upstream (/v1/gender) ----------------------------------------- */
+/* ---- the slow peer upstream (/v1/gender) ----------------------------------------- */
 
 static struct {
 	int lfd, port;
 	pid_t owner;
-} stub = {.lfd = -1};
+} peer = {.lfd = -1};
 
 /* One connection: each request is answered 201 {"ok":true} after 1.5 s
  * when its path has "/slow/", at once otherwise. The traceparent it
  * received is echoed in X-Seen-Traceparent. */
 static void *
-stub_conn(void *arg)
+peer_conn(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 	char buf[16384], head[512], tp[128], path[512];
@@ -114,19 +113,19 @@ out:
 }
 
 static void *
-stub_accept(void *arg)
+peer_accept(void *arg)
 {
 	pthread_t t;
 	int fd;
 
 	(void)arg;
 	for (;;) {
-		if ((fd = accept(stub.lfd, NULL, NULL)) < 0) {
+		if ((fd = accept(peer.lfd, NULL, NULL)) < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			return NULL;
 		}
-		if (pthread_create(&t, NULL, stub_conn, (void *)(intptr_t)fd)
+		if (pthread_create(&t, NULL, peer_conn, (void *)(intptr_t)fd)
 		    != 0)
 			close(fd);
 		else
@@ -135,36 +134,21 @@ stub_accept(void *arg)
 }
 
 static void
-stub_serve(void)
+peer_serve(void)
 {
 	pthread_t t;
 
-	if (stub.owner == getpid())
+	if (peer.owner == getpid())
 		return;
-	stub.owner = getpid();
-	ck_assert_int_eq(pthread_create(&t, NULL, stub_accept, NULL), 0);
+	peer.owner = getpid();
+	ck_assert_int_eq(pthread_create(&t, NULL, peer_accept, NULL), 0);
 	pthread_detach(t);
 }
 
 static int
-stub_listen(void)
+peer_listen(void)
 {
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int one = 1;
-
-	if ((stub.lfd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-		return -1;
-	setsockopt(stub.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(stub.lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(stub.lfd, 128) != 0 ||
-	    getsockname(stub.lfd, (struct sockaddr *)&sa, &len) != 0)
-		return -1;
-	stub.port = ntohs(sa.sin_port);
-	return 0;
+	return (peer.lfd = t_listen_loopback(&peer.port)) < 0 ? -1 : 0;
 }
 
 /* ---- fixture ---------------------------------------------------------------------- */
@@ -172,42 +156,21 @@ stub_listen(void)
 static void
 suite_setup(void)
 {
-	const char *keys = getenv("MP_TEST_KEYS");
-	char url[200];
 	int j = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (stub_listen() != 0) {
-		fprintf(stderr, "stub upstream: cannot listen\n");
+	if (peer_listen() != 0) {
+		fprintf(stderr, "peer upstream: cannot listen\n");
 		exit(1);
 	}
 	if (t_service_start(&funding, "funding", funding_env) != 0) {
 		fprintf(stderr, "funding did not become ready\n");
 		exit(1);
 	}
-	t_db_url("gateway", url, sizeof(url));
-	snprintf(env_db, sizeof(env_db), "MP_DB_URL=%s", url);
-	snprintf(env_redis, sizeof(env_redis), "MP_REDIS_URL=%s",
-	    getenv("MP_TEST_REDIS_URL"));
-	snprintf(env_keys, sizeof(env_keys),
-	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem,"
-	    "test-es-1:ES256:%s/test-es-1.pub.pem", keys, keys);
-	snprintf(env_sign, sizeof(env_sign),
-	    "MP_JWT_SIGNING_KEY=test-es-1:ES256:%s/test-es-1.key.pem", keys);
 	snprintf(env_up_funding, sizeof(env_up_funding),
 	    "MP_UPSTREAM_FUNDING=http://127.0.0.1:%d", funding.port);
 	snprintf(env_up_gender, sizeof(env_up_gender),
-	    "MP_UPSTREAM_GENDER=http://127.0.0.1:%d", stub.port);
-	gw_env[j++] = env_db;
-	gw_env[j++] = env_redis;
-	gw_env[j++] = env_keys;
-	gw_env[j++] = env_sign;
-	gw_env[j++] = "MP_JWT_ISSUER=https://auth.test";
-	gw_env[j++] = "MP_JWT_AUDIENCE=mp-api";
-	gw_env[j++] = "MP_MIGRATIONS_DIR=gateway/migrations";
-	gw_env[j++] = "MP_WORKERS=2";
-	gw_env[j++] = "MP_PWHASH_FAST=1";
-	gw_env[j++] = "MP_BOOTSTRAP_ADMIN=root-admin:root-password-2026";
+	    "MP_UPSTREAM_GENDER=http://127.0.0.1:%d", peer.port);
 	gw_env[j++] = env_up_funding;
 	gw_env[j++] = env_up_gender;
 	gw_env[j++] = "MP_UPSTREAM_CASES=";
@@ -217,8 +180,7 @@ suite_setup(void)
 	gw_env[j++] = "MP_CORS_ORIGINS=" ORIGIN ",https://council.oriental."
 	    "example";
 	gw_env[j] = NULL;
-	if (t_proc_start(&gw, "edge-gateway", "gateway/conf/gateway.conf",
-	    gw_env) != 0) {
+	if (t_gateway_start(&gw, "edge-gateway", gw_env) != 0) {
 		fprintf(stderr, "gateway did not become ready\n");
 		t_proc_stop(&funding);
 		exit(1);
@@ -942,7 +904,7 @@ START_TEST(idempotency_in_flight_409)
 	const char *key[] = {"Idempotency-Key: edge-slow-key", NULL};
 	struct t_resp r;
 
-	stub_serve();
+	peer_serve();
 	snprintf(q.token, sizeof(q.token), "%s", m);
 	ck_assert_int_eq(pthread_create(&t, NULL, bg_post, &q), 0);
 	t_sleep_ms(500); /* the first is at the slow upstream */
@@ -973,7 +935,7 @@ START_TEST(traceparent_propagated)
 	    "00f067aa0ba902b7-01", NULL};
 	struct t_resp r;
 
-	stub_serve();
+	peer_serve();
 	call(&gw, "GET", "/v1/gender/trace", m, NULL, tp, &r);
 	ck_assert_int_eq(r.status, 201);
 	ck_assert_int_eq(t_resp_header(&r, "X-Seen-Traceparent", seen,
@@ -1151,7 +1113,7 @@ START_TEST(redis_down_degrades)
 	    "urn:mp:problem:idempotency-unavailable");
 	t_resp_free(&r);
 	/* without a key the write goes through */
-	stub_serve();
+	peer_serve();
 	call(&gw, "POST", "/v1/gender/write", m, json_pack("{s:i}", "n", 2),
 	    NULL, &r);
 	ck_assert_int_eq(r.status, 201);
@@ -1231,17 +1193,7 @@ END_TEST
 /* No worker of the gateway died (a seccomp kill, a fatal) so far. */
 START_TEST(no_worker_died)
 {
-	char path[512], line[1024];
-	FILE *f;
-	int restarts = 0;
-
-	t_var_path("log/edge-gateway.log", path, sizeof(path));
-	ck_assert_ptr_nonnull(f = fopen(path, "r"));
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, "restarting worker") != NULL)
-			restarts++;
-	fclose(f);
-	ck_assert_int_eq(restarts, 0);
+	ck_assert_int_eq(t_proc_worker_restarts(&gw), 0);
 }
 END_TEST
 

@@ -31,9 +31,9 @@
 #include "support.h"
 
 static struct t_proc funding, gw;
-static char env_fdb[256], env_gdb[256], env_redis[128], env_keys[512];
 static char env_up_funding[128];
-static const char *funding_env[12], *gw_env[20];
+static const char *const funding_env[] = {"MP_WORKERS=2", NULL};
+static const char *gw_env[12];
 
 static void suite_setup(void);
 static void suite_teardown(void);
@@ -53,54 +53,22 @@ static void refs_resolve(const char *text);
 static void
 suite_setup(void)
 {
-	char url[200];
-	int i = 0, j = 0;
+	int j = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(env_redis, sizeof(env_redis), "MP_REDIS_URL=%s",
-	    getenv("MP_TEST_REDIS_URL"));
-	snprintf(env_keys, sizeof(env_keys),
-	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem,"
-	    "test-es-1:ES256:%s/test-es-1.pub.pem", getenv("MP_TEST_KEYS"),
-	    getenv("MP_TEST_KEYS"));
-
-	t_db_url("funding", url, sizeof(url));
-	snprintf(env_fdb, sizeof(env_fdb), "MP_DB_URL=%s", url);
-	funding_env[i++] = env_fdb;
-	funding_env[i++] = env_redis;
-	funding_env[i++] = env_keys;
-	funding_env[i++] = "MP_JWT_ISSUER=https://auth.test";
-	funding_env[i++] = "MP_JWT_AUDIENCE=mp-api";
-	funding_env[i++] = "MP_MIGRATIONS_DIR=services/funding/migrations";
-	funding_env[i++] = "MP_WORKERS=2";
-	funding_env[i] = NULL;
-	if (t_proc_start(&funding, "inv-funding",
-	    "services/funding/conf/funding.conf", funding_env) != 0) {
+	if (t_service_start(&funding, "funding", funding_env) != 0) {
 		fprintf(stderr, "funding did not become ready\n");
 		exit(1);
 	}
-
-	t_db_url("gateway", url, sizeof(url));
-	snprintf(env_gdb, sizeof(env_gdb), "MP_DB_URL=%s", url);
 	snprintf(env_up_funding, sizeof(env_up_funding),
 	    "MP_UPSTREAM_FUNDING=http://127.0.0.1:%d", funding.port);
-	gw_env[j++] = env_gdb;
-	gw_env[j++] = env_redis;
-	gw_env[j++] = env_keys;
-	gw_env[j++] = "MP_JWT_ISSUER=https://auth.test";
-	gw_env[j++] = "MP_JWT_AUDIENCE=mp-api";
-	gw_env[j++] = "MP_MIGRATIONS_DIR=gateway/migrations";
-	gw_env[j++] = "MP_WORKERS=2";
-	gw_env[j++] = "MP_PWHASH_FAST=1";
-	gw_env[j++] = "MP_BOOTSTRAP_ADMIN=root-admin:root-password-2026";
 	gw_env[j++] = env_up_funding;
 	gw_env[j++] = "MP_UPSTREAM_CASES=";
 	gw_env[j++] = "MP_UPSTREAM_GENDER=";
 	gw_env[j++] = "MP_UPSTREAM_PROBE_MS=200";
 	gw_env[j++] = "MP_OPENAPI_DIR=openapi";
 	gw_env[j] = NULL;
-	if (t_proc_start(&gw, "inv-gateway", "gateway/conf/gateway.conf",
-	    gw_env) != 0) {
+	if (t_gateway_start(&gw, "inv-gateway", gw_env) != 0) {
 		fprintf(stderr, "gateway did not become ready\n");
 		t_proc_stop(&funding);
 		exit(1);
@@ -539,17 +507,7 @@ END_TEST
 /* No worker died (a seccomp kill of a probe or consumer thread). */
 START_TEST(no_worker_died)
 {
-	char path[512], line[1024];
-	FILE *f;
-	int restarts = 0;
-
-	t_var_path("log/inv-gateway.log", path, sizeof(path));
-	ck_assert_ptr_nonnull(f = fopen(path, "r"));
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, "restarting worker") != NULL)
-			restarts++;
-	fclose(f);
-	ck_assert_int_eq(restarts, 0);
+	ck_assert_int_eq(t_proc_worker_restarts(&gw), 0);
 }
 END_TEST
 

@@ -1,5 +1,8 @@
 /* Integration helpers (contract in support.h). */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -202,37 +205,113 @@ t_proc_start(struct t_proc *p, const char *name, const char *conf,
 	return -ETIMEDOUT;
 }
 
-int
-t_service_start(struct t_proc *p, const char *name,
+/* Start a process with the environment every suite gives: its test
+ * database, Redis, both test verification keys, the test issuer and
+ * audience, its migrations; then `extra` ("K=V", later entries win). */
+static int
+start_with_env(struct t_proc *p, const char *name, const char *db_name,
+    const char *conf, const char *migrations, const char *const *base,
     const char *const *extra_env)
 {
 	/* static: putenv keeps the pointers (in the child) */
-	static char db[256], redis[160], keys[512], migr[160], conf[160];
-	const char *env[32];
+	static char db[256], redis[160], keys[512], migr[160];
+	const char *env[40], *k = env_or("MP_TEST_KEYS", "tests/keys");
 	char url[200];
 	int i = 0;
 
-	t_db_url(name, url, sizeof(url));
+	t_db_url(db_name, url, sizeof(url));
 	snprintf(db, sizeof(db), "MP_DB_URL=%s", url);
 	snprintf(redis, sizeof(redis), "MP_REDIS_URL=%s",
 	    env_or("MP_TEST_REDIS_URL", "redis://127.0.0.1:6379"));
 	snprintf(keys, sizeof(keys),
-	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem",
-	    env_or("MP_TEST_KEYS", "tests/keys"));
-	snprintf(migr, sizeof(migr), "MP_MIGRATIONS_DIR=services/%s/migrations",
-	    name);
-	snprintf(conf, sizeof(conf), "services/%s/conf/%s.conf", name, name);
+	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem,"
+	    "test-es-1:ES256:%s/test-es-1.pub.pem", k, k);
+	snprintf(migr, sizeof(migr), "MP_MIGRATIONS_DIR=%s", migrations);
 	env[i++] = db;
 	env[i++] = redis;
 	env[i++] = keys;
 	env[i++] = "MP_JWT_ISSUER=https://auth.test";
 	env[i++] = "MP_JWT_AUDIENCE=mp-api";
 	env[i++] = migr;
-	for (int k = 0; extra_env != NULL && extra_env[k] != NULL && i < 31;
-	    k++)
-		env[i++] = extra_env[k];
+	for (int n = 0; base != NULL && base[n] != NULL && i < 39; n++)
+		env[i++] = base[n];
+	for (int n = 0; extra_env != NULL && extra_env[n] != NULL && i < 39;
+	    n++)
+		env[i++] = extra_env[n];
 	env[i] = NULL;
 	return t_proc_start(p, name, conf, env);
+}
+
+int
+t_service_start(struct t_proc *p, const char *name,
+    const char *const *extra_env)
+{
+	char conf[160], migr[160];
+
+	snprintf(conf, sizeof(conf), "services/%s/conf/%s.conf", name, name);
+	snprintf(migr, sizeof(migr), "services/%s/migrations", name);
+	return start_with_env(p, name, name, conf, migr, NULL, extra_env);
+}
+
+int
+t_gateway_start(struct t_proc *p, const char *name,
+    const char *const *extra_env)
+{
+	static char sign[256];
+	const char *base[6];
+
+	snprintf(sign, sizeof(sign),
+	    "MP_JWT_SIGNING_KEY=test-es-1:ES256:%s/test-es-1.key.pem",
+	    env_or("MP_TEST_KEYS", "tests/keys"));
+	base[0] = sign;
+	base[1] = "MP_WORKERS=2";
+	base[2] = "MP_PWHASH_FAST=1";
+	base[3] = "MP_BOOTSTRAP_ADMIN=" T_GATEWAY_ADMIN;
+	base[4] = "MP_UPSTREAM_FUNDING=";
+	base[5] = NULL;
+	return start_with_env(p, name, "gateway", "gateway/conf/gateway.conf",
+	    "gateway/migrations", base, extra_env);
+}
+
+int
+t_proc_worker_restarts(const struct t_proc *p)
+{
+	char path[512], line[1024];
+	FILE *f;
+	int restarts = 0;
+
+	snprintf(path, sizeof(path), "%s/log/%s.log",
+	    env_or("MP_TEST_VAR", "/tmp"), p->name);
+	if ((f = fopen(path, "r")) == NULL)
+		return -errno;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "restarting worker") != NULL)
+			restarts++;
+	fclose(f);
+	return restarts;
+}
+
+int
+t_listen_loopback(int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int one = 1, fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, 128) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+		close(fd);
+		return -EADDRNOTAVAIL;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
 }
 
 int

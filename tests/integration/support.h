@@ -36,6 +36,24 @@ int t_proc_start(struct t_proc *p, const char *name, const char *conf,
 int t_service_start(struct t_proc *p, const char *name,
     const char *const *extra_env);
 
+/* The first admin of every test gateway (MP_BOOTSTRAP_ADMIN). */
+#define T_GATEWAY_ADMIN "root-admin:root-password-2026"
+
+/* Start the gateway (gateway/conf/gateway.conf) as t_service_start does a
+ * service, signing with test-es-1, 2 workers, the cheap argon2id of tests,
+ * T_GATEWAY_ADMIN, no upstream unless `extra_env` names one (later
+ * entries win). As t_proc_start. */
+int t_gateway_start(struct t_proc *p, const char *name,
+    const char *const *extra_env);
+
+/* How many times Kore restarted a worker of `p` (a fatal, a seccomp kill),
+ * from its log; negative errno when the log cannot be read. */
+int t_proc_worker_restarts(const struct t_proc *p);
+
+/* A listening TCP socket on 127.0.0.1 and a free port (for in-process test
+ * peers): the fd, or a negative errno. */
+int t_listen_loopback(int *port);
+
 /* kill -9 of the whole process (parent and workers, no clean-up).
  * Returns the wait status. */
 int t_proc_kill(struct t_proc *p);
