@@ -25,6 +25,7 @@
 #include "mp/util.h"
 
 #include "domain.h"
+#include "domain_wire.h"
 
 #define ENTRY_MAGIC "GWC\x01"
 #define ENTRY_FIXED (4 + 2 + 2 + 1 + 2 + 1 + 4)
@@ -34,17 +35,9 @@ struct qpair {
 	int has_eq;
 };
 
-struct rd {
-	const unsigned char *p;
-	size_t left;
-};
-
 static int sodium_ready(void);
 static int sha256_hex(const void *data, size_t len, size_t hexlen, char *out,
                       size_t outlen);
-static int service_valid(const char *s);
-static void feed(crypto_hash_sha256_state *st, unsigned char tag,
-                 const void *data, size_t len);
 static void feed_str(crypto_hash_sha256_state *st, unsigned char tag,
                      const char *s, size_t max);
 static int pct_decode(const char *s, size_t len, unsigned char *out,
@@ -60,12 +53,6 @@ static const char *skip_element(const char *p);
 static void cc_apply(struct gw_cache_control *cc, const char *name, size_t nlen,
                      const char *val, size_t vlen, int valid);
 static int etag_parse(const char **pp, const char **opaque, size_t *olen);
-static int hdr_text_ok(const char *s, size_t len);
-static void put16(unsigned char *p, size_t v);
-static void put32(unsigned char *p, size_t v);
-static int rd_u16(struct rd *r, size_t *v);
-static int rd_u32(struct rd *r, size_t *v);
-static int rd_text(struct rd *r, size_t max, const char **s);
 
 static int
 sodium_ready(void)
@@ -99,49 +86,14 @@ sha256_hex(const void *data, size_t len, size_t hexlen, char *out,
 	return 0;
 }
 
-/* [a-z0-9_-], 1..GW_SERVICE_MAX bytes. */
-static int
-service_valid(const char *s)
-{
-	size_t i;
 
-	if (s == NULL)
-		return 0;
-	for (i = 0; s[i] != '\0'; i++) {
-		char c = s[i];
-
-		if (i >= GW_SERVICE_MAX ||
-		    !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-'))
-			return 0;
-	}
-	return i > 0;
-}
-
-/* tag, 8-byte big-endian length, bytes. */
-static void
-feed(crypto_hash_sha256_state *st, unsigned char tag, const void *data,
-     size_t len)
-{
-	unsigned char hdr[9];
-	uint64_t l = (uint64_t)len;
-	int i;
-
-	hdr[0] = tag;
-	for (i = 0; i < 8; i++)
-		hdr[1 + i] = (unsigned char)(l >> (56 - 8 * i));
-	crypto_hash_sha256_update(st, hdr, sizeof(hdr));
-	if (len > 0)
-		crypto_hash_sha256_update(st, (const unsigned char *)data,
-		                          (unsigned long long)len);
-}
 
 /* A string that may come from a hand-built principal: at most max bytes. */
 static void
 feed_str(crypto_hash_sha256_state *st, unsigned char tag, const char *s,
          size_t max)
 {
-	feed(st, tag, s, strnlen(s, max));
+	gw_hash_feed(st, tag, s, strnlen(s, max));
 }
 
 /* Decode form-urlencoded bytes ('+' is space); -EINVAL on a bad escape. */
@@ -256,11 +208,11 @@ query_feed(crypto_hash_sha256_state *st, const char *q)
 	cnt[1] = (unsigned char)(n >> 16);
 	cnt[2] = (unsigned char)(n >> 8);
 	cnt[3] = (unsigned char)n;
-	feed(st, 'Q', cnt, sizeof(cnt));
+	gw_hash_feed(st, 'Q', cnt, sizeof(cnt));
 	for (i = 0; i < n; i++) {
-		feed(st, 'n', buf + pairs[i].name_off, pairs[i].name_len);
+		gw_hash_feed(st, 'n', buf + pairs[i].name_off, pairs[i].name_len);
 		if (pairs[i].has_eq)
-			feed(st, 'v', buf + pairs[i].val_off, pairs[i].val_len);
+			gw_hash_feed(st, 'v', buf + pairs[i].val_off, pairs[i].val_len);
 	}
 	return 0;
 }
@@ -274,7 +226,7 @@ principal_feed(crypto_hash_sha256_state *st, const struct mp_principal *p)
 	size_t n = 0, i, j;
 
 	if (p == NULL || !p->authenticated) {
-		feed(st, 'A', "anonymous", 9);
+		gw_hash_feed(st, 'A', "anonymous", 9);
 		return;
 	}
 	for (bit = 1; bit & MP_ROLE_ALL; bit <<= 1) {
@@ -289,13 +241,13 @@ principal_feed(crypto_hash_sha256_state *st, const struct mp_principal *p)
 		names[j] = t;
 	}
 	for (i = 0; i < n; i++)
-		feed(st, 'r', names[i], strlen(names[i]));
+		gw_hash_feed(st, 'r', names[i], strlen(names[i]));
 	rest = p->roles & ~MP_ROLE_ALL;
 	unknown[0] = (unsigned char)(rest >> 24);
 	unknown[1] = (unsigned char)(rest >> 16);
 	unknown[2] = (unsigned char)(rest >> 8);
 	unknown[3] = (unsigned char)rest;
-	feed(st, 'u', unknown, sizeof(unknown));
+	gw_hash_feed(st, 'u', unknown, sizeof(unknown));
 	feed_str(st, 'g', p->region, sizeof(p->region));
 	feed_str(st, 'c', p->commune, sizeof(p->commune));
 	feed_str(st, 'o', p->organisation, sizeof(p->organisation));
@@ -318,20 +270,20 @@ gw_cache_key(const struct gw_cache_req *r, char *out, size_t outlen)
 
 	if (out != NULL && outlen > 0)
 		out[0] = '\0';
-	if (r == NULL || out == NULL || !service_valid(r->service) ||
+	if (r == NULL || out == NULL || !gw_name_valid(r->service, GW_SERVICE_MAX) ||
 	    r->path == NULL || r->path[0] != '/')
 		return -EINVAL;
 	if (sodium_ready() != 0)
 		return -EIO;
 	crypto_hash_sha256_init(&st);
-	feed(&st, 'V', "gw-cache-1", 10);
-	feed(&st, 'P', r->path, strlen(r->path));
+	gw_hash_feed(&st, 'V', "gw-cache-1", 10);
+	gw_hash_feed(&st, 'P', r->path, strlen(r->path));
 	if ((rc = query_feed(&st, r->query)) != 0)
 		return rc;
 	lang = mp_lang_negotiate(r->accept_language);
-	feed(&st, 'L', lang, strlen(lang));
+	gw_hash_feed(&st, 'L', lang, strlen(lang));
 	if (r->public_data)
-		feed(&st, 'D', "public", 6);
+		gw_hash_feed(&st, 'D', "public", 6);
 	else
 		principal_feed(&st, r->principal);
 	crypto_hash_sha256_final(&st, h);
@@ -353,7 +305,7 @@ gw_cache_gen_key(const char *service, char *out, size_t outlen)
 
 	if (out != NULL && outlen > 0)
 		out[0] = '\0';
-	if (out == NULL || !service_valid(service))
+	if (out == NULL || !gw_name_valid(service, GW_SERVICE_MAX))
 		return -EINVAL;
 	n = snprintf(out, outlen, "gw:gen:%s", service);
 	if (n < 0 || (size_t)n >= outlen) {
@@ -697,74 +649,11 @@ gw_etag_match(const char *inm, const char *etag)
 
 /* ---- stored entries ----------------------------------------------------- */
 
-/* Header-value text: HTAB, SP..~, obs-text; no NUL, CR, LF. */
-static int
-hdr_text_ok(const char *s, size_t len)
-{
-	size_t i;
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
 
-		if (!(c == '\t' || (c >= 0x20 && c != 0x7f)))
-			return 0;
-	}
-	return 1;
-}
 
-static void
-put16(unsigned char *p, size_t v)
-{
-	p[0] = (unsigned char)(v >> 8);
-	p[1] = (unsigned char)v;
-}
 
-static void
-put32(unsigned char *p, size_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
 
-static int
-rd_u16(struct rd *r, size_t *v)
-{
-	if (r->left < 2)
-		return -EINVAL;
-	*v = ((size_t)r->p[0] << 8) | r->p[1];
-	r->p += 2;
-	r->left -= 2;
-	return 0;
-}
-
-static int
-rd_u32(struct rd *r, size_t *v)
-{
-	if (r->left < 4)
-		return -EINVAL;
-	*v = ((size_t)r->p[0] << 24) | ((size_t)r->p[1] << 16) |
-	     ((size_t)r->p[2] << 8) | r->p[3];
-	r->p += 4;
-	r->left -= 4;
-	return 0;
-}
-
-/* u16 length, that many text bytes, 0x00; *s points at the text. */
-static int
-rd_text(struct rd *r, size_t max, const char **s)
-{
-	size_t len;
-
-	if (rd_u16(r, &len) != 0 || len > max || r->left < len + 1 ||
-	    r->p[len] != 0 || !hdr_text_ok((const char *)r->p, len))
-		return -EINVAL;
-	*s = (const char *)r->p;
-	r->p += len + 1;
-	r->left -= len + 1;
-	return 0;
-}
 
 int
 gw_cache_entry_encode(const struct gw_cache_entry *e, unsigned char *out,
@@ -780,8 +669,8 @@ gw_cache_entry_encode(const struct gw_cache_entry *e, unsigned char *out,
 	ctl = strnlen(ct, GW_CACHE_HDR_MAX + 1);
 	etl = strnlen(et, GW_CACHE_HDR_MAX + 1);
 	if (e->status < 100 || e->status > 599 || ctl > GW_CACHE_HDR_MAX ||
-	    etl > GW_CACHE_HDR_MAX || !hdr_text_ok(ct, ctl) ||
-	    !hdr_text_ok(et, etl) || e->body_len > GW_CACHE_BODY_MAX ||
+	    etl > GW_CACHE_HDR_MAX || !gw_hdr_text_ok(ct, ctl) ||
+	    !gw_hdr_text_ok(et, etl) || e->body_len > GW_CACHE_BODY_MAX ||
 	    (e->body == NULL && e->body_len > 0))
 		return -EINVAL;
 	need = ENTRY_FIXED + ctl + etl + e->body_len;
@@ -789,17 +678,17 @@ gw_cache_entry_encode(const struct gw_cache_entry *e, unsigned char *out,
 	if (outlen < need)
 		return -ENOSPC;
 	memcpy(out, ENTRY_MAGIC, 4);
-	put16(out + 4, (size_t)e->status);
+	gw_put_be(out + 4, (uint64_t)e->status, 2);
 	o = 6;
-	put16(out + o, ctl);
+	gw_put_be(out + o, ctl, 2);
 	memcpy(out + o + 2, ct, ctl);
 	out[o + 2 + ctl] = 0;
 	o += 3 + ctl;
-	put16(out + o, etl);
+	gw_put_be(out + o, etl, 2);
 	memcpy(out + o + 2, et, etl);
 	out[o + 2 + etl] = 0;
 	o += 3 + etl;
-	put32(out + o, e->body_len);
+	gw_put_be(out + o, e->body_len, 4);
 	if (e->body_len > 0)
 		memcpy(out + o + 4, e->body, e->body_len);
 	return 0;
@@ -809,8 +698,8 @@ int
 gw_cache_entry_decode(const void *buf, size_t len, struct gw_cache_entry *e)
 {
 	struct gw_cache_entry t;
-	struct rd r;
-	size_t status, blen;
+	struct gw_rd r;
+	uint64_t status, blen;
 
 	if (buf == NULL || e == NULL || len < ENTRY_FIXED)
 		return -EINVAL;
@@ -820,15 +709,15 @@ gw_cache_entry_decode(const void *buf, size_t len, struct gw_cache_entry *e)
 		return -EINVAL;
 	r.p += 4;
 	r.left -= 4;
-	if (rd_u16(&r, &status) != 0 || status < 100 || status > 599 ||
-	    rd_text(&r, GW_CACHE_HDR_MAX, &t.content_type) != 0 ||
-	    rd_text(&r, GW_CACHE_HDR_MAX, &t.etag) != 0 ||
-	    rd_u32(&r, &blen) != 0 || blen > GW_CACHE_BODY_MAX ||
+	if (gw_rd_be(&r, 2, &status) != 0 || status < 100 || status > 599 ||
+	    gw_rd_text(&r, GW_CACHE_HDR_MAX, &t.content_type) != 0 ||
+	    gw_rd_text(&r, GW_CACHE_HDR_MAX, &t.etag) != 0 ||
+	    gw_rd_be(&r, 4, &blen) != 0 || blen > GW_CACHE_BODY_MAX ||
 	    r.left != blen)
 		return -EINVAL;
 	t.status = (int)status;
 	t.body = blen > 0 ? r.p : NULL;
-	t.body_len = blen;
+	t.body_len = (size_t)blen;
 	*e = t;
 	return 0;
 }

@@ -19,23 +19,13 @@
 #include <sodium.h>
 
 #include "domain.h"
+#include "domain_wire.h"
 
 #define REC_MAGIC "GWI\x01"
 #define REC_FIXED (4 + 1 + GW_IDEM_FP_LEN + 8)
 #define REC_DONE_FIXED (2 + 2 + 1 + 2 + 1 + 4)
 
-struct rd {
-	const unsigned char *p;
-	size_t left;
-};
-
 static int fp_valid(const char *fp);
-static void feed(crypto_hash_sha256_state *st, unsigned char tag,
-                 const void *data, size_t len);
-static int hdr_text_ok(const char *s, size_t len);
-static void put_be(unsigned char *p, uint64_t v, int bytes);
-static int rd_be(struct rd *r, int bytes, uint64_t *v);
-static int rd_text(struct rd *r, size_t max, const char **s);
 
 /* 64 lowercase hex digits, then NUL. */
 static int
@@ -53,75 +43,10 @@ fp_valid(const char *fp)
 	return fp[GW_IDEM_FP_LEN] == '\0';
 }
 
-/* tag, 8-byte big-endian length, bytes. */
-static void
-feed(crypto_hash_sha256_state *st, unsigned char tag, const void *data,
-     size_t len)
-{
-	unsigned char hdr[9];
 
-	hdr[0] = tag;
-	put_be(hdr + 1, (uint64_t)len, 8);
-	crypto_hash_sha256_update(st, hdr, sizeof(hdr));
-	if (len > 0)
-		crypto_hash_sha256_update(st, (const unsigned char *)data,
-		                          (unsigned long long)len);
-}
 
-/* Header-value text: HTAB, SP..~, obs-text; no NUL, CR, LF. */
-static int
-hdr_text_ok(const char *s, size_t len)
-{
-	size_t i;
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
 
-		if (!(c == '\t' || (c >= 0x20 && c != 0x7f)))
-			return 0;
-	}
-	return 1;
-}
-
-static void
-put_be(unsigned char *p, uint64_t v, int bytes)
-{
-	int i;
-
-	for (i = 0; i < bytes; i++)
-		p[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
-}
-
-static int
-rd_be(struct rd *r, int bytes, uint64_t *v)
-{
-	uint64_t x = 0;
-	int i;
-
-	if (r->left < (size_t)bytes)
-		return -EINVAL;
-	for (i = 0; i < bytes; i++)
-		x = (x << 8) | r->p[i];
-	r->p += bytes;
-	r->left -= (size_t)bytes;
-	*v = x;
-	return 0;
-}
-
-/* u16 length, that many text bytes, 0x00; *s points at the text. */
-static int
-rd_text(struct rd *r, size_t max, const char **s)
-{
-	uint64_t len;
-
-	if (rd_be(r, 2, &len) != 0 || len > max || r->left < len + 1 ||
-	    r->p[len] != 0 || !hdr_text_ok((const char *)r->p, (size_t)len))
-		return -EINVAL;
-	*s = (const char *)r->p;
-	r->p += len + 1;
-	r->left -= (size_t)len + 1;
-	return 0;
-}
 
 int
 gw_idem_key_parse(const char *header, char *out, size_t outlen)
@@ -204,9 +129,9 @@ gw_idem_redis_key(const char *subject, const char *key, char *out,
 	if (sodium_init() < 0)
 		return -EIO;
 	crypto_hash_sha256_init(&st);
-	feed(&st, 'V', "gw-idem-1", 9);
-	feed(&st, 's', subject, strlen(subject));
-	feed(&st, 'k', key, strlen(key));
+	gw_hash_feed(&st, 'V', "gw-idem-1", 9);
+	gw_hash_feed(&st, 's', subject, strlen(subject));
+	gw_hash_feed(&st, 'k', key, strlen(key));
 	crypto_hash_sha256_final(&st, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	n = snprintf(out, outlen, "gw:idem:%s", hex);
@@ -236,13 +161,13 @@ gw_idem_fingerprint(unsigned method, const char *target, const char *subject,
 		subject = "";
 	if (sodium_init() < 0)
 		return -EIO;
-	put_be(m, method, 4);
+	gw_put_be(m, method, 4);
 	crypto_hash_sha256_init(&st);
-	feed(&st, 'V', "gw-idem-fp-1", 12);
-	feed(&st, 'm', m, sizeof(m));
-	feed(&st, 't', target, strlen(target));
-	feed(&st, 's', subject, strlen(subject));
-	feed(&st, 'b', body, len);
+	gw_hash_feed(&st, 'V', "gw-idem-fp-1", 12);
+	gw_hash_feed(&st, 'm', m, sizeof(m));
+	gw_hash_feed(&st, 't', target, strlen(target));
+	gw_hash_feed(&st, 's', subject, strlen(subject));
+	gw_hash_feed(&st, 'b', body, len);
 	crypto_hash_sha256_final(&st, h);
 	sodium_bin2hex(out, GW_IDEM_FP_LEN + 1, h, sizeof(h));
 	return 0;
@@ -269,7 +194,7 @@ gw_idem_record_encode(const struct gw_idem_record *r, unsigned char *out,
 		locl = strnlen(loc, GW_IDEM_LOCATION_MAX + 1);
 		if (r->status < 100 || r->status > 599 ||
 		    ctl > GW_CACHE_HDR_MAX || locl > GW_IDEM_LOCATION_MAX ||
-		    !hdr_text_ok(ct, ctl) || !hdr_text_ok(loc, locl) ||
+		    !gw_hdr_text_ok(ct, ctl) || !gw_hdr_text_ok(loc, locl) ||
 		    r->body_len > GW_IDEM_BODY_MAX ||
 		    (r->body == NULL && r->body_len > 0))
 			return -EINVAL;
@@ -281,21 +206,21 @@ gw_idem_record_encode(const struct gw_idem_record *r, unsigned char *out,
 	memcpy(out, REC_MAGIC, 4);
 	out[4] = (unsigned char)r->state;
 	memcpy(out + 5, r->fingerprint, GW_IDEM_FP_LEN);
-	put_be(out + 5 + GW_IDEM_FP_LEN, (uint64_t)r->started_ms, 8);
+	gw_put_be(out + 5 + GW_IDEM_FP_LEN, (uint64_t)r->started_ms, 8);
 	if (r->state != GW_IDEM_DONE)
 		return 0;
 	o = REC_FIXED;
-	put_be(out + o, (uint64_t)r->status, 2);
+	gw_put_be(out + o, (uint64_t)r->status, 2);
 	o += 2;
-	put_be(out + o, ctl, 2);
+	gw_put_be(out + o, ctl, 2);
 	memcpy(out + o + 2, ct, ctl);
 	out[o + 2 + ctl] = 0;
 	o += 3 + ctl;
-	put_be(out + o, locl, 2);
+	gw_put_be(out + o, locl, 2);
 	memcpy(out + o + 2, loc, locl);
 	out[o + 2 + locl] = 0;
 	o += 3 + locl;
-	put_be(out + o, r->body_len, 4);
+	gw_put_be(out + o, r->body_len, 4);
 	if (r->body_len > 0)
 		memcpy(out + o + 4, r->body, r->body_len);
 	return 0;
@@ -305,7 +230,7 @@ int
 gw_idem_record_decode(const void *buf, size_t len, struct gw_idem_record *r)
 {
 	struct gw_idem_record t;
-	struct rd rd;
+	struct gw_rd rd;
 	uint64_t v, blen;
 
 	if (buf == NULL || r == NULL || len < REC_FIXED)
@@ -324,7 +249,7 @@ gw_idem_record_decode(const void *buf, size_t len, struct gw_idem_record *r)
 		return -EINVAL;
 	rd.p += 5 + GW_IDEM_FP_LEN;
 	rd.left -= 5 + GW_IDEM_FP_LEN;
-	if (rd_be(&rd, 8, &v) != 0 || v > (uint64_t)INT64_MAX)
+	if (gw_rd_be(&rd, 8, &v) != 0 || v > (uint64_t)INT64_MAX)
 		return -EINVAL;
 	t.started_ms = (int64_t)v;
 	t.content_type = "";
@@ -335,10 +260,10 @@ gw_idem_record_decode(const void *buf, size_t len, struct gw_idem_record *r)
 		*r = t;
 		return 0;
 	}
-	if (rd_be(&rd, 2, &v) != 0 || v < 100 || v > 599 ||
-	    rd_text(&rd, GW_CACHE_HDR_MAX, &t.content_type) != 0 ||
-	    rd_text(&rd, GW_IDEM_LOCATION_MAX, &t.location) != 0 ||
-	    rd_be(&rd, 4, &blen) != 0 || blen > GW_IDEM_BODY_MAX ||
+	if (gw_rd_be(&rd, 2, &v) != 0 || v < 100 || v > 599 ||
+	    gw_rd_text(&rd, GW_CACHE_HDR_MAX, &t.content_type) != 0 ||
+	    gw_rd_text(&rd, GW_IDEM_LOCATION_MAX, &t.location) != 0 ||
+	    gw_rd_be(&rd, 4, &blen) != 0 || blen > GW_IDEM_BODY_MAX ||
 	    rd.left != blen)
 		return -EINVAL;
 	t.status = (int)v;

@@ -20,6 +20,7 @@
 #include "mp/principal.h"
 
 #include "domain.h"
+#include "domain_wire.h"
 
 #define NAME_MAX_LEN 32
 
@@ -32,7 +33,6 @@ static const struct gw_rate_policy builtin[GW_RC_COUNT] = {
     {"write", 60, 60},
 };
 
-static int name_valid(const char *s);
 static int policy_valid(const struct gw_rate_policy *p);
 static int parse_num(const char *s, size_t len, int64_t max, int64_t *out);
 static int entry_error(char *err, size_t errlen, const char *entry, size_t len,
@@ -40,29 +40,11 @@ static int entry_error(char *err, size_t errlen, const char *entry, size_t len,
 static int copy_out(const char *s, size_t max, char *out, size_t outlen);
 static int identity_hex(const char *identity, char out[33]);
 
-/* [a-z0-9_-], 1..NAME_MAX_LEN bytes. */
-static int
-name_valid(const char *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; s[i] != '\0'; i++) {
-		char c = s[i];
-
-		if (i >= NAME_MAX_LEN ||
-		    !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-'))
-			return 0;
-	}
-	return i > 0;
-}
-
 static int
 policy_valid(const struct gw_rate_policy *p)
 {
-	return p != NULL && name_valid(p->name) && p->limit >= 1 &&
+	return p != NULL && gw_name_valid(p->name, NAME_MAX_LEN) &&
+	       p->limit >= 1 &&
 	       p->limit <= GW_RATE_LIMIT_MAX && p->window_s >= 1 &&
 	       p->window_s <= GW_RATE_WINDOW_MAX;
 }
@@ -225,7 +207,8 @@ gw_rate_key(const char *class_name, const char *kind, const char *identity,
 
 	if (out != NULL && outlen > 0)
 		out[0] = '\0';
-	if (out == NULL || !name_valid(class_name) || kind == NULL ||
+	if (out == NULL || !gw_name_valid(class_name, NAME_MAX_LEN) ||
+	    kind == NULL ||
 	    (strcmp(kind, "client") != 0 && strcmp(kind, "user") != 0 &&
 	     strcmp(kind, "ip") != 0) ||
 	    identity == NULL || identity[0] == '\0' || window_index < 0)

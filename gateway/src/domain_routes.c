@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "mp/authz.h"
+#include "mp/util.h"
 
 #include "domain.h"
 
@@ -34,7 +35,6 @@ struct seg {
 _Static_assert(GW_PATH_MAX < UINT16_MAX, "segment offsets are 16-bit");
 
 static int is_pchar(unsigned char c);
-static int hexval(unsigned char c);
 static size_t split_path(const char *path, struct seg *segs);
 static int match_one(const struct gw_route *r, const char *path,
                      const struct seg *segs, size_t nsegs, unsigned char *ranks,
@@ -60,18 +60,6 @@ is_pchar(unsigned char c)
 	    (c >= '0' && c <= '9'))
 		return 1;
 	return c != '\0' && strchr("-._~!$&'()*+,;=:@/", c) != NULL;
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int
@@ -106,8 +94,8 @@ gw_path_check(const char *path)
 		}
 		if (c == '%') {
 			if (i + 2 >= len ||
-			    (hi = hexval((unsigned char)path[i + 1])) < 0 ||
-			    (lo = hexval((unsigned char)path[i + 2])) < 0)
+			    (hi = mp_hex_value((unsigned char)path[i + 1])) < 0 ||
+			    (lo = mp_hex_value((unsigned char)path[i + 2])) < 0)
 				return -EINVAL;
 			v = hi * 16 + lo;
 			if (v == '/' || v == '.' || v == '\\' || v < 0x20 ||

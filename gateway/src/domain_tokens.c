@@ -17,26 +17,14 @@
 #include <sodium.h>
 
 #include "mp/principal.h"
+#include "mp/util.h"
 
 #include "domain_tokens.h"
 
-static int hexval(int c);
 static int url_decode(const char *in, size_t len, char *out, size_t *outlen);
 static int random_token(const char *prefix, char *out, size_t outsize);
 static int id_syntax(const char *s);
 static int scope_has(const char *list, const char *tok, size_t len);
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decode in[0..len) ('+' -> ' ', %XX) into out, NUL-terminated. The
  * decoded text must not contain control characters (so no NUL either). */
@@ -54,8 +42,8 @@ url_decode(const char *in, size_t len, char *out, size_t *outlen)
 		} else if (c == '%') {
 			if (i + 2 >= len)
 				return -EINVAL;
-			hi = hexval((unsigned char)in[i + 1]);
-			lo = hexval((unsigned char)in[i + 2]);
+			hi = mp_hex_value((unsigned char)in[i + 1]);
+			lo = mp_hex_value((unsigned char)in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			c = (unsigned char)(hi << 4 | lo);

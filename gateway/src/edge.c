@@ -897,8 +897,8 @@ gw_edge_handler(struct mp_ctx *ctx)
 	struct http_request *req = ctx->req;
 	struct edge *e;
 	unsigned method = (unsigned)req->method;
-	char allow[96];
-	int rc, up, retry = 1, i;
+	char ra[24];
+	int rc, up, retry = 1;
 
 	if ((e = edge_new(ctx)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal", "out of memory");
@@ -909,19 +909,8 @@ gw_edge_handler(struct mp_ctx *ctx)
 	if (req->method == HTTP_METHOD_OPTIONS &&
 	    (rc == 0 || rc == -EOPNOTSUPP))
 		return gw_edge_preflight(ctx);
-	if (rc == -EOPNOTSUPP) {
-		allow[0] = '\0';
-		for (i = 0; i < 8; i++) {
-			if (!(e->m.allow & (1u << i)))
-				continue;
-			if (allow[0] != '\0')
-				strcat(allow, ", ");
-			strcat(allow, http_method_text(1 << i));
-		}
-		mp_reply_header(ctx, "Allow", allow);
-		return mp_reply_problem(ctx, 405, "method-not-allowed",
-		    "this method is not allowed on this resource");
-	}
+	if (rc == -EOPNOTSUPP)
+		return mp_reply_method_not_allowed(ctx, e->m.allow);
 	if (rc == -ENOENT)
 		return mp_reply_problem(ctx, 404, "not-found",
 		    "no such resource");
@@ -951,8 +940,8 @@ gw_edge_handler(struct mp_ctx *ctx)
 		    "the gateway's route table does not admit you here");
 	if (up == -EAGAIN) {
 		/* open circuit: at once, without a Redis round trip */
-		snprintf(allow, sizeof(allow), "%d", retry);
-		mp_reply_header(ctx, "Retry-After", allow);
+		snprintf(ra, sizeof(ra), "%d", retry);
+		mp_reply_header(ctx, "Retry-After", ra);
 		return mp_reply_problem(ctx, 503, "upstream-unavailable",
 		    "the upstream service is failing; retry later");
 	}

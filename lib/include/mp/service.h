@@ -174,6 +174,9 @@ int mp_reply_problem_json(struct mp_ctx *ctx, json_t *problem);
 int mp_reply_problem(struct mp_ctx *ctx, int status, const char *slug,
     const char *detail);
 
+/* 405 problem with the Allow header listing `methods` (MP_* bits). */
+int mp_reply_method_not_allowed(struct mp_ctx *ctx, unsigned methods);
+
 /* Add a response header (copied). */
 void mp_reply_header(struct mp_ctx *ctx, const char *name, const char *value);
 

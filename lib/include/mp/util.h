@@ -29,6 +29,10 @@
  * by one millisecond. Thread-safe. Returns 0, or -EIO if libsodium cannot
  * be initialised (out is then "").
  */
+/* mp_hex_value: the value 0..15 of one hexadecimal digit (either case),
+ * or -1. */
+int mp_hex_value(int c);
+
 int mp_uuid_v7(char out[37]);
 
 /*

@@ -23,7 +23,6 @@
 
 static int uuid_sodium_ready(void);
 static unsigned uuid_counter_seed(void);
-static int hexval(int c);
 
 static pthread_mutex_t uuid_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t uuid_last_ms;
@@ -101,8 +100,8 @@ mp_uuid_v7(char out[37])
 	return 0;
 }
 
-static int
-hexval(int c)
+int
+mp_hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -124,7 +123,7 @@ mp_uuid_valid(const char *s)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (s[i] != '-')
 				return 0;
-		} else if (hexval((unsigned char)s[i]) < 0) {
+		} else if (mp_hex_value((unsigned char)s[i]) < 0) {
 			return 0; /* also stops at an early NUL */
 		}
 	}

@@ -533,7 +533,6 @@ dispatch_first(struct http_request *req)
 	const struct mp_route *r;
 	size_t i;
 	int allowed = 0, rc;
-	char allow[64];
 
 	ctx = http_state_create(req, sizeof(*ctx), ctx_free);
 	ctx->req = req;
@@ -570,17 +569,7 @@ dispatch_first(struct http_request *req)
 		if (allowed == 0)
 			return mp_reply_problem(ctx, 404, "not-found",
 			    "no such resource");
-		allow[0] = '\0';
-		for (i = 0; i < 8; i++) {
-			if (allowed & (1 << i)) {
-				if (allow[0] != '\0')
-					strcat(allow, ", ");
-				strcat(allow, http_method_text(1 << i));
-			}
-		}
-		mp_reply_header(ctx, "Allow", allow);
-		return mp_reply_problem(ctx, 405, "method-not-allowed",
-		    "this method is not allowed on this resource");
+		return mp_reply_method_not_allowed(ctx, (unsigned)allowed);
 	}
 	if ((rc = authenticate(ctx)) != 0)
 		return MP_DONE;

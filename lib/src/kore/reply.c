@@ -113,6 +113,25 @@ mp_reply_problem_json(struct mp_ctx *ctx, json_t *problem)
 }
 
 int
+mp_reply_method_not_allowed(struct mp_ctx *ctx, unsigned methods)
+{
+	char allow[96] = "";
+	unsigned bit;
+
+	/* Kore's method bits are 0x1 (GET) .. 0x80 (PATCH) */
+	for (bit = 1; bit <= 0x80; bit <<= 1) {
+		if (!(methods & bit))
+			continue;
+		if (allow[0] != '\0')
+			strcat(allow, ", ");
+		strcat(allow, http_method_text((int)bit));
+	}
+	mp_reply_header(ctx, "Allow", allow);
+	return mp_reply_problem(ctx, 405, "method-not-allowed",
+	    "this method is not allowed on this resource");
+}
+
+int
 mp_reply_problem(struct mp_ctx *ctx, int status, const char *slug,
     const char *detail)
 {

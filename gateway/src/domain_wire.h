@@ -1,0 +1,44 @@
+/*
+ * Byte-level helpers shared by the gateway's pure modules: the length-
+ * prefixed binary records stored in Redis (cache entries, idempotency
+ * records), the tagged SHA-256 input their keys are hashed from, and the
+ * name syntax of services, rate classes and kinds. Internal to gateway/src.
+ */
+#ifndef GW_DOMAIN_WIRE_H
+#define GW_DOMAIN_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sodium.h>
+
+/* A reader over bytes read back from Redis: never reads past `left`. */
+struct gw_rd {
+	const unsigned char *p;
+	size_t left;
+};
+
+/* Writes the low `bytes` bytes of v big-endian at p (1..8). */
+void gw_put_be(unsigned char *p, uint64_t v, int bytes);
+
+/* Reads a `bytes`-byte big-endian number: 0, or -EINVAL when short. */
+int gw_rd_be(struct gw_rd *r, int bytes, uint64_t *v);
+
+/* Reads a text field: u16 length, that many header-text bytes, 0x00.
+ * *s points at the text (NUL-terminated in place). 0, or -EINVAL when
+ * short, longer than max, unterminated or not header text. */
+int gw_rd_text(struct gw_rd *r, size_t max, const char **s);
+
+/* 1 when s[0..len) is header-value text (HTAB, SP..~, obs-text: no NUL,
+ * CR, LF, DEL), else 0. */
+int gw_hdr_text_ok(const char *s, size_t len);
+
+/* Feeds one field into a hash as tag, 8-byte big-endian length, bytes, so
+ * that no two different field lists hash the same input. */
+void gw_hash_feed(crypto_hash_sha256_state *st, unsigned char tag,
+                  const void *data, size_t len);
+
+/* 1 when s is 1..max bytes of [a-z0-9_-], else 0 (NULL is 0). */
+int gw_name_valid(const char *s, size_t max);
+
+#endif /* GW_DOMAIN_WIRE_H */
