@@ -200,10 +200,12 @@ int gw_route_authorize(const struct gw_route *r, const struct mp_principal *p);
 /*
  * Invalidation scheme: Redis holds a counter "gw:gen:<service>" per
  * upstream, which the gateway INCRs whenever an event of that service
- * arrives; every cached key embeds the generation current when it was
- * written, so one INCR makes every older entry of the service unreachable
- * (they expire by their TTL). Coarse, but it can never serve an answer
- * older than the last event.
+ * arrives. The gateway keeps the generation inside each stored value
+ * (gw_cache_value_encode) and reads counter and value in one round trip,
+ * so one INCR makes every older entry of the service a miss, replaced in
+ * place by the next answer. Coarse, but it can never serve an answer older
+ * than the last event. (gw_cache_req.generation can also put the
+ * generation in the key itself; the gateway passes 0.)
  */
 
 #define GW_CACHE_KEY_MAX 128    /* bytes of a key + NUL; always enough */
@@ -372,6 +374,25 @@ int gw_cache_entry_encode(const struct gw_cache_entry *e, unsigned char *out,
  * pointers in *e borrow from buf. Returns 0 or -EINVAL (also for NULL).
  */
 int gw_cache_entry_decode(const void *buf, size_t len,
+                          struct gw_cache_entry *e);
+
+/*
+ * A stored cache value: the service generation the answer was read under
+ * (gw_cache_gen_key's counter), in decimal, one space, then the entry as
+ * gw_cache_entry_encode writes it. A lookup reads the counter and the value
+ * in one round trip, and a value of another generation is a miss: an event
+ * makes every entry of its service stale at once, and an answer fetched
+ * before an event but stored after it is never served.
+ *
+ * gw_cache_value_encode: as gw_cache_entry_encode, with the prefix (*len
+ * counts it). gw_cache_value_decode: 0 with *generation and *e (borrowing
+ * from buf), or -EINVAL for anything else (no digits, more than 20, an
+ * overflow, a leading zero, no space, a bad entry); never reads past
+ * buf[len - 1].
+ */
+int gw_cache_value_encode(uint64_t generation, const struct gw_cache_entry *e,
+                          unsigned char *out, size_t outlen, size_t *len);
+int gw_cache_value_decode(const void *buf, size_t len, uint64_t *generation,
                           struct gw_cache_entry *e);
 
 /* ---- rate limits (domain_ratelimit.c) ---------------------------------- */

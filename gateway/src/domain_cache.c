@@ -721,3 +721,47 @@ gw_cache_entry_decode(const void *buf, size_t len, struct gw_cache_entry *e)
 	*e = t;
 	return 0;
 }
+
+int
+gw_cache_value_encode(uint64_t generation, const struct gw_cache_entry *e,
+                      unsigned char *out, size_t outlen, size_t *len)
+{
+	char pre[24];
+	size_t elen = 0;
+	int n, rc;
+
+	if (len == NULL || (out == NULL && outlen > 0))
+		return -EINVAL;
+	n = snprintf(pre, sizeof(pre), "%" PRIu64 " ", generation);
+	rc = gw_cache_entry_encode(e, NULL, 0, &elen);
+	if (rc != -ENOSPC && rc != 0)
+		return rc;
+	*len = (size_t)n + elen;
+	if (outlen < *len)
+		return -ENOSPC;
+	memcpy(out, pre, (size_t)n);
+	return gw_cache_entry_encode(e, out + n, outlen - (size_t)n, &elen);
+}
+
+int
+gw_cache_value_decode(const void *buf, size_t len, uint64_t *generation,
+                      struct gw_cache_entry *e)
+{
+	const unsigned char *p = buf;
+	uint64_t g = 0;
+	size_t i;
+
+	if (buf == NULL || generation == NULL || e == NULL)
+		return -EINVAL;
+	for (i = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (i == 20 || (i == 1 && p[0] == '0') ||
+		    g > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
+			return -EINVAL;
+		g = g * 10 + (uint64_t)(p[i] - '0');
+	}
+	if (i == 0 || i >= len || p[i] != ' ' ||
+	    gw_cache_entry_decode(p + i + 1, len - i - 1, e) != 0)
+		return -EINVAL;
+	*generation = g;
+	return 0;
+}

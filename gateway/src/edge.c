@@ -172,8 +172,6 @@ static void idem_release(struct edge *e);
 static void idem_store(struct edge *e, int status);
 static int cache_lookup_add(struct edge *e, struct batch *b, char *gen,
     size_t genlen);
-static int cache_value_split(const char *v, size_t len, uint64_t *gen,
-    size_t *entry_at);
 static int cache_hit_reply(struct edge *e, const struct gw_cache_entry *ce);
 static int forward(struct edge *e);
 static int step_upstream(struct mp_ctx *ctx);
@@ -1037,12 +1035,10 @@ pipeline_start(struct mp_ctx *ctx)
 
 /*
  * The cache in the first round trip, two plain GETs: the service's
- * generation and the entry. An entry is stored under a key that does not
- * change with the generation (gw_cache_key with generation 0) and its value
- * starts with the generation it was read under ("<generation> <entry>"):
- * an entry of an older generation is a miss, and the next answer replaces
- * it. An answer fetched before an event and stored after it carries the
- * older generation, so it is never served.
+ * generation and the stored value (gw_cache_value_decode: the entry with
+ * the generation it was read under). The key does not change with the
+ * generation (gw_cache_key with generation 0): a stale value is a miss and
+ * the next answer replaces it in place.
  */
 static int
 cache_lookup_add(struct edge *e, struct batch *b, char *gen, size_t genlen)
@@ -1074,23 +1070,6 @@ cache_lookup_add(struct edge *e, struct batch *b, char *gen, size_t genlen)
 	return 0;
 }
 
-/* The generation at the head of a stored value, and where the entry
- * starts: 0, or -EINVAL when the value is not "<digits> <entry>". */
-static int
-cache_value_split(const char *v, size_t len, uint64_t *gen, size_t *entry_at)
-{
-	uint64_t g = 0;
-	size_t i;
-
-	for (i = 0; i < len && i < 20 && v[i] >= '0' && v[i] <= '9'; i++)
-		g = g * 10 + (uint64_t)(v[i] - '0');
-	if (i == 0 || i >= len || v[i] != ' ')
-		return -EINVAL;
-	*gen = g;
-	*entry_at = i + 1;
-	return 0;
-}
-
 /* First round trip done: revocation, rate limit, idempotency, cache. */
 static int
 step_checked(struct mp_ctx *ctx)
@@ -1099,7 +1078,7 @@ step_checked(struct mp_ctx *ctx)
 	struct gw_cache_entry ce;
 	struct batch *b;
 	const char *gen;
-	size_t len, at;
+	size_t len;
 	char num[32];
 	uint64_t g = 0, stored;
 	int proceed = 0;
@@ -1162,8 +1141,8 @@ step_checked(struct mp_ctx *ctx)
 	e->cache_gen = g;
 	if (e->use_stored &&
 	    (gen = slot_str(e->batch, e->s_entry, &len)) != NULL &&
-	    cache_value_split(gen, len, &stored, &at) == 0 && stored == g &&
-	    gw_cache_entry_decode(gen + at, len - at, &ce) == 0) {
+	    gw_cache_value_decode(gen, len, &stored, &ce) == 0 &&
+	    stored == g) {
 		mp_metrics_counter_add(m_cache_hit, 1);
 		return cache_hit_reply(e, &ce);
 	}
@@ -1448,7 +1427,7 @@ step_upstream(struct mp_ctx *ctx)
 	char own_etag[GW_ETAG_LEN], ex[16];
 	unsigned char *buf = NULL;
 	size_t blen, len = 0, argvlen[5];
-	int status = proxy_call_status(e->pc), ttl = 0, pre = 0;
+	int status = proxy_call_status(e->pc), ttl = 0;
 
 	if (status == 0) {
 		if (e->idem_claimed)
@@ -1484,12 +1463,10 @@ step_upstream(struct mp_ctx *ctx)
 		ce.etag = etag;
 		ce.body = body;
 		ce.body_len = blen;
-		if (gw_cache_entry_encode(&ce, NULL, 0, &len) == -ENOSPC &&
-		    (buf = malloc(len + 22)) != NULL &&
-		    (pre = snprintf((char *)buf, 22, "%" PRIu64 " ",
-		    e->cache_gen)) > 0 && pre < 22 &&
-		    gw_cache_entry_encode(&ce, buf + pre, len, &len) == 0) {
-			len += (size_t)pre;
+		if (gw_cache_value_encode(e->cache_gen, &ce, NULL, 0,
+		    &len) == -ENOSPC && (buf = malloc(len)) != NULL &&
+		    gw_cache_value_encode(e->cache_gen, &ce, buf, len,
+		    &len) == 0) {
 			snprintf(ex, sizeof(ex), "%d", ttl);
 			argv[0] = "SET";
 			argv[1] = e->cache_key;

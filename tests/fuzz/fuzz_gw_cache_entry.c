@@ -1,6 +1,7 @@
 /*
  * fuzz_gw_cache_entry: the gateway cache's parsers on arbitrary bytes.
- *   - gw_cache_entry_decode (bytes read back from Redis): refused, or
+ *   - gw_cache_entry_decode and gw_cache_value_decode (bytes read back
+ *     from Redis): refused, or
  *     accepted with sane fields that re-encode to exactly the input;
  *     the input sits in an exact-size heap block so ASan sees any
  *     over-read.
@@ -126,12 +127,37 @@ text(const char *s, size_t size)
 	}
 }
 
+/* gw_cache_value_decode: refused, or a value that re-encodes to exactly
+ * the input (exact-size heap copy so ASan sees over-reads). */
+static void
+value(const uint8_t *data, size_t size)
+{
+	struct gw_cache_entry e;
+	unsigned char *buf, *again;
+	uint64_t g;
+	size_t n = 0;
+
+	if ((buf = malloc(size > 0 ? size : 1)) == NULL)
+		return;
+	memcpy(buf, data, size);
+	if (gw_cache_value_decode(buf, size, &g, &e) == 0) {
+		if ((again = malloc(size)) == NULL)
+			abort();
+		if (gw_cache_value_encode(g, &e, again, size, &n) != 0 ||
+		    n != size || memcmp(again, buf, size) != 0)
+			abort();
+		free(again);
+	}
+	free(buf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s;
 
 	entry(data, size);
+	value(data, size);
 	if ((s = malloc(size + 1)) == NULL)
 		return 0;
 	memcpy(s, data, size);
