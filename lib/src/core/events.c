@@ -9,8 +9,12 @@
  * so that only one relay (of all workers and replicas) publishes at a
  * time, in outbox order.
  *
- * Stopping: a pipe wakes the thread out of poll(); the relay runs one last
- * round before it exits so SIGTERM does not strand committed events.
+ * Waking: the relay sweeps the outbox every MP_OUTBOX_SWEEP_MS, and a
+ * worker whose request wrote pokes its relay's pipe (mp_relay_poke) so
+ * events go out at once (no LISTEN/NOTIFY: NOTIFY serialises commits).
+ * Stopping: the same pipe wakes the thread out of poll(); the relay runs
+ * one last round before it exits so SIGTERM does not strand committed
+ * events.
  */
 #include <sys/types.h>
 
@@ -67,7 +71,7 @@ static _Thread_local struct mp_consumer *current_consumer;
 
 static int64_t mono_ms(void);
 static void link_sleep(struct link *l, int64_t ms);
-static int link_pg(struct link *l, const char *url, int listen);
+static int link_pg(struct link *l, const char *url);
 static int link_redis(struct link *l, const char *url);
 static void link_close(struct link *l);
 static void metric(const struct mp_events_cfg *c, enum mp_event_metric m,
@@ -75,6 +79,7 @@ static void metric(const struct mp_events_cfg *c, enum mp_event_metric m,
 static int relay_round(struct mp_relay *r);
 static void marker_key(const struct mp_relay *r, const char *event_id,
     char *out, size_t outlen);
+static void markers_delete(struct mp_relay *r, const PGresult *res, int n);
 static void relay_housekeeping(struct mp_relay *r);
 static void *relay_main(void *arg);
 static void *consumer_main(void *arg);
@@ -104,33 +109,19 @@ metric(const struct mp_events_cfg *c, enum mp_event_metric m, int64_t v)
 		c->metric(m, v);
 }
 
-/* Sleep up to ms, woken early by stop or (relay) a NOTIFY. */
+/* Sleep up to ms, woken early by stop or (relay) a worker's poke. */
 static void
 link_sleep(struct link *l, int64_t ms)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd;
 	char buf[64];
-	int n = 1;
 
-	pfd[0].fd = l->wake[0];
-	pfd[0].events = POLLIN;
-	if (l->pg != NULL && PQstatus(l->pg) == CONNECTION_OK) {
-		pfd[1].fd = PQsocket(l->pg);
-		pfd[1].events = POLLIN;
-		n = 2;
-	}
-	if (poll(pfd, (nfds_t)n, (int)ms) > 0) {
-		if (pfd[0].revents & POLLIN) /* drain: one round serves every poke */
-			while (read(l->wake[0], buf, sizeof(buf)) > 0)
-				;
-		if (n == 2 && (pfd[1].revents & POLLIN)) {
-			PGnotify *nt;
-
-			PQconsumeInput(l->pg);
-			while ((nt = PQnotifies(l->pg)) != NULL)
-				PQfreemem(nt);
-		}
-	}
+	pfd.fd = l->wake[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, (int)ms) > 0 && (pfd.revents & POLLIN))
+		/* drain: one round serves every poke */
+		while (read(l->wake[0], buf, sizeof(buf)) > 0)
+			;
 }
 
 static int
@@ -145,7 +136,7 @@ pg_exec_ok(PGconn *pg, const char *sql)
 }
 
 static int
-link_pg(struct link *l, const char *url, int listen)
+link_pg(struct link *l, const char *url)
 {
 	if (l->pg != NULL && PQstatus(l->pg) == CONNECTION_OK)
 		return 0;
@@ -157,8 +148,6 @@ link_pg(struct link *l, const char *url, int listen)
 		l->pg = NULL;
 		return -ECONNREFUSED;
 	}
-	if (listen && pg_exec_ok(l->pg, "LISTEN mp_outbox") != 0)
-		return -EIO;
 	return 0;
 }
 
@@ -271,6 +260,35 @@ marker_key(const struct mp_relay *r, const char *event_id, char *out,
 	snprintf(out, outlen, "%s:published:%s", r->stream, event_id);
 }
 
+/* One DEL for the markers of a published batch (rows' event_id in column 1). */
+static void
+markers_delete(struct mp_relay *r, const PGresult *res, int n)
+{
+	const char **argv = calloc((size_t)n + 1, sizeof(*argv));
+	char **keys = calloc((size_t)n, sizeof(*keys));
+	char marker[200];
+	int i, made = 0;
+
+	if (argv != NULL && keys != NULL) {
+		argv[0] = "DEL";
+		for (i = 0; i < n; i++) {
+			marker_key(r, PQgetvalue(res, i, 1), marker,
+			    sizeof(marker));
+			if ((keys[i] = strdup(marker)) == NULL)
+				break;
+			argv[i + 1] = keys[i];
+			made++;
+		}
+		if (made == n)
+			freeReplyObject(redisCommandArgv(r->l.rd, n + 1, argv,
+			    NULL));
+	}
+	for (i = 0; keys != NULL && i < made; i++)
+		free(keys[i]);
+	free(keys);
+	free(argv);
+}
+
 static int
 relay_round(struct mp_relay *r)
 {
@@ -368,10 +386,7 @@ relay_round(struct mp_relay *r)
 	}
 	/* marked sent: the markers have done their job (their TTL cleans up
 	 * if this fails) */
-	for (i = 0; i < n; i++) {
-		marker_key(r, PQgetvalue(res, i, 1), marker, sizeof(marker));
-		freeReplyObject(redisCommand(r->l.rd, "DEL %s", marker));
-	}
+	markers_delete(r, res, n);
 	PQclear(res);
 	metric(&r->cfg, MP_EM_PUBLISHED, sent);
 	return sent;
@@ -404,7 +419,7 @@ relay_main(void *arg)
 
 	r->l.backoff_ms = 100;
 	for (;;) {
-		if (link_pg(&r->l, r->cfg.db_url, 1) != 0 ||
+		if (link_pg(&r->l, r->cfg.db_url) != 0 ||
 		    link_redis(&r->l, r->cfg.redis_url) != 0) {
 			if (!down)
 				mp_log(MP_LOG_WARN, "relay", "database or Redis "
@@ -714,7 +729,7 @@ consumer_main(void *arg)
 
 	c->l.backoff_ms = 100;
 	while (!c->l.stop) {
-		if ((c->def.use_db && link_pg(&c->l, c->cfg.db_url, 0) != 0) ||
+		if ((c->def.use_db && link_pg(&c->l, c->cfg.db_url) != 0) ||
 		    link_redis(&c->l, c->cfg.redis_url) != 0) {
 			if (!down)
 				mp_log(MP_LOG_WARN, "consumer", "%s: database "
