@@ -33,21 +33,14 @@ PIDS=(); SAMPLER=""
 cleanup() {
 	local rc=$?
 	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do
-		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null || true
-	done
+	stop_pids "${PIDS[@]}"
 	redis_stop "$B"; pg_stop "$B"
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# a fresh cluster each run (its data may live in /var/tmp behind a symlink)
-redis_stop "$B"; pg_stop "$B"
-[ -e "$B/pg" ] && rm -rf "$(readlink -f "$B/pg")"
-rm -rf "$B"; mkdir -p "$B/log" "$B/pgb" "$B/mem"
+fresh_cluster_dir "$B"; mkdir -p "$B/pgb" "$B/mem"
 
 PGP=$(free_port); RP=$(free_port); FP=$(free_port)
 pg_start "$B" "$PGP"; redis_start "$B" "$RP"; pg_create_db "$B" funding "$PW"

@@ -43,20 +43,14 @@ done
 PIDS=()
 cleanup() {
 	local rc=$?
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do
-		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null || true
-	done
+	stop_pids "${PIDS[@]}"
 	redis_stop "$B"; pg_stop "$B"
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-redis_stop "$B"; pg_stop "$B"
-[ -e "$B/pg" ] && rm -rf "$(readlink -f "$B/pg")"
-rm -rf "$B"; mkdir -p "$B/log" "$B/nginx"
+fresh_cluster_dir "$B"; mkdir -p "$B/nginx"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 PGP=$(free_port); RP=$(free_port); FP=$(free_port); GP=$(free_port); NP=$(free_port)

@@ -146,3 +146,22 @@ wait_ready() {
 	done
 	return 1
 }
+
+# stop_pids PID...: SIGTERM each, give it 5 s, then SIGKILL (benchmarks'
+# own processes; never fails).
+stop_pids() {
+	local p
+	for p in "$@"; do kill "$p" 2>/dev/null || true; done
+	for p in "$@"; do
+		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+}
+
+# fresh_cluster_dir DIR: stop the PostgreSQL and Redis that DIR holds and
+# empty it (its PostgreSQL data may live in /var/tmp behind a symlink).
+fresh_cluster_dir() {
+	redis_stop "$1"; pg_stop "$1"
+	if [ -e "$1/pg" ]; then rm -rf "$(readlink -f "$1/pg")"; fi
+	rm -rf "$1"; mkdir -p "$1/log"
+}
