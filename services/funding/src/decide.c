@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mp/problem.h"
@@ -133,9 +134,10 @@ static int
 appraised_score(struct mp_ctx *ctx, struct funding_run *run)
 {
 	const json_t *results = json_object_get(run->facts, "results");
-	int32_t r[64], score;
 	size_t n = json_array_size(results), i;
+	int32_t *r, score;
 	json_t *v;
+	int rc;
 
 	if (fact_int(run->facts, "pending") > 0)
 		return answered(mp_reply_problem(ctx, 409, "appraisal-incomplete",
@@ -143,14 +145,14 @@ appraised_score(struct mp_ctx *ctx, struct funding_run *run)
 	if (n == 0)
 		return answered(mp_reply_problem(ctx, 409, "appraisal-incomplete",
 		    "no appraisal was submitted"));
-	if (n > sizeof(r) / sizeof(r[0]))
-		n = sizeof(r) / sizeof(r[0]);
-	json_array_foreach(results, i, v) {
-		if (i >= n)
-			break;
+	if ((r = calloc(n, sizeof(*r))) == NULL)
+		return answered(mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly"));
+	json_array_foreach(results, i, v)
 		r[i] = (int32_t)json_integer_value(v);
-	}
-	if (funding_application_score_bp(r, n, &score) != 0)
+	rc = funding_application_score_bp(r, n, &score);
+	free(r);
+	if (rc != 0)
 		return answered(mp_reply_problem(ctx, 500, "internal",
 		    "the request could not be completed"));
 	json_object_set_new(run->decision, "score_bp", json_integer(score));
@@ -402,23 +404,26 @@ int
 funding_decide_release(struct mp_ctx *ctx, struct funding_run *run)
 {
 	const json_t *ms = json_object_get(run->facts, "milestones");
-	const char *names[64], *cond = fact_str(run->facts, "condition");
+	const char *cond = fact_str(run->facts, "condition");
+	const char **names;
 	struct funding_tranche_facts f;
 	size_t i;
 	json_t *e;
 	int rc;
 
+	/* every approved milestone (one per report: no fixed bound) */
+	if ((names = calloc(json_array_size(ms) + 1, sizeof(*names))) == NULL)
+		return answered(mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly"));
 	memset(&f, 0, sizeof(f));
 	f.agreement_signed = json_is_true(json_object_get(run->facts,
 	    "signed"));
-	json_array_foreach(ms, i, e) {
-		if (i >= 64)
-			break;
+	json_array_foreach(ms, i, e)
 		names[i] = json_string_value(e);
-		f.n_approved = i + 1;
-	}
+	f.n_approved = json_array_size(ms);
 	f.approved_milestones = names;
 	rc = funding_tranche_condition_met(cond, &f);
+	free(names);
 	if (rc < 0)
 		return answered(mp_reply_problem(ctx, 500, "internal",
 		    "the tranche's condition could not be read"));
