@@ -875,7 +875,7 @@ gw_auth_revoke(struct mp_ctx *ctx)
 {
 	struct mp_principal p;
 	struct tokreq *st;
-	const char *tok, *v[2];
+	const char *tok, *v[3];
 	char exp[24];
 	int rc;
 
@@ -908,8 +908,11 @@ gw_auth_revoke(struct mp_ctx *ctx)
 	snprintf(exp, sizeof(exp), "%lld", (long long)p.exp);
 	v[0] = st->jti;
 	v[1] = exp;
+	v[2] = ctx->request_id;
+	/* recorded, and published on events:gateway for the services
+	 * (0003_revocation_events.sql), in one statement */
 	return mp_db_query(ctx, revoke_jti_stored,
-	    "SELECT gw_jti_revoke($1, $2)", 2, v);
+	    "SELECT gw_jti_revoke($1, $2, $3)", 3, v);
 }
 
 static int

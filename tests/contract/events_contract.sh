@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Events contract: the event types the deployed services emit (every
-# mp_emit('<type>', ...) of services/*/migrations/*.sql) equal the messages
+# Events contract: the event types the deployed services and the gateway
+# emit (every mp_emit('<type>', ...) of services/*/migrations/*.sql and
+# gateway/migrations/*.sql) equal the messages
 # declared in openapi/events.asyncapi.yaml (one `      name: <type>` line
 # per message under components/messages), and each emission builds exactly
 # the data keys its message's data schema lists in `required` (the one-line
@@ -15,13 +16,15 @@
 # parser or the SQL to be adapted. Only top-level keys are compared; nested
 # objects (tally, quorum, ratings, indicators) are not.
 #
-# Overrides for testing the test: EVENTS_SPEC (the AsyncAPI file) and
-# EVENTS_SERVICES (the directory holding <service>/migrations/*.sql).
+# Overrides for testing the test: EVENTS_SPEC (the AsyncAPI file),
+# EVENTS_SERVICES (the directory holding <service>/migrations/*.sql) and
+# EVENTS_GATEWAY (the gateway's migrations directory).
 set -uo pipefail
 
 ROOT=${MP_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 SPEC=${EVENTS_SPEC:-$ROOT/openapi/events.asyncapi.yaml}
 SERVICES=${EVENTS_SERVICES:-$ROOT/services}
+GATEWAY=${EVENTS_GATEWAY:-$ROOT/gateway/migrations}
 TYPE_RE='^[a-z]+(\.[a-z_]+)+\.v[0-9]+$' # the outbox's CHECK on type
 fail=0
 
@@ -29,7 +32,7 @@ err() { echo "FAIL: $*"; fail=1; }
 
 [ -f "$SPEC" ] || { echo "FAIL: $SPEC not found"; exit 1; }
 shopt -s nullglob
-sql_files=("$SERVICES"/*/migrations/*.sql)
+sql_files=("$SERVICES"/*/migrations/*.sql "$GATEWAY"/*.sql)
 shopt -u nullglob
 [ ${#sql_files[@]} -gt 0 ] || { echo "FAIL: no migrations under $SERVICES/*/migrations"; exit 1; }
 
@@ -265,7 +268,7 @@ for my $f (@sql) {
 		my $at = $+[0];
 		my $line = 1 + (() = substr($t, 0, $at) =~ /\n/g);
 		my $where = "$f:$line";
-		$where =~ s{^.*?/services/}{services/};
+		$where =~ s{^.*?/(services|gateway)/}{$1/};
 		my ($args) = call_args($t, $at);
 		if (!defined $args || @$args != 4) {
 			problem("$where: mp_emit does not take 4 arguments here");

@@ -45,6 +45,7 @@ static int verify(const char *tok, struct mp_principal *p);
 static long me_status(const char *tok);
 static char *admin_token(void);
 static json_t *openapi_operations(const char *file);
+static json_t *revocation_events(const char *jti);
 
 /* ---- fixture ------------------------------------------------------------------ */
 
@@ -210,6 +211,25 @@ openapi_operations(const char *file)
 	}
 	fclose(f);
 	return ops;
+}
+
+/* The gateway.token.revoked.v1 events of events:gateway naming `jti`
+ * (a new array). */
+static json_t *
+revocation_events(const char *jti)
+{
+	json_t *all = t_stream_events("events:gateway"), *out = json_array(),
+	    *ev;
+	size_t i;
+
+	ck_assert_ptr_nonnull(all);
+	json_array_foreach(all, i, ev) {
+		if (strcmp(jstr(ev, "type"), "gateway.token.revoked.v1") == 0 &&
+		    strcmp(jstr(json_object_get(ev, "data"), "jti"), jti) == 0)
+			json_array_append(out, ev);
+	}
+	json_decref(all);
+	return out;
 }
 
 /* ---- tests ------------------------------------------------------------------------ */
@@ -518,6 +538,61 @@ START_TEST(revoke_refresh_and_access)
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(jstr(r.json, "error"), "invalid_request");
 	t_resp_free(&r);
+	json_decref(t);
+}
+END_TEST
+
+/* Sign-out is published for the services: one gateway.token.revoked.v1 on
+ * events:gateway with the jti and exp only, within a second, and none for
+ * a second revocation of the same token. */
+START_TEST(revocation_published)
+{
+	const char *hdr[] = {FORM_CT, NULL};
+	struct mp_principal p;
+	struct t_resp r;
+	char body[4096];
+	json_t *t, *evs = NULL, *ev, *data;
+	int waited;
+
+	user_create("revp.user", "gender_analyst", NULL, NULL);
+	t = login("revp.user", PW);
+	ck_assert_int_eq(verify(jstr(t, "access_token"), &p), MP_JWT_OK);
+	ck_assert_str_ne(p.jti, "");
+	snprintf(body, sizeof(body), "token=%s", jstr(t, "access_token"));
+	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
+	    strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+
+	for (waited = 0; waited <= 1000; waited += 50) {
+		json_decref(evs);
+		evs = revocation_events(p.jti);
+		if (json_array_size(evs) > 0)
+			break;
+		t_sleep_ms(50);
+	}
+	ck_assert_msg(json_array_size(evs) == 1, "%zu events for the jti "
+	    "after %d ms", json_array_size(evs), waited);
+	ev = json_array_get(evs, 0);
+	data = json_object_get(ev, "data");
+	ck_assert_str_eq(jstr(ev, "source"), "urn:mp:gateway");
+	ck_assert_ptr_null(json_object_get(ev, "subject"));
+	ck_assert_uint_eq(json_object_size(data), 2);
+	ck_assert_str_eq(jstr(data, "jti"), p.jti);
+	ck_assert(json_is_integer(json_object_get(data, "exp")));
+	ck_assert_int_eq(json_integer_value(json_object_get(data, "exp")),
+	    p.exp);
+	json_decref(evs);
+
+	/* revoked again: nothing new to tell */
+	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
+	    strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	t_sleep_ms(300);
+	evs = revocation_events(p.jti);
+	ck_assert_uint_eq(json_array_size(evs), 1);
+	json_decref(evs);
 	json_decref(t);
 }
 END_TEST
@@ -834,6 +909,7 @@ main(void)
 	tcase_add_test(tc, refresh_rotation_and_reuse);
 	tcase_add_test(tc, client_credentials);
 	tcase_add_test(tc, revoke_refresh_and_access);
+	tcase_add_test(tc, revocation_published);
 	tcase_add_test(tc, register_applicant_only);
 	tcase_add_test(tc, admin_routes);
 	tcase_add_test(tc, bootstrap_admin_can_log_in);
