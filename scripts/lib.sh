@@ -91,12 +91,13 @@ pg_stop() {
 	as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
 }
 
-# psql_super DIR SQL...: run SQL as the superuser over the private socket.
+# psql_super DIR SQL...: run SQL as the superuser over the private socket,
+# in database PSQL_DB (default postgres).
 psql_super() {
 	local dir=$1; shift
 	local data port
 	data=$(readlink -f "$dir/pg"); port=$(cat "$dir/pg.port")
-	as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$data" -p "$port" -U postgres -d postgres "$@"
+	as_pg psql -X -q -v ON_ERROR_STOP=1 -h "$data" -p "$port" -U postgres -d "${PSQL_DB:-postgres}" "$@"
 }
 
 # pg_create_db DIR NAME PASSWORD: idempotent role + database owned by it.
@@ -111,6 +112,20 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'name', :'name')
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'name') \gexec
 SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', :'name', :'name') \gexec
 SQL
+	pg_create_extensions "$dir" "$name"
+}
+
+# Extensions a service's migrations use that only a superuser may create
+# (its migration's CREATE EXTENSION IF NOT EXISTS is then a no-op).
+declare -A DB_EXTENSIONS=([cases]=postgis)
+
+# pg_create_extensions DIR NAME: create NAME's extensions in its database.
+pg_create_extensions() {
+	local dir=$1 name=$2 ext
+	for ext in ${DB_EXTENSIONS[$name]:-}; do
+		PSQL_DB=$name psql_super "$dir" -c "SET client_min_messages = warning" \
+		    -c "CREATE EXTENSION IF NOT EXISTS $ext" || die "cannot create extension $ext in $name"
+	done
 }
 
 # redis_start DIR PORT: a private Redis with AOF (events survive a restart).

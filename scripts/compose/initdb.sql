@@ -1,5 +1,5 @@
 -- docker-compose: one database and one login role per component, run once by
--- the postgres:15 entrypoint on an empty data volume (psql, as the superuser).
+-- the postgis/postgis:15 entrypoint on an empty data volume (psql, as the superuser).
 -- Mirrors pg_create_db in scripts/lib.sh: each role owns its own database and
 -- nobody else (PUBLIC) may connect to it.
 --
@@ -59,3 +59,10 @@ SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', name, name)
   FROM mp_components \gexec
 
 DROP TABLE mp_components;
+
+-- Extensions a service's migrations use that only a superuser may create
+-- (mirrors DB_EXTENSIONS in scripts/lib.sh): PostGIS for the cases
+-- service's directory (distance search). The postgis/postgis image ships it.
+\connect cases
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS postgis;

@@ -79,6 +79,52 @@ static const char builtin_emit_v2[] =
     "  RETURN v;\n"
     "END $$;\n";
 
+/*
+ * Helpers for the business functions of every service database (the
+ * calling convention of the route runner: p = principal, a = args).
+ * Refusals are raised as SQLSTATE MPnnn, which the library answers as
+ * HTTP nnn with the message as detail and a JSON DETAIL merged into the
+ * problem (mp_db_query).
+ */
+static const char builtin_helpers[] =
+    "CREATE FUNCTION mp_raise(code text, msg text, detail jsonb DEFAULT NULL)\n"
+    "RETURNS void LANGUAGE plpgsql AS $$\n"
+    "BEGIN\n"
+    "  IF detail IS NULL THEN\n"
+    "    RAISE EXCEPTION USING ERRCODE = code, MESSAGE = msg;\n"
+    "  END IF;\n"
+    "  RAISE EXCEPTION USING ERRCODE = code, MESSAGE = msg, DETAIL = detail::text;\n"
+    "END $$;\n"
+    /* 400 naming the field (body field or query argument) and the reason */
+    "CREATE FUNCTION mp_field_error(field text, reason text) RETURNS void\n"
+    "LANGUAGE sql AS $$\n"
+    "  SELECT mp_raise('MP400', 'the request is not valid',\n"
+    "    jsonb_build_object('type', 'urn:mp:problem:validation',\n"
+    "      'errors', jsonb_build_array(jsonb_build_object('field', field, "
+    "'reason', reason))))\n"
+    "$$;\n"
+    "CREATE FUNCTION mp_not_found() RETURNS void LANGUAGE sql AS $$\n"
+    "  SELECT mp_raise('MP404', 'no such resource')\n"
+    "$$;\n"
+    "CREATE FUNCTION mp_has_role(p jsonb, role text) RETURNS boolean\n"
+    "LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(p->'roles' ? role, false) $$;\n"
+    /* a council officer of `region`, or an admin */
+    "CREATE FUNCTION mp_officer_of(p jsonb, region text) RETURNS boolean\n"
+    "LANGUAGE sql IMMUTABLE AS $$\n"
+    "  SELECT mp_has_role(p, 'admin') OR (mp_has_role(p, 'council_officer')\n"
+    "    AND p->>'region' = region)\n"
+    "$$;\n"
+    /* If-Match (optional): the ETag \"v<version>\" the client last read */
+    "CREATE FUNCTION mp_if_match(a jsonb, version int) RETURNS void\n"
+    "LANGUAGE plpgsql AS $$\n"
+    "BEGIN\n"
+    "  IF a ? 'if_match' AND a->>'if_match' <> '*'\n"
+    "     AND trim(a->>'if_match') <> format('\"v%s\"', version) THEN\n"
+    "    PERFORM mp_raise('MP412', 'the resource changed since you read it',\n"
+    "      jsonb_build_object('current_etag', format('\"v%s\"', version)));\n"
+    "  END IF;\n"
+    "END $$;\n";
+
 static int
 sql_file_filter(const struct dirent *d)
 {
@@ -240,7 +286,8 @@ mp_migrate_run(const char *db_url, const char *dir, char *err,
 
 	if ((rc = apply_one(pg, "lib-0001-events", builtin_events, err,
 	    errlen)) != 0 || (rc = apply_one(pg, "lib-0002-emit-no-notify",
-	    builtin_emit_v2, err, errlen)) != 0)
+	    builtin_emit_v2, err, errlen)) != 0 || (rc = apply_one(pg,
+	    "lib-0003-sql-helpers", builtin_helpers, err, errlen)) != 0)
 		goto done;
 
 	n = scandir(dir, &names, sql_file_filter, alphasort);
