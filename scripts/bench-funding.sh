@@ -70,7 +70,7 @@ token() { # sub role
 }
 OFF=$(token "officer-$REGION" council_officer)
 APPS_TOK=(); for i in 0 1 2 3; do APPS_TOK+=("$(token "applicant-$i-$REGION" applicant)"); done
-# what the service passes as $1 for these tokens (run.c principal_json)
+# what the service passes as $1 for these tokens (lib/src/kore/run.c principal_json)
 P_OFF="{\"sub\":\"officer-$REGION\",\"roles\":[\"council_officer\"],\"region\":\"$REGION\",\"commune\":\"\",\"org\":\"\"}"
 
 http() { # method token path [body-file] -> body on stdout, fails unless 2xx

@@ -22,30 +22,33 @@ static const struct mp_field agreement[] = {
 	    .max_len = FUNDING_TRANCHES_MAX, .items = &tranche),
 	MP_FIELD_END};
 
-static const struct funding_op funding_agreement_create_op = {
+static const struct mp_op funding_agreement_create_op = {
 	.schema = agreement,
 	.load_sql = "SELECT funding_agreement_facts($1, $2, $3)",
+	FUNDING_FACTS_AGREEMENT,
 	.decide = funding_decide_schedule,
 	.apply_sql = "SELECT funding_agreement_create($1, $2, $3, $4, $5)",
 	.status = 201,
 	.location = "/v1/funding/agreements/%s"};
-static const struct funding_op funding_agreement_get_op = {
+static const struct mp_op funding_agreement_get_op = {
 	.apply_sql = "SELECT funding_agreement_get($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_agreement_transition_op = {
+static const struct mp_op funding_agreement_transition_op = {
 	.schema = funding_transition_body,
 	.load_sql = "SELECT funding_agreement_state($1, $2, $3)",
+	FUNDING_FACTS_STATE,
 	.decide = funding_decide_transition,
 	.apply_sql = "SELECT funding_agreement_transition($1, $2, $3, $4, $5)",
 	.status = 200,
 	.arg = &funding_machine_agreement};
-static const struct funding_op funding_tranche_release_op = {
+static const struct mp_op funding_tranche_release_op = {
 	.load_sql = "SELECT funding_tranche_facts($1, $2, $3)",
+	FUNDING_FACTS_RELEASE,
 	.decide = funding_decide_release,
 	.apply_sql = "SELECT funding_tranche_release($1, $2, $3, $4, $5)",
 	.status = 200};
 
-FUNDING_ROUTE(funding_agreement_create)
-FUNDING_ROUTE(funding_agreement_get)
-FUNDING_ROUTE(funding_agreement_transition)
-FUNDING_ROUTE(funding_tranche_release)
+MP_OP_ROUTE(funding_agreement_create)
+MP_OP_ROUTE(funding_agreement_get)
+MP_OP_ROUTE(funding_agreement_transition)
+MP_OP_ROUTE(funding_tranche_release)

@@ -89,46 +89,48 @@ static const struct mp_field application_patch[] = {
 	APPLICATION_FIELDS(0),
 	MP_FIELD_END};
 
-static const struct funding_op funding_application_create_op = {
+static const struct mp_op funding_application_create_op = {
 	.schema = application_create,
 	.apply_sql = "SELECT funding_application_create($1, $2, $3, $4, $5)",
 	.status = 201,
 	.location = "/v1/funding/applications/%s"};
-static const struct funding_op funding_applications_list_op = {
+static const struct mp_op funding_applications_list_op = {
 	.query = list_query,
 	.apply_sql = "SELECT funding_application_list($1, $2, $3, $4, $5)",
 	.status = 200,
 	.ctype = FUNDING_JSON_RAW};
-static const struct funding_op funding_call_applications_op = {
+static const struct mp_op funding_call_applications_op = {
 	.query = page_query,
 	.apply_sql = "SELECT funding_call_applications($1, $2, $3, $4, $5)",
 	.status = 200,
 	.ctype = FUNDING_JSON_RAW};
-static const struct funding_op funding_application_get_op = {
+static const struct mp_op funding_application_get_op = {
 	.apply_sql = "SELECT funding_application_get($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_application_update_op = {
+static const struct mp_op funding_application_update_op = {
 	.schema = application_patch,
 	.apply_sql = "SELECT funding_application_update($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_application_submit_op = {
+static const struct mp_op funding_application_submit_op = {
 	.load_sql = "SELECT funding_application_submit_facts($1, $2, $3)",
+	FUNDING_FACTS_SUBMIT,
 	.decide = funding_decide_submit,
 	.apply_sql = "SELECT funding_application_submit($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_application_transition_op = {
+static const struct mp_op funding_application_transition_op = {
 	.schema = funding_transition_body,
 	.load_sql = "SELECT funding_application_state($1, $2, $3)",
+	FUNDING_FACTS_APP_STATE,
 	.decide = funding_decide_transition,
 	.apply_sql =
 	    "SELECT funding_application_transition($1, $2, $3, $4, $5)",
 	.status = 200,
 	.arg = &funding_machine_application};
 
-FUNDING_ROUTE(funding_application_create)
-FUNDING_ROUTE(funding_applications_list)
-FUNDING_ROUTE(funding_call_applications)
-FUNDING_ROUTE(funding_application_get)
-FUNDING_ROUTE(funding_application_update)
-FUNDING_ROUTE(funding_application_submit)
-FUNDING_ROUTE(funding_application_transition)
+MP_OP_ROUTE(funding_application_create)
+MP_OP_ROUTE(funding_applications_list)
+MP_OP_ROUTE(funding_call_applications)
+MP_OP_ROUTE(funding_application_get)
+MP_OP_ROUTE(funding_application_update)
+MP_OP_ROUTE(funding_application_submit)
+MP_OP_ROUTE(funding_application_transition)

@@ -30,32 +30,33 @@ static const struct mp_field scores[] = {
 	    .enum_values = recommendations),
 	MP_FIELD_END};
 
-static const struct funding_op funding_appraiser_assign_op = {
+static const struct mp_op funding_appraiser_assign_op = {
 	.schema = assign,
 	.apply_sql = "SELECT funding_appraiser_assign($1, $2, $3, $4, $5)",
 	.status = 201,
 	.location = "/v1/funding/appraisals/%s"};
-static const struct funding_op funding_appraisals_list_op = {
+static const struct mp_op funding_appraisals_list_op = {
 	.query = list_query,
 	.apply_sql = "SELECT funding_appraisal_list($1, $2, $3, $4, $5)",
 	.status = 200,
 	.ctype = FUNDING_JSON_RAW};
-static const struct funding_op funding_appraisal_get_op = {
+static const struct mp_op funding_appraisal_get_op = {
 	.apply_sql = "SELECT funding_appraisal_get($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_appraisal_declare_op = {
+static const struct mp_op funding_appraisal_declare_op = {
 	.schema = declaration,
 	.apply_sql = "SELECT funding_appraisal_declare($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_appraisal_scores_op = {
+static const struct mp_op funding_appraisal_scores_op = {
 	.schema = scores,
 	.load_sql = "SELECT funding_appraisal_score_facts($1, $2, $3)",
+	FUNDING_FACTS_GRID,
 	.decide = funding_decide_scores,
 	.apply_sql = "SELECT funding_appraisal_submit($1, $2, $3, $4, $5)",
 	.status = 200};
 
-FUNDING_ROUTE(funding_appraiser_assign)
-FUNDING_ROUTE(funding_appraisals_list)
-FUNDING_ROUTE(funding_appraisal_get)
-FUNDING_ROUTE(funding_appraisal_declare)
-FUNDING_ROUTE(funding_appraisal_scores)
+MP_OP_ROUTE(funding_appraiser_assign)
+MP_OP_ROUTE(funding_appraisals_list)
+MP_OP_ROUTE(funding_appraisal_get)
+MP_OP_ROUTE(funding_appraisal_declare)
+MP_OP_ROUTE(funding_appraisal_scores)

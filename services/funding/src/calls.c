@@ -62,69 +62,70 @@ static const struct mp_field envelope_put[] = {
 	MP_FIELD("currency", MP_F_ENUM, 0, .enum_values = currencies),
 	MP_FIELD_END};
 
-static const struct funding_op funding_themes_list_op = {
+static const struct mp_op funding_themes_list_op = {
 	.apply_sql = "SELECT funding_themes($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_applicant_types_list_op = {
+static const struct mp_op funding_applicant_types_list_op = {
 	.apply_sql = "SELECT funding_applicant_types($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_communes_list_op = {
+static const struct mp_op funding_communes_list_op = {
 	.apply_sql = "SELECT funding_communes($1, $2, $3, $4, $5)",
 	.status = 200};
 
-static const struct funding_op funding_calls_list_op = {
+static const struct mp_op funding_calls_list_op = {
 	.query = list_query,
 	.apply_sql = "SELECT funding_call_list($1, $2, $3, $4, $5)",
 	.status = 200,
 	.ctype = FUNDING_JSON_RAW};
-static const struct funding_op funding_call_get_op = {
+static const struct mp_op funding_call_get_op = {
 	.apply_sql = "SELECT funding_call_get($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_call_create_op = {
+static const struct mp_op funding_call_create_op = {
 	.schema = call_create,
 	.decide = funding_decide_call,
 	.apply_sql = "SELECT funding_call_create($1, $2, $3, $4, $5)",
 	.status = 201,
 	.location = "/v1/funding/calls/%s"};
-static const struct funding_op funding_call_update_op = {
+static const struct mp_op funding_call_update_op = {
 	.schema = call_patch,
 	.decide = funding_decide_call,
 	.apply_sql = "SELECT funding_call_update($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_call_transition_op = {
+static const struct mp_op funding_call_transition_op = {
 	.schema = funding_transition_body,
 	.load_sql = "SELECT funding_call_state($1, $2, $3)",
+	FUNDING_FACTS_STATE,
 	.decide = funding_decide_transition,
 	.apply_sql = "SELECT funding_call_transition($1, $2, $3, $4, $5)",
 	.status = 200,
 	.arg = &funding_machine_call};
-static const struct funding_op funding_call_ranking_op = {
+static const struct mp_op funding_call_ranking_op = {
 	.apply_sql = "SELECT funding_call_ranking($1, $2, $3, $4, $5)",
 	.status = 200,
 	.ctype = FUNDING_JSON_RAW};
 
-static const struct funding_op funding_envelopes_list_op = {
+static const struct mp_op funding_envelopes_list_op = {
 	.query = envelope_query,
 	.apply_sql = "SELECT funding_envelope_list($1, $2, $3, $4, $5)",
 	.status = 200,
 	.ctype = FUNDING_JSON_RAW};
-static const struct funding_op funding_envelope_get_op = {
+static const struct mp_op funding_envelope_get_op = {
 	.apply_sql = "SELECT funding_envelope_get($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_envelope_put_op = {
+static const struct mp_op funding_envelope_put_op = {
 	.schema = envelope_put,
 	.apply_sql = "SELECT funding_envelope_put($1, $2, $3, $4, $5)",
 	.status = 200};
 
-FUNDING_ROUTE(funding_themes_list)
-FUNDING_ROUTE(funding_applicant_types_list)
-FUNDING_ROUTE(funding_communes_list)
-FUNDING_ROUTE(funding_calls_list)
-FUNDING_ROUTE(funding_call_get)
-FUNDING_ROUTE(funding_call_create)
-FUNDING_ROUTE(funding_call_update)
-FUNDING_ROUTE(funding_call_transition)
-FUNDING_ROUTE(funding_call_ranking)
-FUNDING_ROUTE(funding_envelopes_list)
-FUNDING_ROUTE(funding_envelope_get)
-FUNDING_ROUTE(funding_envelope_put)
+MP_OP_ROUTE(funding_themes_list)
+MP_OP_ROUTE(funding_applicant_types_list)
+MP_OP_ROUTE(funding_communes_list)
+MP_OP_ROUTE(funding_calls_list)
+MP_OP_ROUTE(funding_call_get)
+MP_OP_ROUTE(funding_call_create)
+MP_OP_ROUTE(funding_call_update)
+MP_OP_ROUTE(funding_call_transition)
+MP_OP_ROUTE(funding_call_ranking)
+MP_OP_ROUTE(funding_envelopes_list)
+MP_OP_ROUTE(funding_envelope_get)
+MP_OP_ROUTE(funding_envelope_put)

@@ -16,49 +16,128 @@
 
 #define ALLOWED_MAX 16
 
-static int answered(int rc);
-static json_t *conflict_problem(const char *detail, const char **allowed,
-    size_t n);
-static int64_t fact_int(const json_t *o, const char *key);
-static const char *fact_str(const json_t *o, const char *key);
-static int members_from(const json_t *arr, struct funding_member *m,
-    size_t cap, size_t *n);
+#define S struct funding_state_facts
+const struct mp_fact funding_facts_state[] = {
+	MP_FACT("state", MP_FACT_STRING, 0, S, state),
+	MP_FACT_END};
+const struct mp_fact funding_facts_app_state[] = {
+	MP_FACT("state", MP_FACT_STRING, 0, S, state),
+	MP_FACT_ARRAY("results", MP_FACT_INTS, 0, S, results, n_results),
+	MP_FACT("pending", MP_FACT_INT, 0, S, pending),
+	MP_FACT_END};
+#undef S
+
+#define A struct funding_submit_app
+static const struct mp_fact submit_app[] = {
+	MP_FACT("applicant_type", MP_FACT_STRING, 0, A, applicant_type),
+	MP_FACT("region", MP_FACT_STRING, 0, A, region),
+	MP_FACT("commune", MP_FACT_STRING, 0, A, commune),
+	MP_FACT("theme", MP_FACT_STRING, 0, A, theme),
+	MP_FACT("requested_minor", MP_FACT_INT, 0, A, requested_minor),
+	MP_FACT("total_budget_minor", MP_FACT_INT, 0, A,
+	    total_budget_minor),
+	MP_FACT("cofinancing_minor", MP_FACT_INT, 0, A, cofinancing_minor),
+	MP_FACT("beneficiaries_female", MP_FACT_INT, 0, A,
+	    beneficiaries_female),
+	MP_FACT("beneficiaries_male", MP_FACT_INT, 0, A,
+	    beneficiaries_male),
+	MP_FACT("gender_marker", MP_FACT_INT, 0, A, gender_marker),
+	MP_FACT("now_ms", MP_FACT_INT, 0, A, now_ms),
+	MP_FACT("opens_ms", MP_FACT_INT, 0, A, opens_ms),
+	MP_FACT("closes_ms", MP_FACT_INT, 0, A, closes_ms),
+	MP_FACT_END};
+#undef A
+const struct mp_fact funding_facts_submit[] = {
+	MP_FACT("state", MP_FACT_STRING, 0, struct funding_submit_facts,
+	    state),
+	MP_FACT("rules", MP_FACT_RAW_OBJECT, 0, struct funding_submit_facts,
+	    rules),
+	MP_FACT_OBJECT("facts", 0, struct funding_submit_facts, app,
+	    submit_app),
+	MP_FACT_END};
+
+const struct mp_fact funding_facts_grid[] = {
+	MP_FACT("grid", MP_FACT_RAW_ARRAY, 0, struct funding_grid_facts, grid),
+	MP_FACT_END};
+
+#define M struct funding_member_facts
+static const struct mp_fact quorum_member[] = {
+	MP_FACT("id", MP_FACT_STRING, 0, M, id),
+	MP_FACT("college", MP_FACT_STRING, 0, M, college),
+	MP_FACT("present", MP_FACT_BOOL, 0, M, present),
+	MP_FACT_END};
+static const struct mp_fact tally_member[] = {
+	MP_FACT("id", MP_FACT_STRING, 0, M, id),
+	MP_FACT("college", MP_FACT_STRING, 0, M, college),
+	MP_FACT("present", MP_FACT_BOOL, 0, M, present),
+	MP_FACT("conflicted", MP_FACT_BOOL, 0, M, conflicted),
+	MP_FACT_END};
+#undef M
+static const struct mp_fact vote_item[] = {
+	MP_FACT("member_id", MP_FACT_STRING, 0, struct funding_vote_facts,
+	    member_id),
+	MP_FACT("choice", MP_FACT_STRING, 0, struct funding_vote_facts,
+	    choice),
+	MP_FACT_END};
+const struct mp_fact funding_facts_quorum[] = {
+	MP_FACT("quorum_bp", MP_FACT_INT, 0, struct funding_quorum_facts,
+	    quorum_bp),
+	MP_FACT_LIST("members", 0, struct funding_quorum_facts, members,
+	    n_members, struct funding_member_facts, quorum_member),
+	MP_FACT_END};
+const struct mp_fact funding_facts_tally[] = {
+	MP_FACT_LIST("members", 0, struct funding_tally_facts, members,
+	    n_members, struct funding_member_facts, tally_member),
+	MP_FACT_LIST("votes", 0, struct funding_tally_facts, votes, n_votes,
+	    struct funding_vote_facts, vote_item),
+	MP_FACT_END};
+
+const struct mp_fact funding_facts_agreement[] = {
+	MP_FACT("approved_minor", MP_FACT_INT, 0,
+	    struct funding_agreement_facts, approved_minor),
+	MP_FACT_END};
+
+const struct mp_fact funding_facts_release[] = {
+	MP_FACT("condition", MP_FACT_STRING, 0, struct funding_release_facts,
+	    condition),
+	MP_FACT("signed", MP_FACT_BOOL, 0, struct funding_release_facts,
+	    is_signed),
+	MP_FACT_ARRAY("milestones", MP_FACT_STRINGS, 0,
+	    struct funding_release_facts, milestones, n_milestones),
+	MP_FACT_END};
+
+static const char *body_str(const json_t *o, const char *key);
+static int64_t body_int(const json_t *o, const char *key);
+static int members_from(const struct funding_member_facts *f, size_t n,
+    struct funding_member *m, size_t cap);
 static int dedicated_route(const struct funding_machine *m,
     const char *from, const char *to);
-static int appraised_score(struct mp_ctx *ctx, struct funding_run *run);
+static int appraised_score(struct mp_ctx *ctx, struct mp_run *run);
 static json_t *quorum_report(const struct funding_quorum_report *r,
     int quorum_bp);
 
-/* A refusal was sent: tell the runner not to apply anything. */
-static int
-answered(int rc)
+/* A member of a body the schema validated (or of a domain report): the
+ * type is known, unlike a load's facts. */
+static const char *
+body_str(const json_t *o, const char *key)
 {
-	(void)rc;
-	return FUNDING_ANSWERED;
-}
-
-static json_t *
-conflict_problem(const char *detail, const char **allowed, size_t n)
-{
-	json_t *p = mp_problem_new(409, "illegal-transition", NULL, detail);
-	json_t *arr = json_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_string(allowed[i]));
-	json_object_set_new(p, "allowed", arr);
-	return p;
+	return json_string_value(json_object_get(o, key));
 }
 
 static int64_t
-fact_int(const json_t *o, const char *key)
+body_int(const json_t *o, const char *key)
 {
 	return json_integer_value(json_object_get(o, key));
 }
 
-static const char *
-fact_str(const json_t *o, const char *key)
+unsigned
+funding_roles(const struct mp_ctx *ctx)
 {
-	return json_string_value(json_object_get(o, key));
+	unsigned roles = ctx->principal.roles;
+
+	if (roles & MP_ROLE_ADMIN)
+		roles |= MP_ROLE_COUNCIL_OFFICER;
+	return roles;
 }
 
 /* Changes of an application that have their own route, because they carry
@@ -80,19 +159,20 @@ dedicated_route(const struct funding_machine *m, const char *from,
 }
 
 int
-funding_decide_transition(struct mp_ctx *ctx, struct funding_run *run)
+funding_decide_transition(struct mp_ctx *ctx, struct mp_run *run)
 {
 	const struct funding_machine *m = run->op->arg;
-	const char *from = fact_str(run->facts, "state");
-	const char *want = fact_str(run->body, "to");
+	const struct funding_state_facts *f = run->facts;
+	const char *from = f->state;
+	const char *want = body_str(run->body, "to");
 	const char *allowed[ALLOWED_MAX], *to;
 	size_t n = 0;
 	char detail[200];
 	int rc;
 
 	if (from == NULL || want == NULL)
-		return answered(mp_reply_problem(ctx, 500, "internal",
-		    "the request could not be completed"));
+		return mp_refuse_status(ctx, 500, "internal",
+		    "the request could not be completed");
 	rc = funding_transition_check(m, from, want, funding_roles(ctx),
 	    allowed, ALLOWED_MAX, &n);
 	if (rc == -ENOENT) {
@@ -101,25 +181,25 @@ funding_decide_transition(struct mp_ctx *ctx, struct funding_run *run)
 
 		mp_problem_add_error(p, "to", "not a state or action of this "
 		    "resource");
-		return funding_refuse(ctx, p);
+		return mp_refuse(ctx, p);
 	}
 	if (rc == -EINVAL) {
 		snprintf(detail, sizeof(detail), "a %s in state '%s' cannot "
 		    "go to '%s'", m->name, from, want);
-		return funding_refuse(ctx, conflict_problem(detail, allowed,
+		return mp_refuse(ctx, mp_conflict_problem(detail, allowed,
 		    n < ALLOWED_MAX ? n : ALLOWED_MAX));
 	}
 	if (rc == -EPERM)
-		return answered(mp_reply_problem(ctx, 403, "forbidden",
-		    "your role may not make this change"));
+		return mp_refuse_status(ctx, 403, "forbidden",
+		    "your role may not make this change");
 	if (rc != 0)
-		return answered(mp_reply_problem(ctx, 500, "internal",
-		    "the request could not be completed"));
+		return mp_refuse_status(ctx, 500, "internal",
+		    "the request could not be completed");
 	to = funding_transition_target(m, from, want);
 	if (dedicated_route(m, from, to)) {
 		snprintf(detail, sizeof(detail), "'%s' is made by its own "
 		    "route (submit, ERC decision or agreement signature)", to);
-		return funding_refuse(ctx, conflict_problem(detail, allowed,
+		return mp_refuse(ctx, mp_conflict_problem(detail, allowed,
 		    n < ALLOWED_MAX ? n : ALLOWED_MAX));
 	}
 	run->decision = json_pack("{s:s, s:s}", "from", from, "to", to);
@@ -131,39 +211,38 @@ funding_decide_transition(struct mp_ctx *ctx, struct funding_run *run)
 /* The application's score: the mean of its appraisals (domain_scoring.c),
  * once every appraiser without a conflict has scored. */
 static int
-appraised_score(struct mp_ctx *ctx, struct funding_run *run)
+appraised_score(struct mp_ctx *ctx, struct mp_run *run)
 {
-	const json_t *results = json_object_get(run->facts, "results");
-	size_t n = json_array_size(results), i;
+	const struct funding_state_facts *f = run->facts;
+	size_t n = f->n_results, i;
 	int32_t *r, score;
-	json_t *v;
 	int rc;
 
-	if (fact_int(run->facts, "pending") > 0)
-		return answered(mp_reply_problem(ctx, 409, "appraisal-incomplete",
-		    "an assigned appraiser has not scored yet"));
+	if (f->pending > 0)
+		return mp_refuse_status(ctx, 409, "appraisal-incomplete",
+		    "an assigned appraiser has not scored yet");
 	if (n == 0)
-		return answered(mp_reply_problem(ctx, 409, "appraisal-incomplete",
-		    "no appraisal was submitted"));
+		return mp_refuse_status(ctx, 409, "appraisal-incomplete",
+		    "no appraisal was submitted");
 	if ((r = calloc(n, sizeof(*r))) == NULL)
-		return answered(mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly"));
-	json_array_foreach(results, i, v)
-		r[i] = (int32_t)json_integer_value(v);
+		return mp_refuse_status(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+	for (i = 0; i < n; i++)
+		r[i] = (int32_t)f->results[i];
 	rc = funding_application_score_bp(r, n, &score);
 	free(r);
 	if (rc != 0)
-		return answered(mp_reply_problem(ctx, 500, "internal",
-		    "the request could not be completed"));
+		return mp_refuse_status(ctx, 500, "internal",
+		    "the request could not be completed");
 	json_object_set_new(run->decision, "score_bp", json_integer(score));
 	return 0;
 }
 
 int
-funding_decide_submit(struct mp_ctx *ctx, struct funding_run *run)
+funding_decide_submit(struct mp_ctx *ctx, struct mp_run *run)
 {
-	const json_t *f = json_object_get(run->facts, "facts");
-	const char *from = fact_str(run->facts, "state");
+	const struct funding_submit_facts *sf = run->facts;
+	const struct funding_submit_app *f = &sf->app;
 	const char *allowed[ALLOWED_MAX];
 	struct funding_app_facts af;
 	json_t *failed = NULL;
@@ -171,41 +250,40 @@ funding_decide_submit(struct mp_ctx *ctx, struct funding_run *run)
 	int rc;
 
 	rc = funding_transition_check(&funding_machine_application,
-	    from != NULL ? from : "", "submit", funding_roles(ctx), allowed,
+	    sf->state, "submit", funding_roles(ctx), allowed,
 	    ALLOWED_MAX, &n);
 	if (rc == -EINVAL)
-		return funding_refuse(ctx, conflict_problem("only a draft "
+		return mp_refuse(ctx, mp_conflict_problem("only a draft "
 		    "can be submitted", allowed, n < ALLOWED_MAX ? n :
 		    ALLOWED_MAX));
 	if (rc != 0)
-		return answered(mp_reply_problem(ctx, 403, "forbidden",
-		    "only the applicant submits an application"));
+		return mp_refuse_status(ctx, 403, "forbidden",
+		    "only the applicant submits an application");
 	memset(&af, 0, sizeof(af));
-	af.applicant_type = fact_str(f, "applicant_type");
-	af.region = fact_str(f, "region");
-	af.commune = fact_str(f, "commune");
-	af.theme = fact_str(f, "theme");
-	af.requested_minor = fact_int(f, "requested_minor");
-	af.total_budget_minor = fact_int(f, "total_budget_minor");
-	af.cofinancing_minor = fact_int(f, "cofinancing_minor");
-	af.beneficiaries_female = fact_int(f, "beneficiaries_female");
-	af.beneficiaries_male = fact_int(f, "beneficiaries_male");
-	af.gender_marker = (int)fact_int(f, "gender_marker");
-	af.submitted_at_ms = fact_int(f, "now_ms");
-	af.call_opens_at_ms = fact_int(f, "opens_ms");
-	af.call_closes_at_ms = fact_int(f, "closes_ms");
-	rc = funding_eligibility_check(json_object_get(run->facts, "rules"),
-	    &af, &failed);
+	af.applicant_type = f->applicant_type;
+	af.region = f->region;
+	af.commune = f->commune;
+	af.theme = f->theme;
+	af.requested_minor = f->requested_minor;
+	af.total_budget_minor = f->total_budget_minor;
+	af.cofinancing_minor = f->cofinancing_minor;
+	af.beneficiaries_female = f->beneficiaries_female;
+	af.beneficiaries_male = f->beneficiaries_male;
+	af.gender_marker = (int)f->gender_marker;
+	af.submitted_at_ms = f->now_ms;
+	af.call_opens_at_ms = f->opens_ms;
+	af.call_closes_at_ms = f->closes_ms;
+	rc = funding_eligibility_check(sf->rules, &af, &failed);
 	if (rc < 0)
-		return answered(mp_reply_problem(ctx, 500, "internal",
-		    "the call's eligibility rules could not be applied"));
+		return mp_refuse_status(ctx, 500, "internal",
+		    "the call's eligibility rules could not be applied");
 	run->decision = json_pack("{s:b, s:o}", "eligible", rc == 0,
 	    "failed", failed);
 	return 0;
 }
 
 int
-funding_decide_call(struct mp_ctx *ctx, struct funding_run *run)
+funding_decide_call(struct mp_ctx *ctx, struct mp_run *run)
 {
 	const json_t *rules = json_object_get(run->body, "eligibility_rules");
 	const json_t *grid = json_object_get(run->body, "scoring_grid");
@@ -226,12 +304,12 @@ funding_decide_call(struct mp_ctx *ctx, struct funding_run *run)
 		mp_problem_add_error(p, "scoring_grid", err);
 	}
 	if (p != NULL)
-		return funding_refuse(ctx, p);
+		return mp_refuse(ctx, p);
 	return 0;
 }
 
 int
-funding_decide_scores(struct mp_ctx *ctx, struct funding_run *run)
+funding_decide_scores(struct mp_ctx *ctx, struct mp_run *run)
 {
 	struct funding_grid g;
 	int32_t points[FUNDING_GRID_MAX], bp;
@@ -239,49 +317,48 @@ funding_decide_scores(struct mp_ctx *ctx, struct funding_run *run)
 	char err[200], field[128];
 	size_t i;
 
-	if (funding_grid_parse(json_object_get(run->facts, "grid"), &g, err,
-	    sizeof(err)) != 0)
-		return answered(mp_reply_problem(ctx, 500, "internal",
-		    "the call's scoring grid could not be read"));
+	const struct funding_grid_facts *f = run->facts;
+
+	if (funding_grid_parse(f->grid, &g, err, sizeof(err)) != 0)
+		return mp_refuse_status(ctx, 500, "internal",
+		    "the call's scoring grid could not be read");
 	if (funding_score_parse(&g, json_object_get(run->body, "scores"),
 	    points, &bad) != 0) {
 		p = mp_problem_new(400, "validation", NULL,
 		    "the request body is not valid");
 		json_array_foreach(bad, i, e) {
 			snprintf(field, sizeof(field), "scores.%s",
-			    fact_str(e, "criterion"));
-			mp_problem_add_error(p, field, fact_str(e, "reason"));
+			    body_str(e, "criterion"));
+			mp_problem_add_error(p, field, body_str(e, "reason"));
 		}
 		json_decref(bad);
-		return funding_refuse(ctx, p);
+		return mp_refuse(ctx, p);
 	}
 	if (funding_appraisal_result_bp(&g, points, &bp) != 0)
-		return answered(mp_reply_problem(ctx, 500, "internal",
-		    "the request could not be completed"));
+		return mp_refuse_status(ctx, 500, "internal",
+		    "the request could not be completed");
 	run->decision = json_pack("{s:i}", "result_bp", (int)bp);
 	return 0;
 }
 
-/* Members from [{"id", "college", "present", "conflicted"}]. */
+/* The domain's members from the decoded facts: at most cap, each of a
+ * known college. */
 static int
-members_from(const json_t *arr, struct funding_member *m, size_t cap,
-    size_t *n)
+members_from(const struct funding_member_facts *f, size_t n,
+    struct funding_member *m, size_t cap)
 {
 	enum funding_college c;
 	size_t i;
-	json_t *e;
 
-	*n = 0;
-	json_array_foreach(arr, i, e) {
-		if (i >= cap || funding_college_parse(fact_str(e, "college"),
-		    &c) != 0 || fact_str(e, "id") == NULL)
+	if (n > cap)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (funding_college_parse(f[i].college, &c) != 0)
 			return -EINVAL;
-		m[i].id = fact_str(e, "id");
+		m[i].id = f[i].id;
 		m[i].college = c;
-		m[i].present = json_is_true(json_object_get(e, "present"));
-		m[i].conflicted = json_is_true(json_object_get(e,
-		    "conflicted"));
-		*n = i + 1;
+		m[i].present = f[i].present != 0;
+		m[i].conflicted = f[i].conflicted != 0;
 	}
 	return 0;
 }
@@ -303,32 +380,32 @@ quorum_report(const struct funding_quorum_report *r, int quorum_bp)
 }
 
 int
-funding_decide_quorum(struct mp_ctx *ctx, struct funding_run *run)
+funding_decide_quorum(struct mp_ctx *ctx, struct mp_run *run)
 {
 	static struct funding_member m[FUNDING_MEMBERS_MAX];
+	const struct funding_quorum_facts *f = run->facts;
 	struct funding_quorum_report r;
-	int quorum_bp = (int)fact_int(run->facts, "quorum_bp");
-	size_t n;
+	int quorum_bp = (int)f->quorum_bp;
+	size_t n = f->n_members;
 	json_t *p;
 	int rc;
 
-	if (members_from(json_object_get(run->facts, "members"), m,
-	    FUNDING_MEMBERS_MAX, &n) != 0)
-		return answered(mp_reply_problem(ctx, 500, "internal",
-		    "the ERC's members could not be read"));
+	if (members_from(f->members, n, m, FUNDING_MEMBERS_MAX) != 0)
+		return mp_refuse_status(ctx, 500, "internal",
+		    "the ERC's members could not be read");
 	if (n == 0)
-		return answered(mp_reply_problem(ctx, 409, "no-members",
-		    "the region's ERC has no member"));
+		return mp_refuse_status(ctx, 409, "no-members",
+		    "the region's ERC has no member");
 	rc = funding_quorum_check(m, n, quorum_bp, &r);
 	if (rc < 0)
-		return answered(mp_reply_problem(ctx, 500, "internal",
-		    "the quorum could not be computed"));
+		return mp_refuse_status(ctx, 500, "internal",
+		    "the quorum could not be computed");
 	if (rc == 1) {
 		p = mp_problem_new(409, "quorum-not-met", NULL,
 		    "the quorum is not met: a share of the members and "
 		    "every college must be present");
 		json_object_set_new(p, "quorum", quorum_report(&r, quorum_bp));
-		return funding_refuse(ctx, p);
+		return mp_refuse(ctx, p);
 	}
 	run->decision = json_pack("{s:o}", "quorum", quorum_report(&r,
 	    quorum_bp));
@@ -336,32 +413,32 @@ funding_decide_quorum(struct mp_ctx *ctx, struct funding_run *run)
 }
 
 int
-funding_decide_tally(struct mp_ctx *ctx, struct funding_run *run)
+funding_decide_tally(struct mp_ctx *ctx, struct mp_run *run)
 {
 	static struct funding_member m[FUNDING_MEMBERS_MAX];
 	static struct funding_vote v[FUNDING_MEMBERS_MAX];
-	const json_t *votes = json_object_get(run->facts, "votes");
+	const struct funding_tally_facts *f = run->facts;
 	enum funding_vote_choice ch;
 	struct funding_tally t;
-	size_t n, nv = 0, i, bad;
-	json_t *e;
+	size_t n = f->n_members, nv = f->n_votes, i, bad;
 
-	if (members_from(json_object_get(run->facts, "members"), m,
-	    FUNDING_MEMBERS_MAX, &n) != 0 || n == 0)
-		return answered(mp_reply_problem(ctx, 500, "internal",
-		    "the ERC's members could not be read"));
-	json_array_foreach(votes, i, e) {
-		if (i >= FUNDING_MEMBERS_MAX ||
-		    funding_vote_choice_parse(fact_str(e, "choice"), &ch) != 0)
-			return answered(mp_reply_problem(ctx, 500, "internal",
-			    "the votes could not be read"));
-		v[i].member_id = fact_str(e, "member_id");
+	if (members_from(f->members, n, m, FUNDING_MEMBERS_MAX) != 0 ||
+	    n == 0)
+		return mp_refuse_status(ctx, 500, "internal",
+		    "the ERC's members could not be read");
+	if (nv > FUNDING_MEMBERS_MAX)
+		return mp_refuse_status(ctx, 500, "internal",
+		    "the votes could not be read");
+	for (i = 0; i < nv; i++) {
+		if (funding_vote_choice_parse(f->votes[i].choice, &ch) != 0)
+			return mp_refuse_status(ctx, 500, "internal",
+			    "the votes could not be read");
+		v[i].member_id = f->votes[i].member_id;
 		v[i].choice = ch;
-		nv = i + 1;
 	}
 	if (funding_vote_tally(m, n, v, nv, &t, &bad) != 0)
-		return answered(mp_reply_problem(ctx, 409, "votes-inconsistent",
-		    "a recorded vote comes from a member who may not vote"));
+		return mp_refuse_status(ctx, 409, "votes-inconsistent",
+		    "a recorded vote comes from a member who may not vote");
 	run->decision = json_pack("{s:s, s:I, s:I, s:I}", "decision",
 	    funding_decision_name(t.decision), "for",
 	    (json_int_t)t.votes_for, "against", (json_int_t)t.votes_against,
@@ -370,8 +447,9 @@ funding_decide_tally(struct mp_ctx *ctx, struct funding_run *run)
 }
 
 int
-funding_decide_schedule(struct mp_ctx *ctx, struct funding_run *run)
+funding_decide_schedule(struct mp_ctx *ctx, struct mp_run *run)
 {
+	const struct funding_agreement_facts *f = run->facts;
 	struct funding_tranche t[FUNDING_TRANCHES_MAX];
 	const json_t *arr = json_object_get(run->body, "tranches");
 	size_t n = json_array_size(arr), i, bad = 0;
@@ -383,11 +461,11 @@ funding_decide_schedule(struct mp_ctx *ctx, struct funding_run *run)
 	json_array_foreach(arr, i, e) {
 		if (i >= n)
 			break;
-		t[i].amount_minor = fact_int(e, "amount_minor");
-		t[i].condition = fact_str(e, "condition");
+		t[i].amount_minor = body_int(e, "amount_minor");
+		t[i].condition = body_str(e, "condition");
 	}
-	if (funding_tranche_schedule_validate(t, n, fact_int(run->facts,
-	    "approved_minor"), &bad, err, sizeof(err)) != 0) {
+	if (funding_tranche_schedule_validate(t, n, f->approved_minor, &bad,
+	    err, sizeof(err)) != 0) {
 		p = mp_problem_new(400, "validation", NULL,
 		    "the request body is not valid");
 		if (bad < n)
@@ -395,44 +473,34 @@ funding_decide_schedule(struct mp_ctx *ctx, struct funding_run *run)
 		else
 			snprintf(field, sizeof(field), "tranches");
 		mp_problem_add_error(p, field, err);
-		return funding_refuse(ctx, p);
+		return mp_refuse(ctx, p);
 	}
 	return 0;
 }
 
 int
-funding_decide_release(struct mp_ctx *ctx, struct funding_run *run)
+funding_decide_release(struct mp_ctx *ctx, struct mp_run *run)
 {
-	const json_t *ms = json_object_get(run->facts, "milestones");
-	const char *cond = fact_str(run->facts, "condition");
-	const char **names;
+	const struct funding_release_facts *rf = run->facts;
+	const char *cond = rf->condition;
 	struct funding_tranche_facts f;
-	size_t i;
-	json_t *e;
 	int rc;
 
 	/* every approved milestone (one per report: no fixed bound) */
-	if ((names = calloc(json_array_size(ms) + 1, sizeof(*names))) == NULL)
-		return answered(mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly"));
 	memset(&f, 0, sizeof(f));
-	f.agreement_signed = json_is_true(json_object_get(run->facts,
-	    "signed"));
-	json_array_foreach(ms, i, e)
-		names[i] = json_string_value(e);
-	f.n_approved = json_array_size(ms);
-	f.approved_milestones = names;
+	f.agreement_signed = rf->is_signed != 0;
+	f.n_approved = rf->n_milestones;
+	f.approved_milestones = rf->milestones;
 	rc = funding_tranche_condition_met(cond, &f);
-	free(names);
 	if (rc < 0)
-		return answered(mp_reply_problem(ctx, 500, "internal",
-		    "the tranche's condition could not be read"));
+		return mp_refuse_status(ctx, 500, "internal",
+		    "the tranche's condition could not be read");
 	if (rc == 0) {
 		json_t *p = mp_problem_new(409, "condition-not-met", NULL,
 		    "the tranche's release condition is not met yet");
 
 		json_object_set_new(p, "condition", json_string(cond));
-		return funding_refuse(ctx, p);
+		return mp_refuse(ctx, p);
 	}
 	return 0;
 }

@@ -58,58 +58,60 @@ static const struct mp_field closing[] = {
 	MP_FIELD("minutes", MP_F_STRING, 0, .max_len = 20000),
 	MP_FIELD_END};
 
-static const struct funding_op funding_erc_members_list_op = {
+static const struct mp_op funding_erc_members_list_op = {
 	.query = member_query,
 	.apply_sql = "SELECT funding_erc_member_list($1, $2, $3, $4, $5)",
 	.status = 200,
 	.ctype = FUNDING_JSON_RAW};
-static const struct funding_op funding_erc_member_add_op = {
+static const struct mp_op funding_erc_member_add_op = {
 	.schema = member,
 	.apply_sql = "SELECT funding_erc_member_add($1, $2, $3, $4, $5)",
 	.status = 201};
-static const struct funding_op funding_erc_session_create_op = {
+static const struct mp_op funding_erc_session_create_op = {
 	.schema = session,
 	.apply_sql = "SELECT funding_erc_session_create($1, $2, $3, $4, $5)",
 	.status = 201,
 	.location = "/v1/funding/erc/sessions/%s"};
-static const struct funding_op funding_erc_session_get_op = {
+static const struct mp_op funding_erc_session_get_op = {
 	.apply_sql = "SELECT funding_erc_session_get($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_erc_attendance_op = {
+static const struct mp_op funding_erc_attendance_op = {
 	.schema = attendance,
 	.apply_sql = "SELECT funding_erc_attendance($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_erc_session_open_op = {
+static const struct mp_op funding_erc_session_open_op = {
 	.load_sql = "SELECT funding_erc_quorum_facts($1, $2, $3)",
+	FUNDING_FACTS_QUORUM,
 	.decide = funding_decide_quorum,
 	.apply_sql = "SELECT funding_erc_session_open($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_erc_conflict_op = {
+static const struct mp_op funding_erc_conflict_op = {
 	.schema = conflict,
 	.apply_sql = "SELECT funding_erc_conflict($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_erc_vote_op = {
+static const struct mp_op funding_erc_vote_op = {
 	.schema = vote,
 	.apply_sql = "SELECT funding_erc_vote($1, $2, $3, $4, $5)",
 	.status = 201};
-static const struct funding_op funding_erc_decide_op = {
+static const struct mp_op funding_erc_decide_op = {
 	.schema = decision,
 	.load_sql = "SELECT funding_erc_tally_facts($1, $2, $3)",
+	FUNDING_FACTS_TALLY,
 	.decide = funding_decide_tally,
 	.apply_sql = "SELECT funding_erc_decide($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_erc_session_close_op = {
+static const struct mp_op funding_erc_session_close_op = {
 	.schema = closing,
 	.apply_sql = "SELECT funding_erc_session_close($1, $2, $3, $4, $5)",
 	.status = 200};
 
-FUNDING_ROUTE(funding_erc_members_list)
-FUNDING_ROUTE(funding_erc_member_add)
-FUNDING_ROUTE(funding_erc_session_create)
-FUNDING_ROUTE(funding_erc_session_get)
-FUNDING_ROUTE(funding_erc_attendance)
-FUNDING_ROUTE(funding_erc_session_open)
-FUNDING_ROUTE(funding_erc_conflict)
-FUNDING_ROUTE(funding_erc_vote)
-FUNDING_ROUTE(funding_erc_decide)
-FUNDING_ROUTE(funding_erc_session_close)
+MP_OP_ROUTE(funding_erc_members_list)
+MP_OP_ROUTE(funding_erc_member_add)
+MP_OP_ROUTE(funding_erc_session_create)
+MP_OP_ROUTE(funding_erc_session_get)
+MP_OP_ROUTE(funding_erc_attendance)
+MP_OP_ROUTE(funding_erc_session_open)
+MP_OP_ROUTE(funding_erc_conflict)
+MP_OP_ROUTE(funding_erc_vote)
+MP_OP_ROUTE(funding_erc_decide)
+MP_OP_ROUTE(funding_erc_session_close)

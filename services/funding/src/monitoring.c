@@ -63,44 +63,45 @@ static const struct mp_field evaluation[] = {
 	    .max_len = 20000),
 	MP_FIELD_END};
 
-static const struct funding_op funding_report_create_op = {
+static const struct mp_op funding_report_create_op = {
 	.schema = report,
 	.apply_sql = "SELECT funding_report_create($1, $2, $3, $4, $5)",
 	.status = 201,
 	.location = "/v1/funding/reports/%s"};
-static const struct funding_op funding_report_get_op = {
+static const struct mp_op funding_report_get_op = {
 	.apply_sql = "SELECT funding_report_get($1, $2, $3, $4, $5)",
 	.status = 200};
-static const struct funding_op funding_report_transition_op = {
+static const struct mp_op funding_report_transition_op = {
 	.schema = funding_transition_body,
 	.load_sql = "SELECT funding_report_state($1, $2, $3)",
+	FUNDING_FACTS_STATE,
 	.decide = funding_decide_transition,
 	.apply_sql = "SELECT funding_report_transition($1, $2, $3, $4, $5)",
 	.status = 200,
 	.arg = &funding_machine_report};
-static const struct funding_op funding_visit_create_op = {
+static const struct mp_op funding_visit_create_op = {
 	.schema = visit,
 	.apply_sql = "SELECT funding_visit_create($1, $2, $3, $4, $5)",
 	.status = 201};
-static const struct funding_op funding_evaluation_create_op = {
+static const struct mp_op funding_evaluation_create_op = {
 	.schema = evaluation,
 	.apply_sql = "SELECT funding_evaluation_create($1, $2, $3, $4, $5)",
 	.status = 201};
-static const struct funding_op funding_dashboard_op = {
+static const struct mp_op funding_dashboard_op = {
 	.query = dashboard_query,
 	.apply_sql = "SELECT funding_dashboard($1, $2, $3, $4, $5)",
 	.status = 200,
 	.ctype = FUNDING_JSON_RAW};
-static const struct funding_op funding_dashboard_csv_op = {
+static const struct mp_op funding_dashboard_csv_op = {
 	.query = dashboard_query,
 	.apply_sql = "SELECT funding_dashboard_csv($1, $2, $3, $4, $5)",
 	.status = 200,
 	.ctype = "text/csv; charset=utf-8"};
 
-FUNDING_ROUTE(funding_report_create)
-FUNDING_ROUTE(funding_report_get)
-FUNDING_ROUTE(funding_report_transition)
-FUNDING_ROUTE(funding_visit_create)
-FUNDING_ROUTE(funding_evaluation_create)
-FUNDING_ROUTE(funding_dashboard)
-FUNDING_ROUTE(funding_dashboard_csv)
+MP_OP_ROUTE(funding_report_create)
+MP_OP_ROUTE(funding_report_get)
+MP_OP_ROUTE(funding_report_transition)
+MP_OP_ROUTE(funding_visit_create)
+MP_OP_ROUTE(funding_evaluation_create)
+MP_OP_ROUTE(funding_dashboard)
+MP_OP_ROUTE(funding_dashboard_csv)

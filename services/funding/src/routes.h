@@ -1,15 +1,15 @@
 /*
  * Every handler of the funding service, one per route of service.c's
- * table (and of openapi/funding.yaml). Each is FUNDING_ROUTE(name): it runs
- * the op name##_op of its file (run.h).
+ * table (and of openapi/funding.yaml). Each is MP_OP_ROUTE(name): it runs
+ * the op name##_op of its file (mp/run.h).
  */
 #ifndef FUNDING_ROUTES_H
 #define FUNDING_ROUTES_H
 
+#include "mp/run.h"
 #include "mp/service.h"
 
 #include "domain.h"
-#include "run.h"
 
 /* Largest amount in minor units a body may carry (10^13 = 100 bn EUR). */
 #define FUNDING_MONEY_MAX 10000000000000LL

@@ -2,7 +2,7 @@
  * The funding service: its route table and definition for the shared
  * runtime. openapi/funding.yaml lists exactly these routes (a contract
  * test compares them). Roles here are the first gate; region, ownership
- * and state are checked by each route's SQL function (routes.h, run.h).
+ * and state are checked by each route's SQL function (routes.h, mp/run.h).
  */
 #include "mp/service.h"
 

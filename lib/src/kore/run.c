@@ -1,49 +1,42 @@
 /*
- * The funding route runner (see run.h). It owns the per-request state in
- * ctx->user, so every path (a refusal, a database error, the client going
- * away) releases it with the request.
+ * run.c: the route runner of every service (mp/run.h). It owns the
+ * per-request state in ctx->user, so every path (a refusal, a database
+ * error, the client going away) releases it with the request.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mp/log.h"
 #include "mp/problem.h"
+#include "mp/run.h"
 #include "mp/util.h"
-
-#include "domain.h"
-#include "run.h"
 
 static void run_free(void *p);
 static char *principal_json(const struct mp_ctx *ctx);
-static char *args_json(struct mp_ctx *ctx, const struct funding_op *op);
+static char *args_json(struct mp_ctx *ctx, const struct mp_op *op);
 static int params_or_reply(struct mp_ctx *ctx);
 static int after_load(struct mp_ctx *ctx);
-static int decide_and_apply(struct mp_ctx *ctx, struct funding_run *run);
+static int facts_or_reply(struct mp_ctx *ctx, struct mp_run *run);
+static int decide_and_apply(struct mp_ctx *ctx, struct mp_run *run);
 static int after_apply(struct mp_ctx *ctx);
 
 static void
 run_free(void *p)
 {
-	struct funding_run *run = p;
+	struct mp_run *run = p;
 
+	if (run->facts != NULL)
+		mp_facts_release(run->op->facts, run->facts);
+	free(run->facts);
 	json_decref(run->body);
-	json_decref(run->facts);
+	json_decref(run->facts_json);
 	json_decref(run->decision);
 	free(run->principal);
 	free(run->args);
 	free(run->body_text);
 	free(run);
-}
-
-unsigned
-funding_roles(const struct mp_ctx *ctx)
-{
-	unsigned roles = ctx->principal.roles;
-
-	if (roles & MP_ROLE_ADMIN)
-		roles |= MP_ROLE_COUNCIL_OFFICER;
-	return roles;
 }
 
 static char *
@@ -71,7 +64,7 @@ principal_json(const struct mp_ctx *ctx)
 }
 
 static char *
-args_json(struct mp_ctx *ctx, const struct funding_op *op)
+args_json(struct mp_ctx *ctx, const struct mp_op *op)
 {
 	json_t *o = json_object();
 	const char *v;
@@ -119,20 +112,45 @@ params_or_reply(struct mp_ctx *ctx)
 }
 
 int
-funding_refuse(struct mp_ctx *ctx, json_t *problem)
+mp_refuse(struct mp_ctx *ctx, json_t *problem)
 {
 	if (problem == NULL)
 		mp_reply_problem(ctx, 500, "internal",
 		    "the request could not be completed");
 	else
 		mp_reply_problem_json(ctx, problem);
-	return FUNDING_ANSWERED;
+	return MP_ANSWERED;
 }
 
 int
-funding_run_op(struct mp_ctx *ctx, const struct funding_op *op)
+mp_refuse_status(struct mp_ctx *ctx, int status, const char *slug,
+    const char *detail)
 {
-	struct funding_run *run;
+	mp_reply_problem(ctx, status, slug, detail);
+	return MP_ANSWERED;
+}
+
+json_t *
+mp_conflict_problem(const char *detail, const char *const *allowed, size_t n)
+{
+	json_t *p = mp_problem_new(409, "illegal-transition", NULL, detail);
+	json_t *arr = json_array();
+
+	if (p == NULL || arr == NULL) {
+		json_decref(p);
+		json_decref(arr);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(allowed[i]));
+	json_object_set_new(p, "allowed", arr);
+	return p;
+}
+
+int
+mp_run_op(struct mp_ctx *ctx, const struct mp_op *op)
+{
+	struct mp_run *run;
 
 	if (params_or_reply(ctx) != 0)
 		return MP_DONE;
@@ -167,21 +185,67 @@ funding_run_op(struct mp_ctx *ctx, const struct funding_op *op)
 static int
 after_load(struct mp_ctx *ctx)
 {
-	struct funding_run *run = ctx->user;
+	struct mp_run *run = ctx->user;
 	const char *v;
 
 	if (mp_db_rows(ctx) == 0 || mp_db_isnull(ctx, 0, 0))
 		return mp_reply_problem(ctx, 404, "not-found",
 		    "no such resource");
 	v = mp_db_value(ctx, 0, 0);
-	if ((run->facts = json_loads(v, JSON_DECODE_ANY, NULL)) == NULL)
+	if ((run->facts_json = json_loads(v, JSON_DECODE_ANY, NULL)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal",
 		    "the request could not be completed");
+	if (facts_or_reply(ctx, run) != 0)
+		return MP_DONE;
 	return decide_and_apply(ctx, run);
 }
 
+/* Decode the load's answer by the op's table; a refusal is the service's
+ * own bug (the SQL and the C disagree): logged with the path, 500. */
 static int
-decide_and_apply(struct mp_ctx *ctx, struct funding_run *run)
+facts_or_reply(struct mp_ctx *ctx, struct mp_run *run)
+{
+	const struct mp_op *op = run->op;
+	const char *kv[] = {"request_id", ctx->request_id, "route",
+		ctx->route != NULL ? ctx->route->pattern : "", NULL};
+	char err[200];
+	int rc;
+
+	if (op->decide == NULL)
+		return 0; /* the load only checked access: nothing is read */
+	if (op->facts == NULL || op->facts_size == 0) {
+		mp_logkv(MP_LOG_ERROR, "facts", kv, "the op declares no facts "
+		    "table for its decide step");
+		mp_reply_problem(ctx, 500, "internal",
+		    "the request could not be completed");
+		return -EINVAL;
+	}
+	if ((run->facts = calloc(1, op->facts_size)) == NULL) {
+		mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+		return -ENOMEM;
+	}
+	rc = mp_facts_decode(run->facts_json, op->facts, run->facts, err,
+	    sizeof(err));
+	if (rc != 0) {
+		free(run->facts);
+		run->facts = NULL;
+		if (rc == -ENOMEM) {
+			mp_reply_problem(ctx, 503, "overloaded",
+			    "out of memory; retry shortly");
+			return rc;
+		}
+		mp_logkv(MP_LOG_ERROR, "facts", kv, "the load statement's "
+		    "facts were refused: %s", err);
+		mp_reply_problem(ctx, 500, "internal",
+		    "the request could not be completed");
+		return rc;
+	}
+	return 0;
+}
+
+static int
+decide_and_apply(struct mp_ctx *ctx, struct mp_run *run)
 {
 	char *decision = NULL;
 	int rc;
@@ -206,8 +270,8 @@ decide_and_apply(struct mp_ctx *ctx, struct funding_run *run)
 static int
 after_apply(struct mp_ctx *ctx)
 {
-	struct funding_run *run = ctx->user;
-	const struct funding_op *op = run->op;
+	struct mp_run *run = ctx->user;
+	const struct mp_op *op = run->op;
 	json_t *body, *id, *version;
 	const char *v;
 	char buf[160];
