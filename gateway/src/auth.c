@@ -116,6 +116,8 @@ static int revoke_done(struct mp_ctx *ctx);
 static int revoke_jti_stored(struct mp_ctx *ctx);
 static void revoke_redis_reply(void *reply, void *arg);
 static int revoke_redis_done(struct mp_ctx *ctx);
+static int register_commune_checked(struct mp_ctx *ctx);
+static int register_hash(struct mp_ctx *ctx);
 static int register_hashed(struct mp_ctx *ctx);
 static int register_created(struct mp_ctx *ctx);
 static int me_reply(struct mp_ctx *ctx);
@@ -1007,7 +1009,7 @@ gw_auth_register(struct mp_ctx *ctx)
 {
 	struct tokreq *st;
 	json_t *problem;
-	int rc;
+	const char *v[2];
 
 	if ((st = tokreq_new(ctx)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal", "out of memory");
@@ -1021,6 +1023,37 @@ gw_auth_register(struct mp_ctx *ctx)
 		    "0-9, '.', '_', '-', starting with a letter or digit");
 		return mp_reply_problem_json(ctx, problem);
 	}
+	v[1] = json_string_value(json_object_get(st->body, "region"));
+	if ((v[0] = json_string_value(json_object_get(st->body, "commune"))) ==
+	    NULL)
+		return register_hash(ctx);
+	/* the commune must be one of the region's (0004_communes.sql), and
+	 * is checked before the costly hash */
+	return mp_db_query(ctx, register_commune_checked,
+	    "SELECT 1 FROM communes WHERE code = $1 AND region = $2", 2, v);
+}
+
+static int
+register_commune_checked(struct mp_ctx *ctx)
+{
+	json_t *problem;
+
+	if (mp_db_rows(ctx) > 0)
+		return register_hash(ctx);
+	problem = mp_problem_new(400, "validation", NULL,
+	    "the request body is not valid");
+	mp_problem_add_error(problem, "commune", "not a commune of the "
+	    "region (see /v1/funding/regions/{region}/communes)");
+	return mp_reply_problem_json(ctx, problem);
+}
+
+/* Hash the password off the loop, then create the account. */
+static int
+register_hash(struct mp_ctx *ctx)
+{
+	struct tokreq *st = ctx->user;
+	int rc;
+
 	rc = gw_pwhash_start(ctx, GW_PWHASH_HASH,
 	    json_string_value(json_object_get(st->body, "password")), NULL,
 	    register_hashed, &st->job);

@@ -37,6 +37,7 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #include "support.h"
 
@@ -715,6 +716,50 @@ START_TEST(parallel_requests)
 END_TEST
 
 /* No worker of the gateway died (a seccomp kill or a fatal) so far. */
+/* The gateway's own communes (gateway/migrations/0004_communes.sql, what
+ * /auth/register accepts) are funding's, region by region: two copies of
+ * one reference list cannot drift apart unnoticed. */
+START_TEST(communes_equal_funding)
+{
+	static const char *const regions[] = {"souss-massa", "oriental",
+		NULL};
+	char url[256], path[128];
+	const char *v[1];
+	struct t_resp r;
+	PGconn *pg;
+	PGresult *res;
+	json_t *item;
+	size_t i;
+	int k;
+
+	t_db_url("gateway", url, sizeof(url));
+	pg = PQconnectdb(url);
+	ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
+	for (k = 0; regions[k] != NULL; k++) {
+		snprintf(path, sizeof(path),
+		    "/v1/funding/regions/%s/communes", regions[k]);
+		ck_assert_int_eq(t_http(&gw, "GET", path, NULL, NULL, 0, &r),
+		    0);
+		ck_assert_int_eq(r.status, 200);
+		v[0] = regions[k];
+		res = PQexecParams(pg, "SELECT code FROM communes WHERE "
+		    "region = $1 ORDER BY code", 1, NULL, v, NULL, NULL, 0);
+		ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+		ck_assert_int_gt(PQntuples(res), 0);
+		ck_assert_msg((size_t)PQntuples(res) == json_array_size(
+		    json_object_get(r.json, "items")), "%s: %d communes at the "
+		    "gateway, funding lists %s", regions[k], PQntuples(res),
+		    r.body);
+		json_array_foreach(json_object_get(r.json, "items"), i, item)
+			ck_assert_str_eq(json_string_value(json_object_get(item,
+			    "code")), PQgetvalue(res, (int)i, 0));
+		PQclear(res);
+		t_resp_free(&r);
+	}
+	PQfinish(pg);
+}
+END_TEST
+
 START_TEST(no_worker_died)
 {
 	ck_assert_int_eq(t_proc_worker_restarts(&gw), 0);
@@ -779,6 +824,7 @@ main(void)
 	tcase_add_test(tc, slow_upstream_504);
 	tcase_add_test(tc, parallel_requests);
 	tcase_add_test(tc, gateway_healthz);
+	tcase_add_test(tc, communes_equal_funding);
 	tcase_add_test(tc, no_worker_died);
 	tcase_add_test(tc, upstream_down_502);
 	suite_add_tcase(s, tc);

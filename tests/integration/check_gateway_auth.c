@@ -632,6 +632,41 @@ START_TEST(register_applicant_only)
 	ck_assert_ptr_nonnull(strstr(r.body, "\"roles\""));
 	t_resp_free(&r);
 	json_decref(b);
+	/* a commune must be one of the region's: another region's, or none
+	 * at all, is refused naming the field (it would go into tokens) */
+	{
+		static const char *const bad[] = {"agadir", "atlantis",
+			"Oujda", NULL};
+
+		for (int i = 0; bad[i] != NULL; i++) {
+			b = json_pack("{s:s, s:s, s:s, s:s}", "username",
+			    "reg.commune", "password", PW, "region", "oriental",
+			    "commune", bad[i]);
+			ck_assert_int_eq(t_json(&gw, "POST", "/auth/register",
+			    NULL, b, &r), 0);
+			ck_assert_msg(r.status == 400, "commune %s: %ld %s",
+			    bad[i], r.status, r.body);
+			ck_assert_str_eq(jstr(json_array_get(json_object_get(
+			    r.json, "errors"), 0), "field"), "commune");
+			t_resp_free(&r);
+			json_decref(b);
+		}
+	}
+	/* an admin cannot make such an account either (the table's rule) */
+	{
+		char *adm = admin_token();
+
+		b = json_pack("{s:s, s:s, s:[s], s:s, s:s}", "username",
+		    "reg.agent", "password", PW, "roles", "municipal_agent",
+		    "region", "oriental", "commune", "agadir");
+		ck_assert_int_eq(t_json(&gw, "POST", "/admin/users", adm, b,
+		    &r), 0);
+		ck_assert_msg(r.status == 422, "admin, commune of another "
+		    "region: %ld %s", r.status, r.body);
+		t_resp_free(&r);
+		json_decref(b);
+		free(adm);
+	}
 	/* short password */
 	b = json_pack("{s:s, s:s, s:s}", "username", "reg.short",
 	    "password", "short", "region", "oriental");
