@@ -10,9 +10,10 @@ PKGS=(
 	libjwt-dev libjansson-dev libcurl4-openssl-dev libsodium-dev libssl-dev
 	check libsubunit-dev
 	openssl curl wrk jq procps iproute2 ca-certificates
-	# test tooling: pgTAP for SQL functions, PostGIS for the directory's
+	# test tooling: pgTAP and its pg_prove for SQL functions, PostGIS for the directory's
 	# distance search, a real browser for CORS and pages, SVG rasterising
-	postgresql-15-pgtap postgresql-15-postgis-3 chromium librsvg2-bin
+	postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+	postgresql-15-postgis-3 chromium librsvg2-bin
 )
 # npm test tools (scripts/node-tools.sh) need Node.js; Debian's when absent
 command -v npm >/dev/null || PKGS+=(nodejs npm)

@@ -35,6 +35,27 @@ run_suite() { # name command...
 	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
 }
 
+# pgTAP: a service's SQL functions tested on their own (MP_TEST_ONLY
+# selects them as "pgtap_<service>"), in a database of their own owned by
+# the service's role and migrated by mp-migrate exactly as the service
+# would; pgTAP itself is created by the superuser. Each test file runs in
+# one transaction and rolls back.
+run_pgtap() { # service dir
+	local s=$1 dir=$2 db=${1}_pgtap ext
+	psql_super "$T" -v db="$db" -v owner="$s" <<'SQL' || return 1
+SET client_min_messages = warning;
+SELECT format('DROP DATABASE IF EXISTS %I', :'db') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner') \gexec
+SQL
+	for ext in ${DB_EXTENSIONS[$s]:-} pgtap; do
+		PSQL_DB=$db psql_super "$T" -c "SET client_min_messages = warning" \
+		    -c "CREATE EXTENSION IF NOT EXISTS $ext" || return 1
+	done
+	MP_DB_URL="postgresql://$s:$s-test-pw@127.0.0.1:$PGPORT_T/$db" \
+	    "$BUILD/bin/mp-migrate" "$(dirname "$(dirname "$dir")")/migrations" >/dev/null || return 1
+	PGPASSWORD="$s-test-pw" pg_prove -q -h 127.0.0.1 -p "$PGPORT_T" -U "$s" -d "$db" "$dir"/*.sql
+}
+
 if [ "$MODE" = all ] || [ "$MODE" = unit ]; then
 	for t in "$BUILD"/tests/unit/check_*; do
 		[ -x "$t" ] || continue
@@ -70,6 +91,13 @@ if [ "$MODE" = all ] || [ "$MODE" = integration ]; then
 		[ -x "$t" ] || continue
 		selected "$t" || continue
 		run_suite "integration/$(basename "$t")" env CK_DEFAULT_TIMEOUT=300 CK_FORK=yes "$t"
+	done
+	for s in "${SERVICES[@]}"; do
+		d=services/$s/tests/sql
+		[ "$s" = gateway ] && d=gateway/tests/sql
+		compgen -G "$d/*.sql" >/dev/null || continue
+		selected "pgtap_$s" || continue
+		run_suite "pgtap/$s" run_pgtap "$s" "$d"
 	done
 	for t in tests/contract/*.sh; do
 		[ -f "$t" ] || continue
