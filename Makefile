@@ -5,11 +5,13 @@
 #                      linked by the Kore modules AND by the Check unit suites.
 #   lib/src/kore/*.c   the Kore glue: built into build/lib/libmpkore.a (PIC),
 #                      linked only into the Kore modules.
-#   services/<s>/src/*.c, gateway/src/*.c, tests/app/*.c
-#                      one Kore module (.so) each, loaded by `kore -c conf`.
+#   services/<s>/src/*.c, gateway/src/**/*.c, tests/app/*.c
+#                      one Kore module (.so) each, loaded by `kore -c conf`
+#                      (the gateway's sources sit in folders by concern:
+#                      identity/, edge/, proxy/, openapi/).
 #   tests/unit/check_*.c
 #                      one Check binary each, linked with libmpcore.a and the
-#                      pure sources of the service it names (see UNIT_EXTRA_*).
+#                      pure sources of the module it names (see PURE_*).
 #
 # `make SANITIZE=address,undefined test` builds everything with sanitizers.
 
@@ -48,10 +50,19 @@ SRCDIR_gender  := services/gender/src
 SRCDIR_gateway := gateway/src
 SRCDIR_testapp := tests/app
 MODULE_SO := $(foreach m,$(MODULES),$(BUILD)/$(m).so)
+# A module's sources: its folder and, for the gateway, its subfolders.
+module_src = $(wildcard $(SRCDIR_$(1))/*.c $(SRCDIR_$(1))/*/*.c)
 
-# Pure (Kore-free) sources of a service, named *_domain*.c or listed in
-# <srcdir>/PURE, are also linked into that service's unit suites.
-pure_of = $(wildcard $(SRCDIR_$(1))/domain_*.c)
+# Pure sources (no Kore, no network, no database): linked into the module
+# AND into its unit suites (check_<module>_*.c) and fuzz harnesses. The
+# services name theirs domain_*.c; the gateway lists its own here.
+PURE_funding := $(wildcard services/funding/src/domain_*.c)
+PURE_cases   := $(wildcard services/cases/src/domain_*.c)
+PURE_gender  := $(wildcard services/gender/src/domain_*.c)
+PURE_gateway := $(addprefix gateway/src/,edge/routing.c edge/cache.c \
+                  edge/ratelimit.c edge/idem.c edge/wire.c \
+                  identity/tokens.c openapi/merge.c)
+pure_of = $(PURE_$(1))
 
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -73,7 +84,8 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/services/%.o: CFLAGS += $(KORE_FEATURES)
-$(BUILD)/gateway/%.o: CFLAGS += $(KORE_FEATURES)
+$(BUILD)/gateway/%.o: CFLAGS += $(KORE_FEATURES) -Igateway/src
+$(BUILD)/tests/unit/check_gateway_%.o: CFLAGS += -Igateway/src
 $(BUILD)/tests/app/%.o: CFLAGS += $(KORE_FEATURES)
 $(BUILD)/lib/src/kore/%.o: CFLAGS += $(KORE_FEATURES)
 
@@ -86,7 +98,7 @@ $(LIBKORE): $(KGLUE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 define module_rule
-$(BUILD)/$(1).so: $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(SRCDIR_$(1))/*.c)) $(LIBKORE) $(LIBCORE)
+$(BUILD)/$(1).so: $(patsubst %.c,$(BUILD)/%.o,$(call module_src,$(1))) $(LIBKORE) $(LIBCORE)
 	$$(CC) -shared $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) \
 	    -Wl,--whole-archive $(LIBKORE) -Wl,--no-whole-archive $(LIBCORE) $(LIBS)
 endef
@@ -150,6 +162,10 @@ bench-gateway:
 
 fuzz: build
 	@scripts/fuzz.sh
+
+# `make -s print-pure-gateway`: a module's pure sources (scripts/fuzz.sh)
+print-pure-%:
+	@echo $(PURE_$*)
 
 check-compose:
 	@scripts/check-compose.sh

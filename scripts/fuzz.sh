@@ -10,8 +10,8 @@ mkdir -p build/fuzz
 CORE=$(ls lib/src/core/*.c)
 for h in tests/fuzz/fuzz_*.c; do
 	n=$(basename "$h" .c)
-	GW=; case $n in fuzz_gw_*) GW=$(ls gateway/src/domain_*.c) ;; esac
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ilib/include \
+	GW=; case $n in fuzz_gw_*) GW=$(make -s --no-print-directory print-pure-gateway) ;; esac
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Ilib/include -Igateway/src \
 	    -I/usr/include/postgresql -o "build/fuzz/$n" "$h" $CORE $GW \
 	    -ljansson -ljwt -lsodium -lhiredis -lpq -lcrypto -lm -lpthread
 	mkdir -p "var/fuzz/$n"

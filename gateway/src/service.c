@@ -2,30 +2,31 @@
  * The gateway: its route table and definition for the shared runtime.
  *
  * Everything under /v1/funding, /v1/cases and /v1/gender (every method)
- * goes through the gateway's pipeline (edge.c: its own route table in
- * routes.c, roles and scopes, revocation, rate limits, idempotency keys,
- * cache, CORS) to the service that owns it (proxy.c). For the library
- * these prefixes are public: it verifies a token that is sent, and edge.c
- * decides who may call what; each service checks again.
+ * goes through the gateway's pipeline (edge/edge.c: its own route table
+ * in edge/route_table.c, roles and scopes, revocation, rate limits,
+ * idempotency keys, cache, CORS) to the service that owns it
+ * (proxy/proxy.c). For the library these prefixes are public: it verifies
+ * a token that is sent, and edge.c decides who may call what; each service
+ * checks again.
  *
  * /auth/token and /auth/register pass the AUTH rate limit first (edge.c).
  * OPTIONS on /auth and /admin (prefix routes) answers CORS preflights.
  *
  * /auth/... and /.well-known/jwks.json are the gateway's own identity and
- * token service (auth.c, jwks.c); /admin/... manages accounts and API
- * clients (admin.c, role admin).
+ * token service (identity/auth.c, identity/jwks.c); /admin/... manages
+ * accounts and API clients (identity/admin.c, role admin).
  */
 #include "mp/principal.h"
 #include "mp/service.h"
 
-#include "admin.h"
-#include "auth.h"
-#include "edge.h"
-#include "invalidate.h"
-#include "openapi.h"
-#include "upstreams.h"
-#include "jwks.h"
-#include "proxy.h"
+#include "edge/edge.h"
+#include "edge/invalidate.h"
+#include "identity/admin.h"
+#include "identity/auth.h"
+#include "identity/jwks.h"
+#include "openapi/openapi.h"
+#include "proxy/proxy.h"
+#include "proxy/upstreams.h"
 
 #define PROXY_FLAGS (MP_ROUTE_PUBLIC | MP_ROUTE_PREFIX | MP_ROUTE_ANY_METHOD)
 #define PREFLIGHT_FLAGS (MP_ROUTE_PUBLIC | MP_ROUTE_PREFIX)

@@ -11,12 +11,8 @@
  *     query (documented return codes only, well-formed key), and
  *     gw_route_match (documented return codes, params and rest bounded).
  *
- *   clang -g -O1 -std=c11 -D_GNU_SOURCE \
- *       -fsanitize=fuzzer,address,undefined -Ilib/include \
- *       tests/fuzz/fuzz_gw_cache_entry.c
- * gateway/src/domain_{cache,routes,ratelimit,idem}.c \
- *       lib/src/core/{authz,lang}.c -ljansson -ljwt -lsodium -lhiredis -lpq
- * -lcrypto \ -lm -lpthread -o fuzz_gw_cache_entry
+ *   make fuzz (scripts/fuzz.sh builds it with libFuzzer, linking the
+ *   gateway's pure sources: make -s print-pure-gateway)
  */
 #include <errno.h>
 #include <stdint.h>
@@ -25,7 +21,8 @@
 
 #include "mp/principal.h"
 
-#include "../../gateway/src/domain.h"
+#include "edge/cache.h"
+#include "edge/routing.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_gw_form: the token endpoint's parsers of client bytes on arbitrary
- * input (gateway/src/domain_tokens.c).
+ * input (gateway/src/identity/tokens.c).
  *   - gw_tok_form_parse (application/x-www-form-urlencoded bodies of
  *     POST /auth/token and /auth/revoke): refused, or accepted with at most
  *     GW_FORM_MAX_PARAMS unique, non-empty, control-free names whose values
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../gateway/src/domain_tokens.h"
+#include "identity/tokens.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

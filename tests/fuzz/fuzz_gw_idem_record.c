@@ -8,19 +8,16 @@
  *     key of 1..255 visible ASCII bytes) and gw_rate_policies_parse (valid
  *     policies, or an error message and the output untouched).
  *
- *   clang -g -O1 -std=c11 -D_GNU_SOURCE \
- *       -fsanitize=fuzzer,address,undefined -Ilib/include \
- *       tests/fuzz/fuzz_gw_idem_record.c
- * gateway/src/domain_{cache,routes,ratelimit,idem}.c \
- *       lib/src/core/{authz,lang}.c -ljansson -ljwt -lsodium -lhiredis -lpq
- * -lcrypto \ -lm -lpthread -o fuzz_gw_idem_record
+ *   make fuzz (scripts/fuzz.sh builds it with libFuzzer, linking the
+ *   gateway's pure sources: make -s print-pure-gateway)
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../gateway/src/domain.h"
+#include "edge/idem.h"
+#include "edge/ratelimit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * Integration suite of the gateway's request pipeline (edge.c): the
+ * Integration suite of the gateway's request pipeline (edge/edge.c): the
  * gateway and the funding service as real processes on the test
  * PostgreSQL and Redis, plus a slow peer upstream in this process behind
  * /v1/gender (for what funding is too quick to show: a write still in

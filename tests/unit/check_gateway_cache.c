@@ -12,7 +12,8 @@
 
 #include "mp/principal.h"
 
-#include "../../gateway/src/domain.h"
+#include "edge/cache.h"
+#include "edge/routing.h"
 
 static struct mp_principal
 who(unsigned roles, const char *sub, const char *region, const char *commune)

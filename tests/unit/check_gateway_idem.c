@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../gateway/src/domain.h"
+#include "edge/idem.h"
 
 #define FP_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define FP_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

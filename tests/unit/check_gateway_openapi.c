@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../gateway/src/openapi.h"
+#include "openapi/openapi.h"
 
 static const char gw_doc[] =
     "openapi: 3.1.0\n"

@@ -12,7 +12,7 @@
 
 #include "mp/principal.h"
 
-#include "../../gateway/src/domain.h"
+#include "edge/ratelimit.h"
 
 static const struct gw_rate_policy def = {"default", 300, 60};
 

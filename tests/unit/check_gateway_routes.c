@@ -11,7 +11,7 @@
 #include "mp/principal.h"
 #include "mp/service.h"
 
-#include "../../gateway/src/domain.h"
+#include "edge/routing.h"
 
 _Static_assert(GW_M_GET == MP_GET && GW_M_POST == MP_POST &&
                    GW_M_PUT == MP_PUT && GW_M_DELETE == MP_DELETE &&

@@ -16,7 +16,7 @@
 #include "mp/jwt.h"
 #include "mp/principal.h"
 
-#include "../../gateway/src/domain_tokens.h"
+#include "identity/tokens.h"
 
 static Suite *tokens_suite(void);
 static int form(const char *s, struct gw_tok_form *f);

@@ -33,7 +33,7 @@
 #include "mp/log.h"
 #include "mp/service.h"
 
-#include "upstreams.h"
+#include "proxy/upstreams.h"
 
 #define URL_MAX 512
 

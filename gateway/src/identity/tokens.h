@@ -1,11 +1,11 @@
 /*
- * domain_tokens.h: the pure part of the gateway's identity and token
+* tokens.h: the pure part of the gateway's identity and token
  * service (no Kore types): form-urlencoded bodies (RFC 6749 appendix B),
  * HTTP Basic client credentials (RFC 6749 2.3.1), opaque refresh tokens and
  * client secrets with their SHA-256 digests, the lock-out back-off, scope
  * lists, account rules and the claims of an access token.
  *
- * Implemented in domain_tokens.c; tested by tests/unit/check_gateway_tokens.c.
+ * Implemented in tokens.c; tested by tests/unit/check_gateway_tokens.c.
  * Everything here that handles a secret (a password in a form, a refresh
  * token, a client secret) wipes its own copies with sodium_memzero.
  */

@@ -1,12 +1,12 @@
 /*
- * Byte-level helpers of the gateway's pure modules (domain_wire.h): one
+ * Byte-level helpers of the gateway's pure modules (wire.h): one
  * reader and writer for the records they keep in Redis, so a bound check
  * is written, reviewed and fuzzed once.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "domain_wire.h"
+#include "edge/wire.h"
 
 void
 gw_put_be(unsigned char *p, uint64_t v, int bytes)

@@ -29,7 +29,7 @@
 #include "mp/runtime.h"
 #include "mp/service.h"
 
-#include "jwks.h"
+#include "identity/jwks.h"
 
 static int b64url_bn(const BIGNUM *bn, size_t pad, json_t *jwk,
     const char *name);

@@ -31,8 +31,8 @@
 #include "mp/events.h"
 #include "mp/log.h"
 
-#include "domain.h"
-#include "invalidate.h"
+#include "edge/cache.h"
+#include "edge/invalidate.h"
 
 static int invalidate_apply(PGconn *conn, const json_t *event, void *arg);
 

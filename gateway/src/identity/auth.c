@@ -49,9 +49,9 @@
 #include "mp/service.h"
 #include "mp/util.h"
 
-#include "auth.h"
-#include "domain_tokens.h"
-#include "pwhash.h"
+#include "identity/auth.h"
+#include "identity/pwhash.h"
+#include "identity/tokens.h"
 
 #define CLIENT_SECRET_MAX 256
 #define PASSWORD_BYTES_MAX 1024

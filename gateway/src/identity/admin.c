@@ -32,9 +32,9 @@
 #include "mp/service.h"
 #include "mp/util.h"
 
-#include "admin.h"
-#include "domain_tokens.h"
-#include "pwhash.h"
+#include "identity/admin.h"
+#include "identity/pwhash.h"
+#include "identity/tokens.h"
 
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX 200

@@ -1,7 +1,8 @@
 /*
  * The gateway's request pipeline in front of the proxy (contract in
- * edge.h). Decisions are the pure functions of domain.h; this file reads
- * headers, runs the Redis commands those functions name and answers.
+ * edge.h). Decisions are the pure functions of routing.h, cache.h,
+ * ratelimit.h and idem.h; this file reads headers, runs the Redis commands
+ * those functions name and answers.
  *
  * Redis round trips are batches: the commands of one step are pipelined
  * on the worker's connection and the request is parked until every reply
@@ -56,12 +57,15 @@
 #include "mp/service.h"
 #include "mp/util.h"
 
-#include "auth.h"
-#include "domain.h"
-#include "domain_tokens.h"
-#include "edge.h"
-#include "proxy.h"
-#include "routes.h"
+#include "edge/cache.h"
+#include "edge/edge.h"
+#include "edge/idem.h"
+#include "edge/ratelimit.h"
+#include "edge/route_table.h"
+#include "edge/routing.h"
+#include "identity/auth.h"
+#include "identity/tokens.h"
+#include "proxy/proxy.h"
 
 #define BATCH_MAX 4
 #define ORIGINS_MAX 16

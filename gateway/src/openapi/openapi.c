@@ -23,8 +23,8 @@
 #include "mp/log.h"
 #include "mp/service.h"
 
-#include "domain.h"
-#include "openapi.h"
+#include "edge/cache.h"
+#include "openapi/openapi.h"
 
 #define NAME_MAX_LEN 64
 #define CACHE_CONTROL "public, max-age=300"

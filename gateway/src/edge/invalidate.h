@@ -3,7 +3,7 @@
  * event streams (consumer group "gateway").
  *
  * Every event of service S INCRs the generation counter gw:gen:S
- * (gw_cache_gen_key in domain.h). The response cache embeds the generation
+ * (gw_cache_gen_key in cache.h). The response cache embeds the generation
  * current when an answer was stored in that answer's key, so one INCR makes
  * every cached answer of S unreachable at once; they expire by their TTL.
  */

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "openapi.h"
+#include "openapi/openapi.h"
 
 #define SECTIONS_MAX 16
 #define SECTION_NAME_MAX 32

@@ -23,7 +23,7 @@
  * Access tokens carry iss, aud, sub, roles, region, commune, organisation,
  * scope, client_id (API clients), jti (UUID v7), iat, exp. A revoked
  * access token's jti is the Redis key gw_auth_jti_revoked_key() names
- * (domain_tokens.h), with a TTL until its exp, and is published once on
+ * (identity/tokens.h), with a TTL until its exp, and is published once on
  * events:gateway as gateway.token.revoked.v1 {jti, exp} for the services
  * (0003_revocation_events.sql; openapi/events.asyncapi.yaml).
  */

@@ -58,7 +58,7 @@
 #include "mp/runtime.h"
 #include "mp/service.h"
 
-#include "proxy.h"
+#include "proxy/proxy.h"
 
 #define URL_MAX 512
 #define RESP_HEADERS_MAX 100

@@ -34,7 +34,7 @@
 #include "mp/log.h"
 #include "mp/service.h"
 
-#include "pwhash.h"
+#include "identity/pwhash.h"
 
 struct gw_pwjob {
 	struct kore_task task;

@@ -18,8 +18,9 @@
 
 #include <sodium.h>
 
-#include "domain.h"
-#include "domain_wire.h"
+#include "edge/cache.h"
+#include "edge/idem.h"
+#include "edge/wire.h"
 
 #define REC_MAGIC "GWI\x01"
 #define REC_FIXED (4 + 1 + GW_IDEM_FP_LEN + 8)

@@ -1,6 +1,6 @@
 /*
  * The pure rules of the gateway's token service (contract in
- * domain_tokens.h). Kept free of Kore so Check tests them directly.
+ * tokens.h). Kept free of Kore so Check tests them directly.
  *
  * The parsers here read client bytes on an unauthenticated endpoint, so
  * they are strict rather than forgiving: anything ambiguous (a parameter
@@ -19,7 +19,7 @@
 #include "mp/principal.h"
 #include "mp/util.h"
 
-#include "domain_tokens.h"
+#include "identity/tokens.h"
 
 static int url_decode(const char *in, size_t len, char *out, size_t *outlen);
 static int random_token(const char *prefix, char *out, size_t outsize);

@@ -19,8 +19,8 @@
 
 #include "mp/principal.h"
 
-#include "domain.h"
-#include "domain_wire.h"
+#include "edge/ratelimit.h"
+#include "edge/wire.h"
 
 #define NAME_MAX_LEN 32
 

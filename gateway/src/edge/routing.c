@@ -20,7 +20,7 @@
 #include "mp/authz.h"
 #include "mp/util.h"
 
-#include "domain.h"
+#include "edge/routing.h"
 
 #define MAX_SEGS (GW_PATH_MAX / 2 + 1)
 #define SCOPE_TOKEN_MAX 128

@@ -24,8 +24,8 @@
 #include "mp/principal.h"
 #include "mp/util.h"
 
-#include "domain.h"
-#include "domain_wire.h"
+#include "edge/cache.h"
+#include "edge/wire.h"
 
 #define ENTRY_MAGIC "GWC\x01"
 #define ENTRY_FIXED (4 + 2 + 2 + 1 + 2 + 1 + 4)

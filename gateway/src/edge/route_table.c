@@ -27,7 +27,7 @@
  */
 #include "mp/principal.h"
 
-#include "routes.h"
+#include "edge/route_table.h"
 
 #define OFF (MP_ROLE_COUNCIL_OFFICER | MP_ROLE_ADMIN)
 #define APP MP_ROLE_APPLICANT
