@@ -62,7 +62,7 @@ now_s(void)
 static int
 bench(const char *dir, const char *alg, const char *kid, long iters)
 {
-	struct mp_jwt_policy pol = {"https://auth.test", "mp-api", 5, 0};
+	struct mp_jwt_policy pol = {"https://auth.test", "mp-api", 5, 0, 0};
 	struct mp_jwt_keyset *ks = NULL;
 	struct mp_principal p;
 	char path[1024];

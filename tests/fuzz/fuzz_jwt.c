@@ -46,7 +46,7 @@ static void mode_signed_claims(const uint8_t *, size_t);
 static void default_claim(json_t *, const char *, json_t *);
 
 static struct mp_jwt_keyset *ks;
-static const struct mp_jwt_policy pol = {ISS, AUD, 60, 0};
+static const struct mp_jwt_policy pol = {ISS, AUD, 60, 0, 0};
 static char *es_priv;
 static size_t es_priv_len;
 

@@ -149,7 +149,7 @@ login(const char *name, const char *pw)
 static int
 verify(const char *tok, struct mp_principal *p)
 {
-	struct mp_jwt_policy pol = {"https://auth.test", "mp-api", 5, 0};
+	struct mp_jwt_policy pol = {"https://auth.test", "mp-api", 5, 0, 0};
 	struct mp_jwt_keyset *ks = NULL;
 	char a[512], b[512];
 	int rc;

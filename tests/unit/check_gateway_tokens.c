@@ -243,7 +243,7 @@ START_TEST(test_claims_verify)
 		.region = "souss-massa", .commune = "agadir",
 		.organisation = "", .scope = "profile",
 		.jti = "0190a000-0000-7000-8000-0000000000ff", .ttl_s = 900};
-	struct mp_jwt_policy pol = {"https://auth.test", "mp-api", 0, 0};
+	struct mp_jwt_policy pol = {"https://auth.test", "mp-api", 0, 0, 0};
 	struct mp_jwt_keyset *ks = NULL;
 	struct mp_principal p;
 	const char *keys = getenv("MP_TEST_KEYS");

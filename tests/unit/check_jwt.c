@@ -49,7 +49,7 @@ static void teardown(void);
 static Suite *jwt_suite(void);
 
 static struct mp_jwt_keyset *ks;
-static struct mp_jwt_policy pol = {ISS, AUD, LEEWAY, 0};
+static struct mp_jwt_policy pol = {ISS, AUD, LEEWAY, 0, 0};
 static struct mp_principal pr;
 
 /* --- helpers ------------------------------------------------------------ */
@@ -224,7 +224,7 @@ forged(const char *header, const char *payload, const char *sig)
 
 static const char *payload_ok =
     "{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u1\","
-    "\"iat\":1749999990,\"exp\":1750000600}";
+    "\"iat\":1749999990,\"exp\":1750000600,\"jti\":\"j1\"}";
 
 static void
 setup(void)
@@ -468,8 +468,34 @@ START_TEST(time_claims_required_and_typed)
 	json_object_set_new(c, "nbf", json_null());
 	ck_assert_int_eq(verify_claims(c), MP_JWT_BAD_CLAIMS);
 	ck_assert_int_eq(with_int("iat", -1), MP_JWT_BAD_CLAIMS);
-	/* Far-future exp must not overflow into "expired" or crash. */
-	ck_assert_int_eq(with_int("exp", INT64_MAX), MP_JWT_OK);
+}
+END_TEST
+
+/* A token that outlives the policy's maximum lifetime could outlive every
+ * revocation record kept for it: exp - iat is capped. */
+START_TEST(lifetime_capped)
+{
+	json_t *c;
+
+	/* base_claims: iat NOW - 10 */
+	ck_assert_int_eq(with_int("exp", NOW - 10 + MP_JWT_DEFAULT_MAX_LIFETIME_S),
+	                 MP_JWT_OK);
+	ck_assert_int_eq(
+	    with_int("exp", NOW - 10 + MP_JWT_DEFAULT_MAX_LIFETIME_S + 1),
+	    MP_JWT_BAD_CLAIMS);
+	ck_assert_int_eq(pr.authenticated, 0);
+	/* far-future exp: refused, without overflow */
+	ck_assert_int_eq(with_int("exp", INT64_MAX), MP_JWT_BAD_CLAIMS);
+	c = base_claims();
+	json_object_set_new(c, "iat", json_integer(0));
+	ck_assert_int_eq(verify_claims(c), MP_JWT_BAD_CLAIMS);
+	/* the policy sets its own maximum */
+	pol.max_lifetime_s = 300;
+	ck_assert_int_eq(with_int("exp", NOW + 290), MP_JWT_OK);
+	ck_assert_int_eq(with_int("exp", NOW + 291), MP_JWT_BAD_CLAIMS);
+	pol.max_lifetime_s = -1;
+	ck_assert_int_eq(with_int("exp", NOW + 290), MP_JWT_INTERNAL);
+	pol.max_lifetime_s = 0;
 }
 END_TEST
 
@@ -844,6 +870,27 @@ START_TEST(subject_required)
 	c = base_claims();
 	json_object_set_new(c, "sub", json_string("line\nbreak"));
 	ck_assert_int_eq(verify_claims(c), MP_JWT_BAD_CLAIMS);
+}
+END_TEST
+
+/* A token without a jti could never be revoked. */
+START_TEST(jti_required)
+{
+	json_t *c;
+
+	c = base_claims();
+	json_object_del(c, "jti");
+	ck_assert_int_eq(verify_claims(c), MP_JWT_BAD_CLAIMS);
+	ck_assert_int_eq(pr.authenticated, 0);
+	c = base_claims();
+	json_object_set_new(c, "jti", json_string(""));
+	ck_assert_int_eq(verify_claims(c), MP_JWT_BAD_CLAIMS);
+	c = base_claims();
+	json_object_set_new(c, "jti", json_integer(7));
+	ck_assert_int_eq(verify_claims(c), MP_JWT_BAD_CLAIMS);
+	c = base_claims();
+	ck_assert_int_eq(verify_claims(c), MP_JWT_OK);
+	ck_assert_str_eq(pr.jti, "jti-0001");
 }
 END_TEST
 
@@ -1333,6 +1380,7 @@ jwt_suite(void)
 	tcase_add_test(v, nbf_future);
 	tcase_add_test(v, iat_future);
 	tcase_add_test(v, time_claims_required_and_typed);
+	tcase_add_test(v, lifetime_capped);
 	tcase_add_test(v, issuer);
 	tcase_add_test(v, audience);
 	tcase_add_test(v, unknown_kid);
@@ -1349,6 +1397,7 @@ jwt_suite(void)
 	tcase_add_test(v, header_extensions_refused);
 	tcase_add_test(v, payload_not_json_object);
 	tcase_add_test(v, subject_required);
+	tcase_add_test(v, jti_required);
 	tcase_add_test(v, roles_claim);
 	tcase_add_test(v, region_claim);
 	tcase_add_test(v, overlong_strings_never_truncated);

@@ -13,16 +13,18 @@
  *   exp  required integer; expired when now >= exp + leeway  -> EXPIRED
  *   nbf  optional integer; now + leeway < nbf                -> NOT_YET_VALID
  *   iat  required integer; iat > now + leeway                -> NOT_YET_VALID
+ *   exp - iat  at most the policy's max_lifetime_s            -> BAD_CLAIMS
  *        (NumericDate as a JSON real, or negative, is BAD_CLAIMS)
  *   iss  string equal to policy issuer                       -> BAD_ISSUER
  *   aud  string equal to policy audience, or a non-empty array of strings
  *        containing it                                       -> BAD_AUDIENCE
  *   sub  required non-empty string                           -> BAD_CLAIMS
+ *   jti  required non-empty string (what a revocation names)  -> BAD_CLAIMS
  *   roles    optional array of known role names; an UNKNOWN name rejects the
  *            token (BAD_CLAIMS): a role this build does not know signals an
  *            issuer/verifier mismatch that must be fixed, not papered over.
  *   region   optional; "souss-massa" or "oriental"; absent means ""
- *   commune, organisation, jti, client_id, scope: optional strings
+ *   commune, organisation, client_id, scope: optional strings
  *   A token carrying role municipal_agent must carry region and commune.
  *   Every string must fit its mp_principal array (overlong -> BAD_CLAIMS)
  *   and contain no control characters; wrong JSON type -> BAD_CLAIMS.
@@ -45,6 +47,9 @@
 #define MP_JWT_MAX_PEM_BYTES 16384 /* a PEM file larger than this is refused   \
 	                            */
 #define MP_JWT_MAX_LEEWAY_S 600
+/* Longest token lifetime (exp - iat) accepted when the policy says 0: eight
+ * times the gateway's default access-token lifetime (900 s). */
+#define MP_JWT_DEFAULT_MAX_LIFETIME_S 7200
 
 /* Opaque: public keys by kid, each with its pinned algorithm. */
 struct mp_jwt_keyset;
@@ -99,12 +104,15 @@ void mp_jwt_keyset_free(struct mp_jwt_keyset *ks);
  * Verification policy (borrowed by mp_jwt_verify for the call only).
  * issuer and audience are REQUIRED (non-empty). leeway_s in
  * [0, MP_JWT_MAX_LEEWAY_S]. max_token_bytes <= 0 means the default 8192.
+ * max_lifetime_s: longest exp - iat accepted; 0 means
+ * MP_JWT_DEFAULT_MAX_LIFETIME_S, negative is an invalid policy.
  */
 struct mp_jwt_policy {
 	const char *issuer;
 	const char *audience;
 	int leeway_s;
 	int64_t max_token_bytes;
+	int64_t max_lifetime_s;
 };
 
 enum mp_jwt_error {

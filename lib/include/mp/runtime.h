@@ -24,6 +24,7 @@ struct mp_settings {
 	char jwt_keys[1024];
 	char jwt_issuer[128];
 	char jwt_audience[128];
+	int64_t jwt_max_lifetime_s;
 	char migrations_dir[256];
 	int64_t body_max;
 	int64_t shutdown_grace_ms;

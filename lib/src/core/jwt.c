@@ -96,7 +96,8 @@ static int text_ok(const char *, size_t);
 static int scope_ok(const char *, size_t);
 static int claim_string(json_t *, const char *, int, char *, size_t);
 static int claim_time(json_t *, const char *, int, int64_t *, int *);
-static int check_times(json_t *, int64_t, int, struct mp_principal *);
+static int check_times(json_t *, int64_t, const struct mp_jwt_policy *,
+                       struct mp_principal *);
 static int check_audience(json_t *, const char *);
 static int check_roles(json_t *, unsigned *);
 static int check_claims(json_t *, const struct mp_jwt_policy *, int64_t,
@@ -706,7 +707,8 @@ policy_valid(const struct mp_jwt_policy *pol)
 {
 	return pol->issuer != NULL && pol->issuer[0] != '\0' &&
 	       pol->audience != NULL && pol->audience[0] != '\0' &&
-	       pol->leeway_s >= 0 && pol->leeway_s <= MP_JWT_MAX_LEEWAY_S;
+	       pol->leeway_s >= 0 && pol->leeway_s <= MP_JWT_MAX_LEEWAY_S &&
+	       pol->max_lifetime_s >= 0;
 }
 
 /* No NUL, no C0 control, no DEL: these strings end up in logs and SQL
@@ -782,11 +784,15 @@ claim_time(json_t *claims, const char *name, int required, int64_t *out,
 	return MP_JWT_OK;
 }
 
+/* exp, iat and nbf against the clock, and exp - iat against the longest
+ * lifetime the policy accepts: a token minted for centuries (exp 2^63-1)
+ * would outlive every revocation record kept for it. */
 static int
-check_times(json_t *claims, int64_t now, int leeway, struct mp_principal *p)
+check_times(json_t *claims, int64_t now, const struct mp_jwt_policy *pol,
+            struct mp_principal *p)
 {
-	int64_t nbf;
-	int present, rc;
+	int64_t nbf, max_life;
+	int leeway = pol->leeway_s, present, rc;
 
 	if ((rc = claim_time(claims, "exp", 1, &p->exp, &present)) != 0 ||
 	    (rc = claim_time(claims, "iat", 1, &p->iat, &present)) != 0 ||
@@ -799,6 +805,11 @@ check_times(json_t *claims, int64_t now, int leeway, struct mp_principal *p)
 		return MP_JWT_NOT_YET_VALID;
 	if (p->iat - leeway > now)
 		return MP_JWT_NOT_YET_VALID;
+	max_life = pol->max_lifetime_s > 0 ? pol->max_lifetime_s
+	                                   : MP_JWT_DEFAULT_MAX_LIFETIME_S;
+	/* both are non-negative: the difference cannot overflow */
+	if (p->exp - p->iat > max_life)
+		return MP_JWT_BAD_CLAIMS;
 	return MP_JWT_OK;
 }
 
@@ -862,7 +873,7 @@ check_claims(json_t *claims, const struct mp_jwt_policy *pol, int64_t now,
 	size_t want;
 	int rc;
 
-	if ((rc = check_times(claims, now, pol->leeway_s, p)) != MP_JWT_OK)
+	if ((rc = check_times(claims, now, pol, p)) != MP_JWT_OK)
 		return rc;
 
 	iss = json_object_get(claims, "iss");
@@ -885,7 +896,7 @@ check_claims(json_t *claims, const struct mp_jwt_policy *pol, int64_t now,
 	                       sizeof(p->organisation))) != 0 ||
 	    (rc = claim_string(claims, "scope", 0, p->scopes,
 	                       sizeof(p->scopes))) != 0 ||
-	    (rc = claim_string(claims, "jti", 0, p->jti, sizeof(p->jti))) !=
+	    (rc = claim_string(claims, "jti", 1, p->jti, sizeof(p->jti))) !=
 	        0 ||
 	    (rc = claim_string(claims, "client_id", 0, p->client_id,
 	                       sizeof(p->client_id))) != 0)

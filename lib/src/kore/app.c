@@ -43,6 +43,10 @@
 #include "mp/service.h"
 #include "mp/util.h"
 
+/* The text of a numeric macro, for configuration defaults. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 int mp_http_entry(struct http_request *);
 void kore_parent_configure(int, char **);
 void kore_worker_configure(void);
@@ -173,6 +177,10 @@ settings_load(void)
 		{"MP_JWT_AUDIENCE", MP_CFG_STRING, need_jwt, "", 0, 0, NULL,
 		    mp_settings.jwt_audience,
 		    sizeof(mp_settings.jwt_audience), "expected token audience"},
+		{"MP_JWT_MAX_LIFETIME_S", MP_CFG_INT, 0,
+		    STR(MP_JWT_DEFAULT_MAX_LIFETIME_S), 60, 604800,
+		    NULL, &mp_settings.jwt_max_lifetime_s, 0,
+		    "longest token lifetime (exp - iat) accepted, in seconds"},
 		{"MP_MIGRATIONS_DIR", MP_CFG_STRING, 0, def_mig, 0, 0, NULL,
 		    mp_settings.migrations_dir,
 		    sizeof(mp_settings.migrations_dir),
@@ -219,6 +227,7 @@ settings_load(void)
 		mp_jwt_policy.audience = mp_settings.jwt_audience;
 		mp_jwt_policy.leeway_s = 30;
 		mp_jwt_policy.max_token_bytes = 8192;
+		mp_jwt_policy.max_lifetime_s = mp_settings.jwt_max_lifetime_s;
 	}
 	return 0;
 }
