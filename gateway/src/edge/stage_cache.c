@@ -1,0 +1,308 @@
+/*
+ * Stage "cache": the response cache of cacheable GETs (cache.c decides;
+ * the invalidation scheme is in cache.h). In the first round trip, two
+ * plain GETs: the service's generation and the stored value (the entry
+ * with the generation it was read under). The key does not change with
+ * the generation (gw_cache_key with generation 0): a stale value is a miss
+ * and the next answer replaces it in place. A hit is answered here, with
+ * ETag / If-None-Match (304) and X-Cache: hit; a miss goes upstream and
+ * its answer is stored for the TTL the route and the service's
+ * CDN-Cache-Control allow, and answered here with X-Cache: miss.
+ *
+ * Who may be served from the cache: anonymous callers, and roles whose
+ * view of the data the principal-scoped key captures (SCOPED_ROLES);
+ * routes marked public-data ignore the principal altogether.
+ *
+ * Redis down: GETs are served uncached (counted), nothing is stored.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+#include <kore/kore.h>
+#include <kore/http.h>
+
+#include "mp/runtime.h"
+#include "mp/service.h"
+
+#include "edge/cache.h"
+#include "edge/pipeline.h"
+#include "edge/stages.h"
+#include "proxy/proxy.h"
+
+/* Roles whose view of the data the principal-scoped cache key captures
+ * (role, region, commune, organisation, plus the subject for applicants
+ * and clients). Appraisers, ERC members, mediators see what is assigned
+ * to them personally: never served from the cache. */
+#define SCOPED_ROLES                                                           \
+	(MP_ROLE_APPLICANT | MP_ROLE_COUNCIL_OFFICER | MP_ROLE_ADMIN |         \
+	 MP_ROLE_GENDER_ANALYST | MP_ROLE_CLIENT)
+
+struct cache {
+	int on, use_stored, may_store, s_gen, s_entry;
+	uint64_t gen; /* the service's generation, read with the entry */
+	char key[GW_CACHE_KEY_MAX];
+};
+
+static int cache_parent_init(void);
+static int cache_queue(struct gw_edge *e, void *st, struct gw_batch *b);
+static int cache_checked(struct gw_edge *e, void *st, const struct gw_batch *b);
+static int cache_response(struct gw_edge *e, void *st, int status);
+static int lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b);
+static void cache_headers(struct mp_ctx *ctx, const char *etag,
+                          const char *xcache);
+static int not_modified(struct mp_ctx *ctx, const char *etag);
+static int hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce);
+static void store(struct gw_edge *e, struct cache *c, int status,
+                  const char *etag);
+
+const struct gw_stage gw_stage_cache = {
+    .name = "cache",
+    .on = GW_ON_API,
+    .state_size = sizeof(struct cache),
+    .parent_init = cache_parent_init,
+    .queue = cache_queue,
+    .checked = cache_checked,
+    .response = cache_response,
+};
+
+static int m_hit = -1, m_miss = -1, m_bypass = -1, m_not_modified = -1;
+
+static int
+cache_parent_init(void)
+{
+	m_hit =
+	    mp_metrics_counter_new("gw_cache_requests_total", "result=\"hit\"",
+	                           "Cacheable GETs by cache outcome", 0);
+	m_miss =
+	    mp_metrics_counter_new("gw_cache_requests_total", "result=\"miss\"",
+	                           "Cacheable GETs by cache outcome", 0);
+	m_bypass = mp_metrics_counter_new("gw_cache_requests_total",
+	                                  "result=\"bypass\"",
+	                                  "Cacheable GETs by cache outcome", 0);
+	m_not_modified = mp_metrics_counter_new(
+	    "gw_not_modified_total", NULL,
+	    "Answers 304 for a matching If-None-Match", 0);
+	return 0;
+}
+
+static int
+cache_queue(struct gw_edge *e, void *st, struct gw_batch *b)
+{
+	struct cache *c = st;
+	struct mp_ctx *ctx = e->ctx;
+	struct gw_cache_control cc;
+	const char *h;
+	int has_cc;
+
+	c->s_gen = c->s_entry = -1;
+	if (!(e->route->flags & GW_R_CACHEABLE) ||
+	    ctx->req->method != HTTP_METHOD_GET)
+		return GW_NEXT;
+	if (ctx->principal.authenticated &&
+	    !(e->route->flags & GW_R_PUBLIC_DATA) &&
+	    (ctx->principal.roles & ~(unsigned)SCOPED_ROLES) != 0) {
+		mp_metrics_counter_add(m_bypass, 1);
+		return GW_NEXT;
+	}
+	h = mp_header(ctx, "cache-control");
+	has_cc = h != NULL && gw_cache_control_parse(h, &cc) == 0;
+	(void)gw_cache_request_mode(has_cc ? &cc : NULL, &c->use_stored,
+	                            &c->may_store);
+	c->on = 1;
+	if ((c->use_stored || c->may_store) && lookup_add(e, c, b) != 0) {
+		c->on = 0; /* e.g. a huge query */
+		c->key[0] = '\0';
+		mp_metrics_counter_add(m_bypass, 1);
+	}
+	if (c->on)
+		e->proxy_flags |= PROXY_NO_CONDITIONAL;
+	return GW_NEXT;
+}
+
+static int
+lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b)
+{
+	struct mp_ctx *ctx = e->ctx;
+	struct gw_cache_req cr;
+	struct gw_cmd cmd;
+	char gen[GW_CACHE_KEY_MAX];
+
+	memset(&cr, 0, sizeof(cr));
+	cr.service = e->route->upstream;
+	cr.generation = 0;
+	cr.path = ctx->req->path;
+	cr.query = ctx->req->query_string;
+	cr.accept_language = mp_header(ctx, "accept-language");
+	cr.principal = ctx->principal.authenticated ? &ctx->principal : NULL;
+	cr.public_data = (e->route->flags & GW_R_PUBLIC_DATA) != 0;
+	if (gw_cache_key(&cr, c->key, sizeof(c->key)) != 0 ||
+	    gw_cache_gen_key(e->route->upstream, gen, sizeof(gen)) != 0)
+		return -EINVAL;
+	gw_cmd_init(&cmd, "GET");
+	gw_cmd_str(&cmd, gen);
+	c->s_gen = gw_batch_add(b, &cmd);
+	gw_cmd_init(&cmd, "GET");
+	gw_cmd_str(&cmd, c->key);
+	c->s_entry = gw_batch_add(b, &cmd);
+	return 0;
+}
+
+static int
+cache_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
+{
+	struct cache *c = st;
+	struct gw_cache_entry ce;
+	const char *str;
+	size_t len;
+	char num[32];
+	uint64_t g = 0, stored;
+	int t;
+
+	if (!c->on)
+		return GW_NEXT;
+	t = gw_batch_type(b, c->s_gen);
+	if (c->s_gen < 0 || (t != REDIS_REPLY_STRING && t != REDIS_REPLY_NIL)) {
+		c->on = 0;        /* Redis down: serve uncached */
+		c->key[0] = '\0'; /* and store nothing */
+		e->proxy_flags &= ~(unsigned)PROXY_NO_CONDITIONAL;
+		mp_metrics_counter_add(m_bypass, 1);
+		return GW_NEXT;
+	}
+	if ((str = gw_batch_str(b, c->s_gen, &len)) != NULL) {
+		snprintf(num, sizeof(num), "%.*s", (int)(len < 31 ? len : 31),
+		         str);
+		g = strtoull(num, NULL, 10);
+	}
+	c->gen = g;
+	if (c->use_stored &&
+	    (str = gw_batch_str(b, c->s_entry, &len)) != NULL &&
+	    gw_cache_value_decode(str, len, &stored, &ce) == 0 && stored == g) {
+		mp_metrics_counter_add(m_hit, 1);
+		return hit_reply(e, &ce);
+	}
+	return GW_NEXT;
+}
+
+/* Headers of every cacheable answer, hit or miss. */
+static void
+cache_headers(struct mp_ctx *ctx, const char *etag, const char *xcache)
+{
+	mp_reply_header(ctx, "X-Cache", xcache);
+	if (etag != NULL && etag[0] != '\0')
+		mp_reply_header(ctx, "ETag", etag);
+	mp_reply_header(ctx, "Cache-Control",
+	                ctx->principal.authenticated ? "private, no-cache"
+	                                             : "no-cache");
+	mp_reply_header(ctx, "Vary", "Accept-Language, Authorization");
+}
+
+/* 304 when If-None-Match matches etag: 1 answered, 0 not. */
+static int
+not_modified(struct mp_ctx *ctx, const char *etag)
+{
+	const char *inm = mp_header(ctx, "if-none-match");
+
+	if (inm == NULL || etag == NULL || !gw_etag_match(inm, etag))
+		return 0;
+	mp_metrics_counter_add(m_not_modified, 1);
+	http_response_header(ctx->req, "X-Request-Id", ctx->request_id);
+	http_response(ctx->req, 304, NULL, 0);
+	return 1;
+}
+
+static int
+hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce)
+{
+	struct mp_ctx *ctx = e->ctx;
+
+	gw_edge_headers(e, 0);
+	cache_headers(ctx, ce->etag, "hit");
+	if (ce->status == 200 && not_modified(ctx, ce->etag))
+		return MP_DONE;
+	if (ce->content_type != NULL && ce->content_type[0] != '\0')
+		mp_reply_header(ctx, "Content-Type", ce->content_type);
+	mp_reply_header(ctx, "Content-Language", ctx->lang);
+	http_response_header(ctx->req, "X-Request-Id", ctx->request_id);
+	http_response(ctx->req, ce->status, ce->body, ce->body_len);
+	return MP_DONE;
+}
+
+/* Store the upstream's answer when the route's TTL and the service's
+ * CDN-Cache-Control allow it. The services stamp Cache-Control: no-store
+ * on every answer for the client's sake; what they want of the gateway,
+ * if anything, they say in CDN-Cache-Control (RFC 9213). */
+static void
+store(struct gw_edge *e, struct cache *c, int status, const char *etag)
+{
+	struct gw_cache_control cc;
+	struct gw_cache_entry ce;
+	struct gw_cmd cmd;
+	const char *cdn = proxy_call_header(e->pc, "cdn-cache-control");
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	char ex[16];
+	int ttl = 0;
+
+	if (!c->may_store || c->key[0] == '\0' ||
+	    gw_cache_response_ttl(
+	        status, e->route->ttl_s,
+	        cdn != NULL && gw_cache_control_parse(cdn, &cc) == 0 ? &cc
+	                                                             : NULL,
+	        &ttl) != 0 ||
+	    ttl <= 0)
+		return;
+	memset(&ce, 0, sizeof(ce));
+	ce.status = status;
+	ce.content_type = proxy_call_header(e->pc, "content-type");
+	ce.etag = etag;
+	ce.body = proxy_call_body(e->pc, &ce.body_len);
+	if (gw_cache_value_encode(c->gen, &ce, NULL, 0, &len) == -ENOSPC &&
+	    (buf = malloc(len)) != NULL &&
+	    gw_cache_value_encode(c->gen, &ce, buf, len, &len) == 0) {
+		snprintf(ex, sizeof(ex), "%d", ttl);
+		gw_cmd_init(&cmd, "SET");
+		gw_cmd_str(&cmd, c->key);
+		gw_cmd_arg(&cmd, buf, len);
+		gw_cmd_str(&cmd, "EX");
+		gw_cmd_str(&cmd, ex);
+		gw_redis_forget(&cmd);
+	}
+	free(buf);
+}
+
+/* A cacheable GET went upstream: store, then answer with the cache's
+ * headers (and a 304 when the client already has it). */
+static int
+cache_response(struct gw_edge *e, void *st, int status)
+{
+	static const char *const drop[] = {"x-content-type-options",
+	                                   "referrer-policy",
+	                                   "x-frame-options",
+	                                   "content-security-policy",
+	                                   "cache-control",
+	                                   "etag",
+	                                   "vary",
+	                                   NULL};
+	struct cache *c = st;
+	struct mp_ctx *ctx = e->ctx;
+	const char *body, *etag;
+	char own_etag[GW_ETAG_LEN];
+	size_t blen;
+
+	if (!c->on)
+		return GW_NEXT;
+	mp_metrics_counter_add(m_miss, 1);
+	body = proxy_call_body(e->pc, &blen);
+	if ((etag = proxy_call_header(e->pc, "etag")) == NULL &&
+	    gw_etag(body, blen, own_etag, sizeof(own_etag)) == 0)
+		etag = own_etag;
+	store(e, c, status, etag);
+	gw_edge_headers(e, 0);
+	cache_headers(ctx, etag, "miss");
+	if (status == 200 && not_modified(ctx, etag))
+		return MP_DONE;
+	return proxy_reply(ctx, e->pc, drop);
+}

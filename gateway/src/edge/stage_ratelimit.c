@@ -1,0 +1,242 @@
+/*
+ * Stage "ratelimit": fixed windows in Redis (ratelimit.c decides) per API
+ * client, user or client IP, in the request's class: the route's, "write"
+ * for a default-class write, "auth" on the token endpoints. One INCR in
+ * the first round trip; the window's first hit sets its expiry. Every
+ * limited answer carries RateLimit-Policy and RateLimit; a refusal is 429
+ * with Retry-After. Redis down: not applied (counted).
+ *
+ * Configuration (environment, read in the parent):
+ *   MP_RATE_LIMITS      "default=300/60,auth=10/60,write=60/60" (those are
+ *                       the built-ins; a class not named keeps its own)
+ *   MP_TRUSTED_PROXIES  comma-separated IP addresses of proxies whose
+ *                       X-Forwarded-For is believed (exact match); empty:
+ *                       the peer address is the client
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+#include <kore/kore.h>
+#include <kore/http.h>
+
+#include "mp/config.h"
+#include "mp/log.h"
+#include "mp/runtime.h"
+#include "mp/service.h"
+
+#include "edge/pipeline.h"
+#include "edge/ratelimit.h"
+#include "edge/stages.h"
+
+#define PROXIES_MAX 16
+#define PROXY_LEN 256
+#define IP_LEN 64
+
+struct rate {
+	int slot; /* the INCR, or -1 */
+	char key[GW_RATE_KEY_MAX];
+	char ttl[24]; /* seconds to the end of the window, and one */
+};
+
+static int rate_parent_init(void);
+static int rate_access(struct gw_edge *e, void *st);
+static int rate_queue(struct gw_edge *e, void *st, struct gw_batch *b);
+static int rate_checked(struct gw_edge *e, void *st, const struct gw_batch *b);
+static int proxy_trusted(const char *addr);
+static void client_ip(struct mp_ctx *ctx, char *out, size_t outlen);
+
+const struct gw_stage gw_stage_ratelimit = {
+    .name = "ratelimit",
+    .on = GW_ON_API | GW_ON_TOKEN,
+    .state_size = sizeof(struct rate),
+    .parent_init = rate_parent_init,
+    .access = rate_access,
+    .queue = rate_queue,
+    .checked = rate_checked,
+};
+
+/* Configuration, set in the parent and inherited by the workers. */
+static struct gw_rate_policy policies[GW_RC_COUNT];
+static char proxies[PROXIES_MAX][PROXY_LEN];
+static int nproxies;
+static int m_refused = -1, m_unchecked = -1;
+
+static int
+rate_parent_init(void)
+{
+	char err[512], trusted[PROXIES_MAX * PROXY_LEN];
+	const struct mp_cfg_var vars[] = {
+	    {"MP_TRUSTED_PROXIES", MP_CFG_STRING, 0, "", 0, 0, NULL, trusted,
+	     sizeof(trusted), "proxies whose X-Forwarded-For is believed"},
+	};
+
+	trusted[0] = '\0';
+	if (gw_config_load(vars, 1) != 0)
+		return -1;
+	if (gw_rate_policies_parse(getenv("MP_RATE_LIMITS"), policies, err,
+	                           sizeof(err)) != 0) {
+		fprintf(stderr, "config: MP_RATE_LIMITS: %s\n", err);
+		return -1;
+	}
+	if (gw_list_parse(trusted, &proxies[0][0], PROXY_LEN, PROXIES_MAX,
+	                  &nproxies) != 0) {
+		fprintf(stderr,
+		        "config: MP_TRUSTED_PROXIES: at most %d "
+		        "addresses, comma-separated\n",
+		        PROXIES_MAX);
+		return -1;
+	}
+	m_refused =
+	    mp_metrics_counter_new("gw_ratelimit_refused_total", NULL,
+	                           "Requests refused 429 by a rate limit", 0);
+	m_unchecked = mp_metrics_counter_new(
+	    "gw_ratelimit_unchecked_total", NULL,
+	    "Requests served without a rate-limit check (Redis down)", 0);
+	mp_log(MP_LOG_INFO, "edge", "trusted proxies: %d", nproxies);
+	return 0;
+}
+
+/* 1 if addr is one of MP_TRUSTED_PROXIES. */
+static int
+proxy_trusted(const char *addr)
+{
+	int i;
+
+	for (i = 0; i < nproxies; i++)
+		if (strcmp(addr, proxies[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The client's address: the peer; while that is a trusted proxy, the
+ * X-Forwarded-For entry it appended (walking the list from the right).
+ * A client can prepend anything to X-Forwarded-For, so entries left of
+ * the first untrusted hop are never believed. */
+static void
+client_ip(struct mp_ctx *ctx, char *out, size_t outlen)
+{
+	struct http_request *req = ctx->req;
+	const char *xff = mp_header(ctx, "x-forwarded-for"), *p, *end, *s;
+	size_t len;
+
+	out[0] = '\0';
+	if (req->owner != NULL && req->owner->family == AF_INET)
+		inet_ntop(AF_INET, &req->owner->addr.ipv4.sin_addr, out,
+		          (socklen_t)outlen);
+	else if (req->owner != NULL && req->owner->family == AF_INET6)
+		inet_ntop(AF_INET6, &req->owner->addr.ipv6.sin6_addr, out,
+		          (socklen_t)outlen);
+	if (out[0] == '\0')
+		snprintf(out, outlen, "unknown");
+	if (xff == NULL || nproxies == 0)
+		return;
+	end = xff + strlen(xff);
+	while (proxy_trusted(out) && end > xff) {
+		for (s = end; s > xff && s[-1] != ','; s--)
+			;
+		p = s;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		len = (size_t)(end - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len >= outlen || len >= IP_LEN)
+			return; /* malformed: keep the last trusted hop */
+		memcpy(out, p, len);
+		out[len] = '\0';
+		end = s > xff ? s - 1 : xff;
+	}
+}
+
+/* The class: the route's; a write in the default class is "write". The
+ * token endpoints come with theirs (GW_RC_AUTH, edge.c). */
+static int
+rate_access(struct gw_edge *e, void *st)
+{
+	int m = e->ctx->req->method;
+
+	(void)st;
+	if (e->route == NULL)
+		return GW_NEXT;
+	e->rclass = e->route->rate_class;
+	if (e->rclass == GW_RC_DEFAULT && m != HTTP_METHOD_GET &&
+	    m != HTTP_METHOD_HEAD && m != HTTP_METHOD_OPTIONS)
+		e->rclass = GW_RC_WRITE;
+	return GW_NEXT;
+}
+
+/* INCR of the request's window counter (its EXPIRE is fire and forget). */
+static int
+rate_queue(struct gw_edge *e, void *st, struct gw_batch *b)
+{
+	struct rate *r = st;
+	const struct gw_rate_policy *pol = &policies[e->rclass];
+	char ip[IP_LEN], ident[128];
+	const char *kind;
+	struct gw_cmd cmd;
+	int64_t win, reset;
+
+	r->slot = -1;
+	client_ip(e->ctx, ip, sizeof(ip));
+	if (gw_rate_identity(&e->ctx->principal, ip, &kind, ident,
+	                     sizeof(ident)) != 0 ||
+	    gw_rate_window(gw_now_ms(), pol, &win, &reset) != 0 ||
+	    gw_rate_key(pol->name, kind, ident, win, r->key, sizeof(r->key)) !=
+	        0)
+		return GW_NEXT;
+	gw_cmd_init(&cmd, "INCR");
+	gw_cmd_str(&cmd, r->key);
+	r->slot = gw_batch_add(b, &cmd);
+	/* the window's first hit sets its expiry (rate_checked): one
+	 * command a request rather than two */
+	snprintf(r->ttl, sizeof(r->ttl), "%lld", (long long)reset + 1);
+	return GW_NEXT;
+}
+
+/* RateLimit headers, or 429. */
+static int
+rate_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
+{
+	struct rate *r = st;
+	struct mp_ctx *ctx = e->ctx;
+	const struct gw_rate_policy *pol = &policies[e->rclass];
+	struct gw_rate_decision d;
+	struct gw_cmd cmd;
+	char ph[GW_RATE_HEADER_MAX], lh[GW_RATE_HEADER_MAX], ra[24];
+
+	if (r->slot < 0)
+		return GW_NEXT;
+	if (gw_batch_type(b, r->slot) == REDIS_REPLY_INTEGER &&
+	    gw_batch_integer(b, r->slot) == 1) {
+		gw_cmd_init(&cmd, "EXPIRE");
+		gw_cmd_str(&cmd, r->key);
+		gw_cmd_str(&cmd, r->ttl);
+		gw_redis_forget(&cmd);
+	}
+	if (gw_batch_type(b, r->slot) != REDIS_REPLY_INTEGER ||
+	    gw_rate_decide(gw_batch_integer(b, r->slot), pol, gw_now_ms(),
+	                   &d) != 0) {
+		mp_metrics_counter_add(m_unchecked, 1);
+		return GW_NEXT; /* Redis down: no limiting */
+	}
+	if (gw_rate_headers(pol, &d, ph, sizeof(ph), lh, sizeof(lh)) == 0) {
+		mp_reply_header(ctx, "RateLimit-Policy", ph);
+		mp_reply_header(ctx, "RateLimit", lh);
+	}
+	if (d.allowed)
+		return GW_NEXT;
+	mp_metrics_counter_add(m_refused, 1);
+	snprintf(ra, sizeof(ra), "%lld", (long long)d.retry_after_s);
+	mp_reply_header(ctx, "Retry-After", ra);
+	return mp_reply_problem(
+	    ctx, 429, "rate-limited",
+	    "too many requests; retry after the time in Retry-After");
+}

@@ -1,0 +1,22 @@
+/*
+ * stages.h: the stages of the gateway's request pipeline, one file each
+ * (stage_<name>.c), in the order of gw_stages[] (stages.c). How a stage
+ * plugs in: pipeline.h.
+ */
+#ifndef GW_EDGE_STAGES_H
+#define GW_EDGE_STAGES_H
+
+#include "edge/pipeline.h"
+
+extern const struct gw_stage gw_stage_path;       /* stage_path.c */
+extern const struct gw_stage gw_stage_cors;       /* stage_cors.c */
+extern const struct gw_stage gw_stage_deployed;   /* stage_upstream.c */
+extern const struct gw_stage gw_stage_auth;       /* stage_auth.c */
+extern const struct gw_stage gw_stage_breaker;    /* stage_upstream.c */
+extern const struct gw_stage gw_stage_trace;      /* stage_trace.c */
+extern const struct gw_stage gw_stage_revocation; /* stage_revocation.c */
+extern const struct gw_stage gw_stage_ratelimit;  /* stage_ratelimit.c */
+extern const struct gw_stage gw_stage_idem;       /* stage_idem.c */
+extern const struct gw_stage gw_stage_cache;      /* stage_cache.c */
+
+#endif /* GW_EDGE_STAGES_H */
