@@ -6,19 +6,28 @@
 #   c) POST /v1/funding/calls/{id}/applications: 201s per second, then one
 #      funding.application.created.v1 outbox row per application
 #   d) RSS of each Kore worker sampled during a), b) and c)
+#   e) requests each worker served in a), b) and c) (/metrics, per worker)
 # wrk -t2 -c64 and pgbench -c64 -j2 -M extended (the service's libpq calls
 # are PQsendQueryParams: parse, bind, execute each time, as -M extended).
 # Results overwrite bench/results/funding.txt and are printed.
-# Knobs: BENCH_SECONDS (15), BENCH_APPS (2000), BENCH_BUILD (build-bench).
+# a) and b) run BENCH_ROUNDS (3) interleaved rounds of BENCH_ROUND_SECONDS
+# (8) a side and report the median of the per-round ratios (rate, p99),
+# goals: rate >= 0.9 of pgbench, p99 <= 1.5 x pgbench's, requests spread
+# over the workers within 20 % (from /metrics, mp_worker_http_requests_total).
+# Knobs: BENCH_SECONDS (15, for c), BENCH_APPS (2000), BENCH_BUILD (build-bench),
+# BENCH_WORKERS (2), BENCH_DB_POOL (16 a worker).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 B="$ROOT/var/bench-funding"; OUT=bench/results/funding.txt
-DUR=${BENCH_SECONDS:-15}
+DUR=${BENCH_SECONDS:-15}      # c)
+ROUNDS=${BENCH_ROUNDS:-3}     # a) and b): interleaved rounds of RDUR seconds a side
+RDUR=${BENCH_ROUND_SECONDS:-8}
 NAPPS=${BENCH_APPS:-2000}
 BUILD_DIR=${BENCH_BUILD:-build-bench}
 CONNS=64; THREADS=2
+WORKERS=${BENCH_WORKERS:-2}; POOL=${BENCH_DB_POOL:-16} # the service's defaults
 NIDS=100 # ids rotated over by a) on both sides (pgbench takes <= 128 scripts)
 KEY=tests/keys/test-rs-1.key.pem
 REGION=souss-massa; COMMUNE=agadir
@@ -40,6 +49,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 fresh_cluster_dir "$B"; mkdir -p "$B/pgb" "$B/mem"
 
 PGP=$(free_port); RP=$(free_port); FP=$(free_port)
@@ -48,7 +58,7 @@ export PGHOST=127.0.0.1 PGPORT=$PGP PGUSER=funding PGPASSWORD=$PW PGDATABASE=fun
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
 
 sed "s#^load .*#load $ROOT/$BUILD_DIR/funding.so#" services/funding/conf/funding.conf >"$B/funding.conf"
-MP_HTTP_HOST=127.0.0.1 MP_HTTP_PORT=$FP MP_WORKERS=2 MP_LOG_LEVEL=warn \
+MP_HTTP_HOST=127.0.0.1 MP_HTTP_PORT=$FP MP_WORKERS=$WORKERS MP_DB_POOL=$POOL MP_LOG_LEVEL=warn \
 MP_DB_URL="postgresql://funding:$PW@127.0.0.1:$PGP/funding" \
 MP_REDIS_URL="redis://127.0.0.1:$RP" \
 MP_JWT_KEYS="test-rs-1:RS256:$ROOT/tests/keys/test-rs-1.pub.pem" \
@@ -155,6 +165,20 @@ pg_p99() { # log prefix: p99 of the per-transaction latencies (3rd field, us)
 	cat "$1".* | awk '{print $3}' | sort -n | awk '{ v[NR] = $1 }
 	    END { i = int(NR * 0.99 + 0.5); if (i < 1) i = 1; if (NR) printf "%.2f", v[i] / 1000 }'
 }
+wreq() { # per-worker request counts from /metrics: "worker count" lines
+	curl -s "$BASE/metrics" | awk '/^mp_worker_http_requests_total/ {
+	    if (match($0, /worker="[0-9]+"/)) print substr($0, RSTART + 8, RLENGTH - 9), $NF }'
+}
+balance() { # before after (wreq outputs) -> "w1 N, w2 M; spread S %" (max/min - 1)
+	awk 'NR == FNR { b[$1] = $2; next } { d = $2 - b[$1]; out = out sprintf("%sworker %s: %d", sep, $1, d); sep = ", "
+	    if (n++ == 0 || d > mx) mx = d; if (n == 1 || d < mn) mn = d }
+	    END { printf "%s; spread %.0f %%", out, (mn > 0 ? (mx / mn - 1) * 100 : 999) }' <(echo "$1") <(echo "$2")
+}
+wconns() { # client connections open on each worker, 3 s into a phase
+	sleep 3; curl -s "$BASE/metrics" | awk '/^mp_worker_connections/ {
+	    if (match($0, /worker="[0-9]+"/)) printf "%sworker %s: %s", sep, substr($0, RSTART + 8, RLENGTH - 9), $NF; sep = ", " }'
+}
+spread() { sed 's/.*spread \([0-9]*\) %.*/\1/' <<<"$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 yesno() { # a op b, op one of >= <
 	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { c = (op == ">=") ? (a + 0 >= b + 0) : (a + 0 < b + 0); print (c ? "MET" : "NOT MET") }'
@@ -170,9 +194,47 @@ cpu_per_req() { # "k0 p0" "k1 p1" requests -> "kore N us, PostgreSQL M us"
 	    printf "kore %.0f us + PostgreSQL %.0f us of CPU a request", (y[1] - x[1]) / hz * 1e6 / n, (y[2] - x[2]) / hz * 1e6 / n }'
 }
 nreq() { awk '/ requests in / {print $1} /^number of transactions actually processed/ {print $NF}'; }
-WRK=(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --timeout 10s --latency)
-PGB=(pgbench -n -c "$CONNS" -j "$THREADS" -T "$DUR" -M extended)
+WRK=(wrk -t"$THREADS" -c"$CONNS" -d"${RDUR}s" --timeout 10s --latency)
+PGB=(pgbench -n -c "$CONNS" -j "$THREADS" -T "$RDUR" -M extended)
+WRK_C=(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --timeout 10s --latency)
 CMDS=()
+
+# duel TAG SVC-FN PG-FN: ROUNDS interleaved rounds (service, then pgbench,
+# then again), so that both sides see the same background load. One line a
+# round in $B/duel-TAG: round svc_rps svc_p99 pg_tps pg_p99 svc_n pg_n
+# then the CPU ticks (kore, PostgreSQL) spent by each side.
+duel() {
+	local tag=$1 svc=$2 pg=$3 r so po k0 k1 p0 p1 w0 w1
+	: >"$B/duel-$tag"
+	w0=$(wreq); wconns >"$B/conns-$tag" &
+	for r in $(seq 1 "$ROUNDS"); do
+		log "$tag) round $r/$ROUNDS: service (${RDUR}s), then pgbench (${RDUR}s)"
+		k0=$(cpu_mark); so=$("$svc" 2>&1); k1=$(cpu_mark)
+		[ "$r" = 1 ] && curl -s "$BASE/metrics" >"$B/metrics-$tag"
+		p0=$(cpu_mark); po=$("$pg" "$B/pgb/log-$tag-$r" 2>&1); sleep 0.5; p1=$(cpu_mark)
+		printf '%s\n' "$so" >"$B/$tag-svc-$r.txt"; printf '%s\n' "$po" >"$B/$tag-pg-$r.txt"
+		echo "$r $(rps <<<"$so") $(to_ms "$(p99 <<<"$so")") $(tps <<<"$po") $(pg_p99 "$B/pgb/log-$tag-$r") $(nreq <<<"$so") $(nreq <<<"$po") $k0 $k1 $p0 $p1" >>"$B/duel-$tag"
+	done
+	w1=$(wreq); balance "$w0" "$w1" >"$B/balance-$tag"
+}
+# duel_report TAG: the rounds, the medians of the per-round ratios, the goals
+duel_report() {
+	local tag=$1
+	awk -v hz="$TCK" '{
+	    printf "   round %d: service %8.1f req/s, p99 %7.2f ms | pgbench %8.1f tps, p99 %7.2f ms | rate %.2f, p99 %.2f x\n",
+	        $1, $2, $3, $4, $5, ($4 > 0 ? $2 / $4 : 0), ($5 > 0 ? $3 / $5 : 0)
+	    sk += $10 - $8; sp += $11 - $9; pk += $14 - $12; pp += $15 - $13; sn += $6; pn += $7 }
+	    END { if (sn < 1) sn = 1; if (pn < 1) pn = 1
+	        printf "   CPU a request, all rounds: service: kore %.0f us + PostgreSQL %.0f us; pgbench: PostgreSQL %.0f us\n",
+	            sk / hz * 1e6 / sn, sp / hz * 1e6 / sn, pp / hz * 1e6 / pn }' "$B/duel-$tag"
+}
+median_col() { # file column -> median
+	awk -v c="$2" '{print $c}' "$1" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+median_ratio() { # file col-a col-b -> median of a/b over the rounds
+	awk -v a="$2" -v b="$3" '{ printf "%.4f\n", ($b > 0 ? $a / $b : 0) }' "$1" | sort -g |
+	    awk '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m }'
+}
 
 # ---- a) one application by id --------------------------------------------------------
 q "SELECT id FROM applications WHERE call_id = '$CALL' ORDER BY random() LIMIT $NIDS" >"$B/ids.txt"
@@ -183,33 +245,23 @@ while read -r id; do
 	printf "SELECT funding_application_get('%s', '{\"id\":\"%s\"}', NULL, NULL, 'bench');\n" "$P_OFF" "$id" >"$f"
 	pgb_a+=(-f "$f")
 done <"$B/ids.txt"
-log "a) GET /v1/funding/applications/{id} (wrk, ${DUR}s)"
+svc_a() { BENCH_TOKEN=$OFF BENCH_IDS=$B/ids.txt "${WRK[@]}" -s bench/funding/get.lua "$BASE/"; }
+pg_a() { "${PGB[@]}" -l --log-prefix="$1" "${pgb_a[@]}"; }
 sample_start get
-m0=$(cpu_mark)
-A_SVC=$(BENCH_TOKEN=$OFF BENCH_IDS=$B/ids.txt "${WRK[@]}" -s bench/funding/get.lua "$BASE/" 2>&1)
-m1=$(cpu_mark)
+duel a svc_a pg_a
 sample_stop
 CMDS+=("BENCH_TOKEN=<officer> BENCH_IDS=ids.txt ${WRK[*]} -s bench/funding/get.lua $BASE/")
-log "a) pgbench funding_application_get (${DUR}s)"
-m2=$(cpu_mark)
-A_PG=$("${PGB[@]}" -l --log-prefix="$B/pgb/log-a" "${pgb_a[@]}" 2>&1)
-sleep 0.5; m3=$(cpu_mark)
 CMDS+=("${PGB[*]} -l -f get-1.sql ... -f get-$NIDS.sql   # get-N.sql: $(cat "$B/pgb/get-1.sql")")
 
 # ---- b) a call's applications, first page of 50 -----------------------------------------
 printf "SELECT funding_call_applications('%s', '{\"id\":\"%s\",\"limit\":\"50\"}', NULL, NULL, 'bench');\n" \
     "$P_OFF" "$CALL" >"$B/pgb/list.sql"
-log "b) GET /v1/funding/calls/{id}/applications?limit=50 (wrk, ${DUR}s)"
+svc_b() { BENCH_TOKEN=$OFF "${WRK[@]}" -s bench/funding/list.lua "$BASE/v1/funding/calls/$CALL/applications?limit=50"; }
+pg_b() { "${PGB[@]}" -l --log-prefix="$1" -f "$B/pgb/list.sql"; }
 sample_start list
-n0=$(cpu_mark)
-B_SVC=$(BENCH_TOKEN=$OFF "${WRK[@]}" -s bench/funding/list.lua "$BASE/v1/funding/calls/$CALL/applications?limit=50" 2>&1)
-n1=$(cpu_mark)
+duel b svc_b pg_b
 sample_stop
 CMDS+=("BENCH_TOKEN=<officer> ${WRK[*]} -s bench/funding/list.lua $BASE/v1/funding/calls/$CALL/applications?limit=50")
-log "b) pgbench funding_call_applications (${DUR}s)"
-n2=$(cpu_mark)
-B_PG=$("${PGB[@]}" -l --log-prefix="$B/pgb/log-b" -f "$B/pgb/list.sql" 2>&1)
-sleep 0.5; n3=$(cpu_mark)
 CMDS+=("${PGB[*]} -l -f list.sql   # $(cat "$B/pgb/list.sql")")
 B_BYTES=$(curl -s -H "Authorization: Bearer $OFF" "$BASE/v1/funding/calls/$CALL/applications?limit=50" | wc -c)
 
@@ -217,11 +269,11 @@ B_BYTES=$(curl -s -H "Authorization: Bearer $OFF" "$BASE/v1/funding/calls/$CALL/
 before=$(q "SELECT count(*) FROM applications")
 log "c) POST /v1/funding/calls/{id}/applications (wrk, ${DUR}s)"
 sample_start post
-o0=$(cpu_mark)
-C_SVC=$(BENCH_TOKEN=${APPS_TOK[0]} BENCH_BODY=$B/application.json "${WRK[@]}" -s bench/funding/post.lua "$APP_URL" 2>&1)
-o1=$(cpu_mark)
+w0=$(wreq); wconns >"$B/conns-c" & o0=$(cpu_mark)
+C_SVC=$(BENCH_TOKEN=${APPS_TOK[0]} BENCH_BODY=$B/application.json "${WRK_C[@]}" -s bench/funding/post.lua "$APP_URL" 2>&1)
+o1=$(cpu_mark); w1=$(wreq); C_BAL=$(balance "$w0" "$w1")
 sample_stop
-CMDS+=("BENCH_TOKEN=<applicant> BENCH_BODY=application.json ${WRK[*]} -s bench/funding/post.lua $APP_URL")
+CMDS+=("BENCH_TOKEN=<applicant> BENCH_BODY=application.json ${WRK_C[*]} -s bench/funding/post.lua $APP_URL")
 after=$(q "SELECT count(*) FROM applications")
 # the relay publishes asynchronously: let it drain before counting what it left
 for _ in $(seq 1 60); do
@@ -237,8 +289,6 @@ sleep 2 # the workers settle after the load
 mem_end=$(for w in $(workers); do printf '%s:%.1fMB ' "$w" "$(ps -o rss= -p "$w" | awk '{print $1/1024}')"; done)
 
 # ---- figures ------------------------------------------------------------------------------
-a_s=$(rps <<<"$A_SVC"); a_p=$(tps <<<"$A_PG"); a_99=$(to_ms "$(p99 <<<"$A_SVC")")
-b_s=$(rps <<<"$B_SVC"); b_p=$(tps <<<"$B_PG"); b_99=$(to_ms "$(p99 <<<"$B_SVC")")
 c_total=$(rps <<<"$C_SVC")
 c_201=$(awk '/^created_201/ {print $2}' <<<"$C_SVC")
 c_other=$(awk '/^other_status/ {print $2}' <<<"$C_SVC")
@@ -246,39 +296,44 @@ c_secs=$(awk '/requests in/ { s = $4; sub(/,$/, "", s); v = s + 0
 	if (s ~ /ms$/) v /= 1000; else if (s ~ /m$/) v *= 60; print v }' <<<"$C_SVC")
 c_rate=$(awk -v n="$c_201" -v s="$c_secs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
 c_99=$(to_ms "$(p99 <<<"$C_SVC")")
-a_ratio=$(ratio "$a_s" "$a_p"); b_ratio=$(ratio "$b_s" "$b_p")
+# medians over the rounds of the per-round ratios (columns of duel)
+a_ratio=$(median_ratio "$B/duel-a" 2 4); a_tail=$(median_ratio "$B/duel-a" 3 5)
+b_ratio=$(median_ratio "$B/duel-b" 2 4); b_tail=$(median_ratio "$B/duel-b" 3 5)
+A_BAL=$(cat "$B/balance-a"); B_BAL=$(cat "$B/balance-b")
+goals() { # rate tail balance
+	echo "   median of the rounds: rate $1 of pgbench (goal >= 0.9: $(yesno "$1" ">=" 0.9)), p99 $2 x pgbench's (goal <= 1.5: $(yesno "$2" "<" 1.501)), worker spread (goal <= 20 %): $(yesno "$(spread "$3")" "<" 20.5)"
+}
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 outbox_ok=$([ "$n_evt" = "$n_apps" ] && [ "$n_evt_distinct" = "$n_apps" ] && [ "$n_orphans" = 0 ] && echo yes || echo no)
 errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 
 {
 	echo "# make bench-funding: $(date -u +%FT%TZ)"
-	echo "machine : $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1048576}' /proc/meminfo), load before run: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "machine : $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1048576}' /proc/meminfo)"
+	echo "sysload : load average (1, 5, 15 min) before the run $LOAD_BEFORE, after $LOAD_AFTER (shared machine: compare ratios, not absolute figures)"
 	echo "versions: kore $(dpkg-query -W -f='${Version}' kore 2>/dev/null), $("$PG_BIN/postgres" --version), $(pgbench --version), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $(redis-server --version | awk '{print $1, $3}')"
-	echo "service : $BUILD_DIR/funding.so, MP_WORKERS=2, MP_DB_POOL=16 (default) per worker, MP_LOG_LEVEL=warn"
+	echo "service : $BUILD_DIR/funding.so, MP_WORKERS=$WORKERS, MP_DB_POOL=$POOL per worker, MP_LOG_LEVEL=warn"
 	echo "data    : 1 call, $NAPPS applications seeded over HTTP in ${seed_s}s; a) rotates over $NIDS of them on both sides"
-	echo "load    : wrk -t$THREADS -c$CONNS -d${DUR}s vs pgbench -c $CONNS -j $THREADS -T $DUR -M extended (the same SELECT the service sends)"
+	echo "load    : a), b): $ROUNDS interleaved rounds of wrk -t$THREADS -c$CONNS -d${RDUR}s then pgbench -c $CONNS -j $THREADS -T $RDUR -M extended (the same SELECT the service sends); c): wrk -d${DUR}s"
 	echo "note    : closed loop, so mean latency = $CONNS / rate (Little's law): p99 < 10 ms at $CONNS connections needs more than $((CONNS * 100)) req/s"
 	echo
 	echo "a) GET /v1/funding/applications/{id} (officer of the region)"
-	echo "   service : $a_s req/s, p99 $a_99 ms"
-	echo "             $(cpu_per_req "$m0" "$m1" "$(nreq <<<"$A_SVC")")"
-	errs "$A_SVC"
-	echo "   pgbench : $a_p tps, latency avg $(pglat <<<"$A_PG"), p99 $(pg_p99 "$B/pgb/log-a") ms (per-transaction log)"
-	echo "             $(cpu_per_req "$m2" "$m3" "$(nreq <<<"$A_PG")")"
-	echo "   ratio service/pgbench: $a_ratio   goal >= 0.70: $(yesno "$a_ratio" ">=" 0.70)   p99 < 10 ms: $(yesno "$a_99" "<" 10)"
+	duel_report a
+	for r in $(seq 1 "$ROUNDS"); do errs "$(cat "$B/a-svc-$r.txt")"; done
+	echo "   workers : requests $A_BAL; connections 3 s in: $(cat "$B/conns-a")"
+	goals "$a_ratio" "$a_tail" "$A_BAL"
 	echo
 	echo "b) GET /v1/funding/calls/{id}/applications?limit=50 ($B_BYTES bytes a page)"
-	echo "   service : $b_s req/s, p99 $b_99 ms"
-	echo "             $(cpu_per_req "$n0" "$n1" "$(nreq <<<"$B_SVC")")"
-	errs "$B_SVC"
-	echo "   pgbench : $b_p tps, latency avg $(pglat <<<"$B_PG"), p99 $(pg_p99 "$B/pgb/log-b") ms (per-transaction log)"
-	echo "             $(cpu_per_req "$n2" "$n3" "$(nreq <<<"$B_PG")")"
-	echo "   ratio service/pgbench: $b_ratio   goal >= 0.70: $(yesno "$b_ratio" ">=" 0.70)   p99 < 10 ms: $(yesno "$b_99" "<" 10)"
+	duel_report b
+	for r in $(seq 1 "$ROUNDS"); do errs "$(cat "$B/b-svc-$r.txt")"; done
+	echo "   workers : requests $B_BAL; connections 3 s in: $(cat "$B/conns-b")"
+	goals "$b_ratio" "$b_tail" "$B_BAL"
 	echo
 	echo "c) POST /v1/funding/calls/{id}/applications (application + outbox event in one transaction)"
 	echo "   service : $c_201 created (201) in ${c_secs}s = $c_rate/s; all answers $c_total req/s, non-201 $c_other; p99 $c_99 ms"
 	echo "             $(cpu_per_req "$o0" "$o1" "$(nreq <<<"$C_SVC")")"
 	errs "$C_SVC"
+	echo "   workers : requests $C_BAL; connections 3 s in: $(cat "$B/conns-c")"
 	echo "   goal >= 1000 submissions/s: $(yesno "$c_rate" ">=" 1000)"
 	echo "   applications: $before before, $after after (+$((after - before)); wrk counted $c_201 201s)"
 	echo "   outbox: $n_evt funding.application.created.v1 rows ($n_evt_distinct distinct subjects) for $n_apps applications, $n_orphans applications without one, $n_unsent rows unsent after the drain; stream length $stream_len"
@@ -292,6 +347,9 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	for c in "${CMDS[@]}"; do echo "  $c"; done
 	echo
 	echo "---- raw output -----------------------------------------------------------------"
-	for v in A_SVC A_PG B_SVC B_PG C_SVC; do echo "## $v"; grep -v -e '^$' -e '^SQL script' -e '^ - ' <<<"${!v}" ; done
+	for t in a b; do for r in $(seq 1 "$ROUNDS"); do for side in svc pg; do
+		echo "## $t) round $r, $side"; grep -v -e '^$' -e '^SQL script' -e '^ - ' "$B/$t-$side-$r.txt"
+	done; done; done
+	echo "## c)"; grep -v -e '^$' <<<"$C_SVC"
 } | tee "$OUT"
 [ "$outbox_ok" = yes ] || die "the outbox does not hold exactly one created event per application"

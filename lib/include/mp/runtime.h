@@ -54,6 +54,14 @@ enum mp_gauge {
 	MP_G_REQUESTS_INFLIGHT,
 	MP_G__COUNT
 };
+/* Per worker process (series labelled worker="N", to see the balance):
+ * this worker runs, dispatched one more request, gained or lost client
+ * connections. mp_metrics_worker_conns returns this worker's open
+ * connections and sets the number of running workers and their total. */
+void mp_metrics_worker_started(void);
+void mp_metrics_worker_request(void);
+void mp_metrics_worker_conns_add(int64_t delta);
+int64_t mp_metrics_worker_conns(int *nworkers, int64_t *total);
 void mp_metrics_gauge_set(enum mp_gauge g, int64_t v);
 void mp_metrics_gauge_add(enum mp_gauge g, int64_t delta);
 /*
@@ -85,6 +93,10 @@ int mp_redis_connected(void);
  * Returns 0 when queued, -ENOTCONN while Redis is down. */
 int mp_redis_command(void (*cb)(void *reply, void *arg), void *arg, int argc,
     const char **argv, const size_t *argvlen);
+
+/* balance.c: count this worker's connections and keep it from taking
+ * more than its share (call once in each worker). */
+void mp_balance_worker_start(void);
 
 /* db.c */
 int mp_db_resume(struct mp_ctx *ctx);

@@ -133,6 +133,11 @@ struct mp_ctx {
 	char sqlstate[6];       /* "" if the last statement succeeded */
 	char *db_error;         /* message of the failure (never sent to clients) */
 	void *db_impl;          /* struct kore_pgsql, opaque here */
+	/* admission to the worker's pool (db.c): first come, first served */
+	struct mp_ctx *db_wnext, *db_wprev;
+	int db_queued;          /* waiting for a connection */
+	int db_granted;         /* holds (or was promised) a connection */
+	int db_steps;           /* statements this request has run */
 
 	void *query_impl;       /* parsed query string (reply.c) */
 

@@ -242,14 +242,20 @@ settings_apply(void)
 		srv = kore_server_create("main");
 		srv->tls = 0;
 	}
+	/* mp_http_connect (balance.c) spreads connections over workers */
 	if (!kore_server_bind(srv, mp_settings.http_host,
-	    mp_settings.http_port, NULL)) {
+	    mp_settings.http_port, "mp_http_connect")) {
 		fprintf(stderr, "config: cannot listen on %s:%s\n",
 		    mp_settings.http_host, mp_settings.http_port);
 		exit(1);
 	}
 	kore_server_finalize(srv);
 	worker_count = (u_int8_t)mp_settings.workers;
+	/* Kore pins worker N to CPU N by default. On a host shared with
+	 * PostgreSQL (and anything else) a pinned worker waits for its busy
+	 * core while another idles: its clients got a third of the other
+	 * worker's throughput and all of the tail. The scheduler places them. */
+	worker_set_affinity = 0;
 	/* Kore's own limit is the backstop; ours (problem+json 413) is lower. */
 	http_body_max = (size_t)mp_settings.body_max * 4;
 	pgsql_conn_max = (u_int16_t)mp_settings.db_pool;
@@ -344,6 +350,7 @@ kore_worker_configure(void)
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
 	kore_timer_add(drain_tick, 50, NULL, 0);
+	mp_balance_worker_start();
 
 	if (mp_service_def.uses_redis &&
 	    mp_redis_worker_start(mp_settings.redis_url) != 0)
@@ -548,6 +555,7 @@ dispatch_first(struct http_request *req)
 	ctx->start_us = now_us();
 	ctx->route_idx = -1;
 	mp_metrics_gauge_add(MP_G_REQUESTS_INFLIGHT, 1);
+	mp_metrics_worker_request();
 	request_id_assign(ctx);
 	ctx->lang = mp_lang_negotiate(mp_header(ctx, "accept-language"));
 

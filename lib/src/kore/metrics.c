@@ -41,6 +41,10 @@ struct route_stats {
 
 struct shm {
 	size_t nroutes;
+	/* per worker: started, requests dispatched, open client connections */
+	int64_t worker_up[MAX_SLOTS];
+	uint64_t worker_requests[MAX_SLOTS];
+	int64_t worker_conns[MAX_SLOTS];
 	int64_t gauges[MAX_SLOTS][MP_G__COUNT];
 	int64_t counters[MAX_SLOTS][MP_METRICS_COUNTERS_MAX];
 	struct route_stats routes[]; /* nroutes + 1 (unmatched) */
@@ -125,6 +129,53 @@ mp_metrics_observe(int route_idx, int status, uint64_t dur_us)
 		;
 	__atomic_fetch_add(&rs->bucket[i], 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&rs->sum_us, dur_us, __ATOMIC_RELAXED);
+}
+
+void
+mp_metrics_worker_started(void)
+{
+	if (shm != NULL)
+		__atomic_store_n(&shm->worker_up[slot()], 1, __ATOMIC_RELAXED);
+}
+
+void
+mp_metrics_worker_request(void)
+{
+	if (shm != NULL)
+		__atomic_fetch_add(&shm->worker_requests[slot()], 1,
+		    __ATOMIC_RELAXED);
+}
+
+void
+mp_metrics_worker_conns_add(int64_t delta)
+{
+	if (shm != NULL)
+		__atomic_fetch_add(&shm->worker_conns[slot()], delta,
+		    __ATOMIC_RELAXED);
+}
+
+int64_t
+mp_metrics_worker_conns(int *nworkers, int64_t *total)
+{
+	int64_t mine = 0, v;
+	int s, n = 0;
+
+	*total = 0;
+	if (shm == NULL) {
+		*nworkers = 1;
+		return 0;
+	}
+	for (s = 0; s < MAX_SLOTS; s++) {
+		if (!__atomic_load_n(&shm->worker_up[s], __ATOMIC_RELAXED))
+			continue;
+		v = __atomic_load_n(&shm->worker_conns[s], __ATOMIC_RELAXED);
+		*total += v;
+		n++;
+		if (s == slot())
+			mine = v;
+	}
+	*nworkers = n > 0 ? n : 1;
+	return mine;
 }
 
 void
@@ -264,6 +315,23 @@ mp_metrics_render(char **out, size_t *outlen)
 		    "\"%s\",route=\"%s\"} %llu\n", svcname, pattern,
 		    (unsigned long long)cum);
 	}
+	fprintf(f, "# HELP mp_worker_http_requests_total HTTP requests "
+	    "dispatched by each worker process.\n# TYPE "
+	    "mp_worker_http_requests_total counter\n");
+	for (s = 0; s < MAX_SLOTS; s++)
+		if (__atomic_load_n(&shm->worker_up[s], __ATOMIC_RELAXED))
+			fprintf(f, "mp_worker_http_requests_total{service="
+			    "\"%s\",worker=\"%zu\"} %llu\n", svcname, s,
+			    (unsigned long long)__atomic_load_n(
+			    &shm->worker_requests[s], __ATOMIC_RELAXED));
+	fprintf(f, "# HELP mp_worker_connections Client connections open "
+	    "on each worker process.\n# TYPE mp_worker_connections gauge\n");
+	for (s = 0; s < MAX_SLOTS; s++)
+		if (__atomic_load_n(&shm->worker_up[s], __ATOMIC_RELAXED))
+			fprintf(f, "mp_worker_connections{service=\"%s\","
+			    "worker=\"%zu\"} %lld\n", svcname, s,
+			    (long long)__atomic_load_n(&shm->worker_conns[s],
+			    __ATOMIC_RELAXED));
 	for (i = 0; i < MP_G__COUNT; i++) {
 		agg = 0;
 		for (s = 0; s < MAX_SLOTS; s++) {
