@@ -163,6 +163,14 @@ const char *mp_header(const struct mp_ctx *ctx, const char *name);
  * for the request's life. */
 const char *mp_query(struct mp_ctx *ctx, const char *name);
 
+/* Refuse a query string this route does not take: 400 "bad-query" whose
+ * errors[] name each argument not in `allowed` (NULL-terminated; NULL
+ * allows none), given twice, or the "query" itself when an argument is
+ * not valid percent-encoding or there are more than MP_MAX_QUERY_PARAMS.
+ * Returns 0 when the query is acceptable, negative once answered (the
+ * handler returns MP_DONE). */
+int mp_query_strict_or_reply(struct mp_ctx *ctx, const char *const *allowed);
+
 /* ---- replies (each returns MP_DONE) -------------------------------------- */
 
 /* Send `body` (stolen: the reference is released) as JSON with `status`. */

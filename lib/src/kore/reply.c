@@ -21,9 +21,12 @@
 
 static void common_headers(struct mp_ctx *ctx);
 static void query_parse(struct mp_ctx *ctx);
+static void query_error(json_t *problem, const char *name, const char *reason);
 
 struct query_args {
 	int n;
+	int undecodable; /* arguments dropped: not valid percent-encoding */
+	int overflow;    /* arguments beyond MP_MAX_QUERY_PARAMS */
 	char *names[MP_MAX_QUERY_PARAMS];
 	char *values[MP_MAX_QUERY_PARAMS];
 	char *buf;
@@ -246,11 +249,14 @@ query_parse(struct mp_ctx *ctx)
 	if (ctx->req->query_string == NULL ||
 	    (q->buf = strdup(ctx->req->query_string)) == NULL)
 		return;
-	for (s = q->buf; s != NULL && *s != '\0' && q->n < MP_MAX_QUERY_PARAMS;
-	    s = amp) {
+	for (s = q->buf; s != NULL && *s != '\0'; s = amp) {
 		amp = strchr(s, '&');
 		if (amp != NULL)
 			*amp++ = '\0';
+		if (q->n == MP_MAX_QUERY_PARAMS) {
+			q->overflow++;
+			continue;
+		}
 		eq = strchr(s, '=');
 		if (eq != NULL)
 			*eq++ = '\0';
@@ -261,8 +267,10 @@ query_parse(struct mp_ctx *ctx)
 			if (*c == '+')
 				*c = ' ';
 		if (!http_argument_urldecode(s) ||
-		    (eq != NULL && !http_argument_urldecode(eq)))
+		    (eq != NULL && !http_argument_urldecode(eq))) {
+			q->undecodable++;
 			continue;
+		}
 		q->names[q->n] = s;
 		q->values[q->n] = eq != NULL ? eq : s + strlen(s);
 		q->n++;
@@ -282,4 +290,63 @@ mp_query(struct mp_ctx *ctx, const char *name)
 		if (strcmp(q->names[i], name) == 0)
 			return q->values[i];
 	return NULL;
+}
+
+/* Add an error on query argument `name`, or on "query" when the name is
+ * not valid UTF-8 (it cannot be echoed). */
+static void
+query_error(json_t *problem, const char *name, const char *reason)
+{
+	if (mp_problem_add_error(problem, name, reason) != 0)
+		mp_problem_add_error(problem, "query",
+		    "an argument's name is not valid UTF-8");
+}
+
+int
+mp_query_strict_or_reply(struct mp_ctx *ctx, const char *const *allowed)
+{
+	struct query_args *q;
+	json_t *problem;
+	size_t k;
+	int i, j, known, nbad = 0;
+
+	query_parse(ctx);
+	if ((q = ctx->query_impl) == NULL ||
+	    (problem = mp_problem_new(400, "bad-query", NULL,
+	    "the query string is not valid")) == NULL) {
+		mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+		return -ENOMEM;
+	}
+	if (q->undecodable > 0 && ++nbad)
+		query_error(problem, "query",
+		    "an argument is not valid percent-encoding");
+	if (q->overflow > 0 && ++nbad)
+		query_error(problem, "query",
+		    "more arguments than this API takes");
+	for (i = 0; i < q->n; i++) {
+		for (k = 0, known = 0; allowed != NULL && allowed[k] != NULL;
+		    k++)
+			if (strcmp(q->names[i], allowed[k]) == 0)
+				known = 1;
+		if (!known) {
+			nbad++;
+			query_error(problem, q->names[i],
+			    "unknown query parameter");
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(q->names[i], q->names[j]) == 0) {
+				nbad++;
+				query_error(problem, q->names[i],
+				    "given more than once");
+				break;
+			}
+	}
+	if (nbad == 0) {
+		json_decref(problem);
+		return 0;
+	}
+	mp_reply_problem_json(ctx, problem);
+	return -EINVAL;
 }
