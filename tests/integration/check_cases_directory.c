@@ -418,7 +418,7 @@ START_TEST(malformed_query_names_the_argument)
 	    {"lat=34&lon=-1.9e1", "lon"},
 	    {"lat=34&lon=-1.9&radius_km=9999", "radius_km"},
 	    {"search=%21%21%21", "search"},
-	    {"search=%0A", "query"},
+	    {"search=%0A", "search"},
 	};
 	char path[256];
 	struct t_resp r;

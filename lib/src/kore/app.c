@@ -614,6 +614,9 @@ dispatch_first(struct http_request *req)
 	}
 	if ((rc = authenticate(ctx)) != 0)
 		return MP_DONE;
+	/* a parameter the service cannot read is refused, never dropped */
+	if (mp_query_split_or_reply(ctx) != 0)
+		return MP_DONE;
 	return ctx->route->handler(ctx);
 }
 

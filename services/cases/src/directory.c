@@ -30,39 +30,59 @@
 
 /* ---- query arguments -------------------------------------------------- */
 
-static const char *const services_query[] = {"search",
-                                             "taxonomy_term_id",
-                                             "taxonomy_id",
-                                             "organization_id",
-                                             "modified_after",
-                                             "full",
-                                             "page",
-                                             "per_page",
-                                             "commune",
-                                             "lat",
-                                             "lon",
-                                             "radius_km",
-                                             NULL};
-static const char *const sal_query[] = {"search",
-                                        "taxonomy_term_id",
-                                        "taxonomy_id",
-                                        "organization_id",
-                                        "modified_after",
-                                        "full",
-                                        "page",
-                                        "per_page",
-                                        "commune",
-                                        "lat",
-                                        "lon",
-                                        "radius_km",
-                                        "status",
-                                        NULL};
-static const char *const organizations_query[] = {
-    "search", "full", "modified_after", "page", "per_page", NULL};
-static const char *const taxonomies_query[] = {"search", "page", "per_page",
-                                               NULL};
-static const char *const terms_query[] = {
-    "search", "page", "per_page", "taxonomy_id", "parent_id", "top_only", NULL};
+/* A query argument taken as text: its value is checked by the SQL
+ * function, which names it in a 400. */
+#define Q(n) MP_FIELD((n), MP_F_STRING, 0)
+
+static const struct mp_field services_query[] = {
+	Q("search"),
+	Q("taxonomy_term_id"),
+	Q("taxonomy_id"),
+	Q("organization_id"),
+	Q("modified_after"),
+	Q("full"),
+	Q("page"),
+	Q("per_page"),
+	Q("commune"),
+	Q("lat"),
+	Q("lon"),
+	Q("radius_km"),
+	MP_FIELD_END};
+static const struct mp_field sal_query[] = {
+	Q("search"),
+	Q("taxonomy_term_id"),
+	Q("taxonomy_id"),
+	Q("organization_id"),
+	Q("modified_after"),
+	Q("full"),
+	Q("page"),
+	Q("per_page"),
+	Q("commune"),
+	Q("lat"),
+	Q("lon"),
+	Q("radius_km"),
+	Q("status"),
+	MP_FIELD_END};
+static const struct mp_field organizations_query[] = {
+	Q("search"),
+	Q("full"),
+	Q("modified_after"),
+	Q("page"),
+	Q("per_page"),
+	MP_FIELD_END};
+static const struct mp_field taxonomies_query[] = {
+	Q("search"),
+	Q("page"),
+	Q("per_page"),
+	MP_FIELD_END};
+static const struct mp_field terms_query[] = {
+	Q("search"),
+	Q("page"),
+	Q("per_page"),
+	Q("taxonomy_id"),
+	Q("parent_id"),
+	Q("top_only"),
+	MP_FIELD_END};
 
 /* ---- bodies ------------------------------------------------------------ */
 
