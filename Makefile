@@ -59,21 +59,19 @@ module_src = $(wildcard $(SRCDIR_$(1))/*.c $(SRCDIR_$(1))/*/*.c)
 PURE_funding := $(wildcard services/funding/src/domain_*.c)
 PURE_cases   := $(wildcard services/cases/src/domain_*.c)
 PURE_gender  := $(wildcard services/gender/src/domain_*.c)
+# the GraphQL engine (gateway/src/graphql/, no Kore)
+GQL_ENGINE   := arena.c parse.c schema.c builtin.c validate.c exec.c
 PURE_gateway := $(addprefix gateway/src/,edge/routing.c edge/cache.c \
                   edge/ratelimit.c edge/idem.c edge/wire.c \
-                  identity/tokens.c openapi/merge.c)
+                  identity/tokens.c openapi/merge.c \
+                  $(addprefix graphql/,$(GQL_ENGINE)))
 pure_of = $(PURE_$(1))
 
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 INTEG_SRC := $(wildcard tests/integration/check_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
-TOOLS    := $(BUILD)/bin/mp-migrate
-# The sanitizer build instruments Kore itself too (scripts/build-kore.sh), so
-# the integration suites run the real processes under ASan and UBSan.
-ifneq ($(SANITIZE),)
-TOOLS    += $(BUILD)/bin/kore
-endif
+TOOLS    := $(BUILD)/bin/mp-migrate $(BUILD)/tests/graphql/gql_verdicts
 
 .PHONY: all deps build test unit integration up down logs clean format \
         bench bench-funding bench-gateway fuzz check-compose
@@ -123,13 +121,14 @@ $(BUILD)/tests/integration/support.o: tests/integration/support.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# the C engine's verdicts for the differential test against graphql-js
+$(BUILD)/tests/graphql/gql_verdicts: $(BUILD)/tests/graphql/gql_verdicts.o \
+    $(patsubst %.c,$(BUILD)/%.o,$(addprefix gateway/src/graphql/,$(GQL_ENGINE))) $(LIBCORE)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCORE) $(LIBS)
+
 $(BUILD)/bin/mp-migrate: $(BUILD)/tools/migrate_main.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCORE) $(LIBS)
-
-$(BUILD)/bin/kore: scripts/build-kore.sh
-	@scripts/build-kore.sh $(SANITIZE) $(BUILD)/kore
-	@mkdir -p $(dir $@) && cp $(BUILD)/kore/kore $@
 
 # ---- tests ---------------------------------------------------------------
 test: deps

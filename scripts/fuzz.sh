@@ -15,8 +15,10 @@ for h in tests/fuzz/fuzz_*.c; do
 	    -I/usr/include/postgresql -o "build/fuzz/$n" "$h" $CORE $GW \
 	    -ljansson -ljwt -lsodium -lhiredis -lpq -lcrypto -lm -lpthread
 	mkdir -p "var/fuzz/$n"
+	# seeds: the GraphQL corpus of the differential test
+	SEEDS=; [ "$n" = fuzz_gw_graphql ] && SEEDS=tests/graphql/spec/corpus
 	log "fuzzing $n for ${SECS}s"
-	MP_FUZZ_KEYS="$ROOT/tests/keys" "build/fuzz/$n" -max_total_time="$SECS" "var/fuzz/$n" >"var/fuzz/$n.log" 2>&1 \
+	MP_FUZZ_KEYS="$ROOT/tests/keys" "build/fuzz/$n" -max_total_time="$SECS" "var/fuzz/$n" $SEEDS >"var/fuzz/$n.log" 2>&1 \
 	    || { tail -30 "var/fuzz/$n.log"; die "$n found a problem"; }
 done
 log "fuzzing done"

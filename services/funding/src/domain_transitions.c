@@ -36,9 +36,8 @@ static void set_err(char *, size_t, const char *, const char *, const char *);
 
 /* ---- call ------------------------------------------------------------- */
 
-/* NULL-terminated: also the enum of the `status` list filter. */
-const char *const funding_call_states[] = {
-    "draft", "published", "closed", "decided", "archived", NULL,
+static const char *const call_states[] = {
+    "draft", "published", "closed", "decided", "archived",
 };
 
 static const struct funding_transition call_transitions[] = {
@@ -51,19 +50,19 @@ static const struct funding_transition call_transitions[] = {
 
 const struct funding_machine funding_machine_call = {
     "call",
-    funding_call_states,
-    ARRAY_LEN(funding_call_states) - 1,
+    call_states,
+    ARRAY_LEN(call_states),
     call_transitions,
     ARRAY_LEN(call_transitions),
 };
 
 /* ---- application ------------------------------------------------------ */
 
-const char *const funding_application_states[] = {
+static const char *const application_states[] = {
     "draft",           "submitted",  "eligible",         "ineligible",
     "under_appraisal", "appraised",  "shortlisted",      "selected",
     "rejected",        "waitlisted", "agreement_signed", "in_progress",
-    "completed",       "terminated", "withdrawn",        NULL,
+    "completed",       "terminated", "withdrawn",
 };
 
 /* Applied from the ERC tally, or recorded by the officer (secretariat). */
@@ -100,8 +99,8 @@ static const struct funding_transition application_transitions[] = {
 
 const struct funding_machine funding_machine_application = {
     "application",
-    funding_application_states,
-    ARRAY_LEN(funding_application_states) - 1,
+    application_states,
+    ARRAY_LEN(application_states),
     application_transitions,
     ARRAY_LEN(application_transitions),
 };
