@@ -72,6 +72,11 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 INTEG_SRC := $(wildcard tests/integration/check_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 TOOLS    := $(BUILD)/bin/mp-migrate $(BUILD)/tests/graphql/gql_verdicts
+# The sanitizer build instruments Kore itself too (scripts/build-kore.sh), so
+# the integration suites run the real processes under ASan and UBSan.
+ifneq ($(SANITIZE),)
+TOOLS    += $(BUILD)/bin/kore
+endif
 
 .PHONY: all deps build test unit integration up down logs clean format \
         bench bench-funding bench-gateway fuzz check-compose
@@ -129,6 +134,10 @@ $(BUILD)/tests/graphql/gql_verdicts: $(BUILD)/tests/graphql/gql_verdicts.o \
 $(BUILD)/bin/mp-migrate: $(BUILD)/tools/migrate_main.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCORE) $(LIBS)
+
+$(BUILD)/bin/kore: scripts/build-kore.sh
+	@scripts/build-kore.sh $(SANITIZE) $(BUILD)/kore
+	@mkdir -p $(dir $@) && cp $(BUILD)/kore/kore $@
 
 # ---- tests ---------------------------------------------------------------
 test: deps

@@ -29,7 +29,6 @@ BUILD_DIR=${BENCH_BUILD:-build-bench}
 CONNS=64; THREADS=2
 WORKERS=${BENCH_WORKERS:-2}; POOL=${BENCH_DB_POOL:-16} # the service's defaults
 NIDS=100 # ids rotated over by a) on both sides (pgbench takes <= 128 scripts)
-KEY=tests/keys/test-rs-1.key.pem
 REGION=souss-massa; COMMUNE=agadir
 PW=funding-bench
 
@@ -68,16 +67,8 @@ kore -c "$B/funding.conf" -f -n -r >"$B/log/funding.log" 2>&1 & KPID=$!; PIDS+=(
 wait_ready "http://127.0.0.1:$FP/readyz" 60 || { tail -20 "$B/log/funding.log" >&2; die "funding not ready"; }
 BASE="http://127.0.0.1:$FP"
 
-# ---- tokens: RS256 like tests/integration/support.c t_token ----------------
-b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
-token() { # sub role
-	local now h p
-	now=$(date +%s)
-	h=$(printf '{"alg":"RS256","typ":"JWT","kid":"test-rs-1"}' | b64url)
-	p=$(printf '{"iss":"https://auth.test","aud":"mp-api","sub":"%s","iat":%d,"exp":%d,"roles":["%s"],"region":"%s","jti":"bench-%s-%d"}' \
-	    "$1" $((now - 5)) $((now + 7200)) "$2" "$REGION" "$1" "$RANDOM" | b64url)
-	printf '%s.%s.%s' "$h" "$p" "$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -sign "$KEY" -binary | b64url)"
-}
+# ---- tokens: RS256 like tests/integration/support.c t_token (lib.sh) ----
+token() { test_token "$1" "$2" "$REGION"; }
 OFF=$(token "officer-$REGION" council_officer)
 APPS_TOK=(); for i in 0 1 2 3; do APPS_TOK+=("$(token "applicant-$i-$REGION" applicant)"); done
 # what the service passes as $1 for these tokens (lib/src/kore/run.c principal_json)

@@ -14,6 +14,8 @@ PKGS=(
 	# distance search, a real browser for CORS and pages, SVG rasterising
 	postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 	postgresql-15-postgis-3 chromium librsvg2-bin
+	# promtool, for the alert rules in deploy/prometheus
+	prometheus
 )
 # npm test tools (scripts/node-tools.sh) need Node.js; Debian's when absent
 command -v npm >/dev/null || PKGS+=(nodejs npm)

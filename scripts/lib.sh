@@ -180,3 +180,20 @@ fresh_cluster_dir() {
 	if [ -e "$1/pg" ]; then rm -rf "$(readlink -f "$1/pg")"; fi
 	rm -rf "$1"; mkdir -p "$1/log"
 }
+
+# b64url: base64url of stdin, unpadded.
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+
+# test_token SUB ROLE REGION [COMMUNE]: an RS256 access token signed with
+# tests/keys/test-rs-1 (iss https://auth.test, aud mp-api, valid 1 h), as
+# tests/integration/support.c t_token makes them: for benchmarks and
+# contract tests against a service that verifies test-rs-1.
+test_token() {
+	local now h p
+	now=$(date +%s)
+	h=$(printf '{"alg":"RS256","typ":"JWT","kid":"test-rs-1"}' | b64url)
+	p=$(printf '{"iss":"https://auth.test","aud":"mp-api","sub":"%s","iat":%d,"exp":%d,"roles":["%s"],"region":"%s"%s,"jti":"t-%s-%s-%d"}' \
+	    "$1" $((now - 5)) $((now + 3600)) "$2" "$3" "${4:+,\"commune\":\"$4\"}" "$1" "$now" "$RANDOM" | b64url)
+	printf '%s.%s.%s' "$h" "$p" "$(printf '%s.%s' "$h" "$p" |
+	    openssl dgst -sha256 -sign "$ROOT/tests/keys/test-rs-1.key.pem" -binary | b64url)"
+}

@@ -64,19 +64,23 @@ if [ "$MODE" = all ] || [ "$MODE" = unit ]; then
 	done
 fi
 
-if [ -n "${SANITIZE:-}" ] && [ "$MODE" = all ]; then
-	# Debian's kore binary is not instrumented and an instrumented module
-	# cannot be loaded into it (ASan must come first in the process), so
-	# the sanitizer run covers every suite linked by us: the unit suites.
-	log "SANITIZE=$SANITIZE: unit suites only (Kore processes are not instrumented)"
-	MODE=unit
+if [ -n "${SANITIZE:-}" ]; then
+	# The sanitizer build has its own instrumented kore ($BUILD/bin/kore,
+	# scripts/build-kore.sh): every process the suites start runs under
+	# ASan/UBSan. A report is written under $T/san/ and fails the run, even
+	# when the suite that provoked it passed (a worker that dies is
+	# restarted by Kore and may go unnoticed by a client).
+	export PATH="$ROOT/$BUILD/bin:$PATH"
+	SAN_DIR="$T/san"; mkdir -p "$SAN_DIR"
+	export ASAN_OPTIONS="abort_on_error=1:detect_leaks=0:log_path=$SAN_DIR/asan:print_summary=1"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$SAN_DIR/ubsan"
 fi
 
 if [ "$MODE" = all ] || [ "$MODE" = integration ]; then
 	trap cleanup EXIT
 	cleanup_prev() { redis_stop "$T"; pg_stop "$T"; }
 	cleanup_prev
-	rm -rf "$T"; mkdir -p "$T/log"
+	rm -rf "$T"; mkdir -p "$T/log" "$T/san"
 	PGPORT_T=$(free_port); REDISPORT_T=$(free_port)
 	pg_start "$T" "$PGPORT_T"
 	redis_start "$T" "$REDISPORT_T"
@@ -104,6 +108,17 @@ if [ "$MODE" = all ] || [ "$MODE" = integration ]; then
 		selected "$t" || continue
 		run_suite "contract/$(basename "$t")" bash "$t"
 	done
+fi
+
+if [ -n "${SAN_DIR:-}" ] && [ -d "$SAN_DIR" ]; then
+	reports=("$SAN_DIR"/*)
+	if [ -e "${reports[0]}" ]; then
+		log "sanitizer reports in $SAN_DIR:"
+		for r in "${reports[@]}"; do sed -n 1,30p "$r" >&2; done
+		failed=$((failed + 1)); failures+=("sanitizers(${#reports[@]} reports)")
+	else
+		log "sanitizers: no report from any process"
+	fi
 fi
 
 echo

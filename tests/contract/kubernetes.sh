@@ -22,16 +22,30 @@ kubectl kustomize "$K/base" >"$T/base.yaml" || { echo "FAIL: $K/base does not re
 kubectl kustomize "$K/overlays/dev" >"$T/dev.yaml" || { echo "FAIL: $K/overlays/dev does not render"; exit 1; }
 node tests/kubernetes/check.mjs "$T/env" <"$T/dev.yaml" || exit 1
 
-conf_of() { # deployment name -> Kore config
-	case $1 in gateway) echo gateway/conf/gateway.conf ;; *) echo "services/$1/conf/$1.conf" ;; esac
+conf_of() { # deployment name -> Kore config loading the module under test
+	local c
+	case $1 in gateway) c=gateway/conf/gateway.conf ;; *) c="services/$1/conf/$1.conf" ;; esac
+	sed "s#^load[[:space:]]*\./build/#load ${MP_TEST_BUILD:-$ROOT/build}/#" "$c" >"$T/$1.conf"
+	echo "$T/$1.conf"
 }
 fail=0; n=0
 for envf in "$T"/env/*.env; do
 	name=$(basename "$envf" .env)
 	mapfile -t vars <"$envf"
-	port=$(free_port)
-	out=$(env -i PATH="$PATH" "${vars[@]}" MP_HTTP_HOST=127.0.0.1 MP_HTTP_PORT="$port" \
-	    MP_OPENAPI_DIR="$ROOT/openapi" timeout 4 kore -c "$(conf_of "$name")" -f -n -r 2>&1)
+	port=$(free_port); : >"$T/$name.out"
+	env -i PATH="$PATH" "${vars[@]}" MP_HTTP_HOST=127.0.0.1 MP_HTTP_PORT="$port" \
+	    MP_OPENAPI_DIR="$ROOT/openapi" ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} \
+	    setsid kore -c "$(conf_of "$name")" -f -n -r >"$T/$name.out" 2>&1 &
+	pid=$!
+	# up to 30 s (a loaded machine, an instrumented build): until it serves
+	# or exits
+	for _ in $(seq 1 150); do
+		grep -q 'serving http on' "$T/$name.out" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -TERM -- "-$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+	out=$(cat "$T/$name.out")
 	if grep -q '^config:' <<<"$out" || ! grep -q 'serving http on' <<<"$out"; then
 		echo "FAIL: $name does not start with its pod's environment:"
 		grep -v privsep <<<"$out" | grep -E 'config:|error|fatal' | head -5 | sed 's/^/  /'

@@ -28,86 +28,9 @@ teardown(void)
 	t_proc_stop(&svc);
 }
 
-/* "GET /v1/funding/regions" for every operation of the OpenAPI file, read
- * line by line: our specs write paths at 2 spaces, methods at 4. */
-static json_t *
-openapi_operations(const char *file)
-{
-	char line[512], path[512] = "", *end;
-	json_t *ops = json_array();
-	FILE *f = fopen(file, "r");
-	static const char *const methods[] = {"get", "post", "put", "patch",
-		"delete", NULL};
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "  /", 3) == 0 &&
-		    (end = strstr(line, ":\n")) != NULL) {
-			*end = '\0';
-			snprintf(path, sizeof(path), "%s", line + 2);
-			continue;
-		}
-		if (line[0] != ' ' && line[0] != '\n')
-			path[0] = '\0';
-		for (int m = 0; path[0] != '\0' && methods[m] != NULL; m++) {
-			char want[32];
-
-			snprintf(want, sizeof(want), "    %s:", methods[m]);
-			if (strncmp(line, want, strlen(want)) == 0) {
-				char op[560];
-
-				snprintf(op, sizeof(op), "%s %s", methods[m], path);
-				for (char *c = op; *c != ' '; c++)
-					*c = (char)(*c - 'a' + 'A');
-				json_array_append_new(ops, json_string(op));
-			}
-		}
-	}
-	fclose(f);
-	return ops;
-}
-
-static int
-has(const json_t *arr, const char *s)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v)
-		if (strcmp(json_string_value(v), s) == 0)
-			return 1;
-	return 0;
-}
-
 START_TEST(routes_equal_openapi)
 {
-	json_t *spec = openapi_operations("openapi/funding.yaml"), *served, *r;
-	struct t_resp resp;
-	char op[600];
-	size_t i;
-
-	ck_assert_int_eq(t_http(&svc, "GET", "/_routes", NULL, NULL, 0,
-	    &resp), 0);
-	ck_assert_int_eq(resp.status, 200);
-	served = json_array();
-	json_array_foreach(resp.json, i, r) {
-		snprintf(op, sizeof(op), "%s %s",
-		    json_string_value(json_object_get(r, "method")),
-		    json_string_value(json_object_get(r, "path")));
-		json_array_append_new(served, json_string(op));
-	}
-	ck_assert_int_gt(json_array_size(served), 0);
-	json_array_foreach(served, i, r)
-		ck_assert_msg(has(spec, json_string_value(r)),
-		    "served but not in openapi/funding.yaml: %s",
-		    json_string_value(r));
-	json_array_foreach(spec, i, r)
-		ck_assert_msg(has(served, json_string_value(r)),
-		    "in openapi/funding.yaml but not served: %s",
-		    json_string_value(r));
-	json_decref(spec);
-	json_decref(served);
-	t_resp_free(&resp);
+	t_assert_routes_match_openapi(&svc, "openapi/funding.yaml");
 }
 END_TEST
 
@@ -170,6 +93,81 @@ START_TEST(provinces_and_unknown_region)
 }
 END_TEST
 
+/* GET `path` as `token`: a 400 problem whose errors[0] names `field`. */
+static void
+refused_naming(const char *path, const char *token, const char *field)
+{
+	struct t_resp r;
+	json_t *err;
+
+	ck_assert_int_eq(t_json(&svc, "GET", path, token, NULL, &r), 0);
+	if (r.status != 400)
+		ck_abort_msg("%s: %ld, expected 400", path, r.status);
+	ck_assert_ptr_nonnull(strstr(r.headers, "application/problem+json"));
+	err = json_array_get(json_object_get(r.json, "errors"), 0);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_str_eq(json_string_value(json_object_get(err, "field")),
+	    field);
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(err,
+	    "reason")));
+	t_resp_free(&r);
+}
+
+static void
+accepted(const char *path, const char *token)
+{
+	struct t_resp r;
+
+	ck_assert_int_eq(t_json(&svc, "GET", path, token, NULL, &r), 0);
+	if (r.status != 200)
+		ck_abort_msg("%s: %ld, expected 200", path, r.status);
+	t_resp_free(&r);
+}
+
+/* The server refuses what the schema refuses: list filters are checked
+ * against their declared types (an unknown region used to give 200 and
+ * an empty list), and a parameter it cannot read (%00) or one given twice
+ * is refused instead of ignored or read as its first occurrence. */
+START_TEST(list_filters_refuse_what_the_schema_refuses)
+{
+	char *off = t_token("0190f5c2-7b7e-7cc3-8a1e-3f0c5d1e2a01",
+	    "council_officer", "oriental");
+
+	refused_naming("/v1/funding/calls?region=atlantis", NULL, "region");
+	refused_naming("/v1/funding/calls?status=open", NULL, "status");
+	refused_naming("/v1/funding/calls?limit=0", NULL, "limit");
+	refused_naming("/v1/funding/calls?limit=ten", NULL, "limit");
+	refused_naming("/v1/funding/calls?cursor=zz", NULL, "cursor");
+	refused_naming("/v1/funding/envelopes?year=27", off, "year");
+	refused_naming("/v1/funding/envelopes?year=20270", off, "year");
+	refused_naming("/v1/funding/appraisals?application_id=abc", off,
+	    "application_id");
+	refused_naming("/v1/funding/applications?call_id=abc", off,
+	    "call_id");
+	refused_naming("/v1/funding/erc/members?region=atlantis", off,
+	    "region");
+	refused_naming("/v1/funding/dashboard?year=abc", off, "year");
+	refused_naming("/v1/funding/dashboard.csv?year=abc", off, "year");
+	/* bytes it cannot read, a name given twice */
+	refused_naming("/v1/funding/calls?region=oriental%00", NULL,
+	    "region");
+	refused_naming("/v1/funding/calls?region=%zz", NULL, "region");
+	refused_naming("/v1/funding/calls?region=oriental&region=souss-massa",
+	    NULL, "region");
+	refused_naming("/v1/funding/calls?limit=5&limit=5", NULL, "limit");
+	refused_naming("/v1/funding/regions?x=%00", NULL, "x");
+	/* what the schema accepts still works, undeclared names are ignored */
+	accepted("/v1/funding/calls?region=oriental&status=published&limit=5",
+	    NULL);
+	accepted("/v1/funding/calls?utm_source=x", NULL);
+	accepted("/v1/funding/envelopes?region=oriental&year=2027", off);
+	accepted("/v1/funding/dashboard.csv?year=2027", off);
+	accepted("/v1/funding/appraisals?application_id="
+	    "0190f5c2-7b7e-7cc3-8a1e-3f0c5d1e2a4b", off);
+	free(off);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -181,6 +179,7 @@ main(void)
 	tcase_add_test(tc, regions_by_language);
 	tcase_add_test(tc, provinces_and_unknown_region);
 	tcase_add_test(tc, reference_lists_by_language);
+	tcase_add_test(tc, list_filters_refuse_what_the_schema_refuses);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -38,6 +38,8 @@ static int forced_port;
 static size_t on_body(char *ptr, size_t size, size_t n, void *arg);
 static size_t on_header(char *ptr, size_t size, size_t n, void *arg);
 static int free_port(void);
+static json_t *openapi_operations(const char *file);
+static int has_string(const json_t *arr, const char *s);
 static const char *conf_for_build(const char *name, const char *conf,
     char *out, size_t outlen);
 
@@ -539,6 +541,13 @@ t_run(Suite *s)
 char *
 t_token(const char *sub, const char *roles, const char *region)
 {
+	return t_token_commune(sub, roles, region, "");
+}
+
+char *
+t_token_commune(const char *sub, const char *roles, const char *region,
+    const char *commune)
+{
 	long long now = (long long)time(NULL);
 	json_t *c, *arr = json_array();
 	char *pem = t_key("test-rs-1.key.pem"), *tok = NULL, *list, *save = NULL;
@@ -557,6 +566,8 @@ t_token(const char *sub, const char *roles, const char *region)
 	    "exp", now + 3600, "roles", arr, "jti", jti);
 	if (c != NULL && region[0] != '\0')
 		json_object_set_new(c, "region", json_string(region));
+	if (c != NULL && commune[0] != '\0')
+		json_object_set_new(c, "commune", json_string(commune));
 	if (pem == NULL || c == NULL || mp_jwt_sign("RS256", "test-rs-1", pem,
 	    strlen(pem), c, &tok) != 0)
 		tok = NULL;
@@ -791,4 +802,89 @@ cleanup:
 	if (rd != NULL)
 		redisFree(rd);
 	return rc;
+}
+
+/* ---- OpenAPI ------------------------------------------------------------- */
+
+/* "GET /v1/funding/regions" for every operation of the OpenAPI file, read
+ * line by line: our specs write paths at 2 spaces, methods at 4. */
+static json_t *
+openapi_operations(const char *file)
+{
+	char line[512], path[512] = "", *end;
+	json_t *ops = json_array();
+	FILE *f = fopen(file, "r");
+	static const char *const methods[] = {"get", "post", "put", "patch",
+		"delete", NULL};
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "  /", 3) == 0 &&
+		    (end = strstr(line, ":\n")) != NULL) {
+			*end = '\0';
+			snprintf(path, sizeof(path), "%s", line + 2);
+			continue;
+		}
+		if (line[0] != ' ' && line[0] != '\n')
+			path[0] = '\0';
+		for (int m = 0; path[0] != '\0' && methods[m] != NULL; m++) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "    %s:", methods[m]);
+			if (strncmp(line, want, strlen(want)) == 0) {
+				char op[560];
+
+				snprintf(op, sizeof(op), "%s %s", methods[m], path);
+				for (char *c = op; *c != ' '; c++)
+					*c = (char)(*c - 'a' + 'A');
+				json_array_append_new(ops, json_string(op));
+			}
+		}
+	}
+	fclose(f);
+	return ops;
+}
+
+static int
+has_string(const json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+void
+t_assert_routes_match_openapi(const struct t_proc *p, const char *file)
+{
+	json_t *spec = openapi_operations(file), *served, *r;
+	struct t_resp resp;
+	char op[600];
+	size_t i;
+
+	ck_assert_int_eq(t_http(p, "GET", "/_routes", NULL, NULL, 0,
+	    &resp), 0);
+	ck_assert_int_eq(resp.status, 200);
+	served = json_array();
+	json_array_foreach(resp.json, i, r) {
+		snprintf(op, sizeof(op), "%s %s",
+		    json_string_value(json_object_get(r, "method")),
+		    json_string_value(json_object_get(r, "path")));
+		json_array_append_new(served, json_string(op));
+	}
+	ck_assert_int_gt(json_array_size(served), 0);
+	json_array_foreach(served, i, r)
+		ck_assert_msg(has_string(spec, json_string_value(r)),
+		    "served but not in %s: %s", file,
+		    json_string_value(r));
+	json_array_foreach(spec, i, r)
+		ck_assert_msg(has_string(served, json_string_value(r)),
+		    "in %s but not served: %s", file,
+		    json_string_value(r));
+	json_decref(spec);
+	json_decref(served);
+	t_resp_free(&resp);
 }

@@ -87,6 +87,9 @@ void t_sleep_ms(int ms);
  * mp-api, valid 1 h) for `sub` with comma-separated role names and a
  * region ("" for none). malloc'd. */
 char *t_token(const char *sub, const char *roles, const char *region);
+/* The same with a commune claim ("" for none): a municipal agent's. */
+char *t_token_commune(const char *sub, const char *roles, const char *region,
+    const char *commune);
 
 /* JSON request with a bearer token (NULL: none); body may be NULL. */
 int t_json(const struct t_proc *p, const char *method, const char *path,
@@ -125,6 +128,11 @@ char *t_jwt_reheader(const char *token, const char *header_json);
  * after timeout_ms. */
 int t_stream_settle(const char *stream, const char *group, int quiet_ms,
     int timeout_ms);
+
+/* Check assertions that the operations `p` serves (its /_routes) are
+ * exactly those of the OpenAPI file `file` (relative to the repository
+ * root), naming the first one missing on either side. */
+void t_assert_routes_match_openapi(const struct t_proc *p, const char *file);
 
 struct Suite;
 /* Run a suite with Check's normal output; 0 when every test passed. */

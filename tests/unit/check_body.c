@@ -62,6 +62,8 @@ static const struct mp_field schema[] = {
     MP_FIELD("note", MP_F_STRING, MP_F_NULLABLE),
     MP_FIELD("address", MP_F_OBJECT, 0, .fields = address_fields),
     MP_FIELD("grid", MP_F_ARRAY, 0, .items = &row_item),
+    MP_FIELD("lat", MP_F_NUMBER, 0, .min = -90, .max = 90),
+    MP_FIELD("ratio", MP_F_NUMBER, 0),
     MP_FIELD_END};
 
 #define BASE "\"title\":{\"fr\":\"Appel\"},\"kind\":\"mre\""
@@ -157,7 +159,8 @@ START_TEST(test_minimal_and_full_bodies_accepted)
 	    "\"tags\":[[],{},\"t\"],\"amount\":0,\"capped\":1000,"
 	    "\"email\":\"first.last+mp@example.co.ma\",\"note\":null,"
 	    "\"address\":{\"city\":\"Agadir\",\"zip\":\"80000\"},"
-	    "\"grid\":[[0,9,null],[],[1]]");
+	    "\"grid\":[[0,9,null],[],[1]],"
+	    "\"lat\":-90,\"ratio\":-1.5e300");
 	ck_assert_int_eq(parse(s, &p), 0);
 	free(s);
 
@@ -304,6 +307,12 @@ static const struct bad_case bad_cases[] = {
     {"\"email\":\"abcdefghijabcdefghijabcdefghij@bcdefghij.ma\"", "email",
      "at most 40 characters"},
     {"\"email\":\"a\\u0000@b.ma\"", "email", "must not contain NUL"},
+    /* number */
+    {"\"lat\":\"30.4\"", "lat", "expected number"},
+    {"\"lat\":true", "lat", "expected number"},
+    {"\"lat\":90.000001", "lat", "must be between -90 and 90"},
+    {"\"lat\":-91", "lat", "must be between -90 and 90"},
+    {"\"ratio\":[1.5]", "ratio", "expected number"},
     /* unknown */
     {"\"is_admin\":true", "is_admin", "unknown field"},
     {"\"\":1", "", "unknown field"},

@@ -51,7 +51,9 @@ enum mp_ftype {
 	                  checked against *items (free-form if NULL) */
 	MP_F_MONEY,    /* JSON integer of minor units >= 0; [min, max]
 	                  unless both 0 */
-	MP_F_EMAIL     /* ASCII addr-spec local@domain.tld; max_len if set */
+	MP_F_EMAIL,    /* ASCII addr-spec local@domain.tld; max_len if set */
+	MP_F_NUMBER    /* JSON number, integer or real (coordinates);
+	                  [min, max] unless both 0 */
 };
 
 struct mp_field {

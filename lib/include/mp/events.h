@@ -59,6 +59,10 @@ struct mp_events_cfg {
 	const char *consumer_name;   /* unique per process */
 	const char *crash_before_ack; /* test fault point: path of a flag file */
 	void (*metric)(enum mp_event_metric m, int64_t v);
+	/* Optional: the group's lag on a consumer's stream (entries not yet
+	 * delivered to the group, XINFO GROUPS), reported every few seconds
+	 * by that consumer's thread; NULL reports nothing. */
+	void (*lag)(const struct mp_consumer_def *def, int64_t lag);
 };
 
 struct mp_relay;

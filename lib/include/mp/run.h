@@ -45,7 +45,9 @@ typedef int (*mp_decide_fn)(struct mp_ctx *ctx, struct mp_run *run);
 
 struct mp_op {
 	const struct mp_field *schema; /* JSON body; NULL: no body is read */
-	const char *const *query;      /* query arguments passed in args */
+	const struct mp_field *query;  /* query parameters (mp/query.h):
+	                                  checked, 400 naming a bad one;
+	                                  passed as text in args */
 	const char *load_sql;          /* optional */
 	const struct mp_fact *facts;   /* load's answer; required with
 	                                  load_sql and decide */

@@ -103,6 +103,9 @@ int mp_db_resume(struct mp_ctx *ctx);
 void mp_db_ctx_free(struct mp_ctx *ctx);
 
 /* events (relay/consumer threads) started in each worker. */
+/* In the parent, before the workers fork: declares the per-stream consumer
+ * lag gauges. 0, or -1 when the metrics table is full. */
+int mp_events_parent_init(void);
 int mp_events_worker_start(void);
 /* Wake this worker's relay (after a write): never blocks. */
 void mp_events_poke(void);

@@ -44,7 +44,6 @@ struct mp_ctx;
 #define MP_ROUTE_ANY_METHOD 0x08 /* the route takes every method */
 
 #define MP_MAX_PARAMS 6
-#define MP_MAX_QUERY_PARAMS 24
 
 /* Method bits, equal to Kore's HTTP_METHOD_* values. */
 #define MP_GET 0x0001
@@ -160,8 +159,28 @@ const char *mp_param(const struct mp_ctx *ctx, const char *name);
 const char *mp_header(const struct mp_ctx *ctx, const char *name);
 
 /* Query-string argument `name` (URL-decoded), or NULL. Borrowed; valid
- * for the request's life. */
+ * for the request's life. The library has already refused (400) a query
+ * with a bad escape, a control character or a repeated name (query.h). */
 const char *mp_query(struct mp_ctx *ctx, const char *name);
+
+/*
+ * Check the query parameters `schema` declares (query.h: enum, uuid,
+ * integer range, ...). 0 when valid; otherwise the client was answered
+ * (400 "validation", errors[] naming each bad parameter) and a negative
+ * error is returned: the handler returns MP_DONE. schema NULL checks only
+ * what every request gets (mp_query_split_or_reply).
+ */
+int mp_query_or_reply(struct mp_ctx *ctx, const struct mp_field *schema);
+
+/* Split the query string strictly (query.h); run by the library for every
+ * request before its handler. 0, or negative once it answered 400. */
+int mp_query_split_or_reply(struct mp_ctx *ctx);
+
+/* As mp_query_or_reply, and first refuse (400 "bad-query", errors[]
+ * naming each) a parameter `allowed` does not declare: for APIs whose
+ * clients must learn that a misspelt filter was not applied. */
+int mp_query_strict_or_reply(struct mp_ctx *ctx,
+    const struct mp_field *allowed);
 
 /* ---- replies (each returns MP_DONE) -------------------------------------- */
 

@@ -475,6 +475,15 @@ check_value(struct vctx *c, const char *path, const json_t *v,
 		else
 			check_range(c, path, json_integer_value(v), f);
 		break;
+	case MP_F_NUMBER:
+		if (!json_is_number(v))
+			verr(c, path, "expected number");
+		else if ((f->min != 0 || f->max != 0) &&
+		         (json_number_value(v) < (double)f->min ||
+		          json_number_value(v) > (double)f->max))
+			verr(c, path, "must be between %lld and %lld",
+			     (long long)f->min, (long long)f->max);
+		break;
 	case MP_F_EMAIL:
 		if (!email_valid(s, json_string_length(v)))
 			verr(c, path, "not a valid email address");

@@ -64,12 +64,14 @@ struct mp_consumer {
 	pthread_t thread;
 	char dead[160];
 	int64_t last_claim_ms;
+	int64_t last_lag_ms;
 };
 
 /* The consumer whose apply runs in this thread (mp_consumer_redis). */
 static _Thread_local struct mp_consumer *current_consumer;
 
 static int64_t mono_ms(void);
+static void consumer_report_lag(struct mp_consumer *c);
 static void link_sleep(struct link *l, int64_t ms);
 static int link_pg(struct link *l, const char *url);
 static int link_redis(struct link *l, const char *url);
@@ -720,6 +722,42 @@ consumer_read(struct mp_consumer *c)
 	return 0;
 }
 
+/* Reports the group's lag on the stream (Redis 7: XINFO GROUPS gives
+ * `lag`, the entries not yet delivered to the group; nil while Redis cannot
+ * tell, then nothing is reported). At most every LAG_EVERY_MS. */
+#define LAG_EVERY_MS 5000
+static void
+consumer_report_lag(struct mp_consumer *c)
+{
+	redisReply *rep, *g;
+	size_t i, k;
+	int mine;
+
+	if (c->cfg.lag == NULL || mono_ms() - c->last_lag_ms < LAG_EVERY_MS)
+		return;
+	c->last_lag_ms = mono_ms();
+	rep = redisCommand(c->l.rd, "XINFO GROUPS %s", c->def.stream);
+	for (i = 0; rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
+	    i < rep->elements; i++) {
+		g = rep->element[i];
+		if (g->type != REDIS_REPLY_ARRAY)
+			continue;
+		mine = 0;
+		for (k = 0; k + 1 < g->elements; k += 2)
+			if (g->element[k]->type == REDIS_REPLY_STRING &&
+			    strcmp(g->element[k]->str, "name") == 0 &&
+			    g->element[k + 1]->type == REDIS_REPLY_STRING &&
+			    strcmp(g->element[k + 1]->str, c->def.group) == 0)
+				mine = 1;
+		for (k = 0; mine && k + 1 < g->elements; k += 2)
+			if (g->element[k]->type == REDIS_REPLY_STRING &&
+			    strcmp(g->element[k]->str, "lag") == 0 &&
+			    g->element[k + 1]->type == REDIS_REPLY_INTEGER)
+				c->cfg.lag(&c->def, g->element[k + 1]->integer);
+	}
+	freeReplyObject(rep);
+}
+
 static void *
 consumer_main(void *arg)
 {
@@ -752,6 +790,7 @@ consumer_main(void *arg)
 			c->last_claim_ms = mono_ms();
 			(void)consumer_claim(c);
 		}
+		consumer_report_lag(c);
 		if (consumer_read(c) != 0 || c->l.rd->err) {
 			redisFree(c->l.rd);
 			c->l.rd = NULL;

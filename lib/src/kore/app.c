@@ -72,6 +72,22 @@ struct mp_jwt_policy mp_jwt_policy;
 static volatile sig_atomic_t draining;
 static uint64_t drain_deadline_ms;
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+/* What the sanitizer runtimes call in a worker (thread start-up, reports,
+ * symbolising a stack): only in the instrumented build (make SANITIZE=...),
+ * never in production binaries. */
+#define MP_SANITIZER_SYSCALLS                                                  \
+	, KORE_SYSCALL_ALLOW(sched_getaffinity),                               \
+	    KORE_SYSCALL_ALLOW(sigaltstack), KORE_SYSCALL_ALLOW(readlink),     \
+	    KORE_SYSCALL_ALLOW(readlinkat), KORE_SYSCALL_ALLOW(madvise),       \
+	    KORE_SYSCALL_ALLOW(prctl), KORE_SYSCALL_ALLOW(getppid),            \
+	    KORE_SYSCALL_ALLOW(pipe), KORE_SYSCALL_ALLOW(wait4),               \
+	    KORE_SYSCALL_ALLOW(execve), KORE_SYSCALL_ALLOW(dup2),              \
+	    KORE_SYSCALL_ALLOW(ptrace)
+#else
+#define MP_SANITIZER_SYSCALLS
+#endif
+
 /* Threads (relay, consumers) and libpq/hiredis in blocking mode need more
  * than Kore's default worker filter. */
 KORE_SECCOMP_FILTER("mp",
@@ -101,8 +117,12 @@ KORE_SECCOMP_FILTER("mp",
     KORE_SYSCALL_ALLOW(prlimit64),
     KORE_SYSCALL_ALLOW(sysinfo),
     KORE_SYSCALL_ALLOW(getdents64),
-    KORE_SYSCALL_ALLOW(mremap) /* realloc of large bodies and results */
+    KORE_SYSCALL_ALLOW(mremap), /* realloc of large bodies and results */
+    /* the kernel's own restart of a sleep that a signal interrupted (the
+     * event threads sleep between polls): without it the thread is killed */
+    KORE_SYSCALL_ALLOW(restart_syscall) MP_SANITIZER_SYSCALLS
 );
+
 
 const char *
 mp_service_name(void)
@@ -290,6 +310,10 @@ kore_parent_configure(int argc, char **argv)
 	}
 	if (mp_metrics_init(mp_service_def.nroutes) != 0) {
 		fprintf(stderr, "metrics: cannot map shared memory\n");
+		exit(1);
+	}
+	if (mp_events_parent_init() != 0) {
+		fprintf(stderr, "metrics: no room for the consumer gauges\n");
 		exit(1);
 	}
 	if (mp_service_def.parent_init != NULL &&
@@ -589,6 +613,9 @@ dispatch_first(struct http_request *req)
 		return mp_reply_method_not_allowed(ctx, (unsigned)allowed);
 	}
 	if ((rc = authenticate(ctx)) != 0)
+		return MP_DONE;
+	/* a parameter the service cannot read is refused, never dropped */
+	if (mp_query_split_or_reply(ctx) != 0)
 		return MP_DONE;
 	return ctx->route->handler(ctx);
 }

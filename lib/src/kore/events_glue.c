@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <kore/kore.h>
@@ -19,11 +20,15 @@
 #define MAX_CONSUMERS 8
 
 static void em(enum mp_event_metric m, int64_t v);
+static void lag(const struct mp_consumer_def *def, int64_t v);
 
 static struct mp_events_cfg cfg;
 static char consumer_name[160];
 static struct mp_relay *relay;
 static struct mp_consumer *consumers[MAX_CONSUMERS];
+/* mp_events_consumer_lag{stream="..."}: one gauge a consumed stream */
+static char lag_label[MAX_CONSUMERS][160];
+static int lag_metric[MAX_CONSUMERS] = {-1, -1, -1, -1, -1, -1, -1, -1};
 
 static void
 em(enum mp_event_metric m, int64_t v)
@@ -48,6 +53,41 @@ em(enum mp_event_metric m, int64_t v)
 		mp_metrics_gauge_add(MP_G_EVENTS_DEAD, v);
 		break;
 	}
+}
+
+/* Every worker's consumer of a stream sees the same group lag, and the
+ * metrics sum the workers' shares: worker 1 alone reports it. */
+static void
+lag(const struct mp_consumer_def *def, int64_t v)
+{
+	int i = 0;
+	const struct mp_consumer_def *d;
+
+	if (worker == NULL || worker->id != 1)
+		return;
+	for (d = mp_service_def.consumers; d != NULL && d->stream != NULL &&
+	    i < MAX_CONSUMERS; d++, i++)
+		if (strcmp(d->stream, def->stream) == 0)
+			mp_metrics_counter_set(lag_metric[i], v);
+}
+
+int
+mp_events_parent_init(void)
+{
+	const struct mp_consumer_def *d;
+	int i = 0;
+
+	for (d = mp_service_def.consumers; d != NULL && d->stream != NULL &&
+	    i < MAX_CONSUMERS; d++, i++) {
+		snprintf(lag_label[i], sizeof(lag_label[i]), "stream=\"%s\"",
+		    d->stream);
+		lag_metric[i] = mp_metrics_counter_new("mp_events_consumer_lag",
+		    lag_label[i], "Entries of the stream not yet delivered to "
+		    "the service's consumer group", 1);
+		if (lag_metric[i] < 0)
+			return -1;
+	}
+	return 0;
 }
 
 void
@@ -75,6 +115,7 @@ mp_events_worker_start(void)
 	cfg.consumer_name = consumer_name;
 	cfg.crash_before_ack = getenv("MP_FAULT_CRASH_BEFORE_ACK");
 	cfg.metric = em;
+	cfg.lag = lag;
 	if (mp_service_def.relay && mp_service_def.uses_db &&
 	    mp_relay_start(&cfg, &relay) != 0)
 		return -1;

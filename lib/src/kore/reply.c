@@ -16,18 +16,11 @@
 #include "mp/authz.h"
 #include "mp/body.h"
 #include "mp/problem.h"
+#include "mp/query.h"
 #include "mp/runtime.h"
 #include "mp/service.h"
 
 static void common_headers(struct mp_ctx *ctx);
-static void query_parse(struct mp_ctx *ctx);
-
-struct query_args {
-	int n;
-	char *names[MP_MAX_QUERY_PARAMS];
-	char *values[MP_MAX_QUERY_PARAMS];
-	char *buf;
-};
 
 static void
 common_headers(struct mp_ctx *ctx)
@@ -222,64 +215,111 @@ mp_role_or_reply(struct mp_ctx *ctx, unsigned roles)
 void
 mp_query_free(struct mp_ctx *ctx)
 {
-	struct query_args *q = ctx->query_impl;
+	struct mp_query *q = ctx->query_impl;
 
 	if (q == NULL)
 		return;
-	free(q->buf);
+	mp_query_clear(q);
 	free(q);
 	ctx->query_impl = NULL;
 }
 
-/* Split the query string once; names and values are URL-decoded in place. */
-static void
-query_parse(struct mp_ctx *ctx)
+int
+mp_query_split_or_reply(struct mp_ctx *ctx)
 {
-	struct query_args *q;
-	char *s, *amp, *eq, *c;
+	json_t *problem = NULL;
+	struct mp_query *q;
+	int rc;
 
 	if (ctx->query_impl != NULL)
-		return;
-	if ((q = calloc(1, sizeof(*q))) == NULL)
-		return;
-	ctx->query_impl = q;
-	if (ctx->req->query_string == NULL ||
-	    (q->buf = strdup(ctx->req->query_string)) == NULL)
-		return;
-	for (s = q->buf; s != NULL && *s != '\0' && q->n < MP_MAX_QUERY_PARAMS;
-	    s = amp) {
-		amp = strchr(s, '&');
-		if (amp != NULL)
-			*amp++ = '\0';
-		eq = strchr(s, '=');
-		if (eq != NULL)
-			*eq++ = '\0';
-		for (c = s; *c != '\0'; c++)
-			if (*c == '+')
-				*c = ' ';
-		for (c = eq; c != NULL && *c != '\0'; c++)
-			if (*c == '+')
-				*c = ' ';
-		if (!http_argument_urldecode(s) ||
-		    (eq != NULL && !http_argument_urldecode(eq)))
-			continue;
-		q->names[q->n] = s;
-		q->values[q->n] = eq != NULL ? eq : s + strlen(s);
-		q->n++;
+		return 0;
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+		return -ENOMEM;
 	}
+	ctx->query_impl = q;
+	rc = mp_query_split(ctx->req->query_string, q, &problem);
+	if (rc == 0)
+		return 0;
+	if (problem != NULL)
+		mp_reply_problem_json(ctx, problem);
+	else
+		mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+	return rc;
+}
+
+int
+mp_query_or_reply(struct mp_ctx *ctx, const struct mp_field *schema)
+{
+	json_t *problem;
+	int rc;
+
+	if ((rc = mp_query_split_or_reply(ctx)) != 0)
+		return rc;
+	if (schema == NULL)
+		return 0;
+	problem = mp_problem_new(400, "validation", NULL,
+	    "a query parameter is not valid");
+	if (problem == NULL) {
+		mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+		return -ENOMEM;
+	}
+	rc = mp_query_validate(ctx->query_impl, schema, problem);
+	if (rc == 0) {
+		json_decref(problem);
+		return 0;
+	}
+	if (rc == -ENOMEM) {
+		json_decref(problem);
+		mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+		return rc;
+	}
+	mp_reply_problem_json(ctx, problem);
+	return rc;
 }
 
 const char *
 mp_query(struct mp_ctx *ctx, const char *name)
 {
-	struct query_args *q;
-	int i;
-
-	query_parse(ctx);
-	if ((q = ctx->query_impl) == NULL)
+	/* the entry point split the query before any handler ran */
+	if (ctx->query_impl == NULL)
 		return NULL;
-	for (i = 0; i < q->n; i++)
-		if (strcmp(q->names[i], name) == 0)
-			return q->values[i];
-	return NULL;
+	return mp_query_get(ctx->query_impl, name);
+}
+
+int
+mp_query_strict_or_reply(struct mp_ctx *ctx, const struct mp_field *allowed)
+{
+	const struct mp_query *q;
+	const struct mp_field *f;
+	json_t *problem;
+	int i, rc;
+
+	if ((rc = mp_query_split_or_reply(ctx)) != 0)
+		return rc;
+	q = ctx->query_impl;
+	if ((problem = mp_problem_new(400, "bad-query", NULL,
+	    "the query string is not valid")) == NULL) {
+		mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+		return -ENOMEM;
+	}
+	for (i = 0; i < q->n; i++) {
+		for (f = allowed; f != NULL && f->name != NULL; f++)
+			if (strcmp(q->names[i], f->name) == 0)
+				break;
+		if (f == NULL || f->name == NULL)
+			(void)mp_problem_add_error(problem, q->names[i],
+			    "unknown query parameter");
+	}
+	if (mp_problem_error_count(problem) == 0) {
+		json_decref(problem);
+		return mp_query_or_reply(ctx, allowed);
+	}
+	mp_reply_problem_json(ctx, problem);
+	return -EINVAL;
 }

@@ -75,13 +75,11 @@ args_json(struct mp_ctx *ctx, const struct mp_op *op)
 		json_object_setn_new(o, ctx->params[i].name,
 		    strcspn(ctx->params[i].name, "}"),
 		    json_string(ctx->params[i].value));
-	for (size_t i = 0; op->query != NULL && op->query[i] != NULL; i++)
-		if ((v = mp_query(ctx, op->query[i])) != NULL &&
-		    json_object_set_new(o, op->query[i],
-		    json_string(v)) != 0) {
-			json_decref(o);
-			return NULL; /* not UTF-8: the caller answers 400 */
-		}
+	/* values were checked as UTF-8 when the query was split */
+	for (const struct mp_field *f = op->query; f != NULL &&
+	    f->name != NULL; f++)
+		if ((v = mp_query(ctx, f->name)) != NULL)
+			json_object_set_new(o, f->name, json_string(v));
 	if ((v = mp_header(ctx, "if-match")) != NULL)
 		json_object_set_new(o, "if_match", json_string(v));
 	/* the negotiated language, for labels chosen by Accept-Language */
@@ -160,6 +158,8 @@ mp_run_op(struct mp_ctx *ctx, const struct mp_op *op)
 	run->op = op;
 	ctx->user = run;
 	ctx->user_free = run_free;
+	if (op->query != NULL && mp_query_or_reply(ctx, op->query) != 0)
+		return MP_DONE;
 	if (op->schema != NULL && mp_body_or_reply(ctx, op->schema,
 	    &run->body) != 0)
 		return MP_DONE;
@@ -167,10 +167,7 @@ mp_run_op(struct mp_ctx *ctx, const struct mp_op *op)
 	run->args = args_json(ctx, op);
 	run->body_text = run->body != NULL ?
 	    json_dumps(run->body, JSON_COMPACT) : NULL;
-	if (run->args == NULL)
-		return mp_reply_problem(ctx, 400, "bad-query",
-		    "a query argument is not valid UTF-8");
-	if (run->principal == NULL || (run->body != NULL &&
+	if (run->principal == NULL || run->args == NULL || (run->body != NULL &&
 	    run->body_text == NULL))
 		return mp_reply_problem(ctx, 503, "overloaded",
 		    "out of memory; retry shortly");

@@ -21,9 +21,15 @@ static const char *const adult_bands[] = {"18-24", "25-34", "35-49",
 	"50-64", "65+", NULL};
 static const char *const theme_codes[] = {"local_development", "economic",
 	"social_solidarity_economy", "integration", NULL};
-static const char *const list_query[] = {"status", "call_id", "limit",
-	"cursor", NULL};
-static const char *const page_query[] = {"limit", "cursor", NULL};
+static const struct mp_field list_query[] = {
+	MP_FIELD("status", MP_F_ENUM, 0,
+	    .enum_values = funding_application_states),
+	MP_FIELD("call_id", MP_F_UUID, 0),
+	MP_Q_LIMIT,
+	MP_Q_CURSOR,
+	MP_FIELD_END};
+static const struct mp_field page_query[] = {MP_Q_LIMIT, MP_Q_CURSOR,
+	MP_FIELD_END};
 
 const struct mp_field funding_transition_body[] = {
 	MP_FIELD("to", MP_F_STRING, MP_F_REQUIRED, .min_len = 1,

@@ -10,8 +10,11 @@
 
 static const char *const recommendations[] = {"fund", "fund_with_changes",
 	"do_not_fund", NULL};
-static const char *const list_query[] = {"application_id", "limit",
-	"cursor", NULL};
+static const struct mp_field list_query[] = {
+	MP_FIELD("application_id", MP_F_UUID, 0),
+	MP_Q_LIMIT,
+	MP_Q_CURSOR,
+	MP_FIELD_END};
 
 static const struct mp_field assign[] = {
 	MP_FIELD("appraiser_sub", MP_F_STRING, MP_F_REQUIRED, .min_len = 1,

@@ -16,9 +16,14 @@ static const char *const theme_codes[] = {"local_development", "economic",
 	"social_solidarity_economy", "integration", NULL};
 static const char *const applicant_types[] = {"mre", "regularised_migrant",
 	"association", "cooperative", "commune", NULL};
-static const char *const list_query[] = {"status", "region", "limit",
-	"cursor", NULL};
-static const char *const envelope_query[] = {"region", "year", NULL};
+static const struct mp_field list_query[] = {
+	MP_FIELD("status", MP_F_ENUM, 0, .enum_values = funding_call_states),
+	FUNDING_Q_REGION,
+	MP_Q_LIMIT,
+	MP_Q_CURSOR,
+	MP_FIELD_END};
+static const struct mp_field envelope_query[] = {FUNDING_Q_REGION,
+	FUNDING_Q_YEAR, MP_FIELD_END};
 
 static const struct mp_field theme_item = MP_FIELD("theme", MP_F_ENUM, 0,
     .enum_values = theme_codes);

@@ -72,6 +72,10 @@ struct funding_machine {
 
 /* call: draft -> published -> closed -> decided -> archived */
 extern const struct funding_machine funding_machine_call;
+/* The states of calls and applications, NULL-terminated (the enums of
+ * the `status` list filters). */
+extern const char *const funding_call_states[];
+extern const char *const funding_application_states[];
 /*
  * application: draft -> submitted -> eligible | ineligible (SYSTEM) ->
  * under_appraisal -> appraised -> shortlisted -> selected | rejected |

@@ -36,8 +36,9 @@ static void set_err(char *, size_t, const char *, const char *, const char *);
 
 /* ---- call ------------------------------------------------------------- */
 
-static const char *const call_states[] = {
-    "draft", "published", "closed", "decided", "archived",
+/* NULL-terminated: also the enum of the `status` list filter. */
+const char *const funding_call_states[] = {
+    "draft", "published", "closed", "decided", "archived", NULL,
 };
 
 static const struct funding_transition call_transitions[] = {
@@ -50,19 +51,19 @@ static const struct funding_transition call_transitions[] = {
 
 const struct funding_machine funding_machine_call = {
     "call",
-    call_states,
-    ARRAY_LEN(call_states),
+    funding_call_states,
+    ARRAY_LEN(funding_call_states) - 1,
     call_transitions,
     ARRAY_LEN(call_transitions),
 };
 
 /* ---- application ------------------------------------------------------ */
 
-static const char *const application_states[] = {
+const char *const funding_application_states[] = {
     "draft",           "submitted",  "eligible",         "ineligible",
     "under_appraisal", "appraised",  "shortlisted",      "selected",
     "rejected",        "waitlisted", "agreement_signed", "in_progress",
-    "completed",       "terminated", "withdrawn",
+    "completed",       "terminated", "withdrawn",        NULL,
 };
 
 /* Applied from the ERC tally, or recorded by the officer (secretariat). */
@@ -99,8 +100,8 @@ static const struct funding_transition application_transitions[] = {
 
 const struct funding_machine funding_machine_application = {
     "application",
-    application_states,
-    ARRAY_LEN(application_states),
+    funding_application_states,
+    ARRAY_LEN(funding_application_states) - 1,
     application_transitions,
     ARRAY_LEN(application_transitions),
 };

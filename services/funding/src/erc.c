@@ -12,7 +12,8 @@ static const char *const regions[] = {"souss-massa", "oriental", NULL};
 static const char *const colleges[] = {"local_authority", "state_service",
 	"civil_society", NULL};
 static const char *const choices[] = {"for", "against", "abstain", NULL};
-static const char *const member_query[] = {"region", NULL};
+static const struct mp_field member_query[] = {FUNDING_Q_REGION,
+	MP_FIELD_END};
 
 static const struct mp_field uuid_item = MP_FIELD("id", MP_F_UUID, 0);
 

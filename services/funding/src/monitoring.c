@@ -9,7 +9,8 @@
 
 static const char *const indicator_sexes[] = {"female", "male", "all",
 	NULL};
-static const char *const dashboard_query[] = {"region", "year", NULL};
+static const struct mp_field dashboard_query[] = {FUNDING_Q_REGION,
+	FUNDING_Q_YEAR, MP_FIELD_END};
 
 static const struct mp_field indicator_fields[] = {
 	MP_FIELD("key", MP_F_STRING, MP_F_REQUIRED, .min_len = 1,

@@ -9,6 +9,8 @@
 #include "mp/run.h"
 #include "mp/service.h"
 
+#include "mp/query.h"
+
 #include "domain.h"
 
 /* Largest amount in minor units a body may carry (10^13 = 100 bn EUR). */
@@ -17,6 +19,12 @@
 /* Content type of answers sent as the database wrote them (lists,
  * dashboards: no ETag or Location to derive, so no parse and re-dump). */
 #define FUNDING_JSON_RAW "application/json"
+
+/* List filters shared by several routes (openapi/funding.yaml: RegionCode
+ * and the year pattern ^[1-9][0-9]{3}$). */
+#define FUNDING_Q_REGION                                                       \
+	MP_FIELD("region", MP_F_ENUM, 0, .enum_values = funding_regions)
+#define FUNDING_Q_YEAR MP_FIELD("year", MP_F_INT, 0, .min = 1000, .max = 9999)
 
 /* Body of every .../transitions route: {"to": state or action,
  * "comment"}. */
