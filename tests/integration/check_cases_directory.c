@@ -716,6 +716,59 @@ START_TEST(location_rules)
 }
 END_TEST
 
+/* Lists read stored items (service_list_items): a write of the service,
+ * of its terms or of its organisation shows in the next list. */
+START_TEST(list_items_follow_writes)
+{
+	char org[37], loc[37], service[37], sal[37], path[256];
+	char *tok = officer("oriental");
+	struct t_resp r;
+	json_t *b, *s;
+
+	oujda_directory("Fresh", org, loc, service, sal);
+	snprintf(path, sizeof(path), "/v1/cases/directory/organizations/%s",
+	         org);
+	b = body("{\"name\": {\"fr\": \"Association Fraîche\"}}");
+	ck_assert_int_eq(t_json(&svc, "PATCH", path, tok, b, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	json_decref(b);
+	snprintf(path, sizeof(path), "/v1/cases/directory/services/%s",
+	         service);
+	b = body("{\"taxonomy_terms\": [\"housing\"], \"status\": "
+	         "\"inactive\"}");
+	ck_assert_int_eq(t_json(&svc, "PATCH", path, tok, b, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	json_decref(b);
+	get("/v1/cases/hsds/services?search=Fresh&taxonomy_term_id=housing",
+	    200, &r);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(r.json, "total_items")), 1);
+	s = json_array_get(json_object_get(r.json, "contents"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(s, "status")),
+	                 "inactive");
+	ck_assert_int_eq(json_integer_value(json_object_get(s, "version")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(
+	                     json_object_get(s, "organization"), "name")),
+	                 "Association Fraîche");
+	ck_assert_int_eq(json_array_size(json_object_get(s, "attributes")), 1);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(s, "attributes"), 0), "value")),
+	    "housing");
+	t_resp_free(&r);
+	/* the service embedded in its service-at-location too */
+	get("/v1/cases/hsds/service_at_locations?search=Fresh", 200, &r);
+	s = json_object_get(
+	    json_array_get(json_object_get(r.json, "contents"), 0), "service");
+	ck_assert_str_eq(json_string_value(json_object_get(s, "status")),
+	                 "inactive");
+	t_resp_free(&r);
+	free(tok);
+}
+END_TEST
+
 /* Count the events of `type` whose subject is `id`; every directory event
  * carries only ids, region, commune, status, version and term codes. */
 static int
@@ -820,6 +873,7 @@ main(void)
 	tcase_add_test(tc, if_match_and_status);
 	tcase_add_test(tc, strict_bodies);
 	tcase_add_test(tc, location_rules);
+	tcase_add_test(tc, list_items_follow_writes);
 	tcase_add_test(tc, writes_emit_events);
 	suite_add_tcase(s, tc);
 	return t_run(s);
