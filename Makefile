@@ -79,7 +79,7 @@ TOOLS    += $(BUILD)/bin/kore
 endif
 
 .PHONY: all deps build test unit integration up down logs clean format \
-        bench bench-funding bench-gateway fuzz check-compose
+        bench bench-funding bench-cases bench-gateway fuzz check-compose
 .DEFAULT_GOAL := build
 
 all build: $(MODULE_SO) $(TOOLS) $(UNIT_BIN) $(INTEG_BIN)
@@ -169,6 +169,11 @@ bench: build
 bench-funding:
 	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/funding.so
 	@BENCH_BUILD=build-bench scripts/bench-funding.sh
+
+# the cases directory's search vs pgbench (not part of `make test`)
+bench-cases:
+	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/cases.so
+	@BENCH_BUILD=build-bench scripts/bench-cases.sh
 
 # the gateway vs nginx and vs funding direct, and token verification cost
 # (not part of `make test`; needs nginx); its own build dir too
