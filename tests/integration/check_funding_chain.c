@@ -1112,6 +1112,69 @@ START_TEST(conflicts_exclude_and_withdrawal)
 }
 END_TEST
 
+/* Idempotency-Key is honoured by the service itself, in the write's own
+ * transaction: a retry whose first attempt committed (its answer lost to a
+ * crash, as make chaos provokes) gets the first answer back and nothing is
+ * written twice; the same key with another body is a 422; another
+ * applicant's identical key is theirs alone. */
+static int
+post_keyed(const char *token, const char *key, json_t *body, const char *call,
+    char id[40])
+{
+	char auth[2048], path[128], idem[300];
+	const char *hdr[] = {auth, "Content-Type: application/json", idem, NULL};
+	struct t_resp r;
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_t *o;
+	int status;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", key);
+	snprintf(path, sizeof(path), "/v1/funding/calls/%s/applications", call);
+	ck_assert_int_eq(t_http(&svc, "POST", path, hdr, text, strlen(text),
+	    &r), 0);
+	status = r.status;
+	id[0] = '\0';
+	if ((o = json_loads(r.body, 0, NULL)) != NULL) {
+		if (json_is_string(json_object_get(o, "id")))
+			copy_id(id, o);
+		json_decref(o);
+	}
+	t_resp_free(&r);
+	free(text);
+	return status;
+}
+
+START_TEST(idempotency_key_at_the_service)
+{
+	struct chain c;
+	char *app = tok("idem", "applicant", 0);
+	char *other = tok("idem2", "applicant", 0);
+	char first[40], again[40], theirs[40], none[40];
+	json_t *b = application_body(0, 1000000, "Idem Holder");
+	json_t *b2 = application_body(0, 2000000, "Idem Holder");
+	json_t *list;
+
+	memset(&c, 0, sizeof(c));
+	c.r = 0;
+	open_call(&c, 50000000, 10000000);
+	ck_assert_int_eq(post_keyed(app, "k-1", b, c.call, first), 201);
+	ck_assert_int_eq(post_keyed(app, "k-1", b, c.call, again), 201);
+	ck_assert_str_eq(again, first);
+	ck_assert_int_eq(post_keyed(app, "k-1", b2, c.call, none), 422);
+	ck_assert_int_eq(post_keyed(other, "k-1", b, c.call, theirs), 201);
+	ck_assert_str_ne(theirs, first);
+	list = req("GET", app, NULL, 200, "/v1/funding/applications?call_id=%s",
+	    c.call);
+	ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 1);
+	json_decref(list);
+	json_decref(b);
+	json_decref(b2);
+	free(app);
+	free(other);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1127,6 +1190,7 @@ main(void)
 	tcase_add_test(tc, malformed_bodies);
 	tcase_add_test(tc, concurrent_commitments);
 	tcase_add_test(tc, conflicts_exclude_and_withdrawal);
+	tcase_add_test(tc, idempotency_key_at_the_service);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -86,6 +86,53 @@ static const char builtin_emit_v2[] =
  * HTTP nnn with the message as detail and a JSON DETAIL merged into the
  * problem (mp_db_query).
  */
+/*
+ * Idempotency-Key at the service, in the transaction of the write itself
+ * (mp/run.h): the gateway's record cannot tell a write that committed
+ * before its answer was lost (a process or the database killed at that
+ * moment) from one that never ran, so a client's retry could apply a write
+ * twice. The service keeps (owner, key) -> answer with the change: a retry
+ * gets the first answer back, the same key with another request is a 422,
+ * two concurrent first attempts are serialised by the primary key (one
+ * commits, the other's statement fails as a whole). Kept 24 hours.
+ */
+static const char builtin_idempotency[] =
+    "CREATE TABLE mp_idempotency (\n"
+    "  owner text NOT NULL,\n"
+    "  key text NOT NULL,\n"
+    "  fingerprint text NOT NULL,\n"
+    "  response text NOT NULL,\n"
+    "  created_at timestamptz NOT NULL DEFAULT now(),\n"
+    "  PRIMARY KEY (owner, key)\n"
+    ");\n"
+    "CREATE INDEX mp_idempotency_age ON mp_idempotency (created_at);\n"
+    /* the kept answer, NULL when there is none (or it expired) */
+    "CREATE FUNCTION mp_idem_replay(p_owner text, p_key text, p_fp text)\n"
+    "RETURNS text LANGUAGE plpgsql AS $$\n"
+    "DECLARE r record;\n"
+    "BEGIN\n"
+    "  SELECT fingerprint, response INTO r FROM mp_idempotency\n"
+    "   WHERE owner = p_owner AND key = p_key\n"
+    "     AND created_at > now() - interval '24 hours';\n"
+    "  IF NOT FOUND THEN RETURN NULL; END IF;\n"
+    "  IF r.fingerprint <> p_fp THEN\n"
+    "    PERFORM mp_raise('MP422', 'this Idempotency-Key was used for "
+    "another request');\n"
+    "  END IF;\n"
+    "  RETURN r.response;\n"
+    "END $$;\n"
+    /* keep the answer of a first attempt (NULL answers are not kept) */
+    "CREATE FUNCTION mp_idem_keep(p_owner text, p_key text, p_fp text,\n"
+    "    p_response text) RETURNS text LANGUAGE plpgsql AS $$\n"
+    "BEGIN\n"
+    "  IF p_response IS NULL THEN RETURN NULL; END IF;\n"
+    "  DELETE FROM mp_idempotency WHERE owner = p_owner AND key = p_key\n"
+    "     AND created_at <= now() - interval '24 hours';\n"
+    "  INSERT INTO mp_idempotency (owner, key, fingerprint, response)\n"
+    "  VALUES (p_owner, p_key, p_fp, p_response);\n"
+    "  RETURN p_response;\n"
+    "END $$;\n";
+
 static const char builtin_helpers[] =
     "CREATE FUNCTION mp_raise(code text, msg text, detail jsonb DEFAULT NULL)\n"
     "RETURNS void LANGUAGE plpgsql AS $$\n"
@@ -287,7 +334,9 @@ mp_migrate_run(const char *db_url, const char *dir, char *err,
 	if ((rc = apply_one(pg, "lib-0001-events", builtin_events, err,
 	    errlen)) != 0 || (rc = apply_one(pg, "lib-0002-emit-no-notify",
 	    builtin_emit_v2, err, errlen)) != 0 || (rc = apply_one(pg,
-	    "lib-0003-sql-helpers", builtin_helpers, err, errlen)) != 0)
+	    "lib-0003-sql-helpers", builtin_helpers, err, errlen)) != 0 ||
+	    (rc = apply_one(pg, "lib-0004-idempotency", builtin_idempotency,
+	    err, errlen)) != 0)
 		goto done;
 
 	n = scandir(dir, &names, sql_file_filter, alphasort);

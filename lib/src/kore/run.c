@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "mp/log.h"
 #include "mp/problem.h"
 #include "mp/run.h"
@@ -21,6 +23,8 @@ static int after_load(struct mp_ctx *ctx);
 static int facts_or_reply(struct mp_ctx *ctx, struct mp_run *run);
 static int decide_and_apply(struct mp_ctx *ctx, struct mp_run *run);
 static int after_apply(struct mp_ctx *ctx);
+static int apply_idempotent(struct mp_ctx *ctx, struct mp_run *run,
+    const char *const v[5]);
 
 static void
 run_free(void *p)
@@ -258,9 +262,65 @@ decide_and_apply(struct mp_ctx *ctx, struct mp_run *run)
 		const char *v[5] = {run->principal, run->args,
 			run->body_text, decision, ctx->request_id};
 
-		rc = mp_db_query(ctx, after_apply, run->op->apply_sql, 5, v);
+		if (ctx->route->method != MP_GET &&
+		    ctx->principal.authenticated &&
+		    mp_header(ctx, "idempotency-key") != NULL &&
+		    run->op->ctype == NULL)
+			rc = apply_idempotent(ctx, run, v);
+		else
+			rc = mp_db_query(ctx, after_apply, run->op->apply_sql,
+			    5, v);
 	}
 	free(decision);
+	return rc;
+}
+
+/* Longest Idempotency-Key kept (the gateway refuses longer ones too). */
+#define IDEM_KEY_MAX 255
+
+/*
+ * A write that carries an Idempotency-Key runs as one statement with the
+ * key (lib-0004 in migrate.c): the kept answer of (subject, key) if there
+ * is one, else the apply and its answer kept in the same transaction. The
+ * fingerprint (BLAKE2b of the route, its arguments and the body) tells a
+ * retry from another request reusing the key (422).
+ */
+static int
+apply_idempotent(struct mp_ctx *ctx, struct mp_run *run,
+    const char *const v[5])
+{
+	unsigned char h[16];
+	char fp[33], *sql;
+	const char *key = mp_header(ctx, "idempotency-key");
+	crypto_generichash_state st;
+	int rc;
+
+	if (strlen(key) > IDEM_KEY_MAX)
+		return mp_reply_problem(ctx, 400, "validation",
+		    "Idempotency-Key is longer than 255 characters");
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const unsigned char *)
+	    run->op->apply_sql, strlen(run->op->apply_sql) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)run->args,
+	    strlen(run->args) + 1);
+	if (run->body_text != NULL)
+		crypto_generichash_update(&st, (const unsigned char *)
+		    run->body_text, strlen(run->body_text));
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(fp, sizeof(fp), h, sizeof(h));
+	/* apply_sql is the op's own constant "SELECT f($1, ..., $5)": it
+	 * becomes a scalar subquery, evaluated only when nothing is kept */
+	if (asprintf(&sql, "SELECT COALESCE(mp_idem_replay($6, $7, $8), "
+	    "mp_idem_keep($6, $7, $8, (%s)::text))", run->op->apply_sql) < 0)
+		return mp_reply_problem(ctx, 503, "overloaded",
+		    "out of memory; retry shortly");
+	{
+		const char *w[8] = {v[0], v[1], v[2], v[3], v[4],
+			ctx->principal.subject, key, fp};
+
+		rc = mp_db_query(ctx, after_apply, sql, 8, w);
+	}
+	free(sql);
 	return rc;
 }
 
