@@ -79,7 +79,7 @@ TOOLS    += $(BUILD)/bin/kore
 endif
 
 .PHONY: all deps build test unit integration up down logs clean format \
-        bench bench-funding bench-cases bench-gateway fuzz check-compose
+        bench bench-funding bench-cases bench-gateway fuzz check-compose chaos
 .DEFAULT_GOAL := build
 
 all build: $(MODULE_SO) $(TOOLS) $(UNIT_BIN) $(INTEG_BIN)
@@ -163,6 +163,11 @@ logs:
 
 bench: build
 	@scripts/bench.sh
+
+# the platform under a write load while each process, Redis and PostgreSQL
+# are killed in turn (not part of `make test`; bench/results/chaos.txt)
+chaos: build
+	@scripts/chaos.sh
 
 # the funding service vs pgbench (not part of `make test`); its own build
 # dir, so half-written sources of other modules do not stop it

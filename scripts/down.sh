@@ -3,7 +3,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-V="$ROOT/var"
+V=${MP_VAR:-$ROOT/var}
 for f in "$V"/run/*.pid; do
 	[ -f "$f" ] || continue
 	pid=$(cat "$f")

@@ -7,11 +7,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-V="$ROOT/var"
+# MP_VAR and MP_PORT_BASE let a second platform run beside this one (make
+# chaos does): its folder, and the gateway's port (the services take the
+# next three).
+V=${MP_VAR:-$ROOT/var}
 mkdir -p "$V/log" "$V/run" "$V/keys"
 PG_PORT=${MP_PG_PORT:-55432}
 REDIS_PORT=${MP_REDIS_PORT:-56379}
-declare -A PORT=([gateway]=${MP_GATEWAY_PORT:-8080} [funding]=8081 [cases]=8082 [gender]=8083)
+B=${MP_PORT_BASE:-8080}
+declare -A PORT=([gateway]=${MP_GATEWAY_PORT:-$B} [funding]=$((B + 1)) [cases]=$((B + 2)) [gender]=$((B + 3)))
 
 if [ -f "$V/run/funding.pid" ] && kill -0 "$(cat "$V/run/funding.pid")" 2>/dev/null; then
 	log "already running; 'make down' first"
@@ -46,6 +50,9 @@ start() { # name conf
 		export MP_UPSTREAM_CASES="http://127.0.0.1:${PORT[cases]}"
 		export MP_UPSTREAM_GENDER="http://127.0.0.1:${PORT[gender]}"
 		export MP_MIGRATIONS_DIR=$( [ "$name" = gateway ] && echo gateway/migrations || echo "services/$name/migrations")
+		# what it was started with, so that it can be started again alike
+		# (scripts/chaos.sh restarts what it kills)
+		umask 077; { echo "conf=$conf"; env | grep -E "^MP_"; } >"$V/run/$name.env"
 		exec setsid kore -c "$conf" -f -n -r >>"$V/log/$name.log" 2>&1
 	) &
 	echo $! >"$V/run/$name.pid"
