@@ -122,6 +122,9 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $$(call unit_extra,%) $(LIBCORE)
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(BUILD)/tests/integration/support.o $(LIBCORE)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCORE) $(LIBS) $(CHECK_LIBS)
 
+# the gender suite decodes its rasterised chart with libpng
+$(BUILD)/tests/integration/check_gender: LIBS += -lpng
+
 $(BUILD)/tests/integration/support.o: tests/integration/support.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@

@@ -16,6 +16,8 @@ PKGS=(
 	postgresql-15-postgis-3 chromium librsvg2-bin
 	# promtool, for the alert rules in deploy/prometheus
 	prometheus
+	# the gender suite compares a rasterised chart pixel by pixel
+	libpng-dev
 )
 # npm test tools (scripts/node-tools.sh) need Node.js; Debian's when absent
 command -v npm >/dev/null || PKGS+=(nodejs npm)

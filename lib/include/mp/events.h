@@ -29,7 +29,12 @@
 
 /* Apply one event (a CloudEvent object, borrowed) inside the consumer's
  * transaction on `conn` (NULL for consumers without a database). Return 0
- * to commit, negative to roll back and have it redelivered. */
+ * to commit, negative to roll back and have it redelivered, or
+ * MP_CONSUME_REJECT to roll back and move it to the dead-letter stream at
+ * once (an unknown type or malformed data: redelivering cannot help, and
+ * the stream goes on). */
+#define MP_CONSUME_REJECT 1
+
 typedef int (*mp_consume_fn)(PGconn *conn, const json_t *event, void *arg);
 
 struct mp_consumer_def {

@@ -58,6 +58,11 @@ struct mp_op {
 	const char *location;          /* 201: printf format, %s = body "id" */
 	const char *ctype;             /* NULL: JSON; else column 0 sent raw */
 	const void *arg;               /* for decide (a transition machine) */
+	/* optional: adds to `args` (borrowed) what declared query arguments
+	 * cannot express (a repeated argument, a query parsed by the
+	 * service). Returns 0, or MP_ANSWERED once it answered the client
+	 * (a 400 naming the argument). */
+	int (*args)(struct mp_ctx *ctx, json_t *args);
 };
 
 /* The facts members of an op: MP_OP_FACTS(table, struct x_facts). */

@@ -580,6 +580,14 @@ consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
 	rc = dup ? 0 : c->def.apply(c->def.use_db ? c->l.pg : NULL, ev,
 	    c->def.arg);
 	current_consumer = NULL;
+	if (rc == MP_CONSUME_REJECT) {
+		if (c->def.use_db)
+			(void)pg_exec_ok(c->l.pg, "ROLLBACK");
+		consumer_dead_letter(c, id, payload, len,
+		    "rejected by the consumer: unknown type or malformed data");
+		rc = 0;
+		goto out;
+	}
 	if (rc != 0) {
 		if (c->def.use_db)
 			(void)pg_exec_ok(c->l.pg, "ROLLBACK");

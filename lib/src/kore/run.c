@@ -17,7 +17,8 @@
 
 static void run_free(void *p);
 static char *principal_json(const struct mp_ctx *ctx);
-static char *args_json(struct mp_ctx *ctx, const struct mp_op *op);
+static char *args_json(struct mp_ctx *ctx, const struct mp_op *op,
+    int *answered);
 static int params_or_reply(struct mp_ctx *ctx);
 static int after_load(struct mp_ctx *ctx);
 static int facts_or_reply(struct mp_ctx *ctx, struct mp_run *run);
@@ -68,7 +69,7 @@ principal_json(const struct mp_ctx *ctx)
 }
 
 static char *
-args_json(struct mp_ctx *ctx, const struct mp_op *op)
+args_json(struct mp_ctx *ctx, const struct mp_op *op, int *answered)
 {
 	json_t *o = json_object();
 	const char *v;
@@ -88,6 +89,11 @@ args_json(struct mp_ctx *ctx, const struct mp_op *op)
 		json_object_set_new(o, "if_match", json_string(v));
 	/* the negotiated language, for labels chosen by Accept-Language */
 	json_object_set_new(o, "lang", json_string(ctx->lang));
+	if (op->args != NULL && op->args(ctx, o) != 0) {
+		json_decref(o);
+		*answered = 1;
+		return NULL;
+	}
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -153,6 +159,7 @@ int
 mp_run_op(struct mp_ctx *ctx, const struct mp_op *op)
 {
 	struct mp_run *run;
+	int answered = 0;
 
 	if (params_or_reply(ctx) != 0)
 		return MP_DONE;
@@ -168,7 +175,9 @@ mp_run_op(struct mp_ctx *ctx, const struct mp_op *op)
 	    &run->body) != 0)
 		return MP_DONE;
 	run->principal = principal_json(ctx);
-	run->args = args_json(ctx, op);
+	run->args = args_json(ctx, op, &answered);
+	if (answered)
+		return MP_DONE;
 	run->body_text = run->body != NULL ?
 	    json_dumps(run->body, JSON_COMPACT) : NULL;
 	if (run->principal == NULL || run->args == NULL || (run->body != NULL &&

@@ -368,4 +368,96 @@ char *gender_chart_svg(const struct gender_chart *c, int *err);
 /* 1 if s contains a character of an RTL script (Arabic, Hebrew). */
 int gender_text_is_rtl(const char *s);
 
+/* ---- published figures (domain_figures.c) ------------------------------- */
+
+#define GENDER_FIG_MAX_COLS 4
+
+/* One aggregate of the load statement: the row's key values (a JSON
+ * array of strings in the order of the row dimensions), its column
+ * ("female", "male", or a gender marker "0".."2"), the number of people
+ * or projects behind it, its value, and for medians the list of days. */
+struct gender_fig_cell {
+	const json_t *keys;
+	const char *col;
+	int64_t count;
+	int64_t value;
+	const json_t *days; /* array of integers, or NULL */
+};
+
+struct gender_fig_input {
+	const char *indicator, *label, *measure, *unit;
+	bool by_sex; /* columns are female/male (else gender markers) */
+	size_t ndims;
+	const char *dims[GENDER_DIM_COUNT]; /* row dimensions, in order */
+	size_t ncols;
+	const char *cols[GENDER_FIG_MAX_COLS];
+	size_t ncells;
+	const struct gender_fig_cell *cells; /* sorted by keys */
+	int64_t threshold;
+	bool suppress;
+};
+
+/* A built table of figures; release with gender_figures_free. */
+struct gender_figures {
+	struct gender_fig_input in;
+	size_t nrows;
+	const json_t **rowkeys; /* borrowed from the cells */
+	struct gender_table t;  /* value = median x 2 for medians */
+	size_t nsuppressed;
+};
+
+/*
+ * gender_figures_build: lay the cells out as rows x columns with margins
+ * (row totals when there are several columns, column totals when there
+ * are several rows), compute medians when the measure is median_days,
+ * and apply disclosure control when in->suppress. The input is copied by
+ * value; the cells and their JSON must outlive out. Returns 0, -E2BIG
+ * (more rows than GENDER_TABLE_MAX_ROWS: the caller asks for filters),
+ * -EINVAL, -ENOMEM. A query without any fact gives one empty row.
+ */
+int gender_figures_build(const struct gender_fig_input *in,
+                         struct gender_figures *out);
+void gender_figures_free(struct gender_figures *f);
+
+/*
+ * gender_figures_json: the figures as the API answers them: rows with
+ * their keys, a cell per column ({"value": n} or {"value": null,
+ * "suppressed": true}), the row total, the share of women in basis
+ * points where columns are by sex (null when a part is suppressed), the
+ * column totals, and the disclosure facts. New reference or NULL.
+ */
+json_t *gender_figures_json(const struct gender_figures *f);
+
+/*
+ * gender_figures_csv: one line per published cell: the row dimensions,
+ * "column", "value", "suppressed" (value empty when suppressed), RFC 4180
+ * quoting. malloc'd string or NULL.
+ */
+char *gender_figures_csv(const struct gender_figures *f);
+
+/*
+ * gender_figures_dvs: DHIS2 dataValueSets: {"dataValues": [{dataElement,
+ * period, orgUnit, categoryOptionCombo, value}]} of the published inner
+ * cells (suppressed cells are left out: DHIS2 has no marker for them and
+ * must not import a zero). The row dimensions must include period; the
+ * org unit is the finest of commune, province, region among them, else
+ * `org_fallback`. Returns a new reference, or NULL with *err -EINVAL (no
+ * period dimension) or -ENOMEM.
+ */
+json_t *gender_figures_dvs(const struct gender_figures *f,
+                           const char *org_fallback, int *err);
+
+/*
+ * gender_figures_chart: fill a chart (one series per column, one point
+ * per row) from built figures; `names` maps codes to labels (borrowed
+ * JSON object, may be NULL), `col_labels` the series names, `colors`
+ * their colours; category labels are written into catbuf (one 96-byte
+ * slot per point). Strings point into f, names, catbuf and the caller's
+ * arrays. Returns 0, -E2BIG (more rows than a chart shows), -EINVAL.
+ */
+int gender_figures_chart(const struct gender_figures *f, const json_t *names,
+                         const char *const *col_labels,
+                         const char *const *colors, struct gender_chart *c,
+                         char (*catbuf)[96]);
+
 #endif /* GENDER_DOMAIN_H */

@@ -187,7 +187,8 @@ gender_chart_svg(const struct gender_chart *c, int *err)
 			if (!c->series[s].missing[i] &&
 			    c->series[s].values[i] > maxv)
 				maxv = c->series[s].values[i];
-	ymax = nice_max(maxv);
+	/* at least 5 so that the 5 grid steps are whole numbers */
+	ymax = nice_max(maxv) < 5 ? 5 : nice_max(maxv);
 	if ((b.s = malloc(4096)) == NULL) {
 		if (err != NULL)
 			*err = -ENOMEM;
