@@ -169,7 +169,7 @@ START_TEST(test_query_dhis2_style)
 	j = gender_query_json(&q);
 	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	ck_assert_str_eq(
-	    s, "{\"dims\":[\"sex\",\"period\"],\"items\":"
+	    s, "{\"dims\":[\"period\",\"sex\"],\"items\":"
 	       "{\"period\":[{\"from\":\"2027-01-01\",\"id\":\"2027Q1\",\"to\":"
 	       "\"2027-04-01\"},{\"from\":\"2027-04-01\",\"id\":\"2027Q2\","
 	       "\"to\":\"2027-07-01\"}],\"region\":[\"oriental\"]},\"ptype\":"

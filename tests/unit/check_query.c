@@ -130,6 +130,25 @@ START_TEST(split_refuses_repeated_names)
 }
 END_TEST
 
+/* MP_ROUTE_REPEATS routes: names may repeat, every other rule holds */
+START_TEST(split_repeats_allows_only_repetition)
+{
+	struct mp_query q;
+	json_t *problem = NULL;
+
+	ck_assert_int_eq(mp_query_split_repeats("dimension=sex&dimension="
+	    "period%3A2027Q1&filter=region:oriental", &q, &problem), 0);
+	ck_assert_int_eq(q.n, 3);
+	ck_assert_str_eq(mp_query_get(&q, "dimension"), "sex");
+	mp_query_clear(&q);
+	ck_assert_int_eq(mp_query_split_repeats("dimension=a%00&dimension=b",
+	    &q, &problem), -EINVAL);
+	ck_assert_ptr_nonnull(problem);
+	json_decref(problem);
+	mp_query_clear(&q);
+}
+END_TEST
+
 START_TEST(split_caps_the_count)
 {
 	char qs[512] = "";
@@ -207,6 +226,7 @@ query_suite(void)
 	tcase_add_test(tc, split_decodes);
 	tcase_add_test(tc, split_refuses_what_it_cannot_read);
 	tcase_add_test(tc, split_refuses_repeated_names);
+	tcase_add_test(tc, split_repeats_allows_only_repetition);
 	tcase_add_test(tc, split_caps_the_count);
 	tcase_add_test(tc, validate_types);
 	tcase_add_test(tc, validate_required_and_every_error);

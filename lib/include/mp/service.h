@@ -42,6 +42,9 @@ struct mp_ctx;
 #define MP_ROUTE_INTERNAL 0x02 /* ops endpoints: not in OpenAPI, no auth, no metrics label */
 #define MP_ROUTE_PREFIX 0x04   /* pattern matches itself and everything below it */
 #define MP_ROUTE_ANY_METHOD 0x08 /* the route takes every method */
+#define MP_ROUTE_REPEATS 0x10 /* query parameters may repeat (DHIS2-style
+                                 dimension=a&dimension=b): the handler
+                                 reads the raw query string for them */
 
 #define MP_MAX_PARAMS 6
 

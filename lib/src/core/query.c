@@ -24,6 +24,8 @@ static int utf8_valid(const unsigned char *s);
 static void echo_name(const char *raw, char *out, size_t outlen);
 static int refuse(json_t **problem, const char *field, const char *reason);
 static json_t *typed_value(const struct mp_field *f, const char *v);
+static int split(const char *qs, struct mp_query *q, int repeats,
+    json_t **problem);
 
 /* Percent-decode s in place ('+' is a space). Returns NULL when decoded,
  * else the reason it is refused. */
@@ -127,6 +129,18 @@ refuse(json_t **problem, const char *field, const char *reason)
 int
 mp_query_split(const char *qs, struct mp_query *q, json_t **problem)
 {
+	return split(qs, q, 0, problem);
+}
+
+int
+mp_query_split_repeats(const char *qs, struct mp_query *q, json_t **problem)
+{
+	return split(qs, q, 1, problem);
+}
+
+static int
+split(const char *qs, struct mp_query *q, int repeats, json_t **problem)
+{
 	char *s, *amp, *eq, raw[NAME_ECHO_MAX + 1];
 	const char *why;
 	int i;
@@ -149,7 +163,7 @@ mp_query_split(const char *qs, struct mp_query *q, json_t **problem)
 			return refuse(problem, raw, why);
 		if (eq != NULL && (why = decode(eq)) != NULL)
 			return refuse(problem, s, why);
-		for (i = 0; i < q->n; i++)
+		for (i = 0; !repeats && i < q->n; i++)
 			if (strcmp(q->names[i], s) == 0)
 				return refuse(
 				    problem, s,

@@ -239,7 +239,11 @@ mp_query_split_or_reply(struct mp_ctx *ctx)
 		return -ENOMEM;
 	}
 	ctx->query_impl = q;
-	rc = mp_query_split(ctx->req->query_string, q, &problem);
+	if (ctx->route != NULL && (ctx->route->flags & MP_ROUTE_REPEATS))
+		rc = mp_query_split_repeats(ctx->req->query_string, q,
+		    &problem);
+	else
+		rc = mp_query_split(ctx->req->query_string, q, &problem);
 	if (rc == 0)
 		return 0;
 	if (problem != NULL)

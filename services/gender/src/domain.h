@@ -256,7 +256,8 @@ int gender_dim_from_name(const char *name, enum gender_dim *out);
  * bare "period" dimension is yearly. A dimension may appear once, as a
  * dimension or a filter; a filter needs items. On error returns -EINVAL
  * and writes the offending argument and the reason into err (a field
- * name "dimension" or "filter" in *field).
+ * name "dimension" or "filter" in *field). Dimensions come out in the
+ * canonical order of enum gender_dim, whatever their order in qs.
  */
 int gender_query_parse(const char *qs, struct gender_query *q,
                        const char **field, char *err, size_t errlen);

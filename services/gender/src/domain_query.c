@@ -263,6 +263,16 @@ gender_query_parse(const char *qs, struct gender_query *q, const char **field,
 			return -EINVAL;
 	}
 	*field = NULL;
+	/* rows in one canonical order whatever the order of the arguments:
+	 * the same figures for a cache that sorts query parameters */
+	for (size_t i = 1; i < q->ndims; i++)
+		for (size_t k = i; k > 0 && q->dims[k - 1].dim > q->dims[k].dim;
+		     k--) {
+			struct gender_dimsel tmp = q->dims[k];
+
+			q->dims[k] = q->dims[k - 1];
+			q->dims[k - 1] = tmp;
+		}
 	return 0;
 }
 

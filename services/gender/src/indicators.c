@@ -66,8 +66,18 @@ static const struct mp_fact fig_facts[] = {
     MP_FACT_END};
 #undef F
 
-static const char *const fig_query[] = {"unsuppressed", "type", NULL};
-static const char *const targets_query[] = {"region", "year", NULL};
+static const char *const chart_types[] = {"bar", "line", NULL};
+static const char *const langs[] = {"fr", "ar", "en", NULL};
+static const char *const regions[] = {"souss-massa", "oriental", NULL};
+/* dimension= and filter= repeat: read by the args hook from the raw
+ * query string (the routes are MP_ROUTE_REPEATS) */
+static const struct mp_field fig_query[] = {
+    MP_FIELD("unsuppressed", MP_F_BOOL, 0),
+    MP_FIELD("type", MP_F_ENUM, 0, .enum_values = chart_types),
+    MP_FIELD("lang", MP_F_ENUM, 0, .enum_values = langs), MP_FIELD_END};
+static const struct mp_field targets_query[] = {
+    MP_FIELD("region", MP_F_ENUM, 0, .enum_values = regions),
+    MP_FIELD("year", MP_F_INT, 0, .min = 2000, .max = 2100), MP_FIELD_END};
 
 static int field_refuse(struct mp_ctx *ctx, const char *field,
                         const char *reason);

@@ -13,17 +13,18 @@
 #define ANA MP_ROLE_GENDER_ANALYST
 #define ADM MP_ROLE_ADMIN
 #define PUB MP_ROUTE_PUBLIC
+#define FIG (MP_ROUTE_PUBLIC | MP_ROUTE_REPEATS)
 
 static const struct mp_route routes[] = {
     /* indicators and published figures (public) */
     {MP_GET, "/v1/gender/indicators", gender_indicators_list, PUB, 0},
-    {MP_GET, "/v1/gender/indicators/{code}", gender_figures, PUB, 0},
+    {MP_GET, "/v1/gender/indicators/{code}", gender_figures, FIG, 0},
     {MP_GET, "/v1/gender/indicators/{code}/data.csv", gender_figures_csv_route,
-     PUB, 0},
+     FIG, 0},
     {MP_GET, "/v1/gender/indicators/{code}/dataValueSets",
-     gender_figures_dvs_route, PUB, 0},
+     gender_figures_dvs_route, FIG, 0},
     {MP_GET, "/v1/gender/indicators/{code}/chart.svg", gender_figures_svg_route,
-     PUB, 0},
+     FIG, 0},
     /* targets and alerts */
     {MP_GET, "/v1/gender/targets", gender_targets_list, PUB, 0},
     {MP_PUT, "/v1/gender/targets/{code}/{region}", gender_target_put, 0,
