@@ -97,6 +97,12 @@ struct mp_service {
 	int uses_redis;      /* 1: MP_REDIS_URL required */
 	int relay;           /* 1: run the outbox relay to the service's stream */
 	const struct mp_consumer_def *consumers; /* NULL-terminated by .stream == NULL */
+	/* 1: refuse access tokens the gateway revoked (mp/revocation.h): the
+	 * library consumes its events into this service's revoked_token and
+	 * each worker checks an in-memory copy. Needs uses_db and uses_redis.
+	 * A consumer of the service on "events:gateway" shares the delivery
+	 * (one inbox row per event): its apply runs after the library's. */
+	int revocation;
 	int (*parent_init)(void);  /* optional, in the parent after configuration */
 	int (*worker_init)(void);  /* optional, in each worker */
 	const struct mp_extension *const *extensions; /* NULL-terminated */

@@ -172,6 +172,21 @@ static const char builtin_helpers[] =
     "  END IF;\n"
     "END $$;\n";
 
+/*
+ * Revoked access tokens, from the gateway's gateway.token.revoked.v1
+ * events (revocation.h): the services' own copy of what the gateway
+ * revoked. exp is the token's NumericDate; received_at lets each worker's
+ * refresh read only what is new.
+ */
+static const char builtin_revoked[] =
+    "CREATE TABLE revoked_token (\n"
+    "  jti text PRIMARY KEY CHECK (length(jti) BETWEEN 1 AND 63),\n"
+    "  exp bigint NOT NULL CHECK (exp >= 0),\n"
+    "  received_at timestamptz NOT NULL DEFAULT clock_timestamp()\n"
+    ");\n"
+    "CREATE INDEX revoked_token_received ON revoked_token (received_at);\n"
+    "CREATE INDEX revoked_token_exp ON revoked_token (exp);\n";
+
 static int
 sql_file_filter(const struct dirent *d)
 {
@@ -336,7 +351,9 @@ mp_migrate_run(const char *db_url, const char *dir, char *err,
 	    builtin_emit_v2, err, errlen)) != 0 || (rc = apply_one(pg,
 	    "lib-0003-sql-helpers", builtin_helpers, err, errlen)) != 0 ||
 	    (rc = apply_one(pg, "lib-0004-idempotency", builtin_idempotency,
-	    err, errlen)) != 0)
+	    err, errlen)) != 0 ||
+	    (rc = apply_one(pg, "lib-0005-revoked-token", builtin_revoked, err,
+	    errlen)) != 0)
 		goto done;
 
 	n = scandir(dir, &names, sql_file_filter, alphasort);

@@ -39,6 +39,7 @@
 #include "mp/log.h"
 #include "mp/migrate.h"
 #include "mp/problem.h"
+#include "mp/revocation.h"
 #include "mp/runtime.h"
 #include "mp/service.h"
 #include "mp/util.h"
@@ -316,6 +317,12 @@ kore_parent_configure(int argc, char **argv)
 		fprintf(stderr, "metrics: no room for the consumer gauges\n");
 		exit(1);
 	}
+	if (mp_service_def.revocation && (!mp_service_def.uses_db ||
+	    !mp_service_def.uses_redis)) {
+		fprintf(stderr, "%s: revocation needs a database and Redis\n",
+		    mp_service_def.name);
+		exit(1);
+	}
 	if (mp_service_def.parent_init != NULL &&
 	    mp_service_def.parent_init() != 0) {
 		fprintf(stderr, "%s: initialisation failed\n",
@@ -381,6 +388,10 @@ kore_worker_configure(void)
 		mp_log(MP_LOG_ERROR, "redis", "cannot start the client");
 	if (mp_events_worker_start() != 0)
 		mp_log(MP_LOG_ERROR, "events", "cannot start relay/consumers");
+	if (mp_service_def.revocation &&
+	    mp_revocation_start(mp_settings.db_url) != 0)
+		fatal("%s: cannot start the revocation view",
+		    mp_service_def.name);
 	if (mp_service_def.worker_init != NULL &&
 	    mp_service_def.worker_init() != 0)
 		fatal("%s: worker initialisation failed", mp_service_def.name);
@@ -403,6 +414,7 @@ kore_worker_teardown(void)
 			(*ext)->worker_stop();
 	}
 	mp_events_worker_stop();
+	mp_revocation_stop();
 	mp_redis_worker_stop();
 	mp_log(MP_LOG_INFO, "shutdown", "worker stopped");
 }
@@ -526,11 +538,13 @@ authenticate(struct mp_ctx *ctx)
 		    "the token could not be checked");
 		return -EIO;
 	}
-	if (rc != 0) {
+	if (rc != 0 || (mp_service_def.revocation &&
+	    mp_revocation_revoked(ctx->principal.jti))) {
+		memset(&ctx->principal, 0, sizeof(ctx->principal));
 		mp_reply_header(ctx, "WWW-Authenticate",
 		    "Bearer error=\"invalid_token\"");
 		mp_reply_problem(ctx, 401, "invalid-token",
-		    mp_jwt_strerror(rc));
+		    rc != 0 ? mp_jwt_strerror(rc) : "token revoked");
 		return -EACCES;
 	}
 	if (ctx->route->roles != 0 &&

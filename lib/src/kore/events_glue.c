@@ -5,6 +5,7 @@
  */
 #include <sys/types.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "mp/events.h"
 #include "mp/log.h"
+#include "mp/revocation.h"
 #include "mp/runtime.h"
 #include "mp/service.h"
 
@@ -21,6 +23,8 @@
 
 static void em(enum mp_event_metric m, int64_t v);
 static void lag(const struct mp_consumer_def *def, int64_t v);
+static int revocation_then(PGconn *conn, const json_t *event, void *arg);
+static size_t consumer_defs(struct mp_consumer_def *out, size_t max);
 
 static struct mp_events_cfg cfg;
 static char consumer_name[160];
@@ -29,6 +33,58 @@ static struct mp_consumer *consumers[MAX_CONSUMERS];
 /* mp_events_consumer_lag{stream="..."}: one gauge a consumed stream */
 static char lag_label[MAX_CONSUMERS][160];
 static int lag_metric[MAX_CONSUMERS] = {-1, -1, -1, -1, -1, -1, -1, -1};
+/* What the workers run, set in the parent (consumer_defs) */
+static struct mp_consumer_def defs[MAX_CONSUMERS];
+static size_t ndefs;
+
+/* The library's revocation effect, then the service's own consumer of
+ * the same stream (arg: its definition), in one transaction. */
+static int
+revocation_then(PGconn *conn, const json_t *event, void *arg)
+{
+	const struct mp_consumer_def *svc = arg;
+	int rc;
+
+	if ((rc = mp_revocation_apply(conn, event, NULL)) != 0)
+		return rc;
+	return svc->apply(conn, event, svc->arg);
+}
+
+/*
+ * The consumers each worker runs: the service's, plus the revocation
+ * consumer when it declares revocation. One stream read by two groups of
+ * one database would record each event once in the inbox and the second
+ * would skip it as a duplicate, so a service consumer of the revocation
+ * stream is wrapped rather than doubled. Returns the count.
+ */
+static size_t
+consumer_defs(struct mp_consumer_def *out, size_t max)
+{
+	const struct mp_consumer_def *d;
+	size_t n = 0;
+	int wrapped = 0;
+
+	for (d = mp_service_def.consumers; d != NULL && d->stream != NULL &&
+	    n < max; d++) {
+		out[n] = *d;
+		if (mp_service_def.revocation && d->use_db &&
+		    strcmp(d->stream, MP_REVOCATION_STREAM) == 0) {
+			out[n].apply = revocation_then;
+			out[n].arg = (void *)(uintptr_t)d;
+			wrapped = 1;
+		}
+		n++;
+	}
+	if (mp_service_def.revocation && !wrapped && n < max) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].stream = MP_REVOCATION_STREAM;
+		out[n].group = mp_service_def.name;
+		out[n].apply = mp_revocation_apply;
+		out[n].use_db = 1;
+		n++;
+	}
+	return n;
+}
 
 static void
 em(enum mp_event_metric m, int64_t v)
@@ -60,27 +116,24 @@ em(enum mp_event_metric m, int64_t v)
 static void
 lag(const struct mp_consumer_def *def, int64_t v)
 {
-	int i = 0;
-	const struct mp_consumer_def *d;
+	size_t i;
 
 	if (worker == NULL || worker->id != 1)
 		return;
-	for (d = mp_service_def.consumers; d != NULL && d->stream != NULL &&
-	    i < MAX_CONSUMERS; d++, i++)
-		if (strcmp(d->stream, def->stream) == 0)
+	for (i = 0; i < ndefs; i++)
+		if (strcmp(defs[i].stream, def->stream) == 0)
 			mp_metrics_counter_set(lag_metric[i], v);
 }
 
 int
 mp_events_parent_init(void)
 {
-	const struct mp_consumer_def *d;
-	int i = 0;
+	size_t i;
 
-	for (d = mp_service_def.consumers; d != NULL && d->stream != NULL &&
-	    i < MAX_CONSUMERS; d++, i++) {
+	ndefs = consumer_defs(defs, MAX_CONSUMERS);
+	for (i = 0; i < ndefs; i++) {
 		snprintf(lag_label[i], sizeof(lag_label[i]), "stream=\"%s\"",
-		    d->stream);
+		    defs[i].stream);
 		lag_metric[i] = mp_metrics_counter_new("mp_events_consumer_lag",
 		    lag_label[i], "Entries of the stream not yet delivered to "
 		    "the service's consumer group", 1);
@@ -99,8 +152,7 @@ mp_events_poke(void)
 int
 mp_events_worker_start(void)
 {
-	const struct mp_consumer_def *d;
-	int i = 0;
+	size_t i;
 
 	if (mp_settings.redis_url[0] == '\0')
 		return 0;
@@ -119,9 +171,8 @@ mp_events_worker_start(void)
 	if (mp_service_def.relay && mp_service_def.uses_db &&
 	    mp_relay_start(&cfg, &relay) != 0)
 		return -1;
-	for (d = mp_service_def.consumers; d != NULL && d->stream != NULL &&
-	    i < MAX_CONSUMERS; d++, i++) {
-		if (mp_consumer_start(&cfg, d, &consumers[i]) != 0)
+	for (i = 0; i < ndefs; i++) {
+		if (mp_consumer_start(&cfg, &defs[i], &consumers[i]) != 0)
 			return -1;
 	}
 	return 0;

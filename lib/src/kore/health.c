@@ -19,6 +19,7 @@
 #include <kore/kore.h>
 #include <kore/http.h>
 
+#include "mp/revocation.h"
 #include "mp/runtime.h"
 #include "mp/service.h"
 
@@ -67,6 +68,16 @@ ready_answer(struct mp_ctx *ctx, int db_ok)
 	ext = ready_extensions(checks);
 	if (ext < 0)
 		ok = 0;
+	/* a stale revocation view still refuses what it knows: degraded */
+	if (mp_service_def.revocation) {
+		int64_t age = mp_revocation_age_ms();
+		int stale = age > MP_REVOCATION_STALE_MS;
+
+		json_object_set_new(checks, "revocations", json_string(
+		    age == INT64_MAX ? "loading" : stale ? "stale" : "fresh"));
+		if (stale && ext == 0)
+			ext = MP_READY_DEGRADED;
+	}
 	body = json_pack("{s:s, s:o}", "status", !ok ? "not-ready" :
 	    ext == MP_READY_DEGRADED ? "degraded" : "ready", "checks", checks);
 	return mp_reply_json(ctx, ok ? 200 : 503, body);
