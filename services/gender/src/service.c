@@ -44,5 +44,6 @@ const struct mp_service mp_service_def = {
     .uses_db = 1,
     .uses_redis = 1,
     .relay = 1,
+    .revocation = 1, /* refuse what the gateway revoked (mp/revocation.h) */
     .consumers = gender_consumers,
 };
