@@ -20,6 +20,7 @@ struct mp_settings {
 	char log_level[8];
 	char db_url[512];
 	int64_t db_pool;
+	int64_t db_pool_warm;
 	char redis_url[256];
 	char jwt_keys[1024];
 	char jwt_issuer[128];
@@ -99,6 +100,11 @@ int mp_redis_command(void (*cb)(void *reply, void *arg), void *arg, int argc,
 void mp_balance_worker_start(void);
 
 /* db.c */
+/* Open up to mp_settings.db_pool_warm connections of this worker's pool
+ * now, before it serves (Kore opens a pool connection with a blocking
+ * connect inside the event loop: growing the pool under load stalls every
+ * request of the worker for each handshake). */
+void mp_db_worker_warm(void);
 int mp_db_resume(struct mp_ctx *ctx);
 void mp_db_ctx_free(struct mp_ctx *ctx);
 

@@ -186,6 +186,10 @@ settings_load(void)
 		{"MP_DB_POOL", MP_CFG_INT, 0, "16", 1, 1000, NULL,
 		    &mp_settings.db_pool, 0,
 		    "PostgreSQL connections per worker"},
+		{"MP_DB_POOL_WARM", MP_CFG_INT, 0, "4", 0, 1000, NULL,
+		    &mp_settings.db_pool_warm, 0,
+		    "PostgreSQL connections each worker opens before serving "
+		    "(at most MP_DB_POOL)"},
 		{"MP_REDIS_URL", MP_CFG_URL, mp_service_def.uses_redis, "", 0,
 		    0, NULL, mp_settings.redis_url,
 		    sizeof(mp_settings.redis_url), "Redis URL redis://host:port"},
@@ -386,6 +390,8 @@ kore_worker_configure(void)
 	if (mp_service_def.uses_redis &&
 	    mp_redis_worker_start(mp_settings.redis_url) != 0)
 		mp_log(MP_LOG_ERROR, "redis", "cannot start the client");
+	if (mp_service_def.uses_db)
+		mp_db_worker_warm();
 	if (mp_events_worker_start() != 0)
 		mp_log(MP_LOG_ERROR, "events", "cannot start relay/consumers");
 	if (mp_service_def.revocation &&

@@ -122,6 +122,34 @@ adm_release(struct mp_ctx *ctx)
 	}
 }
 
+void
+mp_db_worker_warm(void)
+{
+	struct kore_pgsql *sql;
+	int64_t n = mp_settings.db_pool_warm;
+	int i, opened = 0;
+
+	if (n > mp_settings.db_pool)
+		n = mp_settings.db_pool;
+	if (n <= 0)
+		return;
+	sql = kore_calloc((size_t)n, sizeof(*sql));
+	/* each held connection makes the next setup open a new one */
+	for (i = 0; i < n; i++) {
+		kore_pgsql_init(&sql[i]);
+		if (!kore_pgsql_setup(&sql[i], "db", KORE_PGSQL_SYNC)) {
+			mp_log(MP_LOG_WARN, "db", "pool warm-up: %s",
+			    sql[i].error != NULL ? sql[i].error : "failed");
+			kore_pgsql_cleanup(&sql[i]);
+			break;
+		}
+		opened++;
+	}
+	for (i = 0; i < opened; i++)
+		kore_pgsql_cleanup(&sql[i]);
+	kore_free(sql);
+}
+
 static void
 db_release(struct mp_ctx *ctx)
 {
