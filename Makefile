@@ -79,7 +79,7 @@ TOOLS    += $(BUILD)/bin/kore
 endif
 
 .PHONY: all deps build test unit integration up down logs clean format \
-        bench bench-funding bench-cases bench-gateway fuzz check-compose chaos
+        bench bench-funding bench-cases bench-gateway bench-latency fuzz check-compose chaos
 .DEFAULT_GOAL := build
 
 all build: $(MODULE_SO) $(TOOLS) $(UNIT_BIN) $(INTEG_BIN)
@@ -189,6 +189,17 @@ bench-gateway:
 	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/gateway.so \
 	    build-bench/funding.so build-bench/lib/libmpcore.a
 	@BENCH_BUILD=build-bench scripts/bench-gateway.sh
+
+# latency at a fixed rate (open loop, bench/openloop) for a service GET, a
+# gateway GET and a submission, beside pgbench -R and nginx at the same rate
+bench-latency:
+	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/gateway.so \
+	    build-bench/funding.so build-bench/bin/openloop
+	@BENCH_BUILD=build-bench scripts/bench-latency.sh
+
+$(BUILD)/bin/openloop: bench/openloop/openloop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
 
 fuzz: build
 	@scripts/fuzz.sh

@@ -18,6 +18,7 @@
 # BENCH_WORKERS (2), BENCH_DB_POOL (16 a worker).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bench-lib.sh"
 cd "$ROOT"
 
 B="$ROOT/var/bench-funding"; OUT=bench/results/funding.txt
@@ -29,85 +30,35 @@ BUILD_DIR=${BENCH_BUILD:-build-bench}
 CONNS=64; THREADS=2
 WORKERS=${BENCH_WORKERS:-2}; POOL=${BENCH_DB_POOL:-16} # the service's defaults
 NIDS=100 # ids rotated over by a) on both sides (pgbench takes <= 128 scripts)
-REGION=souss-massa; COMMUNE=agadir
-PW=funding-bench
+REGION=$BENCH_REGION; PW=$BENCH_PW
 
 for c in wrk pgbench kore curl openssl psql ps; do
 	command -v "$c" >/dev/null || die "$c not found (scripts/deps.sh installs it)"
 done
 [ -f "$BUILD_DIR/funding.so" ] || die "$BUILD_DIR/funding.so missing: make BUILD=$BUILD_DIR $BUILD_DIR/funding.so"
 
-PIDS=(); SAMPLER=""
-cleanup() {
-	local rc=$?
-	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
-	stop_pids "${PIDS[@]}"
-	redis_stop "$B"; pg_stop "$B"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+SAMPLER=""
+stop_sampler() { [ -z "$SAMPLER" ] || kill "$SAMPLER" 2>/dev/null || true; }
+BENCH_ON_EXIT=stop_sampler
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-fresh_cluster_dir "$B"; mkdir -p "$B/pgb" "$B/mem"
+bench_traps "$B"; mkdir -p "$B/pgb" "$B/mem"
 
 PGP=$(free_port); RP=$(free_port); FP=$(free_port)
-pg_start "$B" "$PGP"; redis_start "$B" "$RP"; pg_create_db "$B" funding "$PW"
+pg_start "$B" "$PGP"; redis_start "$B" "$RP"
+bench_start_funding "$B" "$BUILD_DIR" "$PGP" "$RP" "$FP" "$WORKERS" MP_DB_POOL="$POOL"
+KPID=${PIDS[-1]}
 export PGHOST=127.0.0.1 PGPORT=$PGP PGUSER=funding PGPASSWORD=$PW PGDATABASE=funding
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
-
-sed "s#^load .*#load $ROOT/$BUILD_DIR/funding.so#" services/funding/conf/funding.conf >"$B/funding.conf"
-MP_HTTP_HOST=127.0.0.1 MP_HTTP_PORT=$FP MP_WORKERS=$WORKERS MP_DB_POOL=$POOL MP_LOG_LEVEL=warn \
-MP_DB_URL="postgresql://funding:$PW@127.0.0.1:$PGP/funding" \
-MP_REDIS_URL="redis://127.0.0.1:$RP" \
-MP_JWT_KEYS="test-rs-1:RS256:$ROOT/tests/keys/test-rs-1.pub.pem" \
-MP_JWT_ISSUER=https://auth.test MP_JWT_AUDIENCE=mp-api \
-MP_MIGRATIONS_DIR=services/funding/migrations \
-kore -c "$B/funding.conf" -f -n -r >"$B/log/funding.log" 2>&1 & KPID=$!; PIDS+=("$KPID")
-wait_ready "http://127.0.0.1:$FP/readyz" 60 || { tail -20 "$B/log/funding.log" >&2; die "funding not ready"; }
 BASE="http://127.0.0.1:$FP"
 
-# ---- tokens: RS256 like tests/integration/support.c t_token (lib.sh) ----
-token() { test_token "$1" "$2" "$REGION"; }
-OFF=$(token "officer-$REGION" council_officer)
-APPS_TOK=(); for i in 0 1 2 3; do APPS_TOK+=("$(token "applicant-$i-$REGION" applicant)"); done
+OFF=$(bench_token "officer-$REGION" council_officer)
+APPS_TOK=(); for i in 0 1 2 3; do APPS_TOK+=("$(bench_token "applicant-$i-$REGION" applicant)"); done
 # what the service passes as $1 for these tokens (lib/src/kore/run.c principal_json)
 P_OFF="{\"sub\":\"officer-$REGION\",\"roles\":[\"council_officer\"],\"region\":\"$REGION\",\"commune\":\"\",\"org\":\"\"}"
 
-http() { # method token path [body-file] -> body on stdout, fails unless 2xx
-	local args=(-s -S -X "$1" -H "Authorization: Bearer $2" -w '\n%{http_code}')
-	[ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "@$4")
-	local out; out=$(curl "${args[@]}" "$BASE$3")
-	case "${out##*$'\n'}" in 2??) printf '%s\n' "${out%$'\n'*}" ;; *) die "$1 $3: $out" ;; esac
-}
-json_id() { grep -o '"id": *"[0-9a-f-]\{36\}"' | head -1 | grep -o '[0-9a-f-]\{36\}'; }
-
 # ---- seed: envelope, published call, NAPPS applications -----------------------
 log "seeding: envelope, call, $NAPPS applications"
-opens=$(date -u -d '-1 day' +%FT%TZ); closes=$(date -u -d '+30 days' +%FT%TZ)
-printf '{"allocated_minor":100000000000,"currency":"EUR"}' >"$B/envelope.json"
-http PUT "$OFF" "/v1/funding/envelopes/$REGION/2027" "$B/envelope.json" >/dev/null
-cat >"$B/call.json" <<JSON
-{"region":"$REGION","year":2027,"title":{"fr":"Appel MRE 2027","ar":"طلب مشاريع"},
- "description":{"fr":"Projets de migration et développement"},
- "themes":["economic","integration"],"applicant_types":["mre","association","regularised_migrant"],
- "budget_minor":100000000000,"max_grant_minor":5000000,"min_cofinancing_bp":1000,
- "opens_at":"$opens","closes_at":"$closes","eligibility_rules":{"min_beneficiaries":10},
- "scoring_grid":[{"key":"relevance","weight":40,"max":20},{"key":"feasibility","weight":60,"max":10}]}
-JSON
-CALL=$(http POST "$OFF" /v1/funding/calls "$B/call.json" | json_id)
-[ -n "$CALL" ] || die "no call id"
-printf '{"to":"publish"}' >"$B/publish.json"
-http POST "$OFF" "/v1/funding/calls/$CALL/transitions" "$B/publish.json" >/dev/null
-cat >"$B/application.json" <<JSON
-{"applicant":{"kind":"person","type":"mre","name":"Fatima Zahra Benchname","sex":"female","age_band":"35-49","country_of_residence":"FR"},
- "title":{"fr":"Atelier de couture solidaire"},"summary":{"fr":"Formation et emploi de femmes migrantes"},
- "commune":"$COMMUNE","theme":"economic",
- "budget_lines":[{"label":"Machines","amount_minor":1000000},{"label":"Local","amount_minor":500000}],
- "requested_minor":1000000,"cofinancing_minor":500000,
- "beneficiaries":[{"sex":"female","age_band":"25-34","count":20},{"sex":"male","age_band":"25-34","count":5}],
- "gender_marker":2}
-JSON
+CALL=$(bench_seed_call "$B" "$BASE" "$OFF") || die "seeding the call failed"
 APP_URL="$BASE/v1/funding/calls/$CALL/applications"
 t0=$(date +%s.%N)
 per=$(( (NAPPS + 3) / 4 )); SEEDERS=()
@@ -146,10 +97,6 @@ mem_report() { # phase -> "wrk <pid>: start X MB, peak Y MB, end Z MB"
 			printf "  %-8s worker pid %s: start %.1f MB, peak %.1f MB, end %.1f MB\n",
 			    ph, p, first[p] / 1024, peak[p] / 1024, last[p] / 1024 } }' "$B/mem/$1"
 }
-rps() { awk '/^Requests\/sec/ {print $2}'; }
-p99() { awk '$1 == "99%" {print $2}'; }
-to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
-	else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
 tps() { awk '/^tps = / {print $3}'; }
 pglat() { awk '/^latency average/ {print $4 " " $5}'; }
 pg_p99() { # log prefix: p99 of the per-transaction latencies (3rd field, us)
@@ -170,10 +117,6 @@ wconns() { # client connections open on each worker, 3 s into a phase
 	    if (match($0, /worker="[0-9]+"/)) printf "%sworker %s: %s", sep, substr($0, RSTART + 8, RLENGTH - 9), $NF; sep = ", " }'
 }
 spread() { sed 's/.*spread \([0-9]*\) %.*/\1/' <<<"$1"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-yesno() { # a op b, op one of >= <
-	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { c = (op == ">=") ? (a + 0 >= b + 0) : (a + 0 < b + 0); print (c ? "MET" : "NOT MET") }'
-}
 # CPU spent by the Kore workers and by PostgreSQL (live backends + those
 # already reaped by the postmaster), in clock ticks, around each phase
 PGPID=$(head -1 "$(readlink -f "$B/pg")/postmaster.pid")
@@ -303,7 +246,7 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	echo "machine : $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1048576}' /proc/meminfo)"
 	echo "sysload : load average (1, 5, 15 min) before the run $LOAD_BEFORE, after $LOAD_AFTER (shared machine: compare ratios, not absolute figures)"
 	echo "versions: kore $(dpkg-query -W -f='${Version}' kore 2>/dev/null), $("$PG_BIN/postgres" --version), $(pgbench --version), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $(redis-server --version | awk '{print $1, $3}')"
-	echo "service : $BUILD_DIR/funding.so, MP_WORKERS=$WORKERS, MP_DB_POOL=$POOL per worker, MP_LOG_LEVEL=warn"
+	echo "service : $BUILD_DIR/funding.so, MP_WORKERS=$WORKERS, MP_DB_POOL=$POOL per worker (opened before serving: MP_DB_POOL_WARM), MP_LOG_LEVEL=warn"
 	echo "data    : 1 call, $NAPPS applications seeded over HTTP in ${seed_s}s; a) rotates over $NIDS of them on both sides"
 	echo "load    : a), b): $ROUNDS interleaved rounds of wrk -t$THREADS -c$CONNS -d${RDUR}s then pgbench -c $CONNS -j $THREADS -T $RDUR -M extended (the same SELECT the service sends); c): wrk -d${DUR}s"
 	echo "note    : closed loop, so mean latency = $CONNS / rate (Little's law): p99 < 10 ms at $CONNS connections needs more than $((CONNS * 100)) req/s"

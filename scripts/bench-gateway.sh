@@ -16,22 +16,17 @@
 # the benchmark's reference only, so scripts/deps.sh does not carry it).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/bench-lib.sh"
 cd "$ROOT"
 
 B="$ROOT/var/bench-gateway"; OUT=bench/results/gateway.txt
 DUR=${BENCH_SECONDS:-15}
 BUILD_DIR=${BENCH_BUILD:-build-bench}
 CONNS=64; THREADS=2; WORKERS=2
-KEYS="$ROOT/tests/keys"
-PW=bench-pw
+KEYS=$BENCH_KEYS
 PATH_A=/v1/funding/regions
 
-if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-	log "installing nginx (the benchmark's reference)"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null ||
-		die "cannot install nginx (run as root)"
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+NGINX=$(bench_nginx)
 for c in wrk kore curl openssl cc "$NGINX"; do
 	command -v "$c" >/dev/null || die "$c not found (nginx: apt-get install nginx; the rest: scripts/deps.sh)"
 done
@@ -40,84 +35,22 @@ for so in gateway funding; do
 done
 [ -f "$BUILD_DIR/lib/libmpcore.a" ] || die "$BUILD_DIR/lib/libmpcore.a missing"
 
-PIDS=()
-cleanup() {
-	local rc=$?
-	stop_pids "${PIDS[@]}"
-	redis_stop "$B"; pg_stop "$B"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fresh_cluster_dir "$B"; mkdir -p "$B/nginx"
+bench_traps "$B"; mkdir -p "$B/nginx"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 PGP=$(free_port); RP=$(free_port); FP=$(free_port); GP=$(free_port); NP=$(free_port)
 pg_start "$B" "$PGP"; redis_start "$B" "$RP"
-pg_create_db "$B" funding "$PW"; pg_create_db "$B" gateway "$PW"
-
-common_env=(MP_HTTP_HOST=127.0.0.1 MP_WORKERS=$WORKERS MP_LOG_LEVEL=warn
-	MP_REDIS_URL="redis://127.0.0.1:$RP"
-	MP_JWT_KEYS="test-rs-1:RS256:$KEYS/test-rs-1.pub.pem,test-es-1:ES256:$KEYS/test-es-1.pub.pem"
-	MP_JWT_ISSUER=https://auth.test MP_JWT_AUDIENCE=mp-api)
-sed "s#^load .*#load $ROOT/$BUILD_DIR/funding.so#" services/funding/conf/funding.conf >"$B/funding.conf"
-env "${common_env[@]}" MP_HTTP_PORT=$FP \
-    MP_DB_URL="postgresql://funding:$PW@127.0.0.1:$PGP/funding" \
-    MP_MIGRATIONS_DIR=services/funding/migrations \
-    kore -c "$B/funding.conf" -f -n -r >"$B/log/funding.log" 2>&1 & PIDS+=($!)
-wait_ready "http://127.0.0.1:$FP/readyz" 60 || { tail -20 "$B/log/funding.log" >&2; die "funding not ready"; }
-
-sed "s#^load .*#load $ROOT/$BUILD_DIR/gateway.so#" gateway/conf/gateway.conf >"$B/gateway.conf"
-env "${common_env[@]}" MP_HTTP_PORT=$GP \
-    MP_DB_URL="postgresql://gateway:$PW@127.0.0.1:$PGP/gateway" \
-    MP_MIGRATIONS_DIR=gateway/migrations \
-    MP_JWT_SIGNING_KEY="test-es-1:ES256:$KEYS/test-es-1.key.pem" \
-    MP_UPSTREAM_FUNDING="http://127.0.0.1:$FP" MP_UPSTREAM_CASES= MP_UPSTREAM_GENDER= \
-    MP_RATE_LIMITS="default=1000000000/60,auth=1000000000/60,write=1000000000/60" \
-    kore -c "$B/gateway.conf" -f -n -r >"$B/log/gateway.log" 2>&1 & PIDS+=($!)
-wait_ready "http://127.0.0.1:$GP/readyz" 60 || { tail -20 "$B/log/gateway.log" >&2; die "gateway not ready"; }
+bench_start_funding "$B" "$BUILD_DIR" "$PGP" "$RP" "$FP" "$WORKERS"
+bench_start_gateway "$B" "$BUILD_DIR" "$PGP" "$RP" "$GP" "$WORKERS" "$FP"
 
 # nginx answers the bytes funding answers, with the same content type
 curl -fsS "http://127.0.0.1:$FP$PATH_A" -o "$B/body.json" || die "GET $PATH_A on funding failed"
 BODY_BYTES=$(stat -c %s "$B/body.json")
-cat >"$B/nginx/nginx.conf" <<CONF
-worker_processes $WORKERS;
-daemon off;
-pid $B/nginx/nginx.pid;
-error_log $B/log/nginx.err warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	keepalive_requests 1000000;
-	client_body_temp_path $B/nginx/body;
-	proxy_temp_path $B/nginx/proxy;
-	fastcgi_temp_path $B/nginx/fastcgi;
-	uwsgi_temp_path $B/nginx/uwsgi;
-	scgi_temp_path $B/nginx/scgi;
-	server {
-		listen 127.0.0.1:$NP;
-		location = $PATH_A {
-			default_type application/json;
-			alias $B/body.json;
-		}
-	}
-}
-CONF
-"$NGINX" -c "$B/nginx/nginx.conf" -p "$B/nginx" >"$B/log/nginx.log" 2>&1 & PIDS+=($!)
-wait_ready "http://127.0.0.1:$NP$PATH_A" 10 || { cat "$B/log/nginx.err" >&2; die "nginx not ready"; }
+bench_start_nginx "$B" "$NP" "$WORKERS" "$(bench_nginx_file "$PATH_A" "$B/body.json")" "$PATH_A"
 
 # ---- helpers ------------------------------------------------------------------------
-rps() { awk '/^Requests\/sec/ {print $2}'; }
-p99() { awk '$1 == "99%" {print $2}'; }
 errs() { awk '/Socket errors|Non-2xx/ {printf "%s; ", $0}'; }
-to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
-	else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 sub_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
-yesno() { # a op b, op one of >= <
-	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { c = (op == ">=") ? (a + 0 >= b + 0) : (a + 0 < b + 0); print (c ? "MET" : "NOT MET") }'
-}
 WRK=(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency)
 CMDS=()
 # X-Cache of n sequential GETs: "hit=<n> miss=<n> none=<n>"
