@@ -23,10 +23,16 @@ cleanup() {
 	pg_stop "$T"
 }
 
-# MP_TEST_ONLY="check_funding*" runs only the suites whose file name matches.
+# MP_TEST_ONLY="check_funding* backup_restore.sh" runs only the suites whose
+# file name matches one of the (space-separated) globs.
 selected() { # path
-	# shellcheck disable=SC2254
-	case $(basename "$1") in ${MP_TEST_ONLY:-*}) return 0 ;; *) return 1 ;; esac
+	local g globs
+	read -ra globs <<<"${MP_TEST_ONLY:-*}"
+	for g in "${globs[@]}"; do
+		# shellcheck disable=SC2254
+		case $(basename "$1") in $g) return 0 ;; esac
+	done
+	return 1
 }
 
 run_suite() { # name command...
