@@ -8,7 +8,8 @@
 #      healthcheck; only the ingress (nginx) publishes ports; every
 #      depends_on waits for service_healthy; every service sets
 #      stop_grace_period; no host networking; build Dockerfiles and
-#      bind-mounted files exist. PyYAML when `import yaml` works, otherwise a
+#      bind-mounted files exist; the gateway serves /metrics and /_routes
+#      on an ops port (MP_OPS_PORT) apart from the one the ingress reaches. PyYAML when `import yaml` works, otherwise a
 #      small standard-library reader of the YAML subset compose files use
 #      (CHECK_COMPOSE_NO_YAML=1 forces that reader).
 #   3. hadolint on the four Dockerfiles, only if hadolint is installed.
@@ -390,6 +391,18 @@ for name, svc in sorted(services.items()):
 
 if ingress not in services:
     problems.append("no ingress service named %s" % ingress)
+
+gw_env = services.get("gateway", {}).get("environment") if isinstance(
+    services.get("gateway"), dict) else None
+if isinstance(gw_env, list):
+    gw_env = dict(str(e).split("=", 1) for e in gw_env if "=" in str(e))
+if isinstance(gw_env, dict):
+    ops, http = str(gw_env.get("MP_OPS_PORT", "")), str(gw_env.get("MP_HTTP_PORT", ""))
+    if not ops.isdigit() or int(ops) == 0:
+        problems.append("service gateway: no MP_OPS_PORT (its /metrics and "
+                        "/_routes are served on the ops port only)")
+    elif ops == http:
+        problems.append("service gateway: MP_OPS_PORT equals MP_HTTP_PORT")
 
 for n in sorted(set(notes)):
     print("check-compose:   note: " + n)

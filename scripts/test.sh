@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite: Check unit suites, then the integration suites
 # against a private PostgreSQL and Redis started here on free ports (so it
-# runs beside a `make up`), then the contract checks. Prints one closing
+# runs beside a `make up`), then the contract checks and the browser tests. Prints one closing
 # line "N passed, N failed".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -113,6 +113,13 @@ if [ "$MODE" = all ] || [ "$MODE" = integration ]; then
 		[ -f "$t" ] || continue
 		selected "$t" || continue
 		run_suite "contract/$(basename "$t")" bash "$t"
+	done
+	# a real browser (Debian's chromium through playwright-core) against
+	# the real processes: what curl cannot see (CORS)
+	for t in tests/browser/*.sh; do
+		[ -f "$t" ] || continue
+		selected "$t" || continue
+		run_suite "browser/$(basename "$t")" bash "$t"
 	done
 fi
 

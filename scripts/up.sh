@@ -16,6 +16,8 @@ PG_PORT=${MP_PG_PORT:-55432}
 REDIS_PORT=${MP_REDIS_PORT:-56379}
 B=${MP_PORT_BASE:-8080}
 declare -A PORT=([gateway]=${MP_GATEWAY_PORT:-$B} [funding]=$((B + 1)) [cases]=$((B + 2)) [gender]=$((B + 3)))
+# the gateway's ops listener: /metrics and /_routes (never on its public port)
+GATEWAY_OPS_PORT=${MP_GATEWAY_OPS_PORT:-$((B + 10))}
 
 if [ -f "$V/run/funding.pid" ] && kill -0 "$(cat "$V/run/funding.pid")" 2>/dev/null; then
 	log "already running; 'make down' first"
@@ -67,7 +69,9 @@ export MP_CORS_ORIGINS=${MP_CORS_ORIGINS:-http://localhost:3000}
 # the demo scripts sign in dozens of times from 127.0.0.1: a looser limit on
 # /auth/token than production's default (auth=10/60 per client, user or IP)
 export MP_RATE_LIMITS=${MP_RATE_LIMITS:-auth=600/60}
+export MP_OPS_PORT=$GATEWAY_OPS_PORT
 start gateway gateway/conf/gateway.conf
+unset MP_OPS_PORT
 
 for s in funding cases gender gateway; do
 	if ! wait_ready "http://127.0.0.1:${PORT[$s]}/readyz" 60; then
@@ -84,7 +88,7 @@ printf '\nA token (demo password demo-password-2026):\n  curl -s -X POST http://
 cat <<MSG
 
 The platform is up (logs: make logs, stop: make down):
-  gateway   http://127.0.0.1:${PORT[gateway]}   (/healthz /readyz /metrics)
+  gateway   http://127.0.0.1:${PORT[gateway]}   (/healthz /readyz; /metrics and /_routes on http://127.0.0.1:$GATEWAY_OPS_PORT)
   funding   http://127.0.0.1:${PORT[funding]}
   cases     http://127.0.0.1:${PORT[cases]}
   gender    http://127.0.0.1:${PORT[gender]}

@@ -14,7 +14,9 @@
  *
  * /auth/... and /.well-known/jwks.json are the gateway's own identity and
  * token service (identity/auth.c, identity/jwks.c); /admin/... manages
- * accounts and API clients (identity/admin.c, role admin).
+ * accounts and API clients (identity/admin.c, role admin). Those behind a
+ * token refuse a revoked one like /v1 does, and carry CORS headers: their
+ * handlers run behind the edge's GW_ON_OWN stages (gw_edge_own).
  */
 #include "mp/principal.h"
 #include "mp/service.h"
@@ -32,24 +34,42 @@
 #define PREFLIGHT_FLAGS (MP_ROUTE_PUBLIC | MP_ROUTE_PREFIX)
 #define MP_OPTIONS 0x0040 /* Kore's HTTP_METHOD_OPTIONS */
 
+/* name_own: `name` behind the GW_ON_OWN stages (revocation, CORS). */
+#define OWN_ROUTE(name)                           \
+	static int name##_own(struct mp_ctx *ctx) \
+	{                                         \
+		return gw_edge_own(ctx, name);    \
+	}
+OWN_ROUTE(gw_auth_revoke)
+OWN_ROUTE(gw_auth_me)
+OWN_ROUTE(gw_admin_users_list)
+OWN_ROUTE(gw_admin_users_create)
+OWN_ROUTE(gw_admin_users_get)
+OWN_ROUTE(gw_admin_users_patch)
+OWN_ROUTE(gw_admin_clients_list)
+OWN_ROUTE(gw_admin_clients_create)
+OWN_ROUTE(gw_admin_clients_delete)
+
 static const struct mp_route routes[] = {
 	{MP_GET, "/v1/funding", gw_edge_handler, PROXY_FLAGS, 0},
 	{MP_GET, "/v1/cases", gw_edge_handler, PROXY_FLAGS, 0},
 	{MP_GET, "/v1/gender", gw_edge_handler, PROXY_FLAGS, 0},
 	{MP_POST, "/auth/token", gw_edge_auth_token, MP_ROUTE_PUBLIC, 0},
-	{MP_POST, "/auth/revoke", gw_auth_revoke, MP_ROUTE_PUBLIC, 0},
+	{MP_POST, "/auth/revoke", gw_auth_revoke_own, MP_ROUTE_PUBLIC, 0},
 	{MP_POST, "/auth/register", gw_edge_auth_register, MP_ROUTE_PUBLIC, 0},
-	{MP_GET, "/auth/me", gw_auth_me, 0, 0},
+	{MP_GET, "/auth/me", gw_auth_me_own, 0, 0},
 	{MP_GET, "/.well-known/jwks.json", gw_jwks_get, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/openapi", gw_openapi_index, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/openapi/{name}", gw_openapi_file, MP_ROUTE_PUBLIC, 0},
-	{MP_GET, "/admin/users", gw_admin_users_list, 0, MP_ROLE_ADMIN},
-	{MP_POST, "/admin/users", gw_admin_users_create, 0, MP_ROLE_ADMIN},
-	{MP_GET, "/admin/users/{id}", gw_admin_users_get, 0, MP_ROLE_ADMIN},
-	{MP_PATCH, "/admin/users/{id}", gw_admin_users_patch, 0, MP_ROLE_ADMIN},
-	{MP_GET, "/admin/clients", gw_admin_clients_list, 0, MP_ROLE_ADMIN},
-	{MP_POST, "/admin/clients", gw_admin_clients_create, 0, MP_ROLE_ADMIN},
-	{MP_DELETE, "/admin/clients/{id}", gw_admin_clients_delete, 0,
+	{MP_GET, "/admin/users", gw_admin_users_list_own, 0, MP_ROLE_ADMIN},
+	{MP_POST, "/admin/users", gw_admin_users_create_own, 0, MP_ROLE_ADMIN},
+	{MP_GET, "/admin/users/{id}", gw_admin_users_get_own, 0, MP_ROLE_ADMIN},
+	{MP_PATCH, "/admin/users/{id}", gw_admin_users_patch_own,
+	    0, MP_ROLE_ADMIN},
+	{MP_GET, "/admin/clients", gw_admin_clients_list_own, 0, MP_ROLE_ADMIN},
+	{MP_POST, "/admin/clients", gw_admin_clients_create_own,
+	    0, MP_ROLE_ADMIN},
+	{MP_DELETE, "/admin/clients/{id}", gw_admin_clients_delete_own, 0,
 	    MP_ROLE_ADMIN},
 	{MP_OPTIONS, "/auth", gw_edge_preflight, PREFLIGHT_FLAGS, 0},
 	{MP_OPTIONS, "/admin", gw_edge_preflight, PREFLIGHT_FLAGS, 0},
@@ -83,6 +103,8 @@ const struct mp_service mp_service_def = {
 	.relay = 1, /* events:gateway: gateway.token.revoked.v1 */
 	.consumers = gw_invalidate_consumers,
 	.extensions = extensions,
+	.ops_private = 1, /* /metrics, /_routes: on MP_OPS_PORT only */
+	.headers = gw_edge_reply_headers, /* security and CORS, once */
 	.parent_init = gw_parent_init,
 	.worker_init = proxy_worker_init,
 };

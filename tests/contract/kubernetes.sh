@@ -8,7 +8,7 @@
 #   3. each Deployment's process is started with exactly the environment its
 #      pod would get: its own configuration table must accept it (every
 #      required variable set, every value well-formed) and it must start
-#      serving. Only the listen address is moved to a free loopback port.
+#      serving. Only the listen addresses are moved to free loopback ports.
 set -uo pipefail
 ROOT=${MP_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
@@ -33,7 +33,9 @@ for envf in "$T"/env/*.env; do
 	name=$(basename "$envf" .env)
 	mapfile -t vars <"$envf"
 	port=$(free_port); : >"$T/$name.out"
-	env -i PATH="$PATH" "${vars[@]}" MP_HTTP_HOST=127.0.0.1 MP_HTTP_PORT="$port" \
+	ops=() # the gateway's ops listener moves too
+	grep -q '^MP_OPS_PORT=' "$envf" && ops=(MP_OPS_PORT="$(free_port)")
+	env -i PATH="$PATH" "${vars[@]}" MP_HTTP_HOST=127.0.0.1 MP_HTTP_PORT="$port" "${ops[@]}" \
 	    MP_OPENAPI_DIR="$ROOT/openapi" ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} \
 	    setsid kore -c "$(conf_of "$name")" -f -n -r >"$T/$name.out" 2>&1 &
 	pid=$!

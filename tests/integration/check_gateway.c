@@ -760,6 +760,86 @@ START_TEST(communes_equal_funding)
 }
 END_TEST
 
+/* /metrics and /_routes are not on the public port: an ops listener
+ * (MP_OPS_PORT) serves them, and only them with the probes. */
+START_TEST(ops_listener_only)
+{
+	static const char *const ops_only[] = {"/metrics", "/_routes", NULL};
+	struct t_proc ops = t_ops(&gw);
+	struct t_resp r;
+	int i;
+
+	ck_assert_int_gt(ops.port, 0);
+	for (i = 0; ops_only[i] != NULL; i++) {
+		ck_assert_int_eq(t_http(&gw, "GET", ops_only[i], NULL, NULL, 0,
+		    &r), 0);
+		ck_assert_msg(r.status == 404, "public %s: %ld", ops_only[i],
+		    r.status);
+		ck_assert_ptr_nonnull(strcasestr(r.headers,
+		    "content-type: application/problem+json"));
+		t_resp_free(&r);
+		ck_assert_int_eq(t_http(&ops, "GET", ops_only[i], NULL, NULL,
+		    0, &r), 0);
+		ck_assert_msg(r.status == 200, "ops %s: %ld", ops_only[i],
+		    r.status);
+		t_resp_free(&r);
+	}
+	ck_assert_int_eq(t_http(&ops, "GET", "/metrics", NULL, NULL, 0, &r),
+	    0);
+	ck_assert_ptr_nonnull(strstr(r.body, "service=\"gateway\""));
+	t_resp_free(&r);
+	/* the probes answer on both; the API only on the public one */
+	ck_assert_int_eq(t_http(&ops, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(&gw, "GET", "/healthz", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(&ops, "GET", "/v1/funding/themes", NULL, NULL,
+	    0, &r), 0);
+	ck_assert_int_eq(r.status, 404);
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(&ops, "GET", "/.well-known/jwks.json", NULL,
+	    NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 404);
+	t_resp_free(&r);
+}
+END_TEST
+
+/* A header block over 8 KB is answered 431 (problem+json), not reset;
+ * one just under passes. */
+START_TEST(header_block_limit_431)
+{
+	static char big[9000], fits[7600];
+	const char *hdr[2] = {NULL, NULL};
+	struct t_resp r;
+
+	snprintf(big, sizeof(big), "X-Padding: %0*d", (int)sizeof(big) - 13,
+	    0);
+	hdr[0] = big;
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/funding/themes", hdr, NULL, 0,
+	    &r), 0);
+	ck_assert_msg(r.status == 431, "9 KB of headers: %ld", r.status);
+	ck_assert_ptr_nonnull(strcasestr(r.headers,
+	    "content-type: application/problem+json"));
+	ck_assert_ptr_nonnull(strstr(r.body, "header-too-large"));
+	t_resp_free(&r);
+	/* on the gateway's own routes too */
+	ck_assert_int_eq(t_http(&gw, "GET", "/.well-known/jwks.json", hdr, NULL,
+	    0, &r), 0);
+	ck_assert_int_eq(r.status, 431);
+	t_resp_free(&r);
+	snprintf(fits, sizeof(fits), "X-Padding: %0*d", (int)sizeof(fits) - 13,
+	    0);
+	hdr[0] = fits;
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/funding/themes", hdr, NULL, 0,
+	    &r), 0);
+	ck_assert_msg(r.status == 200, "7.6 KB of headers: %ld %s", r.status,
+	    r.body);
+	t_resp_free(&r);
+}
+END_TEST
+
 START_TEST(no_worker_died)
 {
 	ck_assert_int_eq(t_proc_worker_restarts(&gw), 0);
@@ -825,6 +905,8 @@ main(void)
 	tcase_add_test(tc, parallel_requests);
 	tcase_add_test(tc, gateway_healthz);
 	tcase_add_test(tc, communes_equal_funding);
+	tcase_add_test(tc, ops_listener_only);
+	tcase_add_test(tc, header_block_limit_431);
 	tcase_add_test(tc, no_worker_died);
 	tcase_add_test(tc, upstream_down_502);
 	suite_add_tcase(s, tc);

@@ -597,6 +597,53 @@ START_TEST(revocation_published)
 }
 END_TEST
 
+/* Sign-out holds on the gateway's own routes as on /v1: a revoked admin
+ * token is refused at once on /auth/me, /admin/users and /admin/clients
+ * (it used to stay admin there for the rest of its life). */
+START_TEST(revoked_token_refused_on_own_routes)
+{
+	static const char *const own[] = {"/auth/me", "/admin/users",
+		"/admin/clients", NULL};
+	const char *hdr[] = {FORM_CT, NULL};
+	struct t_resp r;
+	char body[4096];
+	json_t *t;
+	int i;
+
+	user_create("revo.admin", "admin", NULL, NULL);
+	t = login("revo.admin", PW);
+	for (i = 0; own[i] != NULL; i++) {
+		ck_assert_int_eq(t_json(&gw, "GET", own[i],
+		    jstr(t, "access_token"), NULL, &r), 0);
+		ck_assert_msg(r.status == 200, "%s before: %ld", own[i],
+		    r.status);
+		t_resp_free(&r);
+	}
+	snprintf(body, sizeof(body), "token=%s", jstr(t, "access_token"));
+	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
+	    strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	for (i = 0; own[i] != NULL; i++) {
+		ck_assert_int_eq(t_json(&gw, "GET", own[i],
+		    jstr(t, "access_token"), NULL, &r), 0);
+		ck_assert_msg(r.status == 401, "%s after revocation: %ld %s",
+		    own[i], r.status, r.body);
+		ck_assert_str_eq(jstr(r.json, "type"),
+		    "urn:mp:problem:invalid-token");
+		ck_assert_int_eq(t_resp_header(&r, "www-authenticate", body,
+		    sizeof(body)), 0);
+		t_resp_free(&r);
+	}
+	/* a write too */
+	ck_assert_int_eq(t_json(&gw, "POST", "/admin/clients",
+	    jstr(t, "access_token"), NULL, &r), 0);
+	ck_assert_int_eq(r.status, 401);
+	t_resp_free(&r);
+	json_decref(t);
+}
+END_TEST
+
 START_TEST(register_applicant_only)
 {
 	struct mp_principal p;
@@ -882,12 +929,13 @@ END_TEST
 START_TEST(routes_equal_openapi)
 {
 	json_t *spec = openapi_operations("openapi/gateway.yaml"), *served, *r;
+	struct t_proc ops = t_ops(&gw);
 	struct t_resp resp;
 	char op[600];
 	size_t i, j;
 	int found;
 
-	ck_assert_int_eq(t_http(&gw, "GET", "/_routes", NULL, NULL, 0, &resp),
+	ck_assert_int_eq(t_http(&ops, "GET", "/_routes", NULL, NULL, 0, &resp),
 	    0);
 	ck_assert_int_eq(resp.status, 200);
 	served = json_array();
@@ -945,6 +993,7 @@ main(void)
 	tcase_add_test(tc, client_credentials);
 	tcase_add_test(tc, revoke_refresh_and_access);
 	tcase_add_test(tc, revocation_published);
+	tcase_add_test(tc, revoked_token_refused_on_own_routes);
 	tcase_add_test(tc, register_applicant_only);
 	tcase_add_test(tc, admin_routes);
 	tcase_add_test(tc, bootstrap_admin_can_log_in);

@@ -41,7 +41,7 @@
 #define FORM_CT "Content-Type: application/x-www-form-urlencoded"
 #define FUNDING_ENV_N 3
 
-static struct t_proc funding, gw;
+static struct t_proc funding, gw, gw_ops;
 static char env_up_funding[128], env_up_gender[128];
 static const char *gw_env[24];
 static const char *const funding_env[FUNDING_ENV_N] = {
@@ -185,6 +185,7 @@ suite_setup(void)
 		t_proc_stop(&funding);
 		exit(1);
 	}
+	gw_ops = t_ops(&gw);
 }
 
 static void
@@ -271,6 +272,23 @@ has_header(const struct t_resp *r, const char *name, const char *value)
 	if (t_resp_header(r, name, v, sizeof(v)) != 0)
 		return 0;
 	return value == NULL || strcmp(v, value) == 0;
+}
+
+/* How many times the answer carries header `name`. */
+static int
+header_count(const struct t_resp *r, const char *name)
+{
+	const char *p = r->headers;
+	size_t n = strlen(name);
+	int count = 0;
+
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+			count++;
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return count;
 }
 
 static void
@@ -1009,6 +1027,59 @@ END_TEST
 
 /* ---- CORS and security headers ----------------------------------------------------------------- */
 
+/* Every answer carries each CORS and security header exactly once -- the
+ * gateway's own, proxied, cached (miss and hit), preflights, errors: a
+ * browser refuses an answer with two Access-Control-Allow-Origin (it did
+ * on every /v1 answer and preflight). */
+START_TEST(cors_headers_once)
+{
+	static const char *const once[] = {"Access-Control-Allow-Origin",
+		"Access-Control-Allow-Credentials",
+		"Access-Control-Expose-Headers", "X-Content-Type-Options",
+		"Referrer-Policy", "X-Frame-Options", "Content-Security-Policy",
+		NULL};
+	const char *pre[] = {"Origin: " ORIGIN,
+		"Access-Control-Request-Method: PATCH",
+		"Access-Control-Request-Headers: authorization, if-match",
+		NULL};
+	const char *get[] = {"Origin: " ORIGIN, NULL};
+	char *t = tok("edge-once", "council_officer", 0);
+	struct {
+		const char *method, *path;
+		int auth, preflight;
+	} req[] = {
+		{"OPTIONS", "/v1/funding/calls", 0, 1},
+		{"OPTIONS", "/auth/token", 0, 1},
+		{"OPTIONS", "/admin/users", 0, 1},
+		{"GET", "/v1/funding/themes", 0, 0},
+		{"GET", "/v1/funding/themes", 0, 0}, /* a cache hit */
+		{"GET", "/v1/funding/envelopes", 1, 0},
+		{"POST", "/v1/funding/calls", 1, 0}, /* 400 from funding */
+		{"GET", "/v1/funding/nothing-here", 0, 0}, /* 404, gateway */
+		{"GET", "/auth/me", 1, 0},
+		{"GET", "/admin/users", 1, 0}, /* 403, gateway */
+	};
+	struct t_resp r;
+	size_t i;
+	int k;
+
+	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
+		call(&gw, req[i].method, req[i].path, req[i].auth ? t : NULL,
+		    strcmp(req[i].method, "POST") == 0 ? json_object() : NULL,
+		    req[i].preflight ? pre : get, &r);
+		ck_assert_msg(r.status > 0, "%s %s", req[i].method,
+		    req[i].path);
+		for (k = 0; once[k] != NULL; k++)
+			ck_assert_msg(header_count(&r, once[k]) == 1,
+			    "%s %s (%ld): %s %d times", req[i].method,
+			    req[i].path, r.status, once[k],
+			    header_count(&r, once[k]));
+		t_resp_free(&r);
+	}
+	free(t);
+}
+END_TEST
+
 START_TEST(cors_and_security_headers)
 {
 	const char *pre[] = {"Origin: " ORIGIN,
@@ -1071,7 +1142,7 @@ START_TEST(metrics_count_the_edge)
 {
 	struct t_resp r;
 
-	call(&gw, "GET", "/metrics", NULL, NULL, NULL, &r);
+	call(&gw_ops, "GET", "/metrics", NULL, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.body,
 	    "gw_cache_requests_total{service=\"gateway\",result=\"hit\"}"));
@@ -1171,7 +1242,7 @@ START_TEST(breaker_opens_and_closes)
 		t_resp_free(&r);
 	}
 	ck_assert(opened);
-	call(&gw, "GET", "/metrics", NULL, NULL, NULL, &r);
+	call(&gw_ops, "GET", "/metrics", NULL, NULL, NULL, &r);
 	ck_assert_ptr_null(strstr(r.body, "gw_upstream_breaker_open_workers{"
 	    "service=\"gateway\",upstream=\"funding\"} 0"));
 	t_resp_free(&r);
@@ -1220,6 +1291,7 @@ main(void)
 	tcase_add_test(tc, traceparent_propagated);
 	tcase_add_test(tc, rate_limit_on_token_endpoint);
 	tcase_add_test(tc, cors_and_security_headers);
+	tcase_add_test(tc, cors_headers_once);
 	tcase_add_test(tc, metrics_count_the_edge);
 	tcase_add_test(tc, redis_down_degrades);
 	tcase_add_test(tc, breaker_opens_and_closes);

@@ -145,11 +145,17 @@ int
 t_proc_start(struct t_proc *p, const char *name, const char *conf,
     const char *const *env)
 {
+	static int seeded;
 	char logpath[512], portenv[32], confpath[512];
 	struct t_resp r;
 	int i, fd;
 
-	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	/* once: seeding again in the same second would hand the next
+	 * process the ports the previous one was given */
+	if (!seeded) {
+		srand((unsigned)time(NULL) ^ (unsigned)getpid());
+		seeded = 1;
+	}
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	/* t_service_start_port asks for a port; everyone else a free one */
@@ -259,8 +265,9 @@ int
 t_gateway_start(struct t_proc *p, const char *name,
     const char *const *extra_env)
 {
-	static char sign[256];
-	const char *base[6];
+	static char sign[256], ops[32];
+	const char *base[7];
+	int ops_port = free_port(), rc;
 
 	snprintf(sign, sizeof(sign),
 	    "MP_JWT_SIGNING_KEY=test-es-1:ES256:%s/test-es-1.key.pem",
@@ -270,9 +277,22 @@ t_gateway_start(struct t_proc *p, const char *name,
 	base[2] = "MP_PWHASH_FAST=1";
 	base[3] = "MP_BOOTSTRAP_ADMIN=" T_GATEWAY_ADMIN;
 	base[4] = "MP_UPSTREAM_FUNDING=";
-	base[5] = NULL;
-	return start_with_env(p, name, "gateway", "gateway/conf/gateway.conf",
+	snprintf(ops, sizeof(ops), "MP_OPS_PORT=%d", ops_port);
+	base[5] = ops;
+	base[6] = NULL;
+	rc = start_with_env(p, name, "gateway", "gateway/conf/gateway.conf",
 	    "gateway/migrations", base, extra_env);
+	p->ops_port = ops_port;
+	return rc;
+}
+
+struct t_proc
+t_ops(const struct t_proc *p)
+{
+	struct t_proc o = *p;
+
+	o.port = p->ops_port;
+	return o;
 }
 
 int

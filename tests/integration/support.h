@@ -15,6 +15,7 @@
 struct t_proc {
 	pid_t pid;
 	int port;
+	int ops_port; /* the gateway's ops listener (MP_OPS_PORT), else 0 */
 	char name[32];
 };
 
@@ -41,10 +42,14 @@ int t_service_start(struct t_proc *p, const char *name,
 
 /* Start the gateway (gateway/conf/gateway.conf) as t_service_start does a
  * service, signing with test-es-1, 2 workers, the cheap argon2id of tests,
- * T_GATEWAY_ADMIN, no upstream unless `extra_env` names one (later
- * entries win). As t_proc_start. */
+ * T_GATEWAY_ADMIN, an ops listener on a free port (p->ops_port), no
+ * upstream unless `extra_env` names one (later entries win). As
+ * t_proc_start. */
 int t_gateway_start(struct t_proc *p, const char *name,
     const char *const *extra_env);
+
+/* `p` as seen on its ops listener (/metrics, /_routes): for t_http. */
+struct t_proc t_ops(const struct t_proc *p);
 
 /* How many times Kore restarted a worker of `p` (a fatal, a seccomp kill),
  * from its log; negative errno when the log cannot be read. */

@@ -43,6 +43,7 @@
 
 #include "edge/edge.h"
 #include "edge/pipeline.h"
+#include "edge/stages.h"
 #include "identity/auth.h"
 #include "proxy/proxy.h"
 
@@ -73,7 +74,7 @@ struct core {
 	mp_handler after;       /* runs when batch / e.pc completes */
 	gw_edge_step step;      /* a stage's continuation (gw_edge_wait) */
 	size_t at;              /* the stage whose checked hook runs */
-	mp_handler next;        /* GW_ON_TOKEN: identity/auth.c's handler */
+	mp_handler next;        /* GW_ON_TOKEN, GW_ON_OWN: the route's handler */
 	unsigned char *state;   /* the stages' states, after this struct */
 };
 
@@ -97,7 +98,7 @@ static void run_failed(struct core *c);
 static int terminal(struct core *c);
 static int forward(struct core *c);
 static int upstream_answered(struct mp_ctx *ctx);
-static int token_start(struct mp_ctx *ctx, mp_handler next);
+static int handler_start(struct mp_ctx *ctx, unsigned on, mp_handler next);
 
 /* Per-request state layout, set in the parent (inherited by workers). */
 static size_t nstages;
@@ -441,14 +442,9 @@ core_resume(struct mp_ctx *ctx)
  * ------------------------------------------------------------------ */
 
 void
-gw_edge_headers(struct gw_edge *e, int own_reply)
+gw_edge_headers_passthrough(struct gw_edge *e)
 {
-	struct core *c = (struct core *)e;
-	size_t i;
-
-	for (i = 0; i < nstages; i++)
-		if (runs(c, i) && gw_stages[i]->headers != NULL)
-			gw_stages[i]->headers(e, own_reply);
+	mp_reply_header(e->ctx, "X-Content-Type-Options", "nosniff");
 }
 
 /* The request body in memory (the fingerprint and the proxy need it). */
@@ -484,7 +480,6 @@ run_access(struct core *c)
 	size_t i;
 	int rc;
 
-	gw_edge_headers(&c->e, 1);
 	for (i = 0; i < nstages; i++) {
 		if (!runs(c, i) || gw_stages[i]->access == NULL)
 			continue;
@@ -563,8 +558,9 @@ terminal(struct core *c)
 
 	if (c->e.on == GW_ON_API)
 		return forward(c);
-	/* a token endpoint: hand the request to auth.c with a clean slate
-	 * (its own state, its own database chain) */
+	/* a token endpoint or another of the gateway's own routes: hand the
+	 * request to its handler with a clean slate (its own state, its own
+	 * database chain) */
 	ctx->user = NULL;
 	ctx->user_free = NULL;
 	ctx->resume = NULL;
@@ -636,7 +632,7 @@ upstream_answered(struct mp_ctx *ctx)
 		if (rc != GW_NEXT)
 			return rc;
 	}
-	gw_edge_headers(e, 0);
+	gw_edge_headers_passthrough(e);
 	if (ctx->principal.authenticated &&
 	    proxy_call_header(e->pc, "cache-control") == NULL)
 		mp_reply_header(ctx, "Cache-Control", "no-store");
@@ -656,14 +652,15 @@ gw_edge_handler(struct mp_ctx *ctx)
 	return run_access(c);
 }
 
+/* The `on` stages, then `next` (a gateway route's own handler). */
 static int
-token_start(struct mp_ctx *ctx, mp_handler next)
+handler_start(struct mp_ctx *ctx, unsigned on, mp_handler next)
 {
 	struct core *c;
 
-	if ((c = core_new(ctx, GW_ON_TOKEN)) == NULL)
+	if ((c = core_new(ctx, on)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal", "out of memory");
-	c->e.rclass = GW_RC_AUTH;
+	c->e.rclass = GW_RC_AUTH; /* the token endpoints' class */
 	c->next = next;
 	return run_access(c);
 }
@@ -671,11 +668,23 @@ token_start(struct mp_ctx *ctx, mp_handler next)
 int
 gw_edge_auth_token(struct mp_ctx *ctx)
 {
-	return token_start(ctx, gw_auth_token);
+	return handler_start(ctx, GW_ON_TOKEN, gw_auth_token);
 }
 
 int
 gw_edge_auth_register(struct mp_ctx *ctx)
 {
-	return token_start(ctx, gw_auth_register);
+	return handler_start(ctx, GW_ON_TOKEN, gw_auth_register);
+}
+
+int
+gw_edge_own(struct mp_ctx *ctx, mp_handler next)
+{
+	return handler_start(ctx, GW_ON_OWN, next);
+}
+
+int
+gw_edge_preflight(struct mp_ctx *ctx)
+{
+	return handler_start(ctx, GW_ON_OWN, gw_cors_preflight_reply);
 }

@@ -44,8 +44,21 @@ int gw_edge_handler(struct mp_ctx *ctx);
 int gw_edge_auth_token(struct mp_ctx *ctx);
 int gw_edge_auth_register(struct mp_ctx *ctx);
 
-/* CORS preflight (OPTIONS) of the gateway's own routes and of the /v1
- * routes (stage_cors.c). */
+/* The security and CORS headers of every answer of the gateway
+ * (stage_cors.c): its mp_service.headers, called once per request. */
+void gw_edge_reply_headers(struct mp_ctx *ctx);
+
+/*
+ * gw_edge_own: the gateway's other own routes (/auth/me, /auth/revoke,
+ * /admin/...): the GW_ON_OWN stages (the revocation of the bearer
+ * token: 401 for a revoked one), then `next`,
+ * the route's handler, with ctx->user free again. Returns MP_DONE or
+ * MP_WAIT.
+ */
+int gw_edge_own(struct mp_ctx *ctx, mp_handler next);
+
+/* CORS preflight (OPTIONS) of the gateway's own routes: gw_edge_own with
+ * the preflight answer of stage_cors.c. */
 int gw_edge_preflight(struct mp_ctx *ctx);
 
 #endif /* GATEWAY_EDGE_H */

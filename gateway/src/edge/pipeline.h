@@ -9,10 +9,15 @@
  * it takes part in; edge.c runs the phases in this order, and within each
  * phase the stages in table order:
  *
- *   headers   (no answer) headers that every answer carries: called with
- *             own_reply 1 when the request arrives (the gateway's own
- *             answers, errors included) and with own_reply 0 just before
- *             a proxied or cached answer goes out;
+ * (The security and CORS headers are not a phase: the library adds them
+ * once, when any request arrives, through mp_service.headers =
+ * gw_edge_reply_headers (stage_cors.c), so that every answer carries each
+ * exactly once -- the library's own 401/403/404 included. A second pass
+ * would send them twice, and a browser refuses an answer with two
+ * Access-Control-Allow-Origin. What mp_reply_* adds itself,
+ * X-Content-Type-Options, a proxied or cached answer gets from
+ * gw_edge_headers_passthrough.)
+ *
  *   access    before any Redis round trip: may answer (404, 401, 503...);
  *   (edge.c reads the request body here, on the /v1 pipeline only)
  *   queue     queue this stage's Redis commands of the request's one
@@ -52,6 +57,7 @@
 /* Which pipelines a stage takes part in. */
 #define GW_ON_API 0x01u   /* /v1/... towards an upstream */
 #define GW_ON_TOKEN 0x02u /* /auth/token and /auth/register */
+#define GW_ON_OWN 0x04u   /* the gateway's other own routes (gw_edge_own) */
 
 #define GW_CMD_ARGS 8 /* arguments of one Redis command */
 
@@ -91,7 +97,6 @@ struct gw_stage {
 	/* In the parent, once: configuration and metrics. 0, or -1 with a
 	 * line on stderr (the gateway does not start). */
 	int (*parent_init)(void);
-	void (*headers)(struct gw_edge *e, int own_reply);
 	int (*access)(struct gw_edge *e, void *st);
 	int (*queue)(struct gw_edge *e, void *st, struct gw_batch *b);
 	int (*checked)(struct gw_edge *e, void *st, const struct gw_batch *b);
@@ -142,9 +147,11 @@ void gw_redis_forget(struct gw_cmd *c);
 struct gw_batch *gw_edge_batch(struct gw_edge *e);
 int gw_edge_wait(struct gw_edge *e, struct gw_batch *b, gw_edge_step step);
 
-/* gw_edge_headers: run every stage's headers hook (see above); the cache
- * stage calls it before the answers it writes itself. */
-void gw_edge_headers(struct gw_edge *e, int own_reply);
+/* gw_edge_headers_passthrough: before an answer that does not go through
+ * mp_reply_* (a proxied one, a cached one): what mp_reply_* would have
+ * added (X-Content-Type-Options). The security and CORS headers are
+ * already there. */
+void gw_edge_headers_passthrough(struct gw_edge *e);
 
 /* gw_edge_state: the per-request state of stage s (NULL when it has
  * none). */

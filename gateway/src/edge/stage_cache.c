@@ -218,7 +218,7 @@ hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce)
 {
 	struct mp_ctx *ctx = e->ctx;
 
-	gw_edge_headers(e, 0);
+	gw_edge_headers_passthrough(e);
 	cache_headers(ctx, ce->etag, "hit");
 	if (ce->status == 200 && not_modified(ctx, ce->etag))
 		return MP_DONE;
@@ -300,7 +300,7 @@ cache_response(struct gw_edge *e, void *st, int status)
 	    gw_etag(body, blen, own_etag, sizeof(own_etag)) == 0)
 		etag = own_etag;
 	store(e, c, status, etag);
-	gw_edge_headers(e, 0);
+	gw_edge_headers_passthrough(e);
 	cache_headers(ctx, etag, "miss");
 	if (status == 200 && not_modified(ctx, etag))
 		return MP_DONE;

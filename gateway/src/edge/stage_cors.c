@@ -2,7 +2,9 @@
  * Stage "cors": security headers on every answer, and CORS for an
  * allow-list of origins (exact match), including the preflights of the
  * /v1 routes (stage_path.c hands them here) and of the gateway's own
- * /auth and /admin routes (service.c).
+ * /auth and /admin routes (gw_edge_preflight). The headers are added once,
+ * when any request arrives (gw_edge_reply_headers, the gateway's
+ * mp_service.headers), and every answer keeps them.
  *
  * Configuration (environment, read in the parent):
  *   MP_CORS_ORIGINS     comma-separated origins allowed to call from a
@@ -25,15 +27,12 @@
 #define ORIGIN_LEN 256
 
 static int cors_parent_init(void);
-static void cors_headers(struct gw_edge *e, int own_reply);
 static const char *origin_allowed(struct mp_ctx *ctx);
-static void security_headers(struct mp_ctx *ctx, int own_reply);
 
 const struct gw_stage gw_stage_cors = {
     .name = "cors",
-    .on = GW_ON_API | GW_ON_TOKEN,
+    .on = GW_ON_API | GW_ON_TOKEN | GW_ON_OWN,
     .parent_init = cors_parent_init,
-    .headers = cors_headers,
 };
 
 /* Configuration, set in the parent and inherited by the workers. */
@@ -101,15 +100,13 @@ origin_allowed(struct mp_ctx *ctx)
 	return NULL;
 }
 
-/* Security and CORS headers. own_reply: the answer goes through
- * mp_reply_*, which adds X-Content-Type-Options and Cache-Control itself. */
-static void
-security_headers(struct mp_ctx *ctx, int own_reply)
+/* X-Content-Type-Options comes with the answer: mp_reply_* or
+ * gw_edge_headers_passthrough. */
+void
+gw_edge_reply_headers(struct mp_ctx *ctx)
 {
 	const char *origin = origin_allowed(ctx);
 
-	if (!own_reply)
-		mp_reply_header(ctx, "X-Content-Type-Options", "nosniff");
 	mp_reply_header(ctx, "Referrer-Policy", "no-referrer");
 	mp_reply_header(ctx, "X-Frame-Options", "DENY");
 	mp_reply_header(ctx, "Content-Security-Policy",
@@ -124,14 +121,8 @@ security_headers(struct mp_ctx *ctx, int own_reply)
 	mp_reply_header(ctx, "Access-Control-Expose-Headers", expose_headers);
 }
 
-static void
-cors_headers(struct gw_edge *e, int own_reply)
-{
-	security_headers(e->ctx, own_reply);
-}
-
 int
-gw_edge_preflight(struct mp_ctx *ctx)
+gw_cors_preflight_reply(struct mp_ctx *ctx)
 {
 	const char *origin = origin_allowed(ctx);
 	char age[24];
@@ -145,6 +136,5 @@ gw_edge_preflight(struct mp_ctx *ctx)
 		                allow_headers);
 		mp_reply_header(ctx, "Access-Control-Max-Age", age);
 	}
-	security_headers(ctx, 1);
 	return mp_reply_raw(ctx, 204, NULL, "", 0);
 }

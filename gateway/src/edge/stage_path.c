@@ -61,7 +61,7 @@ path_access(struct gw_edge *e, void *st)
 	rc = gw_route_match(gw_routes, gw_nroutes, method, req->path, &e->m);
 	if (req->method == HTTP_METHOD_OPTIONS &&
 	    (rc == 0 || rc == -EOPNOTSUPP))
-		return gw_edge_preflight(ctx);
+		return gw_cors_preflight_reply(ctx);
 	if (rc == -EOPNOTSUPP)
 		return mp_reply_method_not_allowed(ctx, e->m.allow);
 	if (rc == -ENOENT)

@@ -35,7 +35,7 @@ static int revocation_checked(struct gw_edge *e, void *st,
 
 const struct gw_stage gw_stage_revocation = {
     .name = "revocation",
-    .on = GW_ON_API,
+    .on = GW_ON_API | GW_ON_OWN,
     .state_size = sizeof(struct revocation),
     .parent_init = revocation_parent_init,
     .queue = revocation_queue,

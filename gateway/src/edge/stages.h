@@ -19,4 +19,9 @@ extern const struct gw_stage gw_stage_ratelimit;  /* stage_ratelimit.c */
 extern const struct gw_stage gw_stage_idem;       /* stage_idem.c */
 extern const struct gw_stage gw_stage_cache;      /* stage_cache.c */
 
+/* stage_cors.c: the 204 answer of a CORS preflight (Allow-Methods,
+ * -Headers, Max-Age for an allowed origin that asks), for a request whose
+ * pipeline already added the stage's headers. MP_DONE. */
+int gw_cors_preflight_reply(struct mp_ctx *ctx);
+
 #endif /* GW_EDGE_STAGES_H */

@@ -16,6 +16,10 @@ struct mp_settings {
 	char http_host[64];
 	int64_t http_port_num;
 	char http_port[8];
+	char ops_host[64];    /* "" until set: MP_OPS_HOST, else http_host */
+	int64_t ops_port_num; /* 0: no ops listener */
+	char ops_port[8];
+	int64_t header_block_max;
 	int64_t workers;
 	char log_level[8];
 	char db_url[512];
@@ -119,6 +123,9 @@ void mp_events_worker_stop(void);
 
 /* reply.c */
 void mp_query_free(struct mp_ctx *ctx);
+
+/* app.c: 1 when the request came in on the ops listener (MP_OPS_PORT). */
+int mp_request_on_ops(const struct mp_ctx *ctx);
 
 /* health.c: -ENOENT when `path` is not an ops endpoint, else MP_DONE or
  * MP_WAIT. */

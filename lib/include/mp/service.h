@@ -106,6 +106,16 @@ struct mp_service {
 	int (*parent_init)(void);  /* optional, in the parent after configuration */
 	int (*worker_init)(void);  /* optional, in each worker */
 	const struct mp_extension *const *extensions; /* NULL-terminated */
+	/* 1: /metrics and /_routes are never served on the public listener,
+	 * only on the ops listener (MP_OPS_PORT): a process that faces the
+	 * internet (the gateway). Others move them there when MP_OPS_PORT
+	 * is set. */
+	int ops_private;
+	/* Optional: headers every answer of the process carries (the
+	 * gateway's security and CORS headers), added once when a request
+	 * arrives, before anything can answer it (the library's own 401,
+	 * 403, 404, 431 included). */
+	void (*headers)(struct mp_ctx *ctx);
 };
 
 /* Each service module defines exactly one of these. */

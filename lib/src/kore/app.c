@@ -59,6 +59,8 @@ static int route_match(const char *path, const char *pattern, int prefix,
     struct mp_ctx *ctx);
 static int dispatch_first(struct http_request *req);
 static int authenticate(struct mp_ctx *ctx);
+static void ops_listener_add(void);
+static size_t header_block_len(const struct http_request *req);
 static void ctx_free(struct http_request *req);
 static void request_id_assign(struct mp_ctx *ctx);
 static void drain_signal(int sig);
@@ -175,6 +177,15 @@ settings_load(void)
 		    "address to listen on"},
 		{"MP_HTTP_PORT", MP_CFG_INT, 1, NULL, 1, 65535, NULL,
 		    &mp_settings.http_port_num, 0, "TCP port to listen on"},
+		{"MP_OPS_PORT", MP_CFG_INT, 0, "0", 0, 65535, NULL,
+		    &mp_settings.ops_port_num, 0,
+		    "TCP port of the ops listener (/metrics, /_routes); 0: none"},
+		{"MP_OPS_HOST", MP_CFG_STRING, 0, "", 0, 0, NULL,
+		    mp_settings.ops_host, sizeof(mp_settings.ops_host),
+		    "address of the ops listener (default MP_HTTP_HOST)"},
+		{"MP_HEADER_MAX", MP_CFG_INT, 0, "8192", 1024, 65535, NULL,
+		    &mp_settings.header_block_max, 0,
+		    "largest request header block in bytes (431 above)"},
 		{"MP_WORKERS", MP_CFG_INT, 0, "2", 1, 64, NULL,
 		    &mp_settings.workers, 0, "number of worker processes"},
 		{"MP_LOG_LEVEL", MP_CFG_ENUM, 0, "info", 0, 0, levels,
@@ -236,6 +247,18 @@ settings_load(void)
 	}
 	snprintf(mp_settings.http_port, sizeof(mp_settings.http_port), "%d",
 	    (int)mp_settings.http_port_num);
+	snprintf(mp_settings.ops_port, sizeof(mp_settings.ops_port), "%d",
+	    (int)mp_settings.ops_port_num);
+	if (mp_settings.ops_host[0] == '\0')
+		snprintf(mp_settings.ops_host, sizeof(mp_settings.ops_host),
+		    "%s", mp_settings.http_host);
+	if (mp_settings.ops_port_num > 0 &&
+	    mp_settings.ops_port_num == mp_settings.http_port_num &&
+	    strcmp(mp_settings.ops_host, mp_settings.http_host) == 0) {
+		fprintf(stderr, "config: MP_OPS_PORT must differ from "
+		    "MP_HTTP_PORT\n");
+		return -EINVAL;
+	}
 	if (mp_settings.instance[0] == '\0' &&
 	    gethostname(mp_settings.instance, sizeof(mp_settings.instance) -
 	    1) != 0)
@@ -257,6 +280,61 @@ settings_load(void)
 	return 0;
 }
 
+/* The ops listener: a second Kore server ("ops") on MP_OPS_PORT whose one
+ * domain sends everything to mp_http_entry, like the configuration's. */
+static void
+ops_listener_add(void)
+{
+	struct kore_server *srv;
+	struct kore_domain *dom;
+
+	if (mp_settings.ops_port_num == 0)
+		return;
+	srv = kore_server_create("ops");
+	srv->tls = 0;
+	if (!kore_server_bind(srv, mp_settings.ops_host,
+	    mp_settings.ops_port, NULL)) {
+		fprintf(stderr, "config: cannot listen on %s:%s (MP_OPS_PORT)\n",
+		    mp_settings.ops_host, mp_settings.ops_port);
+		exit(1);
+	}
+	kore_server_finalize(srv);
+	dom = kore_domain_new("*");
+	if (!kore_domain_attach(dom, srv) ||
+	    !kore_module_handler_new(dom, "^/.*$", "mp_http_entry", NULL,
+	    HANDLER_TYPE_DYNAMIC)) {
+		fprintf(stderr, "config: cannot route the ops listener\n");
+		exit(1);
+	}
+}
+
+int
+mp_request_on_ops(const struct mp_ctx *ctx)
+{
+	const struct listener *l;
+
+	if (mp_settings.ops_port_num == 0 || ctx->req->owner == NULL ||
+	    (l = ctx->req->owner->owner) == NULL || l->server == NULL)
+		return 0;
+	return strcmp(l->server->name, "ops") == 0;
+}
+
+/* Bytes of the request's header block as the client sent it (request
+ * line, fields, CRLFs), give or take the spaces Kore trimmed. */
+static size_t
+header_block_len(const struct http_request *req)
+{
+	const struct http_header *h;
+	size_t n;
+
+	n = strlen(http_method_text(req->method)) + 1 + strlen(req->path) +
+	    (req->query_string != NULL ? 1 + strlen(req->query_string) : 0) +
+	    sizeof(" HTTP/1.1\r\n") - 1 + 2;
+	TAILQ_FOREACH(h, &req->req_headers, list)
+		n += strlen(h->header) + 2 + strlen(h->value) + 2;
+	return n;
+}
+
 static void
 settings_apply(void)
 {
@@ -275,6 +353,7 @@ settings_apply(void)
 		exit(1);
 	}
 	kore_server_finalize(srv);
+	ops_listener_add();
 	worker_count = (u_int8_t)mp_settings.workers;
 	/* Kore pins worker N to CPU N by default. On a host shared with
 	 * PostgreSQL (and anything else) a pinned worker waits for its busy
@@ -602,9 +681,24 @@ dispatch_first(struct http_request *req)
 	mp_metrics_worker_request();
 	request_id_assign(ctx);
 	ctx->lang = mp_lang_negotiate(mp_header(ctx, "accept-language"));
+	if (mp_service_def.headers != NULL)
+		mp_service_def.headers(ctx);
 
+	/* Kore resets a connection whose header block overflows its buffer
+	 * (http_header_max of the .conf); below that, a block over our
+	 * limit gets a proper answer */
+	if (header_block_len(req) > (size_t)mp_settings.header_block_max) {
+		mp_reply_header(ctx, "Connection", "close");
+		return mp_reply_problem(ctx, 431, "header-too-large",
+		    "the request's header block is larger than this server "
+		    "accepts (MP_HEADER_MAX bytes)");
+	}
 	if ((rc = mp_health_route(ctx, req->path)) != -ENOENT)
 		return rc;
+	if (mp_request_on_ops(ctx))
+		return mp_reply_problem(ctx, 404, "not-found",
+		    "the ops listener serves /healthz, /readyz, /metrics and "
+		    "/_routes only");
 	if (draining) {
 		mp_reply_header(ctx, "Connection", "close");
 		mp_reply_header(ctx, "Retry-After", "1");

@@ -1,8 +1,12 @@
 /*
  * Operations endpoints every process serves: /healthz (the process is
  * alive and its loop turns), /readyz (it can do its work: database and
- * Redis reachable, not draining) and /metrics (Prometheus text).
+ * Redis reachable, not draining), /metrics (Prometheus text) and /_routes.
  * They bypass the route table, authentication and the access log.
+ *
+ * With an ops listener (MP_OPS_PORT), /metrics and /_routes are served
+ * there only, /healthz and /readyz on both; a process with ops_private
+ * (the gateway) never serves them on its public listener.
  *
  * A service's extensions (mp/service.h) may add checks to /readyz; they
  * report state they already hold, so a readiness probe never waits on
@@ -120,6 +124,12 @@ mp_health_route(struct mp_ctx *ctx, const char *path)
 	if (strcmp(path, "/healthz") != 0 && strcmp(path, "/readyz") != 0 &&
 	    strcmp(path, "/metrics") != 0 && strcmp(path, "/_routes") != 0)
 		return -ENOENT; /* not ours */
+	/* what a process says about itself beyond its health stays on the
+	 * ops listener when there is one (and always for the gateway) */
+	if ((strcmp(path, "/metrics") == 0 || strcmp(path, "/_routes") == 0) &&
+	    !mp_request_on_ops(ctx) && (mp_settings.ops_port_num > 0 ||
+	    mp_service_def.ops_private))
+		return -ENOENT;
 	ctx->route = &internal_route;
 	if (ctx->req->method != HTTP_METHOD_GET &&
 	    ctx->req->method != HTTP_METHOD_HEAD) {
