@@ -56,7 +56,7 @@ start funding "$(conf funding services/funding/conf/funding.conf)" "$FUNDING_POR
 start gateway "$(conf gateway gateway/conf/gateway.conf)" "$GW_PORT" \
 	MP_DB_URL="$(db_url gateway)" MP_MIGRATIONS_DIR=gateway/migrations \
 	MP_JWT_SIGNING_KEY="test-es-1:ES256:$MP_TEST_KEYS/test-es-1.key.pem" \
-	MP_PWHASH_FAST=1 MP_BOOTSTRAP_ADMIN="browser-admin:browser-admin-pw-2026" \
+	MP_PWHASH_FAST=1 MP_BOOTSTRAP_ADMIN="root-admin:root-password-2026" \
 	MP_UPSTREAM_FUNDING="http://127.0.0.1:$FUNDING_PORT" MP_UPSTREAM_CASES= MP_UPSTREAM_GENDER= \
 	MP_CORS_ORIGINS="$ALLOWED" MP_RATE_LIMITS=auth=1000/60
 for p in "$FUNDING_PORT" "$GW_PORT"; do
@@ -67,11 +67,12 @@ for p in "$FUNDING_PORT" "$GW_PORT"; do
 	}
 done
 
-# an officer of the Oriental council, created by the admin
+# an officer of the Oriental council, created by the admin (the same first
+# admin as the integration suites', whichever ran first created it)
 GW="http://127.0.0.1:$GW_PORT"
 OFFICER="browser.officer.$RANDOM$RANDOM"
-ADM=$(curl -s "$GW/auth/token" -d grant_type=password -d username=browser-admin \
-	-d password=browser-admin-pw-2026 | jq -r .access_token)
+ADM=$(curl -s "$GW/auth/token" -d grant_type=password -d username=root-admin \
+	-d password=root-password-2026 | jq -r .access_token)
 code=$(curl -s -o "$T/officer.json" -w '%{http_code}' "$GW/admin/users" -H "Authorization: Bearer $ADM" \
 	-H 'Content-Type: application/json' -d "{\"username\": \"$OFFICER\", \"password\": \"officer-password-2026\",
 	\"roles\": [\"council_officer\"], \"region\": \"oriental\"}")
