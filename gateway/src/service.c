@@ -30,7 +30,11 @@
 #include "proxy/proxy.h"
 #include "proxy/upstreams.h"
 
-#define PROXY_FLAGS (MP_ROUTE_PUBLIC | MP_ROUTE_PREFIX | MP_ROUTE_ANY_METHOD)
+/* MP_ROUTE_REPEATS: the edge decides per route whether a query parameter
+ * may repeat (edge/stage_path.c); the library checks the other rules. */
+#define PROXY_FLAGS                                                  \
+	(MP_ROUTE_PUBLIC | MP_ROUTE_PREFIX | MP_ROUTE_ANY_METHOD |   \
+	    MP_ROUTE_REPEATS)
 #define PREFLIGHT_FLAGS (MP_ROUTE_PUBLIC | MP_ROUTE_PREFIX)
 #define MP_OPTIONS 0x0040 /* Kore's HTTP_METHOD_OPTIONS */
 

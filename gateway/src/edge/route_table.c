@@ -122,9 +122,10 @@ const struct gw_route gw_routes[] = {
 	{G, "/v1/funding/dashboard", C, OFF | ANA, NULL, TTL_OWN, D, F},
 	{G, "/v1/funding/dashboard.csv", C, OFF | ANA, NULL, TTL_OWN, D, F},
 	/* services without a route table yet: any authenticated principal,
-	 * the service decides */
-	{GW_M_ALL, "/v1/cases/**", 0, 0, NULL, 0, D, "cases"},
-	{GW_M_ALL, "/v1/gender/**", 0, 0, NULL, 0, D, "gender"},
+	 * the service decides (repeated query parameters too: gender's
+	 * figures take dimension= and filter= more than once) */
+	{GW_M_ALL, "/v1/cases/**", GW_R_REPEATS, 0, NULL, 0, D, "cases"},
+	{GW_M_ALL, "/v1/gender/**", GW_R_REPEATS, 0, NULL, 0, D, "gender"},
 };
 
 const size_t gw_nroutes = sizeof(gw_routes) / sizeof(gw_routes[0]);

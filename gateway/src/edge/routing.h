@@ -38,7 +38,14 @@
 /* GW_R_PUBLIC_DATA: the answer does not depend on who asks, so the cache
  * key ignores the principal. */
 #define GW_R_PUBLIC_DATA 0x04u
-#define GW_R_ALL (GW_R_PUBLIC | GW_R_CACHEABLE | GW_R_PUBLIC_DATA)
+/* GW_R_REPEATS: a query parameter may appear more than once (the
+ * service's MP_ROUTE_REPEATS, or a service without a table here that
+ * decides itself). Elsewhere a repeated name is a 400 at the gateway: the
+ * service would read the first while the cache key sorts them. Not with
+ * GW_R_CACHEABLE (the key sorts repeated values). */
+#define GW_R_REPEATS 0x08u
+#define GW_R_ALL                                                               \
+	(GW_R_PUBLIC | GW_R_CACHEABLE | GW_R_PUBLIC_DATA | GW_R_REPEATS)
 
 /* Rate-limit classes; each has a policy (see gw_rate_policies_parse). */
 enum gw_rate_class {

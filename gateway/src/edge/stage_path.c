@@ -3,15 +3,23 @@
  * route_table.c). 400 for a path that is not acceptable (dot segments,
  * encoded slashes, control bytes...), 414 too long, 404 no route, 405
  * with Allow for a method the route does not have; an OPTIONS request on
- * a known path is a CORS preflight (stage_cors.c). Every answer comes from
- * the gateway itself: nothing unknown reaches an upstream.
+ * a known path is a CORS preflight (stage_cors.c). A query parameter
+ * named twice is a 400 naming it (mp_query_split), unless the route says
+ * GW_R_REPEATS: the service would read the first occurrence while the
+ * cache key sorts them, so "?region=a&region=b" and "?region=b&region=a"
+ * would share an entry but not an answer. (The library checks every other
+ * rule of query strings for the /v1 prefixes; service.c marks them
+ * MP_ROUTE_REPEATS so that this stage decides per route.) Every answer
+ * comes from the gateway itself: nothing unknown reaches an upstream.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <kore/kore.h>
 #include <kore/http.h>
 
+#include "mp/query.h"
 #include "mp/service.h"
 
 #include "edge/edge.h"
@@ -22,6 +30,7 @@
 
 static int path_parent_init(void);
 static int path_access(struct gw_edge *e, void *st);
+static int repeats_or_reply(struct gw_edge *e);
 
 const struct gw_stage gw_stage_path = {
     .name = "path",
@@ -74,5 +83,27 @@ path_access(struct gw_edge *e, void *st)
 		return mp_reply_problem(ctx, 400, "bad-path",
 		                        "the request path is not acceptable");
 	e->route = e->m.route;
-	return GW_NEXT;
+	return repeats_or_reply(e);
+}
+
+/* GW_NEXT, or the answer to a parameter named twice on a route that does
+ * not take repeats (400 naming it; 503 out of memory). */
+static int
+repeats_or_reply(struct gw_edge *e)
+{
+	struct mp_query q;
+	json_t *problem = NULL;
+	int rc;
+
+	if (e->route->flags & GW_R_REPEATS)
+		return GW_NEXT;
+	memset(&q, 0, sizeof(q));
+	rc = mp_query_split(e->ctx->req->query_string, &q, &problem);
+	mp_query_clear(&q);
+	if (rc == 0)
+		return GW_NEXT;
+	if (problem != NULL)
+		return mp_reply_problem_json(e->ctx, problem);
+	return mp_reply_problem(e->ctx, 503, "overloaded",
+	                        "out of memory; retry shortly");
 }
