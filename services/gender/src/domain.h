@@ -44,7 +44,7 @@
 /* Largest table the service builds (rows x columns of inner cells): the
  * audit is a dense elimination, bounded at this size to a few ms. */
 #define GENDER_TABLE_MAX_ROWS 256
-#define GENDER_TABLE_MAX_COLS 8
+#define GENDER_TABLE_MAX_COLS 16
 
 /*
  * One cell: `count` is the number of people (or projects) behind it and
@@ -371,7 +371,7 @@ int gender_text_is_rtl(const char *s);
 
 /* ---- published figures (domain_figures.c) ------------------------------- */
 
-#define GENDER_FIG_MAX_COLS 4
+#define GENDER_FIG_MAX_COLS 16
 
 /* One aggregate of the load statement: the row's key values (a JSON
  * array of strings in the order of the row dimensions), its column
@@ -410,7 +410,8 @@ struct gender_figures {
 /*
  * gender_figures_build: lay the cells out as rows x columns with margins
  * (row totals when there are several columns, column totals when there
- * are several rows), compute medians when the measure is median_days,
+ * are several rows), compute medians when the measure is a median
+ * ("median_days", "median": the values come in the cells' `days`),
  * and apply disclosure control when in->suppress. The input is copied by
  * value; the cells and their JSON must outlive out. Returns 0, -E2BIG
  * (more rows than GENDER_TABLE_MAX_ROWS: the caller asks for filters),
@@ -419,6 +420,10 @@ struct gender_figures {
 int gender_figures_build(const struct gender_fig_input *in,
                          struct gender_figures *out);
 void gender_figures_free(struct gender_figures *f);
+
+/* 1 if `measure` is a median ("median_days", "median": the values come
+ * in the cells' `days`, the median is computed per cell and margin). */
+int gender_measure_is_median(const char *measure);
 
 /*
  * gender_figures_json: the figures as the API answers them: rows with

@@ -95,8 +95,7 @@ gender_figures_build(const struct gender_fig_input *in,
 		    in->cells[i].value;
 	}
 	gender_table_totals(&out->t);
-	if (in->measure != NULL && strcmp(in->measure, "median_days") == 0 &&
-	    (rc = medians(out)) != 0) {
+	if (gender_measure_is_median(in->measure) && (rc = medians(out)) != 0) {
 		gender_figures_free(out);
 		return rc;
 	}
@@ -168,6 +167,12 @@ medians(struct gender_figures *f)
 	return 0;
 }
 
+int
+gender_measure_is_median(const char *measure)
+{
+	return measure != NULL && strncmp(measure, "median", 6) == 0;
+}
+
 void
 gender_figures_free(struct gender_figures *f)
 {
@@ -182,7 +187,7 @@ static json_t *
 cell_json(const struct gender_figures *f, size_t r, size_t c)
 {
 	const struct gender_cell *x = gender_table_at(&f->t, r, c);
-	bool median = strcmp(f->in.measure, "median_days") == 0;
+	bool median = gender_measure_is_median(f->in.measure);
 
 	if (x->flags & GENDER_CELL_SUPPRESSED)
 		return json_pack("{s:n, s:b}", "value", "suppressed", 1);
@@ -203,7 +208,7 @@ share_json(const struct gender_figures *f, size_t r)
 	int32_t bp;
 
 	if (!f->in.by_sex || fi < 0 || mi < 0 ||
-	    strcmp(f->in.measure, "median_days") == 0)
+	    gender_measure_is_median(f->in.measure))
 		return json_null();
 	w = gender_table_at(&f->t, r, (size_t)fi);
 	m = gender_table_at(&f->t, r, (size_t)mi);
@@ -336,7 +341,7 @@ gender_figures_csv(const struct gender_figures *f)
 			csv_field(&b, f->in.cols[c]);
 			if (x->flags & GENDER_CELL_SUPPRESSED)
 				snprintf(num, sizeof(num), ",,true\r\n");
-			else if (strcmp(f->in.measure, "median_days") == 0)
+			else if (gender_measure_is_median(f->in.measure))
 				snprintf(num, sizeof(num), ",%.1f,false\r\n",
 				         (double)x->value / 2.0);
 			else
@@ -395,7 +400,7 @@ gender_figures_dvs(const struct gender_figures *f, const char *org_fallback,
 				strncat(coc, key_at(f, r, k),
 				        sizeof(coc) - strlen(coc) - 1);
 			}
-			if (strcmp(f->in.measure, "median_days") == 0)
+			if (gender_measure_is_median(f->in.measure))
 				snprintf(num, sizeof(num), "%.1f",
 				         (double)x->value / 2.0);
 			else
@@ -447,7 +452,7 @@ gender_figures_chart(const struct gender_figures *f, const json_t *names,
 			c->series[s].missing[r] =
 			    (x->flags & GENDER_CELL_SUPPRESSED) != 0;
 			c->series[s].values[r] =
-			    strcmp(f->in.measure, "median_days") == 0
+			    gender_measure_is_median(f->in.measure)
 			        ? x->value / 2
 			        : x->value;
 		}

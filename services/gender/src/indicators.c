@@ -79,8 +79,6 @@ static const struct mp_field targets_query[] = {
     MP_FIELD("region", MP_F_ENUM, 0, .enum_values = regions),
     MP_FIELD("year", MP_F_INT, 0, .min = 2000, .max = 2100), MP_FIELD_END};
 
-static int field_refuse(struct mp_ctx *ctx, const char *field,
-                        const char *reason);
 static int query_or_reply(struct mp_ctx *ctx, struct gender_query *q);
 static const char *chart_lang(struct mp_ctx *ctx);
 static int fig_args(struct mp_ctx *ctx, json_t *args);
@@ -95,9 +93,8 @@ static int fig_svg(struct mp_ctx *ctx, struct mp_run *run,
                    const struct gender_figures *f, const struct fig_facts *ff,
                    json_t **text);
 
-/* A 400 naming the query argument and the reason. MP_ANSWERED. */
-static int
-field_refuse(struct mp_ctx *ctx, const char *field, const char *reason)
+int
+gender_refuse_field(struct mp_ctx *ctx, const char *field, const char *reason)
 {
 	json_t *pb =
 	    mp_problem_new(400, "validation", NULL, "the request is not valid");
@@ -118,7 +115,7 @@ query_or_reply(struct mp_ctx *ctx, struct gender_query *q)
 	if (gender_query_parse(ctx->req->query_string, q, &field, err,
 	                       sizeof(err)) == 0)
 		return 0;
-	(void)field_refuse(ctx, field != NULL ? field : "query", err);
+	(void)gender_refuse_field(ctx, field != NULL ? field : "query", err);
 	return -EINVAL;
 }
 
@@ -265,7 +262,7 @@ fig_svg(struct mp_ctx *ctx, struct mp_run *run, const struct gender_figures *f,
 	(void)run;
 	if (type != NULL && strcmp(type, "bar") != 0 &&
 	    strcmp(type, "line") != 0)
-		return field_refuse(ctx, "type", "bar or line");
+		return gender_refuse_field(ctx, "type", "bar or line");
 	if (f->in.by_sex)
 		lab = strcmp(lang, "ar") == 0   ? sex_ar
 		      : strcmp(lang, "en") == 0 ? sex_en
@@ -332,7 +329,7 @@ fig_output(struct mp_ctx *ctx, struct mp_run *run,
 	case FIG_DVS:
 		body = gender_figures_dvs(f, "MA", &err);
 		if (body == NULL && err == -EINVAL)
-			return field_refuse(
+			return gender_refuse_field(
 			    ctx, "dimension",
 			    "dataValueSets needs a period dimension "
 			    "(dimension=period:2027Q1;2027Q2)");
