@@ -78,7 +78,7 @@ ifneq ($(SANITIZE),)
 TOOLS    += $(BUILD)/bin/kore
 endif
 
-.PHONY: all deps build test unit integration up down logs clean format \
+.PHONY: all deps build test unit integration up down logs clean format gender-replay \
         bench bench-funding bench-cases bench-gateway bench-latency fuzz check-compose chaos
 .DEFAULT_GOAL := build
 
@@ -160,6 +160,10 @@ up: deps
 
 down:
 	@scripts/down.sh
+
+# rebuild the gender projections by replaying the streams (after make up)
+gender-replay:
+	@scripts/gender-replay.sh
 
 logs:
 	@tail -n 50 -F var/log/*.log

@@ -10,10 +10,6 @@ set -euo pipefail
 GW=${1:-http://127.0.0.1:8080}
 PW=demo-password-2026
 
-token() { # username -> access token
-	curl -sS --fail-with-body -X POST "$GW/auth/token" \
-		--data-urlencode grant_type=password --data-urlencode "username=$1" \
-		--data-urlencode "password=$PW" | jq -r .access_token
-}
+. "$(dirname "$0")/demo-lib.sh"
 
 "$(dirname "$0")/load-directory.sh" "$GW" "$(token officer.souss)" "$(token officer.oriental)"

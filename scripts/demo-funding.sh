@@ -15,33 +15,10 @@ GW=${1:-http://127.0.0.1:8080}
 PW=demo-password-2026
 DEMO_TITLE="Appel à projets migration et développement 2027 (démo)"
 
-say() { printf '%s\n' "$*" >&2; }
-
-token() { # username -> access token
-	curl -sS --fail-with-body -X POST "$GW/auth/token" \
-		--data-urlencode grant_type=password --data-urlencode "username=$1" \
-		--data-urlencode "password=$PW" | jq -r .access_token
-}
+. "$(dirname "$0")/demo-lib.sh"
 
 sub_of() { # token -> subject (the user id)
 	curl -sS --fail-with-body "$GW/auth/me" -H "Authorization: Bearer $1" | jq -r .id
-}
-
-# api TOKEN METHOD PATH [JSON] -> body; fails loudly on an unexpected status
-api() {
-	local tok=$1 method=$2 path=$3 body=${4:-} out code data=()
-	[ "$method" = GET ] || data=(--data-binary "$body")
-	out=$(mktemp)
-	code=$(curl -sS -o "$out" -w '%{http_code}' -X "$method" "$GW$path" \
-		-H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
-		"${data[@]}")
-	if [ "${code:0:1}" != 2 ]; then
-		say "demo-funding: $method $path -> $code: $(cat "$out")"
-		rm -f "$out"
-		return 1
-	fi
-	cat "$out"
-	rm -f "$out"
 }
 
 application() { # commune name sex requested

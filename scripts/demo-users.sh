@@ -58,6 +58,7 @@ user agent.souss municipal_agent souss-massa agadir
 user agent.oriental municipal_agent oriental oujda
 user mediator.souss mediator souss-massa "" demo-association
 user analyst.souss gender_analyst souss-massa
+user analyst.oriental gender_analyst oriental
 user applicant.souss applicant souss-massa
 user applicant.oriental applicant oriental
 user admin admin ""

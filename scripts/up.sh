@@ -83,6 +83,7 @@ done
 scripts/demo-users.sh "http://127.0.0.1:${PORT[gateway]}" || log "demo users: not all created"
 scripts/demo-funding.sh "http://127.0.0.1:${PORT[gateway]}" || log "funding demo data: not all created"
 scripts/demo-directory.sh "http://127.0.0.1:${PORT[gateway]}" || log "directory demo data: not all created"
+scripts/demo-gender.sh "http://127.0.0.1:${PORT[gateway]}" || log "gender demo data: not all created"
 printf '\nA token (demo password demo-password-2026):\n  curl -s -X POST http://127.0.0.1:%s/auth/token -d grant_type=password -d username=officer.souss -d password=demo-password-2026\n' "${PORT[gateway]}"
 
 cat <<MSG

@@ -854,6 +854,7 @@ END_TEST
 START_TEST(test_targets_and_alerts)
 {
 	char *ana = t_token("analyst-o", "gender_analyst", "oriental");
+	char *ana_s = t_token("analyst-s", "gender_analyst", "souss-massa");
 	struct t_resp r;
 	json_t *b, *t, *e;
 	size_t i;
@@ -877,7 +878,21 @@ START_TEST(test_targets_and_alerts)
 	ck_assert_int_eq(r.status, 404);
 	t_resp_free(&r);
 	json_decref(b);
+	/* the public: 4 men selected is below 5, the share is suppressed */
 	t = get(NULL, 200, "/v1/gender/targets?region=oriental&year=2031");
+	json_array_foreach(
+	    json_object_get(t, "items"), i,
+	    e) if (strcmp(json_string_value(json_object_get(e, "indicator")),
+	                  "women_selected") == 0)
+	{
+		ck_assert(json_is_true(json_object_get(e, "suppressed")));
+		ck_assert(json_is_null(json_object_get(e, "value_bp")));
+	}
+	json_decref(t);
+	/* the region's analyst reads it (audited) */
+	t = get(ana, 200,
+	        "/v1/gender/targets?region=oriental&year=2031&"
+	        "unsuppressed=true");
 	json_array_foreach(json_object_get(t, "items"), i, e)
 	{
 		if (strcmp(json_string_value(json_object_get(e, "indicator")),
@@ -893,8 +908,11 @@ START_TEST(test_targets_and_alerts)
 	}
 	ck_assert(found);
 	json_decref(t);
-	/* Souss-Massa: 1 of 6 selected are women: 1667 < 4000, an alert */
-	t = get(NULL, 200, "/v1/gender/alerts?region=souss-massa&year=2031");
+	/* Souss-Massa: 1 of 6 selected are women: 1667 < 4000, an alert
+	 * for its analyst; the public does not see a suppressed alert */
+	t = get(ana_s, 200,
+	        "/v1/gender/alerts?region=souss-massa&year=2031&"
+	        "unsuppressed=true");
 	found = 0;
 	json_array_foreach(json_object_get(t, "items"), i, e) found |=
 	    strcmp(json_string_value(json_object_get(e, "indicator")),
@@ -902,6 +920,15 @@ START_TEST(test_targets_and_alerts)
 	    json_integer_value(json_object_get(e, "value_bp")) == 1667;
 	ck_assert(found);
 	json_decref(t);
+	t = get(NULL, 200, "/v1/gender/alerts?region=souss-massa&year=2031");
+	json_array_foreach(json_object_get(t, "items"), i, e)
+	    ck_assert(strcmp(json_string_value(json_object_get(e, "indicator")),
+	                     "women_selected") != 0);
+	json_decref(t);
+	json_decref(get(ana, 403,
+	                "/v1/gender/alerts?region=souss-massa&"
+	                "unsuppressed=true"));
+	free(ana_s);
 	free(ana);
 }
 END_TEST

@@ -77,7 +77,8 @@ static const struct mp_field fig_query[] = {
     MP_FIELD("lang", MP_F_ENUM, 0, .enum_values = langs), MP_FIELD_END};
 static const struct mp_field targets_query[] = {
     MP_FIELD("region", MP_F_ENUM, 0, .enum_values = regions),
-    MP_FIELD("year", MP_F_INT, 0, .min = 2000, .max = 2100), MP_FIELD_END};
+    MP_FIELD("year", MP_F_INT, 0, .min = 2000, .max = 2100),
+    MP_FIELD("unsuppressed", MP_F_BOOL, 0), MP_FIELD_END};
 
 static int query_or_reply(struct mp_ctx *ctx, struct gender_query *q);
 static const char *chart_lang(struct mp_ctx *ctx);
