@@ -644,6 +644,39 @@ START_TEST(revoked_token_refused_on_own_routes)
 }
 END_TEST
 
+/* The gateway's tokens stay valid for every process: their lifetime is
+ * within the library's MP_JWT_MAX_LIFETIME_S (a longer MP_ACCESS_TTL_S
+ * stops start-up with a line naming both), and they carry a jti. */
+START_TEST(access_ttl_within_max_lifetime)
+{
+	static const char *const env[] = {"MP_ACCESS_TTL_S=7201",
+		"MP_JWT_MAX_LIFETIME_S=7200", NULL};
+	struct mp_principal p;
+	struct t_proc g2;
+	char path[512], line[512];
+	int found = 0;
+	FILE *f;
+	json_t *t;
+
+	ck_assert_int_ne(t_gateway_start(&g2, "gwauth-longttl", env), 0);
+	t_var_path("log/gwauth-longttl.log", path, sizeof(path));
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "MP_ACCESS_TTL_S (7201) exceeds "
+		    "MP_JWT_MAX_LIFETIME_S (7200)") != NULL)
+			found = 1;
+	fclose(f);
+	ck_assert(found);
+
+	user_create("ttl.user", "gender_analyst", NULL, NULL);
+	t = login("ttl.user", PW);
+	ck_assert_int_eq(verify(jstr(t, "access_token"), &p), MP_JWT_OK);
+	ck_assert_str_ne(p.jti, "");
+	ck_assert_int_le(p.exp - p.iat, 7200);
+	json_decref(t);
+}
+END_TEST
+
 START_TEST(register_applicant_only)
 {
 	struct mp_principal p;
@@ -993,6 +1026,7 @@ main(void)
 	tcase_add_test(tc, client_credentials);
 	tcase_add_test(tc, revoke_refresh_and_access);
 	tcase_add_test(tc, revocation_published);
+	tcase_add_test(tc, access_ttl_within_max_lifetime);
 	tcase_add_test(tc, revoked_token_refused_on_own_routes);
 	tcase_add_test(tc, register_applicant_only);
 	tcase_add_test(tc, admin_routes);

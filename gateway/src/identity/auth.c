@@ -303,6 +303,16 @@ gw_auth_parent_init(void)
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
+	/* every process refuses a token that lives longer than its
+	 * MP_JWT_MAX_LIFETIME_S (the library's policy): never issue one */
+	if (mp_jwt_policy.max_lifetime_s > 0 &&
+	    access_ttl_s > mp_jwt_policy.max_lifetime_s) {
+		fprintf(stderr, "config: MP_ACCESS_TTL_S (%lld) exceeds "
+		    "MP_JWT_MAX_LIFETIME_S (%lld): the tokens would be "
+		    "refused\n", (long long)access_ttl_s,
+		    (long long)mp_jwt_policy.max_lifetime_s);
+		return -1;
+	}
 	if (gw_pwhash_parent_init() != 0)
 		return -1;
 	if (sign_spec[0] == '\0') {
