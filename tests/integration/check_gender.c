@@ -66,14 +66,12 @@ redis(void)
 	return rd;
 }
 
-/* XADD a raw entry to events:funding as the relay does. */
+/* XADD a raw entry to a stream as the relay does. */
 static void
-xadd_raw(const char *type, const char *payload)
+xadd_to(const char *stream, const char *type, const char *payload)
 {
 	redisContext *rd = redis();
-	redisReply *rep = redisCommand(rd,
-	                               "XADD events:funding * type %s "
-	                               "event %s",
+	redisReply *rep = redisCommand(rd, "XADD %s * type %s event %s", stream,
 	                               type, payload);
 
 	ck_assert_msg(rep != NULL && rep->type == REDIS_REPLY_STRING, "XADD");
@@ -81,10 +79,17 @@ xadd_raw(const char *type, const char *payload)
 	redisFree(rd);
 }
 
-/* A CloudEvent of the funding service; `data` is stolen. Writes its id
- * into id_out (may be NULL) and returns the compact text (malloc'd). */
+static void
+xadd_raw(const char *type, const char *payload)
+{
+	xadd_to("events:funding", type, payload);
+}
+
+/* A CloudEvent of `source`; `data` is stolen. Writes its id into id_out
+ * (may be NULL) and returns the compact text (malloc'd). */
 static char *
-cloudevent(const char *type, const char *time, json_t *data, char *id_out)
+cloudevent_from(const char *source, const char *type, const char *time,
+                json_t *data, char *id_out)
 {
 	char id[37];
 	json_t *ev;
@@ -93,14 +98,36 @@ cloudevent(const char *type, const char *time, json_t *data, char *id_out)
 	ck_assert_int_eq(mp_uuid_v7(id), 0);
 	if (id_out != NULL)
 		strcpy(id_out, id);
-	ev =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "specversion",
-	              "1.0", "id", id, "source", "urn:mp:funding", "type", type,
-	              "time", time, "datacontenttype", "application/json",
-	              "subject", "x", "data", data);
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
+	               "specversion", "1.0", "id", id, "source", source, "type",
+	               type, "time", time, "datacontenttype",
+	               "application/json", "subject", "x", "data", data);
 	s = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(ev);
 	return s;
+}
+
+static char *
+cloudevent(const char *type, const char *time, json_t *data, char *id_out)
+{
+	return cloudevent_from("urn:mp:funding", type, time, data, id_out);
+}
+
+/* An event of the cases service (schemas of its AsyncAPI messages). */
+static void
+cases_event(const char *type, const char *time, const char *sex, json_t *extra)
+{
+	json_t *d =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "region", "oriental",
+	              "commune", "oujda", "sex", sex, "age_band", "25-34",
+	              "beneficiary_type", "regularised_migrant");
+	char *ev;
+
+	json_object_update(d, extra);
+	json_decref(extra);
+	ev = cloudevent_from("urn:mp:cases", type, time, d, NULL);
+	xadd_to("events:cases", type, ev);
+	free(ev);
 }
 
 static json_t *
@@ -933,6 +960,101 @@ START_TEST(test_targets_and_alerts)
 }
 END_TEST
 
+START_TEST(test_cases_events)
+{
+	char *ana = t_token("analyst-o", "gender_analyst", "oriental");
+	static const char *const cs[3] = {
+	    "0190c7a2-0000-7000-8000-000000000001",
+	    "0190c7a2-0000-7000-8000-000000000002",
+	    "0190c7a2-0000-7000-8000-000000000003"};
+	json_t *f;
+
+	/* 6 women and 5 men registered in 2032 */
+	for (int i = 0; i < 11; i++)
+		cases_event("cases.person.registered.v1",
+		            "2032-01-05T10:00:00.000Z",
+		            i < 6 ? "female" : "male", json_object());
+	/* three cases opened on 10 January; first referrals after 4 and
+	 * 10 days (women) and 6 days (the man); a second referral of the
+	 * first case does not count */
+	for (int i = 0; i < 3; i++)
+		cases_event("cases.case.opened.v1", "2032-01-10T09:00:00.000Z",
+		            i < 2 ? "female" : "male",
+		            json_pack("{s:s, s:[s]}", "case_id", cs[i], "needs",
+		                      "health"));
+	cases_event("cases.referral.proposed.v1", "2032-01-14T09:00:00.000Z",
+	            "female",
+	            json_pack("{s:s, s:s}", "case_id", cs[0], "referral_id",
+	                      "0190c7a2-0000-7000-8000-0000000000a1"));
+	cases_event("cases.referral.proposed.v1", "2032-01-20T09:00:00.000Z",
+	            "female",
+	            json_pack("{s:s, s:s}", "case_id", cs[1], "referral_id",
+	                      "0190c7a2-0000-7000-8000-0000000000a2"));
+	cases_event("cases.referral.proposed.v1", "2032-01-16T09:00:00.000Z",
+	            "male",
+	            json_pack("{s:s, s:s}", "case_id", cs[2], "referral_id",
+	                      "0190c7a2-0000-7000-8000-0000000000a3"));
+	cases_event("cases.referral.proposed.v1", "2032-02-20T09:00:00.000Z",
+	            "female",
+	            json_pack("{s:s, s:s}", "case_id", cs[0], "referral_id",
+	                      "0190c7a2-0000-7000-8000-0000000000a4"));
+	for (int i = 0; i < 3; i++)
+		cases_event(
+		    "cases.referral.completed.v1", "2032-02-01T09:00:00.000Z",
+		    i < 2 ? "female" : "male",
+		    json_pack("{s:s, s:s, s:s}", "case_id", cs[i],
+		              "referral_id",
+		              i == 0   ? "0190c7a2-0000-7000-8000-0000000000a1"
+		              : i == 1 ? "0190c7a2-0000-7000-8000-0000000000a2"
+		                       : "0190c7a2-0000-7000-8000-0000000000a3",
+		              "outcome", "successful"));
+	ck_assert_int_eq(t_stream_settle("events:cases", "gender", 300, 20000),
+	                 0);
+	f = get(ana, 200,
+	        "/v1/gender/indicators/women_accompanied?"
+	        "filter=region:oriental&filter=period:2032&unsuppressed=true");
+	ck_assert_int_eq(cell(f, NULL, NULL, "female"), 6);
+	ck_assert_int_eq(cell(f, NULL, NULL, "male"), 5);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+	                     json_array_get(json_object_get(f, "rows"), 0),
+	                     "share_women_bp")),
+	                 5455);
+	json_decref(f);
+	f = get(ana, 200,
+	        "/v1/gender/indicators/women_referrals_completed?"
+	        "filter=region:oriental&filter=period:2032&unsuppressed=true");
+	ck_assert_int_eq(cell(f, NULL, NULL, "female"), 2);
+	ck_assert_int_eq(cell(f, NULL, NULL, "male"), 1);
+	json_decref(f);
+	/* time to first referral by sex: the median of 4 and 10 days is 7 */
+	f = get(ana, 200,
+	        "/v1/gender/indicators/days_to_first_referral?"
+	        "filter=region:oriental&filter=period:2032&unsuppressed=true");
+	ck_assert(
+	    json_real_value(json_object_get(
+	        json_object_get(
+	            json_object_get(
+	                json_array_get(json_object_get(f, "rows"), 0), "cells"),
+	            "female"),
+	        "value")) == 7.0);
+	ck_assert(
+	    json_real_value(json_object_get(
+	        json_object_get(
+	            json_object_get(
+	                json_array_get(json_object_get(f, "rows"), 0), "cells"),
+	            "male"),
+	        "value")) == 6.0);
+	json_decref(f);
+	/* the public: 2 women, 1 man: suppressed */
+	f = get(NULL, 200,
+	        "/v1/gender/indicators/days_to_first_referral?"
+	        "filter=region:oriental&filter=period:2032");
+	ck_assert_int_eq(cell(f, NULL, NULL, "female"), -1);
+	json_decref(f);
+	free(ana);
+}
+END_TEST
+
 START_TEST(test_routes_equal_openapi)
 {
 	t_assert_routes_match_openapi(&gender, "openapi/gender.yaml");
@@ -956,6 +1078,7 @@ gender_suite(void)
 	tcase_add_test(tc, test_chart_rasterised);
 	tcase_add_test(tc, test_targets_and_alerts);
 	tcase_add_test(tc, test_real_funding_events);
+	tcase_add_test(tc, test_cases_events);
 	tcase_add_test(tc, test_rebuild_gives_same_figures);
 	suite_add_tcase(s, tc);
 	return s;
