@@ -74,7 +74,7 @@ struct core {
 	mp_handler after;       /* runs when batch / e.pc completes */
 	gw_edge_step step;      /* a stage's continuation (gw_edge_wait) */
 	size_t at;              /* the stage whose checked hook runs */
-	mp_handler next;        /* GW_ON_TOKEN, GW_ON_OWN: the route's handler */
+	mp_handler next;        /* GW_ON_TOKEN, GW_ON_OWN: its handler */
 	unsigned char *state;   /* the stages' states, after this struct */
 };
 
