@@ -71,7 +71,8 @@ UNIT_SRC := $(wildcard tests/unit/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 INTEG_SRC := $(wildcard tests/integration/check_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
-TOOLS    := $(BUILD)/bin/mp-migrate $(BUILD)/tests/graphql/gql_verdicts
+TOOLS    := $(BUILD)/bin/mp-migrate $(BUILD)/bin/mp-cases-rekey \
+            $(BUILD)/tests/graphql/gql_verdicts
 # The sanitizer build instruments Kore itself too (scripts/build-kore.sh), so
 # the integration suites run the real processes under ASan and UBSan.
 ifneq ($(SANITIZE),)
@@ -135,6 +136,12 @@ $(BUILD)/tests/graphql/gql_verdicts: $(BUILD)/tests/graphql/gql_verdicts.o \
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCORE) $(LIBS)
 
 $(BUILD)/bin/mp-migrate: $(BUILD)/tools/migrate_main.o $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCORE) $(LIBS)
+
+# key rotation of the cases service's encrypted fields (tools/cases_rekey_main.c)
+$(BUILD)/bin/mp-cases-rekey: $(BUILD)/tools/cases_rekey_main.o \
+    $(BUILD)/services/cases/src/domain_crypto.o $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCORE) $(LIBS)
 

@@ -39,6 +39,14 @@ if [ ! -f "$V/keys/dev-1.key.pem" ]; then
 	chmod 600 "$V/keys/dev-1.key.pem"
 fi
 
+# the cases service's keys of personal data (dev): a key ring of one key
+# and the blind-index key, made once and kept with the data they protect
+if [ ! -f "$V/keys/field-keys.txt" ]; then
+	(umask 077
+	 printf 'dev-1:%s' "$(openssl rand -base64 32)" >"$V/keys/field-keys.txt"
+	 openssl rand -base64 32 | tr -d '\n' >"$V/keys/blind-index-key.txt")
+fi
+
 start() { # name conf
 	local name=$1 conf=$2
 	(
@@ -51,6 +59,11 @@ start() { # name conf
 		export MP_UPSTREAM_FUNDING="http://127.0.0.1:${PORT[funding]}"
 		export MP_UPSTREAM_CASES="http://127.0.0.1:${PORT[cases]}"
 		export MP_UPSTREAM_GENDER="http://127.0.0.1:${PORT[gender]}"
+		if [ "$name" = cases ]; then
+			MP_FIELD_KEYS=$(cat "$V/keys/field-keys.txt")
+			MP_BLIND_INDEX_KEY=$(cat "$V/keys/blind-index-key.txt")
+			export MP_FIELD_KEYS MP_BLIND_INDEX_KEY
+		fi
 		export MP_MIGRATIONS_DIR=$( [ "$name" = gateway ] && echo gateway/migrations || echo "services/$name/migrations")
 		# what it was started with, so that it can be started again alike
 		# (scripts/chaos.sh restarts what it kills)

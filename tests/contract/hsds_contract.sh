@@ -24,6 +24,9 @@ sed "s#^load .*#load $BUILD_DIR/cases.so#" services/cases/conf/cases.conf >"$MP_
 	export MP_JWT_KEYS="test-rs-1:RS256:$ROOT/tests/keys/test-rs-1.pub.pem"
 	export MP_JWT_ISSUER=https://auth.test MP_JWT_AUDIENCE=mp-api
 	export MP_MIGRATIONS_DIR=services/cases/migrations
+	# keys of personal data (test values, as tests/integration/support.h)
+	export MP_FIELD_KEYS="test-2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="
+	export MP_BLIND_INDEX_KEY="AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM="
 	exec setsid kore -c "$MP_TEST_VAR/cases-hsds.conf" -f -n -r >>"$MP_TEST_VAR/log/cases-hsds.log" 2>&1
 ) &
 KPID=$!

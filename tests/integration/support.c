@@ -256,9 +256,14 @@ t_service_start(struct t_proc *p, const char *name,
 {
 	char conf[160], migr[160];
 
+	/* the cases service's keys of personal data (test values) */
+	static const char *const cases_keys[] = {T_CASES_FIELD_KEYS,
+		T_CASES_BLIND_INDEX_KEY, NULL};
+
 	snprintf(conf, sizeof(conf), "services/%s/conf/%s.conf", name, name);
 	snprintf(migr, sizeof(migr), "services/%s/migrations", name);
-	return start_with_env(p, name, name, conf, migr, NULL, extra_env);
+	return start_with_env(p, name, name, conf, migr,
+	    strcmp(name, "cases") == 0 ? cases_keys : NULL, extra_env);
 }
 
 int

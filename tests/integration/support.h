@@ -37,6 +37,15 @@ int t_proc_start(struct t_proc *p, const char *name, const char *conf,
 int t_service_start(struct t_proc *p, const char *name,
     const char *const *extra_env);
 
+/* The keys t_service_start gives the cases service (later entries of
+ * extra_env win): a key ring whose current key is test-2, which still opens
+ * test-1, and the blind-index key. */
+#define T_CASES_FIELD_KEYS                                                     \
+	"MP_FIELD_KEYS=test-2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=,"   \
+	"test-1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+#define T_CASES_BLIND_INDEX_KEY                                                \
+	"MP_BLIND_INDEX_KEY=AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM="
+
 /* The first admin of every test gateway (MP_BOOTSTRAP_ADMIN). */
 #define T_GATEWAY_ADMIN "root-admin:root-password-2026"
 

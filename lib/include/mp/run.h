@@ -63,6 +63,10 @@ struct mp_op {
 	 * service). Returns 0, or MP_ANSWERED once it answered the client
 	 * (a 400 naming the argument). */
 	int (*args)(struct mp_ctx *ctx, json_t *args);
+	/* optional: rework the apply's JSON answer (borrowed) before it is
+	 * sent, e.g. open encrypted fields; 0 to send it, MP_ANSWERED once
+	 * it answered the client itself */
+	int (*answer)(struct mp_ctx *ctx, struct mp_run *run, json_t *body);
 };
 
 /* The facts members of an op: MP_OP_FACTS(table, struct x_facts). */

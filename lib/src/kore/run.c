@@ -351,6 +351,10 @@ after_apply(struct mp_ctx *ctx)
 	if ((body = json_loads(v, JSON_DECODE_ANY, NULL)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal",
 		    "the request could not be completed");
+	if (op->answer != NULL && op->answer(ctx, run, body) != 0) {
+		json_decref(body);
+		return MP_DONE;
+	}
 	if (json_is_object(body)) {
 		version = json_object_get(body, "version");
 		if (json_is_integer(version)) {

@@ -1,15 +1,25 @@
 /*
  * The cases service: its route table and definition for the shared
  * runtime. openapi/cases.yaml lists exactly these routes (a contract test
- * compares them). Roles here are the first gate; region and ownership are
- * checked by each route's SQL function.
+ * compares them). Roles here are the first gate; region, commune,
+ * assignment, certification and consent are checked by each route's
+ * decide step and SQL function.
  */
+#include "mp/log.h"
 #include "mp/service.h"
 
 #include "directory.h"
+#include "protect.h"
+#include "routes.h"
 
 #define OFF (MP_ROLE_COUNCIL_OFFICER | MP_ROLE_ADMIN)
+#define AGT MP_ROLE_MUNICIPAL_AGENT
+#define MED MP_ROLE_MEDIATOR
+#define WRK (AGT | MED)
+#define ALL (AGT | MED | OFF)
 #define PUB MP_ROUTE_PUBLIC
+
+static int cases_init(void);
 
 static const struct mp_route routes[] = {
     /* service directory: HSDS 3.0 (public, read-only) */
@@ -46,7 +56,59 @@ static const struct mp_route routes[] = {
      cases_directory_sal_create, 0, OFF},
     {MP_PATCH, "/v1/cases/directory/service_at_locations/{id}",
      cases_directory_sal_update, 0, OFF},
+    /* persons, consent, rights */
+    {MP_POST, "/v1/cases/persons", cases_person_create, 0, WRK},
+    {MP_GET, "/v1/cases/persons", cases_persons_list, 0, ALL},
+    {MP_GET, "/v1/cases/persons/{id}", cases_person_get, 0, ALL},
+    {MP_POST, "/v1/cases/persons/{id}/consents", cases_consent_create, 0, WRK},
+    {MP_POST, "/v1/cases/consents/{id}/withdrawal", cases_consent_withdraw, 0,
+     ALL},
+    {MP_GET, "/v1/cases/persons/{id}/export", cases_person_export, 0,
+     AGT | OFF},
+    {MP_POST, "/v1/cases/persons/{id}/erasure", cases_person_erase, 0, OFF},
+    /* cases */
+    {MP_POST, "/v1/cases/cases", cases_case_open, 0, WRK},
+    {MP_GET, "/v1/cases/cases", cases_cases_list, 0, ALL},
+    {MP_GET, "/v1/cases/cases/{id}", cases_case_get, 0, ALL},
+    {MP_POST, "/v1/cases/cases/{id}/transitions", cases_case_transition, 0,
+     WRK},
+    {MP_PUT, "/v1/cases/cases/{id}/assignment", cases_case_assign, 0,
+     AGT | OFF},
+    {MP_POST, "/v1/cases/cases/{id}/notes", cases_case_note, 0, ALL},
+    /* referrals and mediation */
+    {MP_POST, "/v1/cases/cases/{id}/referrals", cases_referral_create, 0, WRK},
+    {MP_GET, "/v1/cases/referrals/overdue", cases_referrals_overdue, 0, ALL},
+    {MP_GET, "/v1/cases/referrals/{id}", cases_referral_get, 0, ALL},
+    {MP_POST, "/v1/cases/referrals/{id}/transitions", cases_referral_transition,
+     0, WRK},
+    {MP_POST, "/v1/cases/cases/{id}/mediations", cases_mediation_create, 0,
+     WRK},
+    {MP_PATCH, "/v1/cases/mediations/{id}", cases_mediation_update, 0, WRK},
+    /* training and certification */
+    {MP_POST, "/v1/cases/training/sessions", cases_training_session_create, 0,
+     OFF},
+    {MP_GET, "/v1/cases/training/sessions", cases_training_sessions_list, 0,
+     OFF},
+    {MP_PUT, "/v1/cases/training/sessions/{id}/attendance",
+     cases_training_attendance, 0, OFF},
+    {MP_POST, "/v1/cases/training/certifications", cases_certification_create,
+     0, OFF},
+    {MP_GET, "/v1/cases/training/certifications", cases_certifications_list, 0,
+     ALL},
+    {MP_POST, "/v1/cases/training/certifications/{id}/revocation",
+     cases_certification_revoke, 0, OFF},
+    /* audit and dashboards */
+    {MP_GET, "/v1/cases/audit", cases_audit_list, 0, OFF},
+    {MP_GET, "/v1/cases/dashboard", cases_dashboard, 0, OFF},
 };
+
+/* The keys of personal data: checked in the parent (a bad key stops the
+ * start), loaded again in each worker. */
+static int
+cases_init(void)
+{
+	return cases_protect_init() == 0 ? 0 : -1;
+}
 
 const struct mp_service mp_service_def = {
     .name = "cases",
@@ -56,4 +118,6 @@ const struct mp_service mp_service_def = {
     .uses_redis = 1,
     .relay = 1,
     .revocation = 1, /* refuse what the gateway revoked (mp/revocation.h) */
+    .parent_init = cases_init,
+    .worker_init = cases_init,
 };

@@ -1,0 +1,1179 @@
+/*
+ * The cases service over HTTP against real PostgreSQL and Redis: its
+ * routes equal openapi/cases.yaml; a person's whole path (training and
+ * certification, registration, consent, case, referral, mediation,
+ * closure) with its events and no personal data in them; an agent of
+ * another commune and an officer of another region on every route (404 as
+ * for a missing id; the suite fails if a route is not probed); an
+ * uncertified or expired agent refused; withdrawn consent blocking work;
+ * export and erasure; the audit trail and its append-only table;
+ * ciphertext in the table; no personal data in logs or /metrics;
+ * malformed and oversized bodies; key rotation while the service runs.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "mp/util.h"
+
+#include "support.h"
+
+/* Invented people only. */
+#define GIVEN "Zineb"
+#define FAMILY "Ouhaddou"
+#define PHONE "+212600000042"
+
+static struct t_proc svc;
+
+/* One run's actors: unique subjects so that tests sharing the database do
+ * not see each other's certifications. */
+struct actors {
+	char off[64], off_or[64], agent[64], agent2[64], agent_or[64];
+	char med[64], uncert[64];
+	char *t_off, *t_off_or, *t_agent, *t_agent2, *t_agent_or, *t_med;
+	char *t_uncert;
+	char session[40], cert_agent[40];
+};
+
+/* A person's path ids. */
+struct path {
+	char person[40], consent[40], kase[40], referral[40], mediation[40];
+	char sal[40], service[40], note[40];
+};
+
+static void setup(void);
+static void teardown(void);
+static json_t *req(const char *token, const char *method, json_t *body,
+                   int want, const char *fmt, ...);
+static char *sql1(const char *q, const char *arg);
+static int sql_exec(const char *q, const char *arg);
+static void actors_make(struct actors *a);
+static void actors_free(struct actors *a);
+static void directory_entry(const char *status, char sal[40], char service[40]);
+static void person_path(struct actors *a, struct path *p);
+static const char *str(const json_t *o, const char *key);
+static int stream_has_pii(void);
+
+static void
+setup(void)
+{
+	if (t_service_start(&svc, "cases", NULL) != 0) {
+		fprintf(stderr, "cases did not become ready\n");
+		exit(1);
+	}
+}
+
+static void
+teardown(void)
+{
+	t_proc_stop(&svc);
+}
+
+static const char *
+str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	ck_assert_msg(s != NULL, "no string \"%s\"", key);
+	return s;
+}
+
+/* A request with a JSON body (stolen, may be NULL); fails the test unless
+ * the status is `want`. Returns the parsed answer (caller releases). */
+static json_t *
+req(const char *token, const char *method, json_t *body, int want,
+    const char *fmt, ...)
+{
+	char path[512];
+	struct t_resp r;
+	json_t *out;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	ck_assert_int_eq(t_json(&svc, method, path, token, body, &r), 0);
+	ck_assert_msg(r.status == want, "%s %s: want %d, got %ld: %s", method,
+	              path, want, r.status, r.body);
+	out = r.json != NULL ? json_incref(r.json) : json_object();
+	t_resp_free(&r);
+	json_decref(body);
+	return out;
+}
+
+/* The first value of `q` ($1 = arg) as the service's own database role,
+ * malloc'd, or NULL for no row / SQL NULL. */
+static char *
+sql1(const char *q, const char *arg)
+{
+	char url[256], *v = NULL;
+	const char *params[1] = {arg};
+	PGconn *pg;
+	PGresult *res;
+
+	t_db_url("cases", url, sizeof(url));
+	pg = PQconnectdb(url);
+	ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
+	res = PQexecParams(pg, q, arg != NULL ? 1 : 0, NULL, params, NULL, NULL,
+	                   0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", q,
+	              PQerrorMessage(pg));
+	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		v = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(pg);
+	return v;
+}
+
+/* Run a statement as the service's role: 0, or -1 when it failed. */
+static int
+sql_exec(const char *q, const char *arg)
+{
+	char url[256];
+	const char *params[1] = {arg};
+	PGconn *pg;
+	PGresult *res;
+	int rc;
+
+	t_db_url("cases", url, sizeof(url));
+	pg = PQconnectdb(url);
+	ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
+	res = PQexecParams(pg, q, arg != NULL ? 1 : 0, NULL, params, NULL, NULL,
+	                   0);
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK ||
+	             PQresultStatus(res) == PGRES_TUPLES_OK
+	         ? 0
+	         : -1;
+	PQclear(res);
+	PQfinish(pg);
+	return rc;
+}
+
+/* Officers of both regions; an agent of Agadir, one of Inezgane, one of
+ * Oujda and a mediator of Souss-Massa, trained and certified; an agent
+ * of Agadir never certified. */
+static void
+actors_make(struct actors *a)
+{
+	char u[40];
+	json_t *o;
+
+	ck_assert_int_eq(mp_uuid_v7(u), 0);
+	snprintf(a->off, sizeof(a->off), "off-%s", u);
+	snprintf(a->off_or, sizeof(a->off_or), "offor-%s", u);
+	snprintf(a->agent, sizeof(a->agent), "agent-%s", u);
+	snprintf(a->agent2, sizeof(a->agent2), "agent2-%s", u);
+	snprintf(a->agent_or, sizeof(a->agent_or), "agentor-%s", u);
+	snprintf(a->med, sizeof(a->med), "med-%s", u);
+	snprintf(a->uncert, sizeof(a->uncert), "uncert-%s", u);
+	a->t_off = t_token(a->off, "council_officer", "souss-massa");
+	a->t_off_or = t_token(a->off_or, "council_officer", "oriental");
+	a->t_agent =
+	    t_token_commune(a->agent, "municipal_agent", "souss-massa", "agadir");
+	a->t_agent2 =
+	    t_token_commune(a->agent2, "municipal_agent", "souss-massa", "inezgane");
+	a->t_agent_or =
+	    t_token_commune(a->agent_or, "municipal_agent", "oriental", "oujda");
+	a->t_med = t_token(a->med, "mediator", "souss-massa");
+	a->t_uncert =
+	    t_token_commune(a->uncert, "municipal_agent", "souss-massa", "agadir");
+
+	o = req(a->t_off, "POST",
+	        json_pack("{s:s, s:s, s:s, s:s, s:s}", "region", "souss-massa",
+	                  "commune", "agadir", "module",
+	                  "reception_orientation", "held_on", "2026-11-20",
+	                  "trainer", "Formatrice du programme"),
+	        201, "/v1/cases/training/sessions");
+	snprintf(a->session, sizeof(a->session), "%s", str(o, "id"));
+	json_decref(o);
+	json_decref(req(a->t_off, "PUT",
+	                json_pack("{s:[{s:s, s:s}, {s:s, "
+	                          "s:s}, {s:s, s:s}]}",
+	                          "attendees", "person_sub", a->agent, "role",
+	                          "municipal_agent", "person_sub", a->agent2,
+	                          "role", "municipal_agent", "person_sub",
+	                          a->med, "role", "mediator"),
+	                200, "/v1/cases/training/sessions/%s/attendance",
+	                a->session));
+	o = req(a->t_off, "POST",
+	        json_pack("{s:s, s:s}", "person_sub", a->agent, "session_id",
+	                  a->session),
+	        201, "/v1/cases/training/certifications");
+	snprintf(a->cert_agent, sizeof(a->cert_agent), "%s", str(o, "id"));
+	ck_assert(json_is_true(json_object_get(o, "current")));
+	json_decref(o);
+	json_decref(req(a->t_off, "POST",
+	                json_pack("{s:s, s:s}", "person_sub", a->agent2,
+	                          "session_id", a->session),
+	                201, "/v1/cases/training/certifications"));
+	json_decref(req(a->t_off, "POST",
+	                json_pack("{s:s, s:s}", "person_sub", a->med,
+	                          "session_id", a->session),
+	                201, "/v1/cases/training/certifications"));
+	/* the uncertified agent never attended: no certification */
+	json_decref(req(a->t_off, "POST",
+	                json_pack("{s:s, s:s}", "person_sub", a->uncert,
+	                          "session_id", a->session),
+	                400, "/v1/cases/training/certifications"));
+	/* Oujda's agent, trained in Oriental */
+	o = req(a->t_off_or, "POST",
+	        json_pack("{s:s, s:s, s:s, s:s, s:s}", "region", "oriental",
+	                  "commune", "oujda", "module", "reception_orientation",
+	                  "held_on", "2026-11-21", "trainer", "F"),
+	        201, "/v1/cases/training/sessions");
+	json_decref(req(a->t_off_or, "PUT",
+	                json_pack("{s:[{s:s, s:s}]}", "attendees", "person_sub",
+	                          a->agent_or, "role", "municipal_agent"),
+	                200, "/v1/cases/training/sessions/%s/attendance",
+	                str(o, "id")));
+	json_decref(req(a->t_off_or, "POST",
+	                json_pack("{s:s, s:s}", "person_sub", a->agent_or,
+	                          "session_id", str(o, "id")),
+	                201, "/v1/cases/training/certifications"));
+	json_decref(o);
+}
+
+static void
+actors_free(struct actors *a)
+{
+	free(a->t_off);
+	free(a->t_off_or);
+	free(a->t_agent);
+	free(a->t_agent2);
+	free(a->t_agent_or);
+	free(a->t_med);
+	free(a->t_uncert);
+}
+
+/* A directory organisation, service (civil status) and its
+ * service-at-location in Agadir, written as the directory's officers
+ * would. */
+static void
+directory_entry(const char *status, char sal[40], char service[40])
+{
+	char *v;
+
+	v = sql1(
+	    "WITH o AS (INSERT INTO organizations (region, name, "
+	    "description) VALUES ('souss-massa', '{\"fr\": \"Association "
+	    "Tamount\"}', '{\"fr\": \"Aide administrative\"}') RETURNING id), "
+	    "s AS (INSERT INTO services (organization_id, region, name, "
+	    "description, status) SELECT id, 'souss-massa', '{\"fr\": \"État "
+	    "civil\"}', '{\"fr\": \"Actes\"}', $1 FROM o RETURNING id, "
+	    "organization_id), a AS (INSERT INTO service_attributes "
+	    "(service_id, taxonomy_term_id) SELECT s.id, t.id FROM s, "
+	    "taxonomy_terms t WHERE t.code = 'civil_status'), l AS (INSERT "
+	    "INTO locations (organization_id, region, commune, name, latitude, "
+	    "longitude) SELECT "
+	    "id, 'souss-massa', 'agadir', '{\"fr\": \"Bureau\"}', 30.42, -9.6 "
+	    "FROM o "
+	    "RETURNING id) INSERT INTO service_at_location (service_id, "
+	    "location_id, region, commune) SELECT s.id, l.id, 'souss-massa', "
+	    "'agadir' FROM s, l RETURNING id::text || ' ' || service_id::text",
+	    status);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(sscanf(v, "%39s %39s", sal, service), 2);
+	free(v);
+}
+
+/* Registration, consent, case, referral consent, referral: the start of
+ * every path below. */
+static void
+person_path(struct actors *a, struct path *p)
+{
+	json_t *o;
+
+	directory_entry("active", p->sal, p->service);
+	o = req(a->t_agent, "POST",
+	        json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, "
+	                  "s:[s, s], s:s}",
+	                  "given_name", GIVEN, "family_name", FAMILY, "sex",
+	                  "female", "birth_year", 1988, "nationality", "MA",
+	                  "beneficiary_type", "mre", "languages", "ar", "fr",
+	                  "phone", PHONE),
+	        201, "/v1/cases/persons");
+	snprintf(p->person, sizeof(p->person), "%s", str(o, "id"));
+	ck_assert_str_eq(str(json_object_get(o, "identity"), "given_name"),
+	                 GIVEN);
+	ck_assert_str_eq(str(o, "commune"), "agadir");
+	json_decref(o);
+	o = req(a->t_agent, "POST",
+	        json_pack("{s:s, s:s, s:s}", "purpose", "accompaniment",
+	                  "given_to", "Commune d'Agadir", "recorded_how",
+	                  "written"),
+	        201, "/v1/cases/persons/%s/consents", p->person);
+	snprintf(p->consent, sizeof(p->consent), "%s", str(o, "id"));
+	json_decref(o);
+	o = req(a->t_agent, "POST",
+	        json_pack("{s:s, s:[s, s], s:[s]}", "person_id", p->person,
+	                  "needs", "civil_status", "health", "vulnerabilities",
+	                  "single_parent"),
+	        201, "/v1/cases/cases");
+	snprintf(p->kase, sizeof(p->kase), "%s", str(o, "id"));
+	ck_assert_str_eq(str(o, "status"), "open");
+	json_decref(o);
+	json_decref(
+	    req(a->t_agent, "POST",
+	        json_pack("{s:s, s:s, s:s, s:s}", "purpose", "referral",
+	                  "service_id", p->service, "given_to",
+	                  "Association Tamount", "recorded_how", "oral"),
+	        201, "/v1/cases/persons/%s/consents", p->person));
+	o = req(a->t_agent, "POST",
+	        json_pack("{s:s, s:s, s:s}", "service_at_location_id", p->sal,
+	                  "need", "civil_status", "follow_up_on", "2026-01-15"),
+	        201, "/v1/cases/cases/%s/referrals", p->kase);
+	snprintf(p->referral, sizeof(p->referral), "%s", str(o, "id"));
+	ck_assert_str_eq(str(o, "status"), "proposed");
+	json_decref(o);
+	o = req(a->t_agent, "POST",
+	        json_pack("{s:s}", "text",
+	                  "Besoin d'un "
+	                  "extrait d'acte de naissance pour " GIVEN),
+	        201, "/v1/cases/cases/%s/notes", p->kase);
+	snprintf(p->note, sizeof(p->note), "%s", str(o, "id"));
+	json_decref(o);
+}
+
+/* 1 if any event of events:cases carries a name, phone or person id. */
+static int
+stream_has_pii(void)
+{
+	json_t *events = t_stream_events("events:cases"), *e;
+	size_t i;
+	int found = 0;
+	char *text;
+
+	ck_assert_ptr_nonnull(events);
+	json_array_foreach(events, i, e)
+	{
+		text = json_dumps(e, JSON_COMPACT);
+		if (strstr(text, GIVEN) != NULL ||
+		    strstr(text, FAMILY) != NULL ||
+		    strstr(text, PHONE) != NULL ||
+		    strstr(text, "\"person_id\"") != NULL ||
+		    strstr(text, "identity") != NULL)
+			found = 1;
+		free(text);
+	}
+	json_decref(events);
+	return found;
+}
+
+START_TEST(routes_equal_openapi)
+{
+	t_assert_routes_match_openapi(&svc, "openapi/cases.yaml");
+}
+END_TEST
+
+START_TEST(whole_path_with_events)
+{
+	struct actors a;
+	struct path p;
+	json_t *o, *events, *e;
+	char *v;
+	size_t i, n0;
+
+	events = t_stream_events("events:cases");
+	n0 = json_array_size(events);
+	json_decref(events);
+	actors_make(&a);
+	person_path(&a, &p);
+
+	/* a raw SELECT shows ciphertext, bound to its key id */
+	v = sql1("SELECT identity_enc FROM persons WHERE id = $1::uuid",
+	         p.person);
+	ck_assert_ptr_nonnull(v);
+	ck_assert(strncmp(v, "enc1:test-2:", 12) == 0);
+	ck_assert_ptr_null(strstr(v, GIVEN));
+	free(v);
+	v = sql1("SELECT body_enc FROM case_notes WHERE id = $1::uuid", p.note);
+	ck_assert(strncmp(v, "enc1:test-2:", 12) == 0);
+	free(v);
+	v = sql1("SELECT count(*) FROM persons WHERE identity_enc LIKE $1",
+	         "%" GIVEN "%");
+	ck_assert_str_eq(v, "0");
+	free(v);
+
+	/* search by name: any word, any case, any accent */
+	o = req(a.t_agent, "GET", NULL, 200,
+	        "/v1/cases/persons?name=zin%%C3%%A9b"
+	        "%%20OUHADDOU");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "items")), 1);
+	ck_assert_str_eq(
+	    str(json_object_get(json_array_get(json_object_get(o, "items"), 0),
+	                        "identity"),
+	        "family_name"),
+	    FAMILY);
+	json_decref(o);
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons?name=Zaynab");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "items")), 0);
+	json_decref(o);
+	/* an agent of another commune finds nobody */
+	o = req(a.t_agent2, "GET", NULL, 200, "/v1/cases/persons?name=zineb");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "items")), 0);
+	json_decref(o);
+
+	/* the referral goes its way */
+	json_decref(req(a.t_agent, "POST", json_pack("{s:s}", "to", "start"),
+	                200, "/v1/cases/cases/%s/transitions", p.kase));
+	json_decref(req(a.t_agent, "POST", json_pack("{s:s}", "to", "send"),
+	                200, "/v1/cases/referrals/%s/transitions", p.referral));
+	json_decref(req(a.t_agent, "POST", json_pack("{s:s}", "to", "accept"),
+	                200, "/v1/cases/referrals/%s/transitions", p.referral));
+	/* a successful outcome needs its reason */
+	o = req(a.t_agent, "POST",
+	        json_pack("{s:s, s:s, s:s}", "to", "complete", "outcome",
+	                  "successful", "outcome_reason", "person_refused"),
+	        400, "/v1/cases/referrals/%s/transitions", p.referral);
+	ck_assert_str_eq(
+	    str(json_array_get(json_object_get(o, "errors"), 0), "field"),
+	    "outcome_reason");
+	json_decref(o);
+	o = req(a.t_agent, "POST",
+	        json_pack("{s:s, s:s, s:s}", "to", "complete", "outcome",
+	                  "successful", "outcome_reason", "need_met"),
+	        200, "/v1/cases/referrals/%s/transitions", p.referral);
+	ck_assert_str_eq(str(o, "status"), "completed");
+	json_decref(o);
+	/* an illegal change: 409 with the allowed states */
+	o = req(a.t_agent, "POST", json_pack("{s:s}", "to", "sent"), 409,
+	        "/v1/cases/referrals/%s/transitions", p.referral);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "allowed")), 0);
+	json_decref(o);
+
+	/* the mediator, once assigned, accompanies the person */
+	json_decref(
+	    req(a.t_med, "GET", NULL, 404, "/v1/cases/cases/%s", p.kase));
+	json_decref(req(a.t_agent, "PUT",
+	                json_pack("{s:s, s:s}", "assignee_sub", a.med,
+	                          "assignee_role", "mediator"),
+	                200, "/v1/cases/cases/%s/assignment", p.kase));
+	o = req(a.t_med, "POST",
+	        json_pack("{s:s, s:s, s:s}", "administration", "prefecture",
+	                  "purpose",
+	                  "Dépôt du dossier de "
+	                  "régularisation",
+	                  "accompanied_on", "2026-12-01"),
+	        201, "/v1/cases/cases/%s/mediations", p.kase);
+	snprintf(p.mediation, sizeof(p.mediation), "%s", str(o, "id"));
+	json_decref(o);
+	json_decref(req(a.t_med, "PATCH",
+	                json_pack("{s:s}", "outcome", "resolved"), 200,
+	                "/v1/cases/mediations/%s", p.mediation));
+	/* the case resolved, then closed with a reason */
+	json_decref(req(a.t_agent, "POST", json_pack("{s:s}", "to", "resolve"),
+	                200, "/v1/cases/cases/%s/transitions", p.kase));
+	json_decref(req(a.t_agent, "POST", json_pack("{s:s}", "to", "close"),
+	                400, "/v1/cases/cases/%s/transitions", p.kase));
+	o = req(a.t_agent, "POST",
+	        json_pack("{s:s, s:s}", "to", "close", "reason", "other"), 200,
+	        "/v1/cases/cases/%s/transitions", p.kase);
+	ck_assert_str_eq(str(o, "status"), "closed");
+	json_decref(o);
+	o = req(a.t_agent, "POST", json_pack("{s:s}", "to", "resolve"), 409,
+	        "/v1/cases/cases/%s/transitions", p.kase);
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(o, "allowed"), 0)),
+	    "in_progress");
+	json_decref(o);
+	/* the case with its notes opened for its reader */
+	o = req(a.t_off, "GET", NULL, 200, "/v1/cases/cases/%s", p.kase);
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(
+	               json_array_get(json_object_get(o, "notes"), 0), "text")),
+	           GIVEN));
+	ck_assert_ptr_null(json_object_get(
+	    json_array_get(json_object_get(o, "notes"), 0), "body_enc"));
+	json_decref(o);
+	/* officers read notes, write them only when assigned */
+	json_decref(req(a.t_off, "POST", json_pack("{s:s}", "text", "x"), 403,
+	                "/v1/cases/cases/%s/notes", p.kase));
+
+	/* the events, in order, with no personal data */
+	t_sleep_ms(300);
+	events = t_stream_events("events:cases");
+	{
+		static const char *const want[] = {
+		    "cases.training.session_created.v1",
+		    "cases.person.registered.v1",
+		    "cases.consent.given.v1",
+		    "cases.case.opened.v1",
+		    "cases.referral.proposed.v1",
+		    "cases.case.note_added.v1",
+		    "cases.referral.completed.v1",
+		    "cases.mediation.recorded.v1",
+		    "cases.case.status_changed.v1",
+		    NULL};
+		size_t k = 0;
+
+		for (i = n0; i < json_array_size(events) && want[k] != NULL;
+		     i++) {
+			e = json_array_get(events, i);
+			if (strcmp(str(e, "type"), want[k]) == 0)
+				k++;
+		}
+		ck_assert_msg(want[k] == NULL, "event %s missing", want[k]);
+		json_array_foreach(
+		    events, i,
+		    e) if (strcmp(str(e, "type"),
+		                  "cases.referral.completed.v1") == 0)
+		{
+			json_t *d = json_object_get(e, "data");
+
+			ck_assert_str_eq(str(d, "outcome"), "successful");
+			ck_assert_str_eq(str(d, "sex"), "female");
+			ck_assert_str_eq(str(d, "age_band"), "35-49");
+		}
+	}
+	json_decref(events);
+	ck_assert_int_eq(stream_has_pii(), 0);
+	actors_free(&a);
+}
+END_TEST
+
+/* Every route of the service, with a body it would accept; ids are
+ * filled from one person's path. */
+struct probe {
+	const char *method, *path, *body;
+};
+
+static const struct probe probes[] = {
+    {"GET", "/v1/cases/persons/{person}", NULL},
+    {"POST", "/v1/cases/persons/{person}/consents",
+     "{\"purpose\": \"statistics\", \"given_to\": \"x\", "
+     "\"recorded_how\": \"oral\"}"},
+    {"POST", "/v1/cases/consents/{consent}/withdrawal", "{}"},
+    {"GET", "/v1/cases/persons/{person}/export", NULL},
+    {"POST", "/v1/cases/persons/{person}/erasure", "{}"},
+    {"POST", "/v1/cases/cases",
+     "{\"person_id\": \"{person}\", "
+     "\"needs\": [\"health\"]}"},
+    {"GET", "/v1/cases/cases/{case}", NULL},
+    {"POST", "/v1/cases/cases/{case}/transitions", "{\"to\": \"start\"}"},
+    {"PUT", "/v1/cases/cases/{case}/assignment",
+     "{\"assignee_sub\": \"x\", \"assignee_role\": \"council_officer\"}"},
+    {"POST", "/v1/cases/cases/{case}/notes", "{\"text\": \"x\"}"},
+    {"POST", "/v1/cases/cases/{case}/referrals",
+     "{\"service_at_location_id\": \"{sal}\", \"need\": \"health\"}"},
+    {"GET", "/v1/cases/referrals/{referral}", NULL},
+    {"POST", "/v1/cases/referrals/{referral}/transitions",
+     "{\"to\": \"send\"}"},
+    {"POST", "/v1/cases/cases/{case}/mediations",
+     "{\"administration\": \"court\", \"purpose\": \"x\", "
+     "\"accompanied_on\": \"2026-12-01\"}"},
+    {"PATCH", "/v1/cases/mediations/{mediation}",
+     "{\"outcome\": "
+     "\"postponed\"}"},
+    {"PUT", "/v1/cases/training/sessions/{session}/attendance",
+     "{\"attendees\": []}"},
+    {"POST", "/v1/cases/training/certifications/{cert}/revocation", "{}"},
+    {NULL, NULL, NULL},
+};
+
+/* A digest of everything the probes could change. */
+#define STATE_DIGEST                                                           \
+	"SELECT md5(string_agg(t, ',' ORDER BY t)) FROM (SELECT x::text FROM " \
+	"persons x UNION ALL SELECT x::text FROM consents x UNION ALL SELECT " \
+	"x::text FROM cases x UNION ALL SELECT x::text FROM case_notes x "     \
+	"UNION ALL SELECT x::text FROM referrals x UNION ALL SELECT x::text "  \
+	"FROM mediations x UNION ALL SELECT x::text FROM certifications x "    \
+	"UNION ALL SELECT x::text FROM training_attendance x) s(t)"
+
+/* Routes that name no resource: what another commune or region gets
+ * there is its own (or nothing), checked apart below. */
+static const char *const unprobed_ok[] = {
+    "POST /v1/cases/persons",
+    "GET /v1/cases/persons",
+    "GET /v1/cases/cases",
+    "GET /v1/cases/referrals/overdue",
+    "POST /v1/cases/training/sessions",
+    "GET /v1/cases/training/sessions",
+    "POST /v1/cases/training/certifications",
+    "GET /v1/cases/training/certifications",
+    "GET /v1/cases/audit",
+    "GET /v1/cases/dashboard",
+    NULL};
+
+static void
+fill(char *out, size_t cap, const char *tmpl, const struct path *p,
+     const struct actors *a)
+{
+	size_t o = 0;
+
+	for (const char *s = tmpl; *s != '\0' && o + 40 < cap;) {
+		const char *v = NULL;
+		size_t skip = 0;
+
+		if (strncmp(s, "{person}", 8) == 0)
+			v = p->person, skip = 8;
+		else if (strncmp(s, "{consent}", 9) == 0)
+			v = p->consent, skip = 9;
+		else if (strncmp(s, "{case}", 6) == 0)
+			v = p->kase, skip = 6;
+		else if (strncmp(s, "{referral}", 10) == 0)
+			v = p->referral, skip = 10;
+		else if (strncmp(s, "{mediation}", 11) == 0)
+			v = p->mediation, skip = 11;
+		else if (strncmp(s, "{sal}", 5) == 0)
+			v = p->sal, skip = 5;
+		else if (strncmp(s, "{session}", 9) == 0)
+			v = a->session, skip = 9;
+		else if (strncmp(s, "{cert}", 6) == 0)
+			v = a->cert_agent, skip = 6;
+		if (v != NULL) {
+			o += (size_t)snprintf(out + o, cap - o, "%s", v);
+			s += skip;
+		} else {
+			out[o++] = *s++;
+		}
+	}
+	out[o] = '\0';
+}
+
+START_TEST(other_commune_and_region_on_every_route)
+{
+	struct actors a;
+	struct path p;
+	struct t_resp r;
+	char path[512], body[1024], op[600], *before, *after;
+	json_t *probed = json_array(), *e, *o;
+	size_t i;
+
+	actors_make(&a);
+	person_path(&a, &p);
+	o = req(a.t_agent, "PUT",
+	        json_pack("{s:s, s:s}", "assignee_sub", a.med, "assignee_role",
+	                  "mediator"),
+	        200, "/v1/cases/cases/%s/assignment", p.kase);
+	json_decref(o);
+	o = req(a.t_med, "POST",
+	        json_pack("{s:s, s:s, s:s}", "administration", "consulate",
+	                  "purpose", "Passeport", "accompanied_on",
+	                  "2026-12-02"),
+	        201, "/v1/cases/cases/%s/mediations", p.kase);
+	snprintf(p.mediation, sizeof(p.mediation), "%s", str(o, "id"));
+	json_decref(o);
+	before = sql1(STATE_DIGEST, NULL);
+	for (const struct probe *pr = probes; pr->method != NULL; pr++) {
+		const char *intruders[] = {a.t_agent2, a.t_agent_or, a.t_off_or,
+		                           NULL};
+
+		fill(path, sizeof(path), pr->path, &p, &a);
+		if (pr->body != NULL)
+			fill(body, sizeof(body), pr->body, &p, &a);
+		for (int k = 0; intruders[k] != NULL; k++) {
+			char auth[4096];
+			const char *hdr[3] = {auth,
+			                      "Content-Type: "
+			                      "application/json",
+			                      NULL};
+			int st;
+
+			snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+			         intruders[k]);
+			ck_assert_int_eq(
+			    t_http(&svc, pr->method, path, hdr,
+			           pr->body != NULL ? body : NULL,
+			           pr->body != NULL ? strlen(body) : 0, &r),
+			    0);
+			st = r.status;
+			/* 404 as for a missing id; a role the route does not
+			 * take at all is 403 before anything is looked up */
+			ck_assert_msg(st == 404 || st == 403,
+			              "%s %s by intruder %d: %d %s", pr->method,
+			              path, k, st, r.body);
+			if (st == 403)
+				ck_assert_ptr_null(strstr(r.body, GIVEN));
+			t_resp_free(&r);
+		}
+		snprintf(op, sizeof(op), "%s %s", pr->method, pr->path);
+		json_array_append_new(probed, json_string(op));
+	}
+	after = sql1(STATE_DIGEST, NULL);
+	ck_assert_str_eq(before, after); /* nothing changed */
+	free(before);
+	free(after);
+	/* the suite fails if a route is not probed */
+	ck_assert_int_eq(t_http(&svc, "GET", "/_routes", NULL, NULL, 0, &r), 0);
+	json_array_foreach(r.json, i, e)
+	{
+		const char *m = json_string_value(json_object_get(e, "method"));
+		const char *pp = json_string_value(json_object_get(e, "path"));
+		int seen = 0;
+		char norm[600];
+
+		snprintf(op, sizeof(op), "%s %s", m, pp);
+		for (size_t k = 0; unprobed_ok[k] != NULL; k++)
+			seen |= strcmp(unprobed_ok[k], op) == 0;
+		for (size_t k = 0; k < json_array_size(probed); k++) {
+			/* "{id}" in the table is {person}, {case}, ... here */
+			const char *q =
+			    json_string_value(json_array_get(probed, k));
+			size_t a1 = 0, b1 = 0;
+
+			for (; q[a1] != '\0' && op[b1] != '\0';) {
+				if (q[a1] == '{' && op[b1] == '{') {
+					a1 += strcspn(q + a1, "}");
+					b1 += strcspn(op + b1, "}");
+				}
+				if (q[a1] != op[b1])
+					break;
+				a1++;
+				b1++;
+			}
+			seen |= q[a1] == '\0' && op[b1] == '\0';
+		}
+		snprintf(norm, sizeof(norm), "%s", op);
+		ck_assert_msg(seen, "route not probed: %s", norm);
+	}
+	t_resp_free(&r);
+	/* the lists of another commune or region show none of it */
+	o = req(a.t_agent2, "GET", NULL, 200, "/v1/cases/cases");
+	json_array_foreach(json_object_get(o, "items"), i, e)
+	    ck_assert_str_ne(str(e, "id"), p.kase);
+	json_decref(o);
+	o = req(a.t_off_or, "GET", NULL, 200, "/v1/cases/audit?subject_id=%s",
+	        p.person);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "items")), 0);
+	json_decref(o);
+	json_decref(req(a.t_off_or, "GET", NULL, 404,
+	                "/v1/cases/dashboard?region=souss-massa"));
+	json_decref(probed);
+	actors_free(&a);
+}
+END_TEST
+
+START_TEST(uncertified_and_expired_refused)
+{
+	struct actors a;
+	struct path p;
+	json_t *o;
+
+	actors_make(&a);
+	o = req(a.t_uncert, "POST",
+	        json_pack("{s:s, s:s, s:s, s:s}", "given_name", "A",
+	                  "family_name", "B", "sex", "male", "beneficiary_type",
+	                  "other_migrant"),
+	        403, "/v1/cases/persons");
+	ck_assert_str_eq(str(o, "type"), "urn:mp:problem:not-certified");
+	json_decref(o);
+	person_path(&a, &p);
+	/* the uncertified agent of the same commune sees but cannot work */
+	json_decref(
+	    req(a.t_uncert, "GET", NULL, 200, "/v1/cases/cases/%s", p.kase));
+	o = req(a.t_uncert, "POST", json_pack("{s:s}", "to", "start"), 403,
+	        "/v1/cases/cases/%s/transitions", p.kase);
+	ck_assert_str_eq(str(o, "type"), "urn:mp:problem:not-certified");
+	json_decref(o);
+	/* expiry withdraws the right at once */
+	ck_assert_int_eq(
+	    sql_exec(
+	        "UPDATE certifications SET certified_at = "
+	        "now() - interval '2 days', expires_at = now() - interval '1 "
+	        "second' WHERE person_sub = $1",
+	        a.agent),
+	    0);
+	o = req(a.t_agent, "POST", json_pack("{s:s}", "to", "start"), 403,
+	        "/v1/cases/cases/%s/transitions", p.kase);
+	ck_assert_str_eq(str(o, "type"), "urn:mp:problem:not-certified");
+	json_decref(o);
+	json_decref(req(a.t_agent, "POST", json_pack("{s:s}", "text", "x"), 403,
+	                "/v1/cases/cases/%s/notes", p.kase));
+	/* a revoked certification too */
+	o = req(a.t_off, "GET", NULL, 200,
+	        "/v1/cases/training/certifications?person_sub=%s", a.agent2);
+	json_decref(
+	    req(a.t_off, "POST", NULL, 200,
+	        "/v1/cases/training/certifications/%s/revocation",
+	        str(json_array_get(json_object_get(o, "items"), 0), "id")));
+	json_decref(o);
+	json_decref(req(a.t_agent2, "POST",
+	                json_pack("{s:s, s:s, s:s, s:s}", "given_name", "A",
+	                          "family_name", "B", "sex", "male",
+	                          "beneficiary_type", "other_migrant"),
+	                403, "/v1/cases/persons"));
+	actors_free(&a);
+}
+END_TEST
+
+START_TEST(withdrawn_consent_blocks_work)
+{
+	struct actors a;
+	struct path p;
+	json_t *o;
+
+	actors_make(&a);
+	person_path(&a, &p);
+	json_decref(req(a.t_agent, "POST", NULL, 200,
+	                "/v1/cases/consents/%s/withdrawal", p.consent));
+	json_decref(req(a.t_agent, "POST", NULL, 409,
+	                "/v1/cases/consents/%s/withdrawal", p.consent));
+	o = req(a.t_agent, "POST", json_pack("{s:s}", "to", "start"), 409,
+	        "/v1/cases/cases/%s/transitions", p.kase);
+	ck_assert_str_eq(str(o, "type"), "urn:mp:problem:consent-required");
+	ck_assert_str_eq(str(o, "purpose"), "accompaniment");
+	json_decref(o);
+	json_decref(req(a.t_agent, "POST", json_pack("{s:s}", "text", "x"), 409,
+	                "/v1/cases/cases/%s/notes", p.kase));
+	json_decref(req(a.t_agent, "POST",
+	                json_pack("{s:s, s:[s]}", "person_id", p.person,
+	                          "needs", "housing"),
+	                409, "/v1/cases/cases"));
+	json_decref(req(a.t_agent, "POST",
+	                json_pack("{s:s, s:s}", "service_at_location_id", p.sal,
+	                          "need", "civil_status"),
+	                409, "/v1/cases/cases/%s/referrals", p.kase));
+	/* a case may still be closed */
+	json_decref(req(
+	    a.t_agent, "POST",
+	    json_pack("{s:s, s:s}", "to", "close", "reason", "person_declined"),
+	    200, "/v1/cases/cases/%s/transitions", p.kase));
+	actors_free(&a);
+}
+END_TEST
+
+START_TEST(referral_needs_consent_and_active_service)
+{
+	struct actors a;
+	struct path p;
+	char sal2[40], svc2[40];
+	json_t *o;
+
+	actors_make(&a);
+	person_path(&a, &p);
+	/* another service: no consent to share with it */
+	directory_entry("active", sal2, svc2);
+	o = req(a.t_agent, "POST",
+	        json_pack("{s:s, s:s}", "service_at_location_id", sal2, "need",
+	                  "civil_status"),
+	        409, "/v1/cases/cases/%s/referrals", p.kase);
+	ck_assert_str_eq(str(o, "purpose"), "referral");
+	json_decref(o);
+	/* an inactive service is refused */
+	directory_entry("inactive", sal2, svc2);
+	json_decref(req(a.t_agent, "POST",
+	                json_pack("{s:s, s:s, s:s, s:s}", "purpose", "referral",
+	                          "service_id", svc2, "given_to", "x",
+	                          "recorded_how", "oral"),
+	                201, "/v1/cases/persons/%s/consents", p.person));
+	o = req(a.t_agent, "POST",
+	        json_pack("{s:s, s:s}", "service_at_location_id", sal2, "need",
+	                  "civil_status"),
+	        409, "/v1/cases/cases/%s/referrals", p.kase);
+	ck_assert_str_eq(str(o, "type"), "urn:mp:problem:service-inactive");
+	json_decref(o);
+	/* the overdue list: the follow-up date of the path is past */
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/referrals/overdue");
+	ck_assert_int_ge(json_array_size(json_object_get(o, "items")), 1);
+	json_decref(o);
+	actors_free(&a);
+}
+END_TEST
+
+START_TEST(export_and_erasure)
+{
+	struct actors a;
+	struct path p;
+	json_t *o;
+	char *v, *dash_before, *dash_after;
+
+	actors_make(&a);
+	person_path(&a, &p);
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons/%s/export",
+	        p.person);
+	ck_assert_str_eq(
+	    str(json_object_get(json_object_get(o, "person"), "identity"),
+	        "phone"),
+	    PHONE);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "cases")), 1);
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(
+	               json_array_get(
+	                   json_object_get(
+	                       json_array_get(json_object_get(o, "cases"), 0),
+	                       "notes"),
+	                   0),
+	               "text")),
+	           GIVEN));
+	ck_assert_int_gt(json_array_size(json_object_get(o, "audit")), 3);
+	json_decref(o);
+	/* agents do not erase; officers of another region see nothing */
+	json_decref(req(a.t_agent, "POST", NULL, 403,
+	                "/v1/cases/persons/%s/erasure", p.person));
+	json_decref(req(a.t_off_or, "POST", NULL, 404,
+	                "/v1/cases/persons/%s/erasure", p.person));
+	o = req(a.t_off, "GET", NULL, 200,
+	        "/v1/cases/dashboard?commune=agadir");
+	dash_before =
+	    json_dumps(json_object_get(o, "cases_by_need"), JSON_COMPACT);
+	json_decref(o);
+	o = req(a.t_off, "POST", NULL, 200, "/v1/cases/persons/%s/erasure",
+	        p.person);
+	ck_assert(json_is_null(json_object_get(o, "identity")));
+	ck_assert(json_is_true(json_object_get(o, "erased")));
+	ck_assert_str_eq(str(o, "sex"), "female");
+	json_decref(o);
+	v = sql1("SELECT coalesce(identity_enc, 'null') || ' ' || age_band "
+	         "FROM persons WHERE id = $1::uuid",
+	         p.person);
+	ck_assert_str_eq(v, "null 35-49");
+	free(v);
+	v = sql1("SELECT count(*) FROM case_notes n JOIN cases k ON k.id = "
+	         "n.case_id WHERE k.person_id = $1::uuid AND n.body_enc IS NOT "
+	         "NULL",
+	         p.person);
+	ck_assert_str_eq(v, "0");
+	free(v);
+	v = sql1("SELECT count(*) FROM person_name_tokens WHERE person_id = "
+	         "$1::uuid",
+	         p.person);
+	ck_assert_str_eq(v, "0");
+	free(v);
+	/* statistics stay whole */
+	o = req(a.t_off, "GET", NULL, 200,
+	        "/v1/cases/dashboard?commune=agadir");
+	dash_after =
+	    json_dumps(json_object_get(o, "cases_by_need"), JSON_COMPACT);
+	ck_assert_str_eq(dash_before, dash_after);
+	json_decref(o);
+	free(dash_before);
+	free(dash_after);
+	/* no longer found by name (the other tests' Zinebs still are) */
+	o = req(a.t_agent, "GET", NULL, 200,
+	        "/v1/cases/persons?name=zineb&limit=200");
+	{
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(json_object_get(o, "items"), i, e)
+		    ck_assert_str_ne(str(e, "id"), p.person);
+	}
+	json_decref(o);
+	json_decref(req(a.t_off, "POST", NULL, 409,
+	                "/v1/cases/persons/%s/erasure", p.person));
+	ck_assert_int_eq(stream_has_pii(), 0);
+	actors_free(&a);
+}
+END_TEST
+
+START_TEST(audit_trail_append_only)
+{
+	struct actors a;
+	struct path p;
+	json_t *o, *e;
+	size_t i;
+	int reads = 0, registers = 0;
+
+	actors_make(&a);
+	person_path(&a, &p);
+	json_decref(
+	    req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons/%s", p.person));
+	o = req(a.t_off, "GET", NULL, 200, "/v1/cases/audit?subject_id=%s",
+	        p.person);
+	json_array_foreach(json_object_get(o, "items"), i, e)
+	{
+		ck_assert_str_eq(str(e, "region"), "souss-massa");
+		if (strcmp(str(e, "action"), "read") == 0 &&
+		    strcmp(str(e, "actor_sub"), a.agent) == 0)
+			reads++;
+		if (strcmp(str(e, "action"), "register") == 0)
+			registers++;
+	}
+	ck_assert_int_eq(reads, 1);
+	ck_assert_int_eq(registers, 1);
+	json_decref(o);
+	o = req(a.t_off, "GET", NULL, 200, "/v1/cases/audit?subject_id=%s",
+	        p.kase);
+	ck_assert_int_ge(json_array_size(json_object_get(o, "items")), 3);
+	json_decref(o);
+	json_decref(req(a.t_agent, "GET", NULL, 403, "/v1/cases/audit"));
+	/* the service's own role cannot change or remove the audit */
+	ck_assert_int_eq(sql_exec("UPDATE audit_log SET action = 'x' WHERE "
+	                          "subject_id = $1::uuid",
+	                          p.person),
+	                 -1);
+	ck_assert_int_eq(sql_exec("DELETE FROM audit_log WHERE subject_id = "
+	                          "$1::uuid",
+	                          p.person),
+	                 -1);
+	ck_assert_int_eq(sql_exec("TRUNCATE audit_log", NULL), -1);
+	/* and it can still append (the check above is not a broken table) */
+	ck_assert_int_eq(sql_exec("INSERT INTO audit_log (actor_sub, "
+	                          "actor_roles, region, commune, subject_type, "
+	                          "subject_id, action, "
+	                          "purpose) VALUES ('t', '{}', 'souss-massa', "
+	                          "'agadir', 'person', "
+	                          "$1::uuid, 'test', 'test')",
+	                          p.person),
+	                 0);
+	actors_free(&a);
+}
+END_TEST
+
+START_TEST(no_personal_data_in_logs_or_metrics)
+{
+	struct actors a;
+	struct path p;
+	struct t_resp r;
+	char file[512], line[8192];
+	FILE *f;
+
+	actors_make(&a);
+	person_path(&a, &p);
+	json_decref(
+	    req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons?name=" GIVEN));
+	ck_assert_int_eq(t_http(&svc, "GET", "/metrics", NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_null(strstr(r.body, GIVEN));
+	ck_assert_ptr_null(strstr(r.body, p.person));
+	t_resp_free(&r);
+	t_var_path("log/cases.log", file, sizeof(file));
+	ck_assert_ptr_nonnull(f = fopen(file, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		ck_assert_msg(strstr(line, GIVEN) == NULL &&
+		                  strstr(line, FAMILY) == NULL &&
+		                  strstr(line, PHONE) == NULL,
+		              "personal data in the log: %s", line);
+	}
+	fclose(f);
+	actors_free(&a);
+}
+END_TEST
+
+START_TEST(malformed_and_oversized_bodies)
+{
+	struct actors a;
+	struct t_resp r;
+	char auth[4096], *big;
+	const char *hdr[3] = {auth, "Content-Type: application/json", NULL};
+	json_t *o;
+
+	actors_make(&a);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a.t_agent);
+	t_http(&svc, "POST", "/v1/cases/persons", hdr, "{\"given_name\":", 14,
+	       &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_ptr_nonnull(strstr(r.body, "malformed-json"));
+	t_resp_free(&r);
+	/* unknown field (no mass assignment), every bad field named */
+	o = req(a.t_agent, "POST",
+	        json_pack("{s:s, s:s, s:s, s:s, s:s}", "given_name", "A",
+	                  "family_name", "B", "sex", "other",
+	                  "beneficiary_type", "mre", "identity_enc",
+	                  "enc1:x:y"),
+	        400, "/v1/cases/persons");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "errors")), 2);
+	json_decref(o);
+	big = malloc(2u << 20);
+	memset(big, ' ', 2u << 20);
+	big[0] = '{';
+	big[(2u << 20) - 1] = '}';
+	t_http(&svc, "POST", "/v1/cases/persons", hdr, big, 2u << 20, &r);
+	ck_assert_int_eq(r.status, 413);
+	t_resp_free(&r);
+	free(big);
+	/* an id that is not a UUID is 404, not a database error */
+	json_decref(req(a.t_agent, "GET", NULL, 404, "/v1/cases/cases/1%%27"));
+	json_decref(
+	    req(a.t_agent, "GET", NULL, 400, "/v1/cases/cases?limit=1000"));
+	json_decref(req(a.t_agent, "GET", NULL, 400,
+	                "/v1/cases/persons?name=%%20-%%20"));
+	actors_free(&a);
+}
+END_TEST
+
+/* Rotation while the service runs: values sealed under test-1 open under
+ * the ring (test-2, test-1); mp-cases-rekey re-seals them under test-2;
+ * the service then runs without test-1. */
+START_TEST(key_rotation_without_downtime)
+{
+	static const char *const only_old[] = {
+	    "MP_FIELD_KEYS=test-1:"
+	    "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+	    NULL};
+	static const char *const only_new[] = {
+	    "MP_FIELD_KEYS=test-2:"
+	    "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
+	    NULL};
+	struct actors a;
+	struct path p;
+	char cmd[1024], url[256], *v;
+	json_t *o;
+
+	teardown();
+	ck_assert_int_eq(t_service_start(&svc, "cases", only_old), 0);
+	actors_make(&a);
+	person_path(&a, &p);
+	v = sql1("SELECT identity_enc FROM persons WHERE id = $1::uuid",
+	         p.person);
+	ck_assert(strncmp(v, "enc1:test-1:", 12) == 0);
+	free(v);
+	teardown();
+	setup(); /* the ring (test-2, test-1) */
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons/%s", p.person);
+	ck_assert_str_eq(str(json_object_get(o, "identity"), "given_name"),
+	                 GIVEN);
+	json_decref(o);
+	t_db_url("cases", url, sizeof(url));
+	snprintf(cmd, sizeof(cmd),
+	         "MP_DB_URL='%s' MP_FIELD_KEYS='%s' "
+	         "%s/bin/mp-cases-rekey >/dev/null",
+	         url, T_CASES_FIELD_KEYS + strlen("MP_FIELD_KEYS="),
+	         getenv("MP_TEST_BUILD") != NULL ? getenv("MP_TEST_BUILD")
+	                                         : "build");
+	ck_assert_int_eq(system(cmd), 0);
+	v = sql1("SELECT count(*) FROM persons WHERE identity_enc LIKE "
+	         "'enc1:test-1:%' OR identity_enc NOT LIKE 'enc1:%'",
+	         NULL);
+	ck_assert_str_eq(v, "0");
+	free(v);
+	v = sql1("SELECT count(*) FROM case_notes WHERE body_enc LIKE "
+	         "'enc1:test-1:%'",
+	         NULL);
+	ck_assert_str_eq(v, "0");
+	free(v);
+	teardown();
+	ck_assert_int_eq(t_service_start(&svc, "cases", only_new), 0);
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/cases/%s", p.kase);
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(
+	               json_array_get(json_object_get(o, "notes"), 0), "text")),
+	           GIVEN));
+	json_decref(o);
+	actors_free(&a);
+}
+END_TEST
+
+static Suite *
+cases_suite(void)
+{
+	Suite *s = suite_create("cases");
+	TCase *t = tcase_create("cases");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, routes_equal_openapi);
+	tcase_add_test(t, whole_path_with_events);
+	tcase_add_test(t, other_commune_and_region_on_every_route);
+	tcase_add_test(t, uncertified_and_expired_refused);
+	tcase_add_test(t, withdrawn_consent_blocks_work);
+	tcase_add_test(t, referral_needs_consent_and_active_service);
+	tcase_add_test(t, export_and_erasure);
+	tcase_add_test(t, audit_trail_append_only);
+	tcase_add_test(t, no_personal_data_in_logs_or_metrics);
+	tcase_add_test(t, malformed_and_oversized_bodies);
+	tcase_add_test(t, key_rotation_without_downtime);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	return t_run(cases_suite());
+}
