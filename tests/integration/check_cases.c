@@ -708,6 +708,11 @@ START_TEST(other_commune_and_region_on_every_route)
 		char norm[600];
 
 		snprintf(op, sizeof(op), "%s %s", m, pp);
+		/* the directory holds no personal data: its public reads and
+		 * its officers' region-scoped writes are probed by
+		 * check_cases_directory */
+		seen |= strncmp(pp, "/v1/cases/hsds", 14) == 0 ||
+		    strncmp(pp, "/v1/cases/directory/", 20) == 0;
 		for (size_t k = 0; unprobed_ok[k] != NULL; k++)
 			seen |= strcmp(unprobed_ok[k], op) == 0;
 		for (size_t k = 0; k < json_array_size(probed); k++) {
