@@ -57,6 +57,8 @@ done
 user agent.souss municipal_agent souss-massa agadir
 user agent.oriental municipal_agent oriental oujda
 user mediator.souss mediator souss-massa "" demo-association
+user mediator.oriental mediator oriental "" demo-association-oujda
+user agent2.souss municipal_agent souss-massa inezgane
 user analyst.souss gender_analyst souss-massa
 user analyst.oriental gender_analyst oriental
 user applicant.souss applicant souss-massa

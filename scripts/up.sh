@@ -97,6 +97,7 @@ scripts/demo-users.sh "http://127.0.0.1:${PORT[gateway]}" || log "demo users: no
 scripts/demo-funding.sh "http://127.0.0.1:${PORT[gateway]}" || log "funding demo data: not all created"
 scripts/demo-directory.sh "http://127.0.0.1:${PORT[gateway]}" || log "directory demo data: not all created"
 scripts/demo-gender.sh "http://127.0.0.1:${PORT[gateway]}" || log "gender demo data: not all created"
+scripts/demo-cases.sh "http://127.0.0.1:${PORT[gateway]}" || log "cases demo data: not all created"
 printf '\nA token (demo password demo-password-2026):\n  curl -s -X POST http://127.0.0.1:%s/auth/token -d grant_type=password -d username=officer.souss -d password=demo-password-2026\n' "${PORT[gateway]}"
 
 cat <<MSG

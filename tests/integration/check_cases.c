@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 
@@ -173,15 +174,15 @@ actors_make(struct actors *a)
 	snprintf(a->uncert, sizeof(a->uncert), "uncert-%s", u);
 	a->t_off = t_token(a->off, "council_officer", "souss-massa");
 	a->t_off_or = t_token(a->off_or, "council_officer", "oriental");
-	a->t_agent =
-	    t_token_commune(a->agent, "municipal_agent", "souss-massa", "agadir");
-	a->t_agent2 =
-	    t_token_commune(a->agent2, "municipal_agent", "souss-massa", "inezgane");
-	a->t_agent_or =
-	    t_token_commune(a->agent_or, "municipal_agent", "oriental", "oujda");
+	a->t_agent = t_token_commune(a->agent, "municipal_agent", "souss-massa",
+	                             "agadir");
+	a->t_agent2 = t_token_commune(a->agent2, "municipal_agent",
+	                              "souss-massa", "inezgane");
+	a->t_agent_or = t_token_commune(a->agent_or, "municipal_agent",
+	                                "oriental", "oujda");
 	a->t_med = t_token(a->med, "mediator", "souss-massa");
-	a->t_uncert =
-	    t_token_commune(a->uncert, "municipal_agent", "souss-massa", "agadir");
+	a->t_uncert = t_token_commune(a->uncert, "municipal_agent",
+	                              "souss-massa", "agadir");
 
 	o = req(a->t_off, "POST",
 	        json_pack("{s:s, s:s, s:s, s:s, s:s}", "region", "souss-massa",
@@ -712,7 +713,7 @@ START_TEST(other_commune_and_region_on_every_route)
 		 * its officers' region-scoped writes are probed by
 		 * check_cases_directory */
 		seen |= strncmp(pp, "/v1/cases/hsds", 14) == 0 ||
-		    strncmp(pp, "/v1/cases/directory/", 20) == 0;
+		        strncmp(pp, "/v1/cases/directory/", 20) == 0;
 		for (size_t k = 0; unprobed_ok[k] != NULL; k++)
 			seen |= strcmp(unprobed_ok[k], op) == 0;
 		for (size_t k = 0; k < json_array_size(probed); k++) {
@@ -1154,6 +1155,93 @@ START_TEST(key_rotation_without_downtime)
 }
 END_TEST
 
+/* Through the gateway: the agent's day works the same, and nothing of
+ * the person lands in the gateway's Redis (cache, idempotency records,
+ * rate limits) or its log. */
+START_TEST(through_gateway_nothing_cached)
+{
+	struct t_proc gw;
+	struct actors a;
+	struct path p;
+	struct t_resp r;
+	char up[128], auth[4096], file[512], line[8192];
+	const char *env[5], *hdr[2] = {auth, NULL};
+	redisContext *rd;
+	redisReply *keys, *v;
+	FILE *f;
+
+	actors_make(&a);
+	person_path(&a, &p);
+	snprintf(up, sizeof(up), "MP_UPSTREAM_CASES=http://127.0.0.1:%d",
+	         svc.port);
+	env[0] = up;
+	env[1] = "MP_UPSTREAM_GENDER=";
+	env[2] = "MP_UPSTREAM_PROBE_MS=200";
+	env[3] = NULL;
+	ck_assert_int_eq(t_gateway_start(&gw, "cases-gateway", env), 0);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a.t_agent);
+	for (int i = 0; i < 2; i++) { /* twice: a cache would now hold it */
+		char path[128];
+
+		snprintf(path, sizeof(path), "/v1/cases/persons/%s", p.person);
+		ck_assert_int_eq(t_http(&gw, "GET", path, hdr, NULL, 0, &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_ptr_nonnull(strstr(r.body, GIVEN));
+		t_resp_free(&r);
+		ck_assert_int_eq(t_http(&gw, "GET",
+		                        "/v1/cases/persons?name=" GIVEN, hdr,
+		                        NULL, 0, &r),
+		                 0);
+		ck_assert_int_eq(r.status, 200);
+		t_resp_free(&r);
+	}
+	/* another commune's agent through the gateway: 404 too */
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a.t_agent2);
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "/v1/cases/cases/%s", p.kase);
+		ck_assert_int_eq(t_http(&gw, "GET", path, hdr, NULL, 0, &r), 0);
+		ck_assert_int_eq(r.status, 404);
+		t_resp_free(&r);
+	}
+	rd = redisConnect("127.0.0.1", atoi(getenv("MP_TEST_REDIS_PORT") != NULL
+	                                        ? getenv("MP_TEST_REDIS_PORT")
+	                                        : "6379"));
+	ck_assert(rd != NULL && rd->err == 0);
+	keys = redisCommand(rd, "KEYS *");
+	ck_assert_ptr_nonnull(keys);
+	for (size_t i = 0; i < keys->elements; i++) {
+		const char *k = keys->element[i]->str;
+
+		ck_assert_ptr_null(strstr(k, GIVEN));
+		v = redisCommand(rd, "TYPE %s", k);
+		if (v != NULL && strcmp(v->str, "string") == 0) {
+			freeReplyObject(v);
+			v = redisCommand(rd, "GET %s", k);
+			if (v != NULL && v->str != NULL)
+				ck_assert_msg(strstr(v->str, GIVEN) == NULL &&
+				                  strstr(v->str, PHONE) == NULL,
+				              "personal data in Redis key %s",
+				              k);
+		}
+		freeReplyObject(v);
+	}
+	freeReplyObject(keys);
+	redisFree(rd);
+	t_proc_stop(&gw);
+	t_var_path("log/cases-gateway.log", file, sizeof(file));
+	ck_assert_ptr_nonnull(f = fopen(file, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		ck_assert_msg(strstr(line, GIVEN) == NULL,
+		              "personal data in "
+		              "the gateway's log: %s",
+		              line);
+	fclose(f);
+	actors_free(&a);
+}
+END_TEST
+
 static Suite *
 cases_suite(void)
 {
@@ -1173,6 +1261,7 @@ cases_suite(void)
 	tcase_add_test(t, no_personal_data_in_logs_or_metrics);
 	tcase_add_test(t, malformed_and_oversized_bodies);
 	tcase_add_test(t, key_rotation_without_downtime);
+	tcase_add_test(t, through_gateway_nothing_cached);
 	suite_add_tcase(s, t);
 	return s;
 }
