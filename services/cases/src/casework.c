@@ -5,6 +5,8 @@
  * referrals to the directory's services-at-location and mediations.
  * Every read and write of a case is audited by its SQL function.
  */
+#include "mp/query.h"
+
 #include "decide.h"
 #include "domain.h"
 #include "routes.h"
@@ -41,9 +43,13 @@ static const char *const administrations[] = {"commune",
                                               NULL};
 static const char *const mediation_outcomes[] = {
     "resolved", "partly_resolved", "unresolved", "postponed", NULL};
-static const char *const list_query[] = {"status", "person_id", "limit",
-                                         "cursor", NULL};
-static const char *const page_query[] = {"limit", "cursor", NULL};
+static const char *const case_states[] = {"open", "in_progress", "resolved",
+                                          "closed", NULL};
+static const struct mp_field list_query[] = {
+    MP_FIELD("status", MP_F_ENUM, 0, .enum_values = case_states),
+    MP_FIELD("person_id", MP_F_UUID, 0), MP_Q_LIMIT, MP_Q_CURSOR, MP_FIELD_END};
+static const struct mp_field page_query[] = {MP_Q_LIMIT, MP_Q_CURSOR,
+                                             MP_FIELD_END};
 
 static const struct mp_field need =
     MP_FIELD("need", MP_F_STRING, 0, .min_len = 2, .max_len = 64);

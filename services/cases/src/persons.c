@@ -6,6 +6,8 @@
  * held (right of access) and erasure by anonymisation. Every read and
  * write of a person is audited by its SQL function.
  */
+#include "mp/query.h"
+
 #include "decide.h"
 #include "routes.h"
 
@@ -16,8 +18,17 @@ static const char *const purposes[] = {"accompaniment", "referral",
                                        "statistics", NULL};
 static const char *const recorded_hows[] = {"oral", "written", "electronic",
                                             NULL};
-static const char *const list_query[] = {"commune", "limit", "cursor", NULL};
-static const char *const get_query[] = {"purpose", NULL};
+static const char *const read_purposes[] = {"accompaniment", "referral",
+                                            "statistics",    "right_of_access",
+                                            "supervision",   NULL};
+/* "name" is read by the decide step only (cases_decide_search): it is
+ * never passed to the database in clear */
+static const struct mp_field list_query[] = {
+    MP_FIELD("commune", MP_F_STRING, 0, .min_len = 2, .max_len = 64),
+    MP_Q_LIMIT, MP_Q_CURSOR, MP_FIELD_END};
+static const struct mp_field get_query[] = {
+    MP_FIELD("purpose", MP_F_ENUM, 0, .enum_values = read_purposes),
+    MP_FIELD_END};
 
 static const struct mp_field language =
     MP_FIELD("language", MP_F_STRING, 0, .min_len = 2, .max_len = 3);

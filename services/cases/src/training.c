@@ -3,6 +3,8 @@
  * with an expiry that withdraws the right to case work at once), the
  * audit of a region and the dashboards.
  */
+#include "mp/query.h"
+
 #include "routes.h"
 
 static const char *const regions[] = {"souss-massa", "oriental", NULL};
@@ -11,11 +13,22 @@ static const char *const modules[] = {
     "personal_data",         "mediation",
     "directory_use",         NULL};
 static const char *const roles[] = {"municipal_agent", "mediator", NULL};
-static const char *const page_query[] = {"limit", "cursor", NULL};
-static const char *const cert_query[] = {"person_sub", "limit", "cursor", NULL};
-static const char *const audit_query[] = {"subject_id", "actor_sub", "limit",
-                                          "cursor", NULL};
-static const char *const dashboard_query[] = {"region", "commune", NULL};
+static const struct mp_field page_query[] = {MP_Q_LIMIT, MP_Q_CURSOR,
+                                             MP_FIELD_END};
+static const struct mp_field cert_query[] = {
+    MP_FIELD("person_sub", MP_F_STRING, 0, .min_len = 1, .max_len = 64),
+    MP_Q_LIMIT, MP_Q_CURSOR, MP_FIELD_END};
+/* the audit's cursor is a sequence number, not an id */
+static const struct mp_field audit_query[] = {
+    MP_FIELD("subject_id", MP_F_UUID, 0),
+    MP_FIELD("actor_sub", MP_F_STRING, 0, .min_len = 1, .max_len = 64),
+    MP_Q_LIMIT,
+    MP_FIELD("cursor", MP_F_INT, 0, .min = 1, .max = 999999999999999999LL),
+    MP_FIELD_END};
+static const struct mp_field dashboard_query[] = {
+    MP_FIELD("region", MP_F_ENUM, 0, .enum_values = regions),
+    MP_FIELD("commune", MP_F_STRING, 0, .min_len = 2, .max_len = 64),
+    MP_FIELD_END};
 
 static const struct mp_field session_create[] = {
     MP_FIELD("region", MP_F_ENUM, MP_F_REQUIRED, .enum_values = regions),
