@@ -14,35 +14,13 @@ set -euo pipefail
 GW=${1:-http://127.0.0.1:8080}
 PW=demo-password-2026
 
-say() { printf '%s\n' "$*" >&2; }
-
-token() { # username -> access token
-	curl -sS --fail-with-body -X POST "$GW/auth/token" \
-		--data-urlencode grant_type=password --data-urlencode "username=$1" \
-		--data-urlencode "password=$PW" | jq -r .access_token
-}
+. "$(dirname "$0")/demo-lib.sh"
 
 sub_of() { # token -> its "sub" claim
 	local p
 	p=$(cut -d. -f2 <<<"$1" | tr '_-' '/+')
 	while [ $((${#p} % 4)) -ne 0 ]; do p+="="; done
 	base64 -d <<<"$p" | jq -r .sub
-}
-
-api() { # TOKEN METHOD PATH [JSON] -> body; fails loudly on an unexpected status
-	local tok=$1 method=$2 path=$3 body=${4:-} out code data=()
-	[ "$method" = GET ] || data=(--data-binary "${body:-{\}}")
-	out=$(mktemp)
-	code=$(curl -sS -o "$out" -w '%{http_code}' -X "$method" "$GW$path" \
-		-H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
-		"${data[@]}")
-	if [ "${code:0:1}" != 2 ]; then
-		say "demo-cases: $method $path: HTTP $code $(head -c 300 "$out")"
-		rm -f "$out"
-		return 1
-	fi
-	cat "$out"
-	rm -f "$out"
 }
 
 # region KEY REGION COMMUNE: invented people of COMMUNE
