@@ -79,9 +79,11 @@ export MP_BOOTSTRAP_ADMIN=${MP_BOOTSTRAP_ADMIN:-admin:admin-password-2026}
 export MP_JWT_SIGNING_KEY="dev-1:RS256:$V/keys/dev-1.key.pem"
 # a council frontend in development (npm run dev) may call the API from the browser
 export MP_CORS_ORIGINS=${MP_CORS_ORIGINS:-http://localhost:3000}
-# the demo scripts sign in dozens of times from 127.0.0.1: a looser limit on
-# /auth/token than production's default (auth=10/60 per client, user or IP)
-export MP_RATE_LIMITS=${MP_RATE_LIMITS:-auth=600/60}
+
+# the demo scripts sign in dozens of times and write hundreds of records
+# from 127.0.0.1 as a few users: looser limits on /auth/token and writes
+# than production's defaults (auth=10/60, write=60/60 per client, user or IP)
+export MP_RATE_LIMITS=${MP_RATE_LIMITS:-auth=600/60,write=1200/60}
 export MP_OPS_PORT=$GATEWAY_OPS_PORT
 start gateway gateway/conf/gateway.conf
 unset MP_OPS_PORT
