@@ -677,6 +677,76 @@ START_TEST(access_ttl_within_max_lifetime)
 }
 END_TEST
 
+/* Revoking a refresh-token family revokes the access tokens issued with
+ * it, everywhere: a spent refresh token presented again (reuse), and
+ * sign-out with the refresh token. Each is refused at once by the gateway
+ * and published once for the services. */
+START_TEST(family_revocation_revokes_access)
+{
+	const char *hdr[] = {FORM_CT, NULL};
+	struct mp_principal p1, p2, p3;
+	struct t_resp r;
+	char body[4096];
+	json_t *t1, *t2, *t3, *evs;
+	int waited;
+
+	user_create("fam.user", "gender_analyst", NULL, NULL);
+	t1 = login("fam.user", PW);
+	snprintf(body, sizeof(body), "grant_type=refresh_token&"
+	    "refresh_token=%s", jstr(t1, "refresh_token"));
+	ck_assert_int_eq(form(body, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t2 = json_incref(r.json);
+	t_resp_free(&r);
+	ck_assert_int_eq(verify(jstr(t1, "access_token"), &p1), MP_JWT_OK);
+	ck_assert_int_eq(verify(jstr(t2, "access_token"), &p2), MP_JWT_OK);
+	ck_assert_int_eq(me_status(jstr(t1, "access_token")), 200);
+	ck_assert_int_eq(me_status(jstr(t2, "access_token")), 200);
+
+	/* reuse of the spent first refresh token */
+	ck_assert_int_eq(form(body, &r), 0);
+	ck_assert_int_eq(r.status, 400);
+	t_resp_free(&r);
+	ck_assert_int_eq(me_status(jstr(t1, "access_token")), 401);
+	ck_assert_int_eq(me_status(jstr(t2, "access_token")), 401);
+	for (waited = 0; waited < 2000; waited += 50) {
+		json_t *a = revocation_events(p1.jti),
+		    *b = revocation_events(p2.jti);
+		int both = json_array_size(a) == 1 && json_array_size(b) == 1;
+
+		json_decref(a);
+		json_decref(b);
+		if (both)
+			break;
+		t_sleep_ms(50);
+	}
+	ck_assert_msg(waited < 2000, "no event for each access token");
+
+	/* sign-out with the refresh token */
+	t3 = login("fam.user", PW);
+	ck_assert_int_eq(verify(jstr(t3, "access_token"), &p3), MP_JWT_OK);
+	snprintf(body, sizeof(body), "token=%s", jstr(t3, "refresh_token"));
+	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
+	    strlen(body), &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	ck_assert_int_eq(me_status(jstr(t3, "access_token")), 401);
+	for (waited = 0; waited < 2000; waited += 50) {
+		evs = revocation_events(p3.jti);
+		if (json_array_size(evs) == 1)
+			break;
+		json_decref(evs);
+		evs = NULL;
+		t_sleep_ms(50);
+	}
+	ck_assert_ptr_nonnull(evs);
+	json_decref(evs);
+	json_decref(t1);
+	json_decref(t2);
+	json_decref(t3);
+}
+END_TEST
+
 START_TEST(register_applicant_only)
 {
 	struct mp_principal p;
@@ -1026,6 +1096,7 @@ main(void)
 	tcase_add_test(tc, client_credentials);
 	tcase_add_test(tc, revoke_refresh_and_access);
 	tcase_add_test(tc, revocation_published);
+	tcase_add_test(tc, family_revocation_revokes_access);
 	tcase_add_test(tc, access_ttl_within_max_lifetime);
 	tcase_add_test(tc, revoked_token_refused_on_own_routes);
 	tcase_add_test(tc, register_applicant_only);

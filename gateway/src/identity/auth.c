@@ -87,6 +87,7 @@ struct tokreq {
 	char jti[64];
 	int64_t exp;
 	int lock_s;
+	json_t *answer; /* the token answer while its access jti is recorded */
 };
 
 static const char *env_get(const char *name);
@@ -112,6 +113,11 @@ static int refresh_rotated(struct mp_ctx *ctx);
 static int client_start(struct mp_ctx *ctx, struct tokreq *st);
 static int client_state(struct mp_ctx *ctx);
 static int client_verified(struct mp_ctx *ctx);
+static int issue_recorded(struct mp_ctx *ctx);
+static void revoked_keys_set(struct mp_ctx *ctx);
+static void redis_logged(void *reply, void *arg);
+static int refresh_reuse_revoked(struct mp_ctx *ctx);
+static int revoke_family_done(struct mp_ctx *ctx);
 static int revoke_done(struct mp_ctx *ctx);
 static int revoke_jti_stored(struct mp_ctx *ctx);
 static void revoke_redis_reply(void *reply, void *arg);
@@ -391,6 +397,9 @@ tokreq_free(void *arg)
 	}
 	json_string_wipe(st->body, "password");
 	json_decref(st->body);
+	json_string_wipe(st->answer, "access_token");
+	json_string_wipe(st->answer, "refresh_token");
+	json_decref(st->answer);
 	sodium_memzero(st, sizeof(*st));
 	free(st);
 }
@@ -538,10 +547,91 @@ issue(struct mp_ctx *ctx, const json_t *profile, const char *scope,
 	    "scope", scope != NULL ? scope : "");
 	sodium_memzero(tok, strlen(tok));
 	free(tok);
-	if (ans != NULL && refresh != NULL)
-		json_object_set_new(ans, "refresh_token", json_string(refresh));
 	mp_reply_header(ctx, "Pragma", "no-cache");
+	if (ans == NULL || refresh == NULL)
+		return mp_reply_json(ctx, 200, ans);
+	json_object_set_new(ans, "refresh_token", json_string(refresh));
+	/* the access token is recorded with its refresh token, so that
+	 * revoking the family revokes it (0005_family_access.sql) */
+	{
+		struct tokreq *st = ctx->user;
+		char hash[GW_SHA256_HEXLEN + 1], exp[24];
+		const char *v[3];
+
+		if (st == NULL || gw_tok_sha256_hex(refresh, strlen(refresh),
+		    hash) != 0) {
+			json_decref(ans);
+			return mp_reply_problem(ctx, 500, "internal",
+			    "the token could not be issued");
+		}
+		st->answer = ans;
+		snprintf(exp, sizeof(exp), "%lld",
+		    (long long)(in.iat + access_ttl_s));
+		v[0] = hash;
+		v[1] = jti;
+		v[2] = exp;
+		return mp_db_query(ctx, issue_recorded,
+		    "SELECT gw_refresh_access_set($1, $2, $3)", 3, v);
+	}
+}
+
+static int
+issue_recorded(struct mp_ctx *ctx)
+{
+	struct tokreq *st = ctx->user;
+	json_t *ans = st->answer;
+
+	st->answer = NULL; /* mp_reply_json takes it */
 	return mp_reply_json(ctx, 200, ans);
+}
+
+/* After a family's revocation: mark its live access tokens (the JSON
+ * array of {jti, exp} in the statement's result) revoked in Redis, where
+ * the gateway looks. Nobody waits: the revocation is in the database and
+ * published to the services already; a failed SET is logged. */
+static void
+revoked_keys_set(struct mp_ctx *ctx)
+{
+	char key[96], ttl[24];
+	const char *argv[5];
+	size_t argvlen[5], i;
+	json_t *list, *it;
+	int64_t left;
+	int k;
+
+	if (mp_db_rows(ctx) < 1 || mp_db_isnull(ctx, 0, 0) ||
+	    (list = json_loads(mp_db_value(ctx, 0, 0), 0, NULL)) == NULL)
+		return;
+	json_array_foreach(list, i, it) {
+		left = (int64_t)json_integer_value(json_object_get(it, "exp")) -
+		    (int64_t)time(NULL);
+		if (left <= 0 || gw_auth_jti_revoked_key(json_string_value(
+		    json_object_get(it, "jti")), key, sizeof(key)) != 0)
+			continue;
+		snprintf(ttl, sizeof(ttl), "%lld", (long long)left);
+		argv[0] = "SET";
+		argv[1] = key;
+		argv[2] = "1";
+		argv[3] = "EX";
+		argv[4] = ttl;
+		for (k = 0; k < 5; k++)
+			argvlen[k] = strlen(argv[k]);
+		if (mp_redis_command(redis_logged, NULL, 5, argv, argvlen) != 0)
+			mp_log(MP_LOG_WARN, "auth", "a revoked access token "
+			    "could not be marked in Redis (Redis down)");
+	}
+	json_decref(list);
+}
+
+static void
+redis_logged(void *reply, void *arg)
+{
+	redisReply *r = reply;
+
+	(void)arg;
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		mp_log(MP_LOG_WARN, "auth", "a revoked access token could "
+		    "not be marked in Redis");
 }
 
 /* ---- POST /auth/token ------------------------------------------------------ */
@@ -771,11 +861,13 @@ refresh_rotated(struct mp_ctx *ctx)
 		rc = issue(ctx, json_object_get(res, "user"), scope,
 		    st->refresh);
 	} else if (outcome != NULL && strcmp(outcome, "reuse") == 0) {
+		const char *v[2] = {st->refresh_hash, ctx->request_id};
+
 		mp_logkv(MP_LOG_WARN, "refresh_reuse", kv, "a spent refresh "
 		    "token was presented again: its family is revoked");
-		rc = oauth_error(ctx, 400, "invalid_grant",
-		    "the refresh token was already used; the session is "
-		    "revoked");
+		/* and the access tokens issued with it */
+		rc = mp_db_query(ctx, refresh_reuse_revoked,
+		    "SELECT gw_refresh_revoke_access($1, $2)", 2, v);
 	} else if (outcome != NULL && strcmp(outcome, "invalid_scope") == 0) {
 		rc = oauth_error(ctx, 400, "invalid_scope",
 		    "the scope asked for exceeds the one granted");
@@ -785,6 +877,14 @@ refresh_rotated(struct mp_ctx *ctx)
 	}
 	json_decref(res);
 	return rc;
+}
+
+static int
+refresh_reuse_revoked(struct mp_ctx *ctx)
+{
+	revoked_keys_set(ctx);
+	return oauth_error(ctx, 400, "invalid_grant",
+	    "the refresh token was already used; the session is revoked");
 }
 
 /* -- client credentials grant -- */
@@ -903,8 +1003,10 @@ gw_auth_revoke(struct mp_ctx *ctx)
 			return mp_reply_problem(ctx, 500, "internal",
 			    "the token could not be revoked");
 		v[0] = st->refresh_hash;
-		return mp_db_query(ctx, revoke_done,
-		    "SELECT gw_refresh_revoke($1)", 1, v);
+		v[1] = ctx->request_id;
+		/* the family, and the access tokens issued with it */
+		return mp_db_query(ctx, revoke_family_done,
+		    "SELECT gw_refresh_revoke_access($1, $2)", 2, v);
 	}
 	/* An access token: only one of ours that still verifies has a jti
 	 * worth remembering; anything else is already useless (RFC 7009
@@ -925,6 +1027,13 @@ gw_auth_revoke(struct mp_ctx *ctx)
 	 * (0003_revocation_events.sql), in one statement */
 	return mp_db_query(ctx, revoke_jti_stored,
 	    "SELECT gw_jti_revoke($1, $2, $3)", 3, v);
+}
+
+static int
+revoke_family_done(struct mp_ctx *ctx)
+{
+	revoked_keys_set(ctx);
+	return revoke_done(ctx);
 }
 
 static int

@@ -4,8 +4,9 @@
  *
  *   POST /auth/token     grant_type=password | refresh_token |
  *                        client_credentials (form-encoded)
- *   POST /auth/revoke    a refresh token (its family) or an access token
- *                        (its jti, in revoked_jtis and Redis)
+ *   POST /auth/revoke    a refresh token (its family, and the access
+ *                        tokens issued with it) or an access token (its
+ *                        jti, in revoked_jtis and Redis)
  *   POST /auth/register  applicant self-registration (JSON)
  *   GET  /auth/me        the caller's profile
  *
