@@ -67,7 +67,7 @@ bench_start_gateway() {
 	    MP_DB_URL="postgresql://gateway:$BENCH_PW@127.0.0.1:$pgp/gateway" \
 	    MP_MIGRATIONS_DIR=gateway/migrations \
 	    MP_JWT_SIGNING_KEY="test-es-1:ES256:$BENCH_KEYS/test-es-1.key.pem" \
-	    MP_UPSTREAM_FUNDING="http://127.0.0.1:$fp" MP_UPSTREAM_CASES= MP_UPSTREAM_GENDER= \
+	    MP_UPSTREAMS="funding=http://127.0.0.1:$fp" \
 	    MP_RATE_LIMITS="default=1000000000/60,auth=1000000000/60,write=1000000000/60" "$@" \
 	    kore -c "$dir/gateway.conf" -f -n -r >"$dir/log/gateway.log" 2>&1 &
 	PIDS+=($!)

@@ -404,6 +404,38 @@ if isinstance(gw_env, dict):
     elif ops == http:
         problems.append("service gateway: MP_OPS_PORT equals MP_HTTP_PORT")
 
+# The gateway learns each service's routes from the service itself, so the
+# one thing to keep in step is MP_UPSTREAMS: every service built from
+# services/<name>/ is an upstream <name> at http://<name>:<its port>, and
+# every upstream is such a service.
+gw = services.get("gateway")
+if isinstance(gw, dict):
+    env = gw.get("environment") or {}
+    spec = str(env.get("MP_UPSTREAMS", "")) if isinstance(env, dict) else ""
+    named, last = {}, None
+    for item in [i.strip() for i in spec.split(",") if i.strip()]:
+        if "=" in item and not item.lower().startswith("http"):
+            last, url = item.split("=", 1)
+            named[last] = [url] if url else []
+        elif last is not None:
+            named[last].append(item)
+    for name, svc in sorted(services.items()):
+        df = str((svc.get("build") or {}).get("dockerfile", "")) \
+            if isinstance(svc, dict) and isinstance(svc.get("build"), dict) else ""
+        if not df.startswith("services/"):
+            continue
+        port = str((svc.get("environment") or {}).get("MP_HTTP_PORT", ""))
+        want = "http://%s:%s" % (name, port)
+        if name not in named:
+            problems.append("gateway: MP_UPSTREAMS does not name %s" % name)
+        elif want not in named[name]:
+            problems.append("gateway: MP_UPSTREAMS %s=%s, expected %s"
+                            % (name, ",".join(named[name]), want))
+    for name in named:
+        if name not in services:
+            problems.append("gateway: MP_UPSTREAMS names %s, no such service"
+                            % name)
+
 for n in sorted(set(notes)):
     print("check-compose:   note: " + n)
 for p in problems:

@@ -56,9 +56,7 @@ start() { # name conf
 		export MP_JWT_KEYS="dev-1:RS256:$V/keys/dev-1.pub.pem"
 		export MP_JWT_ISSUER=${MP_JWT_ISSUER:-http://127.0.0.1:${PORT[gateway]}}
 		export MP_JWT_AUDIENCE=${MP_JWT_AUDIENCE:-mp-api}
-		export MP_UPSTREAM_FUNDING="http://127.0.0.1:${PORT[funding]}"
-		export MP_UPSTREAM_CASES="http://127.0.0.1:${PORT[cases]}"
-		export MP_UPSTREAM_GENDER="http://127.0.0.1:${PORT[gender]}"
+		export MP_UPSTREAMS="funding=http://127.0.0.1:${PORT[funding]},cases=http://127.0.0.1:${PORT[cases]},gender=http://127.0.0.1:${PORT[gender]}"
 		if [ "$name" = cases ]; then
 			MP_FIELD_KEYS=$(cat "$V/keys/field-keys.txt")
 			MP_BLIND_INDEX_KEY=$(cat "$V/keys/blind-index-key.txt")

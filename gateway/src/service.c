@@ -1,13 +1,13 @@
 /*
  * The gateway: its route table and definition for the shared runtime.
  *
- * Everything under /v1/funding, /v1/cases and /v1/gender (every method)
- * goes through the gateway's pipeline (edge/edge.c: its own route table
- * in edge/route_table.c, roles and scopes, revocation, rate limits,
- * idempotency keys, cache, CORS) to the service that owns it
- * (proxy/proxy.c). For the library these prefixes are public: it verifies
- * a token that is sent, and edge.c decides who may call what; each service
- * checks again.
+ * Everything under /v1 (every method) goes through the gateway's pipeline
+ * (edge/stages.c: the route table the owning upstream serves at /_routes,
+ * roles and scopes, revocation, rate limits, idempotency keys, cache,
+ * CORS) to the upstream of MP_UPSTREAMS that owns /v1/<name>
+ * (proxy/proxy.c). For the library this prefix is public: it verifies a
+ * token that is sent, and the pipeline decides who may call what; each
+ * service checks again.
  *
  * /auth/token and /auth/register pass the AUTH rate limit first (edge.c).
  * OPTIONS on /auth and /admin (prefix routes) answers CORS preflights.
@@ -55,9 +55,7 @@ OWN_ROUTE(gw_admin_clients_create)
 OWN_ROUTE(gw_admin_clients_delete)
 
 static const struct mp_route routes[] = {
-	{MP_GET, "/v1/funding", gw_edge_handler, PROXY_FLAGS, 0},
-	{MP_GET, "/v1/cases", gw_edge_handler, PROXY_FLAGS, 0},
-	{MP_GET, "/v1/gender", gw_edge_handler, PROXY_FLAGS, 0},
+	{MP_GET, "/v1", gw_edge_handler, PROXY_FLAGS, 0},
 	{MP_POST, "/auth/token", gw_edge_auth_token, MP_ROUTE_PUBLIC, 0},
 	{MP_POST, "/auth/revoke", gw_auth_revoke_own, MP_ROUTE_PUBLIC, 0},
 	{MP_POST, "/auth/register", gw_edge_auth_register, MP_ROUTE_PUBLIC, 0},
@@ -91,7 +89,8 @@ static const struct mp_extension *const extensions[] = {
 static int
 gw_parent_init(void)
 {
-	if (proxy_parent_init() != 0 || gw_edge_parent_init() != 0 ||
+	if (proxy_parent_init() != 0 || gw_invalidate_parent_init() != 0 ||
+	    gw_edge_parent_init() != 0 ||
 	    gw_jwks_parent_init() != 0 ||
 	    gw_auth_parent_init() != 0)
 		return -1;

@@ -5,6 +5,7 @@
  * route and strict bodies. Not deployed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mp/service.h"
@@ -20,6 +21,8 @@ static int secure(struct mp_ctx *ctx);
 static int echo(struct mp_ctx *ctx);
 static int slow(struct mp_ctx *ctx);
 static int big(struct mp_ctx *ctx);
+static int extra(struct mp_ctx *ctx);
+static int testapp_parent_init(void);
 static int apply_item_event(PGconn *conn, const json_t *ev, void *arg);
 
 static const char *const colours[] = {"red", "green", NULL};
@@ -30,6 +33,8 @@ static const struct mp_field item_schema[] = {
 	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
+static char extra_path[128] = "/v1/test/extra";
+
 static const struct mp_route routes[] = {
 	{MP_GET, "/v1/test/sum", sum, MP_ROUTE_PUBLIC, 0},
 	{MP_POST, "/v1/test/items", item_create, MP_ROUTE_PUBLIC, 0},
@@ -39,6 +44,10 @@ static const struct mp_route routes[] = {
 	{MP_POST, "/v1/test/echo", echo, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/v1/test/slow", slow, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/v1/test/big", big, MP_ROUTE_PUBLIC, 0},
+	/* a route whose path each start takes from MP_TESTAPP_EXTRA_ROUTE:
+	 * the gateway's suite adds, removes and spoils routes by restarting
+	 * only this process (check_gateway_routes.c) */
+	{MP_GET, extra_path, extra, 0, MP_ROLE_COUNCIL_OFFICER, NULL, 30},
 };
 
 static const struct mp_consumer_def consumers[] = {
@@ -54,7 +63,29 @@ const struct mp_service mp_service_def = {
 	.uses_redis = 1,
 	.relay = 1,
 	.consumers = consumers,
+	.parent_init = testapp_parent_init,
 };
+
+static int
+testapp_parent_init(void)
+{
+	const char *v = getenv("MP_TESTAPP_EXTRA_ROUTE");
+
+	if (v != NULL && *v != '\0')
+		snprintf(extra_path, sizeof(extra_path), "%s", v);
+	return 0;
+}
+
+/* The extra route: which path it was, and a number that changes on every
+ * call (a cached answer repeats it). */
+static int
+extra(struct mp_ctx *ctx)
+{
+	static long long calls;
+
+	return mp_reply_json(ctx, 200, json_pack("{s:s, s:I}", "route",
+	    extra_path, "call", ++calls));
+}
 
 static int
 sum(struct mp_ctx *ctx)

@@ -57,7 +57,7 @@ start gateway "$(conf gateway gateway/conf/gateway.conf)" "$GW_PORT" \
 	MP_DB_URL="$(db_url gateway)" MP_MIGRATIONS_DIR=gateway/migrations \
 	MP_JWT_SIGNING_KEY="test-es-1:ES256:$MP_TEST_KEYS/test-es-1.key.pem" \
 	MP_PWHASH_FAST=1 MP_BOOTSTRAP_ADMIN="root-admin:root-password-2026" \
-	MP_UPSTREAM_FUNDING="http://127.0.0.1:$FUNDING_PORT" MP_UPSTREAM_CASES= MP_UPSTREAM_GENDER= \
+	MP_UPSTREAMS="funding=http://127.0.0.1:$FUNDING_PORT,cases=,gender=" \
 	MP_CORS_ORIGINS="$ALLOWED" MP_RATE_LIMITS=auth=1000/60
 for p in "$FUNDING_PORT" "$GW_PORT"; do
 	wait_ready "http://127.0.0.1:$p/readyz" 60 || {

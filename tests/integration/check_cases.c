@@ -1172,12 +1172,11 @@ START_TEST(through_gateway_nothing_cached)
 
 	actors_make(&a);
 	person_path(&a, &p);
-	snprintf(up, sizeof(up), "MP_UPSTREAM_CASES=http://127.0.0.1:%d",
+	snprintf(up, sizeof(up), "MP_UPSTREAMS=cases=http://127.0.0.1:%d",
 	         svc.port);
 	env[0] = up;
-	env[1] = "MP_UPSTREAM_GENDER=";
-	env[2] = "MP_UPSTREAM_PROBE_MS=200";
-	env[3] = NULL;
+	env[1] = "MP_UPSTREAM_PROBE_MS=200";
+	env[2] = NULL;
 	ck_assert_int_eq(t_gateway_start(&gw, "cases-gateway", env), 0);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a.t_agent);
 	for (int i = 0; i < 2; i++) { /* twice: a cache would now hold it */

@@ -42,7 +42,7 @@
 #include "support.h"
 
 static struct t_proc funding, gw;
-static char env_up_funding[128], env_up_gender[128];
+static char env_upstreams[256];
 static const char *const funding_env[] = {"MP_WORKERS=2", NULL};
 static const char *gw_env[8];
 
@@ -130,6 +130,10 @@ peer_conn(void *arg)
 				goto out;
 			have += (size_t)n;
 		}
+		buf[hlen - 1] = '\0';
+		if (t_peer_ops_answer(fd, buf, t_peer_routes("gender")))
+			goto out;
+		buf[hlen - 1] = '\n';
 		pthread_mutex_lock(&peer.mu);
 		memcpy(peer.last, buf, hlen + blen);
 		peer.last_len = hlen + blen;
@@ -288,19 +292,19 @@ suite_setup(void)
 		fprintf(stderr, "funding did not become ready\n");
 		exit(1);
 	}
-	snprintf(env_up_funding, sizeof(env_up_funding),
-	    "MP_UPSTREAM_FUNDING=http://127.0.0.1:%d", funding.port);
-	snprintf(env_up_gender, sizeof(env_up_gender),
-	    "MP_UPSTREAM_GENDER=http://localhost:%d/", peer.port);
-	gw_env[j++] = env_up_funding;
-	gw_env[j++] = env_up_gender;
-	gw_env[j++] = "MP_UPSTREAM_CASES=";
+	snprintf(env_upstreams, sizeof(env_upstreams),
+	    "MP_UPSTREAMS=funding=http://127.0.0.1:%d,"
+	    "gender=http://localhost:%d/,cases=", funding.port, peer.port);
+	gw_env[j++] = env_upstreams;
 	gw_env[j] = NULL;
-	if (t_gateway_start(&gw, "gwtest-gateway", gw_env) != 0) {
+	/* the peer serves its route table while the gateway loads it */
+	if (t_peer_ops_start(peer.lfd, t_peer_routes("gender")) != 0 ||
+	    t_gateway_start(&gw, "gwtest-gateway", gw_env) != 0) {
 		fprintf(stderr, "gateway did not become ready\n");
 		t_proc_stop(&funding);
 		exit(1);
 	}
+	t_peer_ops_stop();
 }
 
 static void

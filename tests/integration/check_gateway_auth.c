@@ -55,8 +55,7 @@ suite_setup(void)
 	int j = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	gw_env[j++] = "MP_UPSTREAM_CASES=";
-	gw_env[j++] = "MP_UPSTREAM_GENDER=";
+	gw_env[j++] = "MP_UPSTREAMS=cases=,gender=";
 	/* this suite logs in far more often than the AUTH class allows one
 	 * address (check_gateway_edge.c tests that limit) */
 	gw_env[j++] = "MP_RATE_LIMITS=auth=1000/60";

@@ -31,7 +31,7 @@
 #include "support.h"
 
 static struct t_proc funding, gw;
-static char env_up_funding[128];
+static char env_upstreams[256];
 static const char *const funding_env[] = {"MP_WORKERS=2", NULL};
 static const char *gw_env[12];
 
@@ -60,11 +60,10 @@ suite_setup(void)
 		fprintf(stderr, "funding did not become ready\n");
 		exit(1);
 	}
-	snprintf(env_up_funding, sizeof(env_up_funding),
-	    "MP_UPSTREAM_FUNDING=http://127.0.0.1:%d", funding.port);
-	gw_env[j++] = env_up_funding;
-	gw_env[j++] = "MP_UPSTREAM_CASES=";
-	gw_env[j++] = "MP_UPSTREAM_GENDER=";
+	snprintf(env_upstreams, sizeof(env_upstreams),
+	    "MP_UPSTREAMS=funding=http://127.0.0.1:%d,cases=,gender=",
+	    funding.port);
+	gw_env[j++] = env_upstreams;
 	gw_env[j++] = "MP_UPSTREAM_PROBE_MS=200";
 	gw_env[j++] = "MP_OPENAPI_DIR=openapi";
 	gw_env[j] = NULL;

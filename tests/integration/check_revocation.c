@@ -251,8 +251,7 @@ START_TEST(sign_out_at_the_gateway_refused_everywhere_within_one_second)
 	const char *form[] = {"Content-Type: application/x-www-form-urlencoded",
 	                      NULL};
 	static char upstream[96];
-	const char *env[] = {upstream,
-	                     "MP_UPSTREAM_CASES=", "MP_UPSTREAM_GENDER=", NULL};
+	const char *env[] = {upstream, NULL};
 	struct t_proc gw;
 	struct t_resp r;
 	char *adm = t_token("rev-admin", "admin", "oriental"), *tok, body[4096];
@@ -261,7 +260,8 @@ START_TEST(sign_out_at_the_gateway_refused_everywhere_within_one_second)
 	int i;
 
 	snprintf(upstream, sizeof(upstream),
-	         "MP_UPSTREAM_FUNDING=http://127.0.0.1:%d", svc.port);
+	         "MP_UPSTREAMS=funding=http://127.0.0.1:%d,cases=,gender=",
+	         svc.port);
 	ck_assert_int_eq(t_gateway_start(&gw, "rev-gateway", env), 0);
 	user = json_pack("{s:s, s:s, s:[s], s:s}", "username", "rev.officer",
 	                 "password", "a-long-passphrase-2026", "roles",

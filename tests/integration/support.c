@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <signal.h>
@@ -281,7 +283,7 @@ t_gateway_start(struct t_proc *p, const char *name,
 	base[1] = "MP_WORKERS=2";
 	base[2] = "MP_PWHASH_FAST=1";
 	base[3] = "MP_BOOTSTRAP_ADMIN=" T_GATEWAY_ADMIN;
-	base[4] = "MP_UPSTREAM_FUNDING=";
+	base[4] = "MP_UPSTREAMS=";
 	snprintf(ops, sizeof(ops), "MP_OPS_PORT=%d", ops_port);
 	base[5] = ops;
 	base[6] = NULL;
@@ -298,6 +300,15 @@ t_ops(const struct t_proc *p)
 
 	o.port = p->ops_port;
 	return o;
+}
+
+int
+t_testapp_start(struct t_proc *p, const char *name,
+    const char *const *extra_env, int port)
+{
+	forced_port = port;
+	return start_with_env(p, name, "testapp", "tests/app/testapp.conf",
+	    "tests/app/migrations", NULL, extra_env);
 }
 
 int
@@ -339,6 +350,93 @@ t_listen_loopback(int *port)
 	}
 	*port = ntohs(sa.sin_port);
 	return fd;
+}
+
+const char *
+t_peer_routes(const char *name)
+{
+	static char doc[512];
+
+	snprintf(doc, sizeof(doc), "[{\"method\":\"*\",\"path\":"
+	    "\"/v1/%s\",\"public\":false,\"prefix\":true,\"roles\":[],"
+	    "\"scopes\":[],\"cache_ttl_s\":0,\"public_data\":false,"
+	    "\"rate_class\":\"default\",\"repeats\":true}]", name);
+	return doc;
+}
+
+int
+t_peer_ops_answer(int fd, const char *req, const char *routes)
+{
+	static const char ready[] = "{\"status\":\"ready\",\"checks\":"
+	    "{\"routes\":\"\\\"peer-1\\\"\"}}";
+	char out[2048];
+	int n;
+
+	if (strncmp(req, "GET /readyz ", 12) == 0)
+		n = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/json\r\nConnection: close\r\n"
+		    "Content-Length: %zu\r\n\r\n%s", strlen(ready), ready);
+	else if (strncmp(req, "GET /_routes ", 13) == 0)
+		n = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/json\r\nETag: \"peer-1\"\r\n"
+		    "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+		    strlen(routes), routes);
+	else
+		return 0;
+	if (n > 0 && (size_t)n < sizeof(out))
+		(void)!write(fd, out, (size_t)n);
+	return 1;
+}
+
+static struct {
+	int lfd;
+	const char *routes;
+	volatile int stop;
+	pthread_t t;
+} peer_ops = {.lfd = -1};
+
+static void *
+ops_main(void *arg)
+{
+	struct pollfd pfd;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	(void)arg;
+	while (!peer_ops.stop) {
+		pfd.fd = peer_ops.lfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		if ((fd = accept(peer_ops.lfd, NULL, NULL)) < 0)
+			continue;
+		if ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+			buf[n] = '\0';
+			(void)t_peer_ops_answer(fd, buf, peer_ops.routes);
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+int
+t_peer_ops_start(int lfd, const char *routes)
+{
+	peer_ops.lfd = lfd;
+	peer_ops.routes = routes;
+	peer_ops.stop = 0;
+	return pthread_create(&peer_ops.t, NULL, ops_main, NULL) == 0 ? 0 : -1;
+}
+
+void
+t_peer_ops_stop(void)
+{
+	if (peer_ops.lfd < 0)
+		return;
+	peer_ops.stop = 1;
+	pthread_join(peer_ops.t, NULL);
+	peer_ops.lfd = -1;
 }
 
 int
@@ -912,4 +1010,122 @@ t_assert_routes_match_openapi(const struct t_proc *p, const char *file)
 	json_decref(spec);
 	json_decref(served);
 	t_resp_free(&resp);
+}
+
+/* ---- the role x route equality of a service and the gateway -------------- */
+
+/* A route pattern with its {params} filled in. */
+static void
+expand(const char *pattern, char *out, size_t n)
+{
+	const char *p = pattern;
+	size_t o = 0;
+
+	while (*p != '\0' && o + 40 < n) {
+		if (*p == '{') {
+			const char *v = strncmp(p, "{region}", 8) == 0 ?
+			    "souss-massa" : strncmp(p, "{year}", 6) == 0 ?
+			    "2027" : "0190a0b0-0000-7000-8000-0000000000e1";
+
+			o += (size_t)snprintf(out + o, n - o, "%s", v);
+			p = strchr(p, '}') + 1;
+			continue;
+		}
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+}
+
+static const char *
+detail(const struct t_resp *r)
+{
+	const char *s = json_string_value(json_object_get(r->json, "detail"));
+
+	return s != NULL ? s : "";
+}
+
+/* 1 if the answer is the library's role or token refusal (a service). */
+static int
+service_refused(const struct t_resp *r)
+{
+	return (r->status == 401 &&
+	    strcmp(detail(r), "a bearer token is required") == 0) ||
+	    (r->status == 403 &&
+	    strcmp(detail(r), "your role may not use this route") == 0);
+}
+
+int
+t_gateway_refused(const struct t_resp *r)
+{
+	return (r->status == 401 && strcmp(detail(r),
+	    "a bearer token is required for this route") == 0) ||
+	    (r->status == 403 && strcmp(detail(r),
+	    "the gateway's route table does not admit you here") == 0);
+}
+
+/* One request with an optional token (and "{}" as the body of a write). */
+static void
+ask(const struct t_proc *p, const char *m, const char *path,
+    const char *token, struct t_resp *r)
+{
+	char auth[4096];
+	const char *hdr[3];
+	int write = strcmp(m, "GET") != 0, i = 0;
+
+	if (token != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		hdr[i++] = auth;
+	}
+	if (write)
+		hdr[i++] = "Content-Type: application/json";
+	hdr[i] = NULL;
+	ck_assert_int_eq(t_http(p, m, path, hdr, write ? "{}" : NULL,
+	    write ? 2 : 0, r), 0);
+}
+
+size_t
+t_routes_agree(const struct t_proc *svc, const struct t_proc *gw,
+    char *(*token)(const char *role))
+{
+	static const char *const roles[] = {"", "applicant",
+		"council_officer", "appraiser", "erc_member", "municipal_agent",
+		"mediator", "gender_analyst", "admin"};
+	struct t_resp list, d, v;
+	const json_t *route;
+	char path[512], *t;
+	size_t i, k, checked = 0;
+
+	ck_assert_int_eq(t_http(svc, "GET", "/_routes", NULL, NULL, 0, &list),
+	    0);
+	ck_assert_int_eq(list.status, 200);
+	ck_assert(json_is_array(list.json));
+	json_array_foreach(list.json, i, route) {
+		const char *m = json_string_value(json_object_get(route,
+		    "method"));
+		int pub = json_is_true(json_object_get(route, "public"));
+
+		if (json_is_true(json_object_get(route, "prefix")))
+			continue;
+		expand(json_string_value(json_object_get(route, "path")), path,
+		    sizeof(path));
+		for (k = 0; k < sizeof(roles) / sizeof(roles[0]); k++) {
+			t = roles[k][0] != '\0' ? token(roles[k]) : NULL;
+			ask(svc, m, path, t, &d);
+			ask(gw, m, path, t, &v);
+			ck_assert_msg(service_refused(&d) ==
+			    t_gateway_refused(&v),
+			    "%s %s as '%s': service %ld %s, gateway %ld %s",
+			    m, path, roles[k], d.status, detail(&d), v.status,
+			    detail(&v));
+			if (roles[k][0] == '\0')
+				ck_assert_msg(pub == !t_gateway_refused(&v),
+				    "%s %s: public flag differs", m, path);
+			checked++;
+			t_resp_free(&d);
+			t_resp_free(&v);
+			free(t);
+		}
+	}
+	t_resp_free(&list);
+	return checked;
 }

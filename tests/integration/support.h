@@ -45,6 +45,10 @@ int t_service_start(struct t_proc *p, const char *name,
 	"test-1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
 #define T_CASES_BLIND_INDEX_KEY                                                \
 	"MP_BLIND_INDEX_KEY=AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM="
+/* Start the test app (tests/app, its test database) as t_service_start
+ * does a service, on `port` (0: a free one), with extra "K=V" entries. */
+int t_testapp_start(struct t_proc *p, const char *name,
+    const char *const *extra_env, int port);
 
 /* The first admin of every test gateway (MP_BOOTSTRAP_ADMIN). */
 #define T_GATEWAY_ADMIN "root-admin:root-password-2026"
@@ -67,6 +71,40 @@ int t_proc_worker_restarts(const struct t_proc *p);
 /* A listening TCP socket on 127.0.0.1 and a free port (for in-process test
  * peers): the fd, or a negative errno. */
 int t_listen_loopback(int *port);
+
+/* The route table of an in-process peer upstream that owns /v1/<name>
+ * (every method below it, any authenticated principal, like a service
+ * whose routes are all "the service decides"), as a service serves it at
+ * /_routes. Static storage, valid until the next call. */
+const char *t_peer_routes(const char *name);
+
+/* If the request in req (its head, NUL-terminated) is GET /readyz or GET
+ * /_routes, answer it on fd as a service would (routes: the table,
+ * t_peer_routes) and return 1; else 0 (the peer answers it itself). */
+int t_peer_ops_answer(int fd, const char *req, const char *routes);
+
+/* Serve only /readyz and /_routes on the listening socket lfd from a
+ * thread of this process (while the gateway loads its tables at start),
+ * until t_peer_ops_stop. 0 or -1. */
+int t_peer_ops_start(int lfd, const char *routes);
+void t_peer_ops_stop(void);
+
+/* 1 if r is the gateway's own refusal of a route: 401 "a bearer token is
+ * required for this route" or 403 "the gateway's route table does not
+ * admit you here". */
+int t_gateway_refused(const struct t_resp *r);
+
+/*
+ * The role x route equality of a service and the gateway in front of it:
+ * for every route of svc's /_routes (prefix routes aside, {params} filled
+ * with plausible values), with no token and with a token for each role
+ * (token(role), malloc'd), the service refuses it (the library's 401 /
+ * 403) exactly when the gateway does, and a public route is refused by
+ * neither without a token. Asserts; returns how many (route, principal)
+ * pairs were compared.
+ */
+size_t t_routes_agree(const struct t_proc *svc, const struct t_proc *gw,
+    char *(*token)(const char *role));
 
 /* kill -9 of the whole process (parent and workers, no clean-up).
  * Returns the wait status. */

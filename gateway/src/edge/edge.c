@@ -43,6 +43,7 @@
 
 #include "edge/edge.h"
 #include "edge/pipeline.h"
+#include "edge/route_table.h"
 #include "edge/stages.h"
 #include "identity/auth.h"
 #include "proxy/proxy.h"
@@ -172,6 +173,7 @@ core_free(void *arg)
 			batch_free(c->batch);
 	}
 	proxy_call_free(c->e.pc);
+	gw_route_table_release(c->e.table);
 	free(c->e.body);
 	free(c);
 }

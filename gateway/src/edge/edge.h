@@ -3,7 +3,8 @@
  * /v1/... request and, for rate limits, the token endpoints.
  *
  * The pipeline is a table of stages (stages.c), one file each:
- *   stage_path.c        path hygiene and the route table: 400 / 414 / 404 /
+ *   stage_path.c        path hygiene and the route table the owning
+ *                       upstream serves (route_table.h): 400 / 414 / 404 /
  *                       405 with Allow, from the gateway itself;
  *   stage_cors.c        security headers, CORS for an allow-list of
  *                       origins, preflights (MP_CORS_ORIGINS,
@@ -35,8 +36,8 @@
  * self-check, metrics), in order. 0 or -1 with one line on stderr. */
 int gw_edge_parent_init(void);
 
-/* Handler of the /v1/funding, /v1/cases and /v1/gender prefixes (every
- * method): the whole pipeline, then the upstream. */
+/* Handler of the /v1 prefix (every method): the whole pipeline, then the
+ * upstream that owns /v1/<name>. */
 int gw_edge_handler(struct mp_ctx *ctx);
 
 /* The token endpoints: the GW_ON_TOKEN stages (the AUTH rate-limit

@@ -23,6 +23,8 @@
  * stream: when in doubt, drop the cache rather than serve a stale answer.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <hiredis/hiredis.h>
@@ -33,15 +35,33 @@
 
 #include "edge/cache.h"
 #include "edge/invalidate.h"
+#include "proxy/proxy.h"
+#include "proxy/upstream_conf.h"
 
 static int invalidate_apply(PGconn *conn, const json_t *event, void *arg);
 
-const struct mp_consumer_def gw_invalidate_consumers[] = {
-	{"events:funding", "gateway", invalidate_apply, (void *)"funding", 0},
-	{"events:cases", "gateway", invalidate_apply, (void *)"cases", 0},
-	{"events:gender", "gateway", invalidate_apply, (void *)"gender", 0},
-	{NULL, NULL, NULL, NULL, 0},
-};
+/* One consumer per upstream, on events:<name>; the rest zero (the end). */
+struct mp_consumer_def gw_invalidate_consumers[GW_UPSTREAMS_MAX + 1];
+static char streams[GW_UPSTREAMS_MAX][GW_SERVICE_MAX + 8];
+
+int
+gw_invalidate_parent_init(void)
+{
+	const struct gw_upstream_conf *conf;
+	int i, n;
+
+	conf = proxy_upstream_conf(&n);
+	memset(gw_invalidate_consumers, 0, sizeof(gw_invalidate_consumers));
+	for (i = 0; i < n && i < GW_UPSTREAMS_MAX; i++) {
+		snprintf(streams[i], sizeof(streams[i]), "events:%s",
+		    conf[i].name);
+		gw_invalidate_consumers[i].stream = streams[i];
+		gw_invalidate_consumers[i].group = "gateway";
+		gw_invalidate_consumers[i].apply = invalidate_apply;
+		gw_invalidate_consumers[i].arg = (void *)(uintptr_t)conf[i].name;
+	}
+	return 0;
+}
 
 /*
  * mp_consume_fn of every stream: INCR the generation of the service that

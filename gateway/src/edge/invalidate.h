@@ -12,9 +12,13 @@
 
 #include "mp/events.h"
 
-/* The consumer definitions for mp_service.consumers: events:funding,
- * events:cases and events:gender, NULL-terminated (.stream == NULL).
- * Static storage. */
-extern const struct mp_consumer_def gw_invalidate_consumers[];
+/* The consumer definitions for mp_service.consumers: events:<name> of
+ * every upstream of MP_UPSTREAMS, ended by .stream == NULL. Static
+ * storage, filled by gw_invalidate_parent_init. */
+extern struct mp_consumer_def gw_invalidate_consumers[];
+
+/* In the parent, after proxy_parent_init: one consumer per upstream.
+ * Returns 0. */
+int gw_invalidate_parent_init(void);
 
 #endif /* GATEWAY_INVALIDATE_H */

@@ -63,14 +63,17 @@
 
 struct proxy_call;
 struct gw_batch;
+struct gw_route_table;
 
 /* The request as every stage sees it (ctx->user belongs to edge.c). */
 struct gw_edge {
 	struct mp_ctx *ctx;
 	unsigned on; /* GW_ON_API or GW_ON_TOKEN */
-	/* the route (GW_ON_API; set by the path stage, NULL before) */
+	/* the route (GW_ON_API; set by the path stage, NULL before), in the
+	 * upstream's table, held until the request is freed */
 	struct gw_route_match m;
 	const struct gw_route *route;
+	struct gw_route_table *table;
 	/* what proxy_upstream_check said of route->upstream: 0, -ENOENT not
 	 * configured, -EAGAIN circuit open (retry_s: its Retry-After) */
 	int upstream_rc, upstream_retry_s;

@@ -57,6 +57,17 @@ gw_rate_class_name(enum gw_rate_class c)
 	return class_names[c];
 }
 
+int
+gw_rate_class_from_name(const char *name)
+{
+	int c;
+
+	for (c = 0; name != NULL && c < GW_RC_COUNT; c++)
+		if (strcmp(name, class_names[c]) == 0)
+			return c;
+	return -EINVAL;
+}
+
 void
 gw_rate_policies_default(struct gw_rate_policy out[GW_RC_COUNT])
 {

@@ -43,6 +43,10 @@ struct gw_rate_decision {
  * outside the enum. Static string. */
 const char *gw_rate_class_name(enum gw_rate_class c);
 
+/* gw_rate_class_from_name: the class named name (as gw_rate_class_name
+ * writes it), or -EINVAL. */
+int gw_rate_class_from_name(const char *name);
+
 /*
  * gw_rate_policies_default: the built-in policies, indexed by
  * enum gw_rate_class: default=300/60, auth=10/60, write=60/60.

@@ -21,6 +21,7 @@
 #include "mp/util.h"
 
 #include "edge/routing.h"
+#include "edge/wire.h"
 
 #define MAX_SEGS (GW_PATH_MAX / 2 + 1)
 #define SCOPE_TOKEN_MAX 128
@@ -520,7 +521,6 @@ gw_route_table_validate(const struct gw_route *table, size_t n, size_t *bad,
 {
 	char dummy[1];
 	const struct gw_route *r;
-	const char *u;
 	size_t i, j;
 
 	if (err == NULL || errlen == 0) {
@@ -569,15 +569,11 @@ gw_route_table_validate(const struct gw_route *table, size_t n, size_t *bad,
 			         r->pattern);
 			return -EINVAL;
 		}
-		if (r->upstream != NULL) {
-			for (u = r->upstream; *u >= 'a' && *u <= 'z'; u++)
-				;
-			if (u == r->upstream || *u != '\0' ||
-			    u - r->upstream > GW_SERVICE_MAX) {
-				snprintf(err, errlen, "bad upstream on '%s'",
-				         r->pattern);
-				return -EINVAL;
-			}
+		if (r->upstream != NULL &&
+		    !gw_name_valid(r->upstream, GW_SERVICE_MAX)) {
+			snprintf(err, errlen, "bad upstream on '%s'",
+			         r->pattern);
+			return -EINVAL;
 		}
 		for (j = 0; j < i; j++) {
 			if ((table[j].methods & r->methods) != 0 &&

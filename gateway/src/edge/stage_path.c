@@ -1,16 +1,21 @@
 /*
- * Stage "path": path hygiene and the gateway's route table (routing.c over
- * route_table.c). 400 for a path that is not acceptable (dot segments,
- * encoded slashes, control bytes...), 414 too long, 404 no route, 405
- * with Allow for a method the route does not have; an OPTIONS request on
- * a known path is a CORS preflight (stage_cors.c). A query parameter
- * named twice is a 400 naming it (mp_query_split), unless the route says
- * GW_R_REPEATS: the service would read the first occurrence while the
- * cache key sorts them, so "?region=a&region=b" and "?region=b&region=a"
- * would share an entry but not an answer. (The library checks every other
- * rule of query strings for the /v1 prefixes; service.c marks them
- * MP_ROUTE_REPEATS so that this stage decides per route.) Every answer
- * comes from the gateway itself: nothing unknown reaches an upstream.
+ * Stage "path": path hygiene and the route table of the upstream that owns
+ * the path (/v1/<name>/..., route_table.h: the table that upstream serves
+ * at /_routes). 404 for a path no upstream owns or no route of its table
+ * matches, 400 for a path that is not acceptable (dot segments, encoded
+ * slashes, control bytes...), 414 too long, 405 with Allow for a method
+ * the route does not have; an OPTIONS request on a known path is a CORS
+ * preflight (stage_cors.c). An upstream not deployed here is 503
+ * upstream-not-configured; one whose table has not been loaded yet (it
+ * has been down since the gateway started) is 503 routes-unavailable.
+ * A query parameter named twice is a 400 naming it (mp_query_split),
+ * unless the route says GW_R_REPEATS (the service's MP_ROUTE_REPEATS):
+ * the service would read the first occurrence while the cache key sorts
+ * them, so "?region=a&region=b" and "?region=b&region=a" would share an
+ * entry but not an answer. (The library checks every other rule of query
+ * strings for the /v1 prefix; service.c marks it MP_ROUTE_REPEATS so that
+ * this stage decides per route.) Every answer comes from the gateway
+ * itself: nothing unknown reaches an upstream.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,33 +32,34 @@
 #include "edge/route_table.h"
 #include "edge/routing.h"
 #include "edge/stages.h"
+#include "proxy/proxy.h"
 
-static int path_parent_init(void);
 static int path_access(struct gw_edge *e, void *st);
 static int repeats_or_reply(struct gw_edge *e);
+static int no_table(struct gw_edge *e, int i);
 
 const struct gw_stage gw_stage_path = {
     .name = "path",
     .on = GW_ON_API,
-    .parent_init = path_parent_init,
     .access = path_access,
 };
 
-/* The route table's self-check: the gateway refuses to start on a bad
- * entry. */
 static int
-path_parent_init(void)
+no_table(struct gw_edge *e, int i)
 {
-	char bad_route[256];
-	size_t bad = 0;
+	struct mp_ctx *ctx = e->ctx;
+	int retry = 1;
 
-	if (gw_route_table_validate(gw_routes, gw_nroutes, &bad, bad_route,
-	                            sizeof(bad_route)) != 0) {
-		fprintf(stderr, "gateway: route table entry %zu: %s\n", bad,
-		        bad_route);
-		return -1;
+	if (proxy_upstream_check(proxy_upstream_name(i), &retry) == -ENOENT) {
+		mp_reply_header(ctx, "Retry-After", "30");
+		return mp_reply_problem(ctx, 503, "upstream-not-configured",
+		                        "this part of the API is not available "
+		                        "here");
 	}
-	return 0;
+	mp_reply_header(ctx, "Retry-After", "5");
+	return mp_reply_problem(ctx, 503, "routes-unavailable",
+	                        "this part of the API has not been reached "
+	                        "yet; retry");
 }
 
 static int
@@ -62,12 +68,22 @@ path_access(struct gw_edge *e, void *st)
 	struct mp_ctx *ctx = e->ctx;
 	struct http_request *req = ctx->req;
 	unsigned method = (unsigned)req->method;
-	int rc;
+	int rc, i;
 
 	(void)st;
 	if (method == HTTP_METHOD_HEAD)
 		method = GW_M_GET;
-	rc = gw_route_match(gw_routes, gw_nroutes, method, req->path, &e->m);
+	/* hygiene first: a bad path is 400 whoever would own it */
+	if ((rc = gw_path_check(req->path)) == 0 &&
+	    (i = gw_routes_index(req->path)) >= 0) {
+		if ((e->table = gw_routes_current(i)) == NULL)
+			return no_table(e, i);
+		gw_route_table_hold(e->table);
+		rc = gw_route_match(e->table->routes, e->table->n, method,
+		                    req->path, &e->m);
+	} else if (rc == 0) {
+		rc = -ENOENT; /* no upstream owns it */
+	}
 	if (req->method == HTTP_METHOD_OPTIONS &&
 	    (rc == 0 || rc == -EOPNOTSUPP))
 		return gw_cors_preflight_reply(ctx);

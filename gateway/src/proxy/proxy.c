@@ -58,7 +58,9 @@
 #include "mp/runtime.h"
 #include "mp/service.h"
 
+#include "edge/route_table.h"
 #include "proxy/proxy.h"
+#include "proxy/upstream_conf.h"
 
 #define URL_MAX 512
 #define RESP_HEADERS_MAX 100
@@ -67,11 +69,10 @@
 enum breaker_state { BR_CLOSED = 0, BR_OPEN, BR_HALF_OPEN };
 
 struct upstream {
-	const char *env;
-	const char *timeout_env;
-	const char *name;
-	const char *label; /* metrics label */
-	char base[URL_MAX]; /* without trailing '/'; "" = not configured */
+	char name[GW_SERVICE_MAX + 1];
+	char timeout_env[GW_SERVICE_MAX + 32]; /* MP_UPSTREAM_<NAME>_TIMEOUT_MS */
+	char label[GW_SERVICE_MAX + 16];       /* metrics label */
+	char base[URL_MAX]; /* without trailing '/'; "" = not deployed here */
 	int64_t timeout_ms;
 	/* breaker, per worker */
 	enum breaker_state br;
@@ -120,7 +121,7 @@ struct proxy_call {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-static int upstream_base_set(struct upstream *up, const char *v);
+static int upstreams_configure(void);
 static struct upstream *upstream_named(const char *name);
 static const char *breaker_dur_get(const char *name);
 static int breaker_parse(const char *spec);
@@ -162,15 +163,10 @@ static struct sock_filter gateway_filter[] = {
 	KORE_SYSCALL_ALLOW(mremap),     /* realloc of large answer bodies */
 };
 
-static struct upstream upstreams[] = {
-	{"MP_UPSTREAM_FUNDING", "MP_UPSTREAM_FUNDING_TIMEOUT_MS", "funding",
-	    "upstream=\"funding\"", "", 0, BR_CLOSED, 0, 0, 0, -1, -1, -1},
-	{"MP_UPSTREAM_CASES", "MP_UPSTREAM_CASES_TIMEOUT_MS", "cases",
-	    "upstream=\"cases\"", "", 0, BR_CLOSED, 0, 0, 0, -1, -1, -1},
-	{"MP_UPSTREAM_GENDER", "MP_UPSTREAM_GENDER_TIMEOUT_MS", "gender",
-	    "upstream=\"gender\"", "", 0, BR_CLOSED, 0, 0, 0, -1, -1, -1},
-};
-#define NUPSTREAMS (sizeof(upstreams) / sizeof(upstreams[0]))
+/* The upstreams as configured (MP_UPSTREAMS), set in the parent. */
+static struct gw_upstream_conf confs[GW_UPSTREAMS_MAX];
+static struct upstream upstreams[GW_UPSTREAMS_MAX];
+static size_t nupstreams;
 
 /* Breaker configuration (MP_BREAKER); threshold 0 = disabled. */
 static int breaker_threshold = 5;
@@ -183,31 +179,6 @@ static struct psock **socks;
 static size_t nsocks;
 
 /* ---- configuration ------------------------------------------------------- */
-
-static int
-upstream_base_set(struct upstream *up, const char *v)
-{
-	size_t len = strlen(v), i, scheme;
-
-	if (strncasecmp(v, "http://", 7) == 0)
-		scheme = 7;
-	else if (strncasecmp(v, "https://", 8) == 0)
-		scheme = 8;
-	else
-		return -EINVAL;
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f ||
-		    v[i] == '?' || v[i] == '#')
-			return -EINVAL;
-	}
-	while (len > 0 && v[len - 1] == '/')
-		len--;
-	if (len <= scheme || len >= sizeof(up->base) - 256)
-		return -EINVAL; /* no host, or longer than we keep */
-	memcpy(up->base, v, len);
-	up->base[len] = '\0';
-	return 0;
-}
 
 /* The duration part of MP_BREAKER, handed to mp_config_load so it reads
  * with the syntax of every other duration setting. */
@@ -249,11 +220,65 @@ breaker_parse(const char *spec)
 	return 0;
 }
 
+/* MP_UPSTREAMS into confs and upstreams; the route registry learns the
+ * names. 0, or -1 with a line on stderr. */
+static int
+upstreams_configure(void)
+{
+	const char *names[GW_UPSTREAMS_MAX];
+	char err[512];
+	size_t i, k;
+	int n = 0;
+
+	if (gw_upstreams_parse(getenv("MP_UPSTREAMS"), confs, GW_UPSTREAMS_MAX,
+	    &n, err, sizeof(err)) != 0) {
+		fprintf(stderr, "config: %s\n", err);
+		return -1;
+	}
+	nupstreams = (size_t)n;
+	for (i = 0; i < nupstreams; i++) {
+		struct upstream *up = &upstreams[i];
+
+		memset(up, 0, sizeof(*up));
+		memcpy(up->name, confs[i].name, sizeof(up->name));
+		snprintf(up->label, sizeof(up->label), "upstream=\"%s\"",
+		    up->name);
+		snprintf(up->timeout_env, sizeof(up->timeout_env),
+		    "MP_UPSTREAM_%s_TIMEOUT_MS", up->name);
+		for (k = 12; up->timeout_env[k] != '\0'; k++)
+			up->timeout_env[k] = up->timeout_env[k] == '-' ? '_' :
+			    (char)toupper((unsigned char)up->timeout_env[k]);
+		if (confs[i].nreplicas > 0)
+			snprintf(up->base, sizeof(up->base), "%s",
+			    confs[i].base[0]);
+		up->br = BR_CLOSED;
+		up->m_open = up->m_failures = up->m_rejected = -1;
+		names[i] = up->name;
+	}
+	if (gw_routes_setup(names, n) != 0) {
+		fprintf(stderr, "config: MP_UPSTREAMS: too many upstreams\n");
+		return -1;
+	}
+	return 0;
+}
+
+const struct gw_upstream_conf *
+proxy_upstream_conf(int *n)
+{
+	*n = (int)nupstreams;
+	return confs;
+}
+
+const char *
+proxy_upstream_name(int i)
+{
+	return i >= 0 && (size_t)i < nupstreams ? upstreams[i].name : NULL;
+}
+
 int
 proxy_parent_init(void)
 {
 	char line[512], err[512], bspec[64];
-	const char *v;
 	size_t i, off = 0;
 	int missing = 0;
 	int64_t timeout_ms;
@@ -277,7 +302,9 @@ proxy_parent_init(void)
 		    "<duration> (\"5/10s\") or off\n", bspec);
 		return -1;
 	}
-	for (i = 0; i < NUPSTREAMS; i++) {
+	if (upstreams_configure() != 0)
+		return -1;
+	for (i = 0; i < nupstreams; i++) {
 		struct mp_cfg_var one = {upstreams[i].timeout_env,
 			MP_CFG_DURATION_MS, 0, NULL, 100, 60000, NULL,
 			&upstreams[i].timeout_ms, 0,
@@ -289,45 +316,35 @@ proxy_parent_init(void)
 			return -1;
 		}
 	}
-	for (i = 0; i < NUPSTREAMS; i++)
+	for (i = 0; i < nupstreams; i++)
 		upstreams[i].m_open = mp_metrics_counter_new(
 		    "gw_upstream_breaker_open_workers", upstreams[i].label,
 		    "Workers whose circuit breaker for the upstream is open or "
 		    "half-open", 1);
-	for (i = 0; i < NUPSTREAMS; i++)
+	for (i = 0; i < nupstreams; i++)
 		upstreams[i].m_failures = mp_metrics_counter_new(
 		    "gw_upstream_failures_total", upstreams[i].label,
 		    "Upstream calls that failed (transport error, 502, 503, "
 		    "504)", 0);
-	for (i = 0; i < NUPSTREAMS; i++)
+	for (i = 0; i < nupstreams; i++)
 		upstreams[i].m_rejected = mp_metrics_counter_new(
 		    "gw_upstream_breaker_rejected_total", upstreams[i].label,
 		    "Requests answered 503 by an open circuit breaker", 0);
 
-	for (i = 0; i < NUPSTREAMS; i++) {
-		upstreams[i].base[0] = '\0';
-		v = getenv(upstreams[i].env);
-		if (v == NULL || *v == '\0') {
-			missing++;
-			off += (size_t)snprintf(line + off, sizeof(line) - off,
-			    "%s%s", missing > 1 ? ", " : "", upstreams[i].env);
-			if (off >= sizeof(line))
-				off = sizeof(line) - 1;
+	for (i = 0; i < nupstreams; i++) {
+		if (upstreams[i].base[0] != '\0')
 			continue;
-		}
-		if (upstream_base_set(&upstreams[i], v) != 0) {
-			fprintf(stderr, "config: %s: expected an http:// or "
-			    "https:// base URL without query\n",
-			    upstreams[i].env);
-			return -1;
-		}
+		missing++;
+		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s",
+		    missing > 1 ? ", " : "", upstreams[i].name);
+		if (off >= sizeof(line))
+			off = sizeof(line) - 1;
 	}
 	if (missing > 0)
-		mp_log(MP_LOG_WARN, "upstream", "not configured, answering 503: "
-		    "%s", line);
-	else
-		mp_log(MP_LOG_INFO, "upstream", "all %zu upstreams configured",
-		    NUPSTREAMS);
+		mp_log(MP_LOG_WARN, "upstream", "not deployed here, answering "
+		    "503: %s", line);
+	mp_log(MP_LOG_INFO, "upstream", "%zu upstreams (MP_UPSTREAMS)",
+	    nupstreams);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "gateway: libcurl initialisation failed\n");
@@ -363,7 +380,7 @@ upstream_named(const char *name)
 {
 	size_t i;
 
-	for (i = 0; name != NULL && i < NUPSTREAMS; i++)
+	for (i = 0; name != NULL && i < nupstreams; i++)
 		if (strcmp(upstreams[i].name, name) == 0)
 			return &upstreams[i];
 	return NULL;

@@ -6,19 +6,20 @@
  * keeps one circuit breaker per upstream.
  *
  * Configuration (environment, read once in the parent):
- *   MP_UPSTREAM_FUNDING  base URL of the funding service (http://host:port)
- *   MP_UPSTREAM_CASES    ... cases
- *   MP_UPSTREAM_GENDER   ... gender
+ *   MP_UPSTREAMS         the upstreams and their base URLs,
+ *                        "funding=http://host:port,cases=http://..."
+ *                        (syntax: upstream_conf.h); no service is named
+ *                        anywhere else in the gateway
  *   MP_UPSTREAM_TIMEOUT_MS  whole-transfer timeout of every upstream
  *                        (default 10000, at most 60 s; "10s" forms
  *                        accepted)
- *   MP_UPSTREAM_<NAME>_TIMEOUT_MS  the same for one upstream (e.g.
- *                        MP_UPSTREAM_GENDER_TIMEOUT_MS), overrides the above
+ *   MP_UPSTREAM_<NAME>_TIMEOUT_MS  the same for one upstream (<NAME>
+ *                        upper-cased, '-' as '_'), overrides the above
  *   MP_BREAKER           "<failures>/<open time>", default "5/10s": after
  *                        that many consecutive failures an upstream is
  *                        answered 503 at once for the open time; "off"
  *                        disables the breaker
- * An upstream that is not set answers 503 for its prefix; a malformed
+ * An upstream named without a URL answers 503 for its prefix; a malformed
  * value stops start-up.
  *
  * The circuit breaker is per worker (each worker learns on its own within
@@ -54,6 +55,13 @@
                                      the gateway answers those itself */
 
 struct proxy_call;
+struct gw_upstream_conf;
+
+/* The upstreams as configured (after proxy_parent_init): *n of them. */
+const struct gw_upstream_conf *proxy_upstream_conf(int *n);
+
+/* The name of upstream i (the route registry's index), or NULL. */
+const char *proxy_upstream_name(int i);
 
 /* In the parent (mp_service.parent_init): read and check the upstreams,
  * timeouts and breaker, initialise libcurl, declare the syscalls libcurl

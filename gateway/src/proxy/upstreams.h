@@ -16,8 +16,12 @@
  * service's outage into an outage of everything. The proxy answers the
  * dead upstream's routes itself (502/503).
  *
- * Upstreams come from the proxy's variables (MP_UPSTREAM_FUNDING, _CASES,
- * _GENDER: http(s)://host:port base URLs).
+ * Upstreams come from the proxy's MP_UPSTREAMS (proxy/upstream_conf.h).
+ * The same thread keeps each upstream's route table current
+ * (edge/route_table.h): /readyz then also carries
+ * checks.upstream_routes = {"funding": "\"<version>\"", ...}, or
+ * "kept <version>: why" / "none: why" (degraded) when the table in use is
+ * not the one the upstream serves.
  */
 #ifndef GATEWAY_UPSTREAMS_H
 #define GATEWAY_UPSTREAMS_H

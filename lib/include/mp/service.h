@@ -45,6 +45,9 @@ struct mp_ctx;
 #define MP_ROUTE_REPEATS 0x10 /* query parameters may repeat (DHIS2-style
                                  dimension=a&dimension=b): the handler
                                  reads the raw query string for them */
+/* the answer is the same for every caller: the gateway's cache key
+ * ignores who asks (with cache_ttl_s) */
+#define MP_ROUTE_PUBLIC_DATA 0x20
 
 #define MP_MAX_PARAMS 6
 
@@ -57,12 +60,28 @@ struct mp_ctx;
 
 typedef int (*mp_handler)(struct mp_ctx *ctx);
 
+/*
+ * One route of a service. The service's table is the one source of its
+ * routes: the library routes and authorises with it, the service serves it
+ * at /_routes (with an ETag, its version also in /readyz), and the gateway
+ * loads it from there and enforces it before forwarding anything, so a
+ * route never needs a gateway change. The last three fields are for the
+ * gateway only (zero: no API clients, not cached, rate class "default",
+ * "write" for writes).
+ */
 struct mp_route {
 	int method;          /* one MP_* method */
 	const char *pattern; /* "/v1/funding/calls/{id}": literal segments and {params} */
 	mp_handler handler;
 	unsigned flags;
 	unsigned roles; /* MP_ROLE_* allowed; 0 = any authenticated principal */
+	const char *scopes; /* space-separated scopes of which an API client
+	                       needs one ("funding:read"); NULL: API clients
+	                       refused */
+	int cache_ttl_s;    /* > 0: the gateway may cache GET answers this
+	                       long (per principal unless MP_ROUTE_PUBLIC_DATA) */
+	const char *rate_class; /* the gateway's rate-limit class ("auth",
+	                           "write"); NULL: "default" */
 };
 
 /*
@@ -96,7 +115,8 @@ struct mp_service {
 	int uses_db;         /* 1: MP_DB_URL required, migrations applied at start */
 	int uses_redis;      /* 1: MP_REDIS_URL required */
 	int relay;           /* 1: run the outbox relay to the service's stream */
-	const struct mp_consumer_def *consumers; /* NULL-terminated by .stream == NULL */
+	const struct mp_consumer_def *consumers; /* NULL-terminated by .stream == NULL;
+	                                            read after parent_init */
 	/* 1: refuse access tokens the gateway revoked (mp/revocation.h): the
 	 * library consumes its events into this service's revoked_token and
 	 * each worker checks an in-memory copy. Needs uses_db and uses_redis.

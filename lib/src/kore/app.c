@@ -396,10 +396,6 @@ kore_parent_configure(int argc, char **argv)
 		fprintf(stderr, "metrics: cannot map shared memory\n");
 		exit(1);
 	}
-	if (mp_events_parent_init() != 0) {
-		fprintf(stderr, "metrics: no room for the consumer gauges\n");
-		exit(1);
-	}
 	if (mp_service_def.revocation && (!mp_service_def.uses_db ||
 	    !mp_service_def.uses_redis)) {
 		fprintf(stderr, "%s: revocation needs a database and Redis\n",
@@ -419,6 +415,12 @@ kore_parent_configure(int argc, char **argv)
 			    mp_service_def.name, (*ext)->name);
 			exit(1);
 		}
+	}
+	/* after the service's parent_init, which may complete its consumer
+	 * list (the gateway derives one per upstream from MP_UPSTREAMS) */
+	if (mp_events_parent_init() != 0) {
+		fprintf(stderr, "metrics: no room for the consumer gauges\n");
+		exit(1);
 	}
 	mp_log(MP_LOG_INFO, "start", "listening on %s:%s with %d workers",
 	    mp_settings.http_host, mp_settings.http_port,

@@ -22,6 +22,7 @@
 
 #include <kore/kore.h>
 #include <kore/http.h>
+#include <sodium.h>
 
 #include "mp/revocation.h"
 #include "mp/runtime.h"
@@ -31,6 +32,13 @@ static int ready_db_done(struct mp_ctx *ctx);
 static int ready_answer(struct mp_ctx *ctx, int db_ok);
 static int ready_extensions(json_t *checks);
 static int routes_answer(struct mp_ctx *ctx);
+static int routes_build(void);
+static json_t *route_json(const struct mp_route *r);
+
+/* The served route table (routes_build), per worker. */
+static char *routes_text;
+static size_t routes_len;
+static char routes_etag[2 + 2 * 12 + 4];
 
 static const struct mp_route internal_route = {MP_GET, "/(ops)", NULL,
 	MP_ROUTE_INTERNAL, 0};
@@ -64,7 +72,8 @@ ready_answer(struct mp_ctx *ctx, int db_ok)
 	json_t *body, *checks;
 	int ext;
 
-	checks = json_pack("{s:s, s:s, s:s}", "database",
+	checks = json_pack("{s:s, s:s, s:s, s:s}", "routes",
+	    routes_build() == 0 ? routes_etag : "", "database",
 	    !mp_service_def.uses_db ? "unused" : db_ok ? "up" : "down",
 	    "redis", !mp_service_def.uses_redis ? "unused" : redis_ok ?
 	    "up" : "down", "lifecycle", mp_draining() ? "draining" :
@@ -94,25 +103,89 @@ ready_db_done(struct mp_ctx *ctx)
 	    mp_db_rows(ctx) == 1);
 }
 
-/* The route table as served, so that a contract test can compare it with
- * openapi/<service>.yaml (services are reachable only from the gateway,
- * which never forwards this path). */
+/* The route table as served: the gateway loads it from here (and so
+ * enforces the service's own roles, scopes, cache policy and rate class),
+ * and a contract test compares it with openapi/<service>.yaml. Services
+ * are reachable only from the gateway, which never forwards this path.
+ * Built once per worker; its ETag (a hash of the text) is the table's
+ * version, also given in /readyz as checks.routes so that a prober sees a
+ * new table without fetching it. */
+
+static json_t *
+route_json(const struct mp_route *r)
+{
+	json_t *roles = json_array(), *scopes = json_array();
+	const char *p, *e;
+	unsigned bit;
+
+	for (bit = 1; bit <= MP_ROLE_ALL; bit <<= 1)
+		if ((r->roles & bit) != 0 && mp_role_name(bit) != NULL)
+			json_array_append_new(roles,
+			    json_string(mp_role_name(bit)));
+	for (p = r->scopes; p != NULL && *p != '\0'; p = e) {
+		while (*p == ' ')
+			p++;
+		for (e = p; *e != '\0' && *e != ' '; e++)
+			;
+		if (e > p)
+			json_array_append_new(scopes,
+			    json_stringn(p, (size_t)(e - p)));
+	}
+	return json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:i, s:b, s:s, s:b}",
+	    "method", (r->flags & MP_ROUTE_ANY_METHOD) ? "*" :
+	    http_method_text(r->method), "path", r->pattern, "public",
+	    (r->flags & MP_ROUTE_PUBLIC) != 0, "prefix",
+	    (r->flags & MP_ROUTE_PREFIX) != 0, "roles", roles, "scopes",
+	    scopes, "cache_ttl_s", r->cache_ttl_s, "public_data",
+	    (r->flags & MP_ROUTE_PUBLIC_DATA) != 0, "rate_class",
+	    r->rate_class != NULL ? r->rate_class : "default", "repeats",
+	    (r->flags & MP_ROUTE_REPEATS) != 0);
+}
+
+/* Build the text and the ETag once. 0, or -ENOMEM. */
+static int
+routes_build(void)
+{
+	unsigned char h[12];
+	json_t *list;
+	size_t i;
+
+	if (routes_text != NULL)
+		return 0;
+	if ((list = json_array()) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < mp_service_def.nroutes; i++)
+		json_array_append_new(list,
+		    route_json(&mp_service_def.routes[i]));
+	routes_text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	if (routes_text == NULL)
+		return -ENOMEM;
+	routes_len = strlen(routes_text);
+	crypto_generichash(h, sizeof(h), (const unsigned char *)routes_text,
+	    routes_len, NULL, 0);
+	routes_etag[0] = '"';
+	sodium_bin2hex(routes_etag + 1, sizeof(routes_etag) - 2, h,
+	    sizeof(h));
+	strcat(routes_etag, "\"");
+	return 0;
+}
+
 static int
 routes_answer(struct mp_ctx *ctx)
 {
-	const struct mp_route *r;
-	json_t *list = json_array();
-	size_t i;
+	const char *inm = mp_header(ctx, "if-none-match");
 
-	for (i = 0; i < mp_service_def.nroutes; i++) {
-		r = &mp_service_def.routes[i];
-		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:b}",
-		    "method", (r->flags & MP_ROUTE_ANY_METHOD) ? "*" :
-		    http_method_text(r->method), "path", r->pattern, "public",
-		    (r->flags & MP_ROUTE_PUBLIC) != 0, "prefix",
-		    (r->flags & MP_ROUTE_PREFIX) != 0));
+	if (routes_build() != 0)
+		return mp_reply_problem(ctx, 500, "internal",
+		    "route table unavailable");
+	mp_reply_header(ctx, "ETag", routes_etag);
+	if (inm != NULL && strcmp(inm, routes_etag) == 0) {
+		http_response(ctx->req, 304, NULL, 0);
+		return MP_DONE;
 	}
-	return mp_reply_json(ctx, 200, list);
+	return mp_reply_raw(ctx, 200, "application/json", routes_text,
+	    routes_len);
 }
 
 int
