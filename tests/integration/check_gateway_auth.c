@@ -746,6 +746,64 @@ START_TEST(family_revocation_revokes_access)
 }
 END_TEST
 
+/* An admin who demotes or disables an account takes its rights away at
+ * once: its access tokens are revoked with its refresh tokens (it used to
+ * keep them until they expired). A change that revokes nothing (unlock)
+ * leaves a fresh token alone. */
+START_TEST(admin_change_revokes_access)
+{
+	char *adm = admin_token(), path[128];
+	struct t_resp r;
+	json_t *t, *b;
+
+	user_create("chg.user", "admin", NULL, NULL);
+	t = login("chg.user", PW);
+	ck_assert_int_eq(t_json(&gw, "GET", "/auth/me",
+	    jstr(t, "access_token"), NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	snprintf(path, sizeof(path), "/admin/users/%s", jstr(r.json, "id"));
+	t_resp_free(&r);
+	ck_assert_int_eq(t_json(&gw, "GET", "/admin/users",
+	    jstr(t, "access_token"), NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+
+	b = json_pack("{s:b}", "unlock", 1);
+	ck_assert_int_eq(t_json(&gw, "PATCH", path, adm, b, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	json_decref(b);
+	ck_assert_int_eq(me_status(jstr(t, "access_token")), 200);
+
+	/* demoted: the admin token no longer opens /admin */
+	b = json_pack("{s:[s], s:s}", "roles", "council_officer", "region",
+	    "oriental");
+	ck_assert_int_eq(t_json(&gw, "PATCH", path, adm, b, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(
+	    r.json, "roles"), 0)), "council_officer");
+	t_resp_free(&r);
+	json_decref(b);
+	ck_assert_int_eq(t_json(&gw, "GET", "/admin/users",
+	    jstr(t, "access_token"), NULL, &r), 0);
+	ck_assert_int_eq(r.status, 401);
+	t_resp_free(&r);
+	json_decref(t);
+
+	/* disabled: the same */
+	t = login("chg.user", PW);
+	ck_assert_int_eq(me_status(jstr(t, "access_token")), 200);
+	b = json_pack("{s:b}", "disabled", 1);
+	ck_assert_int_eq(t_json(&gw, "PATCH", path, adm, b, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	json_decref(b);
+	ck_assert_int_eq(me_status(jstr(t, "access_token")), 401);
+	json_decref(t);
+	free(adm);
+}
+END_TEST
+
 START_TEST(register_applicant_only)
 {
 	struct mp_principal p;
@@ -1096,6 +1154,7 @@ main(void)
 	tcase_add_test(tc, revoke_refresh_and_access);
 	tcase_add_test(tc, revocation_published);
 	tcase_add_test(tc, family_revocation_revokes_access);
+	tcase_add_test(tc, admin_change_revokes_access);
 	tcase_add_test(tc, access_ttl_within_max_lifetime);
 	tcase_add_test(tc, revoked_token_refused_on_own_routes);
 	tcase_add_test(tc, register_applicant_only);

@@ -15,7 +15,8 @@
  * the rules that tie roles to places are checked here for a clear 400 and
  * again by the table's constraints (a PATCH that breaks them is a 422).
  * A change of roles or places, or disabling, revokes the account's
- * refresh tokens (gw_user_patch) so the change reaches its next token.
+ * refresh tokens and the access tokens issued with them
+ * (gw_user_patch_revoking): the change holds at once, everywhere.
  */
 #include <sys/types.h>
 
@@ -33,6 +34,7 @@
 #include "mp/util.h"
 
 #include "identity/admin.h"
+#include "identity/auth.h"
 #include "identity/pwhash.h"
 #include "identity/tokens.h"
 
@@ -54,6 +56,7 @@ static int validation_reply(struct mp_ctx *ctx, const char *field,
     const char *reason);
 static int reply_row(struct mp_ctx *ctx);
 static int reply_created(struct mp_ctx *ctx);
+static int user_patched(struct mp_ctx *ctx);
 static int user_hashed(struct mp_ctx *ctx);
 static int client_hashed(struct mp_ctx *ctx);
 static int client_created(struct mp_ctx *ctx);
@@ -155,6 +158,25 @@ static int
 reply_created(struct mp_ctx *ctx)
 {
 	return mp_db_reply_row_json(ctx, 201);
+}
+
+/* {"user", "revoked"}: the access tokens the change revoked are marked
+ * for the gateway, the account is the answer. */
+static int
+user_patched(struct mp_ctx *ctx)
+{
+	json_t *res, *user;
+
+	if (mp_db_rows(ctx) < 1 || mp_db_isnull(ctx, 0, 0))
+		return mp_reply_problem(ctx, 404, "not-found",
+		    "no such resource");
+	if ((res = json_loads(mp_db_value(ctx, 0, 0), 0, NULL)) == NULL)
+		return mp_reply_problem(ctx, 500, "internal",
+		    "the account could not be read");
+	gw_auth_revoked_keys_set(json_object_get(res, "revoked"));
+	user = json_incref(json_object_get(res, "user"));
+	json_decref(res);
+	return mp_reply_json(ctx, 200, user);
 }
 
 /* roles as a JSON array text for SQL, and their bitmask. malloc'd. */
@@ -300,7 +322,7 @@ int
 gw_admin_users_patch(struct mp_ctx *ctx)
 {
 	struct adminreq *st;
-	const char *v[2] = {mp_param(ctx, "id"), NULL};
+	const char *v[3] = {mp_param(ctx, "id"), NULL, ctx->request_id};
 	const char *field, *why;
 	unsigned mask;
 	char *patch, *roles;
@@ -331,8 +353,8 @@ gw_admin_users_patch(struct mp_ctx *ctx)
 	if ((patch = json_dumps(st->body, JSON_COMPACT)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal", "out of memory");
 	v[1] = patch;
-	rc = mp_db_query(ctx, reply_row, "SELECT gw_user_patch($1::uuid, "
-	    "$2::jsonb)", 2, v);
+	rc = mp_db_query(ctx, user_patched, "SELECT gw_user_patch_revoking("
+	    "$1::uuid, $2::jsonb, $3)", 3, v);
 	free(patch);
 	return rc;
 }

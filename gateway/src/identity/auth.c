@@ -585,23 +585,30 @@ issue_recorded(struct mp_ctx *ctx)
 	return mp_reply_json(ctx, 200, ans);
 }
 
-/* After a family's revocation: mark its live access tokens (the JSON
- * array of {jti, exp} in the statement's result) revoked in Redis, where
- * the gateway looks. Nobody waits: the revocation is in the database and
- * published to the services already; a failed SET is logged. */
+/* After a family's revocation: its live access tokens are the JSON
+ * array in the statement's result (gw_auth_revoked_keys_set). */
 static void
 revoked_keys_set(struct mp_ctx *ctx)
 {
-	char key[96], ttl[24];
-	const char *argv[5];
-	size_t argvlen[5], i;
-	json_t *list, *it;
-	int64_t left;
-	int k;
+	json_t *list;
 
 	if (mp_db_rows(ctx) < 1 || mp_db_isnull(ctx, 0, 0) ||
 	    (list = json_loads(mp_db_value(ctx, 0, 0), 0, NULL)) == NULL)
 		return;
+	gw_auth_revoked_keys_set(list);
+	json_decref(list);
+}
+
+void
+gw_auth_revoked_keys_set(const json_t *list)
+{
+	char key[96], ttl[24];
+	const char *argv[5];
+	size_t argvlen[5], i;
+	json_t *it;
+	int64_t left;
+	int k;
+
 	json_array_foreach(list, i, it) {
 		left = (int64_t)json_integer_value(json_object_get(it, "exp")) -
 		    (int64_t)time(NULL);
@@ -620,7 +627,6 @@ revoked_keys_set(struct mp_ctx *ctx)
 			mp_log(MP_LOG_WARN, "auth", "a revoked access token "
 			    "could not be marked in Redis (Redis down)");
 	}
-	json_decref(list);
 }
 
 static void

@@ -48,6 +48,15 @@ int gw_auth_parent_init(void);
  */
 int gw_auth_sign(json_t *claims, char **out);
 
+/*
+ * gw_auth_revoked_keys_set: mark revoked access tokens in Redis, where the
+ * gateway looks (the Redis key of gw_auth_jti_revoked_key, until exp).
+ * `list` (borrowed): a JSON array of {"jti", "exp"}, as the SQL functions
+ * that revoke them return it; they have recorded the revocation and
+ * published it already. Nobody waits for Redis; a failed SET is logged.
+ */
+void gw_auth_revoked_keys_set(const json_t *list);
+
 /* Handlers (routes in service.c). */
 int gw_auth_token(struct mp_ctx *ctx);
 int gw_auth_revoke(struct mp_ctx *ctx);
