@@ -83,6 +83,8 @@ export MP_CORS_ORIGINS=${MP_CORS_ORIGINS:-http://localhost:3000}
 # than production's defaults (auth=10/60, write=60/60 per client, user or IP)
 export MP_RATE_LIMITS=${MP_RATE_LIMITS:-auth=600/60,write=1200/60}
 export MP_OPS_PORT=$GATEWAY_OPS_PORT
+# GraphQL: introspection (GraphiQL, codegen) and name suggestions in development
+export MP_GRAPHQL_INTROSPECTION=${MP_GRAPHQL_INTROSPECTION:-true} MP_GRAPHQL_SUGGESTIONS=${MP_GRAPHQL_SUGGESTIONS:-true}
 start gateway gateway/conf/gateway.conf
 unset MP_OPS_PORT
 
@@ -103,7 +105,7 @@ printf '\nA token (demo password demo-password-2026):\n  curl -s -X POST http://
 cat <<MSG
 
 The platform is up (logs: make logs, stop: make down):
-  gateway   http://127.0.0.1:${PORT[gateway]}   (/healthz /readyz; /metrics and /_routes on http://127.0.0.1:$GATEWAY_OPS_PORT)
+  gateway   http://127.0.0.1:${PORT[gateway]}   (/healthz /readyz /graphql; /metrics and /_routes on http://127.0.0.1:$GATEWAY_OPS_PORT)
   funding   http://127.0.0.1:${PORT[funding]}
   cases     http://127.0.0.1:${PORT[cases]}
   gender    http://127.0.0.1:${PORT[gender]}

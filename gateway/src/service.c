@@ -23,6 +23,7 @@
 
 #include "edge/edge.h"
 #include "edge/invalidate.h"
+#include "graphql/graphql.h"
 #include "identity/admin.h"
 #include "identity/auth.h"
 #include "identity/jwks.h"
@@ -61,6 +62,8 @@ static const struct mp_route routes[] = {
 	{MP_POST, "/auth/register", gw_edge_auth_register, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/auth/me", gw_auth_me_own, 0, 0},
 	{MP_GET, "/.well-known/jwks.json", gw_jwks_get, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/graphql", gw_graphql_handler, MP_ROUTE_PUBLIC, 0},
+	{MP_POST, "/graphql", gw_graphql_handler, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/openapi", gw_openapi_index, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/openapi/{name}", gw_openapi_file, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/admin/users", gw_admin_users_list_own, 0, MP_ROLE_ADMIN},
@@ -81,7 +84,8 @@ static int gw_parent_init(void);
 
 /* /openapi/ (openapi.c) and the upstreams' readiness (upstreams.c). */
 static const struct mp_extension *const extensions[] = {
-	&gw_openapi_extension, &gw_upstreams_extension, NULL,
+	&gw_openapi_extension, &gw_upstreams_extension, &gw_graphql_extension,
+	NULL,
 };
 
 /* The proxy's and the pipeline's set-up, then the token service's (which needs the

@@ -144,6 +144,9 @@ START_TEST(list_filters_refuse_what_the_schema_refuses)
 	    "application_id");
 	refused_naming("/v1/funding/applications?call_id=abc", off,
 	    "call_id");
+	refused_naming("/v1/funding/calls?ids=abc", NULL, "ids");
+	refused_naming("/v1/funding/applications?ids=0190f5c2-7b7e-7cc3-8a1e-"
+	    "3f0c5d1e2a01,zz", off, "ids");
 	refused_naming("/v1/funding/erc/members?region=atlantis", off,
 	    "region");
 	refused_naming("/v1/funding/dashboard?year=abc", off, "year");

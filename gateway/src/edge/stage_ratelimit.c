@@ -35,6 +35,7 @@
 #include "edge/pipeline.h"
 #include "edge/ratelimit.h"
 #include "edge/stages.h"
+#include "graphql/graphql.h"
 
 #define PROXIES_MAX 16
 #define PROXY_LEN 256
@@ -126,6 +127,7 @@ client_ip(struct mp_ctx *ctx, char *out, size_t outlen)
 	struct http_request *req = ctx->req;
 	const char *xff = mp_header(ctx, "x-forwarded-for"), *p, *end, *s;
 	size_t len;
+	int internal;
 
 	out[0] = '\0';
 	if (req->owner != NULL && req->owner->family == AF_INET)
@@ -136,10 +138,13 @@ client_ip(struct mp_ctx *ctx, char *out, size_t outlen)
 		          (socklen_t)outlen);
 	if (out[0] == '\0')
 		snprintf(out, outlen, "unknown");
-	if (xff == NULL || nproxies == 0)
+	/* the GraphQL façade's reads carry their caller's address */
+	internal = gw_graphql_internal(ctx);
+	if (xff == NULL || (nproxies == 0 && !internal))
 		return;
 	end = xff + strlen(xff);
-	while (proxy_trusted(out) && end > xff) {
+	while ((proxy_trusted(out) || internal) && end > xff) {
+		internal = 0;
 		for (s = end; s > xff && s[-1] != ','; s--)
 			;
 		p = s;

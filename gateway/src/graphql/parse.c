@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gql.h"
+#include "gql_schema.h"
 
 enum tok {
 	T_EOF,
@@ -417,7 +417,10 @@ bad:
 static void
 lex_string(struct parser *p, struct lexer *lx, struct token *t)
 {
+	static const char esc_from[] = "\"\\/bfnrt";
+	static const char esc_to[] = "\"\\/\b\f\n\r\t";
 	size_t i = lx->pos + 1, n, olen = 0;
+	const char *e;
 	char *out;
 	uint32_t cp;
 	int c;
@@ -440,38 +443,13 @@ lex_string(struct parser *p, struct lexer *lx, struct token *t)
 				i += lex_unicode_escape(p, lx, i, out, &olen);
 				continue;
 			}
-			switch (c) {
-			case '"':
-				out[olen++] = '"';
-				break;
-			case '\\':
-				out[olen++] = '\\';
-				break;
-			case '/':
-				out[olen++] = '/';
-				break;
-			case 'b':
-				out[olen++] = '\b';
-				break;
-			case 'f':
-				out[olen++] = '\f';
-				break;
-			case 'n':
-				out[olen++] = '\n';
-				break;
-			case 'r':
-				out[olen++] = '\r';
-				break;
-			case 't':
-				out[olen++] = '\t';
-				break;
-			default:
+			if (c <= 0 || (e = strchr(esc_from, c)) == NULL)
 				fail_at(p, loc_of(lx, i),
 				        "Invalid character escape sequence: "
 				        "\"%.*s\".",
 				        (int)(i + 2 <= lx->len ? 2 : 1),
 				        lx->src + i);
-			}
+			out[olen++] = esc_to[e - esc_from];
 			i += 2;
 			continue;
 		}
@@ -1278,27 +1256,6 @@ parse_named_list(struct parser *p, enum tok delim)
 	return head;
 }
 
-static const char *const dir_locations[] = {"QUERY",
-                                            "MUTATION",
-                                            "SUBSCRIPTION",
-                                            "FIELD",
-                                            "FRAGMENT_DEFINITION",
-                                            "FRAGMENT_SPREAD",
-                                            "INLINE_FRAGMENT",
-                                            "VARIABLE_DEFINITION",
-                                            "SCHEMA",
-                                            "SCALAR",
-                                            "OBJECT",
-                                            "FIELD_DEFINITION",
-                                            "ARGUMENT_DEFINITION",
-                                            "INTERFACE",
-                                            "UNION",
-                                            "ENUM",
-                                            "ENUM_VALUE",
-                                            "INPUT_OBJECT",
-                                            "INPUT_FIELD_DEFINITION",
-                                            NULL};
-
 static struct gql_def *
 parse_type_system(struct parser *p, int ext)
 {
@@ -1368,11 +1325,11 @@ parse_type_system(struct parser *p, int ext)
 				struct token lt = p->tok;
 				n = xalloc(p, sizeof(*n));
 				n->name = parse_name(p, &n->loc);
-				for (i = 0; dir_locations[i] != NULL; i++)
-					if (strcmp(dir_locations[i], n->name) ==
-					    0)
+				for (i = 0; i < GQL_L_COUNT; i++)
+					if (strcmp(gql_dirloc_names[i],
+					           n->name) == 0)
 						break;
-				if (dir_locations[i] == NULL)
+				if (i == GQL_L_COUNT)
 					unexpected(p, &lt);
 				*tail = n;
 				tail = &n->next;

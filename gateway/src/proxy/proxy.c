@@ -649,7 +649,7 @@ retry_stale(struct proxy_call *pc)
 		return 0;
 	pc->in_multi = 1;
 	mp_log(MP_LOG_DEBUG, "upstream", "408 on a kept connection to %s: "
-	    "retried on a new one", pc->up->name);
+	    "retried on a new one", pc->up != NULL ? pc->up->name : "self");
 	return 1;
 }
 
@@ -684,9 +684,10 @@ multi_collect(void)
 		curl_slist_free_all(pc->hdrs);
 		pc->hdrs = NULL;
 		pc->done = 1;
-		breaker_record(pc->up, call_failed(pc) ||
-		    pc->status == 502 || pc->status == 503 ||
-		    pc->status == 504, pc->trial);
+		if (pc->up != NULL)
+			breaker_record(pc->up, call_failed(pc) ||
+			    pc->status == 502 || pc->status == 503 ||
+			    pc->status == 504, pc->trial);
 		pc->trial = 0;
 		http_request_wakeup(pc->req);
 	}
@@ -979,6 +980,90 @@ method_setup(struct proxy_call *pc, int method)
 }
 
 
+/* The options every transfer shares: pc->url, pc->hdrs, the callbacks. */
+static void
+easy_setup(struct proxy_call *pc, int64_t timeout_ms)
+{
+	CURL *e = pc->easy;
+
+	curl_easy_setopt(e, CURLOPT_URL, pc->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)pc);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    timeout_ms < PROXY_CONNECT_MS ? (long)timeout_ms :
+	    PROXY_CONNECT_MS);
+	/* Never reuse a connection the upstream is about to drop as idle
+	 * (Kore's http_header_timeout is 10 s in our confs): the 408 retry
+	 * stays only as the backstop for Kore's late timers. */
+	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 5L);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)PROXY_RESPONSE_MAX);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, pc->hdrs);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, pc);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, pc);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, pc->errbuf);
+}
+
+int
+proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
+    const char *const *hdrs, char *body, size_t len, struct proxy_call **out)
+{
+	struct proxy_call *pc;
+	CURLMcode mrc;
+	int rc, i, m;
+
+	*out = NULL;
+	if (multi == NULL) {
+		free(body);
+		return -ENOENT;
+	}
+	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
+		free(body);
+		return -ENOMEM;
+	}
+	pc->req = ctx->req;
+	pc->req_body = body;
+	pc->req_body_len = len;
+	rc = -ENOMEM;
+	if ((pc->url = strdup(url)) == NULL ||
+	    (pc->easy = curl_easy_init()) == NULL)
+		goto fail;
+	for (i = 0; hdrs != NULL && hdrs[i] != NULL; i += 2)
+		if (hdr_add(&pc->hdrs, hdrs[i], hdrs[i + 1]) != 0)
+			goto fail;
+	if (hdr_add(&pc->hdrs, "Expect", NULL) != 0)
+		goto fail;
+	easy_setup(pc, PROXY_TIMEOUT_MS);
+	m = strcmp(method, "GET") == 0	   ? HTTP_METHOD_GET
+	    : strcmp(method, "POST") == 0  ? HTTP_METHOD_POST
+	    : strcmp(method, "PUT") == 0   ? HTTP_METHOD_PUT
+	    : strcmp(method, "PATCH") == 0 ? HTTP_METHOD_PATCH
+					   : HTTP_METHOD_DELETE;
+	rc = -EINVAL;
+	if (method_setup(pc, m) != 0)
+		goto fail;
+	if ((mrc = curl_multi_add_handle(multi, pc->easy)) != CURLM_OK) {
+		mp_log(MP_LOG_ERROR, "upstream", "cannot start a transfer: %s",
+		    curl_multi_strerror(mrc));
+		rc = -EIO;
+		goto fail;
+	}
+	pc->in_multi = 1;
+	http_request_sleep(ctx->req);
+	*out = pc;
+	return 0;
+fail:
+	proxy_call_free(pc);
+	return rc;
+}
+
 int
 proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
     const char *traceparent, int flags, int *retry_after_s,
@@ -1027,29 +1112,7 @@ proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 	if ((pc->easy = e = curl_easy_init()) == NULL ||
 	    request_headers(ctx, pc) != 0)
 		goto fail;
-	curl_easy_setopt(e, CURLOPT_URL, pc->url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)pc);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)up->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-	    up->timeout_ms < PROXY_CONNECT_MS ? (long)up->timeout_ms :
-	    PROXY_CONNECT_MS);
-	/* Never reuse a connection the upstream is about to drop as idle
-	 * (Kore's http_header_timeout is 10 s in our confs): the 408 retry
-	 * stays only as the backstop for Kore's late timers. */
-	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 5L);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)PROXY_RESPONSE_MAX);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, pc->hdrs);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, pc);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, pc);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, pc->errbuf);
+	easy_setup(pc, up->timeout_ms);
 	rc = -EINVAL;
 	if (method_setup(pc, req->method) != 0)
 		goto fail;

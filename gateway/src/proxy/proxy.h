@@ -97,6 +97,18 @@ int proxy_start(struct mp_ctx *ctx, const char *upstream, char *body,
     size_t len, const char *traceparent, int flags, int *retry_after_s,
     struct proxy_call **out);
 
+/*
+ * proxy_fetch: a request the gateway makes on behalf of ctx to `url` (the
+ * GraphQL façade calls the gateway's own /v1 routes, so each read runs the
+ * whole REST pipeline: roles, revocation, rate limits, cache, breaker,
+ * metrics): `method` ("GET", "POST", "PUT", "PATCH", "DELETE"), headers as
+ * a NULL-terminated list of name, value pairs, `body` (len bytes, owned by
+ * the call as for proxy_start). Several may run at once for one request;
+ * each one's end wakes it. Returns 0 with *out as for proxy_start, or
+ * -ENOENT (no multi handle), -EINVAL, -ENOMEM, -EIO.
+ */
+int proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
+    const char *const *hdrs, char *body, size_t len, struct proxy_call **out);
 /* proxy_call_free: end and release a call (NULL-safe). */
 void proxy_call_free(struct proxy_call *pc);
 

@@ -25,6 +25,8 @@ static const struct mp_field list_query[] = {
 	MP_FIELD("status", MP_F_ENUM, 0,
 	    .enum_values = funding_application_states),
 	MP_FIELD("call_id", MP_F_UUID, 0),
+	/* batch read: up to 100 comma-separated ids (0004_batch_reads.sql) */
+	MP_FIELD("ids", MP_F_STRING, 0, .min_len = 36, .max_len = 3699),
 	MP_Q_LIMIT,
 	MP_Q_CURSOR,
 	MP_FIELD_END};

@@ -19,6 +19,8 @@ static const char *const applicant_types[] = {"mre", "regularised_migrant",
 static const struct mp_field list_query[] = {
 	MP_FIELD("status", MP_F_ENUM, 0, .enum_values = funding_call_states),
 	FUNDING_Q_REGION,
+	/* batch read: up to 100 comma-separated ids (0004_batch_reads.sql) */
+	MP_FIELD("ids", MP_F_STRING, 0, .min_len = 36, .max_len = 3699),
 	MP_Q_LIMIT,
 	MP_Q_CURSOR,
 	MP_FIELD_END};

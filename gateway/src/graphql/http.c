@@ -1,0 +1,876 @@
+/*
+ * http.c: GraphQL over HTTP on GET and POST /graphql (the Kore glue of the
+ * engine in this folder).
+ *
+ * A request is parsed, validated and measured against the limits before
+ * anything goes upstream; then the engine runs in passes and each pass's
+ * reads go out together, as requests of the gateway to its own /v1 routes
+ * (proxy_fetch): every read runs the REST pipeline with the caller's token
+ * -- roles and scopes, revocation, rate limits (each read counts: the
+ * operation is rate-limited by its cost), the response cache, the breaker,
+ * the metrics -- and the services enforce regions as for REST.
+ *
+ * Media types (GraphQL over HTTP): the answer is
+ * application/graphql-response+json when the client names it in Accept,
+ * else application/json (also without Accept, and for any type); 406 when it
+ * accepts neither. With application/graphql-response+json a request error
+ * (syntax, validation, variables, limits) is a 400; with application/json every
+ * well-formed request is a 200. A mutation by GET is a 405 with Allow: POST.
+ *
+ * Configuration (environment, read in the parent):
+ *   MP_GRAPHQL_SCHEMA         the SDL (default openapi/schema.graphql)
+ *   MP_GRAPHQL_INTROSPECTION  __schema/__type answered (default false)
+ *   MP_GRAPHQL_SUGGESTIONS    "Did you mean" in errors (default false)
+ *   MP_GRAPHQL_MAX_BYTES      document size (default 32768)
+ *   MP_GRAPHQL_MAX_TOKENS     tokens (default 4000)
+ *   MP_GRAPHQL_MAX_DEPTH      field nesting (default 10)
+ *   MP_GRAPHQL_MAX_ALIASES    aliases (default 30)
+ *   MP_GRAPHQL_MAX_ROOT_FIELDS root fields (default 20)
+ *   MP_GRAPHQL_MAX_DIRECTIVES directives (default 30)
+ *   MP_GRAPHQL_MAX_COST       static cost (default 5000; lists count their
+ *                             first/limit, 20 when not given)
+ *   MP_GRAPHQL_MAX_UPSTREAM   upstream requests per operation (default 64)
+ *   MP_GRAPHQL_TRUSTED_DOCUMENTS  a JSON object {sha256: document}: only
+ *                             those documents run (trusted documents)
+ * Automatic persisted queries (extensions.persistedQuery) are kept in
+ * Redis (gql:apq:<sha256>, 30 days).
+ * Internal errors are masked: the client sees the request id.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <arpa/inet.h>
+#include <hiredis/hiredis.h>
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <sodium.h>
+
+#include "mp/config.h"
+#include "mp/log.h"
+#include "mp/runtime.h"
+#include "mp/service.h"
+
+#include "edge/pipeline.h"
+#include "graphql/gql_exec.h"
+#include "graphql/gql_limits.h"
+#include "graphql/graphql.h"
+#include "proxy/proxy.h"
+
+#define CT_JSON "application/json"
+#define CT_GQL "application/graphql-response+json"
+
+struct gqlreq {
+	struct mp_ctx *ctx;
+	struct gql_arena *a;
+	struct gql_errors errs;
+	struct gql_document *doc;
+	struct gql_exec *x;
+	json_t *vars;
+	int gql_media; /* answer as application/graphql-response+json */
+	struct gql_fetch **fs;
+	struct proxy_call **calls;
+	int n;
+	char xff[512];
+	const char *opname;
+	char hash[65];      /* persisted query */
+	struct apqwait *aw; /* its Redis look-up */
+};
+
+/* A Redis look-up of a persisted query; outlives the request if the client
+ * goes away first (the reply then frees it). */
+struct apqwait {
+	struct mp_ctx *ctx; /* NULL once the request is gone */
+	int done;
+	char *text;
+	size_t len;
+};
+
+static int graphql_parent_init(void);
+static void sha256_hex(const char *text, size_t len, char out[65]);
+static int respond(struct gqlreq *g, int status, json_t *body);
+static int request_error(struct gqlreq *g, int malformed, const char *msg);
+static int run(struct gqlreq *g);
+static int resumed(struct mp_ctx *ctx);
+static void gqlreq_free(void *arg);
+
+const struct mp_extension gw_graphql_extension = {
+    .name = "graphql",
+    .parent_init = graphql_parent_init,
+};
+
+static struct gql_schema *schema;
+static char schema_path[512];
+static int introspection, suggestions;
+static int64_t max_bytes, max_tokens, max_depth, max_aliases, max_root,
+    max_directives, max_cost, max_upstream;
+static char self_base[128];
+static char trusted_path[512];
+static json_t *trusted; /* {sha256: document}, trusted-documents mode */
+static char internal_secret[65];
+static int m_ops_query = -1, m_ops_mutation = -1, m_calls_query = -1,
+           m_calls_mutation = -1, m_refused = -1;
+
+/* The trusted documents: every key must be the SHA-256 of its document. */
+static int
+load_trusted(void)
+{
+	json_error_t jerr;
+	const char *k;
+	json_t *v;
+	char h[65];
+
+	if ((trusted = json_load_file(trusted_path, 0, &jerr)) == NULL ||
+	    !json_is_object(trusted)) {
+		fprintf(stderr,
+		        "config: MP_GRAPHQL_TRUSTED_DOCUMENTS: %s: not a JSON "
+		        "object (%s)\n",
+		        trusted_path, jerr.text);
+		return -1;
+	}
+	json_object_foreach(trusted, k, v)
+	{
+		if (!json_is_string(v)) {
+			fprintf(
+			    stderr,
+			    "config: MP_GRAPHQL_TRUSTED_DOCUMENTS: %s: %s is "
+			    "not a document\n",
+			    trusted_path, k);
+			return -1;
+		}
+		sha256_hex(json_string_value(v), json_string_length(v), h);
+		if (strcmp(h, k) != 0) {
+			fprintf(
+			    stderr,
+			    "config: MP_GRAPHQL_TRUSTED_DOCUMENTS: %s: %s is "
+			    "not the SHA-256 of its document\n",
+			    trusted_path, k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+graphql_parent_init(void)
+{
+	const struct mp_cfg_var vars[] = {
+	    {"MP_GRAPHQL_SCHEMA", MP_CFG_STRING, 0, "openapi/schema.graphql", 0,
+	     0, NULL, schema_path, sizeof(schema_path),
+	     "the GraphQL schema (SDL)"},
+	    {"MP_GRAPHQL_INTROSPECTION", MP_CFG_BOOL, 0, "false", 0, 0, NULL,
+	     &introspection, 0, "answer __schema and __type"},
+	    {"MP_GRAPHQL_SUGGESTIONS", MP_CFG_BOOL, 0, "false", 0, 0, NULL,
+	     &suggestions, 0, "suggest names in GraphQL errors"},
+	    {"MP_GRAPHQL_MAX_BYTES", MP_CFG_INT, 0, "32768", 16, 1048576, NULL,
+	     &max_bytes, 0, "largest GraphQL document in bytes"},
+	    {"MP_GRAPHQL_MAX_TOKENS", MP_CFG_INT, 0, "4000", 1, 1000000, NULL,
+	     &max_tokens, 0, "most tokens in a GraphQL document"},
+	    {"MP_GRAPHQL_MAX_DEPTH", MP_CFG_INT, 0, "10", 1, 256, NULL,
+	     &max_depth, 0, "deepest field nesting of an operation"},
+	    {"MP_GRAPHQL_MAX_ALIASES", MP_CFG_INT, 0, "30", 0, 100000, NULL,
+	     &max_aliases, 0, "most aliases in an operation"},
+	    {"MP_GRAPHQL_MAX_ROOT_FIELDS", MP_CFG_INT, 0, "20", 1, 100000, NULL,
+	     &max_root, 0, "most root fields of an operation"},
+	    {"MP_GRAPHQL_MAX_DIRECTIVES", MP_CFG_INT, 0, "30", 0, 100000, NULL,
+	     &max_directives, 0, "most directives in a document"},
+	    {"MP_GRAPHQL_MAX_COST", MP_CFG_INT, 0, "5000", 1, 100000000, NULL,
+	     &max_cost, 0, "largest static cost of an operation"},
+	    {"MP_GRAPHQL_MAX_UPSTREAM", MP_CFG_INT, 0, "64", 1, 10000, NULL,
+	     &max_upstream, 0, "most upstream requests of an operation"},
+	    {"MP_GRAPHQL_TRUSTED_DOCUMENTS", MP_CFG_STRING, 0, "", 0, 0, NULL,
+	     trusted_path, sizeof(trusted_path),
+	     "a JSON object {sha256: document}: only those run"},
+	};
+	struct gql_arena *a;
+	struct gql_errors errs;
+	unsigned char rnd[32];
+	char *text = NULL;
+	const char *host;
+	FILE *f;
+	long n;
+	size_t i;
+
+	if (gw_config_load(vars, sizeof(vars) / sizeof(vars[0])) != 0)
+		return -1;
+	if ((f = fopen(schema_path, "rb")) == NULL ||
+	    fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 ||
+	    (text = malloc((size_t)n + 1)) == NULL ||
+	    fread(text, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "config: MP_GRAPHQL_SCHEMA: cannot read %s\n",
+		        schema_path);
+		if (f != NULL)
+			fclose(f);
+		free(text);
+		return -1;
+	}
+	fclose(f);
+	a = gql_arena_new();
+	memset(&errs, 0, sizeof(errs));
+	errs.arena = a;
+	if (a == NULL ||
+	    gql_schema_build(text, (size_t)n, &schema, &errs) != 0) {
+		fprintf(
+		    stderr, "config: MP_GRAPHQL_SCHEMA: %s:%u:%u: %s\n",
+		    schema_path,
+		    errs.head && errs.head->nlocs ? errs.head->locs[0].line : 0,
+		    errs.head && errs.head->nlocs ? errs.head->locs[0].col : 0,
+		    errs.head ? errs.head->message : "out of memory");
+		free(text);
+		gql_arena_free(a);
+		return -1;
+	}
+	/* the schema keeps pointers into its own arena only */
+	free(text);
+	gql_arena_free(a);
+	if (trusted_path[0] != '\0' && load_trusted() != 0)
+		return -1;
+	host = mp_settings.http_host;
+	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
+		host = "127.0.0.1";
+	else if (strcmp(host, "::") == 0)
+		host = "[::1]";
+	snprintf(self_base, sizeof(self_base), "http://%s:%s", host,
+	         mp_settings.http_port);
+	randombytes_buf(rnd, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(internal_secret + 2 * i, 3, "%02x", rnd[i]);
+	sodium_memzero(rnd, sizeof(rnd));
+	m_ops_query = mp_metrics_counter_new("gateway_graphql_operations_total",
+	                                     "kind=\"query\"",
+	                                     "GraphQL operations executed", 0);
+	m_ops_mutation = mp_metrics_counter_new(
+	    "gateway_graphql_operations_total", "kind=\"mutation\"",
+	    "GraphQL operations executed", 0);
+	m_calls_query = mp_metrics_counter_new(
+	    "gateway_graphql_upstream_calls_total", "kind=\"query\"",
+	    "upstream requests made by GraphQL operations (per operation: "
+	    "divide by gateway_graphql_operations_total)",
+	    0);
+	m_calls_mutation = mp_metrics_counter_new(
+	    "gateway_graphql_upstream_calls_total", "kind=\"mutation\"",
+	    "upstream requests made by GraphQL operations (per operation: "
+	    "divide by gateway_graphql_operations_total)",
+	    0);
+	m_refused = mp_metrics_counter_new(
+	    "gateway_graphql_refused_total", NULL,
+	    "GraphQL requests refused before execution (syntax, validation, "
+	    "limits)",
+	    0);
+	mp_log(MP_LOG_INFO, "graphql",
+	       "schema %s: %d types; introspection %s; trusted documents "
+	       "%s; reads via %s",
+	       schema_path, schema->ntypes, introspection ? "on" : "off",
+	       trusted != NULL ? "only" : "off", self_base);
+	return 0;
+}
+
+int
+gw_graphql_internal(struct mp_ctx *ctx)
+{
+	const char *h = mp_header(ctx, "x-mp-graphql");
+	struct http_request *req = ctx->req;
+	int loopback = 0;
+
+	if (h == NULL || internal_secret[0] == '\0' ||
+	    strlen(h) != strlen(internal_secret) ||
+	    sodium_memcmp(h, internal_secret, strlen(h)) != 0)
+		return 0;
+	if (req->owner != NULL && req->owner->family == AF_INET)
+		loopback =
+		    (ntohl(req->owner->addr.ipv4.sin_addr.s_addr) >> 24) == 127;
+	else if (req->owner != NULL && req->owner->family == AF_INET6)
+		loopback =
+		    IN6_IS_ADDR_LOOPBACK(&req->owner->addr.ipv6.sin6_addr);
+	return loopback;
+}
+
+static void
+gqlreq_free(void *arg)
+{
+	struct gqlreq *g = arg;
+	int i;
+
+	if (g == NULL)
+		return;
+	for (i = 0; g->calls != NULL && i < g->n; i++)
+		proxy_call_free(g->calls[i]);
+	free(g->calls);
+	if (g->aw != NULL) {
+		if (g->aw->done) {
+			free(g->aw->text);
+			free(g->aw);
+		} else
+			g->aw->ctx = NULL; /* the reply frees it */
+	}
+	gql_exec_free(g->x);
+	json_decref(g->vars);
+	gql_arena_free(g->a);
+	free(g);
+}
+
+static int
+respond(struct gqlreq *g, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	int rc;
+
+	json_decref(body);
+	if (text == NULL)
+		return mp_reply_problem(g->ctx, 500, "internal", NULL);
+	rc = mp_reply_raw(g->ctx, status,
+	                  g->gql_media ? CT_GQL "; charset=utf-8"
+	                               : CT_JSON "; charset=utf-8",
+	                  text, strlen(text));
+	free(text);
+	return rc;
+}
+
+/* A request error: no data. malformed: not a GraphQL request at all (400
+ * in both media types). */
+static int
+request_error(struct gqlreq *g, int malformed, const char *msg)
+{
+	json_t *errors;
+
+	mp_metrics_counter_add(m_refused, 1);
+	if (msg != NULL)
+		gql_error_add(&g->errs, "BAD_REQUEST", "%s", msg);
+	errors = gql_errors_json(&g->errs);
+	return respond(g, malformed || g->gql_media ? 400 : 200,
+	               json_pack("{s:o}", "errors", errors));
+}
+
+/* Accept: the first of ours the client takes; -1 when none. */
+static int
+negotiate(struct mp_ctx *ctx)
+{
+	const char *acc = mp_header(ctx, "accept");
+	const char *p;
+	int json = 0, gql = 0, any = 0;
+	char item[128];
+	size_t n;
+
+	if (acc == NULL || *acc == '\0')
+		return 0; /* legacy clients: application/json */
+	for (p = acc; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		n = strcspn(p, ",");
+		if (n >= sizeof(item))
+			n = sizeof(item) - 1;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		p += strcspn(p, ",");
+		if (strstr(item, "q=0") != NULL && strstr(item, "q=0.") == NULL)
+			continue; /* refused explicitly */
+		item[strcspn(item, "; ")] = '\0';
+		if (strcasecmp(item, CT_GQL) == 0)
+			gql = 1;
+		else if (strcasecmp(item, CT_JSON) == 0)
+			json = 1;
+		else if (strcmp(item, "*/*") == 0 ||
+		         strcasecmp(item, "application/*") == 0)
+			any = 1;
+	}
+	if (gql)
+		return 1;
+	if (json || any)
+		return 0;
+	return -1;
+}
+
+static int
+read_body(struct mp_ctx *ctx, char **out, size_t *len)
+{
+	struct http_request *req = ctx->req;
+	size_t want = req->http_body_length;
+	ssize_t n;
+
+	*out = NULL;
+	*len = 0;
+	if (want > (size_t)max_bytes * 4 + 4096)
+		return -E2BIG;
+	if ((*out = malloc(want + 1)) == NULL)
+		return -ENOMEM;
+	while (*len < want) {
+		n = http_body_read(req, *out + *len, want - *len);
+		if (n < 0)
+			return -EIO;
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	(*out)[*len] = '\0';
+	return 0;
+}
+
+/* The X-Forwarded-For a read carries: the client's, then its peer. */
+static void
+forwarded_for(struct gqlreq *g)
+{
+	struct http_request *req = g->ctx->req;
+	const char *xff = mp_header(g->ctx, "x-forwarded-for");
+	char addr[INET6_ADDRSTRLEN];
+
+	addr[0] = '\0';
+	if (req->owner != NULL && req->owner->family == AF_INET)
+		inet_ntop(AF_INET, &req->owner->addr.ipv4.sin_addr, addr,
+		          sizeof(addr));
+	else if (req->owner != NULL && req->owner->family == AF_INET6)
+		inet_ntop(AF_INET6, &req->owner->addr.ipv6.sin6_addr, addr,
+		          sizeof(addr));
+	if (xff != NULL && *xff != '\0')
+		snprintf(g->xff, sizeof(g->xff), "%s, %s", xff, addr);
+	else
+		snprintf(g->xff, sizeof(g->xff), "%s", addr);
+}
+
+/* Starts this pass's reads. */
+static int
+dispatch(struct gqlreq *g)
+{
+	const char *auth = mp_header(g->ctx, "authorization");
+	const char *lang = mp_header(g->ctx, "accept-language");
+	const char *hdrs[20];
+	char url[4096], *body;
+	size_t blen;
+	int i, k, rc;
+
+	free(g->calls);
+	if ((g->calls = calloc((size_t)g->n, sizeof(*g->calls))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < g->n; i++) {
+		struct gql_fetch *f = g->fs[i];
+		k = 0;
+		hdrs[k++] = "X-Request-Id";
+		hdrs[k++] = g->ctx->request_id;
+		hdrs[k++] = "X-MP-GraphQL";
+		hdrs[k++] = internal_secret;
+		hdrs[k++] = "X-Forwarded-For";
+		hdrs[k++] = g->xff;
+		hdrs[k++] = "Accept";
+		hdrs[k++] = CT_JSON;
+		if (auth != NULL) {
+			hdrs[k++] = "Authorization";
+			hdrs[k++] = auth;
+		}
+		if (lang != NULL) {
+			hdrs[k++] = "Accept-Language";
+			hdrs[k++] = lang;
+		}
+		body = NULL;
+		blen = 0;
+		if (f->body != NULL) {
+			hdrs[k++] = "Content-Type";
+			hdrs[k++] = CT_JSON;
+			body = json_dumps(f->body, JSON_COMPACT);
+			blen = body != NULL ? strlen(body) : 0;
+		}
+		hdrs[k] = NULL;
+		snprintf(url, sizeof(url), "%s%s", self_base, f->path);
+		rc = proxy_fetch(g->ctx, f->method, url, hdrs, body, blen,
+		                 &g->calls[i]);
+		if (rc != 0)
+			gql_exec_supply(g->x, f, 0, NULL);
+	}
+	return 0;
+}
+
+static int
+all_done(struct gqlreq *g)
+{
+	int i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->calls[i] != NULL && !proxy_call_done(g->calls[i]))
+			return 0;
+	return 1;
+}
+
+/* One pass after another until the response is ready. */
+static int
+run(struct gqlreq *g)
+{
+	json_t *resp;
+	int n, is_mut = gql_exec_kind(g->x) == GQL_OP_MUTATION;
+
+	if ((n = gql_exec_step(g->x, &g->fs)) < 0)
+		return mp_reply_problem(g->ctx, 500, "internal", NULL);
+	if (n > 0) {
+		g->n = n;
+		mp_metrics_counter_add(
+		    is_mut ? m_calls_mutation : m_calls_query, n);
+		if (dispatch(g) != 0)
+			return mp_reply_problem(g->ctx, 500, "internal", NULL);
+		if (all_done(g))
+			return resumed(g->ctx);
+		g->ctx->resume = resumed;
+		return MP_WAIT;
+	}
+	mp_metrics_counter_add(is_mut ? m_ops_mutation : m_ops_query, 1);
+	resp = gql_exec_response(g->x);
+	return respond(g, 200, resp);
+}
+
+static int
+resumed(struct mp_ctx *ctx)
+{
+	struct gqlreq *g = ctx->user;
+	const char *b;
+	size_t len;
+	json_t *body;
+	int i, status;
+
+	if (!all_done(g)) {
+		http_request_sleep(ctx->req); /* woken by one of several */
+		return MP_WAIT;
+	}
+	ctx->resume = NULL;
+	for (i = 0; i < g->n; i++) {
+		if (g->calls[i] == NULL)
+			continue; /* already answered (refused to start) */
+		status = proxy_call_status(g->calls[i]);
+		b = proxy_call_body(g->calls[i], &len);
+		body =
+		    b != NULL && len > 0 ? json_loadb(b, len, 0, NULL) : NULL;
+		gql_exec_supply(g->x, g->fs[i], status != 0 ? status : 502,
+		                body);
+		proxy_call_free(g->calls[i]);
+		g->calls[i] = NULL;
+	}
+	return run(g);
+}
+
+/* The parameters of a GET (query string) or a POST (JSON body). */
+static int
+read_params(struct gqlreq *g, json_t **params)
+{
+	struct mp_ctx *ctx = g->ctx;
+	const char *ct, *q, *v;
+	char *body = NULL;
+	size_t len;
+	json_error_t jerr;
+	json_t *p;
+
+	*params = NULL;
+	if (ctx->req->method == HTTP_METHOD_GET) {
+		p = json_object();
+		if ((q = mp_query(ctx, "query")) != NULL)
+			json_object_set_new(p, "query", json_string(q));
+		if ((q = mp_query(ctx, "operationName")) != NULL)
+			json_object_set_new(p, "operationName", json_string(q));
+		if ((v = mp_query(ctx, "variables")) != NULL) {
+			json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
+			if (j == NULL) {
+				json_decref(p);
+				return request_error(
+				    g, 1,
+				    "The variables parameter is not JSON.");
+			}
+			json_object_set_new(p, "variables", j);
+		}
+		if ((v = mp_query(ctx, "extensions")) != NULL) {
+			json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
+			if (j == NULL) {
+				json_decref(p);
+				return request_error(
+				    g, 1,
+				    "The extensions parameter is not JSON.");
+			}
+			json_object_set_new(p, "extensions", j);
+		}
+		*params = p;
+		return 0;
+	}
+	ct = mp_header(ctx, "content-type");
+	if (ct == NULL || strncasecmp(ct, CT_JSON, strlen(CT_JSON)) != 0 ||
+	    (ct[strlen(CT_JSON)] != '\0' && ct[strlen(CT_JSON)] != ';' &&
+	     ct[strlen(CT_JSON)] != ' ')) {
+		mp_metrics_counter_add(m_refused, 1);
+		return mp_reply_problem(ctx, 415, "unsupported-media-type",
+		                        "POST /graphql takes application/json");
+	}
+	if (read_body(ctx, &body, &len) != 0) {
+		free(body);
+		return mp_reply_problem(ctx, 413, "payload-too-large",
+		                        "the GraphQL request is too large");
+	}
+	p = json_loadb(body, len, 0, &jerr);
+	free(body);
+	if (p == NULL || !json_is_object(p)) {
+		json_decref(p);
+		return request_error(
+		    g, 1,
+		    "The body is not a JSON object of a GraphQL request.");
+	}
+	*params = p;
+	return 0;
+}
+
+/* Parse, validate, measure, then run the document (arena-owned). */
+static int
+execute(struct gqlreq *g, const char *text, size_t len)
+{
+	struct gql_parse_limits plim = {(size_t)max_tokens, 64};
+	struct gql_validate_opts vo = {100, suggestions, introspection};
+	struct gql_exec_opts eo;
+	struct gql_limits lim;
+	struct gql_limits_seen seen;
+	struct mp_ctx *ctx = g->ctx;
+
+	if (len > (size_t)max_bytes)
+		return request_error(g, 0,
+		                     "The document is larger than the limit "
+		                     "(MP_GRAPHQL_MAX_BYTES).");
+	if (gql_parse(g->a, text, len, &plim, &g->doc, &g->errs) != 0 ||
+	    gql_validate(schema, g->doc, &vo, &g->errs) != 0)
+		return request_error(g, 0, NULL);
+	memset(&eo, 0, sizeof(eo));
+	eo.introspection = introspection;
+	eo.max_fetches = (int)max_upstream;
+	eo.batch_max = 40; /* ids per batch read: ~1,500 bytes of URL */
+	eo.request_id = ctx->request_id;
+	if ((g->x = gql_exec_new(schema, g->doc, g->opname, g->vars, &eo,
+	                         &g->errs)) == NULL)
+		return request_error(g, 0, NULL);
+	if (ctx->req->method == HTTP_METHOD_GET &&
+	    gql_exec_kind(g->x) != GQL_OP_QUERY) {
+		mp_metrics_counter_add(m_refused, 1);
+		return mp_reply_method_not_allowed(ctx, MP_POST);
+	}
+	lim.max_depth = (int)max_depth;
+	lim.max_aliases = (int)max_aliases;
+	lim.max_root_fields = (int)max_root;
+	lim.max_directives = (int)max_directives;
+	lim.max_cost = (double)max_cost;
+	lim.default_list_size = 20;
+	if (gql_limits_check(schema, g->doc, gql_exec_operation(g->x), g->vars,
+	                     &lim, &seen, &g->errs) != 0)
+		return request_error(g, 0, NULL);
+	forwarded_for(g);
+	return run(g);
+}
+
+/* ---- persisted queries ------------------------------------------------- */
+
+static void
+sha256_hex(const char *text, size_t len, char out[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	size_t i;
+
+	crypto_hash_sha256(h, (const unsigned char *)text, len);
+	for (i = 0; i < sizeof(h); i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static int
+apq_error(struct gqlreq *g, const char *code, const char *msg)
+{
+	gql_error_add(&g->errs, code, "%s", msg);
+	return request_error(g, 0, NULL);
+}
+
+static void
+apq_store_reply(void *reply, void *arg)
+{
+	(void)reply;
+	(void)arg; /* fire and forget: a lost store costs one resend */
+}
+
+static void
+apq_lookup_reply(void *reply, void *arg)
+{
+	struct apqwait *w = arg;
+	redisReply *r = reply;
+
+	w->done = 1;
+	if (r != NULL && r->type == REDIS_REPLY_STRING && r->len > 0 &&
+	    (w->text = malloc(r->len + 1)) != NULL) {
+		memcpy(w->text, r->str, r->len);
+		w->text[r->len] = '\0';
+		w->len = r->len;
+	}
+	if (w->ctx == NULL) {
+		free(w->text);
+		free(w);
+		return;
+	}
+	http_request_wakeup(w->ctx->req);
+}
+
+static int
+apq_resumed(struct mp_ctx *ctx)
+{
+	struct gqlreq *g = ctx->user;
+	char hash[65];
+	char *text;
+
+	if (!g->aw->done) {
+		http_request_sleep(ctx->req);
+		return MP_WAIT;
+	}
+	ctx->resume = NULL;
+	if (g->aw->text == NULL)
+		return apq_error(g, "PERSISTED_QUERY_NOT_FOUND",
+		                 "PersistedQueryNotFound");
+	/* what Redis gave back must still be what the hash names */
+	sha256_hex(g->aw->text, g->aw->len, hash);
+	if (strcmp(hash, g->hash) != 0)
+		return apq_error(g, "PERSISTED_QUERY_NOT_FOUND",
+		                 "PersistedQueryNotFound");
+	text = gql_strndup(g->a, g->aw->text, g->aw->len);
+	if (text == NULL)
+		return mp_reply_problem(ctx, 500, "internal", NULL);
+	return execute(g, text, g->aw->len);
+}
+
+/*
+ * extensions.persistedQuery {version: 1, sha256Hash}: with the query, the
+ * hash is checked and the query stored in Redis (gql:apq:<hash>, 30
+ * days); without it, the query is looked up (PERSISTED_QUERY_NOT_FOUND on
+ * a miss: the client sends it again with the query). In trusted-documents
+ * mode only the manifest's documents run, by hash or by text.
+ */
+static int
+persisted(struct gqlreq *g, json_t *ext, const char *text, size_t len)
+{
+	json_t *pq = json_object_get(ext, "persistedQuery");
+	const char *hash = NULL, *argv[5];
+	size_t argvlen[5];
+	char key[80], mine[65];
+	json_t *doc;
+	int i;
+
+	if (pq != NULL) {
+		hash = json_string_value(json_object_get(pq, "sha256Hash"));
+		if (!json_is_object(pq) || hash == NULL || strlen(hash) != 64 ||
+		    strspn(hash, "0123456789abcdef") != 64 ||
+		    json_integer_value(json_object_get(pq, "version")) != 1)
+			return request_error(
+			    g, 1,
+			    "extensions.persistedQuery needs version 1 and a "
+			    "sha256Hash of 64 lower-case hex digits.");
+		snprintf(g->hash, sizeof(g->hash), "%s", hash);
+	}
+	if (text != NULL) {
+		sha256_hex(text, len, mine);
+		if (hash != NULL && strcmp(mine, hash) != 0)
+			return apq_error(g, "PERSISTED_QUERY_HASH_MISMATCH",
+			                 "provided sha does not match query");
+		hash = mine;
+	}
+	if (trusted != NULL) {
+		doc = hash != NULL ? json_object_get(trusted, hash) : NULL;
+		if (!json_is_string(doc))
+			return apq_error(
+			    g, "PERSISTED_QUERY_NOT_ALLOWED",
+			    "Only the trusted documents of this API may run "
+			    "here.");
+		return execute(g, json_string_value(doc),
+		               json_string_length(doc));
+	}
+	if (text != NULL) {
+		if (pq != NULL && len <= (size_t)max_bytes) {
+			snprintf(key, sizeof(key), "gql:apq:%s", hash);
+			argv[0] = "SET";
+			argv[1] = key;
+			argv[2] = text;
+			argv[3] = "EX";
+			argv[4] = "2592000";
+			for (i = 0; i < 5; i++)
+				argvlen[i] = strlen(argv[i]);
+			argvlen[2] = len;
+			(void)mp_redis_command(apq_store_reply, NULL, 5, argv,
+			                       argvlen);
+		}
+		return execute(g, text, len);
+	}
+	if (hash == NULL)
+		return request_error(g, 1, "The request has no query.");
+	if ((g->aw = calloc(1, sizeof(*g->aw))) == NULL)
+		return mp_reply_problem(g->ctx, 500, "internal", NULL);
+	g->aw->ctx = g->ctx;
+	snprintf(key, sizeof(key), "gql:apq:%s", hash);
+	argv[0] = "GET";
+	argv[1] = key;
+	argvlen[0] = 3;
+	argvlen[1] = strlen(key);
+	if (mp_redis_command(apq_lookup_reply, g->aw, 2, argv, argvlen) != 0) {
+		free(g->aw);
+		g->aw = NULL;
+		return apq_error(g, "PERSISTED_QUERY_NOT_FOUND",
+		                 "PersistedQueryNotFound");
+	}
+	g->ctx->resume = apq_resumed;
+	http_request_sleep(g->ctx->req);
+	return MP_WAIT;
+}
+
+int
+gw_graphql_handler(struct mp_ctx *ctx)
+{
+	struct gqlreq *g;
+	json_t *params = NULL, *q, *vars, *opname, *ext;
+	const char *text = NULL;
+	size_t len = 0;
+	int media, rc, m = ctx->req->method;
+
+	if (m != HTTP_METHOD_GET && m != HTTP_METHOD_POST)
+		return mp_reply_method_not_allowed(ctx, MP_GET | MP_POST);
+	if ((media = negotiate(ctx)) < 0)
+		return mp_reply_problem(
+		    ctx, 406, "not-acceptable",
+		    "/graphql answers application/graphql-response+json or "
+		    "application/json");
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (g->a = gql_arena_new()) == NULL) {
+		free(g);
+		return mp_reply_problem(ctx, 500, "internal", NULL);
+	}
+	g->ctx = ctx;
+	g->gql_media = media;
+	g->errs.arena = g->a;
+	ctx->user = g;
+	ctx->user_free = gqlreq_free;
+	if (read_params(g, &params) != 0 || params == NULL)
+		return MP_DONE;
+	q = json_object_get(params, "query");
+	vars = json_object_get(params, "variables");
+	opname = json_object_get(params, "operationName");
+	ext = json_object_get(params, "extensions");
+	if ((q != NULL && !json_is_string(q)) ||
+	    (vars != NULL && !json_is_object(vars) && !json_is_null(vars)) ||
+	    (opname != NULL && !json_is_string(opname) &&
+	     !json_is_null(opname)) ||
+	    (ext != NULL && !json_is_object(ext) && !json_is_null(ext))) {
+		json_decref(params);
+		return request_error(
+		    g, 1,
+		    "query must be a string, variables and extensions "
+		    "objects, operationName a string.");
+	}
+	/* the arena keeps the document; the variables outlive params */
+	if (q != NULL) {
+		len = json_string_length(q);
+		text = gql_strndup(g->a, json_string_value(q), len);
+	}
+	g->vars = json_is_object(vars) ? json_incref(vars) : NULL;
+	g->opname = json_is_string(opname)
+	                ? gql_strndup(g->a, json_string_value(opname),
+	                              json_string_length(opname))
+	                : NULL;
+	if (json_is_object(ext) || trusted != NULL) {
+		rc = persisted(g, ext, text, len);
+		json_decref(params);
+		return rc;
+	}
+	json_decref(params);
+	if (text == NULL)
+		return request_error(g, 1, "The request has no query.");
+	return execute(g, text, len);
+}
