@@ -404,6 +404,88 @@ START_TEST(test_identity)
 }
 END_TEST
 
+/* Leases: k = limit / (4 x workers) within 1..max. */
+START_TEST(test_lease_size)
+{
+	struct gw_rate_policy p = {"default", 300, 60};
+
+	ck_assert_int_eq(gw_rate_lease_size(&p, 2, 64), 37);
+	ck_assert_int_eq(gw_rate_lease_size(&p, 1, 64), 64);
+	ck_assert_int_eq(gw_rate_lease_size(&p, 2, 1), 1);
+	p.limit = 10;
+	ck_assert_int_eq(gw_rate_lease_size(&p, 2, 64), 1);
+	ck_assert_int_eq(gw_rate_lease_size(NULL, 2, 64), 1);
+}
+END_TEST
+
+/* With k = 1 a lease is today's exact INCR: the n-th request of the
+ * window is decided as gw_rate_decide(n), and once the count reached the
+ * limit the worker refuses without asking Redis. */
+START_TEST(test_lease_k1_is_exact)
+{
+	struct gw_rate_policy p = {"auth", 10, 60};
+	struct gw_rate_lease l = {0, 0};
+	int64_t redis = 0, count, n;
+
+	for (n = 1; n <= 10; n++) {
+		ck_assert_int_eq(gw_rate_lease_take(&l, &p, &count), -1);
+		gw_rate_lease_add(&l, &p, 1, ++redis);
+		ck_assert_int_eq(gw_rate_lease_take(&l, &p, &count), 1);
+		ck_assert_int_eq(count, n);
+	}
+	/* the 11th: the window's count is at the limit, so it is refused
+	 * from memory, as INCR's 11 would be, and Redis is not asked */
+	ck_assert_int_eq(gw_rate_lease_take(&l, &p, &count), 0);
+	ck_assert_int_gt(count, p.limit);
+	ck_assert_int_eq(gw_rate_lease_take(&l, &p, &count), 0);
+	ck_assert_int_eq(redis, 10);
+	/* another worker's lease that lands over the limit adds nothing */
+	l.top = 0;
+	gw_rate_lease_add(&l, &p, 1, 11);
+	ck_assert_int_eq(gw_rate_lease_take(&l, &p, &count), 0);
+}
+END_TEST
+
+/* The bound, simulated: W workers share one Redis counter, each leasing
+ * k positions; requests arrive at random workers. Never more than the
+ * limit pass; at most (W - 1) * (k - 1) fewer than the limit pass when
+ * the demand exceeds it. */
+START_TEST(test_lease_bound)
+{
+	enum { W = 4 };
+	struct gw_rate_policy p = {"default", 300, 60};
+	struct gw_rate_lease l[W];
+	int64_t k, redis, count, passed, refused;
+	unsigned seed = 12345;
+	int trial, i, w, rc;
+
+	for (trial = 0; trial < 200; trial++) {
+		memset(l, 0, sizeof(l));
+		k = gw_rate_lease_size(&p, W, 64);
+		redis = passed = refused = 0;
+		for (i = 0; i < 3 * 300; i++) {
+			w = (int)(rand_r(&seed) % W);
+			rc = gw_rate_lease_take(&l[w], &p, &count);
+			if (rc < 0) {
+				redis += k;
+				gw_rate_lease_add(&l[w], &p, k, redis);
+				rc = gw_rate_lease_take(&l[w], &p, &count);
+			}
+			ck_assert_int_ge(rc, 0);
+			if (rc == 1) {
+				passed++;
+				ck_assert_int_le(count, p.limit);
+			} else {
+				refused++;
+			}
+		}
+		ck_assert_int_le(passed, p.limit);
+		ck_assert_int_ge(passed, p.limit - (W - 1) * (k - 1));
+		ck_assert_int_eq(passed + refused, 900);
+	}
+}
+END_TEST
+
 static Suite *
 ratelimit_suite(void)
 {
@@ -417,6 +499,9 @@ ratelimit_suite(void)
 	tcase_add_test(tc, test_policies_parse_errors);
 	tcase_add_test(tc, test_key);
 	tcase_add_test(tc, test_identity);
+	tcase_add_test(tc, test_lease_size);
+	tcase_add_test(tc, test_lease_k1_is_exact);
+	tcase_add_test(tc, test_lease_bound);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -335,3 +335,60 @@ gw_rate_identity(const struct mp_principal *p, const char *client_ip,
 		return -EINVAL;
 	return copy_out(client_ip, SIZE_MAX, out, outlen);
 }
+
+int64_t
+gw_rate_lease_size(const struct gw_rate_policy *policy, int workers,
+                   int64_t max)
+{
+	int64_t k;
+
+	if (policy == NULL || workers < 1 || max <= 1)
+		return 1;
+	k = policy->limit / (4 * (int64_t)workers);
+	if (k > max)
+		k = max;
+	return k < 1 ? 1 : k;
+}
+
+void
+gw_rate_lease_add(struct gw_rate_lease *l, const struct gw_rate_policy *policy,
+                  int64_t k, int64_t top)
+{
+	int64_t valid;
+
+	if (l == NULL || policy == NULL || k < 1 || top < k)
+		return;
+	/* top - k < limit <=> some of top-k+1..top are <= limit */
+	valid = policy->limit - (top - k);
+	if (valid > k)
+		valid = k;
+	if (valid > 0)
+		l->left += valid;
+	if (top > l->top)
+		l->top = top;
+}
+
+int
+gw_rate_lease_take(struct gw_rate_lease *l,
+                   const struct gw_rate_policy *policy, int64_t *count)
+{
+	int64_t unreserved;
+
+	if (l == NULL || policy == NULL || count == NULL)
+		return -1;
+	if (l->left > 0) {
+		l->left--;
+		unreserved = policy->limit - l->top;
+		if (unreserved < 0)
+			unreserved = 0;
+		*count = policy->limit - (unreserved + l->left);
+		if (*count < 1)
+			*count = 1;
+		return 1;
+	}
+	if (l->top >= policy->limit) {
+		*count = policy->limit + 1;
+		return 0;
+	}
+	return -1;
+}

@@ -125,4 +125,40 @@ int gw_rate_headers(const struct gw_rate_policy *policy,
 int gw_rate_identity(const struct mp_principal *p, const char *client_ip,
                      const char **kind, char *out, size_t outlen);
 
+/*
+ * Leases: a worker reserves `k` positions of a window's count at once
+ * (INCRBY k) and hands them to its next requests without a Redis round
+ * trip. A position is only used if it is <= limit, so no more than `limit`
+ * requests pass in a window, whatever the number of workers and replicas:
+ * the error is one-sided. Positions a worker leased and did not use before
+ * the window ended are lost to the others: an identity may be refused
+ * early, by at most (W - 1) * (k - 1) requests in a window, W the workers
+ * of all replicas. k = 1 is today's exact count (one INCR a request).
+ */
+struct gw_rate_lease {
+	int64_t top;  /* highest count an INCRBY of this worker answered */
+	int64_t left; /* positions leased, <= limit, not used yet */
+};
+
+/* gw_rate_lease_size: positions to lease at once: limit / (4 * workers),
+ * within 1..max (max <= 1: always 1). */
+int64_t gw_rate_lease_size(const struct gw_rate_policy *policy, int workers,
+                           int64_t max);
+
+/* gw_rate_lease_add: an INCRBY of k answered top (the window's count
+ * after it): the positions top-k+1..top that are <= limit are ours. */
+void gw_rate_lease_add(struct gw_rate_lease *l,
+                       const struct gw_rate_policy *policy, int64_t k,
+                       int64_t top);
+
+/*
+ * gw_rate_lease_take: decide one request from the lease. 1: a position is
+ * used (allowed); 0: the window's count has reached the limit (refuse,
+ * with no round trip: counts only grow in a window); -1: nothing leased,
+ * lease more. For 1 and 0, *count is the count to give gw_rate_decide
+ * (same decision, RateLimit remaining = unreserved positions + ours).
+ */
+int gw_rate_lease_take(struct gw_rate_lease *l,
+                       const struct gw_rate_policy *policy, int64_t *count);
+
 #endif /* GW_EDGE_RATELIMIT_H */

@@ -1,8 +1,13 @@
 /*
  * Stage "ratelimit": fixed windows in Redis (ratelimit.c decides) per API
  * client, user or client IP, in the request's class: the route's, "write"
- * for a default-class write, "auth" on the token endpoints. One INCR in
- * the first round trip; the window's first hit sets its expiry. Every
+ * for a default-class write, "auth" on the token endpoints. The count is
+ * Redis', leased to each worker k positions at a time (INCRBY k in the
+ * request's round trip when the worker's lease of that window is used up;
+ * the window's first lease sets its expiry): with k > 1 most requests are
+ * decided from the worker's memory, never admitting more than the limit
+ * (ratelimit.h, "Leases", for the error bound: early refusals only). A
+ * window whose count reached the limit is refused from memory too. Every
  * limited answer carries RateLimit-Policy and RateLimit; a refusal is 429
  * with Retry-After. Redis down: not applied (counted).
  *
@@ -12,6 +17,8 @@
  *   MP_TRUSTED_PROXIES  comma-separated IP addresses of proxies whose
  *                       X-Forwarded-For is believed (exact match); empty:
  *                       the peer address is the client
+ *   MP_RATE_LEASE_MAX   largest lease (default 64); k = limit / (4 x
+ *                       workers) within 1..this; 1: one INCR a request
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -42,10 +49,24 @@
 #define IP_LEN 64
 
 struct rate {
-	int slot; /* the INCR, or -1 */
+	int slot;      /* the INCRBY, or -1 */
+	int local;     /* decided from the worker's lease: count is set */
+	int64_t count; /* the count gw_rate_decide gets */
+	int64_t k;     /* positions the INCRBY leases */
 	char key[GW_RATE_KEY_MAX];
 	char ttl[24]; /* seconds to the end of the window, and one */
 };
+
+/* This worker's leases, one per window key; a collision drops the older
+ * key's unused positions (early refusals at worst, never extra passes). */
+#define LEASES 1024
+static struct {
+	char key[GW_RATE_KEY_MAX];
+	struct gw_rate_lease l;
+} leases[LEASES];
+static int64_t lease_max = 64;
+
+static struct gw_rate_lease *lease_of(const char *key);
 
 static int rate_parent_init(void);
 static int rate_access(struct gw_edge *e, void *st);
@@ -77,10 +98,12 @@ rate_parent_init(void)
 	const struct mp_cfg_var vars[] = {
 	    {"MP_TRUSTED_PROXIES", MP_CFG_STRING, 0, "", 0, 0, NULL, trusted,
 	     sizeof(trusted), "proxies whose X-Forwarded-For is believed"},
+	    {"MP_RATE_LEASE_MAX", MP_CFG_INT, 0, "64", 1, 100000, NULL,
+	     &lease_max, 0, "largest rate-limit lease a worker takes"},
 	};
 
 	trusted[0] = '\0';
-	if (gw_config_load(vars, 1) != 0)
+	if (gw_config_load(vars, 2) != 0)
 		return -1;
 	if (gw_rate_policies_parse(getenv("MP_RATE_LIMITS"), policies, err,
 	                           sizeof(err)) != 0) {
@@ -178,7 +201,26 @@ rate_access(struct gw_edge *e, void *st)
 	return GW_NEXT;
 }
 
-/* INCR of the request's window counter (its EXPIRE is fire and forget). */
+static struct gw_rate_lease *
+lease_of(const char *key)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	const unsigned char *p;
+	size_t i;
+
+	for (p = (const unsigned char *)key; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	i = (size_t)(h % LEASES);
+	if (strcmp(leases[i].key, key) != 0) {
+		snprintf(leases[i].key, sizeof(leases[i].key), "%s", key);
+		memset(&leases[i].l, 0, sizeof(leases[i].l));
+	}
+	return &leases[i].l;
+}
+
+/* From the worker's lease when it has positions (or the window is spent),
+ * else INCRBY k of the request's window counter (its EXPIRE is fire and
+ * forget). */
 static int
 rate_queue(struct gw_edge *e, void *st, struct gw_batch *b)
 {
@@ -188,8 +230,10 @@ rate_queue(struct gw_edge *e, void *st, struct gw_batch *b)
 	const char *kind;
 	struct gw_cmd cmd;
 	int64_t win, reset;
+	char kbuf[24];
 
 	r->slot = -1;
+	r->local = 0;
 	client_ip(e->ctx, ip, sizeof(ip));
 	if (gw_rate_identity(&e->ctx->principal, ip, &kind, ident,
 	                     sizeof(ident)) != 0 ||
@@ -197,11 +241,20 @@ rate_queue(struct gw_edge *e, void *st, struct gw_batch *b)
 	    gw_rate_key(pol->name, kind, ident, win, r->key, sizeof(r->key)) !=
 	        0)
 		return GW_NEXT;
-	gw_cmd_init(&cmd, "INCR");
+	/* Redis down: no limiting (counted), leases or not */
+	if (mp_redis_connected() &&
+	    gw_rate_lease_take(lease_of(r->key), pol, &r->count) >= 0) {
+		r->local = 1;
+		return GW_NEXT;
+	}
+	r->k = gw_rate_lease_size(pol, (int)worker_count, lease_max);
+	snprintf(kbuf, sizeof(kbuf), "%lld", (long long)r->k);
+	gw_cmd_init(&cmd, "INCRBY");
 	gw_cmd_str(&cmd, r->key);
+	gw_cmd_str(&cmd, kbuf);
 	r->slot = gw_batch_add(b, &cmd);
-	/* the window's first hit sets its expiry (rate_checked): one
-	 * command a request rather than two */
+	/* the window's first lease sets its expiry (rate_checked): one
+	 * command a lease rather than two */
 	snprintf(r->ttl, sizeof(r->ttl), "%lld", (long long)reset + 1);
 	return GW_NEXT;
 }
@@ -214,21 +267,27 @@ rate_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 	struct mp_ctx *ctx = e->ctx;
 	const struct gw_rate_policy *pol = &policies[e->rclass];
 	struct gw_rate_decision d;
+	struct gw_rate_lease *l;
 	struct gw_cmd cmd;
 	char ph[GW_RATE_HEADER_MAX], lh[GW_RATE_HEADER_MAX], ra[24];
+	int64_t top;
 
-	if (r->slot < 0)
+	if (r->slot < 0 && !r->local)
 		return GW_NEXT;
-	if (gw_batch_type(b, r->slot) == REDIS_REPLY_INTEGER &&
-	    gw_batch_integer(b, r->slot) == 1) {
-		gw_cmd_init(&cmd, "EXPIRE");
-		gw_cmd_str(&cmd, r->key);
-		gw_cmd_str(&cmd, r->ttl);
-		gw_redis_forget(&cmd);
+	if (!r->local && gw_batch_type(b, r->slot) == REDIS_REPLY_INTEGER) {
+		top = gw_batch_integer(b, r->slot);
+		if (top == r->k) {
+			gw_cmd_init(&cmd, "EXPIRE");
+			gw_cmd_str(&cmd, r->key);
+			gw_cmd_str(&cmd, r->ttl);
+			gw_redis_forget(&cmd);
+		}
+		l = lease_of(r->key);
+		gw_rate_lease_add(l, pol, r->k, top);
+		if (gw_rate_lease_take(l, pol, &r->count) >= 0)
+			r->local = 1;
 	}
-	if (gw_batch_type(b, r->slot) != REDIS_REPLY_INTEGER ||
-	    gw_rate_decide(gw_batch_integer(b, r->slot), pol, gw_now_ms(),
-	                   &d) != 0) {
+	if (!r->local || gw_rate_decide(r->count, pol, gw_now_ms(), &d) != 0) {
 		mp_metrics_counter_add(m_unchecked, 1);
 		return GW_NEXT; /* Redis down: no limiting */
 	}
