@@ -98,7 +98,7 @@ text(const char *s, size_t size)
 	rc = gw_cache_key(&r, out, sizeof(out));
 	if (rc != 0 && rc != -EINVAL && rc != -E2BIG)
 		abort();
-	if (rc == 0 && (strncmp(out, "gw:c:funding:0:", 15) != 0 ||
+	if (rc == 0 && (strncmp(out, "gw:c:{funding}:0:", 17) != 0 ||
 	                strlen(out) != 15 + 64))
 		abort();
 	if (rc == 0 && size > GW_CACHE_QUERY_MAX)

@@ -522,8 +522,8 @@ START_TEST(revoke_refresh_and_access)
 	    strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
-	ck_assert_int_eq(t_redis_int("EXISTS gw:jti:%s", p.jti), 1);
-	ttl = t_redis_int("TTL gw:jti:%s", p.jti);
+	ck_assert_int_eq(t_redis_int("EXISTS gw:jti:{%s}", p.jti), 1);
+	ttl = t_redis_int("TTL gw:jti:{%s}", p.jti);
 	ck_assert_int_gt(ttl, 800);
 	ck_assert_int_le(ttl, 900);
 

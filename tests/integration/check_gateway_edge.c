@@ -678,7 +678,7 @@ START_TEST(cache_miss_hit_etag_304)
 	char etag[128], e2[128], line[160];
 	struct t_resp a, b, c;
 
-	ck_assert_int_ge(t_redis_int("INCR gw:gen:funding"), 1);
+	ck_assert_int_ge(t_redis_int("INCR gw:gen:{funding}"), 1);
 	call(&gw, "GET", "/v1/funding/themes", NULL, NULL, NULL, &a);
 	ck_assert_int_eq(a.status, 200);
 	ck_assert(has_header(&a, "X-Cache", "miss"));
@@ -778,7 +778,7 @@ gen_settle(void)
 	int stable = 0, i;
 
 	for (i = 0; i < 100 && stable < 8; i++) {
-		cur = t_redis_int("INCRBY gw:gen:funding 0");
+		cur = t_redis_int("INCRBY gw:gen:{funding} 0");
 		stable = cur == prev ? stable + 1 : 0;
 		prev = cur;
 		t_sleep_ms(100);

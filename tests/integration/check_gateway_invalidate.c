@@ -96,7 +96,7 @@ now_ms(void)
 static long long
 generation(const char *service)
 {
-	return t_redis_int("INCRBY gw:gen:%s 0", service);
+	return t_redis_int("INCRBY gw:gen:{%s} 0", service);
 }
 
 /* Poll until gw:gen:<service> > above; the last value read. */

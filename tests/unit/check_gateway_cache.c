@@ -57,7 +57,7 @@ key(const struct gw_cache_req *r)
 	size_t i;
 
 	ck_assert_int_eq(gw_cache_key(r, k, GW_CACHE_KEY_MAX), 0);
-	ck_assert(strncmp(k, "gw:c:", 5) == 0);
+	ck_assert(strncmp(k, "gw:c:{", 6) == 0);
 	h = strrchr(k, ':') + 1;
 	ck_assert_uint_eq(strlen(h), 64);
 	for (i = 0; i < 64; i++)
@@ -91,8 +91,8 @@ START_TEST(test_key_format)
 	const char *svc32 = "abcdefghijklmnopqrstuvwxyz012345";
 
 	ck_assert_int_eq(gw_cache_key(&r, k, sizeof(k)), 0);
-	ck_assert(strncmp(k, "gw:c:funding:7:", 15) == 0);
-	ck_assert_uint_eq(strlen(k), 15 + 64);
+	ck_assert(strncmp(k, "gw:c:{funding}:7:", 17) == 0);
+	ck_assert_uint_eq(strlen(k), 17 + 64);
 	/* deterministic */
 	ck_assert_str_eq(k, key(&r));
 	/* the longest key fits GW_CACHE_KEY_MAX */
@@ -242,7 +242,7 @@ START_TEST(test_key_generation_service_path)
 
 	b.generation = 8;
 	differ(a, b);
-	ck_assert(strncmp(key(&b), "gw:c:funding:8:", 15) == 0);
+	ck_assert(strncmp(key(&b), "gw:c:{funding}:8:", 17) == 0);
 	b = req(NULL, NULL);
 	b.service = "cases";
 	differ(a, b);
@@ -360,10 +360,10 @@ START_TEST(test_gen_key)
 	char k[32];
 
 	ck_assert_int_eq(gw_cache_gen_key("funding", k, sizeof(k)), 0);
-	ck_assert_str_eq(k, "gw:gen:funding");
-	ck_assert_int_eq(gw_cache_gen_key("funding", k, 14), -ENOSPC);
+	ck_assert_str_eq(k, "gw:gen:{funding}");
+	ck_assert_int_eq(gw_cache_gen_key("funding", k, 16), -ENOSPC);
 	ck_assert_str_eq(k, "");
-	ck_assert_int_eq(gw_cache_gen_key("funding", k, 15), 0);
+	ck_assert_int_eq(gw_cache_gen_key("funding", k, 17), 0);
 	ck_assert_int_eq(gw_cache_gen_key("Funding", k, sizeof(k)), -EINVAL);
 	ck_assert_int_eq(gw_cache_gen_key("", k, sizeof(k)), -EINVAL);
 	ck_assert_int_eq(gw_cache_gen_key(NULL, k, sizeof(k)), -EINVAL);

@@ -88,8 +88,8 @@ START_TEST(test_redis_key)
 	char a[GW_IDEM_REDIS_KEY_MAX], b[GW_IDEM_REDIS_KEY_MAX], small[20];
 
 	ck_assert_int_eq(gw_idem_redis_key("user-1", "k1", a, sizeof(a)), 0);
-	ck_assert(strncmp(a, "gw:idem:", 8) == 0);
-	ck_assert_uint_eq(strlen(a), 8 + 64);
+	ck_assert(strncmp(a, "gw:idem:{", 9) == 0);
+	ck_assert_uint_eq(strlen(a), 9 + 64 + 1);
 	ck_assert_ptr_null(strstr(a, "user-1"));
 	ck_assert_int_eq(gw_idem_redis_key("user-1", "k1", b, sizeof(b)), 0);
 	ck_assert_str_eq(a, b);

@@ -292,9 +292,9 @@ START_TEST(test_key)
 
 	ck_assert_int_eq(gw_rate_key("auth", "ip", ip, 29406667, k, sizeof(k)),
 	                 0);
-	ck_assert(strncmp(k, "gw:rl:auth:ip:", 14) == 0);
+	ck_assert(strncmp(k, "gw:rl:{ip:", 10) == 0);
 	ck_assert(strcmp(k + strlen(k) - 9, ":29406667") == 0);
-	ck_assert_uint_eq(strlen(k), 14 + 32 + 9);
+	ck_assert_uint_eq(strlen(k), strlen("gw:rl:{ip:}:auth") + 32 + 9);
 	/* no identity in clear */
 	ck_assert_ptr_null(strstr(k, ip));
 	ck_assert_ptr_null(strstr(k, "203"));

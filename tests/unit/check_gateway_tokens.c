@@ -297,7 +297,7 @@ START_TEST(test_jti_key)
 
 	ck_assert_int_eq(gw_auth_jti_revoked_key(
 	    "0190a000-0000-7000-8000-0000000000ff", k, sizeof(k)), 0);
-	ck_assert_str_eq(k, "gw:jti:0190a000-0000-7000-8000-0000000000ff");
+	ck_assert_str_eq(k, "gw:jti:{0190a000-0000-7000-8000-0000000000ff}");
 	ck_assert_int_eq(gw_auth_jti_revoked_key("", k, sizeof(k)), -EINVAL);
 	ck_assert_int_eq(gw_auth_jti_revoked_key("a b", k, sizeof(k)), -EINVAL);
 	ck_assert_int_eq(gw_auth_jti_revoked_key("abc", k, 8), -ENOSPC);

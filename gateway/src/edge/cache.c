@@ -288,7 +288,7 @@ gw_cache_key(const struct gw_cache_req *r, char *out, size_t outlen)
 		principal_feed(&st, r->principal);
 	crypto_hash_sha256_final(&st, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	n = snprintf(out, outlen, "gw:c:%s:%" PRIu64 ":%s", r->service,
+	n = snprintf(out, outlen, "gw:c:{%s}:%" PRIu64 ":%s", r->service,
 	             r->generation, hex);
 	if (n < 0 || (size_t)n >= outlen) {
 		if (outlen > 0)
@@ -307,7 +307,7 @@ gw_cache_gen_key(const char *service, char *out, size_t outlen)
 		out[0] = '\0';
 	if (out == NULL || !gw_name_valid(service, GW_SERVICE_MAX))
 		return -EINVAL;
-	n = snprintf(out, outlen, "gw:gen:%s", service);
+	n = snprintf(out, outlen, "gw:gen:{%s}", service);
 	if (n < 0 || (size_t)n >= outlen) {
 		if (outlen > 0)
 			out[0] = '\0';

@@ -17,7 +17,14 @@
 #include "edge/routing.h"
 
 /*
- * Invalidation scheme: Redis holds a counter "gw:gen:<service>" per
+ * Redis Cluster: every key of the gateway carries one hash tag ({...}) and
+ * every command it sends names one key, so it runs on a cluster
+ * unchanged. The keys read together share their tag: a service's
+ * generation and its cache entries are all tagged {<service>}, so the
+ * lookup's two GETs (and any script or MGET a later change may want) go
+ * to one slot. (check_gateway_keys.c checks the layout.)
+ *
+ * Invalidation scheme: Redis holds a counter "gw:gen:{<service>}" per
  * upstream, which the gateway INCRs whenever an event of that service
  * arrives. The gateway keeps the generation inside each stored value
  * (gw_cache_value_encode) and reads counter and value in one round trip,
@@ -44,7 +51,7 @@ struct gw_cache_req {
 
 /*
  * gw_cache_key: the Redis key of the cached answer to r, written as
- * "gw:c:<service>:<generation>:<64 hex>" into out. The hash covers, each
+ * "gw:c:{<service>}:<generation>:<64 hex>" into out. The hash covers, each
  * length-prefixed so no two different inputs can collide by concatenation:
  *   - the path, byte for byte;
  *   - the query, normalised: split on "&", empty pairs dropped, name and
@@ -69,7 +76,8 @@ struct gw_cache_req {
 int gw_cache_key(const struct gw_cache_req *r, char *out, size_t outlen);
 
 /*
- * gw_cache_gen_key: "gw:gen:<service>" (the generation counter) into out.
+ * gw_cache_gen_key: "gw:gen:{<service>}" (the generation counter) into
+ * out.
  * Returns 0, -EINVAL (bad service name, NULL out), -ENOSPC.
  */
 int gw_cache_gen_key(const char *service, char *out, size_t outlen);

@@ -135,7 +135,7 @@ gw_idem_redis_key(const char *subject, const char *key, char *out,
 	gw_hash_feed(&st, 'k', key, strlen(key));
 	crypto_hash_sha256_final(&st, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	n = snprintf(out, outlen, "gw:idem:%s", hex);
+	n = snprintf(out, outlen, "gw:idem:{%s}", hex);
 	if (n < 0 || (size_t)n >= outlen) {
 		if (outlen > 0)
 			out[0] = '\0';

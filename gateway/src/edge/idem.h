@@ -33,7 +33,7 @@
 #define GW_IDEM_FP_LEN 64   /* hex characters of a fingerprint */
 #define GW_IDEM_LOCATION_MAX 2048
 #define GW_IDEM_BODY_MAX (8u << 20)
-#define GW_IDEM_REDIS_KEY_MAX 80 /* "gw:idem:" + 64 hex + NUL, rounded */
+#define GW_IDEM_REDIS_KEY_MAX 80 /* "gw:idem:{" + 64 hex + "}" + NUL */
 
 enum gw_idem_state { GW_IDEM_IN_PROGRESS = 1, GW_IDEM_DONE = 2 };
 
@@ -72,7 +72,7 @@ struct gw_idem_record {
 int gw_idem_key_parse(const char *header, char *out, size_t outlen);
 
 /*
- * gw_idem_redis_key: "gw:idem:<64 hex>" into out, the hex being SHA-256 of
+ * gw_idem_redis_key: "gw:idem:{<64 hex>}" into out, the hex being SHA-256 of
  * the principal's subject (NULL or "" for anonymous requests) and the key,
  * length-prefixed. Returns 0, -EINVAL, -ENOSPC, -EIO.
  */

@@ -226,8 +226,8 @@ gw_rate_key(const char *class_name, const char *kind, const char *identity,
 		return -EINVAL;
 	if ((rc = identity_hex(identity, hex)) != 0)
 		return rc;
-	n = snprintf(out, outlen, "gw:rl:%s:%s:%s:%" PRId64, class_name, kind,
-	             hex, window_index);
+	n = snprintf(out, outlen, "gw:rl:{%s:%s}:%s:%" PRId64, kind, hex,
+	             class_name, window_index);
 	if (n < 0 || (size_t)n >= outlen) {
 		if (outlen > 0)
 			out[0] = '\0';

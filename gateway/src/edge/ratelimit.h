@@ -80,7 +80,8 @@ int gw_rate_window(int64_t now_ms, const struct gw_rate_policy *policy,
                    int64_t *window_index, int64_t *reset_s);
 
 /*
- * gw_rate_key: "gw:rl:<class>:<kind>:<32 hex>:<window>" into out, the hex
+ * gw_rate_key: "gw:rl:{<kind>:<32 hex>}:<class>:<window>" into out (one
+ * caller's counters share a hash tag), the hex
  * being the first 32 of SHA-256(identity), so no IP address or user id is
  * written to Redis in clear. class as a policy name, kind "client", "user"
  * or "ip", identity non-empty, window_index >= 0. Returns 0, -EINVAL,

@@ -541,9 +541,10 @@ gw_auth_jti_revoked_key(const char *jti, char *out, size_t outlen)
 		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return -EINVAL;
 	}
-	if (len + 7 >= outlen)
+	if (len + 9 >= outlen)
 		return -ENOSPC;
-	memcpy(out, "gw:jti:", 7);
-	memcpy(out + 7, jti, len + 1);
+	memcpy(out, "gw:jti:{", 8);
+	memcpy(out + 8, jti, len);
+	memcpy(out + 8 + len, "}", 2);
 	return 0;
 }
