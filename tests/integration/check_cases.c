@@ -447,6 +447,9 @@ START_TEST(whole_path_with_events)
 	ck_assert_int_eq(json_array_size(json_object_get(o, "allowed")), 0);
 	json_decref(o);
 
+	/* an officer writes no note on a case nobody is assigned to */
+	json_decref(req(a.t_off, "POST", json_pack("{s:s}", "text", "x"), 403,
+	                "/v1/cases/cases/%s/notes", p.kase));
 	/* the mediator, once assigned, accompanies the person */
 	json_decref(
 	    req(a.t_med, "GET", NULL, 404, "/v1/cases/cases/%s", p.kase));
