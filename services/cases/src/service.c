@@ -56,6 +56,13 @@ static const struct mp_route routes[] = {
      cases_directory_sal_create, 0, OFF},
     {MP_PATCH, "/v1/cases/directory/service_at_locations/{id}",
      cases_directory_sal_update, 0, OFF},
+    /*
+     * Accompaniment: personal data. The gateway facts stay at their
+     * defaults on purpose: no API client scope (only signed-in agents,
+     * mediators and officers), never cached by the gateway (cache_ttl_s
+     * 0: a person's answer must not sit in Redis), rate class "default"
+     * for reads and "write" for writes.
+     */
     /* persons, consent, rights */
     {MP_POST, "/v1/cases/persons", cases_person_create, 0, WRK},
     {MP_GET, "/v1/cases/persons", cases_persons_list, 0, ALL},
