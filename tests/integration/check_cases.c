@@ -30,6 +30,8 @@
 #define PHONE "+212600000042"
 
 static struct t_proc svc;
+/* where req() sends its requests: the service, or a gateway before it */
+static const struct t_proc *target = &svc;
 
 /* One run's actors: unique subjects so that tests sharing the database do
  * not see each other's certifications. */
@@ -98,7 +100,7 @@ req(const char *token, const char *method, json_t *body, int want,
 	va_start(ap, fmt);
 	vsnprintf(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	ck_assert_int_eq(t_json(&svc, method, path, token, body, &r), 0);
+	ck_assert_int_eq(t_json(target, method, path, token, body, &r), 0);
 	ck_assert_msg(r.status == want, "%s %s: want %d, got %ld: %s", method,
 	              path, want, r.status, r.body);
 	out = r.json != NULL ? json_incref(r.json) : json_object();
@@ -1244,6 +1246,68 @@ START_TEST(through_gateway_nothing_cached)
 }
 END_TEST
 
+/* The whole path through the gateway, which learned the service's routes:
+ * training, registration, consent, case, referral to completion, a
+ * mediation, closure; another commune's agent gets 404 there too. */
+START_TEST(whole_path_through_gateway)
+{
+	struct t_proc gw;
+	struct actors a;
+	struct path p;
+	char up[128];
+	const char *env[3];
+	json_t *o;
+
+	snprintf(up, sizeof(up), "MP_UPSTREAMS=cases=http://127.0.0.1:%d",
+	         svc.port);
+	env[0] = up;
+	env[1] = "MP_UPSTREAM_PROBE_MS=200";
+	env[2] = NULL;
+	ck_assert_int_eq(t_gateway_start(&gw, "cases-path-gateway", env), 0);
+	target = &gw;
+	actors_make(&a);
+	person_path(&a, &p);
+	json_decref(req(a.t_agent, "POST", json_pack("{s:s}", "to", "start"),
+	                200, "/v1/cases/cases/%s/transitions", p.kase));
+	json_decref(req(a.t_agent, "POST", json_pack("{s:s}", "to", "send"),
+	                200, "/v1/cases/referrals/%s/transitions", p.referral));
+	json_decref(req(a.t_agent, "POST", json_pack("{s:s}", "to", "decline"),
+	                200, "/v1/cases/referrals/%s/transitions", p.referral));
+	o = req(a.t_agent, "POST",
+	        json_pack("{s:s, s:s, s:s}", "to", "complete", "outcome",
+	                  "unsuccessful", "outcome_reason",
+	                  "service_lacked_capacity"),
+	        200, "/v1/cases/referrals/%s/transitions", p.referral);
+	ck_assert_str_eq(str(o, "outcome_reason"), "service_lacked_capacity");
+	json_decref(o);
+	json_decref(req(a.t_agent, "PUT",
+	                json_pack("{s:s, s:s}", "assignee_sub", a.med,
+	                          "assignee_role", "mediator"),
+	                200, "/v1/cases/cases/%s/assignment", p.kase));
+	json_decref(req(a.t_med, "POST",
+	                json_pack("{s:s, s:s, s:s}", "administration", "court",
+	                          "purpose", "Audience", "accompanied_on",
+	                          "2026-12-02"),
+	                201, "/v1/cases/cases/%s/mediations", p.kase));
+	json_decref(
+	    req(a.t_agent2, "GET", NULL, 404, "/v1/cases/cases/%s", p.kase));
+	json_decref(req(a.t_off_or, "GET", NULL, 404, "/v1/cases/persons/%s",
+	                p.person));
+	json_decref(
+	    req(NULL, "GET", NULL, 401, "/v1/cases/persons/%s", p.person));
+	o = req(
+	    a.t_agent, "POST",
+	    json_pack("{s:s, s:s}", "to", "close", "reason", "out_of_scope"),
+	    200, "/v1/cases/cases/%s/transitions", p.kase);
+	ck_assert_str_eq(str(o, "status"), "closed");
+	json_decref(o);
+	target = &svc;
+	t_proc_stop(&gw);
+	ck_assert_int_eq(stream_has_pii(), 0);
+	actors_free(&a);
+}
+END_TEST
+
 static Suite *
 cases_suite(void)
 {
@@ -1264,6 +1328,7 @@ cases_suite(void)
 	tcase_add_test(t, malformed_and_oversized_bodies);
 	tcase_add_test(t, key_rotation_without_downtime);
 	tcase_add_test(t, through_gateway_nothing_cached);
+	tcase_add_test(t, whole_path_through_gateway);
 	suite_add_tcase(s, t);
 	return s;
 }
