@@ -583,6 +583,10 @@ START_TEST(revocation_published)
 	    p.exp);
 	json_decref(evs);
 
+	/* the gateway's cache invalidation reads the services' streams, not
+	 * its own: no cache generation of a "gateway" service */
+	ck_assert_int_eq(t_redis_int("EXISTS gw:gen:gateway"), 0);
+
 	/* revoked again: nothing new to tell */
 	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
 	    strlen(body), &r), 0);
