@@ -93,7 +93,7 @@ static const struct mp_extension *const extensions[] = {
 static int
 gw_parent_init(void)
 {
-	if (proxy_parent_init() != 0 || gw_invalidate_parent_init() != 0 ||
+	if (gw_proxy_parent_init() != 0 || gw_invalidate_parent_init() != 0 ||
 	    gw_edge_parent_init() != 0 ||
 	    gw_jwks_parent_init() != 0 ||
 	    gw_auth_parent_init() != 0)
@@ -113,5 +113,5 @@ const struct mp_service mp_service_def = {
 	.ops_private = 1, /* /metrics, /_routes: on MP_OPS_PORT only */
 	.headers = gw_edge_reply_headers, /* security and CORS, once */
 	.parent_init = gw_parent_init,
-	.worker_init = proxy_worker_init,
+	.worker_init = gw_proxy_worker_init,
 };

@@ -350,14 +350,6 @@ has_line(const char *req, const char *line)
 	return 0;
 }
 
-static const char *
-jstr(const json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v != NULL ? v : "";
-}
-
 /* ---- tests ------------------------------------------------------------------- */
 
 START_TEST(funding_problem_forwarded)
@@ -372,10 +364,10 @@ START_TEST(funding_problem_forwarded)
 	ck_assert_int_eq(t_resp_header(&r, "Content-Type", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "application/problem+json");
 	ck_assert_ptr_nonnull(r.json);
-	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:not-found");
-	ck_assert_str_eq(jstr(r.json, "instance"), "/v1/funding/gw-probe");
+	ck_assert_str_eq(t_jstr(r.json, "type"), "urn:mp:problem:not-found");
+	ck_assert_str_eq(t_jstr(r.json, "instance"), "/v1/funding/gw-probe");
 	/* funding saw the id the client chose... */
-	ck_assert_str_eq(jstr(r.json, "request_id"), "gw-req-404");
+	ck_assert_str_eq(t_jstr(r.json, "request_id"), "gw-req-404");
 	/* ...and the client gets it back once */
 	ck_assert_int_eq(t_resp_header(&r, "X-Request-Id", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "gw-req-404");
@@ -397,11 +389,11 @@ START_TEST(funding_post_forwarded)
 	    hdr, body, strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_ptr_nonnull(r.json);
-	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:not-found");
-	ck_assert_str_eq(jstr(r.json, "instance"),
+	ck_assert_str_eq(t_jstr(r.json, "type"), "urn:mp:problem:not-found");
+	ck_assert_str_eq(t_jstr(r.json, "instance"),
 	    "/v1/funding/gw-probe/items");
 	ck_assert_int_eq(t_resp_header(&r, "X-Request-Id", v, sizeof(v)), 0);
-	ck_assert_str_eq(jstr(r.json, "request_id"), v);
+	ck_assert_str_eq(t_jstr(r.json, "request_id"), v);
 	t_resp_free(&r);
 }
 END_TEST
@@ -528,7 +520,7 @@ START_TEST(unconfigured_upstream_503)
 	ck_assert_int_eq(r.status, 503);
 	ck_assert_int_eq(t_resp_header(&r, "Content-Type", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "application/problem+json");
-	ck_assert_str_eq(jstr(r.json, "type"),
+	ck_assert_str_eq(t_jstr(r.json, "type"),
 	    "urn:mp:problem:upstream-not-configured");
 	ck_assert_int_eq((int)json_integer_value(json_object_get(r.json,
 	    "status")), 503);
@@ -551,7 +543,7 @@ START_TEST(large_answer_capped)
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/big/9000000",
 	    auth_only, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 502);
-	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:bad-gateway");
+	ck_assert_str_eq(t_jstr(r.json, "type"), "urn:mp:problem:bad-gateway");
 	t_resp_free(&r);
 	/* the same without a length: counted while it arrives */
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/stream/3000000",
@@ -619,7 +611,7 @@ START_TEST(slow_upstream_504)
 	    auth_only, NULL, 0, &r), 0);
 	took = now_ms() - t0;
 	ck_assert_int_eq(r.status, 504);
-	ck_assert_str_eq(jstr(r.json, "type"),
+	ck_assert_str_eq(t_jstr(r.json, "type"),
 	    "urn:mp:problem:gateway-timeout");
 	ck_assert_msg(took >= 9500 && took < 13000, "took %llu ms",
 	    (unsigned long long)took);
@@ -856,7 +848,7 @@ START_TEST(gateway_healthz)
 
 	ck_assert_int_eq(t_http(&gw, "GET", "/healthz", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(jstr(r.json, "service"), "gateway");
+	ck_assert_str_eq(t_jstr(r.json, "service"), "gateway");
 	t_resp_free(&r);
 }
 END_TEST
@@ -882,7 +874,7 @@ START_TEST(upstream_down_502)
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/funding/themes", no_cache,
 	    NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 502);
-	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:bad-gateway");
+	ck_assert_str_eq(t_jstr(r.json, "type"), "urn:mp:problem:bad-gateway");
 	ck_assert_uint_lt(now_ms() - t0, 3000);
 	t_resp_free(&r);
 }

@@ -36,7 +36,6 @@ static const char *gw_env[8];
 
 static void suite_setup(void);
 static void suite_teardown(void);
-static const char *jstr(const json_t *o, const char *key);
 static int form(const char *body, struct t_resp *r);
 static void user_create(const char *name, const char *roles,
     const char *region, const char *commune);
@@ -73,14 +72,6 @@ suite_teardown(void)
 }
 
 /* ---- helpers --------------------------------------------------------------------- */
-
-static const char *
-jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
 
 static int
 form(const char *body, struct t_resp *r)
@@ -223,8 +214,8 @@ revocation_events(const char *jti)
 
 	ck_assert_ptr_nonnull(all);
 	json_array_foreach(all, i, ev) {
-		if (strcmp(jstr(ev, "type"), "gateway.token.revoked.v1") == 0 &&
-		    strcmp(jstr(json_object_get(ev, "data"), "jti"), jti) == 0)
+		if (strcmp(t_jstr(ev, "type"), "gateway.token.revoked.v1") == 0 &&
+		    strcmp(t_jstr(json_object_get(ev, "data"), "jti"), jti) == 0)
 			json_array_append(out, ev);
 	}
 	json_decref(all);
@@ -243,11 +234,11 @@ START_TEST(password_grant_and_me)
 
 	user_create("pg.officer", "council_officer", "souss-massa", NULL);
 	t = login("PG.Officer", PW); /* names are case-insensitive */
-	tok = jstr(t, "access_token");
-	ck_assert_str_eq(jstr(t, "token_type"), "Bearer");
+	tok = t_jstr(t, "access_token");
+	ck_assert_str_eq(t_jstr(t, "token_type"), "Bearer");
 	ck_assert_int_eq(json_integer_value(json_object_get(t, "expires_in")),
 	    900);
-	ck_assert_int_eq(strncmp(jstr(t, "refresh_token"), "rt_", 3), 0);
+	ck_assert_int_eq(strncmp(t_jstr(t, "refresh_token"), "rt_", 3), 0);
 	ck_assert_int_eq(verify(tok, &p), MP_JWT_OK);
 	ck_assert_uint_eq(p.roles, MP_ROLE_COUNCIL_OFFICER);
 	ck_assert_str_eq(p.region, "souss-massa");
@@ -256,8 +247,8 @@ START_TEST(password_grant_and_me)
 
 	ck_assert_int_eq(t_json(&gw, "GET", "/auth/me", tok, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(jstr(r.json, "username"), "pg.officer");
-	ck_assert_str_eq(jstr(r.json, "id"), p.subject);
+	ck_assert_str_eq(t_jstr(r.json, "username"), "pg.officer");
+	ck_assert_str_eq(t_jstr(r.json, "id"), p.subject);
 	ck_assert_ptr_null(strstr(r.body, "password"));
 	ck_assert_ptr_null(strstr(r.body, "argon2"));
 	t_resp_free(&r);
@@ -285,10 +276,10 @@ START_TEST(bad_password_does_not_enumerate)
 	    "password=wrong-password-1", &b), 0);
 	ck_assert_int_eq(a.status, 400);
 	ck_assert_int_eq(b.status, 400);
-	ck_assert_str_eq(jstr(a.json, "error"), "invalid_grant");
-	ck_assert_str_eq(jstr(a.json, "type"), "urn:mp:problem:invalid-grant");
-	ck_assert_str_eq(jstr(a.json, "error"), jstr(b.json, "error"));
-	ck_assert_str_eq(jstr(a.json, "detail"), jstr(b.json, "detail"));
+	ck_assert_str_eq(t_jstr(a.json, "error"), "invalid_grant");
+	ck_assert_str_eq(t_jstr(a.json, "type"), "urn:mp:problem:invalid-grant");
+	ck_assert_str_eq(t_jstr(a.json, "error"), t_jstr(b.json, "error"));
+	ck_assert_str_eq(t_jstr(a.json, "detail"), t_jstr(b.json, "detail"));
 	ck_assert_ptr_nonnull(strcasestr(a.headers,
 	    "content-type: application/problem+json"));
 	t_resp_free(&a);
@@ -319,7 +310,7 @@ START_TEST(lockout_with_retry_after)
 	ck_assert_int_eq(form("grant_type=password&username=lock.user&"
 	    "password=" PW, &r), 0);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(r.json, "error"), "invalid_grant");
+	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_grant");
 	ck_assert_int_eq(t_resp_header(&r, "retry-after", ra, sizeof(ra)), 0);
 	ck_assert_int_gt(atoi(ra), 0);
 	t_resp_free(&r);
@@ -345,11 +336,11 @@ START_TEST(lockout_with_retry_after)
 
 		path[0] = '\0';
 		json_array_foreach(json_object_get(r.json, "items"), k, it)
-			if (strcmp(jstr(it, "username"), "lock.user") == 0) {
+			if (strcmp(t_jstr(it, "username"), "lock.user") == 0) {
 				ck_assert_ptr_nonnull(json_object_get(it,
 				    "locked_until"));
 				snprintf(path, sizeof(path), "/admin/users/%s",
-				    jstr(it, "id"));
+				    t_jstr(it, "id"));
 			}
 	}
 	t_resp_free(&r);
@@ -363,7 +354,7 @@ START_TEST(lockout_with_retry_after)
 	json_decref(body);
 	free(adm);
 	t = login("lock.user", PW);
-	ck_assert_int_eq(verify(jstr(t, "access_token"), &p), MP_JWT_OK);
+	ck_assert_int_eq(verify(t_jstr(t, "access_token"), &p), MP_JWT_OK);
 	json_decref(t);
 }
 END_TEST
@@ -377,16 +368,16 @@ START_TEST(refresh_rotation_and_reuse)
 
 	user_create("rot.user", "appraiser", "oriental", NULL);
 	t = login("rot.user", PW);
-	snprintf(first, sizeof(first), "%s", jstr(t, "refresh_token"));
+	snprintf(first, sizeof(first), "%s", t_jstr(t, "refresh_token"));
 	json_decref(t);
 
 	snprintf(body, sizeof(body), "grant_type=refresh_token&"
 	    "refresh_token=%s", first);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	snprintf(second, sizeof(second), "%s", jstr(r.json, "refresh_token"));
+	snprintf(second, sizeof(second), "%s", t_jstr(r.json, "refresh_token"));
 	ck_assert_str_ne(first, second);
-	ck_assert_int_eq(verify(jstr(r.json, "access_token"), &p), MP_JWT_OK);
+	ck_assert_int_eq(verify(t_jstr(r.json, "access_token"), &p), MP_JWT_OK);
 	ck_assert_uint_eq(p.roles, MP_ROLE_APPRAISER);
 	t_resp_free(&r);
 
@@ -394,7 +385,7 @@ START_TEST(refresh_rotation_and_reuse)
 	    "refresh_token=%s", second);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	snprintf(third, sizeof(third), "%s", jstr(r.json, "refresh_token"));
+	snprintf(third, sizeof(third), "%s", t_jstr(r.json, "refresh_token"));
 	t_resp_free(&r);
 
 	/* the first one again: reuse, the whole family dies */
@@ -402,20 +393,20 @@ START_TEST(refresh_rotation_and_reuse)
 	    "refresh_token=%s", first);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(r.json, "error"), "invalid_grant");
+	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_grant");
 	t_resp_free(&r);
 	snprintf(body, sizeof(body), "grant_type=refresh_token&"
 	    "refresh_token=%s", third);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(r.json, "error"), "invalid_grant");
+	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_grant");
 	t_resp_free(&r);
 
 	/* not even a token of ours */
 	ck_assert_int_eq(form("grant_type=refresh_token&refresh_token=abc",
 	    &r), 0);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(r.json, "error"), "invalid_grant");
+	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_grant");
 	t_resp_free(&r);
 }
 END_TEST
@@ -433,9 +424,9 @@ START_TEST(client_credentials)
 	    "cases:read");
 	ck_assert_int_eq(t_json(&gw, "POST", "/admin/clients", adm, c, &r), 0);
 	ck_assert_int_eq(r.status, 201);
-	ck_assert_int_eq(strncmp(jstr(r.json, "client_secret"), "cs_", 3), 0);
+	ck_assert_int_eq(strncmp(t_jstr(r.json, "client_secret"), "cs_", 3), 0);
 	ck_assert_ptr_null(json_object_get(r.json, "secret_hash"));
-	snprintf(secret, sizeof(secret), "%s", jstr(r.json, "client_secret"));
+	snprintf(secret, sizeof(secret), "%s", t_jstr(r.json, "client_secret"));
 	t_resp_free(&r);
 	json_decref(c);
 
@@ -444,14 +435,14 @@ START_TEST(client_credentials)
 	    "scope=cases:read+gender:read", secret);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(jstr(r.json, "scope"), "cases:read");
+	ck_assert_str_eq(t_jstr(r.json, "scope"), "cases:read");
 	ck_assert_ptr_null(json_object_get(r.json, "refresh_token"));
-	ck_assert_int_eq(verify(jstr(r.json, "access_token"), &p), MP_JWT_OK);
+	ck_assert_int_eq(verify(t_jstr(r.json, "access_token"), &p), MP_JWT_OK);
 	ck_assert_uint_eq(p.roles, MP_ROLE_CLIENT);
 	ck_assert_str_eq(p.client_id, "itest-client");
 	ck_assert_str_eq(p.subject, "itest-client");
 	ck_assert_str_eq(p.scopes, "cases:read");
-	ck_assert_int_eq(me_status(jstr(r.json, "access_token")), 200);
+	ck_assert_int_eq(me_status(t_jstr(r.json, "access_token")), 200);
 	t_resp_free(&r);
 
 	/* nothing asked for is granted */
@@ -460,14 +451,14 @@ START_TEST(client_credentials)
 	    secret);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(r.json, "error"), "invalid_scope");
+	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_scope");
 	t_resp_free(&r);
 
 	/* bad secret, unknown client: 401 invalid_client */
 	ck_assert_int_eq(form("grant_type=client_credentials&client_id="
 	    "itest-client&client_secret=cs_wrong", &r), 0);
 	ck_assert_int_eq(r.status, 401);
-	ck_assert_str_eq(jstr(r.json, "error"), "invalid_client");
+	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_client");
 	ck_assert_int_eq(t_resp_header(&r, "www-authenticate", www,
 	    sizeof(www)), 0);
 	t_resp_free(&r);
@@ -504,20 +495,20 @@ START_TEST(revoke_refresh_and_access)
 
 	/* refresh token: its family is dead */
 	snprintf(body, sizeof(body), "token=%s&token_type_hint=refresh_token",
-	    jstr(t, "refresh_token"));
+	    t_jstr(t, "refresh_token"));
 	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
 	    strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	snprintf(body, sizeof(body), "grant_type=refresh_token&"
-	    "refresh_token=%s", jstr(t, "refresh_token"));
+	    "refresh_token=%s", t_jstr(t, "refresh_token"));
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	t_resp_free(&r);
 
 	/* access token: its jti goes to Redis until it expires */
-	ck_assert_int_eq(verify(jstr(t, "access_token"), &p), MP_JWT_OK);
-	snprintf(body, sizeof(body), "token=%s", jstr(t, "access_token"));
+	ck_assert_int_eq(verify(t_jstr(t, "access_token"), &p), MP_JWT_OK);
+	snprintf(body, sizeof(body), "token=%s", t_jstr(t, "access_token"));
 	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
 	    strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
@@ -535,7 +526,7 @@ START_TEST(revoke_refresh_and_access)
 	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, "foo=bar", 7,
 	    &r), 0);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(r.json, "error"), "invalid_request");
+	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_request");
 	t_resp_free(&r);
 	json_decref(t);
 }
@@ -555,9 +546,9 @@ START_TEST(revocation_published)
 
 	user_create("revp.user", "gender_analyst", NULL, NULL);
 	t = login("revp.user", PW);
-	ck_assert_int_eq(verify(jstr(t, "access_token"), &p), MP_JWT_OK);
+	ck_assert_int_eq(verify(t_jstr(t, "access_token"), &p), MP_JWT_OK);
 	ck_assert_str_ne(p.jti, "");
-	snprintf(body, sizeof(body), "token=%s", jstr(t, "access_token"));
+	snprintf(body, sizeof(body), "token=%s", t_jstr(t, "access_token"));
 	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
 	    strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
@@ -574,10 +565,10 @@ START_TEST(revocation_published)
 	    "after %d ms", json_array_size(evs), waited);
 	ev = json_array_get(evs, 0);
 	data = json_object_get(ev, "data");
-	ck_assert_str_eq(jstr(ev, "source"), "urn:mp:gateway");
+	ck_assert_str_eq(t_jstr(ev, "source"), "urn:mp:gateway");
 	ck_assert_ptr_null(json_object_get(ev, "subject"));
 	ck_assert_uint_eq(json_object_size(data), 2);
-	ck_assert_str_eq(jstr(data, "jti"), p.jti);
+	ck_assert_str_eq(t_jstr(data, "jti"), p.jti);
 	ck_assert(json_is_integer(json_object_get(data, "exp")));
 	ck_assert_int_eq(json_integer_value(json_object_get(data, "exp")),
 	    p.exp);
@@ -617,22 +608,22 @@ START_TEST(revoked_token_refused_on_own_routes)
 	t = login("revo.admin", PW);
 	for (i = 0; own[i] != NULL; i++) {
 		ck_assert_int_eq(t_json(&gw, "GET", own[i],
-		    jstr(t, "access_token"), NULL, &r), 0);
+		    t_jstr(t, "access_token"), NULL, &r), 0);
 		ck_assert_msg(r.status == 200, "%s before: %ld", own[i],
 		    r.status);
 		t_resp_free(&r);
 	}
-	snprintf(body, sizeof(body), "token=%s", jstr(t, "access_token"));
+	snprintf(body, sizeof(body), "token=%s", t_jstr(t, "access_token"));
 	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
 	    strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	for (i = 0; own[i] != NULL; i++) {
 		ck_assert_int_eq(t_json(&gw, "GET", own[i],
-		    jstr(t, "access_token"), NULL, &r), 0);
+		    t_jstr(t, "access_token"), NULL, &r), 0);
 		ck_assert_msg(r.status == 401, "%s after revocation: %ld %s",
 		    own[i], r.status, r.body);
-		ck_assert_str_eq(jstr(r.json, "type"),
+		ck_assert_str_eq(t_jstr(r.json, "type"),
 		    "urn:mp:problem:invalid-token");
 		ck_assert_int_eq(t_resp_header(&r, "www-authenticate", body,
 		    sizeof(body)), 0);
@@ -640,7 +631,7 @@ START_TEST(revoked_token_refused_on_own_routes)
 	}
 	/* a write too */
 	ck_assert_int_eq(t_json(&gw, "POST", "/admin/clients",
-	    jstr(t, "access_token"), NULL, &r), 0);
+	    t_jstr(t, "access_token"), NULL, &r), 0);
 	ck_assert_int_eq(r.status, 401);
 	t_resp_free(&r);
 	json_decref(t);
@@ -673,7 +664,7 @@ START_TEST(access_ttl_within_max_lifetime)
 
 	user_create("ttl.user", "gender_analyst", NULL, NULL);
 	t = login("ttl.user", PW);
-	ck_assert_int_eq(verify(jstr(t, "access_token"), &p), MP_JWT_OK);
+	ck_assert_int_eq(verify(t_jstr(t, "access_token"), &p), MP_JWT_OK);
 	ck_assert_str_ne(p.jti, "");
 	ck_assert_int_le(p.exp - p.iat, 7200);
 	json_decref(t);
@@ -696,22 +687,22 @@ START_TEST(family_revocation_revokes_access)
 	user_create("fam.user", "gender_analyst", NULL, NULL);
 	t1 = login("fam.user", PW);
 	snprintf(body, sizeof(body), "grant_type=refresh_token&"
-	    "refresh_token=%s", jstr(t1, "refresh_token"));
+	    "refresh_token=%s", t_jstr(t1, "refresh_token"));
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t2 = json_incref(r.json);
 	t_resp_free(&r);
-	ck_assert_int_eq(verify(jstr(t1, "access_token"), &p1), MP_JWT_OK);
-	ck_assert_int_eq(verify(jstr(t2, "access_token"), &p2), MP_JWT_OK);
-	ck_assert_int_eq(me_status(jstr(t1, "access_token")), 200);
-	ck_assert_int_eq(me_status(jstr(t2, "access_token")), 200);
+	ck_assert_int_eq(verify(t_jstr(t1, "access_token"), &p1), MP_JWT_OK);
+	ck_assert_int_eq(verify(t_jstr(t2, "access_token"), &p2), MP_JWT_OK);
+	ck_assert_int_eq(me_status(t_jstr(t1, "access_token")), 200);
+	ck_assert_int_eq(me_status(t_jstr(t2, "access_token")), 200);
 
 	/* reuse of the spent first refresh token */
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	t_resp_free(&r);
-	ck_assert_int_eq(me_status(jstr(t1, "access_token")), 401);
-	ck_assert_int_eq(me_status(jstr(t2, "access_token")), 401);
+	ck_assert_int_eq(me_status(t_jstr(t1, "access_token")), 401);
+	ck_assert_int_eq(me_status(t_jstr(t2, "access_token")), 401);
 	for (waited = 0; waited < 2000; waited += 50) {
 		json_t *a = revocation_events(p1.jti),
 		    *b = revocation_events(p2.jti);
@@ -727,13 +718,13 @@ START_TEST(family_revocation_revokes_access)
 
 	/* sign-out with the refresh token */
 	t3 = login("fam.user", PW);
-	ck_assert_int_eq(verify(jstr(t3, "access_token"), &p3), MP_JWT_OK);
-	snprintf(body, sizeof(body), "token=%s", jstr(t3, "refresh_token"));
+	ck_assert_int_eq(verify(t_jstr(t3, "access_token"), &p3), MP_JWT_OK);
+	snprintf(body, sizeof(body), "token=%s", t_jstr(t3, "refresh_token"));
 	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
 	    strlen(body), &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
-	ck_assert_int_eq(me_status(jstr(t3, "access_token")), 401);
+	ck_assert_int_eq(me_status(t_jstr(t3, "access_token")), 401);
 	for (waited = 0; waited < 2000; waited += 50) {
 		evs = revocation_events(p3.jti);
 		if (json_array_size(evs) == 1)
@@ -763,12 +754,12 @@ START_TEST(admin_change_revokes_access)
 	user_create("chg.user", "admin", NULL, NULL);
 	t = login("chg.user", PW);
 	ck_assert_int_eq(t_json(&gw, "GET", "/auth/me",
-	    jstr(t, "access_token"), NULL, &r), 0);
+	    t_jstr(t, "access_token"), NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	snprintf(path, sizeof(path), "/admin/users/%s", jstr(r.json, "id"));
+	snprintf(path, sizeof(path), "/admin/users/%s", t_jstr(r.json, "id"));
 	t_resp_free(&r);
 	ck_assert_int_eq(t_json(&gw, "GET", "/admin/users",
-	    jstr(t, "access_token"), NULL, &r), 0);
+	    t_jstr(t, "access_token"), NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 
@@ -777,7 +768,7 @@ START_TEST(admin_change_revokes_access)
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	json_decref(b);
-	ck_assert_int_eq(me_status(jstr(t, "access_token")), 200);
+	ck_assert_int_eq(me_status(t_jstr(t, "access_token")), 200);
 
 	/* demoted: the admin token no longer opens /admin */
 	b = json_pack("{s:[s], s:s}", "roles", "council_officer", "region",
@@ -789,20 +780,20 @@ START_TEST(admin_change_revokes_access)
 	t_resp_free(&r);
 	json_decref(b);
 	ck_assert_int_eq(t_json(&gw, "GET", "/admin/users",
-	    jstr(t, "access_token"), NULL, &r), 0);
+	    t_jstr(t, "access_token"), NULL, &r), 0);
 	ck_assert_int_eq(r.status, 401);
 	t_resp_free(&r);
 	json_decref(t);
 
 	/* disabled: the same */
 	t = login("chg.user", PW);
-	ck_assert_int_eq(me_status(jstr(t, "access_token")), 200);
+	ck_assert_int_eq(me_status(t_jstr(t, "access_token")), 200);
 	b = json_pack("{s:b}", "disabled", 1);
 	ck_assert_int_eq(t_json(&gw, "PATCH", path, adm, b, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	json_decref(b);
-	ck_assert_int_eq(me_status(jstr(t, "access_token")), 401);
+	ck_assert_int_eq(me_status(t_jstr(t, "access_token")), 401);
 	json_decref(t);
 	free(adm);
 }
@@ -830,7 +821,7 @@ START_TEST(register_applicant_only)
 	json_decref(b);
 
 	t = login("reg.user", PW);
-	ck_assert_int_eq(verify(jstr(t, "access_token"), &p), MP_JWT_OK);
+	ck_assert_int_eq(verify(t_jstr(t, "access_token"), &p), MP_JWT_OK);
 	ck_assert_uint_eq(p.roles, MP_ROLE_APPLICANT);
 	ck_assert_str_eq(p.region, "oriental");
 	json_decref(t);
@@ -857,7 +848,7 @@ START_TEST(register_applicant_only)
 			    NULL, b, &r), 0);
 			ck_assert_msg(r.status == 400, "commune %s: %ld %s",
 			    bad[i], r.status, r.body);
-			ck_assert_str_eq(jstr(json_array_get(json_object_get(
+			ck_assert_str_eq(t_jstr(json_array_get(json_object_get(
 			    r.json, "errors"), 0), "field"), "commune");
 			t_resp_free(&r);
 			json_decref(b);
@@ -913,12 +904,12 @@ START_TEST(admin_routes)
 	    "souss-massa", "commune", "agadir");
 	ck_assert_int_eq(t_json(&gw, "POST", "/admin/users", adm, b, &r), 0);
 	ck_assert_int_eq(r.status, 201);
-	snprintf(path, sizeof(path), "/admin/users/%s", jstr(r.json, "id"));
+	snprintf(path, sizeof(path), "/admin/users/%s", t_jstr(r.json, "id"));
 	t_resp_free(&r);
 	json_decref(b);
 	ck_assert_int_eq(t_json(&gw, "GET", path, adm, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(jstr(r.json, "commune"), "agadir");
+	ck_assert_str_eq(t_jstr(r.json, "commune"), "agadir");
 	ck_assert_ptr_null(strstr(r.body, "argon2"));
 	t_resp_free(&r);
 	b = json_pack("{s:[s, s], s:s}", "roles", "municipal_agent",
@@ -974,7 +965,7 @@ START_TEST(bootstrap_admin_can_log_in)
 	struct mp_principal p;
 	json_t *t = login("root-admin", "root-password-2026");
 
-	ck_assert_int_eq(verify(jstr(t, "access_token"), &p), MP_JWT_OK);
+	ck_assert_int_eq(verify(t_jstr(t, "access_token"), &p), MP_JWT_OK);
 	ck_assert_uint_eq(p.roles, MP_ROLE_ADMIN);
 	json_decref(t);
 }
@@ -998,19 +989,19 @@ START_TEST(jwks_lists_both_keys)
 	ck_assert_str_eq(cc, "public, max-age=300");
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "keys")), 2);
 	json_array_foreach(json_object_get(r.json, "keys"), i, k) {
-		ck_assert_str_eq(jstr(k, "use"), "sig");
-		if (strcmp(jstr(k, "kid"), "test-rs-1") == 0) {
+		ck_assert_str_eq(t_jstr(k, "use"), "sig");
+		if (strcmp(t_jstr(k, "kid"), "test-rs-1") == 0) {
 			rs = 1;
-			ck_assert_str_eq(jstr(k, "kty"), "RSA");
-			ck_assert_str_eq(jstr(k, "alg"), "RS256");
-			ck_assert_str_eq(jstr(k, "e"), "AQAB");
-			ck_assert_uint_ge(strlen(jstr(k, "n")), 342);
-		} else if (strcmp(jstr(k, "kid"), "test-es-1") == 0) {
+			ck_assert_str_eq(t_jstr(k, "kty"), "RSA");
+			ck_assert_str_eq(t_jstr(k, "alg"), "RS256");
+			ck_assert_str_eq(t_jstr(k, "e"), "AQAB");
+			ck_assert_uint_ge(strlen(t_jstr(k, "n")), 342);
+		} else if (strcmp(t_jstr(k, "kid"), "test-es-1") == 0) {
 			es = 1;
-			ck_assert_str_eq(jstr(k, "kty"), "EC");
-			ck_assert_str_eq(jstr(k, "crv"), "P-256");
-			ck_assert_uint_eq(strlen(jstr(k, "x")), 43);
-			ck_assert_uint_eq(strlen(jstr(k, "y")), 43);
+			ck_assert_str_eq(t_jstr(k, "kty"), "EC");
+			ck_assert_str_eq(t_jstr(k, "crv"), "P-256");
+			ck_assert_uint_eq(strlen(t_jstr(k, "x")), 43);
+			ck_assert_uint_eq(strlen(t_jstr(k, "y")), 43);
 		}
 	}
 	ck_assert(rs && es);
@@ -1019,7 +1010,7 @@ START_TEST(jwks_lists_both_keys)
 	/* tokens come signed by the new key, and verify */
 	user_create("jwks.user", "erc_member", "oriental", NULL);
 	t = login("jwks.user", PW);
-	tok = jstr(t, "access_token");
+	tok = t_jstr(t, "access_token");
 	dot = strchr(tok, '.');
 	ck_assert_ptr_nonnull(dot);
 	snprintf(hdr, sizeof(hdr), "%.*s", (int)(dot - tok), tok);
@@ -1028,8 +1019,8 @@ START_TEST(jwks_lists_both_keys)
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
 	raw[rawlen] = '\0';
 	h = json_loads((const char *)raw, 0, NULL);
-	ck_assert_str_eq(jstr(h, "kid"), "test-es-1");
-	ck_assert_str_eq(jstr(h, "alg"), "ES256");
+	ck_assert_str_eq(t_jstr(h, "kid"), "test-es-1");
+	ck_assert_str_eq(t_jstr(h, "alg"), "ES256");
 	json_decref(h);
 	json_decref(t);
 }
@@ -1046,7 +1037,7 @@ START_TEST(malformed_forms)
 	for (i = 0; bad[i] != NULL; i++) {
 		ck_assert_int_eq(form(bad[i], &r), 0);
 		ck_assert_msg(r.status == 400, "%s: %ld", bad[i], r.status);
-		ck_assert_str_eq(jstr(r.json, "error"), "invalid_request");
+		ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_request");
 		ck_assert_ptr_nonnull(strcasestr(r.headers,
 		    "content-type: application/problem+json"));
 		t_resp_free(&r);
@@ -1054,15 +1045,15 @@ START_TEST(malformed_forms)
 	ck_assert_int_eq(t_http(&gw, "POST", "/auth/token", json_hdr,
 	    "{\"grant_type\":\"password\"}", 25, &r), 0);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(r.json, "error"), "invalid_request");
+	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_request");
 	t_resp_free(&r);
 	ck_assert_int_eq(form("username=x&password=y", &r), 0);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(r.json, "error"), "invalid_request");
+	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_request");
 	t_resp_free(&r);
 	ck_assert_int_eq(form("grant_type=password&username=x", &r), 0);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(r.json, "error"), "invalid_request");
+	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_request");
 	t_resp_free(&r);
 	ck_assert_int_eq(t_http(&gw, "GET", "/auth/token", NULL, NULL, 0, &r),
 	    0);
@@ -1077,14 +1068,14 @@ START_TEST(unsupported_grant_type)
 
 	ck_assert_int_eq(form("grant_type=implicit", &r), 0);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(r.json, "error"), "unsupported_grant_type");
-	ck_assert_str_eq(jstr(r.json, "type"),
+	ck_assert_str_eq(t_jstr(r.json, "error"), "unsupported_grant_type");
+	ck_assert_str_eq(t_jstr(r.json, "type"),
 	    "urn:mp:problem:unsupported-grant-type");
 	t_resp_free(&r);
 	ck_assert_int_eq(form("grant_type=password&username=a.b.c&password=x&"
 	    "scope=funding:write", &r), 0);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(r.json, "error"), "invalid_scope");
+	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_scope");
 	t_resp_free(&r);
 }
 END_TEST
@@ -1106,8 +1097,8 @@ START_TEST(routes_equal_openapi)
 	json_array_foreach(resp.json, i, r) {
 		if (json_is_true(json_object_get(r, "prefix")))
 			continue; /* the proxy's prefixes: the services' specs */
-		snprintf(op, sizeof(op), "%s %s", jstr(r, "method"),
-		    jstr(r, "path"));
+		snprintf(op, sizeof(op), "%s %s", t_jstr(r, "method"),
+		    t_jstr(r, "path"));
 		json_array_append_new(served, json_string(op));
 	}
 	t_resp_free(&resp);

@@ -200,14 +200,6 @@ suite_teardown(void)
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
-static const char *
-jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
 /* A test-rs-1 token for who-<region> with comma-separated roles, valid an
  * hour, with a jti of its own (t_token's jti repeats across the forked
  * test processes, and a revoked one would then refuse the others). */
@@ -350,7 +342,7 @@ draft_call(int r, const char *title, char out[64])
 	    &resp);
 	ck_assert_msg(resp.status == 201, "create call: %ld %s", resp.status,
 	    resp.body);
-	snprintf(out, 64, "%s", jstr(resp.json, "id"));
+	snprintf(out, 64, "%s", t_jstr(resp.json, "id"));
 	t_resp_free(&resp);
 	free(off);
 }
@@ -458,7 +450,7 @@ START_TEST(unknown_routes_answered_by_gateway)
 
 	call(&gw, "GET", "/v1/funding/no-such-thing", NULL, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(jstr(r.json, "type"), "urn:mp:problem:not-found");
+	ck_assert_str_eq(t_jstr(r.json, "type"), "urn:mp:problem:not-found");
 	t_resp_free(&r);
 	call(&gw, "DELETE", "/v1/funding/calls", NULL, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 405);
@@ -492,8 +484,8 @@ START_TEST(repeated_query_parameters)
 		call(&gw, "GET", twice[i], NULL, NULL, NULL, &r);
 		ck_assert_msg(r.status == 400, "%s: %ld", twice[i], r.status);
 		e = json_array_get(json_object_get(r.json, "errors"), 0);
-		ck_assert_str_eq(jstr(e, "field"), i < 2 ? "region" : "lang");
-		ck_assert_ptr_nonnull(strstr(jstr(e, "reason"), "repeated"));
+		ck_assert_str_eq(t_jstr(e, "field"), i < 2 ? "region" : "lang");
+		ck_assert_ptr_nonnull(strstr(t_jstr(e, "reason"), "repeated"));
 		ck_assert_ptr_nonnull(strcasestr(r.headers,
 		    "content-type: application/problem+json"));
 		t_resp_free(&r);
@@ -660,7 +652,7 @@ START_TEST(revoked_token_refused)
 	t_resp_free(&r);
 	call(&gw, "GET", "/v1/funding/envelopes", t, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 401);
-	ck_assert_str_eq(jstr(r.json, "detail"), "this token was revoked");
+	ck_assert_str_eq(t_jstr(r.json, "detail"), "this token was revoked");
 	t_resp_free(&r);
 	/* even where no token is needed, a revoked one is not accepted */
 	call(&gw, "GET", "/v1/funding/themes", t, NULL, NULL, &r);
@@ -721,7 +713,7 @@ lists_id(const json_t *list, const char *id)
 	if (!json_is_array(items))
 		items = list;
 	json_array_foreach(items, i, it)
-		if (strcmp(jstr(it, "id"), id) == 0)
+		if (strcmp(t_jstr(it, "id"), id) == 0)
 			return 1;
 	return 0;
 }
@@ -796,7 +788,7 @@ START_TEST(cache_invalidated_by_event)
 	gen_settle();
 	snprintf(path, sizeof(path), "/v1/funding/calls/%s", id);
 	call(&gw, "GET", path, a, NULL, NULL, &r);
-	ck_assert_str_eq(jstr(r.json, "status"), "draft");
+	ck_assert_str_eq(t_jstr(r.json, "status"), "draft");
 	t_resp_free(&r);
 	call(&gw, "GET", path, a, NULL, NULL, &r);
 	ck_assert(has_header(&r, "X-Cache", "hit"));
@@ -805,7 +797,7 @@ START_TEST(cache_invalidated_by_event)
 	/* the event reaches the gateway's consumer, which bumps gw:gen:funding */
 	for (i = 0; i < 100 && !seen; i++) {
 		call(&gw, "GET", path, a, NULL, NULL, &r);
-		seen = strcmp(jstr(r.json, "status"), "published") == 0;
+		seen = strcmp(t_jstr(r.json, "status"), "published") == 0;
 		t_resp_free(&r);
 		if (!seen)
 			t_sleep_ms(100);
@@ -835,25 +827,25 @@ START_TEST(idempotent_replay_and_mismatch)
 	    &r1);
 	ck_assert_msg(r1.status == 201, "%ld %s", r1.status, r1.body);
 	ck_assert(!has_header(&r1, "Idempotent-Replayed", NULL));
-	snprintf(id1, sizeof(id1), "%s", jstr(r1.json, "id"));
+	snprintf(id1, sizeof(id1), "%s", t_jstr(r1.json, "id"));
 	call(&gw, "POST", path, app, application_body(0, "Idem Person"), key,
 	    &r2);
 	ck_assert_int_eq(r2.status, 201);
 	ck_assert(has_header(&r2, "Idempotent-Replayed", "true"));
-	ck_assert_str_eq(jstr(r2.json, "id"), id1);
+	ck_assert_str_eq(t_jstr(r2.json, "id"), id1);
 	ck_assert_uint_eq(r1.len, r2.len);
 	/* another body with the same key */
 	call(&gw, "POST", path, app, application_body(0, "Someone Else"), key,
 	    &r3);
 	ck_assert_int_eq(r3.status, 422);
-	ck_assert_str_eq(jstr(r3.json, "type"),
+	ck_assert_str_eq(t_jstr(r3.json, "type"),
 	    "urn:mp:problem:idempotency-key-reused");
 	/* funding holds one application for this call and applicant */
 	call(&funding, "GET", "/v1/funding/applications?limit=100", app, NULL,
 	    NULL, &l);
 	ck_assert_int_eq(l.status, 200);
 	json_array_foreach(json_object_get(l.json, "items"), i, it)
-		if (strcmp(jstr(it, "call_id"), call_id) == 0)
+		if (strcmp(t_jstr(it, "call_id"), call_id) == 0)
 			n++;
 	ck_assert_uint_eq(n, 1);
 	t_resp_free(&r1);
@@ -898,7 +890,7 @@ START_TEST(idempotency_in_flight_409)
 	call(&gw, "POST", "/v1/gender/slow/write", m, json_pack("{s:i}", "n",
 	    1), key, &r);
 	ck_assert_int_eq(r.status, 409);
-	ck_assert_str_eq(jstr(r.json, "type"),
+	ck_assert_str_eq(t_jstr(r.json, "type"),
 	    "urn:mp:problem:idempotency-in-progress");
 	t_resp_free(&r);
 	pthread_join(t, NULL);
@@ -980,7 +972,7 @@ START_TEST(rate_limit_on_token_endpoint)
 			ck_assert_int_eq(t_resp_header(&r, "Retry-After", ra,
 			    sizeof(ra)), 0);
 			ck_assert_int_eq(atoi(ra), t);
-			ck_assert_str_eq(jstr(r.json, "type"),
+			ck_assert_str_eq(t_jstr(r.json, "type"),
 			    "urn:mp:problem:rate-limited");
 			snprintf(want, sizeof(want), "application/problem+json");
 			ck_assert(has_header(&r, "Content-Type", want));
@@ -1149,7 +1141,7 @@ START_TEST(redis_down_degrades)
 	call(&gw, "POST", "/v1/gender/write", m, json_pack("{s:i}", "n", 2),
 	    key, &r);
 	ck_assert_int_eq(r.status, 503);
-	ck_assert_str_eq(jstr(r.json, "type"),
+	ck_assert_str_eq(t_jstr(r.json, "type"),
 	    "urn:mp:problem:idempotency-unavailable");
 	t_resp_free(&r);
 	/* without a key the write goes through */
@@ -1198,7 +1190,7 @@ START_TEST(breaker_opens_and_closes)
 		    t0.tv_nsec) / 1000000;
 		if (r.status == 503) {
 			opened = 1;
-			ck_assert_str_eq(jstr(r.json, "type"),
+			ck_assert_str_eq(t_jstr(r.json, "type"),
 			    "urn:mp:problem:upstream-unavailable");
 			ck_assert_int_eq(t_resp_header(&r, "Retry-After", ra,
 			    sizeof(ra)), 0);

@@ -42,7 +42,6 @@ static long long generation(const char *service);
 static long long generation_wait(const char *service, long long above,
     int timeout_ms);
 static void envelope_put(long long amount);
-static const char *jstr(const json_t *o, const char *key);
 static json_t *ready_wait(const char *upstream, const char *state,
     long *status);
 static int spec_has_path(const char *text, const char *path);
@@ -134,14 +133,6 @@ envelope_put(long long amount)
 	free(tok);
 }
 
-static const char *
-jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
 /* Poll the gateway's /readyz (5 s at most) until checks.upstreams has
  * `upstream` in `state`; the last body (new reference) and status. */
 static json_t *
@@ -159,7 +150,7 @@ ready_wait(const char *upstream, const char *state, long *status)
 		*status = r.status;
 		body = json_incref(r.json);
 		t_resp_free(&r);
-		got = jstr(json_object_get(json_object_get(body, "checks"),
+		got = t_jstr(json_object_get(json_object_get(body, "checks"),
 		    "upstreams"), upstream);
 		if (strcmp(got, state) == 0)
 			return body;
@@ -318,17 +309,17 @@ START_TEST(openapi_index)
 	ck_assert_str_eq(v, "application/json");
 	ck_assert_int_eq(t_resp_header(&r, "cache-control", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "public, max-age=300");
-	ck_assert_str_eq(jstr(r.json, "merged"), "/openapi/openapi.yaml");
+	ck_assert_str_eq(t_jstr(r.json, "merged"), "/openapi/openapi.yaml");
 	json_array_foreach(json_object_get(r.json, "specs"), i, e) {
-		if (strcmp(jstr(e, "name"), "gateway.yaml") == 0 ||
-		    strcmp(jstr(e, "name"), "funding.yaml") == 0 ||
-		    strcmp(jstr(e, "name"), "common.yaml") == 0) {
-			ck_assert_str_eq(jstr(e, "kind"), "openapi");
+		if (strcmp(t_jstr(e, "name"), "gateway.yaml") == 0 ||
+		    strcmp(t_jstr(e, "name"), "funding.yaml") == 0 ||
+		    strcmp(t_jstr(e, "name"), "common.yaml") == 0) {
+			ck_assert_str_eq(t_jstr(e, "kind"), "openapi");
 			seen++;
 		}
-		if (strcmp(jstr(e, "name"), "events.asyncapi.yaml") == 0)
-			ck_assert_str_eq(jstr(e, "kind"), "asyncapi");
-		ck_assert_int_eq(strncmp(jstr(e, "url"), "/openapi/", 9), 0);
+		if (strcmp(t_jstr(e, "name"), "events.asyncapi.yaml") == 0)
+			ck_assert_str_eq(t_jstr(e, "kind"), "asyncapi");
+		ck_assert_int_eq(strncmp(t_jstr(e, "url"), "/openapi/", 9), 0);
 	}
 	ck_assert_int_eq(seen, 3);
 	t_resp_free(&r);
@@ -473,11 +464,11 @@ START_TEST(ready_reports_upstreams)
 	b = ready_wait("funding", "up", &status);
 	ck_assert_int_eq(status, 200);
 	ups = json_object_get(json_object_get(b, "checks"), "upstreams");
-	ck_assert_str_eq(jstr(ups, "funding"), "up");
-	ck_assert_str_eq(jstr(ups, "cases"), "unconfigured");
-	ck_assert_str_eq(jstr(ups, "gender"), "unconfigured");
-	ck_assert_str_eq(jstr(b, "status"), "ready");
-	ck_assert_str_eq(jstr(json_object_get(b, "checks"), "redis"), "up");
+	ck_assert_str_eq(t_jstr(ups, "funding"), "up");
+	ck_assert_str_eq(t_jstr(ups, "cases"), "unconfigured");
+	ck_assert_str_eq(t_jstr(ups, "gender"), "unconfigured");
+	ck_assert_str_eq(t_jstr(b, "status"), "ready");
+	ck_assert_str_eq(t_jstr(json_object_get(b, "checks"), "redis"), "up");
 	json_decref(b);
 }
 END_TEST
@@ -493,10 +484,10 @@ START_TEST(upstream_down_degrades)
 	t_proc_stop(&funding);
 	t0 = now_ms();
 	b = ready_wait("funding", "down", &status);
-	ck_assert_str_eq(jstr(json_object_get(json_object_get(b, "checks"),
+	ck_assert_str_eq(t_jstr(json_object_get(json_object_get(b, "checks"),
 	    "upstreams"), "funding"), "down");
 	ck_assert_int_eq(status, 200);
-	ck_assert_str_eq(jstr(b, "status"), "degraded");
+	ck_assert_str_eq(t_jstr(b, "status"), "degraded");
 	fprintf(stderr, "readiness: funding seen down after %llu ms\n",
 	    (unsigned long long)(now_ms() - t0));
 	json_decref(b);

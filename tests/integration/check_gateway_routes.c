@@ -115,14 +115,6 @@ get(const char *path, const char *role, struct t_resp *r)
 	free(t);
 }
 
-static const char *
-jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : "";
-}
-
 /* Poll (10 s at most) until GET path as role answers `status`. */
 static int
 wait_status(const char *path, const char *role, long status)
@@ -161,7 +153,7 @@ ready_says(const char *prefix, const char *needle, char *out, size_t outlen)
 		    "test"));
 		if (s != NULL && strncmp(s, prefix, strlen(prefix)) == 0 &&
 		    strstr(s, needle) != NULL) {
-			snprintf(out, outlen, "%s %s", jstr(r.json, "status"),
+			snprintf(out, outlen, "%s %s", t_jstr(r.json, "status"),
 			         s);
 			ok = 1;
 		}
@@ -215,7 +207,7 @@ START_TEST(routes_follow_the_service)
 	t_resp_free(&r);
 	get("/v1/test/added-1", "council_officer", &r);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(jstr(r.json, "route"), "/v1/test/added-1");
+	ck_assert_str_eq(t_jstr(r.json, "route"), "/v1/test/added-1");
 	get("/v1/test/added-1", "council_officer", &r2);
 	ck_assert_int_eq(r2.status, 200);
 	ck_assert_int_eq(t_resp_header(&r2, "X-Cache", x, sizeof(x)), 0);
@@ -235,7 +227,7 @@ START_TEST(routes_follow_the_service)
 	              "the gateway did not learn the new route");
 	ck_assert(wait_status("/v1/test/added-1", "council_officer", 404));
 	get("/v1/test/added-1", "council_officer", &r);
-	ck_assert_str_eq(jstr(r.json, "detail"), "no such resource");
+	ck_assert_str_eq(t_jstr(r.json, "detail"), "no such resource");
 	t_resp_free(&r);
 	ck_assert(ready_says("\"", "", said, sizeof(said)));
 

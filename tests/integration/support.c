@@ -1036,12 +1036,18 @@ expand(const char *pattern, char *out, size_t n)
 	out[o] = '\0';
 }
 
+const char *
+t_jstr(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL ? v : "";
+}
+
 static const char *
 detail(const struct t_resp *r)
 {
-	const char *s = json_string_value(json_object_get(r->json, "detail"));
-
-	return s != NULL ? s : "";
+	return t_jstr(r->json, "detail");
 }
 
 /* 1 if the answer is the library's role or token refusal (a service). */

@@ -89,6 +89,9 @@ int t_peer_ops_answer(int fd, const char *req, const char *routes);
 int t_peer_ops_start(int lfd, const char *routes);
 void t_peer_ops_stop(void);
 
+/* The string member `key` of o, or "" (never NULL). */
+const char *t_jstr(const json_t *o, const char *key);
+
 /* 1 if r is the gateway's own refusal of a route: 401 "a bearer token is
  * required for this route" or 403 "the gateway's route table does not
  * admit you here". */

@@ -660,7 +660,7 @@ gw_cache_entry_encode(const struct gw_cache_entry *e, unsigned char *out,
                       size_t outlen, size_t *len)
 {
 	const char *ct, *et;
-	size_t ctl, etl, need, o;
+	size_t ctl, etl, need;
 
 	if (e == NULL || len == NULL || (out == NULL && outlen > 0))
 		return -EINVAL;
@@ -678,19 +678,8 @@ gw_cache_entry_encode(const struct gw_cache_entry *e, unsigned char *out,
 	if (outlen < need)
 		return -ENOSPC;
 	memcpy(out, ENTRY_MAGIC, 4);
-	gw_put_be(out + 4, (uint64_t)e->status, 2);
-	o = 6;
-	gw_put_be(out + o, ctl, 2);
-	memcpy(out + o + 2, ct, ctl);
-	out[o + 2 + ctl] = 0;
-	o += 3 + ctl;
-	gw_put_be(out + o, etl, 2);
-	memcpy(out + o + 2, et, etl);
-	out[o + 2 + etl] = 0;
-	o += 3 + etl;
-	gw_put_be(out + o, e->body_len, 4);
-	if (e->body_len > 0)
-		memcpy(out + o + 4, e->body, e->body_len);
+	(void)gw_put_answer(out + 4, e->status, ct, ctl, et, etl, e->body,
+	                    e->body_len);
 	return 0;
 }
 

@@ -172,7 +172,7 @@ core_free(void *arg)
 		else
 			batch_free(c->batch);
 	}
-	proxy_call_free(c->e.pc);
+	gw_proxy_call_free(c->e.pc);
 	gw_route_table_release(c->e.table);
 	free(c->e.body);
 	free(c);
@@ -219,15 +219,6 @@ gw_config_load(const struct mp_cfg_var *vars, size_t n)
 		return -1;
 	}
 	return 0;
-}
-
-int64_t
-gw_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
@@ -433,7 +424,7 @@ core_resume(struct mp_ctx *ctx)
 	struct core *c = ctx->user;
 
 	if ((c->batch != NULL && c->batch->pending > 0) ||
-	    (c->e.pc != NULL && !proxy_call_done(c->e.pc))) {
+	    (c->e.pc != NULL && !gw_proxy_call_done(c->e.pc))) {
 		http_request_sleep(ctx->req); /* woken by someone else */
 		return MP_WAIT;
 	}
@@ -581,7 +572,7 @@ forward(struct core *c)
 	char ra[16];
 	int rc, retry = 1;
 
-	rc = proxy_start(ctx, e->route->upstream, e->body, e->body_len,
+	rc = gw_proxy_start(ctx, e->route->upstream, e->body, e->body_len,
 	                 e->traceparent, e->proxy_flags, &retry, &e->pc);
 	e->body = NULL; /* the call owns it now */
 	if (rc == 0)
@@ -620,12 +611,12 @@ upstream_answered(struct mp_ctx *ctx)
 	                                   "content-security-policy", NULL};
 	struct core *c = ctx->user;
 	struct gw_edge *e = &c->e;
-	int status = proxy_call_status(e->pc), rc;
+	int status = gw_proxy_call_status(e->pc), rc;
 	size_t i;
 
 	if (status == 0) {
 		run_failed(c);
-		return proxy_fail_reply(ctx, e->pc);
+		return gw_proxy_fail_reply(ctx, e->pc);
 	}
 	for (i = 0; i < nstages; i++) {
 		if (!runs(c, i) || gw_stages[i]->response == NULL)
@@ -636,9 +627,9 @@ upstream_answered(struct mp_ctx *ctx)
 	}
 	gw_edge_headers_passthrough(e);
 	if (ctx->principal.authenticated &&
-	    proxy_call_header(e->pc, "cache-control") == NULL)
+	    gw_proxy_call_header(e->pc, "cache-control") == NULL)
 		mp_reply_header(ctx, "Cache-Control", "no-store");
-	return proxy_reply(ctx, e->pc, drop);
+	return gw_proxy_reply(ctx, e->pc, drop);
 }
 
 /* ---- entry points

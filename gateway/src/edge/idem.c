@@ -179,7 +179,7 @@ gw_idem_record_encode(const struct gw_idem_record *r, unsigned char *out,
                       size_t outlen, size_t *len)
 {
 	const char *ct = "", *loc = "";
-	size_t ctl = 0, locl = 0, need, o;
+	size_t ctl = 0, locl = 0, need;
 
 	if (r == NULL || len == NULL || (out == NULL && outlen > 0) ||
 	    (r->state != GW_IDEM_IN_PROGRESS && r->state != GW_IDEM_DONE) ||
@@ -210,20 +210,8 @@ gw_idem_record_encode(const struct gw_idem_record *r, unsigned char *out,
 	gw_put_be(out + 5 + GW_IDEM_FP_LEN, (uint64_t)r->started_ms, 8);
 	if (r->state != GW_IDEM_DONE)
 		return 0;
-	o = REC_FIXED;
-	gw_put_be(out + o, (uint64_t)r->status, 2);
-	o += 2;
-	gw_put_be(out + o, ctl, 2);
-	memcpy(out + o + 2, ct, ctl);
-	out[o + 2 + ctl] = 0;
-	o += 3 + ctl;
-	gw_put_be(out + o, locl, 2);
-	memcpy(out + o + 2, loc, locl);
-	out[o + 2 + locl] = 0;
-	o += 3 + locl;
-	gw_put_be(out + o, r->body_len, 4);
-	if (r->body_len > 0)
-		memcpy(out + o + 4, r->body, r->body_len);
+	(void)gw_put_answer(out + REC_FIXED, r->status, ct, ctl, loc, locl,
+	                    r->body, r->body_len);
 	return 0;
 }
 

@@ -50,7 +50,7 @@ gw_invalidate_parent_init(void)
 	const struct gw_upstream_conf *conf;
 	int i, n;
 
-	conf = proxy_upstream_conf(&n);
+	conf = gw_proxy_upstream_conf(&n);
 	memset(gw_invalidate_consumers, 0, sizeof(gw_invalidate_consumers));
 	for (i = 0; i < n && i < GW_UPSTREAMS_MAX; i++) {
 		snprintf(streams[i], sizeof(streams[i]), "events:%s",

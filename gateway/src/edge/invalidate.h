@@ -17,7 +17,7 @@
  * storage, filled by gw_invalidate_parent_init. */
 extern struct mp_consumer_def gw_invalidate_consumers[];
 
-/* In the parent, after proxy_parent_init: one consumer per upstream.
+/* In the parent, after gw_proxy_parent_init: one consumer per upstream.
  * Returns 0. */
 int gw_invalidate_parent_init(void);
 

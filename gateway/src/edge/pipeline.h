@@ -74,14 +74,14 @@ struct gw_edge {
 	struct gw_route_match m;
 	const struct gw_route *route;
 	struct gw_route_table *table;
-	/* what proxy_upstream_check said of route->upstream: 0, -ENOENT not
+	/* what gw_proxy_upstream_check said of route->upstream: 0, -ENOENT not
 	 * configured, -EAGAIN circuit open (retry_s: its Retry-After) */
 	int upstream_rc, upstream_retry_s;
 	enum gw_rate_class rclass; /* the rate-limit class of the request */
 	char *body;                /* the request body (GW_ON_API) */
 	size_t body_len;
 	char traceparent[56];  /* sent upstream (W3C Trace Context) */
-	unsigned proxy_flags;  /* PROXY_* of proxy_start */
+	unsigned proxy_flags;  /* PROXY_* of gw_proxy_start */
 	struct proxy_call *pc; /* the upstream call, once forwarded */
 };
 
@@ -167,9 +167,6 @@ struct mp_cfg_var;
 /* gw_config_load: a stage's parent_init reads its variables from the
  * environment (mp_config_load); 0, or -1 with the error on stderr. */
 int gw_config_load(const struct mp_cfg_var *vars, size_t n);
-
-/* Wall-clock milliseconds since the epoch. */
-int64_t gw_now_ms(void);
 
 /*
  * gw_list_parse: split a comma-separated list (blanks around items

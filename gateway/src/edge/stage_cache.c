@@ -240,7 +240,7 @@ store(struct gw_edge *e, struct cache *c, int status, const char *etag)
 	struct gw_cache_control cc;
 	struct gw_cache_entry ce;
 	struct gw_cmd cmd;
-	const char *cdn = proxy_call_header(e->pc, "cdn-cache-control");
+	const char *cdn = gw_proxy_call_header(e->pc, "cdn-cache-control");
 	unsigned char *buf = NULL;
 	size_t len = 0;
 	char ex[16];
@@ -256,9 +256,9 @@ store(struct gw_edge *e, struct cache *c, int status, const char *etag)
 		return;
 	memset(&ce, 0, sizeof(ce));
 	ce.status = status;
-	ce.content_type = proxy_call_header(e->pc, "content-type");
+	ce.content_type = gw_proxy_call_header(e->pc, "content-type");
 	ce.etag = etag;
-	ce.body = proxy_call_body(e->pc, &ce.body_len);
+	ce.body = gw_proxy_call_body(e->pc, &ce.body_len);
 	if (gw_cache_value_encode(c->gen, &ce, NULL, 0, &len) == -ENOSPC &&
 	    (buf = malloc(len)) != NULL &&
 	    gw_cache_value_encode(c->gen, &ce, buf, len, &len) == 0) {
@@ -295,8 +295,8 @@ cache_response(struct gw_edge *e, void *st, int status)
 	if (!c->on)
 		return GW_NEXT;
 	mp_metrics_counter_add(m_miss, 1);
-	body = proxy_call_body(e->pc, &blen);
-	if ((etag = proxy_call_header(e->pc, "etag")) == NULL &&
+	body = gw_proxy_call_body(e->pc, &blen);
+	if ((etag = gw_proxy_call_header(e->pc, "etag")) == NULL &&
 	    gw_etag(body, blen, own_etag, sizeof(own_etag)) == 0)
 		etag = own_etag;
 	store(e, c, status, etag);
@@ -304,5 +304,5 @@ cache_response(struct gw_edge *e, void *st, int status)
 	cache_headers(ctx, etag, "miss");
 	if (status == 200 && not_modified(ctx, etag))
 		return MP_DONE;
-	return proxy_reply(ctx, e->pc, drop);
+	return gw_proxy_reply(ctx, e->pc, drop);
 }

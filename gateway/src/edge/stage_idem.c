@@ -27,6 +27,7 @@
 #include "mp/log.h"
 #include "mp/runtime.h"
 #include "mp/service.h"
+#include "mp/util.h"
 
 #include "edge/idem.h"
 #include "edge/pipeline.h"
@@ -159,7 +160,7 @@ idem_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 	memset(&rec, 0, sizeof(rec));
 	rec.state = GW_IDEM_IN_PROGRESS;
 	memcpy(rec.fingerprint, s->fp, sizeof(rec.fingerprint));
-	rec.started_ms = gw_now_ms();
+	rec.started_ms = mp_now_ms();
 	if (gw_idem_record_encode(&rec, buf, sizeof(buf), &blen) != 0 ||
 	    (nb = gw_edge_batch(e)) == NULL)
 		return mp_reply_problem(
@@ -341,11 +342,11 @@ idem_response(struct gw_edge *e, void *st, int status)
 	memset(&rec, 0, sizeof(rec));
 	rec.state = GW_IDEM_DONE;
 	memcpy(rec.fingerprint, s->fp, sizeof(rec.fingerprint));
-	rec.started_ms = gw_now_ms();
+	rec.started_ms = mp_now_ms();
 	rec.status = status;
-	rec.content_type = proxy_call_header(e->pc, "content-type");
-	rec.location = proxy_call_header(e->pc, "location");
-	rec.body = proxy_call_body(e->pc, &blen);
+	rec.content_type = gw_proxy_call_header(e->pc, "content-type");
+	rec.location = gw_proxy_call_header(e->pc, "location");
+	rec.body = gw_proxy_call_body(e->pc, &blen);
 	rec.body_len = blen;
 	if (gw_idem_record_encode(&rec, NULL, 0, &len) != -ENOSPC ||
 	    (buf = malloc(len)) == NULL ||

@@ -38,6 +38,7 @@
 #include "mp/log.h"
 #include "mp/runtime.h"
 #include "mp/service.h"
+#include "mp/util.h"
 
 #include "edge/pipeline.h"
 #include "edge/ratelimit.h"
@@ -237,7 +238,7 @@ rate_queue(struct gw_edge *e, void *st, struct gw_batch *b)
 	client_ip(e->ctx, ip, sizeof(ip));
 	if (gw_rate_identity(&e->ctx->principal, ip, &kind, ident,
 	                     sizeof(ident)) != 0 ||
-	    gw_rate_window(gw_now_ms(), pol, &win, &reset) != 0 ||
+	    gw_rate_window(mp_now_ms(), pol, &win, &reset) != 0 ||
 	    gw_rate_key(pol->name, kind, ident, win, r->key, sizeof(r->key)) !=
 	        0)
 		return GW_NEXT;
@@ -287,7 +288,7 @@ rate_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 		if (gw_rate_lease_take(l, pol, &r->count) >= 0)
 			r->local = 1;
 	}
-	if (!r->local || gw_rate_decide(r->count, pol, gw_now_ms(), &d) != 0) {
+	if (!r->local || gw_rate_decide(r->count, pol, mp_now_ms(), &d) != 0) {
 		mp_metrics_counter_add(m_unchecked, 1);
 		return GW_NEXT; /* Redis down: no limiting */
 	}

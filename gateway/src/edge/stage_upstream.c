@@ -1,6 +1,6 @@
 /*
  * Stages "deployed" and "breaker": the state of the route's upstream, as
- * proxy_upstream_check sees it, read once by "deployed".
+ * gw_proxy_upstream_check sees it, read once by "deployed".
  *   deployed (before authorisation): a part of the API that is not
  *            configured here says so to anyone: 503 upstream-not-configured
  *            with Retry-After;
@@ -38,7 +38,7 @@ deployed_access(struct gw_edge *e, void *st)
 	(void)st;
 	e->upstream_retry_s = 1;
 	e->upstream_rc =
-	    proxy_upstream_check(e->route->upstream, &e->upstream_retry_s);
+	    gw_proxy_upstream_check(e->route->upstream, &e->upstream_retry_s);
 	if (e->upstream_rc != -ENOENT)
 		return GW_NEXT;
 	mp_reply_header(e->ctx, "Retry-After", "30");

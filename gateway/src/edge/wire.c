@@ -17,6 +17,31 @@ gw_put_be(unsigned char *p, uint64_t v, int bytes)
 		p[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
 }
 
+/* One text field: u16 length, bytes, 0x00. Returns the bytes written. */
+static size_t
+put_text(unsigned char *p, const char *s, size_t len)
+{
+	gw_put_be(p, len, 2);
+	memcpy(p + 2, s, len);
+	p[2 + len] = 0;
+	return 3 + len;
+}
+
+size_t
+gw_put_answer(unsigned char *p, int status, const char *a, size_t al,
+              const char *b, size_t bl, const void *body, size_t body_len)
+{
+	size_t o = 2;
+
+	gw_put_be(p, (uint64_t)status, 2);
+	o += put_text(p + o, a, al);
+	o += put_text(p + o, b, bl);
+	gw_put_be(p + o, body_len, 4);
+	if (body_len > 0)
+		memcpy(p + o + 4, body, body_len);
+	return o + 4 + body_len;
+}
+
 int
 gw_rd_be(struct gw_rd *r, int bytes, uint64_t *v)
 {

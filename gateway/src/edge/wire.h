@@ -21,6 +21,15 @@ struct gw_rd {
 /* Writes the low `bytes` bytes of v big-endian at p (1..8). */
 void gw_put_be(unsigned char *p, uint64_t v, int bytes);
 
+/* The stored answer's shape shared by cache entries and idempotency
+ * records: status (2 bytes), two texts (u16 length, bytes, 0x00 each: the
+ * content type and the ETag or Location), body (u32 length, bytes), at p.
+ * Returns the bytes written: 2 + 3 + al + 3 + bl + 4 + body_len (the
+ * caller checked the sizes and the texts). */
+size_t gw_put_answer(unsigned char *p, int status, const char *a, size_t al,
+                     const char *b, size_t bl, const void *body,
+                     size_t body_len);
+
 /* Reads a `bytes`-byte big-endian number: 0, or -EINVAL when short. */
 int gw_rd_be(struct gw_rd *r, int bytes, uint64_t *v);
 

@@ -5,7 +5,7 @@
  * A request is parsed, validated and measured against the limits before
  * anything goes upstream; then the engine runs in passes and each pass's
  * reads go out together, as requests of the gateway to its own /v1 routes
- * (proxy_fetch): every read runs the REST pipeline with the caller's token
+ * (gw_proxy_fetch): every read runs the REST pipeline with the caller's token
  * -- roles and scopes, revocation, rate limits (each read counts: the
  * operation is rate-limited by its cost), the response cache, the breaker,
  * the metrics -- and the services enforce regions as for REST.
@@ -297,7 +297,7 @@ gqlreq_free(void *arg)
 	if (g == NULL)
 		return;
 	for (i = 0; g->calls != NULL && i < g->n; i++)
-		proxy_call_free(g->calls[i]);
+		gw_proxy_call_free(g->calls[i]);
 	free(g->calls);
 	if (g->aw != NULL) {
 		if (g->aw->done) {
@@ -472,7 +472,7 @@ dispatch(struct gqlreq *g)
 		}
 		hdrs[k] = NULL;
 		snprintf(url, sizeof(url), "%s%s", self_base, f->path);
-		rc = proxy_fetch(g->ctx, f->method, url, hdrs, body, blen,
+		rc = gw_proxy_fetch(g->ctx, f->method, url, hdrs, body, blen,
 		                 &g->calls[i]);
 		if (rc != 0)
 			gql_exec_supply(g->x, f, 0, NULL);
@@ -486,7 +486,7 @@ all_done(struct gqlreq *g)
 	int i;
 
 	for (i = 0; i < g->n; i++)
-		if (g->calls[i] != NULL && !proxy_call_done(g->calls[i]))
+		if (g->calls[i] != NULL && !gw_proxy_call_done(g->calls[i]))
 			return 0;
 	return 1;
 }
@@ -533,13 +533,13 @@ resumed(struct mp_ctx *ctx)
 	for (i = 0; i < g->n; i++) {
 		if (g->calls[i] == NULL)
 			continue; /* already answered (refused to start) */
-		status = proxy_call_status(g->calls[i]);
-		b = proxy_call_body(g->calls[i], &len);
+		status = gw_proxy_call_status(g->calls[i]);
+		b = gw_proxy_call_body(g->calls[i], &len);
 		body =
 		    b != NULL && len > 0 ? json_loadb(b, len, 0, NULL) : NULL;
 		gql_exec_supply(g->x, g->fs[i], status != 0 ? status : 502,
 		                body);
-		proxy_call_free(g->calls[i]);
+		gw_proxy_call_free(g->calls[i]);
 		g->calls[i] = NULL;
 	}
 	return run(g);

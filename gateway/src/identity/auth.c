@@ -18,11 +18,11 @@
  * a spent token presented again revokes its whole family (gw_refresh_rotate
  * in 0002_tokens.sql decides that in one statement).
  *
- * The library authenticates every request that carries an Authorization
- * header before our handlers run and refuses a non-Bearer scheme, so HTTP
- * Basic client authentication (RFC 6749 2.3.1) only reaches us once the
- * library leaves non-Bearer schemes of public routes to the handler; the
- * form parameters client_id/client_secret work today.
+ * The library verifies a Bearer token before our handlers run and leaves
+ * any other scheme on a public route to the handler, so an API client
+ * authenticates on /auth/token either with HTTP Basic (RFC 6749 2.3.1,
+ * gw_tok_basic_parse) or with the form parameters client_id and
+ * client_secret, never both (400).
  */
 #include <sys/types.h>
 

@@ -13,7 +13,7 @@
  *  - a request is parked with http_request_sleep() while its transfer runs;
  *    app.c re-enters it through the ctx->resume its caller (edge.c) set.
  *  - everything a transfer owns is its struct proxy_call, held by the
- *    caller's request state and released with proxy_call_free from the
+ *    caller's request state and released with gw_proxy_call_free from the
  *    request's user_free, which Kore runs on every path, including a
  *    client that went away mid-transfer: the easy handle then leaves the
  *    multi handle (libcurl closes that upstream connection) before
@@ -263,20 +263,20 @@ upstreams_configure(void)
 }
 
 const struct gw_upstream_conf *
-proxy_upstream_conf(int *n)
+gw_proxy_upstream_conf(int *n)
 {
 	*n = (int)nupstreams;
 	return confs;
 }
 
 const char *
-proxy_upstream_name(int i)
+gw_proxy_upstream_name(int i)
 {
 	return i >= 0 && (size_t)i < nupstreams ? upstreams[i].name : NULL;
 }
 
 int
-proxy_parent_init(void)
+gw_proxy_parent_init(void)
 {
 	char line[512], err[512], bspec[64];
 	size_t i, off = 0;
@@ -359,7 +359,7 @@ proxy_parent_init(void)
 }
 
 int
-proxy_worker_init(void)
+gw_proxy_worker_init(void)
 {
 	if ((multi = curl_multi_init()) == NULL)
 		return -1;
@@ -462,7 +462,7 @@ breaker_record(struct upstream *up, int failed, int trial)
 }
 
 int
-proxy_upstream_check(const char *upstream, int *retry_after_s)
+gw_proxy_upstream_check(const char *upstream, int *retry_after_s)
 {
 	struct upstream *up = upstream_named(upstream);
 	uint64_t now = mono_ms();
@@ -781,7 +781,7 @@ on_header(char *ptr, size_t size, size_t n, void *arg)
 /* Runs when Kore frees the request: after the answer, or when the client
  * went away while the transfer was in flight. */
 void
-proxy_call_free(struct proxy_call *pc)
+gw_proxy_call_free(struct proxy_call *pc)
 {
 	if (pc == NULL)
 		return;
@@ -1012,7 +1012,7 @@ easy_setup(struct proxy_call *pc, int64_t timeout_ms)
 }
 
 int
-proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
+gw_proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
     const char *const *hdrs, char *body, size_t len, struct proxy_call **out)
 {
 	struct proxy_call *pc;
@@ -1060,12 +1060,12 @@ proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
 	*out = pc;
 	return 0;
 fail:
-	proxy_call_free(pc);
+	gw_proxy_call_free(pc);
 	return rc;
 }
 
 int
-proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
+gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
     const char *traceparent, int flags, int *retry_after_s,
     struct proxy_call **out)
 {
@@ -1133,12 +1133,12 @@ proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 	*out = pc;
 	return 0;
 fail:
-	proxy_call_free(pc);
+	gw_proxy_call_free(pc);
 	return rc;
 }
 
 int
-proxy_call_done(const struct proxy_call *pc)
+gw_proxy_call_done(const struct proxy_call *pc)
 {
 	return pc != NULL && pc->done;
 }
@@ -1152,7 +1152,7 @@ call_failed(const struct proxy_call *pc)
 }
 
 int
-proxy_call_status(const struct proxy_call *pc)
+gw_proxy_call_status(const struct proxy_call *pc)
 {
 	if (pc == NULL || !pc->done || call_failed(pc))
 		return 0;
@@ -1160,7 +1160,7 @@ proxy_call_status(const struct proxy_call *pc)
 }
 
 const char *
-proxy_call_header(const struct proxy_call *pc, const char *name)
+gw_proxy_call_header(const struct proxy_call *pc, const char *name)
 {
 	int i;
 
@@ -1171,14 +1171,14 @@ proxy_call_header(const struct proxy_call *pc, const char *name)
 }
 
 const char *
-proxy_call_body(const struct proxy_call *pc, size_t *len)
+gw_proxy_call_body(const struct proxy_call *pc, size_t *len)
 {
 	*len = pc->body_len;
 	return pc->body_len > 0 ? pc->body : NULL;
 }
 
 int
-proxy_fail_reply(struct mp_ctx *ctx, struct proxy_call *pc)
+gw_proxy_fail_reply(struct mp_ctx *ctx, struct proxy_call *pc)
 {
 	const char *why;
 	const char *kv[] = {"request_id", ctx->request_id, "upstream",
@@ -1205,7 +1205,7 @@ proxy_fail_reply(struct mp_ctx *ctx, struct proxy_call *pc)
 }
 
 int
-proxy_reply(struct mp_ctx *ctx, struct proxy_call *pc, const char *const *drop)
+gw_proxy_reply(struct mp_ctx *ctx, struct proxy_call *pc, const char *const *drop)
 {
 	struct http_request *req = ctx->req;
 	const char *uconn = NULL, *clen = NULL;

@@ -63,7 +63,7 @@ struct buf {
 };
 
 struct probe {
-	int index; /* in the route registry and proxy_upstream_conf */
+	int index; /* in the route registry and gw_proxy_upstream_conf */
 	const char *name;
 	char ready_url[URL_MAX]; /* base + "/readyz"; "" = not deployed */
 	char routes_url[URL_MAX];
@@ -300,7 +300,7 @@ upstreams_parent_init(void)
 		fprintf(stderr, "upstreams: seccomp filter already declared\n");
 		return -1;
 	}
-	conf = proxy_upstream_conf(&nconf);
+	conf = gw_proxy_upstream_conf(&nconf);
 	nprobes = (size_t)nconf;
 	for (i = 0; i < nprobes; i++) {
 		struct probe *p = &probes[i];

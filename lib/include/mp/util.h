@@ -29,6 +29,12 @@
  * by one millisecond. Thread-safe. Returns 0, or -EIO if libsodium cannot
  * be initialised (out is then "").
  */
+/* mp_err_set: printf into err (errlen bytes, truncated, NUL-terminated);
+ * nothing when err is NULL or errlen 0. For the functions that report a
+ * reason through an (err, errlen) pair. */
+void mp_err_set(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* mp_hex_value: the value 0..15 of one hexadecimal digit (either case),
  * or -1. */
 int mp_hex_value(int c);

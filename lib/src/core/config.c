@@ -9,7 +9,6 @@
  * in parallel and must not depend on the process environment.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "mp/config.h"
+#include "mp/util.h"
 
 #define SHOW_MAX 64
 
@@ -24,8 +24,6 @@ static const char *const default_schemes[] = {
     "postgres", "postgresql", "redis", "rediss", "http", "https", NULL};
 
 static const char *env_get(const char *name);
-static void err_set(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 static int must_mask(const char *name, const char *value);
 static void show_value(const char *name, const char *value, char *buf,
                        size_t buflen);
@@ -43,18 +41,6 @@ static const char *
 env_get(const char *name)
 {
 	return getenv(name);
-}
-
-static void
-err_set(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 static int
@@ -240,7 +226,7 @@ load_one(const struct mp_cfg_var *v, const char *value, char *err,
 		rc = parse_int(value, &iv);
 		if (rc != 0 || ((v->min != 0 || v->max != 0) &&
 		                (iv < v->min || iv > v->max))) {
-			err_set(err, errlen,
+			mp_err_set(err, errlen,
 			        "config: %s=%s is not an integer%s", v->name,
 			        shown, range);
 			return -EINVAL;
@@ -256,7 +242,7 @@ load_one(const struct mp_cfg_var *v, const char *value, char *err,
 				snprintf(range, sizeof(range),
 				         " between %lldms and %lldms",
 				         (long long)v->min, (long long)v->max);
-			err_set(
+			mp_err_set(
 			    err, errlen,
 			    "config: %s=%s is not a duration (e.g. 250ms, 5s, "
 			    "2m)%s",
@@ -268,7 +254,7 @@ load_one(const struct mp_cfg_var *v, const char *value, char *err,
 		return 0;
 	case MP_CFG_BOOL:
 		if (parse_bool(value, &bv) != 0) {
-			err_set(err, errlen,
+			mp_err_set(err, errlen,
 			        "config: %s=%s is not a boolean (true/false, "
 			        "yes/no, on/off, 1/0)",
 			        v->name, shown);
@@ -283,7 +269,7 @@ load_one(const struct mp_cfg_var *v, const char *value, char *err,
 				break;
 		if (v->enums == NULL || v->enums[i] == NULL) {
 			join(v->enums, "", list, sizeof(list));
-			err_set(err, errlen, "config: %s=%s is not one of: %s",
+			mp_err_set(err, errlen, "config: %s=%s is not one of: %s",
 			        v->name, shown, list);
 			return -EINVAL;
 		}
@@ -292,7 +278,7 @@ load_one(const struct mp_cfg_var *v, const char *value, char *err,
 		schemes = v->enums != NULL ? v->enums : default_schemes;
 		if (!url_ok(value, schemes)) {
 			join(schemes, "://", list, sizeof(list));
-			err_set(
+			mp_err_set(
 			    err, errlen,
 			    "config: %s=%s is not a URL starting with one of: "
 			    "%s",
@@ -302,7 +288,7 @@ load_one(const struct mp_cfg_var *v, const char *value, char *err,
 		break;
 	case MP_CFG_PATH:
 		if (has_ctl(value) || access(value, R_OK) != 0) {
-			err_set(err, errlen,
+			mp_err_set(err, errlen,
 			        "config: %s=%s is not a readable file or "
 			        "directory",
 			        v->name, shown);
@@ -312,14 +298,14 @@ load_one(const struct mp_cfg_var *v, const char *value, char *err,
 	case MP_CFG_STRING:
 		break;
 	default:
-		err_set(err, errlen, "config: %s has an unknown type", v->name);
+		mp_err_set(err, errlen, "config: %s has an unknown type", v->name);
 		return -EINVAL;
 	}
 
 	/* Text types are copied into char[out_size]. */
 	if (v->out != NULL) {
 		if (strlen(value) >= v->out_size) {
-			err_set(err, errlen,
+			mp_err_set(err, errlen,
 			        "config: %s is longer than %zu bytes", v->name,
 			        v->out_size > 0 ? v->out_size - 1 : 0);
 			return -EINVAL;
@@ -342,12 +328,12 @@ mp_config_load(const struct mp_cfg_var *vars, size_t n,
 	if (get == NULL)
 		get = env_get;
 	if (vars == NULL && n > 0) {
-		err_set(err, errlen, "config: no variables declared");
+		mp_err_set(err, errlen, "config: no variables declared");
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i++) {
 		if (vars[i].name == NULL) {
-			err_set(err, errlen, "config: variable %zu has no name",
+			mp_err_set(err, errlen, "config: variable %zu has no name",
 			        i);
 			return -EINVAL;
 		}
@@ -358,11 +344,11 @@ mp_config_load(const struct mp_cfg_var *vars, size_t n,
 			if (!vars[i].required)
 				continue;
 			if (vars[i].help != NULL)
-				err_set(err, errlen,
+				mp_err_set(err, errlen,
 				        "config: %s is required (%s)",
 				        vars[i].name, vars[i].help);
 			else
-				err_set(err, errlen, "config: %s is required",
+				mp_err_set(err, errlen, "config: %s is required",
 				        vars[i].name);
 			return -EINVAL;
 		}

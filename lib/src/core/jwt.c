@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +46,7 @@
 #include <sodium.h>
 
 #include "mp/jwt.h"
+#include "mp/util.h"
 #include "mp/principal.h"
 
 #define ES256_SIG_LEN 64
@@ -103,8 +103,6 @@ static int check_roles(json_t *, unsigned *);
 static int check_claims(json_t *, const struct mp_jwt_policy *, int64_t,
                         struct mp_principal *);
 static int is_b64token_char(int);
-static void spec_error(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
 static char *trim(char *);
 
 /* --- keys ------------------------------------------------------------- */
@@ -457,18 +455,6 @@ mp_jwt_keyset_add_pem_file(struct mp_jwt_keyset *ks, const char *kid,
 	return rc;
 }
 
-static void
-spec_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static char *
 trim(char *s)
 {
@@ -491,18 +477,18 @@ mp_jwt_keyset_load_spec(struct mp_jwt_keyset *ks, const char *spec, char *err,
 	jwt_alg_t a;
 	int rc = 0;
 
-	spec_error(err, errlen, "ok");
+	mp_err_set(err, errlen, "ok");
 	if (ks == NULL || spec == NULL) {
-		spec_error(err, errlen, "no keyset or key spec");
+		mp_err_set(err, errlen, "no keyset or key spec");
 		return -EINVAL;
 	}
 	if ((copy = strdup(spec)) == NULL) {
-		spec_error(err, errlen, "out of memory");
+		mp_err_set(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	start = ks->n;
 	if (*trim(copy) == '\0') {
-		spec_error(err, errlen, "empty key spec");
+		mp_err_set(err, errlen, "empty key spec");
 		rc = -EINVAL;
 		goto cleanup;
 	}
@@ -514,7 +500,7 @@ mp_jwt_keyset_load_spec(struct mp_jwt_keyset *ks, const char *spec, char *err,
 		entry = trim(entry);
 		kid = entry;
 		if ((colon = strchr(kid, ':')) == NULL) {
-			spec_error(err, errlen,
+			mp_err_set(err, errlen,
 			           "entry %zu: expected kid:alg:path", index);
 			rc = -EINVAL;
 			goto cleanup;
@@ -522,7 +508,7 @@ mp_jwt_keyset_load_spec(struct mp_jwt_keyset *ks, const char *spec, char *err,
 		*colon = '\0';
 		alg = colon + 1;
 		if ((colon = strchr(alg, ':')) == NULL) {
-			spec_error(err, errlen,
+			mp_err_set(err, errlen,
 			           "entry %zu: expected kid:alg:path", index);
 			rc = -EINVAL;
 			goto cleanup;
@@ -530,7 +516,7 @@ mp_jwt_keyset_load_spec(struct mp_jwt_keyset *ks, const char *spec, char *err,
 		*colon = '\0';
 		path = colon + 1;
 		if (!kid_valid(kid, strlen(kid))) {
-			spec_error(
+			mp_err_set(
 			    err, errlen,
 			    "entry %zu: invalid kid (want [A-Za-z0-9_-], "
 			    "1-%d chars)",
@@ -539,7 +525,7 @@ mp_jwt_keyset_load_spec(struct mp_jwt_keyset *ks, const char *spec, char *err,
 			goto cleanup;
 		}
 		if (alg_from_name(alg, &a) != 0) {
-			spec_error(err, errlen,
+			mp_err_set(err, errlen,
 			           "entry %zu (kid %s): unsupported algorithm "
 			           "(want RS256 or ES256)",
 			           index, kid);
@@ -547,7 +533,7 @@ mp_jwt_keyset_load_spec(struct mp_jwt_keyset *ks, const char *spec, char *err,
 			goto cleanup;
 		}
 		if (*path == '\0') {
-			spec_error(err, errlen,
+			mp_err_set(err, errlen,
 			           "entry %zu (kid %s): empty path", index,
 			           kid);
 			rc = -EINVAL;
@@ -555,7 +541,7 @@ mp_jwt_keyset_load_spec(struct mp_jwt_keyset *ks, const char *spec, char *err,
 		}
 		if ((rc = mp_jwt_keyset_add_pem_file(ks, kid, alg, path)) !=
 		    0) {
-			spec_error(err, errlen,
+			mp_err_set(err, errlen,
 			           "entry %zu (kid %s): cannot load %s: %s",
 			           index, kid, path,
 			           rc == -EINVAL

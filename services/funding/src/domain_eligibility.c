@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mp/util.h"
+
 #include "domain.h"
 
 #if !defined(__SIZEOF_INT128__)
@@ -24,8 +26,6 @@
 __extension__ typedef __int128 i128;
 
 static json_t *json_unconst(const json_t *);
-static void set_err(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
 static int in_list(const char *const *, const char *);
 static int check_str_list(const json_t *, const char *, const char *const *,
                           char *, size_t);
@@ -58,18 +58,6 @@ json_unconst(const json_t *j)
 	return (json_t *)(uintptr_t)j;
 }
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 in_list(const char *const *list, const char *s)
 {
@@ -95,12 +83,12 @@ check_str_list(const json_t *v, const char *key, const char *const *allowed,
 	const char *s;
 
 	if (!json_is_array(v)) {
-		set_err(err, errlen, "%s: must be an array of strings", key);
+		mp_err_set(err, errlen, "%s: must be an array of strings", key);
 		return -EINVAL;
 	}
 	n = json_array_size(v);
 	if (n == 0 || n > FUNDING_RULE_LIST_MAX) {
-		set_err(err, errlen, "%s: must hold 1 to %d entries", key,
+		mp_err_set(err, errlen, "%s: must hold 1 to %d entries", key,
 		        FUNDING_RULE_LIST_MAX);
 		return -EINVAL;
 	}
@@ -108,7 +96,7 @@ check_str_list(const json_t *v, const char *key, const char *const *allowed,
 		const json_t *e = json_array_get(v, i);
 
 		if (!json_is_string(e)) {
-			set_err(err, errlen, "%s[%zu]: must be a string", key,
+			mp_err_set(err, errlen, "%s[%zu]: must be a string", key,
 			        i);
 			return -EINVAL;
 		}
@@ -116,20 +104,20 @@ check_str_list(const json_t *v, const char *key, const char *const *allowed,
 		len = json_string_length(e);
 		if (len == 0 || len > FUNDING_RULE_STR_MAX ||
 		    strlen(s) != len) {
-			set_err(err, errlen,
+			mp_err_set(err, errlen,
 			        "%s[%zu]: must be 1 to %d bytes without NUL",
 			        key, i, FUNDING_RULE_STR_MAX);
 			return -EINVAL;
 		}
 		if (allowed != NULL && !in_list(allowed, s)) {
-			set_err(err, errlen, "%s[%zu]: unknown value \"%s\"",
+			mp_err_set(err, errlen, "%s[%zu]: unknown value \"%s\"",
 			        key, i, s);
 			return -EINVAL;
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(json_string_value(json_array_get(v, j)),
 			           s) == 0) {
-				set_err(err, errlen,
+				mp_err_set(err, errlen,
 				        "%s[%zu]: duplicate value \"%s\"", key,
 				        i, s);
 				return -EINVAL;
@@ -146,12 +134,12 @@ check_int(const json_t *v, const char *key, int64_t lo, int64_t hi, char *err,
 	json_int_t x;
 
 	if (!json_is_integer(v)) {
-		set_err(err, errlen, "%s: must be an integer", key);
+		mp_err_set(err, errlen, "%s: must be an integer", key);
 		return -EINVAL;
 	}
 	x = json_integer_value(v);
 	if (x < lo || x > hi) {
-		set_err(err, errlen,
+		mp_err_set(err, errlen,
 		        "%s: must be between %" PRId64 " and %" PRId64, key, lo,
 		        hi);
 		return -EINVAL;
@@ -168,15 +156,15 @@ funding_eligibility_rules_validate(const json_t *rules, char *err,
 	json_t *v;
 	int rc;
 
-	set_err(err, errlen, "%s", "");
+	mp_err_set(err, errlen, "%s", "");
 	if (!json_is_object(rules)) {
-		set_err(err, errlen, "rules: must be a JSON object");
+		mp_err_set(err, errlen, "rules: must be a JSON object");
 		return -EINVAL;
 	}
 	json_object_keylen_foreach(json_unconst(rules), key, klen, v)
 	{
 		if (klen != strlen(key)) {
-			set_err(err, errlen, "%.80s: rule key contains NUL",
+			mp_err_set(err, errlen, "%.80s: rule key contains NUL",
 			        key);
 			rc = -EINVAL;
 		} else if (strcmp(key, "applicant_types") == 0)
@@ -197,7 +185,7 @@ funding_eligibility_rules_validate(const json_t *rules, char *err,
 		else if (strcmp(key, "require_gender_marker_min") == 0)
 			rc = check_int(v, key, 0, 2, err, errlen);
 		else {
-			set_err(err, errlen, "%.80s: unknown rule", key);
+			mp_err_set(err, errlen, "%.80s: unknown rule", key);
 			rc = -EINVAL;
 		}
 		if (rc != 0)

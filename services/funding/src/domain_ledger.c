@@ -13,16 +13,15 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "mp/util.h"
 
 #include "domain.h"
 
 #define REPORT_PREFIX "report_approved:"
 
-static void set_err(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
 static int parse_condition(const char *, const char **);
 
 int
@@ -125,18 +124,6 @@ funding_ledger_release_commitment(struct funding_ledger *l,
 
 /* ---- tranches --------------------------------------------------------- */
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Returns 0 for "signature" (*milestone NULL), 1 for a report condition
  * (*milestone points into cond), -EINVAL if malformed.
@@ -178,15 +165,15 @@ funding_tranche_schedule_validate(const struct funding_tranche *t, size_t n,
 	const char *ms;
 	size_t i;
 
-	set_err(err, errlen, "%s", "");
+	mp_err_set(err, errlen, "%s", "");
 	if (bad_index != NULL)
 		*bad_index = n;
 	if (approved_minor <= 0) {
-		set_err(err, errlen, "approved amount must be positive");
+		mp_err_set(err, errlen, "approved amount must be positive");
 		return -EINVAL;
 	}
 	if (t == NULL || n == 0 || n > FUNDING_TRANCHES_MAX) {
-		set_err(err, errlen, "a schedule holds 1 to %d tranches",
+		mp_err_set(err, errlen, "a schedule holds 1 to %d tranches",
 		        FUNDING_TRANCHES_MAX);
 		return -EINVAL;
 	}
@@ -194,12 +181,12 @@ funding_tranche_schedule_validate(const struct funding_tranche *t, size_t n,
 		if (bad_index != NULL)
 			*bad_index = i;
 		if (t[i].amount_minor <= 0) {
-			set_err(err, errlen,
+			mp_err_set(err, errlen,
 			        "tranche %zu: amount must be positive", i);
 			return -EINVAL;
 		}
 		if (parse_condition(t[i].condition, &ms) < 0) {
-			set_err(
+			mp_err_set(
 			    err, errlen,
 			    "tranche %zu: condition must be \"signature\" or "
 			    "\"" REPORT_PREFIX "<milestone>\"",
@@ -207,7 +194,7 @@ funding_tranche_schedule_validate(const struct funding_tranche *t, size_t n,
 			return -EINVAL;
 		}
 		if (sum > approved_minor - t[i].amount_minor) {
-			set_err(
+			mp_err_set(
 			    err, errlen,
 			    "tranche %zu: amounts exceed the approved %" PRId64,
 			    i, approved_minor);
@@ -218,7 +205,7 @@ funding_tranche_schedule_validate(const struct funding_tranche *t, size_t n,
 	if (bad_index != NULL)
 		*bad_index = n;
 	if (sum != approved_minor) {
-		set_err(err, errlen,
+		mp_err_set(err, errlen,
 		        "tranches sum to %" PRId64
 		        ", not the approved %" PRId64,
 		        sum, approved_minor);

@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mp/util.h"
+
 #include "domain.h"
 
 static json_t *json_unconst(const json_t *);
-static void set_err(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
 static int valid_key(const char *, size_t);
 static int64_t gcd64(int64_t, int64_t);
 static int offend(json_t *, const char *, const char *, ...)
@@ -36,18 +36,6 @@ static json_t *
 json_unconst(const json_t *j)
 {
 	return (json_t *)(uintptr_t)j;
-}
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /* 1..FUNDING_CRITERION_KEY_MAX bytes of [a-z0-9_], no NUL. */
@@ -91,17 +79,17 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 	json_t *v;
 	json_int_t wi, mi;
 
-	set_err(err, errlen, "%s", "");
+	mp_err_set(err, errlen, "%s", "");
 	if (out == NULL)
 		return -EINVAL;
 	memset(&g, 0, sizeof(g));
 	if (!json_is_array(grid)) {
-		set_err(err, errlen, "grid: must be an array of criteria");
+		mp_err_set(err, errlen, "grid: must be an array of criteria");
 		return -EINVAL;
 	}
 	n = json_array_size(grid);
 	if (n == 0 || n > FUNDING_GRID_MAX) {
-		set_err(err, errlen, "grid: must hold 1 to %d criteria",
+		mp_err_set(err, errlen, "grid: must hold 1 to %d criteria",
 		        FUNDING_GRID_MAX);
 		return -EINVAL;
 	}
@@ -109,7 +97,7 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 	for (i = 0; i < n; i++) {
 		c = json_array_get(grid, i);
 		if (!json_is_object(c)) {
-			set_err(err, errlen, "grid[%zu]: must be an object", i);
+			mp_err_set(err, errlen, "grid[%zu]: must be an object", i);
 			return -EINVAL;
 		}
 		json_object_keylen_foreach(json_unconst(c), key, klen, v)
@@ -119,7 +107,7 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 			     strcmp(key, "weight") != 0 &&
 			     strcmp(key, "max") != 0 &&
 			     strcmp(key, "label") != 0)) {
-				set_err(err, errlen,
+				mp_err_set(err, errlen,
 				        "grid[%zu].%.64s: unknown field", i,
 				        key);
 				return -EINVAL;
@@ -131,7 +119,7 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 		v = json_object_get(c, "label");
 		if (!json_is_string(k) ||
 		    !valid_key(json_string_value(k), json_string_length(k))) {
-			set_err(err, errlen,
+			mp_err_set(err, errlen,
 			        "grid[%zu].key: must be 1 to %d characters of "
 			        "[a-z0-9_]",
 			        i, FUNDING_CRITERION_KEY_MAX);
@@ -139,20 +127,20 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 		}
 		if (!json_is_integer(w) || (wi = json_integer_value(w)) < 1 ||
 		    wi > FUNDING_WEIGHT_MAX) {
-			set_err(err, errlen,
+			mp_err_set(err, errlen,
 			        "grid[%zu].weight: must be an integer 1..%d", i,
 			        FUNDING_WEIGHT_MAX);
 			return -EINVAL;
 		}
 		if (!json_is_integer(mx) || (mi = json_integer_value(mx)) < 1 ||
 		    mi > FUNDING_POINTS_MAX) {
-			set_err(err, errlen,
+			mp_err_set(err, errlen,
 			        "grid[%zu].max: must be an integer 1..%d", i,
 			        FUNDING_POINTS_MAX);
 			return -EINVAL;
 		}
 		if (v != NULL && !json_is_string(v) && !json_is_object(v)) {
-			set_err(
+			mp_err_set(
 			    err, errlen,
 			    "grid[%zu].label: must be a string or an object",
 			    i);
@@ -160,7 +148,7 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(g.c[j].key, json_string_value(k)) == 0) {
-				set_err(err, errlen,
+				mp_err_set(err, errlen,
 				        "grid[%zu].key: duplicate \"%s\"", i,
 				        json_string_value(k));
 				return -EINVAL;
@@ -174,7 +162,7 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 		/* lcm <= 10^9 and mi <= 10^6: the product fits in int64. */
 		g.lcm = g.lcm / gcd64(g.lcm, mi) * mi;
 		if (g.lcm > FUNDING_GRID_LCM_MAX) {
-			set_err(err, errlen,
+			mp_err_set(err, errlen,
 			        "grid: the maxima have a common multiple above "
 			        "%d; use maxima such as 5, 10, 20, 25, 100",
 			        FUNDING_GRID_LCM_MAX);
