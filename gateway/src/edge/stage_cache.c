@@ -13,6 +13,12 @@
  * view of the data the principal-scoped key captures (SCOPED_ROLES);
  * routes marked public-data ignore the principal altogether.
  *
+ * In front of Redis, each worker's memory (cache_local.h): the same
+ * values under the same keys, served while the worker's copy of the
+ * service's generation is fresh (read every MP_CACHE_SYNC_MS), so a hit
+ * usually costs no Redis round trip; invalidation reaches it within a
+ * period and a round trip more than Redis.
+ *
  * Redis down: GETs are served uncached (counted), nothing is stored.
  */
 #include <errno.h>
@@ -28,6 +34,7 @@
 #include "mp/service.h"
 
 #include "edge/cache.h"
+#include "edge/cache_local.h"
 #include "edge/pipeline.h"
 #include "edge/stages.h"
 #include "proxy/proxy.h"
@@ -41,7 +48,8 @@
 	 MP_ROLE_GENDER_ANALYST | MP_ROLE_CLIENT)
 
 struct cache {
-	int on, use_stored, may_store, s_gen, s_entry;
+	int on, use_stored, may_store, s_gen, s_entry, s_ttl;
+	int local; /* the worker's memory has it (cache_local.h) */
 	uint64_t gen; /* the service's generation, read with the entry */
 	char key[GW_CACHE_KEY_MAX];
 };
@@ -68,7 +76,8 @@ const struct gw_stage gw_stage_cache = {
     .response = cache_response,
 };
 
-static int m_hit = -1, m_miss = -1, m_bypass = -1, m_not_modified = -1;
+static int m_hit = -1, m_miss = -1, m_bypass = -1, m_not_modified = -1,
+           m_local = -1;
 
 static int
 cache_parent_init(void)
@@ -85,7 +94,10 @@ cache_parent_init(void)
 	m_not_modified = mp_metrics_counter_new(
 	    "gw_not_modified_total", NULL,
 	    "Answers 304 for a matching If-None-Match", 0);
-	return 0;
+	m_local = mp_metrics_counter_new(
+	    "gw_cache_local_hits_total", NULL,
+	    "Cache hits answered from the worker's memory (no Redis)", 0);
+	return gw_cache_local_config();
 }
 
 static int
@@ -97,7 +109,7 @@ cache_queue(struct gw_edge *e, void *st, struct gw_batch *b)
 	const char *h;
 	int has_cc;
 
-	c->s_gen = c->s_entry = -1;
+	c->s_gen = c->s_entry = c->s_ttl = -1;
 	if (!(e->route->flags & GW_R_CACHEABLE) ||
 	    ctx->req->method != HTTP_METHOD_GET)
 		return GW_NEXT;
@@ -129,6 +141,7 @@ lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b)
 	struct gw_cache_req cr;
 	struct gw_cmd cmd;
 	char gen[GW_CACHE_KEY_MAX];
+	size_t len;
 
 	memset(&cr, 0, sizeof(cr));
 	cr.service = e->route->upstream;
@@ -141,12 +154,22 @@ lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b)
 	if (gw_cache_key(&cr, c->key, sizeof(c->key)) != 0 ||
 	    gw_cache_gen_key(e->route->upstream, gen, sizeof(gen)) != 0)
 		return -EINVAL;
+	/* the worker's memory first: no Redis command at all on a hit */
+	if (c->use_stored &&
+	    gw_cache_local_gen(e->route->upstream, &c->gen) == 0 &&
+	    gw_cache_local_get(c->key, c->gen, &len) != NULL) {
+		c->local = 1;
+		return 0;
+	}
 	gw_cmd_init(&cmd, "GET");
 	gw_cmd_str(&cmd, gen);
 	c->s_gen = gw_batch_add(b, &cmd);
 	gw_cmd_init(&cmd, "GET");
 	gw_cmd_str(&cmd, c->key);
 	c->s_entry = gw_batch_add(b, &cmd);
+	gw_cmd_init(&cmd, "PTTL"); /* how long a copy may live here */
+	gw_cmd_str(&cmd, c->key);
+	c->s_ttl = gw_batch_add(b, &cmd);
 	return 0;
 }
 
@@ -163,6 +186,17 @@ cache_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 
 	if (!c->on)
 		return GW_NEXT;
+	if (c->local) {
+		/* still there (another request may have replaced it since
+		 * the queue hook)? else a miss, answered from upstream */
+		if ((str = gw_cache_local_get(c->key, c->gen, &len)) != NULL &&
+		    gw_cache_value_decode(str, len, &stored, &ce) == 0) {
+			mp_metrics_counter_add(m_hit, 1);
+			mp_metrics_counter_add(m_local, 1);
+			return hit_reply(e, &ce);
+		}
+		return GW_NEXT;
+	}
 	t = gw_batch_type(b, c->s_gen);
 	if (c->s_gen < 0 || (t != REDIS_REPLY_STRING && t != REDIS_REPLY_NIL)) {
 		c->on = 0;        /* Redis down: serve uncached */
@@ -177,10 +211,14 @@ cache_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 		g = strtoull(num, NULL, 10);
 	}
 	c->gen = g;
+	gw_cache_local_gen_seen(e->route->upstream, g);
 	if (c->use_stored &&
 	    (str = gw_batch_str(b, c->s_entry, &len)) != NULL &&
 	    gw_cache_value_decode(str, len, &stored, &ce) == 0 && stored == g) {
 		mp_metrics_counter_add(m_hit, 1);
+		if (gw_batch_type(b, c->s_ttl) == REDIS_REPLY_INTEGER)
+			gw_cache_local_put(c->key, g, str, len,
+			                   gw_batch_integer(b, c->s_ttl));
 		return hit_reply(e, &ce);
 	}
 	return GW_NEXT;
@@ -262,6 +300,7 @@ store(struct gw_edge *e, struct cache *c, int status, const char *etag)
 	if (gw_cache_value_encode(c->gen, &ce, NULL, 0, &len) == -ENOSPC &&
 	    (buf = malloc(len)) != NULL &&
 	    gw_cache_value_encode(c->gen, &ce, buf, len, &len) == 0) {
+		gw_cache_local_put(c->key, c->gen, buf, len, (int64_t)ttl * 1000);
 		snprintf(ex, sizeof(ex), "%d", ttl);
 		gw_cmd_init(&cmd, "SET");
 		gw_cmd_str(&cmd, c->key);
