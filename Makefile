@@ -74,6 +74,8 @@ UNIT_SRC := $(wildcard tests/unit/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 INTEG_SRC := $(wildcard tests/integration/check_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+# GraphiQL's static files, served by the gateway (copied from tools/node)
+GRAPHIQL := $(BUILD)/graphiql/graphiql.min.js
 TOOLS    := $(BUILD)/bin/mp-migrate $(BUILD)/bin/mp-cases-rekey \
             $(BUILD)/tests/graphql/gql_verdicts
 # The sanitizer build instruments Kore itself too (scripts/build-kore.sh), so
@@ -86,7 +88,7 @@ endif
         bench bench-funding bench-cases bench-gateway bench-latency fuzz check-compose chaos
 .DEFAULT_GOAL := build
 
-all build: $(MODULE_SO) $(TOOLS) $(UNIT_BIN) $(INTEG_BIN)
+all build: $(MODULE_SO) $(TOOLS) $(UNIT_BIN) $(INTEG_BIN) $(GRAPHIQL)
 
 deps:
 	@scripts/deps.sh
@@ -132,6 +134,9 @@ $(BUILD)/tests/integration/check_gender: LIBS += -lpng
 $(BUILD)/tests/integration/support.o: tests/integration/support.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(GRAPHIQL): tools/node/package-lock.json scripts/graphiql-assets.sh
+	scripts/graphiql-assets.sh $(dir $@)
 
 # the C engine's verdicts for the differential test against graphql-js
 $(BUILD)/tests/graphql/gql_verdicts: $(BUILD)/tests/graphql/gql_verdicts.o \

@@ -64,6 +64,8 @@ static const struct mp_route routes[] = {
 	{MP_GET, "/.well-known/jwks.json", gw_jwks_get, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/graphql", gw_graphql_handler, MP_ROUTE_PUBLIC, 0},
 	{MP_POST, "/graphql", gw_graphql_handler, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/graphql/assets/{name}", gw_graphql_asset, MP_ROUTE_PUBLIC, 0},
+	{MP_GET, "/docs", gw_graphql_docs, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/openapi", gw_openapi_index, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/openapi/{name}", gw_openapi_file, MP_ROUTE_PUBLIC, 0},
 	{MP_GET, "/admin/users", gw_admin_users_list_own, 0, MP_ROLE_ADMIN},

@@ -723,6 +723,31 @@ START_TEST(js_client)
 }
 END_TEST
 
+/* A browser's GET /graphql is GraphiQL; a query typed in it returns data
+ * (headless chromium). */
+START_TEST(graphiql_in_a_browser)
+{
+	struct t_resp r;
+	const char *h[] = {"Accept: text/html", NULL};
+	char ct[128];
+
+	ck_assert_int_eq(t_http(&gw, "GET", "/graphql", h, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(t_resp_header(&r, "content-type", ct, sizeof(ct)), 0);
+	ck_assert_ptr_nonnull(strstr(ct, "text/html"));
+	t_resp_free(&r);
+	ck_assert_int_eq(node_script("tests/graphql/graphiql.mjs", NULL), 0);
+}
+END_TEST
+
+/* /docs: the REST reference lists every operation of the merged OpenAPI
+ * document (headless chromium). */
+START_TEST(docs_in_a_browser)
+{
+	ck_assert_int_eq(node_script("tests/graphql/docs.mjs", NULL), 0);
+}
+END_TEST
+
 START_TEST(no_worker_died)
 {
 	ck_assert_int_eq(t_proc_worker_restarts(&gw), 0);
@@ -750,6 +775,8 @@ main(void)
 	tcase_add_test(tc, trusted_documents);
 	tcase_add_test(tc, graphql_http_audit);
 	tcase_add_test(tc, js_client);
+	tcase_add_test(tc, graphiql_in_a_browser);
+	tcase_add_test(tc, docs_in_a_browser);
 	tcase_add_test(tc, no_worker_died);
 	suite_add_tcase(s, tc);
 	return t_run(s);

@@ -10,6 +10,13 @@
 /* Loads the schema and the limits in the parent (MP_GRAPHQL_*). */
 extern const struct mp_extension gw_graphql_extension;
 
+/* GET /graphql/assets/{name}: GraphiQL's static files (introspection
+ * on and MP_GRAPHIQL_DIR filled by the build), else 404. */
+int gw_graphql_asset(struct mp_ctx *ctx);
+
+/* GET /docs: the REST reference (Swagger UI over /openapi/openapi.yaml). */
+int gw_graphql_docs(struct mp_ctx *ctx);
+
 /* Handler of /graphql (every method: 405 with Allow for the others). */
 int gw_graphql_handler(struct mp_ctx *ctx);
 

@@ -34,9 +34,13 @@
  *                             those documents run (trusted documents)
  * Automatic persisted queries (extensions.persistedQuery) are kept in
  * Redis (gql:apq:<sha256>, 30 days).
+ *   MP_GRAPHIQL_DIR           GraphiQL's files (default build/graphiql, filled
+ *                             by make build); a browser's GET /graphql gets
+ *                             GraphiQL when introspection is on
  * Internal errors are masked: the client sees the request id.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +94,7 @@ struct apqwait {
 
 static int graphql_parent_init(void);
 static void sha256_hex(const char *text, size_t len, char out[65]);
+static void page_csp(struct mp_ctx *ctx);
 static int respond(struct gqlreq *g, int status, json_t *body);
 static int request_error(struct gqlreq *g, int malformed, const char *msg);
 static int run(struct gqlreq *g);
@@ -108,6 +113,176 @@ static int64_t max_bytes, max_tokens, max_depth, max_aliases, max_root,
     max_directives, max_cost, max_upstream;
 static char self_base[128];
 static char trusted_path[512];
+static char graphiql_dir[512];
+
+/* GraphiQL's files, in memory (read once in the parent) */
+static struct asset {
+	const char *name, *ctype;
+	char *data;
+	size_t len;
+} assets[] = {
+    {"graphiql.min.js", "text/javascript; charset=utf-8", NULL, 0},
+    {"graphiql.min.css", "text/css; charset=utf-8", NULL, 0},
+    {"react.production.min.js", "text/javascript; charset=utf-8", NULL, 0},
+    {"react-dom.production.min.js", "text/javascript; charset=utf-8", NULL, 0},
+    {"start.js", "text/javascript; charset=utf-8", NULL, 0},
+    /* the REST reference (/docs), served whatever introspection says */
+    {"swagger-ui-bundle.js", "text/javascript; charset=utf-8", NULL, 0},
+    {"swagger-ui.css", "text/css; charset=utf-8", NULL, 0},
+    {"docs.js", "text/javascript; charset=utf-8", NULL, 0},
+};
+#define ASSET_FIRST_DOCS 5 /* assets[5..]: /docs's */
+
+static const char docs_page[] =
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<title>REST reference - migration-policy platform</title>\n"
+    "<link rel=\"stylesheet\" href=\"/graphql/assets/swagger-ui.css\">\n"
+    "</head>\n<body>\n<div id=\"docs\"></div>\n"
+    "<script src=\"/graphql/assets/swagger-ui-bundle.js\"></script>\n"
+    "<script src=\"/graphql/assets/docs.js\"></script>\n</body>\n</html>\n";
+
+/* The reference of every operation the gateway serves: the merged
+ * OpenAPI document of /openapi/. */
+static const char docs_start[] =
+    "window.ui = SwaggerUIBundle({ url: '/openapi/openapi.yaml',\n"
+    "  dom_id: '#docs', deepLinking: true, docExpansion: 'list',\n"
+    "  defaultModelsExpandDepth: -1 });\n";
+
+static const char graphiql_page[] =
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<title>GraphiQL - migration-policy platform</title>\n"
+    "<link rel=\"stylesheet\" href=\"/graphql/assets/graphiql.min.css\">\n"
+    "<style>body{margin:0;height:100vh}#graphiql{height:100vh}</style>\n"
+    "</head>\n<body>\n<div id=\"graphiql\">Loading GraphiQL...</div>\n"
+    "<script src=\"/graphql/assets/react.production.min.js\"></script>\n"
+    "<script src=\"/graphql/assets/react-dom.production.min.js\"></script>\n"
+    "<script src=\"/graphql/assets/graphiql.min.js\"></script>\n"
+    "<script src=\"/graphql/assets/start.js\"></script>\n</body>\n</html>\n";
+
+/* The page's own script: a token may be given as #token=... (kept out of
+ * server logs), the first query as ?query=. */
+static const char graphiql_start[] =
+    "(function () {\n"
+    "  var q = new URLSearchParams(location.search).get('query');\n"
+    "  var t = new URLSearchParams(location.hash.slice(1)).get('token');\n"
+    "  var fetcher = GraphiQL.createFetcher({ url: '/graphql',\n"
+    "    headers: t ? { authorization: 'Bearer ' + t } : {} });\n"
+    "  ReactDOM.createRoot(document.getElementById('graphiql')).render(\n"
+    "    React.createElement(GraphiQL, { fetcher: fetcher,\n"
+    "      defaultQuery: q || '{ themes { code label } }' }));\n"
+    "})();\n";
+
+/* Reads GraphiQL's files; without them the page is off (logged). */
+static void
+load_assets(void)
+{
+	char path[1024];
+	FILE *f;
+	long n;
+	size_t i;
+
+	for (i = 0; i < sizeof(assets) / sizeof(assets[0]); i++) {
+		if (strcmp(assets[i].name, "start.js") == 0 ||
+		    strcmp(assets[i].name, "docs.js") == 0) {
+			const char *js = assets[i].name[0] == 's'
+			                     ? graphiql_start
+			                     : docs_start;
+			assets[i].data = (char *)(uintptr_t)js;
+			assets[i].len = strlen(js);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", graphiql_dir,
+		         assets[i].name);
+		if ((f = fopen(path, "rb")) == NULL)
+			goto missing;
+		if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 ||
+		    fseek(f, 0, SEEK_SET) != 0 ||
+		    (assets[i].data = malloc((size_t)n)) == NULL ||
+		    fread(assets[i].data, 1, (size_t)n, f) != (size_t)n) {
+			fclose(f);
+			goto missing;
+		}
+		fclose(f);
+		assets[i].len = (size_t)n;
+	}
+	return;
+missing:
+	mp_log(MP_LOG_WARN, "graphql",
+	       "GraphiQL's files are not in %s (make build copies them): "
+	       "no GraphiQL page",
+	       graphiql_dir);
+	for (i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
+		assets[i].len = 0;
+}
+
+static int
+graphiql_ready(void)
+{
+	return introspection && assets[0].len > 0;
+}
+
+int
+gw_graphql_docs(struct mp_ctx *ctx)
+{
+	if (assets[ASSET_FIRST_DOCS].len == 0)
+		return mp_reply_problem(ctx, 404, "not-found",
+		                        "the REST reference's files are not "
+		                        "installed (make build)");
+	page_csp(ctx);
+	return mp_reply_raw(ctx, 200, "text/html; charset=utf-8", docs_page,
+	                    strlen(docs_page));
+}
+
+int
+gw_graphql_asset(struct mp_ctx *ctx)
+{
+	const char *name = mp_param(ctx, "name");
+	size_t i;
+
+	for (i = 0; name != NULL && i < sizeof(assets) / sizeof(assets[0]); i++)
+		if (strcmp(assets[i].name, name) == 0 && assets[i].len > 0 &&
+		    (i >= ASSET_FIRST_DOCS || graphiql_ready())) {
+			mp_reply_header(ctx, "Cache-Control",
+			                "public, max-age=86400");
+			return mp_reply_raw(ctx, 200, assets[i].ctype,
+			                    assets[i].data, assets[i].len);
+		}
+	return mp_reply_problem(ctx, 404, "not-found", NULL);
+}
+
+/* The gateway's answers carry "default-src 'none'" (stage_cors.c); the
+ * page needs its own scripts and styles: its policy replaces that one. */
+static void
+page_csp(struct mp_ctx *ctx)
+{
+	static const char csp[] =
+	    "default-src 'none'; script-src 'self'; style-src 'self' "
+	    "'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+	    "connect-src 'self'; worker-src 'self' blob:; frame-ancestors "
+	    "'none'";
+	struct http_header *h;
+
+	TAILQ_FOREACH(h, &ctx->req->resp_headers, list)
+	if (strcasecmp(h->header, "content-security-policy") == 0) {
+		kore_free(h->value);
+		h->value = kore_strdup(csp);
+		return;
+	}
+	mp_reply_header(ctx, "Content-Security-Policy", csp);
+}
+
+/* A browser asking for /graphql (Accept: text/html, no query): GraphiQL,
+ * when introspection is on. */
+static int
+wants_page(struct mp_ctx *ctx)
+{
+	const char *acc = mp_header(ctx, "accept");
+
+	return ctx->req->method == HTTP_METHOD_GET && acc != NULL &&
+	       strstr(acc, "text/html") != NULL &&
+	       mp_query(ctx, "extensions") == NULL &&
+	       (mp_query(ctx, "query") == NULL || graphiql_ready());
+}
 static json_t *trusted; /* {sha256: document}, trusted-documents mode */
 static char internal_secret[65];
 static int m_ops_query = -1, m_ops_mutation = -1, m_calls_query = -1,
@@ -180,6 +355,9 @@ graphql_parent_init(void)
 	     &max_cost, 0, "largest static cost of an operation"},
 	    {"MP_GRAPHQL_MAX_UPSTREAM", MP_CFG_INT, 0, "64", 1, 10000, NULL,
 	     &max_upstream, 0, "most upstream requests of an operation"},
+	    {"MP_GRAPHIQL_DIR", MP_CFG_STRING, 0, "build/graphiql", 0, 0, NULL,
+	     graphiql_dir, sizeof(graphiql_dir),
+	     "GraphiQL's static files (GET /graphql as a page)"},
 	    {"MP_GRAPHQL_TRUSTED_DOCUMENTS", MP_CFG_STRING, 0, "", 0, 0, NULL,
 	     trusted_path, sizeof(trusted_path),
 	     "a JSON object {sha256: document}: only those run"},
@@ -228,6 +406,7 @@ graphql_parent_init(void)
 	gql_arena_free(a);
 	if (trusted_path[0] != '\0' && load_trusted() != 0)
 		return -1;
+	load_assets();
 	host = mp_settings.http_host;
 	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
 		host = "127.0.0.1";
@@ -822,6 +1001,17 @@ gw_graphql_handler(struct mp_ctx *ctx)
 
 	if (m != HTTP_METHOD_GET && m != HTTP_METHOD_POST)
 		return mp_reply_method_not_allowed(ctx, MP_GET | MP_POST);
+	if (wants_page(ctx)) {
+		if (!graphiql_ready())
+			return mp_reply_problem(
+			    ctx, 406, "not-acceptable",
+			    "no GraphiQL page here (introspection "
+			    "is off); ask for "
+			    "application/json");
+		page_csp(ctx);
+		return mp_reply_raw(ctx, 200, "text/html; charset=utf-8",
+		                    graphiql_page, strlen(graphiql_page));
+	}
 	if ((media = negotiate(ctx)) < 0)
 		return mp_reply_problem(
 		    ctx, 406, "not-acceptable",
