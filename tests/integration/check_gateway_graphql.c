@@ -28,6 +28,7 @@
 #define GQL_MEDIA "application/graphql-response+json"
 
 static struct t_proc funding, gw;
+static void make_application(const char *who, const char *call);
 static const char *const regions[] = {"oriental", "souss-massa"};
 static const char *const funding_env[] = {NULL};
 
@@ -289,7 +290,7 @@ END_TEST
 
 START_TEST(every_type_reachable)
 {
-	char *off = tok("officer", "council_officer", 0), q[2048];
+	char *off = tok("officer", "council_officer", 0), q[2048], who[64];
 	struct t_resp r;
 	json_t *d;
 
@@ -318,6 +319,39 @@ START_TEST(every_type_reachable)
 	ck_assert_int_ge(json_array_size(json_object_get(
 	                     json_object_get(d, "calls"), "edges")),
 	                 1);
+	t_resp_free(&r);
+
+	/* the README's council query: a call, its ranking, its applications
+	 * and their appraisals, and each application's node(id:) */
+	snprintf(who, sizeof(who), "reach-%d", (int)getpid());
+	make_application(who, call_o);
+	snprintf(
+	    q, sizeof(q),
+	    "{ call(id: \"%s\") { title { fr } status ranking { rank "
+	    "scoreBp application { title { fr } status } } "
+	    "applications(first: 10) { nodes { id status scoreBp "
+	    "applicantType theme totalBudgetMinor call { uuid } appraisals "
+	    "{ nodes { resultBp recommendation } } } } } }",
+	    call_o);
+	gql(off, NULL, q, NULL, &r);
+	ck_assert_msg(r.status == 200 &&
+	                  json_object_get(r.json, "errors") == NULL,
+	              "%ld %s", r.status, r.body);
+	d = json_object_get(
+	    json_object_get(
+	        json_object_get(json_object_get(r.json, "data"), "call"),
+	        "applications"),
+	    "nodes");
+	ck_assert_int_ge(json_array_size(d), 1);
+	snprintf(
+	    q, sizeof(q),
+	    "{ node(id: \"%s\") { __typename ... on Application { status "
+	    "call { status } } } }",
+	    json_string_value(json_object_get(json_array_get(d, 0), "id")));
+	t_resp_free(&r);
+	gql(off, NULL, q, NULL, &r);
+	ck_assert_msg(strstr(r.body, "\"__typename\":\"Application\"") != NULL,
+	              "%s", r.body);
 	t_resp_free(&r);
 	free(off);
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graphql/gql_schema.h"
+#include "graphql/gql_limits.h"
 
 static const char sdl[] =
     "type Query { dog(name: String): Dog, dogs(first: Int = 10): [Dog!]! }\n"
@@ -365,6 +365,49 @@ START_TEST(test_print_value_sorted)
 }
 END_TEST
 
+START_TEST(test_limits_measure)
+{
+	struct gql_arena *a = gql_arena_new();
+	struct gql_errors errs;
+	struct gql_schema *s = build(sdl, a, &errs);
+	struct gql_limits lim = {3, 1, 2, 1, 16, 20};
+	struct gql_limits_seen seen;
+	struct parsed p = parse("query Q($n: Int) { dogs(first: 5) { name "
+	                        "owner { name } } x: dog { name @include(if: "
+	                        "true) } }");
+	json_t *vars = json_pack("{s:i}", "n", 7);
+
+	ck_assert_int_eq(p.rc, 0);
+	memset(&errs, 0, sizeof(errs));
+	errs.arena = p.a;
+	/* cost: dogs 1 + 5 x (name, owner, owner.name) + dog 1 + name 1 */
+	ck_assert_int_eq(
+	    gql_limits_check(s, p.doc, p.doc->defs, vars, &lim, &seen, &errs),
+	    -1);
+	ck_assert_int_eq(seen.depth, 3);
+	ck_assert_int_eq(seen.aliases, 1);
+	ck_assert_int_eq(seen.root_fields, 2);
+	ck_assert_int_eq(seen.directives, 1);
+	ck_assert_int_eq((int)seen.cost, 18);
+	ck_assert_int_eq(errs.count, 1); /* the cost only */
+	ck_assert_str_eq(errs.head->code, "QUERY_TOO_COSTLY");
+	gql_arena_free(p.a);
+	/* first by variable; the default when not given */
+	p = parse("query Q($n: Int) { a: dogs(first: $n) { name } b: dogs { "
+	          "name } }");
+	memset(&errs, 0, sizeof(errs));
+	errs.arena = p.a;
+	lim.max_cost = 0;
+	lim.max_aliases = 0;
+	gql_limits_check(s, p.doc, p.doc->defs, vars, &lim, &seen, &errs);
+	ck_assert_int_eq((int)seen.cost, 1 + 7 + 1 + 20);
+	gql_arena_free(p.a);
+	json_decref(vars);
+	gql_schema_free(s);
+	gql_arena_free(a);
+}
+END_TEST
+
 static Suite *
 parse_suite(void)
 {
@@ -382,6 +425,7 @@ parse_suite(void)
 	tcase_add_test(tc, test_schema_build_and_refuse);
 	tcase_add_test(tc, test_validate_basics);
 	tcase_add_test(tc, test_print_value_sorted);
+	tcase_add_test(tc, test_limits_measure);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -4,7 +4,8 @@
  * has refused cycles; the walk is bounded anyway), so a spread counts
  * wherever it is used. Cost: every field is 1, times the size of each
  * list above it, taken from its first/limit argument (a literal or a
- * variable) or the default list size.
+ * variable) or the default list size; a Relay connection counts its first
+ * once (not again for its edges or nodes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,14 @@ is_connection(const struct gql_field *f)
 	              "Connection") == 0;
 }
 
+static int
+is_connection_type(const struct gql_type *t)
+{
+	size_t n = t != NULL ? strlen(t->name) : 0;
+
+	return n > 10 && strcmp(t->name + n - 10, "Connection") == 0;
+}
+
 static void
 walk_sel(struct walk *w, const struct gql_type *parent,
          const struct gql_selection *sel, int depth, double mult, int root)
@@ -95,7 +104,12 @@ walk_sel(struct walk *w, const struct gql_type *parent,
 			f = parent != NULL ? gql_type_field(parent, s->name)
 			                   : NULL;
 			m = mult;
-			if (f != NULL && (is_list(f->type) || is_connection(f)))
+			/* a connection's size is its first; its own edges and
+			 * nodes lists are those items, not more */
+			if (f != NULL && is_connection(f))
+				m = mult * list_size(w, s);
+			else if (f != NULL && is_list(f->type) &&
+			         !is_connection_type(parent))
 				m = mult * list_size(w, s);
 			if (s->has_sel)
 				walk_sel(w, f != NULL ? f->named : NULL, s->sel,
