@@ -7,7 +7,7 @@
  * and answer:
  *   - disclosure control: primary and complementary cell suppression of a
  *     table with its margins, and an audit that no suppressed cell can be
- *     recomputed from what is published (domain_suppress.c);
+ *     recomputed from what is published (the library's mp/suppress.h);
  *   - indicator arithmetic in integers: shares in basis points, medians,
  *     gaps to a target, trends (domain_indicator.c);
  *   - DHIS2 period identifiers, 202701 / 2027Q1 / 2027 (domain_period.c);
@@ -30,84 +30,9 @@
 
 #include <jansson.h>
 
-/* ---- disclosure control (domain_suppress.c) ---------------------------- */
+#include "mp/suppress.h"
 
-/* Why a cell is not published. */
-#define GENDER_CELL_PRIMARY 0x1   /* 0 < count < threshold */
-#define GENDER_CELL_SECONDARY 0x2 /* hides a primary cell from the totals */
-#define GENDER_CELL_SUPPRESSED (GENDER_CELL_PRIMARY | GENDER_CELL_SECONDARY)
-
-/* Margins a table publishes. */
-#define GENDER_MARGIN_ROW 0x1 /* column `cols` holds each row's total */
-#define GENDER_MARGIN_COL 0x2 /* row `rows` holds each column's total */
-
-/* Largest table the service builds (rows x columns of inner cells): the
- * audit is a dense elimination, bounded at this size to a few ms. */
-#define GENDER_TABLE_MAX_ROWS 256
-#define GENDER_TABLE_MAX_COLS 16
-
-/*
- * One cell: `count` is the number of people (or projects) behind it and
- * decides disclosure; `value` is what is shown (the same count, or an
- * amount in minor units, or a sum of days). A suppressed cell keeps its
- * numbers here; writers print it as suppressed, never as zero.
- */
-struct gender_cell {
-	int64_t count;
-	int64_t value;
-	unsigned flags;
-};
-
-/*
- * An R x C table of inner cells plus its margins, stored row-major as
- * (rows + 1) x (cols + 1) cells whatever `margins` says (unused margin
- * cells are ignored). A 1-D table is rows = 1 with GENDER_MARGIN_ROW.
- */
-struct gender_table {
-	size_t rows, cols;
-	unsigned margins;
-	struct gender_cell *cells;
-};
-
-/*
- * gender_table_init: allocate a zeroed table. Returns 0, -EINVAL for an
- * empty table or one above GENDER_TABLE_MAX_ROWS x _COLS, -ENOMEM. Release with
- * gender_table_free (NULL-safe on a zeroed struct).
- */
-int gender_table_init(struct gender_table *t, size_t rows, size_t cols,
-                      unsigned margins);
-void gender_table_free(struct gender_table *t);
-
-/* gender_table_at: the cell at (r, c); r == rows or c == cols address the
- * margins. Borrowed; NULL when out of range. */
-struct gender_cell *gender_table_at(const struct gender_table *t, size_t r,
-                                    size_t c);
-
-/* gender_table_totals: set the margin cells (count and value) to the sums
- * of the inner cells, and clear every flag. */
-void gender_table_totals(struct gender_table *t);
-
-/*
- * gender_suppress: disclosure control of a table whose margins are set.
- * Primary: every cell (margins included) with 0 < count < threshold.
- * Complementary: while a published sum (a row with its total, a column
- * with its total) has exactly one suppressed member, the smallest other
- * member (inner cells first, non-empty ones first) is suppressed too;
- * then gender_table_disclosed audits the result and, while some cell is
- * still derivable, one more cell next to it is suppressed. Counts through
- * *nprimary and *nsecondary (either may be NULL). Returns 0, -EINVAL for
- * threshold < 1 or a NULL table.
- */
-int gender_suppress(struct gender_table *t, int64_t threshold, size_t *nprimary,
-                    size_t *nsecondary);
-
-/*
- * gender_table_disclosed: 1 if some suppressed cell's count is determined
- * exactly by the published cells and the sums the margins state (linear
- * algebra over all of them, not only one sum at a time), with its
- * position in *r, *c (either may be NULL); 0 if none is; -EINVAL, -ENOMEM.
- */
-int gender_table_disclosed(const struct gender_table *t, size_t *r, size_t *c);
+/* ---- disclosure control: <mp/suppress.h> (lib/src/core/suppress.c) ---- */
 
 /* ---- indicator arithmetic (domain_indicator.c) --------------------------- */
 
@@ -403,7 +328,7 @@ struct gender_figures {
 	struct gender_fig_input in;
 	size_t nrows;
 	const json_t **rowkeys; /* borrowed from the cells */
-	struct gender_table t;  /* value = median x 2 for medians */
+	struct mp_table t;  /* value = median x 2 for medians */
 	size_t nsuppressed;
 };
 
@@ -414,7 +339,7 @@ struct gender_figures {
  * ("median_days", "median": the values come in the cells' `days`),
  * and apply disclosure control when in->suppress. The input is copied by
  * value; the cells and their JSON must outlive out. Returns 0, -E2BIG
- * (more rows than GENDER_TABLE_MAX_ROWS: the caller asks for filters),
+ * (more rows than MP_TABLE_MAX_ROWS: the caller asks for filters),
  * -EINVAL, -ENOMEM. A query without any fact gives one empty row.
  */
 int gender_figures_build(const struct gender_fig_input *in,

@@ -71,13 +71,13 @@ gender_figures_build(const struct gender_fig_input *in,
 			out->rowkeys[out->nrows++] = in->cells[i].keys;
 	if (out->nrows == 0)
 		out->nrows = 1; /* no fact: one empty row (NULL keys) */
-	if (out->nrows > GENDER_TABLE_MAX_ROWS) {
+	if (out->nrows > MP_TABLE_MAX_ROWS) {
 		gender_figures_free(out);
 		return -E2BIG;
 	}
-	margins = (in->ncols > 1 ? GENDER_MARGIN_ROW : 0) |
-	          (out->nrows > 1 ? GENDER_MARGIN_COL : 0);
-	if ((rc = gender_table_init(&out->t, out->nrows, in->ncols, margins)) !=
+	margins = (in->ncols > 1 ? MP_MARGIN_ROW : 0) |
+	          (out->nrows > 1 ? MP_MARGIN_COL : 0);
+	if ((rc = mp_table_init(&out->t, out->nrows, in->ncols, margins)) !=
 	    0) {
 		gender_figures_free(out);
 		return rc;
@@ -89,12 +89,12 @@ gender_figures_build(const struct gender_fig_input *in,
 		if (r == out->nrows ||
 		    (c = col_index(in, in->cells[i].col)) < 0)
 			continue; /* a column the query filtered out */
-		gender_table_at(&out->t, r, (size_t)c)->count +=
+		mp_table_at(&out->t, r, (size_t)c)->count +=
 		    in->cells[i].count;
-		gender_table_at(&out->t, r, (size_t)c)->value +=
+		mp_table_at(&out->t, r, (size_t)c)->value +=
 		    in->cells[i].value;
 	}
-	gender_table_totals(&out->t);
+	mp_table_totals(&out->t);
 	if (gender_measure_is_median(in->measure) && (rc = medians(out)) != 0) {
 		gender_figures_free(out);
 		return rc;
@@ -102,7 +102,7 @@ gender_figures_build(const struct gender_fig_input *in,
 	if (in->suppress) {
 		size_t np, ns;
 
-		if ((rc = gender_suppress(&out->t, in->threshold, &np, &ns)) !=
+		if ((rc = mp_suppress(&out->t, in->threshold, &np, &ns)) !=
 		    0) {
 			gender_figures_free(out);
 			return rc;
@@ -161,7 +161,7 @@ medians(struct gender_figures *f)
 				return -ENOMEM;
 			x2 = 0;
 			(void)gender_median_x2(v, n, &x2);
-			gender_table_at(&f->t, r, c)->value = x2;
+			mp_table_at(&f->t, r, c)->value = x2;
 			free(v);
 		}
 	return 0;
@@ -180,16 +180,16 @@ gender_figures_free(struct gender_figures *f)
 		return;
 	free(f->rowkeys);
 	f->rowkeys = NULL;
-	gender_table_free(&f->t);
+	mp_table_free(&f->t);
 }
 
 static json_t *
 cell_json(const struct gender_figures *f, size_t r, size_t c)
 {
-	const struct gender_cell *x = gender_table_at(&f->t, r, c);
+	const struct mp_cell *x = mp_table_at(&f->t, r, c);
 	bool median = gender_measure_is_median(f->in.measure);
 
-	if (x->flags & GENDER_CELL_SUPPRESSED)
+	if (x->flags & MP_CELL_SUPPRESSED)
 		return json_pack("{s:n, s:b}", "value", "suppressed", 1);
 	if (median)
 		return x->count == 0 ? json_pack("{s:n}", "value")
@@ -204,15 +204,15 @@ static json_t *
 share_json(const struct gender_figures *f, size_t r)
 {
 	int fi = col_index(&f->in, "female"), mi = col_index(&f->in, "male");
-	const struct gender_cell *w, *m;
+	const struct mp_cell *w, *m;
 	int32_t bp;
 
 	if (!f->in.by_sex || fi < 0 || mi < 0 ||
 	    gender_measure_is_median(f->in.measure))
 		return json_null();
-	w = gender_table_at(&f->t, r, (size_t)fi);
-	m = gender_table_at(&f->t, r, (size_t)mi);
-	if ((w->flags | m->flags) & GENDER_CELL_SUPPRESSED)
+	w = mp_table_at(&f->t, r, (size_t)fi);
+	m = mp_table_at(&f->t, r, (size_t)mi);
+	if ((w->flags | m->flags) & MP_CELL_SUPPRESSED)
 		return json_null();
 	if (gender_share_bp(w->value, w->value + m->value, &bp) != 0)
 		return json_null();
@@ -321,7 +321,7 @@ gender_figures_csv(const struct gender_figures *f)
 	struct sbuf b = {0};
 	char num[48];
 	size_t r, c, k;
-	const struct gender_cell *x;
+	const struct mp_cell *x;
 
 	sb_add(&b, "indicator", 9);
 	for (k = 0; k < f->in.ndims; k++) {
@@ -331,7 +331,7 @@ gender_figures_csv(const struct gender_figures *f)
 	sb_add(&b, ",column,value,suppressed\r\n", 26);
 	for (r = 0; r < f->t.rows; r++)
 		for (c = 0; c < f->in.ncols; c++) {
-			x = gender_table_at(&f->t, r, c);
+			x = mp_table_at(&f->t, r, c);
 			csv_field(&b, f->in.indicator);
 			for (k = 0; k < f->in.ndims; k++) {
 				sb_add(&b, ",", 1);
@@ -339,7 +339,7 @@ gender_figures_csv(const struct gender_figures *f)
 			}
 			sb_add(&b, ",", 1);
 			csv_field(&b, f->in.cols[c]);
-			if (x->flags & GENDER_CELL_SUPPRESSED)
+			if (x->flags & MP_CELL_SUPPRESSED)
 				snprintf(num, sizeof(num), ",,true\r\n");
 			else if (gender_measure_is_median(f->in.measure))
 				snprintf(num, sizeof(num), ",%.1f,false\r\n",
@@ -365,7 +365,7 @@ gender_figures_dvs(const struct gender_figures *f, const char *org_fallback,
 	size_t r, c, k;
 	json_t *vals, *dv;
 	char coc[256], num[48];
-	const struct gender_cell *x;
+	const struct mp_cell *x;
 
 	for (k = 0; k < f->in.ndims; k++)
 		if (strcmp(f->in.dims[k], "period") == 0)
@@ -383,8 +383,8 @@ gender_figures_dvs(const struct gender_figures *f, const char *org_fallback,
 	vals = json_array();
 	for (r = 0; r < f->t.rows && f->rowkeys[0] != NULL; r++)
 		for (c = 0; c < f->in.ncols; c++) {
-			x = gender_table_at(&f->t, r, c);
-			if (x->flags & GENDER_CELL_SUPPRESSED)
+			x = mp_table_at(&f->t, r, c);
+			if (x->flags & MP_CELL_SUPPRESSED)
 				continue;
 			/* the category option combo: the column and the
 			 * other non-geographic dimensions, in query order */
@@ -423,7 +423,7 @@ gender_figures_chart(const struct gender_figures *f, const json_t *names,
                      struct gender_chart *c, char (*catbuf)[96])
 {
 	size_t r, s, k;
-	const struct gender_cell *x;
+	const struct mp_cell *x;
 	const char *key, *name;
 
 	if (f == NULL || c == NULL || f->in.ncols > GENDER_CHART_MAX_SERIES)
@@ -448,9 +448,9 @@ gender_figures_chart(const struct gender_figures *f, const json_t *names,
 			snprintf(catbuf[r], 96, "%s", f->in.label);
 		c->categories[r] = catbuf[r];
 		for (s = 0; s < f->in.ncols; s++) {
-			x = gender_table_at(&f->t, r, s);
+			x = mp_table_at(&f->t, r, s);
 			c->series[s].missing[r] =
-			    (x->flags & GENDER_CELL_SUPPRESSED) != 0;
+			    (x->flags & MP_CELL_SUPPRESSED) != 0;
 			c->series[s].values[r] =
 			    gender_measure_is_median(f->in.measure)
 			        ? x->value / 2

@@ -1,5 +1,5 @@
 /*
- * Disclosure control of published tables (see domain.h).
+ * Disclosure control of published tables (see mp/suppress.h).
  *
  * A table with margins publishes sums: each row with its total, each
  * column with its total, and the margins themselves with the grand total.
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain.h"
+#include "mp/suppress.h"
 
 /* One published sum: n members first + k * stride (coefficient +1) equal
  * the cell `total` (coefficient -1). */
@@ -32,35 +32,34 @@ struct sum {
 
 #define MEMBER(s, k) ((s)->first + (k) * (s)->stride)
 
-static size_t cell_index(const struct gender_table *t, size_t r, size_t c);
-static size_t sums_build(const struct gender_table *t, struct sum **out);
-static int pick_complement(struct gender_table *t, const struct sum *s);
-static int hide_near(struct gender_table *t, size_t r, size_t c);
-static bool hidden(const struct gender_table *t, size_t idx);
-static bool is_margin(const struct gender_table *t, size_t idx);
-static bool published(const struct gender_table *t, size_t idx);
+static size_t cell_index(const struct mp_table *t, size_t r, size_t c);
+static size_t sums_build(const struct mp_table *t, struct sum **out);
+static int pick_complement(struct mp_table *t, const struct sum *s);
+static int hide_near(struct mp_table *t, size_t r, size_t c);
+static bool hidden(const struct mp_table *t, size_t idx);
+static bool is_margin(const struct mp_table *t, size_t idx);
+static bool published(const struct mp_table *t, size_t idx);
 
 int
-gender_table_init(struct gender_table *t, size_t rows, size_t cols,
-                  unsigned margins)
+mp_table_init(struct mp_table *t, size_t rows, size_t cols, unsigned margins)
 {
 	if (t == NULL)
 		return -EINVAL;
 	memset(t, 0, sizeof(*t));
-	if (rows == 0 || cols == 0 || rows > GENDER_TABLE_MAX_ROWS ||
-	    cols > GENDER_TABLE_MAX_COLS)
+	if (rows == 0 || cols == 0 || rows > MP_TABLE_MAX_ROWS ||
+	    cols > MP_TABLE_MAX_COLS)
 		return -EINVAL;
 	t->cells = calloc((rows + 1) * (cols + 1), sizeof(*t->cells));
 	if (t->cells == NULL)
 		return -ENOMEM;
 	t->rows = rows;
 	t->cols = cols;
-	t->margins = margins & (GENDER_MARGIN_ROW | GENDER_MARGIN_COL);
+	t->margins = margins & (MP_MARGIN_ROW | MP_MARGIN_COL);
 	return 0;
 }
 
 void
-gender_table_free(struct gender_table *t)
+mp_table_free(struct mp_table *t)
 {
 	if (t == NULL)
 		return;
@@ -70,13 +69,13 @@ gender_table_free(struct gender_table *t)
 }
 
 static size_t
-cell_index(const struct gender_table *t, size_t r, size_t c)
+cell_index(const struct mp_table *t, size_t r, size_t c)
 {
 	return r * (t->cols + 1) + c;
 }
 
-struct gender_cell *
-gender_table_at(const struct gender_table *t, size_t r, size_t c)
+struct mp_cell *
+mp_table_at(const struct mp_table *t, size_t r, size_t c)
 {
 	if (t == NULL || t->cells == NULL || r > t->rows || c > t->cols)
 		return NULL;
@@ -84,23 +83,23 @@ gender_table_at(const struct gender_table *t, size_t r, size_t c)
 }
 
 void
-gender_table_totals(struct gender_table *t)
+mp_table_totals(struct mp_table *t)
 {
 	size_t r, c;
-	struct gender_cell *x, *rt, *ct, *g;
+	struct mp_cell *x, *rt, *ct, *g;
 
-	g = gender_table_at(t, t->rows, t->cols);
+	g = mp_table_at(t, t->rows, t->cols);
 	memset(g, 0, sizeof(*g));
 	for (r = 0; r < t->rows; r++)
-		memset(gender_table_at(t, r, t->cols), 0, sizeof(*g));
+		memset(mp_table_at(t, r, t->cols), 0, sizeof(*g));
 	for (c = 0; c < t->cols; c++)
-		memset(gender_table_at(t, t->rows, c), 0, sizeof(*g));
+		memset(mp_table_at(t, t->rows, c), 0, sizeof(*g));
 	for (r = 0; r < t->rows; r++) {
-		rt = gender_table_at(t, r, t->cols);
+		rt = mp_table_at(t, r, t->cols);
 		for (c = 0; c < t->cols; c++) {
-			x = gender_table_at(t, r, c);
+			x = mp_table_at(t, r, c);
 			x->flags = 0;
-			ct = gender_table_at(t, t->rows, c);
+			ct = mp_table_at(t, t->rows, c);
 			rt->count += x->count;
 			rt->value += x->value;
 			ct->count += x->count;
@@ -112,38 +111,38 @@ gender_table_totals(struct gender_table *t)
 }
 
 static bool
-hidden(const struct gender_table *t, size_t idx)
+hidden(const struct mp_table *t, size_t idx)
 {
-	return (t->cells[idx].flags & GENDER_CELL_SUPPRESSED) != 0;
+	return (t->cells[idx].flags & MP_CELL_SUPPRESSED) != 0;
 }
 
 static bool
-is_margin(const struct gender_table *t, size_t idx)
+is_margin(const struct mp_table *t, size_t idx)
 {
 	return idx / (t->cols + 1) == t->rows || idx % (t->cols + 1) == t->cols;
 }
 
 /* Whether cell idx is published at all (unused margins are not). */
 static bool
-published(const struct gender_table *t, size_t idx)
+published(const struct mp_table *t, size_t idx)
 {
 	size_t r = idx / (t->cols + 1), c = idx % (t->cols + 1);
 
-	if (r == t->rows && !(t->margins & GENDER_MARGIN_COL))
+	if (r == t->rows && !(t->margins & MP_MARGIN_COL))
 		return false;
-	if (c == t->cols && !(t->margins & GENDER_MARGIN_ROW))
+	if (c == t->cols && !(t->margins & MP_MARGIN_ROW))
 		return false;
 	return true;
 }
 
 /* The sums the table publishes; *out is malloc'd (caller frees). */
 static size_t
-sums_build(const struct gender_table *t, struct sum **out)
+sums_build(const struct mp_table *t, struct sum **out)
 {
 	size_t n = 0, r, c, max = t->rows + t->cols + 2;
 	struct sum *s;
-	bool rowm = t->margins & GENDER_MARGIN_ROW;
-	bool colm = t->margins & GENDER_MARGIN_COL;
+	bool rowm = t->margins & MP_MARGIN_ROW;
+	bool colm = t->margins & MP_MARGIN_COL;
 
 	*out = NULL;
 	if ((s = calloc(max, sizeof(*s))) == NULL)
@@ -173,7 +172,7 @@ sums_build(const struct gender_table *t, struct sum **out)
 /* Hide the best complement in sum s: the smallest visible inner member,
  * non-empty first; else the total. Returns 1 if a cell was hidden. */
 static int
-pick_complement(struct gender_table *t, const struct sum *s)
+pick_complement(struct mp_table *t, const struct sum *s)
 {
 	size_t i, best = SIZE_MAX, idx;
 	int pass;
@@ -193,7 +192,7 @@ pick_complement(struct gender_table *t, const struct sum *s)
 		best = s->total;
 	if (best == SIZE_MAX)
 		return 0;
-	t->cells[best].flags |= GENDER_CELL_SECONDARY;
+	t->cells[best].flags |= MP_CELL_SECONDARY;
 	return 1;
 }
 
@@ -201,7 +200,7 @@ pick_complement(struct gender_table *t, const struct sum *s)
  * visible cell of its row or column, inner first; else any visible cell.
  * Returns 1 if a cell was hidden. */
 static int
-hide_near(struct gender_table *t, size_t r, size_t c)
+hide_near(struct mp_table *t, size_t r, size_t c)
 {
 	size_t best = SIZE_MAX, i, idx, total = (t->rows + 1) * (t->cols + 1);
 	int pass;
@@ -224,13 +223,13 @@ hide_near(struct gender_table *t, size_t r, size_t c)
 	}
 	if (best == SIZE_MAX)
 		return 0;
-	t->cells[best].flags |= GENDER_CELL_SECONDARY;
+	t->cells[best].flags |= MP_CELL_SECONDARY;
 	return 1;
 }
 
 int
-gender_suppress(struct gender_table *t, int64_t threshold, size_t *nprimary,
-                size_t *nsecondary)
+mp_suppress(struct mp_table *t, int64_t threshold, size_t *nprimary,
+            size_t *nsecondary)
 {
 	struct sum *sums = NULL;
 	size_t nsums, i, k, np = 0, ns = 0, total, r, c;
@@ -243,7 +242,7 @@ gender_suppress(struct gender_table *t, int64_t threshold, size_t *nprimary,
 		t->cells[i].flags = 0;
 		if (published(t, i) && t->cells[i].count > 0 &&
 		    t->cells[i].count < threshold) {
-			t->cells[i].flags = GENDER_CELL_PRIMARY;
+			t->cells[i].flags = MP_CELL_PRIMARY;
 			np++;
 		}
 	}
@@ -261,7 +260,7 @@ gender_suppress(struct gender_table *t, int64_t threshold, size_t *nprimary,
 		}
 		if (changed)
 			continue;
-		rc = gender_table_disclosed(t, &r, &c);
+		rc = mp_table_disclosed(t, &r, &c);
 		if (rc < 0) {
 			free(sums);
 			return rc;
@@ -271,7 +270,7 @@ gender_suppress(struct gender_table *t, int64_t threshold, size_t *nprimary,
 	} while (changed);
 	free(sums);
 	for (i = 0; i < total; i++)
-		if (t->cells[i].flags == GENDER_CELL_SECONDARY)
+		if (t->cells[i].flags == MP_CELL_SECONDARY)
 			ns++;
 	if (nprimary != NULL)
 		*nprimary = np;
@@ -281,8 +280,7 @@ gender_suppress(struct gender_table *t, int64_t threshold, size_t *nprimary,
 }
 
 int
-gender_table_disclosed(const struct gender_table *t, size_t *out_r,
-                       size_t *out_c)
+mp_table_disclosed(const struct mp_table *t, size_t *out_r, size_t *out_c)
 {
 	struct sum *sums = NULL;
 	size_t nsums, total, nunk = 0, i, k, row, col, piv = 0, p, q;
