@@ -920,6 +920,25 @@ START_TEST(export_and_erasure)
 	                "/v1/cases/persons/%s/erasure", p.person));
 	o = req(a.t_off, "GET", NULL, 200,
 	        "/v1/cases/dashboard?commune=agadir");
+	{
+		/* published with totals; a suppressed cell is null, never 0 */
+		size_t i, totals = 0;
+		json_t *e;
+
+		json_array_foreach(json_object_get(o, "cases_by_state"), i, e)
+		{
+			totals += strcmp(str(e, "state"), "total") == 0 &&
+			          strcmp(str(e, "sex"), "total") == 0;
+			ck_assert_ptr_null(json_object_get(e, "n"));
+			if (json_is_true(json_object_get(e, "suppressed")))
+				ck_assert(
+				    json_is_null(json_object_get(e, "count")));
+			else
+				ck_assert(json_is_integer(
+				    json_object_get(e, "count")));
+		}
+		ck_assert_int_eq(totals, 1);
+	}
 	dash_before =
 	    json_dumps(json_object_get(o, "cases_by_need"), JSON_COMPACT);
 	json_decref(o);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 /* ---- transition tables (domain_rules.c) -----------------------------------
  */
 
@@ -145,5 +147,23 @@ int cases_sealed_current(const struct cases_keyring *kr, const char *enc);
 int cases_name_tokens(const unsigned char key[CASES_KEY_BYTES],
                       const char *name, char out[][CASES_TOKEN_HEX + 1],
                       size_t cap, size_t *n);
+
+/* ---- dashboards: disclosure control (domain_dashboard.c) ------------------ */
+
+/*
+ * cases_dashboard_protect: turn the exact counts of cases_dashboard()
+ * (cells {<dimensions>, "sex", "n"}) into what may be published, in place.
+ * Each table is laid out as its rows (the dimension values) by sex
+ * (female, male) with a "total" column per row and, where the sum is a
+ * count of people, a "total" row per sex and a grand total; cells of 1 to
+ * threshold - 1 people are suppressed and so is whatever would give them
+ * away through the totals (mp_suppress: complementary suppression, then
+ * audited). A cell is {<dimensions>, "sex", "count", "suppressed"}; a
+ * suppressed one has "count": null, never 0. The medians by sex rest on
+ * their count: null when it is suppressed. The threshold is the
+ * dashboard's "suppression_threshold". Returns 0, -EINVAL (a cell not
+ * shaped as above), -E2BIG (more rows than MP_TABLE_MAX_ROWS), -ENOMEM.
+ */
+int cases_dashboard_protect(json_t *dash);
 
 #endif /* CASES_DOMAIN_H */

@@ -1,17 +1,14 @@
 -- The rules case work rests on, in the SQL functions themselves:
 -- certification, consent, who sees what, the re-checks of the C side's
--- decisions, erasure, the append-only audit and suppressed cells.
+-- decisions, erasure and the append-only audit.
 BEGIN;
 \ir fixture.psql
-SELECT plan(42);
+SELECT plan(39);
 
 -- helpers
 SELECT is(c_age_band(NULL), 'unknown', 'c_age_band: no birth year');
 SELECT is(c_age_band(extract(year FROM now())::int - 30), '25-34', 'c_age_band: 30 years');
 SELECT is(c_age_band(extract(year FROM now())::int - 10), '0-17', 'c_age_band: a minor');
-SELECT is(c_cell(0), '{"count": 0, "suppressed": false}'::jsonb, 'c_cell: zero is shown');
-SELECT is(c_cell(4), '{"count": null, "suppressed": true}'::jsonb, 'c_cell: 4 people are suppressed');
-SELECT is(c_cell(5), '{"count": 5, "suppressed": false}'::jsonb, 'c_cell: 5 are shown');
 SELECT ok(NOT c_officer_of('{"roles": ["council_officer"]}', 'oriental'), 'c_officer_of: no region claim is a denial, not NULL');
 SELECT ok(NOT c_agent_of(t_p('a', 'municipal_agent', 'souss-massa'), 'souss-massa', 'agadir'),
   'c_agent_of: an agent without a commune claim is nobody''s');
