@@ -68,7 +68,7 @@ user admin admin ""
 # the demo mobile app: its secret is shown once, at creation
 resp=$(curl -sS -w '\n%{http_code}' -X POST "$GW/admin/clients" \
 	-H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-	-d '{"client_id":"demo-mobile","name":"Demo mobile app","scopes":["funding:read","cases:read"]}')
+	-d '{"client_id":"demo-mobile","name":"Demo mobile app","scopes":["funding:read","cases:read","gender:read"]}')
 case ${resp##*$'\n'} in
 201) say "  created  API client demo-mobile, secret (shown once): $(jq -r .client_secret <<<"${resp%$'\n'*}")" ;;
 409) say "  exists   API client demo-mobile (its secret was shown when it was created)" ;;

@@ -1055,6 +1055,69 @@ START_TEST(test_cases_events)
 }
 END_TEST
 
+/* Through the gateway, which learns gender's routes from its table:
+ * published figures without a token, cached; an analyst's unsuppressed
+ * read is never served from the cache, so each one is audited. */
+START_TEST(test_through_gateway)
+{
+	char *ana = t_token("analyst-o", "gender_analyst", "oriental");
+	char up[128], auth[4096];
+	const char *env[3], *hdr[2] = {auth, NULL};
+	struct t_proc gw;
+	struct t_resp r;
+	long long before;
+
+	scripted_year();
+	snprintf(up, sizeof(up), "MP_UPSTREAMS=gender=http://127.0.0.1:%d",
+	         gender.port);
+	env[0] = up;
+	env[1] = "MP_UPSTREAM_PROBE_MS=200";
+	env[2] = NULL;
+	ck_assert_int_eq(t_gateway_start(&gw, "gender-gateway", env), 0);
+	for (int i = 0; i < 50; i++) { /* until the gateway learnt the table */
+		ck_assert_int_eq(t_http(&gw, "GET",
+		                        "/v1/gender/indicators/"
+		                        "women_applicants?dimension=region&"
+		                        "filter=period:2031Q1;2031Q2",
+		                        NULL, NULL, 0, &r),
+		                 0);
+		if (r.status == 200)
+			break;
+		t_resp_free(&r);
+		t_sleep_ms(200);
+	}
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(
+	        json_object_get(r.json, "totals"), "share_women_bp")),
+	    4545);
+	t_resp_free(&r);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ana);
+	before = db_count("SELECT count(*) FROM unsuppressed_reads");
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(t_http(&gw, "GET",
+		                        "/v1/gender/indicators/"
+		                        "women_selected?filter=region:oriental&"
+		                        "filter=period:2031&unsuppressed=true",
+		                        hdr, NULL, 0, &r),
+		                 0);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_ptr_nonnull(strstr(r.body, "\"suppressed\":false"));
+		t_resp_free(&r);
+	}
+	ck_assert_int_eq(db_count("SELECT count(*) FROM unsuppressed_reads"),
+	                 before + 3);
+	/* writes still need a token */
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/v1/gender/diagnostics", NULL, "{}", 2, &r),
+	    0);
+	ck_assert_int_eq(r.status, 401);
+	t_resp_free(&r);
+	t_proc_stop(&gw);
+	free(ana);
+}
+END_TEST
+
 START_TEST(test_routes_equal_openapi)
 {
 	t_assert_routes_match_openapi(&gender, "openapi/gender.yaml");
@@ -1079,6 +1142,7 @@ gender_suite(void)
 	tcase_add_test(tc, test_targets_and_alerts);
 	tcase_add_test(tc, test_real_funding_events);
 	tcase_add_test(tc, test_cases_events);
+	tcase_add_test(tc, test_through_gateway);
 	tcase_add_test(tc, test_rebuild_gives_same_figures);
 	suite_add_tcase(s, tc);
 	return s;

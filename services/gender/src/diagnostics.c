@@ -449,6 +449,8 @@ decide_results(struct mp_ctx *ctx, struct mp_run *run)
 	json_object_set_new(body, "version", json_integer(rf->version));
 	json_object_set_new(body, "respondents", json_integer(rf->respondents));
 	json_object_set_new(body, "by", json_string(by != NULL ? by : "sex"));
+	if (rf->privileged) /* never cached: each read is audited */
+		mp_reply_header(ctx, "CDN-Cache-Control", "no-store");
 	run->decision = json_pack("{s:b, s:o}", "unsuppressed", rf->privileged,
 	                          "body", body);
 	return run->decision != NULL ? 0 : mp_refuse(ctx, NULL);

@@ -342,6 +342,10 @@ fig_output(struct mp_ctx *ctx, struct mp_run *run,
 	}
 	if (body == NULL && text == NULL)
 		return mp_refuse(ctx, NULL);
+	/* an unsuppressed read is never served from a cache: each one
+	 * reaches the service and is audited */
+	if (ff->privileged)
+		mp_reply_header(ctx, "CDN-Cache-Control", "no-store");
 	run->decision = json_pack("{s:b, s:o?, s:o?}", "unsuppressed",
 	                          ff->privileged, "body", body, "text", text);
 	return run->decision != NULL ? 0 : mp_refuse(ctx, NULL);
