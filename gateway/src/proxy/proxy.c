@@ -68,17 +68,25 @@
 
 enum breaker_state { BR_CLOSED = 0, BR_OPEN, BR_HALF_OPEN };
 
-struct upstream {
-	char name[GW_SERVICE_MAX + 1];
-	char timeout_env[GW_SERVICE_MAX + 32]; /* MP_UPSTREAM_<NAME>_TIMEOUT_MS */
-	char label[GW_SERVICE_MAX + 16];       /* metrics label */
-	char base[URL_MAX]; /* without trailing '/'; "" = not deployed here */
-	int64_t timeout_ms;
-	/* breaker, per worker */
+/* One base URL of an upstream, with its own breaker (per worker). */
+struct replica {
+	struct upstream *up;
+	char base[URL_MAX]; /* without trailing '/' */
 	enum breaker_state br;
 	int failures;       /* consecutive */
 	uint64_t open_until_ms;
 	int trial;          /* a half-open trial is in flight */
+	int outstanding;    /* calls in flight from this worker */
+};
+
+struct upstream {
+	char name[GW_SERVICE_MAX + 1];
+	char timeout_env[GW_SERVICE_MAX + 32]; /* MP_UPSTREAM_<NAME>_TIMEOUT_MS */
+	char label[GW_SERVICE_MAX + 16];       /* metrics label */
+	struct replica rep[GW_REPLICAS_MAX];
+	int nrep;           /* 0: not deployed here */
+	unsigned rr;        /* where the next pick starts (ties rotate) */
+	int64_t timeout_ms;
 	int m_open, m_failures, m_rejected; /* metric ids */
 };
 
@@ -98,6 +106,10 @@ struct rhdr {
 struct proxy_call {
 	struct http_request *req;
 	struct upstream *up;
+	struct replica *rep; /* the replica of the transfer in flight */
+	char *target;        /* path and query as sent (encoded) */
+	int moved;           /* a GET already retried on another replica */
+	int counted;         /* rep->outstanding counts this call */
 	CURL *easy;
 	struct curl_slist *hdrs;
 	char *url;
@@ -126,9 +138,15 @@ static struct upstream *upstream_named(const char *name);
 static const char *breaker_dur_get(const char *name);
 static int breaker_parse(const char *spec);
 static uint64_t mono_ms(void);
-static int breaker_admit(struct upstream *up, int *retry_after_s);
-static void breaker_record(struct upstream *up, int failed, int trial);
+static int breaker_usable(const struct replica *r, uint64_t now);
+static int breaker_admit(struct replica *r);
+static void breaker_record(struct replica *r, int failed, int trial);
 static void breaker_gauge(const struct upstream *up);
+static struct replica *replica_pick(struct upstream *up,
+    const struct replica *not, int *trial, int *retry_after_s);
+static int replica_url(struct proxy_call *pc, struct replica *r);
+static void replica_leave(struct proxy_call *pc);
+static int retry_elsewhere(struct proxy_call *pc);
 static struct psock *psock_get(int fd);
 static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
     void *socketp);
@@ -241,17 +259,20 @@ upstreams_configure(void)
 
 		memset(up, 0, sizeof(*up));
 		memcpy(up->name, confs[i].name, sizeof(up->name));
-		snprintf(up->label, sizeof(up->label), "upstream=\"%s\"",
+		snprintf(up->label, sizeof(up->label), "upstream=\"%.32s\"",
 		    up->name);
 		snprintf(up->timeout_env, sizeof(up->timeout_env),
-		    "MP_UPSTREAM_%s_TIMEOUT_MS", up->name);
+		    "MP_UPSTREAM_%.32s_TIMEOUT_MS", up->name);
 		for (k = 12; up->timeout_env[k] != '\0'; k++)
 			up->timeout_env[k] = up->timeout_env[k] == '-' ? '_' :
 			    (char)toupper((unsigned char)up->timeout_env[k]);
-		if (confs[i].nreplicas > 0)
-			snprintf(up->base, sizeof(up->base), "%s",
-			    confs[i].base[0]);
-		up->br = BR_CLOSED;
+		for (k = 0; k < (size_t)confs[i].nreplicas; k++) {
+			up->rep[k].up = up;
+			up->rep[k].br = BR_CLOSED;
+			snprintf(up->rep[k].base, sizeof(up->rep[k].base), "%s",
+			    confs[i].base[k]);
+		}
+		up->nrep = confs[i].nreplicas;
 		up->m_open = up->m_failures = up->m_rejected = -1;
 		names[i] = up->name;
 	}
@@ -332,7 +353,7 @@ gw_proxy_parent_init(void)
 		    "Requests answered 503 by an open circuit breaker", 0);
 
 	for (i = 0; i < nupstreams; i++) {
-		if (upstreams[i].base[0] != '\0')
+		if (upstreams[i].nrep > 0)
 			continue;
 		missing++;
 		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s",
@@ -397,82 +418,134 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Open when no replica's circuit is closed: the upstream fails fast. */
 static void
 breaker_gauge(const struct upstream *up)
 {
-	mp_metrics_counter_set(up->m_open, up->br != BR_CLOSED);
+	int i, open = up->nrep > 0;
+
+	for (i = 0; i < up->nrep; i++)
+		if (up->rep[i].br == BR_CLOSED)
+			open = 0;
+	mp_metrics_counter_set(up->m_open, open);
 }
 
-/* 0: go; 1: go, as the half-open trial; -EAGAIN: refused, *retry_after_s
- * set. */
+/* 1 if r may take a call now: closed, open past its time (a trial), or
+ * half-open with no trial in flight. */
 static int
-breaker_admit(struct upstream *up, int *retry_after_s)
+breaker_usable(const struct replica *r, uint64_t now)
 {
-	uint64_t now = mono_ms();
+	return breaker_threshold == 0 || r->br == BR_CLOSED ||
+	    (r->br == BR_OPEN && now >= r->open_until_ms) ||
+	    (r->br == BR_HALF_OPEN && !r->trial);
+}
 
-	if (breaker_threshold == 0 || up->br == BR_CLOSED)
+/* r was found usable: 0 go, 1 go as its half-open trial. */
+static int
+breaker_admit(struct replica *r)
+{
+	if (breaker_threshold == 0 || r->br == BR_CLOSED)
 		return 0;
-	if (up->br == BR_OPEN && now >= up->open_until_ms) {
-		up->br = BR_HALF_OPEN;
-		up->trial = 0;
-		mp_log(MP_LOG_INFO, "upstream", "%s: circuit half-open, sending "
-		    "a trial request", up->name);
+	if (r->br == BR_OPEN) {
+		r->br = BR_HALF_OPEN;
+		mp_log(MP_LOG_INFO, "upstream", "%s (%s): circuit half-open, "
+		    "sending a trial request", r->up->name, r->base);
 	}
-	if (up->br == BR_HALF_OPEN && !up->trial) {
-		up->trial = 1;
-		return 1;
-	}
-	if (retry_after_s != NULL)
-		*retry_after_s = up->br == BR_OPEN ?
-		    (int)((up->open_until_ms - now + 999) / 1000) : 1;
-	if (retry_after_s != NULL && *retry_after_s < 1)
-		*retry_after_s = 1;
-	mp_metrics_counter_add(up->m_rejected, 1);
-	return -EAGAIN;
+	r->trial = 1;
+	return 1;
 }
 
 static void
-breaker_record(struct upstream *up, int failed, int trial)
+breaker_record(struct replica *r, int failed, int trial)
 {
-	if (breaker_threshold == 0)
-		return;
+	struct upstream *up = r->up;
+
 	if (failed)
 		mp_metrics_counter_add(up->m_failures, 1);
+	if (breaker_threshold == 0)
+		return;
 	if (trial)
-		up->trial = 0;
+		r->trial = 0;
 	if (!failed) {
-		if (up->br != BR_CLOSED)
-			mp_log(MP_LOG_INFO, "upstream", "%s: circuit closed",
-			    up->name);
-		up->br = BR_CLOSED;
-		up->failures = 0;
+		if (r->br != BR_CLOSED)
+			mp_log(MP_LOG_INFO, "upstream", "%s (%s): circuit "
+			    "closed", up->name, r->base);
+		r->br = BR_CLOSED;
+		r->failures = 0;
 		breaker_gauge(up);
 		return;
 	}
-	up->failures++;
-	if ((up->br == BR_CLOSED && up->failures >= breaker_threshold) ||
-	    (up->br == BR_HALF_OPEN && trial)) {
-		up->br = BR_OPEN;
-		up->open_until_ms = mono_ms() + (uint64_t)breaker_open_ms;
-		mp_log(MP_LOG_WARN, "upstream", "%s: circuit open for %lld ms "
-		    "after %d consecutive failures", up->name,
-		    (long long)breaker_open_ms, up->failures);
+	r->failures++;
+	if ((r->br == BR_CLOSED && r->failures >= breaker_threshold) ||
+	    (r->br == BR_HALF_OPEN && trial)) {
+		r->br = BR_OPEN;
+		r->open_until_ms = mono_ms() + (uint64_t)breaker_open_ms;
+		mp_log(MP_LOG_WARN, "upstream", "%s (%s): circuit open for %lld "
+		    "ms after %d consecutive failures: ejected", up->name,
+		    r->base, (long long)breaker_open_ms, r->failures);
 		breaker_gauge(up);
 	}
+}
+
+/*
+ * The replica for the next call: among those whose breaker lets a call
+ * through (not `not`), the one with the fewest calls in flight from this
+ * worker; ties go round. NULL when none may be called (every circuit
+ * open): *retry_after_s is the soonest reopening, and the refusal is
+ * counted.
+ */
+static struct replica *
+replica_pick(struct upstream *up, const struct replica *not, int *trial,
+    int *retry_after_s)
+{
+	struct replica *best = NULL, *r;
+	uint64_t now = mono_ms(), soonest = UINT64_MAX;
+	int k;
+
+	for (k = 0; k < up->nrep; k++) {
+		r = &up->rep[(up->rr + (unsigned)k) % (unsigned)up->nrep];
+		if (r == not)
+			continue;
+		if (!breaker_usable(r, now)) {
+			if (r->br == BR_OPEN && r->open_until_ms < soonest)
+				soonest = r->open_until_ms;
+			continue;
+		}
+		if (best == NULL || r->outstanding < best->outstanding)
+			best = r;
+	}
+	up->rr++;
+	if (best == NULL) {
+		if (retry_after_s != NULL) {
+			*retry_after_s = soonest == UINT64_MAX ? 1 :
+			    (int)((soonest - now + 999) / 1000);
+			if (*retry_after_s < 1)
+				*retry_after_s = 1;
+		}
+		if (not == NULL)
+			mp_metrics_counter_add(up->m_rejected, 1);
+		return NULL;
+	}
+	*trial = breaker_admit(best) == 1;
+	return best;
 }
 
 int
 gw_proxy_upstream_check(const char *upstream, int *retry_after_s)
 {
 	struct upstream *up = upstream_named(upstream);
-	uint64_t now = mono_ms();
+	uint64_t now = mono_ms(), soonest = UINT64_MAX;
+	int i;
 
-	if (up == NULL || up->base[0] == '\0' || multi == NULL)
+	if (up == NULL || up->nrep == 0 || multi == NULL)
 		return -ENOENT;
-	if (breaker_threshold == 0 || up->br != BR_OPEN ||
-	    now >= up->open_until_ms)
-		return 0;
-	*retry_after_s = (int)((up->open_until_ms - now + 999) / 1000);
+	for (i = 0; i < up->nrep; i++) {
+		if (breaker_usable(&up->rep[i], now))
+			return 0;
+		if (up->rep[i].open_until_ms < soonest)
+			soonest = up->rep[i].open_until_ms;
+	}
+	*retry_after_s = (int)((soonest - now + 999) / 1000);
 	if (*retry_after_s < 1)
 		*retry_after_s = 1;
 	mp_metrics_counter_add(up->m_rejected, 1);
@@ -653,6 +726,89 @@ retry_stale(struct proxy_call *pc)
 	return 1;
 }
 
+/* pc->url: replica r's base and pc->target; 0 or -ENOMEM. */
+static int
+replica_url(struct proxy_call *pc, struct replica *r)
+{
+	size_t n = strlen(r->base) + strlen(pc->target) + 1;
+	char *url;
+
+	if ((url = malloc(n)) == NULL)
+		return -ENOMEM;
+	snprintf(url, n, "%s%s", r->base, pc->target);
+	free(pc->url);
+	pc->url = url;
+	curl_easy_setopt(pc->easy, CURLOPT_URL, pc->url);
+	return 0;
+}
+
+/* The call no longer counts among its replica's calls in flight. */
+static void
+replica_leave(struct proxy_call *pc)
+{
+	if (pc->counted && pc->rep != NULL)
+		pc->rep->outstanding--;
+	pc->counted = 0;
+}
+
+/*
+ * A GET (or HEAD) whose replica could not be reached, hung up without an
+ * answer or said it is unavailable (502, 503) is sent once to another
+ * replica: the failure counts against the first one's breaker, and the
+ * client sees only the second answer. Nothing else is retried: a write
+ * might have happened, and a timeout might be a slow answer on its way.
+ * 1 if the transfer was restarted elsewhere.
+ */
+static int
+retry_elsewhere(struct proxy_call *pc)
+{
+	struct replica *r, *old = pc->rep;
+	char why[64];
+	int trial = 0;
+
+	if (old == NULL || pc->moved || old->up->nrep < 2 ||
+	    (pc->req->method != HTTP_METHOD_GET &&
+	    pc->req->method != HTTP_METHOD_HEAD) ||
+	    !(pc->result == CURLE_COULDNT_CONNECT ||
+	    pc->result == CURLE_GOT_NOTHING || pc->result == CURLE_RECV_ERROR ||
+	    pc->result == CURLE_SEND_ERROR || (pc->result == CURLE_OK &&
+	    (pc->status == 502 || pc->status == 503))))
+		return 0;
+	if ((r = replica_pick(old->up, old, &trial, NULL)) == NULL)
+		return 0;
+	if (pc->result != CURLE_OK)
+		snprintf(why, sizeof(why), "%s", curl_easy_strerror(pc->result));
+	else
+		snprintf(why, sizeof(why), "HTTP %ld", pc->status);
+	breaker_record(old, 1, pc->trial);
+	replica_leave(pc);
+	curl_multi_remove_handle(multi, pc->easy);
+	pc->in_multi = 0;
+	pc->moved = 1;
+	pc->rep = r;
+	pc->trial = trial;
+	rhdr_clear(pc);
+	pc->body_len = 0;
+	pc->status = 0;
+	pc->result = CURLE_OK;
+	pc->too_big = pc->bad_headers = 0;
+	pc->errbuf[0] = '\0';
+	if (replica_url(pc, r) != 0 ||
+	    curl_multi_add_handle(multi, pc->easy) != CURLM_OK) {
+		if (trial)
+			r->trial = 0;
+		pc->trial = 0;
+		pc->result = CURLE_OUT_OF_MEMORY;
+		return 0;
+	}
+	pc->in_multi = 1;
+	r->outstanding++;
+	pc->counted = 1;
+	mp_log(MP_LOG_INFO, "upstream", "%s: GET retried on %s after %s "
+	    "from %s", r->up->name, r->base, why, old->base);
+	return 1;
+}
+
 /* Finished transfers: keep their outcome, release the handle (its
  * connection goes back to the multi handle's cache), wake the request. */
 static void
@@ -674,7 +830,7 @@ multi_collect(void)
 		pc->result = msg->data.result;
 		(void)curl_easy_getinfo(pc->easy, CURLINFO_RESPONSE_CODE,
 		    &pc->status);
-		if (retry_stale(pc))
+		if (retry_stale(pc) || retry_elsewhere(pc))
 			continue;
 		if (pc->in_multi)
 			curl_multi_remove_handle(multi, pc->easy);
@@ -684,10 +840,11 @@ multi_collect(void)
 		curl_slist_free_all(pc->hdrs);
 		pc->hdrs = NULL;
 		pc->done = 1;
-		if (pc->up != NULL)
-			breaker_record(pc->up, call_failed(pc) ||
+		if (pc->rep != NULL)
+			breaker_record(pc->rep, call_failed(pc) ||
 			    pc->status == 502 || pc->status == 503 ||
 			    pc->status == 504, pc->trial);
+		replica_leave(pc);
 		pc->trial = 0;
 		http_request_wakeup(pc->req);
 	}
@@ -785,8 +942,10 @@ gw_proxy_call_free(struct proxy_call *pc)
 {
 	if (pc == NULL)
 		return;
-	if (pc->trial)
-		pc->up->trial = 0; /* no verdict: let another request try */
+	if (pc->trial && pc->rep != NULL)
+		pc->rep->trial = 0; /* no verdict: let another request try */
+	replica_leave(pc);
+	free(pc->target);
 	if (pc->easy != NULL) {
 		if (pc->in_multi && multi != NULL)
 			curl_multi_remove_handle(multi, pc->easy);
@@ -1072,13 +1231,14 @@ gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 	struct http_request *req = ctx->req;
 	struct upstream *up = upstream_named(upstream);
 	struct proxy_call *pc;
+	struct replica *r;
 	size_t ulen = 0, cap;
 	CURLMcode mrc;
 	CURL *e;
-	int rc, admit;
+	int rc, trial = 0;
 
 	*out = NULL;
-	if (up == NULL || up->base[0] == '\0' || multi == NULL) {
+	if (up == NULL || up->nrep == 0 || multi == NULL) {
 		free(body);
 		return -ENOENT;
 	}
@@ -1095,18 +1255,17 @@ gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 	if (traceparent != NULL &&
 	    (pc->traceparent = strdup(traceparent)) == NULL)
 		goto fail;
-	cap = strlen(up->base) + 3 * strlen(req->path) + 2 +
+	cap = 3 * strlen(req->path) + 2 +
 	    (req->query_string != NULL ? 3 * strlen(req->query_string) : 0) +
 	    1;
-	if ((pc->url = malloc(cap)) == NULL)
+	if ((pc->target = malloc(cap)) == NULL)
 		goto fail;
-	pc->url[0] = '\0';
+	pc->target[0] = '\0';
 	rc = -ENAMETOOLONG;
-	if (url_append(pc->url, cap, &ulen, up->base) != 0 ||
-	    url_append(pc->url, cap, &ulen, req->path) != 0 ||
-	    (req->query_string != NULL && (url_append(pc->url, cap, &ulen,
-	    "?") != 0 || url_append(pc->url, cap, &ulen,
-	    req->query_string) != 0)))
+	if (url_append(pc->target, cap, &ulen, req->path) != 0 ||
+	    (req->query_string != NULL && (url_append(pc->target, cap, &ulen,
+	    "?") != 0 || url_append(pc->target, cap, &ulen,
+	    req->query_string) != 0)) || ulen + URL_MAX > 65536)
 		goto fail;
 	rc = -ENOMEM;
 	if ((pc->easy = e = curl_easy_init()) == NULL ||
@@ -1117,11 +1276,15 @@ gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 	if (method_setup(pc, req->method) != 0)
 		goto fail;
 	/* last: a claimed half-open trial must reach the upstream */
-	if ((admit = breaker_admit(up, retry_after_s)) < 0) {
-		rc = admit;
+	if ((r = replica_pick(up, NULL, &trial, retry_after_s)) == NULL) {
+		rc = -EAGAIN;
 		goto fail;
 	}
-	pc->trial = admit == 1;
+	pc->rep = r;
+	pc->trial = trial;
+	rc = -ENOMEM;
+	if (replica_url(pc, r) != 0)
+		goto fail;
 	if ((mrc = curl_multi_add_handle(multi, e)) != CURLM_OK) {
 		mp_log(MP_LOG_ERROR, "upstream", "cannot start a transfer: %s",
 		    curl_multi_strerror(mrc));
@@ -1129,6 +1292,8 @@ gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 		goto fail;
 	}
 	pc->in_multi = 1;
+	r->outstanding++;
+	pc->counted = 1;
 	http_request_sleep(req);
 	*out = pc;
 	return 0;

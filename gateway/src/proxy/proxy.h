@@ -22,8 +22,16 @@
  * An upstream named without a URL answers 503 for its prefix; a malformed
  * value stops start-up.
  *
- * The circuit breaker is per worker (each worker learns on its own within
- * N requests; no shared state to lock). A failure is a transfer that
+ * Replicas: an upstream may list several base URLs (upstream_conf.h).
+ * A call goes to the replica with the fewest calls in flight from this
+ * worker among those whose breaker admits it; each replica has its own
+ * breaker (ejected when open, probed back by its half-open trial); a GET
+ * or HEAD that a replica refuses, drops without an answer or answers 502
+ * or 503 is sent once to another replica (writes and timeouts never).
+ * gw_proxy_upstream_check says -EAGAIN only when every replica is open.
+ *
+ * The circuit breaker is per worker and per replica (each worker learns
+ * on its own within N requests; no shared state to lock). A failure is a transfer that
  * brought no usable answer (refused, reset, timed out, unresolvable,
  * malformed, too large) or an upstream 502, 503 or 504: the service or
  * what stands in front of it is unwell. A 500 is one route's bug and

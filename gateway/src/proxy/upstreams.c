@@ -65,6 +65,8 @@ struct buf {
 struct probe {
 	int index; /* in the route registry and gw_proxy_upstream_conf */
 	const char *name;
+	const struct gw_upstream_conf *conf;
+	int cur; /* the replica probed: the next one after a failure */
 	char ready_url[URL_MAX]; /* base + "/readyz"; "" = not deployed */
 	char routes_url[URL_MAX];
 	CURL *easy;
@@ -85,6 +87,7 @@ static void upstreams_worker_stop(void);
 static int upstreams_ready(json_t *checks);
 static void *probe_main(void *arg);
 static int probe_round(CURLM *multi);
+static int probe_urls(struct probe *p);
 static size_t on_body(char *ptr, size_t size, size_t n, void *arg);
 static size_t on_header(char *ptr, size_t size, size_t n, void *arg);
 static const char *state_name(int state);
@@ -268,6 +271,18 @@ url_set(char *dst, const char *base, const char *path)
 	return n < 0 || n >= URL_MAX ? -EINVAL : 0;
 }
 
+/* The probe's URLs on replica p->cur. 0 or -EINVAL. */
+static int
+probe_urls(struct probe *p)
+{
+	const char *base = p->conf->base[p->cur];
+
+	return url_set(p->ready_url, base, "/readyz") != 0 ||
+	               url_set(p->routes_url, base, "/_routes") != 0
+	           ? -EINVAL
+	           : 0;
+}
+
 /* In the parent: which upstreams to probe and how often, and every
  * upstream's route table, inherited by the workers. */
 static int
@@ -312,10 +327,10 @@ upstreams_parent_init(void)
 		p->state = PS_UNCONFIGURED;
 		snprintf(p->status, sizeof(p->status),
 		         "none: not deployed here");
+		p->conf = &conf[i];
 		if (conf[i].nreplicas == 0)
 			continue;
-		if (url_set(p->ready_url, conf[i].base[0], "/readyz") != 0 ||
-		    url_set(p->routes_url, conf[i].base[0], "/_routes") != 0) {
+		if (probe_urls(p) != 0) {
 			fprintf(stderr,
 			        "config: MP_UPSTREAMS: %s: URL too "
 			        "long\n",
@@ -325,6 +340,11 @@ upstreams_parent_init(void)
 		p->state = PS_UNKNOWN;
 		configured++;
 		routes_refresh(p, "");
+		while (p->version[0] == '\0' && p->cur + 1 < conf[i].nreplicas) {
+			p->cur++; /* the first replica may be the one down */
+			(void)probe_urls(p);
+			routes_refresh(p, "");
+		}
 		(void)gw_routes_current(p->index); /* take it in */
 	}
 	return 0;
@@ -449,8 +469,20 @@ probe_round(CURLM *multi)
 		}
 	}
 	for (i = 0; i < nprobes; i++) {
-		if (probes[i].easy != NULL)
-			curl_multi_remove_handle(multi, probes[i].easy);
+		struct probe *p = &probes[i];
+
+		if (p->easy == NULL)
+			continue;
+		curl_multi_remove_handle(multi, p->easy);
+		/* a replica that failed: probe the next one next time, so
+		 * the upstream is up while one of its replicas is */
+		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == PS_DOWN &&
+		    p->conf->nreplicas > 1) {
+			p->cur = (p->cur + 1) % p->conf->nreplicas;
+			if (probe_urls(p) == 0)
+				curl_easy_setopt(p->easy, CURLOPT_URL,
+				                 p->ready_url);
+		}
 	}
 	return stopping ? -ECANCELED : 0;
 }
