@@ -3,11 +3,7 @@
 // document the gateway serves and lists every one of its operations.
 //
 //   node tests/graphql/docs.mjs http://127.0.0.1:8080
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-
-const require = createRequire(join(process.cwd(), 'tools/node/package.json'));
-const { chromium } = require('playwright-core');
+import { require, withBrowser } from './browser.mjs';
 const YAML = require('yaml');
 
 const base = process.argv[2].replace(/\/graphql$/, '');
@@ -17,12 +13,8 @@ let expected = 0;
 for (const item of Object.values(spec.paths || {}))
   for (const m of methods) if (item[m]) expected++;
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
 let ok = false;
-try {
+await withBrowser(async (browser) => {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -33,7 +25,5 @@ try {
   ok = expected > 0 && shown === expected && errors.length === 0;
   console.log(`docs: ${shown} operations listed of the ${expected} in /openapi/openapi.yaml` +
     (errors.length ? `; page errors: ${errors.join('; ')}` : ''));
-} finally {
-  await browser.close();
-}
+});
 process.exit(ok ? 0 : 1);

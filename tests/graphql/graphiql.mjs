@@ -3,19 +3,11 @@
 // gives a browser loads, a query given to it runs and its data shows.
 //
 //   node tests/graphql/graphiql.mjs http://127.0.0.1:8080/graphql
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-
-const require = createRequire(join(process.cwd(), 'tools/node/package.json'));
-const { chromium } = require('playwright-core');
+import { withBrowser } from './browser.mjs';
 
 const url = process.argv[2];
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
 let ok = false;
-try {
+await withBrowser(async (browser) => {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -40,7 +32,5 @@ try {
   const text = await page.$eval('.result-window', (e) => e.textContent);
   ok = text.includes('economic') && errors.length === 0;
   console.log(`graphiql: page loaded, query ran, ${ok ? 'data shown' : 'unexpected: ' + text.slice(0, 200) + errors.join('; ')}`);
-} finally {
-  await browser.close();
-}
+});
 process.exit(ok ? 0 : 1);
