@@ -6,8 +6,9 @@
  * text, taxonomy term, organisation, date, commune and distance, page as
  * HSDS says and answer in the client's language; every malformed query
  * argument is a 400 naming it; each write emits its event without
- * personal data. (Answers are validated against the HSDS schemas by
- * tests/contract/hsds_contract.sh.)
+ * personal data; through the gateway, public reads answer without a token
+ * from its cache, dropped by the writes' events. (Answers are validated
+ * against the HSDS schemas by tests/contract/hsds_contract.sh.)
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,13 +20,28 @@
 
 #include "support.h"
 
-static struct t_proc svc;
+static struct t_proc svc, gw;
 
+/* The cases service, and a gateway in front of it that learns its routes
+ * from it. */
 static void
 setup(void)
 {
+	static char upstreams[160];
+	const char *env[4];
+
 	if (t_service_start(&svc, "cases", NULL) != 0) {
 		fprintf(stderr, "cases did not become ready\n");
+		exit(1);
+	}
+	snprintf(upstreams, sizeof(upstreams),
+	         "MP_UPSTREAMS=cases=http://127.0.0.1:%d", svc.port);
+	env[0] = upstreams;
+	env[1] = "MP_RATE_LIMITS=default=100000/60,write=100000/60";
+	env[2] = NULL;
+	if (t_gateway_start(&gw, "cases-gateway", env) != 0) {
+		fprintf(stderr, "gateway did not become ready\n");
+		t_proc_stop(&svc);
 		exit(1);
 	}
 }
@@ -33,6 +49,7 @@ setup(void)
 static void
 teardown(void)
 {
+	t_proc_stop(&gw);
 	t_proc_stop(&svc);
 }
 
@@ -769,6 +786,88 @@ START_TEST(list_items_follow_writes)
 }
 END_TEST
 
+/* Through the gateway: the HSDS reads answer without a token and are
+ * cached as public data (one entry for everyone, 304 on If-None-Match);
+ * a write through the gateway is enforced as on the service, and the
+ * cached list shows it once the gateway consumed the write's event. */
+START_TEST(through_the_gateway)
+{
+	char org[37], loc[37], service[37], sal[37], path[256], etag[128];
+	char *tok = officer("oriental"), *souss = officer("souss-massa");
+	char *agent =
+	    t_token_commune("agent-gw", "municipal_agent", "oriental", "oujda");
+	char inm[200], xc[32];
+	const char *hdr[2] = {inm, NULL};
+	struct t_resp r;
+	json_t *b;
+
+	oujda_directory("Passerelle", org, loc, service, sal);
+	ck_assert_int_eq(t_stream_settle("events:cases", "gateway", 100, 10000),
+	                 0);
+	snprintf(path, sizeof(path),
+	         "/v1/cases/hsds/services?search="
+	         "Passerelle&commune=oujda");
+	ck_assert_int_eq(t_http(&gw, "GET", path, NULL, NULL, 0, &r), 0);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(r.json, "total_items")), 1);
+	t_resp_free(&r);
+	/* the second read is a hit, an anonymous one as a token's */
+	ck_assert_int_eq(t_http(&gw, "GET", path, NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(t_resp_header(&r, "x-cache", xc, sizeof(xc)), 0);
+	ck_assert_str_eq(xc, "hit");
+	ck_assert_int_eq(t_resp_header(&r, "etag", etag, sizeof(etag)), 0);
+	t_resp_free(&r);
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	ck_assert_int_eq(t_http(&gw, "GET", path, hdr, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 304);
+	t_resp_free(&r);
+	/* a malformed argument is the service's 400 */
+	ck_assert_int_eq(t_http(&gw, "GET", "/v1/cases/hsds/services?page=0",
+	                        NULL, NULL, 0, &r),
+	                 0);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(error_field(&r), "page");
+	t_resp_free(&r);
+
+	/* writes: no token 401, an agent 403, another region 404, the
+	 * region's officer 200 */
+	snprintf(path, sizeof(path), "/v1/cases/directory/services/%s",
+	         service);
+	b = body("{\"status\": \"inactive\"}");
+	ck_assert_int_eq(t_json(&gw, "PATCH", path, NULL, b, &r), 0);
+	ck_assert_int_eq(r.status, 401);
+	t_resp_free(&r);
+	ck_assert_int_eq(t_json(&gw, "PATCH", path, agent, b, &r), 0);
+	ck_assert_int_eq(r.status, 403);
+	t_resp_free(&r);
+	ck_assert_int_eq(t_json(&gw, "PATCH", path, souss, b, &r), 0);
+	ck_assert_int_eq(r.status, 404);
+	t_resp_free(&r);
+	ck_assert_int_eq(t_json(&gw, "PATCH", path, tok, b, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	json_decref(b);
+	/* the cached list is dropped by the write's event */
+	ck_assert_int_eq(t_stream_settle("events:cases", "gateway", 100, 10000),
+	                 0);
+	snprintf(path, sizeof(path),
+	         "/v1/cases/hsds/services?search="
+	         "Passerelle&commune=oujda");
+	ck_assert_int_eq(t_http(&gw, "GET", path, NULL, NULL, 0, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(r.json, "contents"), 0),
+	        "status")),
+	    "inactive");
+	t_resp_free(&r);
+	free(tok);
+	free(souss);
+	free(agent);
+}
+END_TEST
+
 /* Count the events of `type` whose subject is `id`; every directory event
  * carries only ids, region, commune, status, version and term codes. */
 static int
@@ -875,6 +974,7 @@ main(void)
 	tcase_add_test(tc, location_rules);
 	tcase_add_test(tc, list_items_follow_writes);
 	tcase_add_test(tc, writes_emit_events);
+	tcase_add_test(tc, through_the_gateway);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

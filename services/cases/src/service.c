@@ -19,26 +19,40 @@
 #define ALL (AGT | MED | OFF)
 #define PUB MP_ROUTE_PUBLIC
 
+/* The service directory (HSDS) is the same for everyone: public data the
+ * gateway caches 300 s under one key for every caller (an officer's write
+ * emits a cases.directory.* event, which drops it), open to API clients
+ * with the scope cases:read. Writes and everything about people are never
+ * cached by the gateway and refuse API clients. */
+#define DIR (MP_ROUTE_PUBLIC | MP_ROUTE_PUBLIC_DATA)
+#define DIR_READ "cases:read"
+#define TTL_DIR 300
+
 static int cases_init(void);
 
 static const struct mp_route routes[] = {
     /* service directory: HSDS 3.0 (public, read-only) */
-    {MP_GET, "/v1/cases/hsds", cases_hsds_root, PUB, 0},
-    {MP_GET, "/v1/cases/hsds/services", cases_hsds_services, PUB, 0},
-    {MP_GET, "/v1/cases/hsds/services/{id}", cases_hsds_service_get, PUB, 0},
+    {MP_GET, "/v1/cases/hsds", cases_hsds_root, DIR, 0, DIR_READ, TTL_DIR},
+    {MP_GET, "/v1/cases/hsds/services", cases_hsds_services, DIR, 0, DIR_READ,
+     TTL_DIR},
+    {MP_GET, "/v1/cases/hsds/services/{id}", cases_hsds_service_get, DIR, 0,
+     DIR_READ, TTL_DIR},
     {MP_GET, "/v1/cases/hsds/service_at_locations",
-     cases_hsds_service_at_locations, PUB, 0},
+     cases_hsds_service_at_locations, DIR, 0, DIR_READ, TTL_DIR},
     {MP_GET, "/v1/cases/hsds/service_at_locations/{id}",
-     cases_hsds_service_at_location_get, PUB, 0},
-    {MP_GET, "/v1/cases/hsds/organizations", cases_hsds_organizations, PUB, 0},
+     cases_hsds_service_at_location_get, DIR, 0, DIR_READ, TTL_DIR},
+    {MP_GET, "/v1/cases/hsds/organizations", cases_hsds_organizations, DIR, 0,
+     DIR_READ, TTL_DIR},
     {MP_GET, "/v1/cases/hsds/organizations/{id}", cases_hsds_organization_get,
-     PUB, 0},
-    {MP_GET, "/v1/cases/hsds/taxonomies", cases_hsds_taxonomies, PUB, 0},
-    {MP_GET, "/v1/cases/hsds/taxonomies/{id}", cases_hsds_taxonomy_get, PUB, 0},
-    {MP_GET, "/v1/cases/hsds/taxonomy_terms", cases_hsds_taxonomy_terms, PUB,
-     0},
+     DIR, 0, DIR_READ, TTL_DIR},
+    {MP_GET, "/v1/cases/hsds/taxonomies", cases_hsds_taxonomies, DIR, 0,
+     DIR_READ, TTL_DIR},
+    {MP_GET, "/v1/cases/hsds/taxonomies/{id}", cases_hsds_taxonomy_get, DIR, 0,
+     DIR_READ, TTL_DIR},
+    {MP_GET, "/v1/cases/hsds/taxonomy_terms", cases_hsds_taxonomy_terms, DIR, 0,
+     DIR_READ, TTL_DIR},
     {MP_GET, "/v1/cases/hsds/taxonomy_terms/{id}", cases_hsds_taxonomy_term_get,
-     PUB, 0},
+     DIR, 0, DIR_READ, TTL_DIR},
     /* service directory: officers' writes */
     {MP_POST, "/v1/cases/directory/organizations",
      cases_directory_organization_create, 0, OFF},
