@@ -206,7 +206,8 @@ bench-gender:
 
 # the cases directory's search vs pgbench (not part of `make test`)
 bench-cases:
-	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/cases.so
+	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/cases.so \
+	    build-bench/bin/openloop
 	@BENCH_BUILD=build-bench scripts/bench-cases.sh
 
 # the gateway vs nginx and vs funding direct, and token verification cost
