@@ -1938,6 +1938,9 @@ exec_selset(struct gql_exec *x, const struct gql_type *t, json_t *v,
 		st = exec_field(x, t, v, &c.g[i], &r);
 		x->depth--;
 		if (st == ST_PENDING) {
+			/* a pending field's partial value is recomputed on
+			 * the next pass: drop this one */
+			json_decref(r);
 			worst = ST_PENDING;
 			if (serial)
 				break; /* the next mutation waits */
