@@ -962,6 +962,7 @@ END_TEST
 
 START_TEST(test_cases_events)
 {
+	long long dead0 = t_redis_int("XLEN events:cases:dead");
 	char *ana = t_token("analyst-o", "gender_analyst", "oriental");
 	static const char *const cs[3] = {
 	    "0190c7a2-0000-7000-8000-000000000001",
@@ -1008,8 +1009,14 @@ START_TEST(test_cases_events)
 		              : i == 1 ? "0190c7a2-0000-7000-8000-0000000000a2"
 		                       : "0190c7a2-0000-7000-8000-0000000000a3",
 		              "outcome", "successful"));
+	/* a cases event gender does not project, however deep its name */
+	cases_event("cases.directory.organization.created.v1",
+	            "2032-01-05T10:00:00.000Z", "female",
+	            json_pack("{s:s}", "organization_id",
+	                      "0190c7a2-0000-7000-8000-0000000000b1"));
 	ck_assert_int_eq(t_stream_settle("events:cases", "gender", 300, 20000),
 	                 0);
+	ck_assert_int_eq(t_redis_int("XLEN events:cases:dead"), dead0);
 	f = get(ana, 200,
 	        "/v1/gender/indicators/women_accompanied?"
 	        "filter=region:oriental&filter=period:2032&unsuppressed=true");
