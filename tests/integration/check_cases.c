@@ -550,6 +550,7 @@ struct probe {
 
 static const struct probe probes[] = {
     {"GET", "/v1/cases/persons/{person}", NULL},
+    {"PATCH", "/v1/cases/persons/{person}", "{\"phone\": \"+212611111111\"}"},
     {"POST", "/v1/cases/persons/{person}/consents",
      "{\"purpose\": \"statistics\", \"given_to\": \"x\", "
      "\"recorded_how\": \"oral\"}"},
@@ -808,6 +809,124 @@ START_TEST(uncertified_and_expired_refused)
 	                          "family_name", "B", "sex", "male",
 	                          "beneficiary_type", "other_migrant"),
 	                403, "/v1/cases/persons"));
+	actors_free(&a);
+}
+END_TEST
+
+/* An update with If-Match (NULL: none): the status and the answer. */
+static json_t *
+patch_person(const char *token, const char *id, const char *if_match,
+             const char *body, int want)
+{
+	char auth[4096], im[64], path[128];
+	const char *hdr[4] = {auth, "Content-Type: application/json", NULL,
+	                      NULL};
+	struct t_resp r;
+	json_t *out;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	if (if_match != NULL) {
+		snprintf(im, sizeof(im), "If-Match: %s", if_match);
+		hdr[2] = im;
+	}
+	snprintf(path, sizeof(path), "/v1/cases/persons/%s", id);
+	ck_assert_int_eq(
+	    t_http(target, "PATCH", path, hdr, body, strlen(body), &r), 0);
+	ck_assert_msg(r.status == want, "PATCH %s: want %d, got %ld: %s", path,
+	              want, r.status, r.body);
+	out = json_loads(r.body, 0, NULL);
+	t_resp_free(&r);
+	ck_assert_ptr_nonnull(out);
+	return out;
+}
+
+START_TEST(person_update)
+{
+	struct actors a;
+	struct path p;
+	json_t *o, *id;
+	char *v, etag[32];
+	size_t i;
+	json_t *e;
+	int found;
+
+	actors_make(&a);
+	person_path(&a, &p);
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons/%s", p.person);
+	snprintf(etag, sizeof(etag), "\"v%lld\"",
+	         (long long)json_integer_value(json_object_get(o, "version")));
+	json_decref(o);
+	/* contact and languages: re-sealed, names unchanged */
+	o = patch_person(a.t_agent, p.person, etag,
+	                 "{\"phone\": \"+212677777777\", \"languages\": "
+	                 "[\"ar\", \"zgh\"]}",
+	                 200);
+	id = json_object_get(o, "identity");
+	ck_assert_str_eq(str(id, "phone"), "+212677777777");
+	ck_assert_str_eq(str(id, "given_name"), GIVEN);
+	ck_assert_str_eq(json_string_value(json_array_get(
+	                     json_object_get(o, "languages"), 1)),
+	                 "zgh");
+	json_decref(o);
+	v = sql1("SELECT identity_enc FROM persons WHERE id = $1::uuid",
+	         p.person);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_ptr_nonnull(strstr(v, "enc1:"));
+	ck_assert_ptr_null(strstr(v, "677777777"));
+	free(v);
+	/* the old ETag is stale now: 412, nothing changed */
+	o = patch_person(a.t_agent, p.person, etag,
+	                 "{\"phone\": \"+212600000001\"}", 412);
+	json_decref(o);
+	/* a new family name: found by it, no longer by the old one */
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons/%s", p.person);
+	snprintf(etag, sizeof(etag), "\"v%lld\"",
+	         (long long)json_integer_value(json_object_get(o, "version")));
+	json_decref(o);
+	o = patch_person(a.t_agent, p.person, etag,
+	                 "{\"family_name\": \"Amazigh-Renomme\"}", 200);
+	ck_assert_str_eq(str(json_object_get(o, "identity"), "phone"),
+	                 "+212677777777");
+	json_decref(o);
+	o = req(a.t_agent, "GET", NULL, 200,
+	        "/v1/cases/persons?name=amazigh-renomme&limit=200");
+	found = 0;
+	json_array_foreach(json_object_get(o, "items"), i, e)
+	    found |= strcmp(str(e, "id"), p.person) == 0;
+	ck_assert(found);
+	json_decref(o);
+	o = req(a.t_agent, "GET", NULL, 200,
+	        "/v1/cases/persons?name=" FAMILY "&limit=200");
+	json_array_foreach(json_object_get(o, "items"), i, e)
+	    ck_assert_str_ne(str(e, "id"), p.person);
+	json_decref(o);
+	/* bad input names the field; roles, commune, certification */
+	o = patch_person(a.t_agent, p.person, NULL, "{\"birth_year\": 1800}",
+	                 400);
+	v = json_dumps(o, 0);
+	ck_assert_ptr_nonnull(strstr(v, "birth_year"));
+	free(v);
+	json_decref(o);
+	json_decref(patch_person(a.t_off, p.person, NULL,
+	                         "{\"phone\": \"+2126\"}", 403));
+	json_decref(patch_person(a.t_agent2, p.person, NULL,
+	                         "{\"phone\": \"+2126\"}", 404));
+	json_decref(patch_person(a.t_uncert, p.person, NULL,
+	                         "{\"phone\": \"+2126\"}", 403));
+	/* audited; the event carries no personal data */
+	v = sql1("SELECT count(*) FROM audit_log WHERE subject_id = $1::uuid "
+	         "AND action = 'update'",
+	         p.person);
+	ck_assert_str_eq(v, "2");
+	free(v);
+	ck_assert_int_eq(stream_has_pii(), 0);
+	/* withdrawn consent blocks it */
+	json_decref(req(a.t_agent, "POST", NULL, 200,
+	                "/v1/cases/consents/%s/withdrawal", p.consent));
+	o = patch_person(a.t_agent, p.person, NULL,
+	                 "{\"phone\": \"+212600000002\"}", 409);
+	ck_assert_str_eq(str(o, "type"), "urn:mp:problem:consent-required");
+	json_decref(o);
 	actors_free(&a);
 }
 END_TEST
@@ -1340,6 +1459,7 @@ cases_suite(void)
 	tcase_add_test(t, other_commune_and_region_on_every_route);
 	tcase_add_test(t, uncertified_and_expired_refused);
 	tcase_add_test(t, withdrawn_consent_blocks_work);
+	tcase_add_test(t, person_update);
 	tcase_add_test(t, referral_needs_consent_and_active_service);
 	tcase_add_test(t, export_and_erasure);
 	tcase_add_test(t, audit_trail_append_only);

@@ -41,6 +41,9 @@ const struct mp_fact cases_facts_person_work[] = {WORK_FACTS, MP_FACT_END};
 const struct mp_fact cases_facts_case_work[] = {
     MP_FACT("state", MP_FACT_STRING, 0, W, state),
     MP_FACT("worker", MP_FACT_BOOL, 0, W, worker), WORK_FACTS, MP_FACT_END};
+const struct mp_fact cases_facts_person_update[] = {
+    WORK_FACTS, MP_FACT("identity_enc", MP_FACT_STRING, 0, W, identity_enc),
+    MP_FACT("version", MP_FACT_INT, 0, W, version), MP_FACT_END};
 #undef W
 
 static int consent_allows(const struct cases_work_facts *f, const char *purpose,
@@ -156,6 +159,62 @@ cases_decide_register(struct mp_ctx *ctx, struct mp_run *run)
 	rc = run->decision != NULL ? 0 : mp_refuse(ctx, NULL);
 cleanup:
 	json_decref(identity);
+	json_decref(tokens);
+	free(enc);
+	return rc;
+}
+
+/* The fields of the sealed identity a body may change. */
+static const char *const identity_keys[] = {
+    "given_name", "family_name", "nationality", "phone",
+    "email",      "address",     NULL};
+
+int
+cases_decide_person_update(struct mp_ctx *ctx, struct mp_run *run)
+{
+	const struct cases_work_facts *f = run->facts;
+	const json_t *b = run->body;
+	const char *id = mp_param(ctx, "id");
+	json_t *row = NULL, *identity, *tokens = NULL;
+	char *enc = NULL, name[520];
+	int rc = MP_ANSWERED, changed = 0;
+
+	if (certified_or_refuse(ctx, f) != 0 ||
+	    consent_or_refuse(ctx, f, "accompaniment", NULL) != 0)
+		return MP_ANSWERED;
+	run->decision = json_pack("{s:I}", "version", (json_int_t)f->version);
+	if (run->decision == NULL)
+		return mp_refuse(ctx, NULL);
+	for (size_t i = 0; identity_keys[i] != NULL; i++)
+		changed |= json_object_get(b, identity_keys[i]) != NULL;
+	if (!changed)
+		return 0;
+	row =
+	    json_pack("{s:s, s:s}", "id", id, "identity_enc", f->identity_enc);
+	if (row == NULL || cases_open_fields(row) != 0 ||
+	    !json_is_object(identity = json_object_get(row, "identity"))) {
+		mp_refuse(ctx, NULL);
+		goto cleanup;
+	}
+	for (size_t i = 0; identity_keys[i] != NULL; i++)
+		if (json_object_get(b, identity_keys[i]) != NULL)
+			json_object_set(identity, identity_keys[i],
+			                json_object_get(b, identity_keys[i]));
+	snprintf(name, sizeof(name), "%s %s", body_str(identity, "given_name"),
+	         body_str(identity, "family_name"));
+	tokens = cases_name_index(name);
+	sodium_memzero(name, sizeof(name));
+	if (tokens == NULL ||
+	    cases_seal_json(id, "identity", identity, &enc) != 0 ||
+	    json_object_set_new(run->decision, "identity_enc",
+	                        json_string(enc)) != 0 ||
+	    json_object_set(run->decision, "name_tokens", tokens) != 0) {
+		mp_refuse_status(ctx, 503, "overloaded", "retry shortly");
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	json_decref(row);
 	json_decref(tokens);
 	free(enc);
 	return rc;

@@ -31,11 +31,17 @@ struct cases_work_facts {
 	size_t n_consents;
 	const char *service_id;
 	int service_active;
+	/* an update of the person: its sealed identity and version */
+	const char *identity_enc;
+	int64_t version;
 };
 extern const struct mp_fact cases_facts_person_work[];
 extern const struct mp_fact cases_facts_case_work[];
+extern const struct mp_fact cases_facts_person_update[];
 #define CASES_FACTS_PERSON_WORK                                                \
 	MP_OP_FACTS(cases_facts_person_work, struct cases_work_facts)
+#define CASES_FACTS_PERSON_UPDATE                                              \
+	MP_OP_FACTS(cases_facts_person_update, struct cases_work_facts)
 #define CASES_FACTS_CASE_WORK                                                  \
 	MP_OP_FACTS(cases_facts_case_work, struct cases_work_facts)
 
@@ -43,6 +49,13 @@ extern const struct mp_fact cases_facts_case_work[];
  * sealed and its names indexed: decision {"id", "identity_enc",
  * "name_tokens"}. */
 int cases_decide_register(struct mp_ctx *ctx, struct mp_run *run);
+
+/* Update of a person: a certified agent or mediator, a current consent
+ * to accompaniment; when the body changes a name, the nationality or the
+ * contact, the identity of the loaded version is opened, changed, sealed
+ * again and its names indexed again: decision {"version",
+ * "identity_enc"?, "name_tokens"?}. */
+int cases_decide_person_update(struct mp_ctx *ctx, struct mp_run *run);
 
 /* Search: ?name= becomes decision {"name_tokens": [...]} (400 when it has
  * no word); no name, no decision. */

@@ -50,6 +50,19 @@ static const struct mp_field person_create[] = {
     MP_FIELD("commune", MP_F_STRING, 0, .min_len = 2, .max_len = 64),
     MP_FIELD_END};
 
+/* names, nationality and contact are re-sealed; sex and beneficiary type
+ * (what statistics count) are not changed here */
+static const struct mp_field person_update[] = {
+    MP_FIELD("given_name", MP_F_STRING, 0, .min_len = 1, .max_len = 200),
+    MP_FIELD("family_name", MP_F_STRING, 0, .min_len = 1, .max_len = 200),
+    MP_FIELD("birth_year", MP_F_INT, 0, .min = 1900, .max = 2100),
+    MP_FIELD("nationality", MP_F_STRING, 0, .min_len = 2, .max_len = 2),
+    MP_FIELD("languages", MP_F_ARRAY, 0, .max_len = 10, .items = &language),
+    MP_FIELD("phone", MP_F_STRING, 0, .min_len = 3, .max_len = 32),
+    MP_FIELD("email", MP_F_EMAIL, 0, .max_len = 254),
+    MP_FIELD("address", MP_F_STRING, 0, .max_len = 500),
+    MP_FIELD_END};
+
 static const struct mp_field consent_create[] = {
     MP_FIELD("purpose", MP_F_ENUM, MP_F_REQUIRED, .enum_values = purposes),
     MP_FIELD("service_id", MP_F_UUID, 0),
@@ -80,6 +93,14 @@ static const struct mp_op cases_person_get_op = {
     .apply_sql = "SELECT cases_person_get($1, $2, $3, $4, $5)",
     .status = 200,
     .answer = cases_answer_open};
+static const struct mp_op cases_person_update_op = {
+    .schema = person_update,
+    .load_sql = "SELECT cases_person_update_facts($1, $2, $3)",
+    CASES_FACTS_PERSON_UPDATE,
+    .decide = cases_decide_person_update,
+    .apply_sql = "SELECT cases_person_update($1, $2, $3, $4, $5)",
+    .status = 200,
+    .answer = cases_answer_open};
 static const struct mp_op cases_consent_create_op = {
     .schema = consent_create,
     .apply_sql = "SELECT cases_consent_create($1, $2, $3, $4, $5)",
@@ -99,6 +120,7 @@ static const struct mp_op cases_person_erase_op = {
 MP_OP_ROUTE(cases_person_create)
 MP_OP_ROUTE(cases_persons_list)
 MP_OP_ROUTE(cases_person_get)
+MP_OP_ROUTE(cases_person_update)
 MP_OP_ROUTE(cases_consent_create)
 MP_OP_ROUTE(cases_consent_withdraw)
 MP_OP_ROUTE(cases_person_export)

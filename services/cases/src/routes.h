@@ -17,6 +17,7 @@
 int cases_person_create(struct mp_ctx *ctx);
 int cases_persons_list(struct mp_ctx *ctx);
 int cases_person_get(struct mp_ctx *ctx);
+int cases_person_update(struct mp_ctx *ctx);
 int cases_consent_create(struct mp_ctx *ctx);
 int cases_consent_withdraw(struct mp_ctx *ctx);
 int cases_person_export(struct mp_ctx *ctx);

@@ -81,6 +81,7 @@ static const struct mp_route routes[] = {
     {MP_POST, "/v1/cases/persons", cases_person_create, 0, WRK},
     {MP_GET, "/v1/cases/persons", cases_persons_list, 0, ALL},
     {MP_GET, "/v1/cases/persons/{id}", cases_person_get, 0, ALL},
+    {MP_PATCH, "/v1/cases/persons/{id}", cases_person_update, 0, WRK},
     {MP_POST, "/v1/cases/persons/{id}/consents", cases_consent_create, 0, WRK},
     {MP_POST, "/v1/cases/consents/{id}/withdrawal", cases_consent_withdraw, 0,
      ALL},
