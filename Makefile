@@ -85,7 +85,7 @@ TOOLS    += $(BUILD)/bin/kore
 endif
 
 .PHONY: all deps build test unit integration up down logs clean format gender-replay \
-        bench bench-funding bench-cases bench-gender bench-gateway bench-latency fuzz check-compose chaos
+        bench bench-funding bench-cases bench-gender bench-gateway bench-latency bench-graphql fuzz check-compose chaos
 .DEFAULT_GOAL := build
 
 all build: $(MODULE_SO) $(TOOLS) $(UNIT_BIN) $(INTEG_BIN) $(GRAPHIQL)
@@ -223,6 +223,14 @@ bench-latency:
 	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/gateway.so \
 	    build-bench/funding.so build-bench/bin/openloop
 	@BENCH_BUILD=build-bench scripts/bench-latency.sh
+
+# the gateway's GraphQL façade vs GraphQL Mesh v1 + Hive Gateway over the
+# same funding service (not part of `make test`; npm tooling of its own in
+# bench/graphql, installed by the script; bench/results/graphql.txt)
+bench-graphql:
+	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/gateway.so \
+	    build-bench/funding.so
+	@BENCH_BUILD=build-bench scripts/bench-graphql.sh
 
 $(BUILD)/bin/openloop: bench/openloop/openloop.c
 	@mkdir -p $(dir $@)

@@ -121,10 +121,6 @@ C_SSL=$(openssl speed -seconds 2 rsa2048 ecdsap256 2>/dev/null | awk '
 # ---- report -----------------------------------------------------------------------------
 # medians over the rounds (columns of $B/rounds: r, then rate p99 of nginx
 # file, gateway cached, funding direct, nginx proxy, gateway no-store)
-med() { # file awk-expression -> median over the lines
-	awk "{ printf \"%.4f\\n\", $2 }" "$1" | sort -g |
-	    awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m }'
-}
 a_ratio=$(med "$B/rounds" '$4 / $2')
 b_ratio=$(med "$B/rounds" '$10 / $8'); b_direct=$(med "$B/rounds" '$10 / $6'); b_ngx_direct=$(med "$B/rounds" '$8 / $6')
 b_add=$(med "$B/lat" '$3 - $1'); b_ngx_add=$(med "$B/lat" '$2 - $1')

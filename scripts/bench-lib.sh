@@ -171,6 +171,11 @@ rps() { awk '/^Requests\/sec/ {print $2}'; }
 p99() { awk '$1 == "99%" {print $2}'; }
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0;
 	else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
+# med FILE AWK-EXPRESSION: the median over FILE's lines of the expression
+med() { # file awk-expression -> median over the lines
+	awk "{ printf \"%.4f\\n\", $2 }" "$1" | sort -g |
+	    awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m }'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 yesno() { # a op b, op one of >= <
 	awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { c = (op == ">=") ? (a + 0 >= b + 0) : (a + 0 < b + 0); print (c ? "MET" : "NOT MET") }'
