@@ -368,6 +368,16 @@ mp_revocation_start(const char *db_url)
 	snprintf(view.since, sizeof(view.since), "0");
 	view.last_ok_ms = 0;
 	view.next_prune_ms = 0;
+	/* the first read before the worker serves: a worker must not accept
+	 * a token revoked before it started (its thread would know it only
+	 * some milliseconds later, and requests do not wait for it) */
+	{
+		PGconn *pg = PQconnectdb(db_url);
+
+		if (PQstatus(pg) == CONNECTION_OK)
+			(void)refresh_once(pg);
+		PQfinish(pg);
+	}
 	if (pthread_create(&view.thread, NULL, refresh_main, NULL) != 0) {
 		close(view.wake[0]);
 		close(view.wake[1]);
