@@ -11,6 +11,7 @@ mkdir -p "$B/log" build/bench
 cc -O2 -fPIC -shared $(cat /usr/share/kore/features) -o build/bench/hello.so bench/hello/hello.c
 cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; sleep 1; redis_stop "$B"; pg_stop "$B"; }
 PIDS=(); trap cleanup EXIT
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 PGP=$(free_port); RP=$(free_port); HP=$(free_port); FP=$(free_port)
 pg_start "$B" "$PGP"; redis_start "$B" "$RP"; pg_create_db "$B" funding funding-bench
 sed "s/HELLO_PORT/$HP/" bench/hello/hello.conf >"$B/hello.conf"
@@ -27,7 +28,7 @@ p99() { awk '$1=="99%" {print $2}'; }
 H=$(run "http://127.0.0.1:$HP/healthz"); S=$(run "http://127.0.0.1:$FP/healthz")
 hr=$(rps <<<"$H"); sr=$(rps <<<"$S")
 {
-	echo "== $(date -u +%FT%TZ) wrk -t2 -c64 -d${DUR}s, $(nproc) cores"
+	echo "== $(date -u +%FT%TZ) wrk -t2 -c64 -d${DUR}s, $(nproc) cores, load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "kore hello-world   : $hr req/s, p99 $(p99 <<<"$H")"
 	echo "funding /healthz   : $sr req/s, p99 $(p99 <<<"$S")"
 	echo "ratio service/hello: $(awk -v a="$sr" -v b="$hr" 'BEGIN{printf "%.2f", a/b}')"
