@@ -90,9 +90,16 @@ region_demo() { # short region commune
 		t=$(token "erc$k.$short")
 		m=$(api "$off" GET "/v1/funding/erc/members?region=$region" |
 			jq -r --arg s "$(sub_of "$t")" '.items[] | select(.user_sub == $s) | .id')
-		[ -n "$m" ] || m=$(api "$off" POST /v1/funding/erc/members "$(jq -nc --arg r "$region" \
-			--arg s "$(sub_of "$t")" --arg c "$college" --arg n "erc$k.$short" \
-			'{region: $r, user_sub: $s, name: $n, college: $c}')" | jq -r .id)
+		# the account reaches funding as an event of the gateway
+		# (gateway.user.registered.v1): retry while it is on its way
+		for try in 1 2 3 4 5 6 7 8 9 10; do
+			[ -z "$m" ] || break
+			m=$(api "$off" POST /v1/funding/erc/members "$(jq -nc --arg r "$region" \
+				--arg s "$(sub_of "$t")" --arg c "$college" --arg n "erc$k.$short" \
+				'{region: $r, user_sub: $s, name: $n, college: $c}')" 2>/dev/null | jq -r .id) || m=
+			[ -n "$m" ] || sleep 0.5
+		done
+		[ -n "$m" ] || { say "demo-funding: erc$k.$short never reached funding"; return 1; }
 		members+=("$m")
 	done
 	sess=$(api "$off" POST /v1/funding/erc/sessions "$(jq -nc --arg r "$region" --arg c "$call" \

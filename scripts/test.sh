@@ -96,6 +96,9 @@ if [ "$MODE" = all ] || [ "$MODE" = integration ]; then
 	export MP_TEST_DB_URL_TEMPLATE="postgresql://%s:%s-test-pw@127.0.0.1:$PGPORT_T/%s"
 	export MP_TEST_REDIS_URL="redis://127.0.0.1:$REDISPORT_T"
 	export MP_TEST_KEYS="$ROOT/tests/keys"
+	# every exchange of the integration suites, for the OpenAPI traffic
+	# check (tests/contract/openapi_contract.sh)
+	export MP_TEST_RECORD="$T/exchanges.jsonl"
 
 	for t in "$BUILD"/tests/integration/check_*; do
 		[ -x "$t" ] || continue

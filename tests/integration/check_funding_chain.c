@@ -264,6 +264,10 @@ open_session(struct chain *c, json_t *agenda)
 	for (int k = 0; k < 3; k++) {
 		snprintf(sub, sizeof(sub), "erc%d-%s-%s", k, region[c->r],
 		    c->call);
+		/* an erc_member account of the region, as the gateway
+		 * publishes it */
+		ck_assert_int_eq(t_account_published(sub, "erc_member",
+		    region[c->r], "funding"), 0);
 		o = req("POST", off, json_pack("{s:s, s:s, s:s, s:s}",
 		    "region", region[c->r], "user_sub", sub, "name",
 		    "Membre ERC", "college", college[k]), 201,
@@ -572,6 +576,7 @@ static const struct probe probes[] = {
 	    "{\"conflict\": false}", 404},
 	{"PUT", "/v1/funding/appraisals/{id}/scores", "apr",
 	    "{\"scores\": {}, \"recommendation\": \"fund\"}", 404},
+	{"POST", "/v1/funding/erc/members/{id}/deactivate", "off", NULL, 404},
 	{"GET", "/v1/funding/erc/sessions/{id}", "off", NULL, 404},
 	{"PUT", "/v1/funding/erc/sessions/{id}/attendance", "off",
 	    "{\"present\": []}", 404},
@@ -633,6 +638,8 @@ probe_id(const struct chain *c, const char *draft_call, const char *pattern)
 		return c->appraisal;
 	if (strstr(pattern, "/erc/sessions/") != NULL)
 		return c->session;
+	if (strstr(pattern, "/erc/members/") != NULL)
+		return c->member[0];
 	if (strstr(pattern, "/agreements/") != NULL)
 		return c->agreement;
 	if (strstr(pattern, "/tranches/") != NULL)
@@ -1175,6 +1182,90 @@ START_TEST(idempotency_key_at_the_service)
 }
 END_TEST
 
+/* 1 when souss-massa's member `id` is listed active, 0 inactive, -1 not
+ * listed. */
+static int
+member_active(const char *off, const char *id)
+{
+	json_t *o, *e;
+	size_t i;
+	int st = -1;
+
+	o = req("GET", off, NULL, 200, "/v1/funding/erc/members?region=%s",
+	    "souss-massa");
+	json_array_foreach(json_object_get(o, "items"), i, e)
+		if (strcmp(str(e, "id"), id) == 0)
+			st = json_is_true(json_object_get(e, "active"));
+	json_decref(o);
+	return st;
+}
+
+/* An officer may add as ERC member only an erc_member account of the
+ * region (funding knows accounts from the gateway's events): a nonsense
+ * subject, another region's member and an account without the role are
+ * 400 on user_sub (they were 201 and counted towards quorum). A member can
+ * be deactivated (then not counted, not present, not voting) and come
+ * back; an account that loses the role leaves. */
+START_TEST(erc_members_are_accounts_of_the_region)
+{
+	char *off = tok("officer", "council_officer", 0);
+	char *off_b = tok("officer", "council_officer", 1);
+	char id[40], body_err[160];
+	json_t *o, *e;
+
+	ck_assert_int_eq(t_account_published("acct-erc-sm", "erc_member",
+	    "souss-massa", "funding"), 0);
+	ck_assert_int_eq(t_account_published("acct-erc-or", "erc_member",
+	    "oriental", "funding"), 0);
+	ck_assert_int_eq(t_account_published("acct-app-sm", "applicant",
+	    "souss-massa", "funding"), 0);
+	const char *refused[] = {"no-such-account", "acct-erc-or",
+		"acct-app-sm"};
+	for (int k = 0; k < 3; k++) {
+		o = req("POST", off, json_pack("{s:s, s:s, s:s, s:s}", "region",
+		    "souss-massa", "user_sub", refused[k], "name", "M",
+		    "college", "civil_society"), 400, "/v1/funding/erc/members");
+		e = json_array_get(json_object_get(o, "errors"), 0);
+		snprintf(body_err, sizeof(body_err), "%s", str(e, "field"));
+		ck_assert_str_eq(body_err, "user_sub");
+		json_decref(o);
+	}
+	o = req("POST", off, json_pack("{s:s, s:s, s:s, s:s}", "region",
+	    "souss-massa", "user_sub", "acct-erc-sm", "name", "M", "college",
+	    "civil_society"), 201, "/v1/funding/erc/members");
+	copy_id(id, o);
+	ck_assert(json_is_true(json_object_get(o, "active")));
+	json_decref(o);
+	json_decref(req("POST", off, json_pack("{s:s, s:s, s:s, s:s}",
+	    "region", "souss-massa", "user_sub", "acct-erc-sm", "name", "M",
+	    "college", "civil_society"), 409, "/v1/funding/erc/members"));
+
+	/* deactivation: the other region's officer sees no such member */
+	json_decref(req("POST", off_b, NULL, 404,
+	    "/v1/funding/erc/members/%s/deactivate", id));
+	o = req("POST", off, NULL, 200, "/v1/funding/erc/members/%s/deactivate",
+	    id);
+	ck_assert(json_is_false(json_object_get(o, "active")));
+	json_decref(o);
+	json_decref(req("POST", off, NULL, 409,
+	    "/v1/funding/erc/members/%s/deactivate", id));
+	/* the list shows it inactive */
+	ck_assert_int_eq(member_active(off, id), 0);
+
+	/* back again, the same member; then the account loses the role */
+	o = req("POST", off, json_pack("{s:s, s:s, s:s, s:s}", "region",
+	    "souss-massa", "user_sub", "acct-erc-sm", "name", "M", "college",
+	    "local_authority"), 201, "/v1/funding/erc/members");
+	ck_assert_str_eq(str(o, "id"), id);
+	json_decref(o);
+	ck_assert_int_eq(t_account_published("acct-erc-sm", "applicant",
+	    "souss-massa", "funding"), 0);
+	ck_assert_int_eq(member_active(off, id), 0);
+	free(off);
+	free(off_b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1191,6 +1282,7 @@ main(void)
 	tcase_add_test(tc, concurrent_commitments);
 	tcase_add_test(tc, conflicts_exclude_and_withdrawal);
 	tcase_add_test(tc, idempotency_key_at_the_service);
+	tcase_add_test(tc, erc_members_are_accounts_of_the_region);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

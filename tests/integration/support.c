@@ -3,9 +3,11 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -249,7 +251,9 @@ start_with_env(struct t_proc *p, const char *name, const char *db_name,
 	    n++)
 		env[i++] = extra_env[n];
 	env[i] = NULL;
-	return t_proc_start(p, name, conf, env);
+	i = t_proc_start(p, name, conf, env);
+	snprintf(p->module, sizeof(p->module), "%s", db_name);
+	return i;
 }
 
 int
@@ -510,6 +514,81 @@ on_header(char *ptr, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * When MP_TEST_RECORD names a file, every exchange is appended to it as
+ * one JSON line {proc, module, method, path, status, headers, body} (headers of
+ * the final answer, names lower-case, repeated ones joined with ", ";
+ * body as text, null when not UTF-8): tests/contract/openapi_contract.sh
+ * checks each against its operation in openapi/. Lines are written under
+ * an exclusive lock (Check forks each test).
+ */
+static void
+record_exchange(const struct t_proc *p, const char *method, const char *path,
+    const struct t_resp *r)
+{
+	const char *file = getenv("MP_TEST_RECORD"), *line, *end, *colon;
+	json_t *hdrs, *o, *old;
+	char name[128], *text;
+	size_t nlen, i;
+	int fd;
+
+	if (file == NULL || *file == '\0')
+		return;
+	hdrs = json_object();
+	/* the last header block (after any interim answer) */
+	for (line = r->headers; line != NULL && *line != '\0'; line = end) {
+		end = strstr(line, "\r\n");
+		end = end != NULL ? end + 2 : line + strlen(line);
+		if (strncmp(line, "HTTP/", 5) == 0) {
+			json_object_clear(hdrs);
+			continue;
+		}
+		colon = memchr(line, ':', (size_t)(end - line));
+		if (colon == NULL || (nlen = (size_t)(colon - line)) >=
+		    sizeof(name))
+			continue;
+		for (i = 0; i < nlen; i++)
+			name[i] = (char)tolower((unsigned char)line[i]);
+		name[nlen] = '\0';
+		for (colon++; *colon == ' ' || *colon == '\t'; colon++)
+			;
+		o = json_stringn(colon, (size_t)(end - colon) - 2);
+		if (o == NULL)
+			continue;
+		if ((old = json_object_get(hdrs, name)) != NULL) {
+			char *joined;
+
+			if (asprintf(&joined, "%s, %s", json_string_value(old),
+			    json_string_value(o)) > 0) {
+				json_object_set_new(hdrs, name,
+				    json_string(joined));
+				free(joined);
+			}
+			json_decref(o);
+		} else {
+			json_object_set_new(hdrs, name, o);
+		}
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:o?}", "proc", p->name,
+	    "module", p->module, "method", method, "path", path, "status", (int)r->status,
+	    "headers", hdrs, "body", r->body != NULL ?
+	    json_stringn(r->body, r->len) : json_string(""));
+	if (o == NULL)
+		return;
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL)
+		return;
+	if ((fd = open(file, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0) {
+		if (flock(fd, LOCK_EX) == 0) {
+			(void)!write(fd, text, strlen(text));
+			(void)!write(fd, "\n", 1);
+		}
+		close(fd);
+	}
+	free(text);
+}
+
 int
 t_http(const struct t_proc *p, const char *method, const char *path,
     const char *const *extra_headers, const char *body, size_t len,
@@ -547,6 +626,8 @@ t_http(const struct t_proc *p, const char *method, const char *path,
 	curl_easy_cleanup(c);
 	if (r->body != NULL)
 		r->json = json_loadb(r->body, r->len, 0, NULL);
+	if (rc == CURLE_OK)
+		record_exchange(p, method, path, r);
 	return rc == CURLE_OK ? 0 : -EIO;
 }
 
@@ -757,6 +838,42 @@ t_stream_events(const char *stream)
 	freeReplyObject(rep);
 	redisFree(rd);
 	return out;
+}
+
+int
+t_account_published(const char *sub, const char *roles, const char *region,
+    const char *group)
+{
+	json_t *ev, *arr = json_array();
+	char id[40], *list = strdup(roles), *save = NULL, *text;
+	long long rc;
+
+	if (list == NULL || mp_uuid_v7(id) != 0) {
+		free(list);
+		json_decref(arr);
+		return -1;
+	}
+	for (char *x = strtok_r(list, ",", &save); x != NULL;
+	    x = strtok_r(NULL, ",", &save))
+		json_array_append_new(arr, json_string(x));
+	free(list);
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:o, s:o}}",
+	    "specversion", "1.0", "id", id, "source", "urn:mp:gateway", "type",
+	    "gateway.user.registered.v1", "time", "2026-12-03T08:00:00.000Z",
+	    "datacontenttype", "application/json", "data", "sub", sub, "roles",
+	    arr, "region", *region != '\0' ? json_string(region) :
+	    json_null());
+	if (ev == NULL || (text = json_dumps(ev, JSON_COMPACT |
+	    JSON_SORT_KEYS)) == NULL) {
+		json_decref(ev);
+		return -1;
+	}
+	json_decref(ev);
+	rc = t_redis_int("XADD events:gateway * type %s event %s",
+	    "gateway.user.registered.v1", text);
+	free(text);
+	(void)rc; /* the reply is the entry id, not an integer */
+	return t_stream_settle("events:gateway", group, 20, 5000);
 }
 
 /* ---- gateway edge suites -------------------------------------------------- */

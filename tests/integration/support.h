@@ -17,6 +17,7 @@ struct t_proc {
 	int port;
 	int ops_port; /* the gateway's ops listener (MP_OPS_PORT), else 0 */
 	char name[32];
+	char module[16]; /* "gateway", "funding"...; "" for other processes */
 };
 
 struct t_resp {
@@ -149,6 +150,13 @@ char *t_token_commune(const char *sub, const char *roles, const char *region,
 /* JSON request with a bearer token (NULL: none); body may be NULL. */
 int t_json(const struct t_proc *p, const char *method, const char *path,
     const char *token, const json_t *body, struct t_resp *r);
+
+/* Publish an account as the gateway does (gateway.user.registered.v1 on
+ * events:gateway, data {sub, roles, region}; roles comma-separated, region
+ * "" for none) and wait until consumer group `group` (a service name)
+ * has taken it. 0, or -1 when Redis fails or after 5 s. */
+int t_account_published(const char *sub, const char *roles,
+    const char *region, const char *group);
 
 /* Every CloudEvent of a Redis stream (parsed "event" fields, in order):
  * a new array, or NULL when Redis is unreachable. */

@@ -67,9 +67,12 @@ int mp_revocation_apply(PGconn *conn, const json_t *event, void *arg);
 /* ---- the per-worker view -------------------------------------------- */
 
 /*
- * mp_revocation_start: start this process' refresh thread, reading
- * revoked_token of db_url (a string that must outlive the thread) every
- * MP_REVOCATION_POLL_MS. 0, -EALREADY, -ENOMEM or -EAGAIN.
+ * mp_revocation_start: load revoked_token of db_url once, synchronously
+ * (blocking up to a 3 s connect timeout: call it before the worker
+ * serves), then start this process' refresh thread, reading it every
+ * MP_REVOCATION_POLL_MS. db_url must outlive the thread. A failed first
+ * load is logged and left to the thread ("loading"). 0, -EALREADY,
+ * -ENOMEM or -EAGAIN.
  */
 int mp_revocation_start(const char *db_url);
 /* Stop the thread and free the set (no-op when not started). */

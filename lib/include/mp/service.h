@@ -178,6 +178,8 @@ struct mp_ctx {
 	int db_steps;           /* statements this request has run */
 
 	void *query_impl;       /* parsed query string (reply.c) */
+	int cache_control_set;  /* the handler chose Cache-Control (reply.c
+	                           then adds no default "no-store") */
 
 	/* When set, a re-entered request (after MP_WAIT) runs this instead of
 	 * the database chain: for handlers that park a request on their own
@@ -240,7 +242,8 @@ int mp_reply_problem(struct mp_ctx *ctx, int status, const char *slug,
 /* 405 problem with the Allow header listing `methods` (MP_* bits). */
 int mp_reply_method_not_allowed(struct mp_ctx *ctx, unsigned methods);
 
-/* Add a response header (copied). */
+/* Add a response header (copied). A Cache-Control set here replaces the
+ * library's default "no-store". */
 void mp_reply_header(struct mp_ctx *ctx, const char *name, const char *value);
 
 /*

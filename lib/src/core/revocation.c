@@ -50,6 +50,8 @@ static int grow(struct mp_revoked_set *s, size_t cap);
 static int64_t mono_ms(void);
 static void *refresh_main(void *arg);
 static int refresh_once(PGconn *pg);
+static const char *conninfo_with_timeout(const char *db_url, char *buf,
+                                         size_t len);
 
 /* ---- the set ------------------------------------------------------------ */
 
@@ -318,11 +320,10 @@ refresh_once(PGconn *pg)
 static void *
 refresh_main(void *arg)
 {
-	PGconn *pg = NULL;
+	PGconn *pg = arg; /* the connection of the first load, or NULL */
 	struct pollfd pfd;
-	int wait_ms = 0, warned = 0;
+	int wait_ms = MP_REVOCATION_POLL_MS, warned = 0;
 
-	(void)arg;
 	pfd.fd = view.wake[0];
 	pfd.events = POLLIN;
 	for (;;) {
@@ -352,9 +353,27 @@ refresh_main(void *arg)
 	return NULL;
 }
 
+/* db_url with connect_timeout=3 unless it sets one (a URL or a
+ * key=value string). */
+static const char *
+conninfo_with_timeout(const char *db_url, char *buf, size_t len)
+{
+	if (strstr(db_url, "connect_timeout") != NULL)
+		return db_url;
+	if (strncmp(db_url, "postgres", 8) == 0)
+		snprintf(buf, len, "%s%sconnect_timeout=3", db_url,
+		         strchr(db_url, '?') != NULL ? "&" : "?");
+	else
+		snprintf(buf, len, "%s connect_timeout=3", db_url);
+	return buf;
+}
+
 int
 mp_revocation_start(const char *db_url)
 {
+	PGconn *pg;
+	char ci[700];
+
 	if (view.started)
 		return -EALREADY;
 	if (mp_revoked_new(&view.set) != 0)
@@ -368,17 +387,19 @@ mp_revocation_start(const char *db_url)
 	snprintf(view.since, sizeof(view.since), "0");
 	view.last_ok_ms = 0;
 	view.next_prune_ms = 0;
-	/* the first read before the worker serves: a worker must not accept
-	 * a token revoked before it started (its thread would know it only
-	 * some milliseconds later, and requests do not wait for it) */
-	{
-		PGconn *pg = PQconnectdb(db_url);
-
-		if (PQstatus(pg) == CONNECTION_OK)
-			(void)refresh_once(pg);
+	/* The first load before the worker serves: a new worker must not
+	 * accept, even for a few milliseconds, a token revoked before it
+	 * started. A database that does not answer within the connect
+	 * timeout leaves the view "loading" for the thread to fill. */
+	pg = PQconnectdb(conninfo_with_timeout(db_url, ci, sizeof(ci)));
+	if (PQstatus(pg) != CONNECTION_OK || refresh_once(pg) != 0) {
+		mp_log(MP_LOG_WARN, "revocation",
+		       "first load failed; the refresh thread retries");
 		PQfinish(pg);
+		pg = NULL;
 	}
-	if (pthread_create(&view.thread, NULL, refresh_main, NULL) != 0) {
+	if (pthread_create(&view.thread, NULL, refresh_main, pg) != 0) {
+		PQfinish(pg);
 		close(view.wake[0]);
 		close(view.wake[1]);
 		mp_revoked_free(view.set);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <kore/kore.h>
 #include <kore/http.h>
@@ -27,7 +28,11 @@ common_headers(struct mp_ctx *ctx)
 {
 	http_response_header(ctx->req, "X-Request-Id", ctx->request_id);
 	http_response_header(ctx->req, "X-Content-Type-Options", "nosniff");
-	http_response_header(ctx->req, "Cache-Control", "no-store");
+	/* the default, unless the handler said otherwise: one value only
+	 * (a second Cache-Control header made "public, max-age=300" read as
+	 * "public, max-age=300, no-store") */
+	if (!ctx->cache_control_set)
+		http_response_header(ctx->req, "Cache-Control", "no-store");
 	http_response_header(ctx->req, "Content-Language", ctx->lang);
 }
 
@@ -44,6 +49,8 @@ mp_header(const struct mp_ctx *ctx, const char *name)
 void
 mp_reply_header(struct mp_ctx *ctx, const char *name, const char *value)
 {
+	if (strcasecmp(name, "Cache-Control") == 0)
+		ctx->cache_control_set = 1;
 	http_response_header(ctx->req, name, value);
 }
 

@@ -68,6 +68,9 @@ static const struct mp_op funding_erc_member_add_op = {
 	.schema = member,
 	.apply_sql = "SELECT funding_erc_member_add($1, $2, $3, $4, $5)",
 	.status = 201};
+static const struct mp_op funding_erc_member_deactivate_op = {
+	.apply_sql = "SELECT funding_erc_member_deactivate($1, $2, $3, $4, $5)",
+	.status = 200};
 static const struct mp_op funding_erc_session_create_op = {
 	.schema = session,
 	.apply_sql = "SELECT funding_erc_session_create($1, $2, $3, $4, $5)",
@@ -108,6 +111,7 @@ static const struct mp_op funding_erc_session_close_op = {
 
 MP_OP_ROUTE(funding_erc_members_list)
 MP_OP_ROUTE(funding_erc_member_add)
+MP_OP_ROUTE(funding_erc_member_deactivate)
 MP_OP_ROUTE(funding_erc_session_create)
 MP_OP_ROUTE(funding_erc_session_get)
 MP_OP_ROUTE(funding_erc_attendance)

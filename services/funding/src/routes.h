@@ -63,6 +63,7 @@ int funding_appraisal_scores(struct mp_ctx *ctx);
 /* erc.c */
 int funding_erc_members_list(struct mp_ctx *ctx);
 int funding_erc_member_add(struct mp_ctx *ctx);
+int funding_erc_member_deactivate(struct mp_ctx *ctx);
 int funding_erc_session_create(struct mp_ctx *ctx);
 int funding_erc_session_get(struct mp_ctx *ctx);
 int funding_erc_attendance(struct mp_ctx *ctx);

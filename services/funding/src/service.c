@@ -8,6 +8,7 @@
 
 #include "reference.h"
 #include "routes.h"
+#include "users.h"
 
 #define OFF (MP_ROLE_COUNCIL_OFFICER | MP_ROLE_ADMIN)
 #define APP MP_ROLE_APPLICANT
@@ -94,6 +95,8 @@ static const struct mp_route routes[] = {
     {MP_GET, "/v1/funding/erc/members", funding_erc_members_list, 0, OFF | ERC,
      NULL, TTL_OWN},
     {MP_POST, "/v1/funding/erc/members", funding_erc_member_add, 0, OFF},
+    {MP_POST, "/v1/funding/erc/members/{id}/deactivate",
+     funding_erc_member_deactivate, 0, OFF},
     {MP_POST, "/v1/funding/erc/sessions", funding_erc_session_create, 0, OFF},
     {MP_GET, "/v1/funding/erc/sessions/{id}", funding_erc_session_get, 0,
      OFF | ERC, NULL, TTL_OWN},
@@ -139,5 +142,6 @@ const struct mp_service mp_service_def = {
 	.uses_db = 1,
 	.uses_redis = 1,
 	.relay = 1,
+	.consumers = funding_consumers, /* events:gateway: accounts */
 	.revocation = 1,
 };
