@@ -13,6 +13,10 @@
 // operation does not declare is an answer of the gateway's edge (a 431, a
 // 404 of a path it refuses, a 429...): it is checked against the response the
 // gateway document's `x-edge-responses` names for that status.
+// Statuses every operation may answer (the shared library's 400
+// bad-query, 401 invalid-token, 503 shutting-down) are listed once, in
+// common.yaml's `x-every-operation-responses`, and accepted for any
+// operation that does not declare them (checked against that response).
 // Headers every answer carries are listed once, in a document's root
 // `x-every-response-headers` (common.yaml: X-Request-Id), and for the
 // gateway's answers on the services' paths in the gateway document's
@@ -65,6 +69,12 @@ function deref(file, pointer, node) {
   }
   return { file, pointer, node };
 }
+
+// Answers every operation may give (common.yaml x-every-operation-responses).
+const everyResponses = [];
+for (const [f, doc] of Object.entries(docs))
+  for (const [st, r] of Object.entries(doc['x-every-operation-responses'] || {}))
+    everyResponses.push({ file: f, status: st, node: r });
 
 // The gateway's own answers on the services' paths (x-edge-responses).
 const edgeFile = Object.keys(docs).find((f) => docs[f]['x-edge-responses']);
@@ -129,6 +139,9 @@ function check(ex) {
     r = deref(o.file, `${o.pointer}/responses/${escape(key)}`, responses[key]);
   } else if (ex.module === 'gateway' && edge && edge.responses[st]) {
     r = deref(edge.file, `/x-edge-responses/${st}`, edge.responses[st]);
+  } else if (everyResponses.some((e) => e.status === st)) {
+    const e = everyResponses.find((x) => x.status === st);
+    r = deref(e.file, `/x-every-operation-responses/${st}`, e.node);
   } else {
     out.push([where, `status ${st} not declared`]);
     return out;
