@@ -49,7 +49,7 @@
 
 struct cache {
 	int on, use_stored, may_store, s_gen, s_entry, s_ttl;
-	int local; /* the worker's memory has it (cache_local.h) */
+	int local;    /* the worker's memory has it (cache_local.h) */
 	uint64_t gen; /* the service's generation, read with the entry */
 	char key[GW_CACHE_KEY_MAX];
 };
@@ -59,6 +59,8 @@ static int cache_queue(struct gw_edge *e, void *st, struct gw_batch *b);
 static int cache_checked(struct gw_edge *e, void *st, const struct gw_batch *b);
 static int cache_response(struct gw_edge *e, void *st, int status);
 static int lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b);
+static void redis_lookup_add(struct gw_edge *e, struct cache *c,
+                             struct gw_batch *b);
 static void cache_headers(struct mp_ctx *ctx, const char *etag,
                           const char *xcache);
 static int not_modified(struct mp_ctx *ctx, const char *etag);
@@ -139,7 +141,6 @@ lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b)
 {
 	struct mp_ctx *ctx = e->ctx;
 	struct gw_cache_req cr;
-	struct gw_cmd cmd;
 	char gen[GW_CACHE_KEY_MAX];
 	size_t len;
 
@@ -161,6 +162,19 @@ lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b)
 		c->local = 1;
 		return 0;
 	}
+	redis_lookup_add(e, c, b);
+	return 0;
+}
+
+/* The generation, the value and its time to live, from Redis. */
+static void
+redis_lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b)
+{
+	struct gw_cmd cmd;
+	char gen[GW_CACHE_KEY_MAX];
+
+	if (gw_cache_gen_key(e->route->upstream, gen, sizeof(gen)) != 0)
+		return;
 	gw_cmd_init(&cmd, "GET");
 	gw_cmd_str(&cmd, gen);
 	c->s_gen = gw_batch_add(b, &cmd);
@@ -170,7 +184,6 @@ lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b)
 	gw_cmd_init(&cmd, "PTTL"); /* how long a copy may live here */
 	gw_cmd_str(&cmd, c->key);
 	c->s_ttl = gw_batch_add(b, &cmd);
-	return 0;
 }
 
 static int
@@ -178,6 +191,7 @@ cache_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 {
 	struct cache *c = st;
 	struct gw_cache_entry ce;
+	struct gw_batch *nb;
 	const char *str;
 	size_t len;
 	char num[32];
@@ -187,15 +201,19 @@ cache_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 	if (!c->on)
 		return GW_NEXT;
 	if (c->local) {
-		/* still there (another request may have replaced it since
-		 * the queue hook)? else a miss, answered from upstream */
+		/* still there? Another request may have replaced it since
+		 * the queue hook: then read Redis, as without the copy */
 		if ((str = gw_cache_local_get(c->key, c->gen, &len)) != NULL &&
 		    gw_cache_value_decode(str, len, &stored, &ce) == 0) {
 			mp_metrics_counter_add(m_hit, 1);
 			mp_metrics_counter_add(m_local, 1);
 			return hit_reply(e, &ce);
 		}
-		return GW_NEXT;
+		c->local = 0;
+		if ((nb = gw_edge_batch(e)) == NULL)
+			return GW_NEXT;
+		redis_lookup_add(e, c, nb);
+		return gw_edge_wait(e, nb, cache_checked);
 	}
 	t = gw_batch_type(b, c->s_gen);
 	if (c->s_gen < 0 || (t != REDIS_REPLY_STRING && t != REDIS_REPLY_NIL)) {
@@ -300,7 +318,8 @@ store(struct gw_edge *e, struct cache *c, int status, const char *etag)
 	if (gw_cache_value_encode(c->gen, &ce, NULL, 0, &len) == -ENOSPC &&
 	    (buf = malloc(len)) != NULL &&
 	    gw_cache_value_encode(c->gen, &ce, buf, len, &len) == 0) {
-		gw_cache_local_put(c->key, c->gen, buf, len, (int64_t)ttl * 1000);
+		gw_cache_local_put(c->key, c->gen, buf, len,
+		                   (int64_t)ttl * 1000);
 		snprintf(ex, sizeof(ex), "%d", ttl);
 		gw_cmd_init(&cmd, "SET");
 		gw_cmd_str(&cmd, c->key);
