@@ -16,12 +16,12 @@ main(int argc, char **argv)
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: MP_DB_URL=... %s MIGRATIONS_DIR\n",
-		    argv[0]);
+		        argv[0]);
 		return 2;
 	}
 	if (url == NULL || *url == '\0') {
 		fprintf(stderr, "config: MP_DB_URL is required (PostgreSQL "
-		    "connection URL)\n");
+		                "connection URL)\n");
 		return 2;
 	}
 	if (mp_migrate_run(url, argv[1], err, sizeof(err)) != 0) {
@@ -29,6 +29,6 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("migrate: %d migrations applied in total\n",
-	    mp_migrate_count(url));
+	       mp_migrate_count(url));
 	return 0;
 }

@@ -23,8 +23,7 @@
 
 static char *file_read(const char *path);
 static double now_s(void);
-static int bench(const char *dir, const char *alg, const char *kid,
-    long iters);
+static int bench(const char *dir, const char *alg, const char *kid, long iters);
 
 static char *
 file_read(const char *path)
@@ -36,8 +35,8 @@ file_read(const char *path)
 	if (f == NULL)
 		return NULL;
 	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1)) !=
-	    NULL) {
+	    fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)len + 1)) != NULL) {
 		if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
 			free(buf);
 			buf = NULL;
@@ -76,14 +75,15 @@ bench(const char *dir, const char *alg, const char *kid, long iters)
 	snprintf(path, sizeof(path), "%s/%s.key.pem", dir, kid);
 	if ((pem = file_read(path)) == NULL)
 		goto cleanup;
-	claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:[s], s:s, s:s, s:s}",
-	    "iss", "https://auth.test", "aud", "mp-api", "sub",
-	    "0190a3c4-5b6d-7e8f-9a0b-1c2d3e4f5a6b", "iat", (json_int_t)now,
-	    "exp", (json_int_t)now + 900, "roles", "council_officer", "region",
-	    "souss-massa", "commune", "agadir", "jti",
-	    "0190a3c4-5b6d-7e8f-9a0b-000000000001");
-	if (claims == NULL || mp_jwt_sign(alg, kid, pem, strlen(pem), claims,
-	    &tok) != 0)
+	claims =
+	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:[s], s:s, s:s, s:s}", "iss",
+	              "https://auth.test", "aud", "mp-api", "sub",
+	              "0190a3c4-5b6d-7e8f-9a0b-1c2d3e4f5a6b", "iat",
+	              (json_int_t)now, "exp", (json_int_t)now + 900, "roles",
+	              "council_officer", "region", "souss-massa", "commune",
+	              "agadir", "jti", "0190a3c4-5b6d-7e8f-9a0b-000000000001");
+	if (claims == NULL ||
+	    mp_jwt_sign(alg, kid, pem, strlen(pem), claims, &tok) != 0)
 		goto cleanup;
 	snprintf(path, sizeof(path), "%s/%s.pub.pem", dir, kid);
 	if (mp_jwt_keyset_new(&ks) != 0 ||
@@ -98,8 +98,8 @@ bench(const char *dir, const char *alg, const char *kid, long iters)
 			goto cleanup;
 	dt = now_s() - t0;
 	printf("%s verify: %.1f us/op (%.0f/s, %ld ops, token %zu bytes)\n",
-	    alg, dt * 1e6 / (double)iters, (double)iters / dt, iters,
-	    strlen(tok));
+	       alg, dt * 1e6 / (double)iters, (double)iters / dt, iters,
+	       strlen(tok));
 	rc = 0;
 cleanup:
 	if (rc != 0)

@@ -27,43 +27,43 @@ static int apply_item_event(PGconn *conn, const json_t *ev, void *arg);
 
 static const char *const colours[] = {"red", "green", NULL};
 static const struct mp_field item_schema[] = {
-	{"name", MP_F_STRING, MP_F_REQUIRED, 1, 100, 0, 0, NULL, NULL, NULL},
-	{"qty", MP_F_INT, MP_F_REQUIRED, 0, 0, 0, 1000, NULL, NULL, NULL},
-	{"colour", MP_F_ENUM, 0, 0, 0, 0, 0, colours, NULL, NULL},
-	{NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
+    {"name", MP_F_STRING, MP_F_REQUIRED, 1, 100, 0, 0, NULL, NULL, NULL},
+    {"qty", MP_F_INT, MP_F_REQUIRED, 0, 0, 0, 1000, NULL, NULL, NULL},
+    {"colour", MP_F_ENUM, 0, 0, 0, 0, 0, colours, NULL, NULL},
+    {NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
 static char extra_path[128] = "/v1/test/extra";
 
 static const struct mp_route routes[] = {
-	{MP_GET, "/v1/test/sum", sum, MP_ROUTE_PUBLIC, 0},
-	{MP_POST, "/v1/test/items", item_create, MP_ROUTE_PUBLIC, 0},
-	{MP_GET, "/v1/test/items/{id}", item_get, MP_ROUTE_PUBLIC, 0},
-	{MP_GET, "/v1/test/effects/{id}", effects_get, MP_ROUTE_PUBLIC, 0},
-	{MP_GET, "/v1/test/secure", secure, 0, MP_ROLE_COUNCIL_OFFICER},
-	{MP_POST, "/v1/test/echo", echo, MP_ROUTE_PUBLIC, 0},
-	{MP_GET, "/v1/test/slow", slow, MP_ROUTE_PUBLIC, 0},
-	{MP_GET, "/v1/test/big", big, MP_ROUTE_PUBLIC, 0},
-	/* a route whose path each start takes from MP_TESTAPP_EXTRA_ROUTE:
-	 * the gateway's suite adds, removes and spoils routes by restarting
-	 * only this process (check_gateway_routes.c) */
-	{MP_GET, extra_path, extra, 0, MP_ROLE_COUNCIL_OFFICER, NULL, 30},
+    {MP_GET, "/v1/test/sum", sum, MP_ROUTE_PUBLIC, 0},
+    {MP_POST, "/v1/test/items", item_create, MP_ROUTE_PUBLIC, 0},
+    {MP_GET, "/v1/test/items/{id}", item_get, MP_ROUTE_PUBLIC, 0},
+    {MP_GET, "/v1/test/effects/{id}", effects_get, MP_ROUTE_PUBLIC, 0},
+    {MP_GET, "/v1/test/secure", secure, 0, MP_ROLE_COUNCIL_OFFICER},
+    {MP_POST, "/v1/test/echo", echo, MP_ROUTE_PUBLIC, 0},
+    {MP_GET, "/v1/test/slow", slow, MP_ROUTE_PUBLIC, 0},
+    {MP_GET, "/v1/test/big", big, MP_ROUTE_PUBLIC, 0},
+    /* a route whose path each start takes from MP_TESTAPP_EXTRA_ROUTE:
+     * the gateway's suite adds, removes and spoils routes by restarting
+     * only this process (check_gateway_routes.c) */
+    {MP_GET, extra_path, extra, 0, MP_ROLE_COUNCIL_OFFICER, NULL, 30},
 };
 
 static const struct mp_consumer_def consumers[] = {
-	{"events:testapp", "testapp", apply_item_event, NULL, 1},
-	{NULL, NULL, NULL, NULL, 0},
+    {"events:testapp", "testapp", apply_item_event, NULL, 1},
+    {NULL, NULL, NULL, NULL, 0},
 };
 
 const struct mp_service mp_service_def = {
-	.name = "testapp",
-	.routes = routes,
-	.nroutes = sizeof(routes) / sizeof(routes[0]),
-	.uses_db = 1,
-	.uses_redis = 1,
-	.relay = 1,
-	.consumers = consumers,
-	.parent_init = testapp_parent_init,
+    .name = "testapp",
+    .routes = routes,
+    .nroutes = sizeof(routes) / sizeof(routes[0]),
+    .uses_db = 1,
+    .uses_redis = 1,
+    .relay = 1,
+    .consumers = consumers,
+    .parent_init = testapp_parent_init,
 };
 
 static int
@@ -83,8 +83,9 @@ extra(struct mp_ctx *ctx)
 {
 	static long long calls;
 
-	return mp_reply_json(ctx, 200, json_pack("{s:s, s:I}", "route",
-	    extra_path, "call", ++calls));
+	return mp_reply_json(
+	    ctx, 200,
+	    json_pack("{s:s, s:I}", "route", extra_path, "call", ++calls));
 }
 
 static int
@@ -93,10 +94,12 @@ sum(struct mp_ctx *ctx)
 	const char *v[2] = {mp_query(ctx, "a"), mp_query(ctx, "b")};
 
 	if (v[0] == NULL || v[1] == NULL)
-		return mp_reply_problem(ctx, 400, "validation",
+		return mp_reply_problem(
+		    ctx, 400, "validation",
 		    "query parameters a and b are required");
 	return mp_db_query(ctx, sum_done,
-	    "SELECT json_build_object('sum', $1::int + $2::int)", 2, v);
+	                   "SELECT json_build_object('sum', $1::int + $2::int)",
+	                   2, v);
 }
 
 static int
@@ -115,14 +118,15 @@ item_create(struct mp_ctx *ctx)
 	if (mp_body_or_reply(ctx, item_schema, &body) != 0)
 		return MP_DONE;
 	snprintf(qty, sizeof(qty), "%lld",
-	    (long long)json_integer_value(json_object_get(body, "qty")));
+	         (long long)json_integer_value(json_object_get(body, "qty")));
 	v[0] = json_string_value(json_object_get(body, "name"));
 	v[1] = qty;
 	v[2] = json_string_value(json_object_get(body, "colour"));
 	v[3] = ctx->request_id;
 	/* values are copied by mp_db_query: the body can go now */
 	int rc = mp_db_query(ctx, item_created,
-	    "SELECT testapp_item_create($1, $2::int, $3, $4)", 4, v);
+	                     "SELECT testapp_item_create($1, $2::int, $3, $4)",
+	                     4, v);
 	json_decref(body);
 	return rc;
 }
@@ -144,7 +148,8 @@ item_get(struct mp_ctx *ctx)
 {
 	const char *v[1] = {mp_param(ctx, "id")};
 
-	return mp_db_query(ctx, reply_row,
+	return mp_db_query(
+	    ctx, reply_row,
 	    "SELECT row_to_json(i) FROM items i WHERE id::text = $1", 1, v);
 }
 
@@ -153,16 +158,20 @@ effects_get(struct mp_ctx *ctx)
 {
 	const char *v[1] = {mp_param(ctx, "id")};
 
-	return mp_db_query(ctx, reply_row,
+	return mp_db_query(
+	    ctx, reply_row,
 	    "SELECT json_build_object('count', count(*)) FROM effects "
-	    "WHERE item_id::text = $1", 1, v);
+	    "WHERE item_id::text = $1",
+	    1, v);
 }
 
 static int
 secure(struct mp_ctx *ctx)
 {
-	return mp_reply_json(ctx, 200, json_pack("{s:s, s:s}", "subject",
-	    ctx->principal.subject, "region", ctx->principal.region));
+	return mp_reply_json(ctx, 200,
+	                     json_pack("{s:s, s:s}", "subject",
+	                               ctx->principal.subject, "region",
+	                               ctx->principal.region));
 }
 
 static int
@@ -179,7 +188,8 @@ echo(struct mp_ctx *ctx)
 static int
 slow(struct mp_ctx *ctx)
 {
-	return mp_db_query(ctx, reply_row,
+	return mp_db_query(
+	    ctx, reply_row,
 	    "SELECT json_build_object('slept', pg_sleep(1) IS NULL)", 0, NULL);
 }
 
@@ -187,7 +197,8 @@ slow(struct mp_ctx *ctx)
 static int
 big(struct mp_ctx *ctx)
 {
-	return mp_db_query(ctx, reply_row,
+	return mp_db_query(
+	    ctx, reply_row,
 	    "SELECT json_build_object('x', repeat('a', 2000000))", 0, NULL);
 }
 
@@ -206,8 +217,10 @@ apply_item_event(PGconn *conn, const json_t *ev, void *arg)
 	v[1] = json_string_value(json_object_get(ev, "id"));
 	if (v[0] == NULL)
 		return 0; /* not an item event: nothing to do */
-	res = PQexecParams(conn, "INSERT INTO effects (item_id, event_id) "
-	    "VALUES ($1::uuid, $2)", 2, NULL, v, NULL, NULL, 0);
+	res = PQexecParams(conn,
+	                   "INSERT INTO effects (item_id, event_id) "
+	                   "VALUES ($1::uuid, $2)",
+	                   2, NULL, v, NULL, NULL, 0);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
 	return ok ? 0 : -1;

@@ -51,11 +51,11 @@ static void
 basic(const char *text)
 {
 	char id[65] = "", secret[129] = "";
-	int rc = gw_tok_basic_parse(text, id, sizeof(id), secret,
-	    sizeof(secret));
+	int rc =
+	    gw_tok_basic_parse(text, id, sizeof(id), secret, sizeof(secret));
 
 	if (rc == 0 && (id[0] == '\0' || strlen(id) >= sizeof(id) ||
-	    strlen(secret) >= sizeof(secret)))
+	                strlen(secret) >= sizeof(secret)))
 		abort();
 	if (rc != 0 && (id[0] != '\0' || secret[0] != '\0'))
 		abort(); /* wiped on failure */
@@ -68,7 +68,7 @@ scopes(const char *text)
 
 	if (gw_tok_scope_list_valid(text) == 0)
 		(void)gw_tok_scope_intersect("funding:read cases:read", text,
-		    out, sizeof(out));
+		                             out, sizeof(out));
 }
 
 int

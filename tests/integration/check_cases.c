@@ -891,8 +891,8 @@ START_TEST(person_update)
 	o = req(a.t_agent, "GET", NULL, 200,
 	        "/v1/cases/persons?name=amazigh-renomme&limit=200");
 	found = 0;
-	json_array_foreach(json_object_get(o, "items"), i, e)
-	    found |= strcmp(str(e, "id"), p.person) == 0;
+	json_array_foreach(json_object_get(o, "items"), i, e) found |=
+	    strcmp(str(e, "id"), p.person) == 0;
 	ck_assert(found);
 	json_decref(o);
 	o = req(a.t_agent, "GET", NULL, 200,

@@ -39,14 +39,14 @@ app_setup(void)
 	t_db_url("testapp", url, sizeof(url));
 	snprintf(env_db, sizeof(env_db), "MP_DB_URL=%s", url);
 	snprintf(env_redis, sizeof(env_redis), "MP_REDIS_URL=%s",
-	    getenv("MP_TEST_REDIS_URL"));
+	         getenv("MP_TEST_REDIS_URL"));
 	snprintf(env_keys, sizeof(env_keys),
-	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem,"
-	    "test-es-1:ES256:%s/test-es-1.pub.pem", getenv("MP_TEST_KEYS"),
-	    getenv("MP_TEST_KEYS"));
+	         "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem,"
+	         "test-es-1:ES256:%s/test-es-1.pub.pem",
+	         getenv("MP_TEST_KEYS"), getenv("MP_TEST_KEYS"));
 	t_var_path("crash-before-ack", crash_flag, sizeof(crash_flag));
 	snprintf(env_crash, sizeof(env_crash), "MP_FAULT_CRASH_BEFORE_ACK=%s",
-	    crash_flag);
+	         crash_flag);
 	app_env[i++] = env_db;
 	app_env[i++] = env_redis;
 	app_env[i++] = env_keys;
@@ -60,8 +60,8 @@ app_setup(void)
 	app_env[i++] = "MP_CONSUMER_MAX_DELIVERIES=3";
 	app_env[i++] = "MP_WORKERS=2";
 	app_env[i] = NULL;
-	if (t_proc_start(&app, "testapp", "tests/app/testapp.conf",
-	    app_env) != 0) {
+	if (t_proc_start(&app, "testapp", "tests/app/testapp.conf", app_env) !=
+	    0) {
 		fprintf(stderr, "testapp did not become ready\n");
 		exit(1);
 	}
@@ -84,12 +84,13 @@ create_item(const char *name)
 
 	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"qty\":7}", name);
 	if (t_http(&app, "POST", "/v1/test/items", hdr, body, strlen(body),
-	    &r) != 0 || r.status != 201 || r.json == NULL) {
+	           &r) != 0 ||
+	    r.status != 201 || r.json == NULL) {
 		t_resp_free(&r);
 		return NULL;
 	}
 	snprintf(id, sizeof(id), "%s",
-	    json_string_value(json_object_get(r.json, "id")));
+	         json_string_value(json_object_get(r.json, "id")));
 	t_resp_free(&r);
 	return id;
 }
@@ -127,12 +128,12 @@ START_TEST(async_query)
 {
 	struct t_resp r;
 
-	ck_assert_int_eq(t_http(&app, "GET", "/v1/test/sum?a=2&b=40", NULL,
-	    NULL, 0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&app, "GET", "/v1/test/sum?a=2&b=40", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(r.json);
 	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "sum")),
-	    42);
+	                 42);
 	t_resp_free(&r);
 }
 END_TEST
@@ -163,7 +164,7 @@ START_TEST(unknown_route_and_method)
 	t_http(&app, "GET", "/v1/test/nothing", NULL, NULL, 0, &r);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")),
-	    "urn:mp:problem:not-found");
+	                 "urn:mp:problem:not-found");
 	t_resp_free(&r);
 	t_http(&app, "DELETE", "/v1/test/items", NULL, NULL, 0, &r);
 	ck_assert_int_eq(r.status, 405);
@@ -200,12 +201,14 @@ START_TEST(malformed_and_unknown_fields)
 	t_http(&app, "POST", "/v1/test/items", hdr, bad, strlen(bad), &r);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")),
-	    "urn:mp:problem:malformed-json");
+	                 "urn:mp:problem:malformed-json");
 	t_resp_free(&r);
 	t_http(&app, "POST", "/v1/test/items", hdr, extra, strlen(extra), &r);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
-	    json_object_get(r.json, "errors"), 0), "field")), "status");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(r.json, "errors"), 0), "field")),
+	    "status");
 	t_resp_free(&r);
 	t_http(&app, "POST", "/v1/test/items", NULL, extra, strlen(extra), &r);
 	ck_assert_int_eq(r.status, 415);
@@ -261,11 +264,13 @@ START_TEST(consumer_killed_before_ack)
 	ck_assert_int_eq(wait_effects(id, 1), 1);
 	/* Kore restarts the worker; another consumer claims the pending
 	 * entry, finds it in the inbox and acknowledges it */
-	for (i = 0; i < 100 && t_redis_int("XPENDING events:testapp testapp") >
-	    0 && t_redis_int("XPENDING events:testapp testapp - + 10") > 0; i++)
+	for (i = 0;
+	     i < 100 && t_redis_int("XPENDING events:testapp testapp") > 0 &&
+	     t_redis_int("XPENDING events:testapp testapp - + 10") > 0;
+	     i++)
 		t_sleep_ms(100);
 	ck_assert_int_eq(t_redis_int("XPENDING events:testapp testapp - + 10"),
-	    0);
+	                 0);
 	ck_assert_int_eq(effects_of(id), 1);
 }
 END_TEST
@@ -292,7 +297,8 @@ START_TEST(events_survive_redis_outage)
 }
 END_TEST
 
-/* ---- tokens ---------------------------------------------------------------- */
+/* ---- tokens ----------------------------------------------------------------
+ */
 
 static json_t *
 claims(const char *role, long long exp_delta, const char *aud, const char *iss)
@@ -300,9 +306,9 @@ claims(const char *role, long long exp_delta, const char *aud, const char *iss)
 	long long now = (long long)time(NULL);
 
 	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:[s], s:s, s:s}", "iss",
-	    iss, "aud", aud, "sub", "user-1", "iat", now - 5, "exp",
-	    now + exp_delta, "roles", role, "region", "oriental", "jti",
-	    "j-1");
+	                 iss, "aud", aud, "sub", "user-1", "iat", now - 5,
+	                 "exp", now + exp_delta, "roles", role, "region",
+	                 "oriental", "jti", "j-1");
 }
 
 static char *
@@ -311,8 +317,8 @@ sign_rs(json_t *c)
 	char *pem = t_key("test-rs-1.key.pem"), *tok = NULL;
 
 	ck_assert_ptr_nonnull(pem);
-	ck_assert_int_eq(mp_jwt_sign("RS256", "test-rs-1", pem, strlen(pem), c,
-	    &tok), 0);
+	ck_assert_int_eq(
+	    mp_jwt_sign("RS256", "test-rs-1", pem, strlen(pem), c, &tok), 0);
 	free(pem);
 	json_decref(c);
 	return tok;
@@ -339,19 +345,19 @@ static char *
 b64url(const char *s)
 {
 	size_t len = strlen(s);
-	size_t cap = sodium_base64_ENCODED_LEN(len,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	size_t cap = sodium_base64_ENCODED_LEN(
+	    len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	char *out = malloc(cap);
 
 	sodium_bin2base64(out, cap, (const unsigned char *)s, len,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	return out;
 }
 
 START_TEST(jwt_valid_and_role)
 {
-	char *t = sign_rs(claims("council_officer", 300, "mp-api",
-	    "https://auth.test"));
+	char *t = sign_rs(
+	    claims("council_officer", 300, "mp-api", "https://auth.test"));
 
 	ck_assert_int_eq(call_secure(t), 200);
 	free(t);
@@ -370,12 +376,12 @@ START_TEST(jwt_refusals)
 	char *pub = t_key("test-rs-1.pub.pem");
 
 	/* expired, wrong audience, wrong issuer */
-	t = sign_rs(claims("council_officer", -300, "mp-api",
-	    "https://auth.test"));
+	t = sign_rs(
+	    claims("council_officer", -300, "mp-api", "https://auth.test"));
 	ck_assert_int_eq(call_secure(t), 401);
 	free(t);
-	t = sign_rs(claims("council_officer", 300, "other-api",
-	    "https://auth.test"));
+	t = sign_rs(
+	    claims("council_officer", 300, "other-api", "https://auth.test"));
 	ck_assert_int_eq(call_secure(t), 401);
 	free(t);
 	t = sign_rs(claims("council_officer", 300, "mp-api", "https://evil"));
@@ -397,7 +403,9 @@ START_TEST(jwt_refusals)
 	ck_assert_int_eq(jwt_add_grants_json(j, cs), 0);
 	ck_assert_int_eq(jwt_add_header(j, "kid", "test-rs-1"), 0);
 	ck_assert_int_eq(jwt_set_alg(j, JWT_ALG_HS256,
-	    (const unsigned char *)pub, (int)strlen(pub)), 0);
+	                             (const unsigned char *)pub,
+	                             (int)strlen(pub)),
+	                 0);
 	t = jwt_encode_str(j);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(call_secure(t), 401);
@@ -405,8 +413,8 @@ START_TEST(jwt_refusals)
 	jwt_free(j);
 
 	/* tampered payload */
-	t = sign_rs(claims("council_officer", 300, "mp-api",
-	    "https://auth.test"));
+	t = sign_rs(
+	    claims("council_officer", 300, "mp-api", "https://auth.test"));
 	h = strchr(t, '.');
 	h[2] = h[2] == 'A' ? 'B' : 'A';
 	ck_assert_int_eq(call_secure(t), 401);
@@ -442,16 +450,19 @@ START_TEST(dead_letter)
 	/* XADD answers the entry id (a string), hence the ignored result */
 	(void)t_redis_int("XADD events:testapp * type x event %s", "not json");
 	ck_assert_int_ge(wait_dead(before + 1), before + 1);
-	t_redis_int("XADD events:testapp * type testapp.item.created.v1 "
-	    "event %s", "{\"id\":\"poison-1\",\"type\":\"testapp.item."
+	t_redis_int(
+	    "XADD events:testapp * type testapp.item.created.v1 "
+	    "event %s",
+	    "{\"id\":\"poison-1\",\"type\":\"testapp.item."
 	    "created.v1\",\"source\":\"urn:mp:test\",\"data\":{\"item_id\":"
 	    "\"not-a-uuid\"}}");
 	ck_assert_int_ge(wait_dead(before + 2), before + 2);
 	for (int i = 0; i < 50 && t_redis_int("XPENDING events:testapp testapp "
-	    "- + 10") > 0; i++)
+	                                      "- + 10") > 0;
+	     i++)
 		t_sleep_ms(100);
 	ck_assert_int_eq(t_redis_int("XPENDING events:testapp testapp - + 10"),
-	    0);
+	                 0);
 }
 END_TEST
 
@@ -460,8 +471,8 @@ START_TEST(large_answer)
 	struct t_resp r;
 
 	for (int i = 0; i < 4; i++) { /* both workers, several times */
-		ck_assert_int_eq(t_http(&app, "GET", "/v1/test/big", NULL, NULL,
-		    0, &r), 0);
+		ck_assert_int_eq(
+		    t_http(&app, "GET", "/v1/test/big", NULL, NULL, 0, &r), 0);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_uint_gt(r.len, 2000000);
 		t_resp_free(&r);
@@ -478,10 +489,11 @@ START_TEST(metrics_and_health)
 	t_resp_free(&r);
 	t_http(&app, "GET", "/metrics", NULL, NULL, 0, &r);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_ptr_nonnull(strstr(r.body, "mp_http_requests_total{"
-	    "service=\"testapp\",route=\"/v1/test/sum\""));
-	ck_assert_ptr_nonnull(strstr(r.body,
-	    "mp_http_request_duration_seconds_bucket"));
+	ck_assert_ptr_nonnull(
+	    strstr(r.body, "mp_http_requests_total{"
+	                   "service=\"testapp\",route=\"/v1/test/sum\""));
+	ck_assert_ptr_nonnull(
+	    strstr(r.body, "mp_http_request_duration_seconds_bucket"));
 	ck_assert_ptr_nonnull(strstr(r.body, "mp_outbox_pending"));
 	t_resp_free(&r);
 }
@@ -497,12 +509,14 @@ START_TEST(graceful_shutdown)
 	int status;
 
 	ck_assert_int_eq(t_proc_start(&p2, "testapp-drain",
-	    "tests/app/testapp.conf", app_env), 0);
+	                              "tests/app/testapp.conf", app_env),
+	                 0);
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
 		int ok = t_http(&p2, "GET", "/v1/test/slow", NULL, NULL, 0,
-		    &r) == 0 && r.status == 200;
+		                &r) == 0 &&
+		         r.status == 200;
 		_exit(ok ? 0 : 1);
 	}
 	t_sleep_ms(300);

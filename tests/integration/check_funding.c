@@ -40,15 +40,17 @@ START_TEST(regions_by_language)
 	struct t_resp r;
 	json_t *items;
 
-	ck_assert_int_eq(t_http(&svc, "GET", "/v1/funding/regions", ar, NULL,
-	    0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&svc, "GET", "/v1/funding/regions", ar, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	items = json_object_get(r.json, "items");
 	ck_assert_int_eq(json_array_size(items), 2);
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
-	    items, 0), "code")), "oriental");
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
-	    items, 0), "label")), "الشرق");
+	ck_assert_str_eq(json_string_value(
+	                     json_object_get(json_array_get(items, 0), "code")),
+	                 "oriental");
+	ck_assert_str_eq(json_string_value(json_object_get(
+	                     json_array_get(items, 0), "label")),
+	                 "الشرق");
 	t_resp_free(&r);
 }
 END_TEST
@@ -63,15 +65,18 @@ START_TEST(reference_lists_by_language)
 	ck_assert_int_eq(r.status, 200);
 	items = json_object_get(r.json, "items");
 	ck_assert_int_eq(json_array_size(items), 4);
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
-	    items, 0), "label")), "Economic development");
+	ck_assert_str_eq(json_string_value(json_object_get(
+	                     json_array_get(items, 0), "label")),
+	                 "Economic development");
 	t_resp_free(&r);
 	/* no English name: the French one */
 	t_http(&svc, "GET", "/v1/funding/regions/oriental/communes", en, NULL,
-	    0, &r);
+	       0, &r);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
-	    json_object_get(r.json, "items"), 0), "label")), "Berkane");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_array_get(json_object_get(r.json, "items"), 0), "label")),
+	    "Berkane");
 	t_resp_free(&r);
 }
 END_TEST
@@ -81,12 +86,12 @@ START_TEST(provinces_and_unknown_region)
 	struct t_resp r;
 
 	t_http(&svc, "GET", "/v1/funding/regions/oriental/provinces", NULL,
-	    NULL, 0, &r);
+	       NULL, 0, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(json_array_size(json_object_get(r.json, "items")), 8);
 	t_resp_free(&r);
 	t_http(&svc, "GET", "/v1/funding/regions/atlantis/provinces", NULL,
-	    NULL, 0, &r);
+	       NULL, 0, &r);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_ptr_nonnull(strstr(r.headers, "application/problem+json"));
 	t_resp_free(&r);
@@ -107,9 +112,9 @@ refused_naming(const char *path, const char *token, const char *field)
 	err = json_array_get(json_object_get(r.json, "errors"), 0);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_str_eq(json_string_value(json_object_get(err, "field")),
-	    field);
-	ck_assert_ptr_nonnull(json_string_value(json_object_get(err,
-	    "reason")));
+	                 field);
+	ck_assert_ptr_nonnull(
+	    json_string_value(json_object_get(err, "reason")));
 	t_resp_free(&r);
 }
 
@@ -131,7 +136,7 @@ accepted(const char *path, const char *token)
 START_TEST(list_filters_refuse_what_the_schema_refuses)
 {
 	char *off = t_token("0190f5c2-7b7e-7cc3-8a1e-3f0c5d1e2a01",
-	    "council_officer", "oriental");
+	                    "council_officer", "oriental");
 
 	refused_naming("/v1/funding/calls?region=atlantis", NULL, "region");
 	refused_naming("/v1/funding/calls?status=open", NULL, "status");
@@ -141,32 +146,32 @@ START_TEST(list_filters_refuse_what_the_schema_refuses)
 	refused_naming("/v1/funding/envelopes?year=27", off, "year");
 	refused_naming("/v1/funding/envelopes?year=20270", off, "year");
 	refused_naming("/v1/funding/appraisals?application_id=abc", off,
-	    "application_id");
-	refused_naming("/v1/funding/applications?call_id=abc", off,
-	    "call_id");
+	               "application_id");
+	refused_naming("/v1/funding/applications?call_id=abc", off, "call_id");
 	refused_naming("/v1/funding/calls?ids=abc", NULL, "ids");
 	refused_naming("/v1/funding/applications?ids=0190f5c2-7b7e-7cc3-8a1e-"
-	    "3f0c5d1e2a01,zz", off, "ids");
+	               "3f0c5d1e2a01,zz",
+	               off, "ids");
 	refused_naming("/v1/funding/erc/members?region=atlantis", off,
-	    "region");
+	               "region");
 	refused_naming("/v1/funding/dashboard?year=abc", off, "year");
 	refused_naming("/v1/funding/dashboard.csv?year=abc", off, "year");
 	/* bytes it cannot read, a name given twice */
-	refused_naming("/v1/funding/calls?region=oriental%00", NULL,
-	    "region");
+	refused_naming("/v1/funding/calls?region=oriental%00", NULL, "region");
 	refused_naming("/v1/funding/calls?region=%zz", NULL, "region");
 	refused_naming("/v1/funding/calls?region=oriental&region=souss-massa",
-	    NULL, "region");
+	               NULL, "region");
 	refused_naming("/v1/funding/calls?limit=5&limit=5", NULL, "limit");
 	refused_naming("/v1/funding/regions?x=%00", NULL, "x");
 	/* what the schema accepts still works, undeclared names are ignored */
 	accepted("/v1/funding/calls?region=oriental&status=published&limit=5",
-	    NULL);
+	         NULL);
 	accepted("/v1/funding/calls?utm_source=x", NULL);
 	accepted("/v1/funding/envelopes?region=oriental&year=2027", off);
 	accepted("/v1/funding/dashboard.csv?year=2027", off);
 	accepted("/v1/funding/appraisals?application_id="
-	    "0190f5c2-7b7e-7cc3-8a1e-3f0c5d1e2a4b", off);
+	         "0190f5c2-7b7e-7cc3-8a1e-3f0c5d1e2a4b",
+	         off);
 	free(off);
 }
 END_TEST

@@ -137,8 +137,9 @@ peer_conn(void *arg)
 		pthread_mutex_lock(&peer.mu);
 		memcpy(peer.last, buf, hlen + blen);
 		peer.last_len = hlen + blen;
-		peer.last[peer.last_len < sizeof(peer.last) ? peer.last_len :
-		    sizeof(peer.last) - 1] = '\0';
+		peer.last[peer.last_len < sizeof(peer.last)
+		              ? peer.last_len
+		              : sizeof(peer.last) - 1] = '\0';
 		pthread_mutex_unlock(&peer.mu);
 		if (sscanf(buf, "%*s %1023s", path) != 1)
 			goto out;
@@ -156,22 +157,26 @@ peer_conn(void *arg)
 				pthread_mutex_unlock(&peer.mu);
 				goto out;
 			}
-			snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
-			    "Content-Length: 5\r\n\r\nslept");
+			snprintf(head, sizeof(head),
+			         "HTTP/1.1 200 OK\r\n"
+			         "Content-Length: 5\r\n\r\nslept");
 			if (send_all(fd, head, strlen(head)) != 0)
 				goto out;
 		} else if ((cl = strstr(path, "/peer/big/")) != NULL ||
-		    (cl = strstr(path, "/peer/stream/")) != NULL) {
+		           (cl = strstr(path, "/peer/stream/")) != NULL) {
 			/* big: announced length; stream: until close */
 			int stream = cl[6] == 's';
 			char chunk[65536];
 
 			v = strtol(cl + (stream ? 13 : 10), NULL, 10);
 			if (stream)
-				snprintf(head, sizeof(head), "HTTP/1.1 200 OK"
-				    "\r\nConnection: close\r\n\r\n");
+				snprintf(head, sizeof(head),
+				         "HTTP/1.1 200 OK"
+				         "\r\nConnection: close\r\n\r\n");
 			else
-				snprintf(head, sizeof(head), "HTTP/1.1 200 OK"
+				snprintf(
+				    head, sizeof(head),
+				    "HTTP/1.1 200 OK"
 				    "\r\nContent-Type: application/octet-"
 				    "stream\r\nContent-Length: %ld\r\n\r\n",
 				    v);
@@ -179,21 +184,23 @@ peer_conn(void *arg)
 				goto out;
 			memset(chunk, 'x', sizeof(chunk));
 			for (i = 0; i < (size_t)v; i += sizeof(chunk))
-				if (send_all(fd, chunk, (size_t)v - i <
-				    sizeof(chunk) ? (size_t)v - i :
-				    sizeof(chunk)) != 0)
+				if (send_all(fd, chunk,
+				             (size_t)v - i < sizeof(chunk)
+				                 ? (size_t)v - i
+				                 : sizeof(chunk)) != 0)
 					goto out;
 			if (stream)
 				goto out;
 		} else {
-			snprintf(head, sizeof(head), "HTTP/1.1 201 Created\r\n"
-			    "Content-Type: text/plain\r\n"
-			    "Connection: X-Hop\r\n"
-			    "X-Hop: secret\r\n"
-			    "Keep-Alive: timeout=5\r\n"
-			    "Server: peer\r\n"
-			    "X-Upstream: peer\r\n"
-			    "Content-Length: 7\r\n\r\npeer-ok");
+			snprintf(head, sizeof(head),
+			         "HTTP/1.1 201 Created\r\n"
+			         "Content-Type: text/plain\r\n"
+			         "Connection: X-Hop\r\n"
+			         "X-Hop: secret\r\n"
+			         "Keep-Alive: timeout=5\r\n"
+			         "Server: peer\r\n"
+			         "X-Upstream: peer\r\n"
+			         "Content-Length: 7\r\n\r\npeer-ok");
 			if (send_all(fd, head, strlen(head)) != 0)
 				goto out;
 		}
@@ -219,8 +226,8 @@ peer_accept(void *arg)
 		pthread_mutex_lock(&peer.mu);
 		peer.accepts++;
 		pthread_mutex_unlock(&peer.mu);
-		if (pthread_create(&t, NULL, peer_conn, (void *)(intptr_t)fd)
-		    != 0)
+		if (pthread_create(&t, NULL, peer_conn, (void *)(intptr_t)fd) !=
+		    0)
 			close(fd);
 		else
 			pthread_detach(t);
@@ -266,7 +273,8 @@ peer_listen(void)
 	return (peer.lfd = t_listen_loopback(&peer.port)) < 0 ? -1 : 0;
 }
 
-/* ---- fixture --------------------------------------------------------------- */
+/* ---- fixture ---------------------------------------------------------------
+ */
 
 static void
 suite_setup(void)
@@ -293,8 +301,9 @@ suite_setup(void)
 		exit(1);
 	}
 	snprintf(env_upstreams, sizeof(env_upstreams),
-	    "MP_UPSTREAMS=funding=http://127.0.0.1:%d,"
-	    "gender=http://localhost:%d/,cases=", funding.port, peer.port);
+	         "MP_UPSTREAMS=funding=http://127.0.0.1:%d,"
+	         "gender=http://localhost:%d/,cases=",
+	         funding.port, peer.port);
 	gw_env[j++] = env_upstreams;
 	gw_env[j] = NULL;
 	/* the peer serves its route table while the gateway loads it */
@@ -314,7 +323,8 @@ suite_teardown(void)
 	t_proc_stop(&funding);
 }
 
-/* ---- helpers ----------------------------------------------------------------- */
+/* ---- helpers
+ * ----------------------------------------------------------------- */
 
 /* How many response headers are called `name`. */
 static int
@@ -350,7 +360,8 @@ has_line(const char *req, const char *line)
 	return 0;
 }
 
-/* ---- tests ------------------------------------------------------------------- */
+/* ---- tests
+ * ------------------------------------------------------------------- */
 
 START_TEST(funding_problem_forwarded)
 {
@@ -359,7 +370,8 @@ START_TEST(funding_problem_forwarded)
 	char v[128];
 
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/funding/gw-probe?x=1&y=%20",
-	    hdr, NULL, 0, &r), 0);
+	                        hdr, NULL, 0, &r),
+	                 0);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_int_eq(t_resp_header(&r, "Content-Type", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "application/problem+json");
@@ -385,13 +397,14 @@ START_TEST(funding_post_forwarded)
 	struct t_resp r;
 	char v[128];
 
-	ck_assert_int_eq(t_http(&gw, "POST", "/v1/funding/gw-probe/items",
-	    hdr, body, strlen(body), &r), 0);
+	ck_assert_int_eq(t_http(&gw, "POST", "/v1/funding/gw-probe/items", hdr,
+	                        body, strlen(body), &r),
+	                 0);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_ptr_nonnull(r.json);
 	ck_assert_str_eq(t_jstr(r.json, "type"), "urn:mp:problem:not-found");
 	ck_assert_str_eq(t_jstr(r.json, "instance"),
-	    "/v1/funding/gw-probe/items");
+	                 "/v1/funding/gw-probe/items");
 	ck_assert_int_eq(t_resp_header(&r, "X-Request-Id", v, sizeof(v)), 0);
 	ck_assert_str_eq(t_jstr(r.json, "request_id"), v);
 	t_resp_free(&r);
@@ -400,23 +413,32 @@ END_TEST
 
 START_TEST(request_forwarded_end_to_end)
 {
-	const char *hdr[] = {json_ct, "X-Request-Id: gw-req-e2e",
-		"Connection: keep-alive, X-Drop-Me", "X-Drop-Me: 1",
-		"Keep-Alive: timeout=99", "Proxy-Authorization: Basic eDp5",
-		"X-Forwarded-For: 203.0.113.7", "If-Match: \"v7\"",
-		"If-None-Match: \"v6\"", "Accept: application/json",
-		"Accept-Language: ar",
-		"traceparent: 00-0af7651916cd43dd8448eb211c80319c-"
-		"b7ad6b7169203331-01", auth, NULL};
+	const char *hdr[] = {json_ct,
+	                     "X-Request-Id: gw-req-e2e",
+	                     "Connection: keep-alive, X-Drop-Me",
+	                     "X-Drop-Me: 1",
+	                     "Keep-Alive: timeout=99",
+	                     "Proxy-Authorization: Basic eDp5",
+	                     "X-Forwarded-For: 203.0.113.7",
+	                     "If-Match: \"v7\"",
+	                     "If-None-Match: \"v6\"",
+	                     "Accept: application/json",
+	                     "Accept-Language: ar",
+	                     "traceparent: 00-0af7651916cd43dd8448eb211c80319c-"
+	                     "b7ad6b7169203331-01",
+	                     auth,
+	                     NULL};
 	const char body[] = "{\"k\":\"v\",\"n\":[1,2,3]}";
-	char seen[16384], v[128], line[128] = "PATCH /v1/gender/peer/echo"
-	    "?a=1&b=%C3%A9 HTTP/1.1\r\n";
+	char seen[16384], v[128],
+	    line[128] = "PATCH /v1/gender/peer/echo"
+	                "?a=1&b=%C3%A9 HTTP/1.1\r\n";
 	struct t_resp r;
 
 	peer_serve();
 	ck_assert_int_eq(t_http(&gw, "PATCH",
-	    "/v1/gender/peer/echo?a=1&b=%C3%A9", hdr, body, strlen(body), &r),
-	    0);
+	                        "/v1/gender/peer/echo?a=1&b=%C3%A9", hdr, body,
+	                        strlen(body), &r),
+	                 0);
 	ck_assert_int_eq(r.status, 201);
 	ck_assert_uint_eq(r.len, 7);
 	ck_assert_str_eq(r.body, "peer-ok");
@@ -424,19 +446,22 @@ START_TEST(request_forwarded_end_to_end)
 	/* what the upstream received */
 	peer_last(seen, sizeof(seen));
 	ck_assert_msg(strncmp(seen, line, strlen(line)) == 0,
-	    "request line: %.60s", seen);
+	              "request line: %.60s", seen);
 	ck_assert(has_line(seen, "X-Request-Id: gw-req-e2e\r\n"));
-	ck_assert(has_line(seen, "X-Forwarded-For: 203.0.113.7, 127.0.0.1\r\n"));
+	ck_assert(
+	    has_line(seen, "X-Forwarded-For: 203.0.113.7, 127.0.0.1\r\n"));
 	ck_assert(has_line(seen, "Content-Type: application/json\r\n"));
 	ck_assert(has_line(seen, "If-Match: \"v7\"\r\n"));
 	ck_assert(has_line(seen, "If-None-Match: \"v6\"\r\n"));
 	ck_assert(has_line(seen, "Accept: application/json\r\n"));
 	ck_assert(has_line(seen, "Accept-Language: ar\r\n"));
 	/* the same trace, the gateway's own span */
-	ck_assert(has_line(seen, "traceparent: 00-0af7651916cd43dd8448eb211c80319c"
-	    "-"));
-	ck_assert(!has_line(seen, "traceparent: 00-0af7651916cd43dd8448eb211c80319c"
-	    "-b7ad6b7169203331-01\r\n"));
+	ck_assert(has_line(seen,
+	                   "traceparent: 00-0af7651916cd43dd8448eb211c80319c"
+	                   "-"));
+	ck_assert(!has_line(seen,
+	                    "traceparent: 00-0af7651916cd43dd8448eb211c80319c"
+	                    "-b7ad6b7169203331-01\r\n"));
 	snprintf(line, sizeof(line), "Content-Length: %zu\r\n", strlen(body));
 	ck_assert(has_line(seen, line));
 	ck_assert(!has_line(seen, "X-Drop-Me"));
@@ -445,7 +470,8 @@ START_TEST(request_forwarded_end_to_end)
 	ck_assert(!has_line(seen, "Expect"));
 	snprintf(line, sizeof(line), "Host: localhost:%d\r\n", peer.port);
 	ck_assert(has_line(seen, line)); /* not the client's Host */
-	ck_assert_ptr_nonnull(strstr(seen, "\r\n\r\n{\"k\":\"v\",\"n\":[1,2,3]}"));
+	ck_assert_ptr_nonnull(
+	    strstr(seen, "\r\n\r\n{\"k\":\"v\",\"n\":[1,2,3]}"));
 
 	/* what the client received */
 	ck_assert_int_eq(t_resp_header(&r, "X-Upstream", v, sizeof(v)), 0);
@@ -472,19 +498,20 @@ START_TEST(body_without_type_stays_untyped)
 	struct t_resp r;
 
 	peer_serve();
-	ck_assert_int_eq(t_http(&gw, "POST", "/v1/gender/peer/raw", hdr,
-	    "abc", 3, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/v1/gender/peer/raw", hdr, "abc", 3, &r), 0);
 	ck_assert_int_eq(r.status, 201);
 	t_resp_free(&r);
 	peer_last(seen, sizeof(seen));
 	ck_assert_msg(strncmp(seen, "POST /v1/gender/peer/raw ", 25) == 0,
-	    "request line: %.40s", seen);
+	              "request line: %.40s", seen);
 	ck_assert(!has_line(seen, "Content-Type"));
 	ck_assert(has_line(seen, "Content-Length: 3\r\n"));
 	ck_assert_ptr_nonnull(strstr(seen, "\r\n\r\nabc"));
 	/* an empty POST still says so */
-	ck_assert_int_eq(t_http(&gw, "POST", "/v1/gender/peer/empty", auth_only,
-	    "", 0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/v1/gender/peer/empty", auth_only, "", 0, &r),
+	    0);
 	ck_assert_int_eq(r.status, 201);
 	t_resp_free(&r);
 	peer_last(seen, sizeof(seen));
@@ -501,7 +528,8 @@ START_TEST(connections_reused)
 	before = peer_count(&peer.accepts);
 	for (i = 0; i < 12; i++) {
 		ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/again",
-		    auth_only, NULL, 0, &r), 0);
+		                        auth_only, NULL, 0, &r),
+		                 0);
 		ck_assert_int_eq(r.status, 201);
 		t_resp_free(&r);
 	}
@@ -515,15 +543,15 @@ START_TEST(unconfigured_upstream_503)
 	struct t_resp r;
 	char v[64];
 
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/cases/anything", NULL, NULL,
-	    0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/v1/cases/anything", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 503);
 	ck_assert_int_eq(t_resp_header(&r, "Content-Type", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "application/problem+json");
 	ck_assert_str_eq(t_jstr(r.json, "type"),
-	    "urn:mp:problem:upstream-not-configured");
-	ck_assert_int_eq((int)json_integer_value(json_object_get(r.json,
-	    "status")), 503);
+	                 "urn:mp:problem:upstream-not-configured");
+	ck_assert_int_eq(
+	    (int)json_integer_value(json_object_get(r.json, "status")), 503);
 	t_resp_free(&r);
 }
 END_TEST
@@ -535,25 +563,29 @@ START_TEST(large_answer_capped)
 	peer_serve();
 	/* 1 MB passes whole */
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/big/1000000",
-	    auth_only, NULL, 0, &r), 0);
+	                        auth_only, NULL, 0, &r),
+	                 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, 1000000);
 	t_resp_free(&r);
 	/* over 8 MiB: 502, and the worker lives on */
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/big/9000000",
-	    auth_only, NULL, 0, &r), 0);
+	                        auth_only, NULL, 0, &r),
+	                 0);
 	ck_assert_int_eq(r.status, 502);
 	ck_assert_str_eq(t_jstr(r.json, "type"), "urn:mp:problem:bad-gateway");
 	t_resp_free(&r);
 	/* the same without a length: counted while it arrives */
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/stream/3000000",
-	    auth_only, NULL, 0, &r), 0);
+	                        auth_only, NULL, 0, &r),
+	                 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, 3000000);
 	ck_assert_int_eq(header_count(&r, "Connection"), 1); /* Kore's */
 	t_resp_free(&r);
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/stream/9000000",
-	    auth_only, NULL, 0, &r), 0);
+	                        auth_only, NULL, 0, &r),
+	                 0);
 	ck_assert_int_eq(r.status, 502);
 	t_resp_free(&r);
 	ck_assert_int_eq(t_http(&gw, "GET", "/healthz", NULL, NULL, 0, &r), 0);
@@ -579,8 +611,10 @@ START_TEST(client_gone_ends_upstream_call)
 	CURLcode rc;
 
 	peer_serve();
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/gender/peer/sleep/"
-	    "8000", gw.port);
+	snprintf(url, sizeof(url),
+	         "http://127.0.0.1:%d/v1/gender/peer/sleep/"
+	         "8000",
+	         gw.port);
 	c = curl_easy_init();
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, curl_slist_append(NULL, auth));
@@ -594,8 +628,9 @@ START_TEST(client_gone_ends_upstream_call)
 	while (peer_count(&peer.early_eof) == 0 && now_ms() - t0 < 3000)
 		t_sleep_ms(20);
 	ck_assert_int_eq(peer_count(&peer.early_eof), 1);
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/after", auth_only,
-	    NULL, 0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/v1/gender/peer/after", auth_only, NULL, 0, &r),
+	    0);
 	ck_assert_int_eq(r.status, 201);
 	t_resp_free(&r);
 }
@@ -608,13 +643,14 @@ START_TEST(slow_upstream_504)
 
 	peer_serve();
 	ck_assert_int_eq(t_http(&gw, "GET", "/v1/gender/peer/sleep/15000",
-	    auth_only, NULL, 0, &r), 0);
+	                        auth_only, NULL, 0, &r),
+	                 0);
 	took = now_ms() - t0;
 	ck_assert_int_eq(r.status, 504);
 	ck_assert_str_eq(t_jstr(r.json, "type"),
-	    "urn:mp:problem:gateway-timeout");
+	                 "urn:mp:problem:gateway-timeout");
 	ck_assert_msg(took >= 9500 && took < 13000, "took %llu ms",
-	    (unsigned long long)took);
+	              (unsigned long long)took);
 	t_resp_free(&r);
 }
 END_TEST
@@ -634,7 +670,8 @@ par_header(char *ptr, size_t size, size_t n, void *arg)
 
 	if (len > 14 && strncasecmp(ptr, "X-Request-Id: ", 14) == 0) {
 		for (v = 14; v < len && ptr[v] != '\r' && ptr[v] != '\n' &&
-		    v - 14 < sizeof(q->rid) - 1; v++)
+		             v - 14 < sizeof(q->rid) - 1;
+		     v++)
 			q->rid[v - 14] = ptr[v];
 		q->rid[v - 14] = '\0';
 	}
@@ -659,22 +696,24 @@ START_TEST(parallel_requests)
 		while (started < TOTAL && running < PAR) {
 			i = started++;
 			snprintf(q[i].id, sizeof(q[i].id), "par-%d", i);
-			snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/"
-			    "funding/par/%d", gw.port, i);
+			snprintf(url, sizeof(url),
+			         "http://127.0.0.1:%d/v1/"
+			         "funding/par/%d",
+			         gw.port, i);
 			snprintf(line, sizeof(line), "X-Request-Id: %s",
-			    q[i].id);
+			         q[i].id);
 			q[i].h = curl_slist_append(NULL, line);
 			q[i].c = curl_easy_init();
 			curl_easy_setopt(q[i].c, CURLOPT_URL, url);
 			curl_easy_setopt(q[i].c, CURLOPT_HTTPHEADER, q[i].h);
 			curl_easy_setopt(q[i].c, CURLOPT_WRITEFUNCTION,
-			    discard);
+			                 discard);
 			curl_easy_setopt(q[i].c, CURLOPT_HEADERFUNCTION,
-			    par_header);
+			                 par_header);
 			curl_easy_setopt(q[i].c, CURLOPT_HEADERDATA, &q[i]);
 			curl_easy_setopt(q[i].c, CURLOPT_TIMEOUT, 20L);
 			curl_easy_setopt(q[i].c, CURLOPT_PRIVATE,
-			    (char *)&q[i]);
+			                 (char *)&q[i]);
 			curl_multi_add_handle(m, q[i].c);
 			running++;
 		}
@@ -685,10 +724,10 @@ START_TEST(parallel_requests)
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-			    &priv);
+			                  &priv);
 			code = 0;
 			curl_easy_getinfo(msg->easy_handle,
-			    CURLINFO_RESPONSE_CODE, &code);
+			                  CURLINFO_RESPONSE_CODE, &code);
 			struct par_req *pq = (struct par_req *)(void *)priv;
 			if (msg->data.result == CURLE_OK && code == 404 &&
 			    strcmp(pq->rid, pq->id) == 0)
@@ -717,8 +756,7 @@ END_TEST
  * one reference list cannot drift apart unnoticed. */
 START_TEST(communes_equal_funding)
 {
-	static const char *const regions[] = {"souss-massa", "oriental",
-		NULL};
+	static const char *const regions[] = {"souss-massa", "oriental", NULL};
 	char url[256], path[128];
 	const char *v[1];
 	struct t_resp r;
@@ -732,23 +770,28 @@ START_TEST(communes_equal_funding)
 	pg = PQconnectdb(url);
 	ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
 	for (k = 0; regions[k] != NULL; k++) {
-		snprintf(path, sizeof(path),
-		    "/v1/funding/regions/%s/communes", regions[k]);
+		snprintf(path, sizeof(path), "/v1/funding/regions/%s/communes",
+		         regions[k]);
 		ck_assert_int_eq(t_http(&gw, "GET", path, NULL, NULL, 0, &r),
-		    0);
+		                 0);
 		ck_assert_int_eq(r.status, 200);
 		v[0] = regions[k];
-		res = PQexecParams(pg, "SELECT code FROM communes WHERE "
-		    "region = $1 ORDER BY code", 1, NULL, v, NULL, NULL, 0);
+		res = PQexecParams(pg,
+		                   "SELECT code FROM communes WHERE "
+		                   "region = $1 ORDER BY code",
+		                   1, NULL, v, NULL, NULL, 0);
 		ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
 		ck_assert_int_gt(PQntuples(res), 0);
-		ck_assert_msg((size_t)PQntuples(res) == json_array_size(
-		    json_object_get(r.json, "items")), "%s: %d communes at the "
-		    "gateway, funding lists %s", regions[k], PQntuples(res),
-		    r.body);
+		ck_assert_msg(
+		    (size_t)PQntuples(res) ==
+		        json_array_size(json_object_get(r.json, "items")),
+		    "%s: %d communes at the "
+		    "gateway, funding lists %s",
+		    regions[k], PQntuples(res), r.body);
 		json_array_foreach(json_object_get(r.json, "items"), i, item)
-			ck_assert_str_eq(json_string_value(json_object_get(item,
-			    "code")), PQgetvalue(res, (int)i, 0));
+		    ck_assert_str_eq(
+		        json_string_value(json_object_get(item, "code")),
+		        PQgetvalue(res, (int)i, 0));
 		PQclear(res);
 		t_resp_free(&r);
 	}
@@ -767,21 +810,20 @@ START_TEST(ops_listener_only)
 
 	ck_assert_int_gt(ops.port, 0);
 	for (i = 0; ops_only[i] != NULL; i++) {
-		ck_assert_int_eq(t_http(&gw, "GET", ops_only[i], NULL, NULL, 0,
-		    &r), 0);
+		ck_assert_int_eq(
+		    t_http(&gw, "GET", ops_only[i], NULL, NULL, 0, &r), 0);
 		ck_assert_msg(r.status == 404, "public %s: %ld", ops_only[i],
-		    r.status);
-		ck_assert_ptr_nonnull(strcasestr(r.headers,
-		    "content-type: application/problem+json"));
+		              r.status);
+		ck_assert_ptr_nonnull(strcasestr(
+		    r.headers, "content-type: application/problem+json"));
 		t_resp_free(&r);
-		ck_assert_int_eq(t_http(&ops, "GET", ops_only[i], NULL, NULL,
-		    0, &r), 0);
+		ck_assert_int_eq(
+		    t_http(&ops, "GET", ops_only[i], NULL, NULL, 0, &r), 0);
 		ck_assert_msg(r.status == 200, "ops %s: %ld", ops_only[i],
-		    r.status);
+		              r.status);
 		t_resp_free(&r);
 	}
-	ck_assert_int_eq(t_http(&ops, "GET", "/metrics", NULL, NULL, 0, &r),
-	    0);
+	ck_assert_int_eq(t_http(&ops, "GET", "/metrics", NULL, NULL, 0, &r), 0);
 	ck_assert_ptr_nonnull(strstr(r.body, "service=\"gateway\""));
 	t_resp_free(&r);
 	/* the probes answer on both; the API only on the public one */
@@ -791,12 +833,13 @@ START_TEST(ops_listener_only)
 	ck_assert_int_eq(t_http(&gw, "GET", "/healthz", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
-	ck_assert_int_eq(t_http(&ops, "GET", "/v1/funding/themes", NULL, NULL,
-	    0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&ops, "GET", "/v1/funding/themes", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 404);
 	t_resp_free(&r);
-	ck_assert_int_eq(t_http(&ops, "GET", "/.well-known/jwks.json", NULL,
-	    NULL, 0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&ops, "GET", "/.well-known/jwks.json", NULL, NULL, 0, &r),
+	    0);
 	ck_assert_int_eq(r.status, 404);
 	t_resp_free(&r);
 }
@@ -810,28 +853,27 @@ START_TEST(header_block_limit_431)
 	const char *hdr[2] = {NULL, NULL};
 	struct t_resp r;
 
-	snprintf(big, sizeof(big), "X-Padding: %0*d", (int)sizeof(big) - 13,
-	    0);
+	snprintf(big, sizeof(big), "X-Padding: %0*d", (int)sizeof(big) - 13, 0);
 	hdr[0] = big;
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/funding/themes", hdr, NULL, 0,
-	    &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/v1/funding/themes", hdr, NULL, 0, &r), 0);
 	ck_assert_msg(r.status == 431, "9 KB of headers: %ld", r.status);
-	ck_assert_ptr_nonnull(strcasestr(r.headers,
-	    "content-type: application/problem+json"));
+	ck_assert_ptr_nonnull(
+	    strcasestr(r.headers, "content-type: application/problem+json"));
 	ck_assert_ptr_nonnull(strstr(r.body, "header-too-large"));
 	t_resp_free(&r);
 	/* on the gateway's own routes too */
-	ck_assert_int_eq(t_http(&gw, "GET", "/.well-known/jwks.json", hdr, NULL,
-	    0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/.well-known/jwks.json", hdr, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 431);
 	t_resp_free(&r);
 	snprintf(fits, sizeof(fits), "X-Padding: %0*d", (int)sizeof(fits) - 13,
-	    0);
+	         0);
 	hdr[0] = fits;
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/funding/themes", hdr, NULL, 0,
-	    &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/v1/funding/themes", hdr, NULL, 0, &r), 0);
 	ck_assert_msg(r.status == 200, "7.6 KB of headers: %ld %s", r.status,
-	    r.body);
+	              r.body);
 	t_resp_free(&r);
 }
 END_TEST
@@ -871,8 +913,8 @@ START_TEST(upstream_down_502)
 	}
 	t_resp_free(&r);
 	t0 = now_ms();
-	ck_assert_int_eq(t_http(&gw, "GET", "/v1/funding/themes", no_cache,
-	    NULL, 0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/v1/funding/themes", no_cache, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 502);
 	ck_assert_str_eq(t_jstr(r.json, "type"), "urn:mp:problem:bad-gateway");
 	ck_assert_uint_lt(now_ms() - t0, 3000);

@@ -37,8 +37,8 @@ static const char *gw_env[8];
 static void suite_setup(void);
 static void suite_teardown(void);
 static int form(const char *body, struct t_resp *r);
-static void user_create(const char *name, const char *roles,
-    const char *region, const char *commune);
+static void user_create(const char *name, const char *roles, const char *region,
+                        const char *commune);
 static json_t *login(const char *name, const char *pw);
 static int verify(const char *tok, struct mp_principal *p);
 static long me_status(const char *tok);
@@ -46,7 +46,8 @@ static char *admin_token(void);
 static json_t *openapi_operations(const char *file);
 static json_t *revocation_events(const char *jti);
 
-/* ---- fixture ------------------------------------------------------------------ */
+/* ---- fixture
+ * ------------------------------------------------------------------ */
 
 static void
 suite_setup(void)
@@ -71,7 +72,8 @@ suite_teardown(void)
 	t_proc_stop(&gw);
 }
 
-/* ---- helpers --------------------------------------------------------------------- */
+/* ---- helpers
+ * --------------------------------------------------------------------- */
 
 static int
 form(const char *body, struct t_resp *r)
@@ -93,7 +95,7 @@ admin_token(void)
 /* Create an account with password PW (201, or 409 when it exists). */
 static void
 user_create(const char *name, const char *roles, const char *region,
-    const char *commune)
+            const char *commune)
 {
 	char *adm = admin_token();
 	json_t *body, *arr = json_array();
@@ -101,18 +103,18 @@ user_create(const char *name, const char *roles, const char *region,
 	struct t_resp r;
 
 	for (char *x = strtok_r(list, ",", &save); x != NULL;
-	    x = strtok_r(NULL, ",", &save))
+	     x = strtok_r(NULL, ",", &save))
 		json_array_append_new(arr, json_string(x));
 	free(list);
 	body = json_pack("{s:s, s:s, s:o}", "username", name, "password", PW,
-	    "roles", arr);
+	                 "roles", arr);
 	if (region != NULL)
 		json_object_set_new(body, "region", json_string(region));
 	if (commune != NULL)
 		json_object_set_new(body, "commune", json_string(commune));
 	ck_assert_int_eq(t_json(&gw, "POST", "/admin/users", adm, body, &r), 0);
 	ck_assert_msg(r.status == 201 || r.status == 409, "create %s: %ld %s",
-	    name, r.status, r.body);
+	              name, r.status, r.body);
 	t_resp_free(&r);
 	json_decref(body);
 	free(adm);
@@ -126,11 +128,13 @@ login(const char *name, const char *pw)
 	struct t_resp r;
 	json_t *j;
 
-	snprintf(body, sizeof(body), "grant_type=password&username=%s&"
-	    "password=%s", name, pw);
+	snprintf(body, sizeof(body),
+	         "grant_type=password&username=%s&"
+	         "password=%s",
+	         name, pw);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_msg(r.status == 200, "login %s: %ld %s", name, r.status,
-	    r.body);
+	              r.body);
 	j = json_incref(r.json);
 	t_resp_free(&r);
 	return j;
@@ -147,10 +151,10 @@ verify(const char *tok, struct mp_principal *p)
 	snprintf(a, sizeof(a), "%s/test-rs-1.pub.pem", getenv("MP_TEST_KEYS"));
 	snprintf(b, sizeof(b), "%s/test-es-1.pub.pem", getenv("MP_TEST_KEYS"));
 	ck_assert_int_eq(mp_jwt_keyset_new(&ks), 0);
-	ck_assert_int_eq(mp_jwt_keyset_add_pem_file(ks, "test-rs-1", "RS256",
-	    a), 0);
-	ck_assert_int_eq(mp_jwt_keyset_add_pem_file(ks, "test-es-1", "ES256",
-	    b), 0);
+	ck_assert_int_eq(
+	    mp_jwt_keyset_add_pem_file(ks, "test-rs-1", "RS256", a), 0);
+	ck_assert_int_eq(
+	    mp_jwt_keyset_add_pem_file(ks, "test-es-1", "ES256", b), 0);
 	rc = mp_jwt_verify(ks, &pol, tok, strlen(tok), (int64_t)time(NULL), p);
 	mp_jwt_keyset_free(ks);
 	return rc;
@@ -173,8 +177,8 @@ me_status(const char *tok)
 static json_t *
 openapi_operations(const char *file)
 {
-	static const char *const methods[] = {"get", "post", "put", "patch",
-		"delete", NULL};
+	static const char *const methods[] = {"get",   "post",   "put",
+	                                      "patch", "delete", NULL};
 	char line[512], path[512] = "", *end, want[32], op[600];
 	json_t *ops = json_array();
 	FILE *f = fopen(file, "r");
@@ -209,20 +213,24 @@ static json_t *
 revocation_events(const char *jti)
 {
 	json_t *all = t_stream_events("events:gateway"), *out = json_array(),
-	    *ev;
+	       *ev;
 	size_t i;
 
 	ck_assert_ptr_nonnull(all);
-	json_array_foreach(all, i, ev) {
-		if (strcmp(t_jstr(ev, "type"), "gateway.token.revoked.v1") == 0 &&
-		    strcmp(t_jstr(json_object_get(ev, "data"), "jti"), jti) == 0)
+	json_array_foreach(all, i, ev)
+	{
+		if (strcmp(t_jstr(ev, "type"), "gateway.token.revoked.v1") ==
+		        0 &&
+		    strcmp(t_jstr(json_object_get(ev, "data"), "jti"), jti) ==
+		        0)
 			json_array_append(out, ev);
 	}
 	json_decref(all);
 	return out;
 }
 
-/* ---- tests ------------------------------------------------------------------------ */
+/* ---- tests
+ * ------------------------------------------------------------------------ */
 
 START_TEST(password_grant_and_me)
 {
@@ -237,7 +245,7 @@ START_TEST(password_grant_and_me)
 	tok = t_jstr(t, "access_token");
 	ck_assert_str_eq(t_jstr(t, "token_type"), "Bearer");
 	ck_assert_int_eq(json_integer_value(json_object_get(t, "expires_in")),
-	    900);
+	                 900);
 	ck_assert_int_eq(strncmp(t_jstr(t, "refresh_token"), "rt_", 3), 0);
 	ck_assert_int_eq(verify(tok, &p), MP_JWT_OK);
 	ck_assert_uint_eq(p.roles, MP_ROLE_COUNCIL_OFFICER);
@@ -256,9 +264,10 @@ START_TEST(password_grant_and_me)
 
 	/* the token answer is never cached */
 	ck_assert_int_eq(form("grant_type=password&username=pg.officer&"
-	    "password=" PW, &r), 0);
-	ck_assert_int_eq(t_resp_header(&r, "cache-control", cc, sizeof(cc)),
-	    0);
+	                      "password=" PW,
+	                      &r),
+	                 0);
+	ck_assert_int_eq(t_resp_header(&r, "cache-control", cc, sizeof(cc)), 0);
 	ck_assert_str_eq(cc, "no-store");
 	t_resp_free(&r);
 	ck_assert_int_eq(me_status(NULL), 401);
@@ -271,17 +280,22 @@ START_TEST(bad_password_does_not_enumerate)
 
 	user_create("enum.user", "applicant", "oriental", NULL);
 	ck_assert_int_eq(form("grant_type=password&username=enum.user&"
-	    "password=wrong-password-1", &a), 0);
+	                      "password=wrong-password-1",
+	                      &a),
+	                 0);
 	ck_assert_int_eq(form("grant_type=password&username=nobody.here&"
-	    "password=wrong-password-1", &b), 0);
+	                      "password=wrong-password-1",
+	                      &b),
+	                 0);
 	ck_assert_int_eq(a.status, 400);
 	ck_assert_int_eq(b.status, 400);
 	ck_assert_str_eq(t_jstr(a.json, "error"), "invalid_grant");
-	ck_assert_str_eq(t_jstr(a.json, "type"), "urn:mp:problem:invalid-grant");
+	ck_assert_str_eq(t_jstr(a.json, "type"),
+	                 "urn:mp:problem:invalid-grant");
 	ck_assert_str_eq(t_jstr(a.json, "error"), t_jstr(b.json, "error"));
 	ck_assert_str_eq(t_jstr(a.json, "detail"), t_jstr(b.json, "detail"));
-	ck_assert_ptr_nonnull(strcasestr(a.headers,
-	    "content-type: application/problem+json"));
+	ck_assert_ptr_nonnull(
+	    strcasestr(a.headers, "content-type: application/problem+json"));
 	t_resp_free(&a);
 	t_resp_free(&b);
 }
@@ -292,7 +306,7 @@ START_TEST(lockout_with_retry_after)
 	struct t_resp r;
 	char ra[32], *adm, path[128];
 	const char *bad = "grant_type=password&username=lock.user&"
-	    "password=wrong-password-1";
+	                  "password=wrong-password-1";
 	json_t *t, *body;
 	struct mp_principal p;
 	int i;
@@ -301,14 +315,17 @@ START_TEST(lockout_with_retry_after)
 	for (i = 1; i <= 5; i++) {
 		ck_assert_int_eq(form(bad, &r), 0);
 		ck_assert_int_eq(r.status, 400);
-		ck_assert_int_eq(t_resp_header(&r, "retry-after", ra,
-		    sizeof(ra)) == 0, i == 5);
+		ck_assert_int_eq(
+		    t_resp_header(&r, "retry-after", ra, sizeof(ra)) == 0,
+		    i == 5);
 		t_resp_free(&r);
 	}
 	ck_assert_int_eq(atoi(ra), 30);
 	/* locked: even the right password answers like a wrong one */
 	ck_assert_int_eq(form("grant_type=password&username=lock.user&"
-	    "password=" PW, &r), 0);
+	                      "password=" PW,
+	                      &r),
+	                 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_grant");
 	ck_assert_int_eq(t_resp_header(&r, "retry-after", ra, sizeof(ra)), 0);
@@ -318,38 +335,43 @@ START_TEST(lockout_with_retry_after)
 	/* an unknown name locks the same way: nothing tells them apart */
 	for (i = 1; i <= 5; i++) {
 		ck_assert_int_eq(form("grant_type=password&username="
-		    "ghost.user&password=wrong-password-1", &r), 0);
+		                      "ghost.user&password=wrong-password-1",
+		                      &r),
+		                 0);
 		ck_assert_int_eq(r.status, 400);
-		ck_assert_int_eq(t_resp_header(&r, "retry-after", ra,
-		    sizeof(ra)) == 0, i == 5);
+		ck_assert_int_eq(
+		    t_resp_header(&r, "retry-after", ra, sizeof(ra)) == 0,
+		    i == 5);
 		t_resp_free(&r);
 	}
 
 	/* an admin lifts the lock */
 	adm = admin_token();
-	ck_assert_int_eq(t_json(&gw, "GET", "/admin/users?limit=200", adm, NULL,
-	    &r), 0);
+	ck_assert_int_eq(
+	    t_json(&gw, "GET", "/admin/users?limit=200", adm, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	{
 		json_t *it;
 		size_t k;
 
 		path[0] = '\0';
-		json_array_foreach(json_object_get(r.json, "items"), k, it)
-			if (strcmp(t_jstr(it, "username"), "lock.user") == 0) {
-				ck_assert_ptr_nonnull(json_object_get(it,
-				    "locked_until"));
-				snprintf(path, sizeof(path), "/admin/users/%s",
-				    t_jstr(it, "id"));
-			}
+		json_array_foreach(
+		    json_object_get(r.json, "items"), k,
+		    it) if (strcmp(t_jstr(it, "username"), "lock.user") == 0)
+		{
+			ck_assert_ptr_nonnull(
+			    json_object_get(it, "locked_until"));
+			snprintf(path, sizeof(path), "/admin/users/%s",
+			         t_jstr(it, "id"));
+		}
 	}
 	t_resp_free(&r);
 	ck_assert(path[0] != '\0');
 	body = json_pack("{s:b}", "unlock", 1);
 	ck_assert_int_eq(t_json(&gw, "PATCH", path, adm, body, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_int_eq(json_integer_value(json_object_get(r.json,
-	    "failed_logins")), 0);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(r.json, "failed_logins")), 0);
 	t_resp_free(&r);
 	json_decref(body);
 	free(adm);
@@ -371,8 +393,10 @@ START_TEST(refresh_rotation_and_reuse)
 	snprintf(first, sizeof(first), "%s", t_jstr(t, "refresh_token"));
 	json_decref(t);
 
-	snprintf(body, sizeof(body), "grant_type=refresh_token&"
-	    "refresh_token=%s", first);
+	snprintf(body, sizeof(body),
+	         "grant_type=refresh_token&"
+	         "refresh_token=%s",
+	         first);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	snprintf(second, sizeof(second), "%s", t_jstr(r.json, "refresh_token"));
@@ -381,30 +405,36 @@ START_TEST(refresh_rotation_and_reuse)
 	ck_assert_uint_eq(p.roles, MP_ROLE_APPRAISER);
 	t_resp_free(&r);
 
-	snprintf(body, sizeof(body), "grant_type=refresh_token&"
-	    "refresh_token=%s", second);
+	snprintf(body, sizeof(body),
+	         "grant_type=refresh_token&"
+	         "refresh_token=%s",
+	         second);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	snprintf(third, sizeof(third), "%s", t_jstr(r.json, "refresh_token"));
 	t_resp_free(&r);
 
 	/* the first one again: reuse, the whole family dies */
-	snprintf(body, sizeof(body), "grant_type=refresh_token&"
-	    "refresh_token=%s", first);
+	snprintf(body, sizeof(body),
+	         "grant_type=refresh_token&"
+	         "refresh_token=%s",
+	         first);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_grant");
 	t_resp_free(&r);
-	snprintf(body, sizeof(body), "grant_type=refresh_token&"
-	    "refresh_token=%s", third);
+	snprintf(body, sizeof(body),
+	         "grant_type=refresh_token&"
+	         "refresh_token=%s",
+	         third);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_grant");
 	t_resp_free(&r);
 
 	/* not even a token of ours */
-	ck_assert_int_eq(form("grant_type=refresh_token&refresh_token=abc",
-	    &r), 0);
+	ck_assert_int_eq(form("grant_type=refresh_token&refresh_token=abc", &r),
+	                 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_grant");
 	t_resp_free(&r);
@@ -420,8 +450,8 @@ START_TEST(client_credentials)
 	json_t *c;
 
 	c = json_pack("{s:s, s:s, s:[s, s]}", "client_id", "itest-client",
-	    "name", "Integration test app", "scopes", "funding:read",
-	    "cases:read");
+	              "name", "Integration test app", "scopes", "funding:read",
+	              "cases:read");
 	ck_assert_int_eq(t_json(&gw, "POST", "/admin/clients", adm, c, &r), 0);
 	ck_assert_int_eq(r.status, 201);
 	ck_assert_int_eq(strncmp(t_jstr(r.json, "client_secret"), "cs_", 3), 0);
@@ -430,9 +460,11 @@ START_TEST(client_credentials)
 	t_resp_free(&r);
 	json_decref(c);
 
-	snprintf(body, sizeof(body), "grant_type=client_credentials&"
-	    "client_id=itest-client&client_secret=%s&"
-	    "scope=cases:read+gender:read", secret);
+	snprintf(body, sizeof(body),
+	         "grant_type=client_credentials&"
+	         "client_id=itest-client&client_secret=%s&"
+	         "scope=cases:read+gender:read",
+	         secret);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(t_jstr(r.json, "scope"), "cases:read");
@@ -446,9 +478,10 @@ START_TEST(client_credentials)
 	t_resp_free(&r);
 
 	/* nothing asked for is granted */
-	snprintf(body, sizeof(body), "grant_type=client_credentials&"
-	    "client_id=itest-client&client_secret=%s&scope=gender:write",
-	    secret);
+	snprintf(body, sizeof(body),
+	         "grant_type=client_credentials&"
+	         "client_id=itest-client&client_secret=%s&scope=gender:write",
+	         secret);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_scope");
@@ -456,24 +489,31 @@ START_TEST(client_credentials)
 
 	/* bad secret, unknown client: 401 invalid_client */
 	ck_assert_int_eq(form("grant_type=client_credentials&client_id="
-	    "itest-client&client_secret=cs_wrong", &r), 0);
+	                      "itest-client&client_secret=cs_wrong",
+	                      &r),
+	                 0);
 	ck_assert_int_eq(r.status, 401);
 	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_client");
-	ck_assert_int_eq(t_resp_header(&r, "www-authenticate", www,
-	    sizeof(www)), 0);
+	ck_assert_int_eq(
+	    t_resp_header(&r, "www-authenticate", www, sizeof(www)), 0);
 	t_resp_free(&r);
 	ck_assert_int_eq(form("grant_type=client_credentials&client_id="
-	    "no-such-client&client_secret=cs_wrong", &r), 0);
+	                      "no-such-client&client_secret=cs_wrong",
+	                      &r),
+	                 0);
 	ck_assert_int_eq(r.status, 401);
 	t_resp_free(&r);
 
 	/* disabled: refused */
-	ck_assert_int_eq(t_json(&gw, "DELETE", "/admin/clients/itest-client",
-	    adm, NULL, &r), 0);
+	ck_assert_int_eq(
+	    t_json(&gw, "DELETE", "/admin/clients/itest-client", adm, NULL, &r),
+	    0);
 	ck_assert_int_eq(r.status, 204);
 	t_resp_free(&r);
-	snprintf(body, sizeof(body), "grant_type=client_credentials&"
-	    "client_id=itest-client&client_secret=%s", secret);
+	snprintf(body, sizeof(body),
+	         "grant_type=client_credentials&"
+	         "client_id=itest-client&client_secret=%s",
+	         secret);
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 401);
 	t_resp_free(&r);
@@ -495,13 +535,16 @@ START_TEST(revoke_refresh_and_access)
 
 	/* refresh token: its family is dead */
 	snprintf(body, sizeof(body), "token=%s&token_type_hint=refresh_token",
-	    t_jstr(t, "refresh_token"));
-	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
-	    strlen(body), &r), 0);
+	         t_jstr(t, "refresh_token"));
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/auth/revoke", hdr, body, strlen(body), &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
-	snprintf(body, sizeof(body), "grant_type=refresh_token&"
-	    "refresh_token=%s", t_jstr(t, "refresh_token"));
+	snprintf(body, sizeof(body),
+	         "grant_type=refresh_token&"
+	         "refresh_token=%s",
+	         t_jstr(t, "refresh_token"));
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	t_resp_free(&r);
@@ -509,8 +552,9 @@ START_TEST(revoke_refresh_and_access)
 	/* access token: its jti goes to Redis until it expires */
 	ck_assert_int_eq(verify(t_jstr(t, "access_token"), &p), MP_JWT_OK);
 	snprintf(body, sizeof(body), "token=%s", t_jstr(t, "access_token"));
-	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
-	    strlen(body), &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/auth/revoke", hdr, body, strlen(body), &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	ck_assert_int_eq(t_redis_int("EXISTS gw:jti:{%s}", p.jti), 1);
@@ -519,12 +563,12 @@ START_TEST(revoke_refresh_and_access)
 	ck_assert_int_le(ttl, 900);
 
 	/* nonsense is not an error (RFC 7009 2.2) */
-	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, "token=abc",
-	    9, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/auth/revoke", hdr, "token=abc", 9, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
-	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, "foo=bar", 7,
-	    &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/auth/revoke", hdr, "foo=bar", 7, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_request");
 	t_resp_free(&r);
@@ -549,8 +593,9 @@ START_TEST(revocation_published)
 	ck_assert_int_eq(verify(t_jstr(t, "access_token"), &p), MP_JWT_OK);
 	ck_assert_str_ne(p.jti, "");
 	snprintf(body, sizeof(body), "token=%s", t_jstr(t, "access_token"));
-	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
-	    strlen(body), &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/auth/revoke", hdr, body, strlen(body), &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 
@@ -561,8 +606,10 @@ START_TEST(revocation_published)
 			break;
 		t_sleep_ms(50);
 	}
-	ck_assert_msg(json_array_size(evs) == 1, "%zu events for the jti "
-	    "after %d ms", json_array_size(evs), waited);
+	ck_assert_msg(json_array_size(evs) == 1,
+	              "%zu events for the jti "
+	              "after %d ms",
+	              json_array_size(evs), waited);
 	ev = json_array_get(evs, 0);
 	data = json_object_get(ev, "data");
 	ck_assert_str_eq(t_jstr(ev, "source"), "urn:mp:gateway");
@@ -571,7 +618,7 @@ START_TEST(revocation_published)
 	ck_assert_str_eq(t_jstr(data, "jti"), p.jti);
 	ck_assert(json_is_integer(json_object_get(data, "exp")));
 	ck_assert_int_eq(json_integer_value(json_object_get(data, "exp")),
-	    p.exp);
+	                 p.exp);
 	json_decref(evs);
 
 	/* the gateway's cache invalidation reads the services' streams, not
@@ -579,8 +626,9 @@ START_TEST(revocation_published)
 	ck_assert_int_eq(t_redis_int("EXISTS gw:gen:gateway"), 0);
 
 	/* revoked again: nothing new to tell */
-	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
-	    strlen(body), &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/auth/revoke", hdr, body, strlen(body), &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	t_sleep_ms(300);
@@ -597,7 +645,7 @@ END_TEST
 START_TEST(revoked_token_refused_on_own_routes)
 {
 	static const char *const own[] = {"/auth/me", "/admin/users",
-		"/admin/clients", NULL};
+	                                  "/admin/clients", NULL};
 	const char *hdr[] = {FORM_CT, NULL};
 	struct t_resp r;
 	char body[4096];
@@ -608,30 +656,35 @@ START_TEST(revoked_token_refused_on_own_routes)
 	t = login("revo.admin", PW);
 	for (i = 0; own[i] != NULL; i++) {
 		ck_assert_int_eq(t_json(&gw, "GET", own[i],
-		    t_jstr(t, "access_token"), NULL, &r), 0);
+		                        t_jstr(t, "access_token"), NULL, &r),
+		                 0);
 		ck_assert_msg(r.status == 200, "%s before: %ld", own[i],
-		    r.status);
+		              r.status);
 		t_resp_free(&r);
 	}
 	snprintf(body, sizeof(body), "token=%s", t_jstr(t, "access_token"));
-	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
-	    strlen(body), &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/auth/revoke", hdr, body, strlen(body), &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	for (i = 0; own[i] != NULL; i++) {
 		ck_assert_int_eq(t_json(&gw, "GET", own[i],
-		    t_jstr(t, "access_token"), NULL, &r), 0);
+		                        t_jstr(t, "access_token"), NULL, &r),
+		                 0);
 		ck_assert_msg(r.status == 401, "%s after revocation: %ld %s",
-		    own[i], r.status, r.body);
+		              own[i], r.status, r.body);
 		ck_assert_str_eq(t_jstr(r.json, "type"),
-		    "urn:mp:problem:invalid-token");
-		ck_assert_int_eq(t_resp_header(&r, "www-authenticate", body,
-		    sizeof(body)), 0);
+		                 "urn:mp:problem:invalid-token");
+		ck_assert_int_eq(
+		    t_resp_header(&r, "www-authenticate", body, sizeof(body)),
+		    0);
 		t_resp_free(&r);
 	}
 	/* a write too */
 	ck_assert_int_eq(t_json(&gw, "POST", "/admin/clients",
-	    t_jstr(t, "access_token"), NULL, &r), 0);
+	                        t_jstr(t, "access_token"), NULL, &r),
+	                 0);
 	ck_assert_int_eq(r.status, 401);
 	t_resp_free(&r);
 	json_decref(t);
@@ -644,7 +697,7 @@ END_TEST
 START_TEST(access_ttl_within_max_lifetime)
 {
 	static const char *const env[] = {"MP_ACCESS_TTL_S=7201",
-		"MP_JWT_MAX_LIFETIME_S=7200", NULL};
+	                                  "MP_JWT_MAX_LIFETIME_S=7200", NULL};
 	struct mp_principal p;
 	struct t_proc g2;
 	char path[512], line[512];
@@ -657,7 +710,7 @@ START_TEST(access_ttl_within_max_lifetime)
 	ck_assert_ptr_nonnull(f = fopen(path, "r"));
 	while (fgets(line, sizeof(line), f) != NULL)
 		if (strstr(line, "MP_ACCESS_TTL_S (7201) exceeds "
-		    "MP_JWT_MAX_LIFETIME_S (7200)") != NULL)
+		                 "MP_JWT_MAX_LIFETIME_S (7200)") != NULL)
 			found = 1;
 	fclose(f);
 	ck_assert(found);
@@ -686,8 +739,10 @@ START_TEST(family_revocation_revokes_access)
 
 	user_create("fam.user", "gender_analyst", NULL, NULL);
 	t1 = login("fam.user", PW);
-	snprintf(body, sizeof(body), "grant_type=refresh_token&"
-	    "refresh_token=%s", t_jstr(t1, "refresh_token"));
+	snprintf(body, sizeof(body),
+	         "grant_type=refresh_token&"
+	         "refresh_token=%s",
+	         t_jstr(t1, "refresh_token"));
 	ck_assert_int_eq(form(body, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t2 = json_incref(r.json);
@@ -705,7 +760,7 @@ START_TEST(family_revocation_revokes_access)
 	ck_assert_int_eq(me_status(t_jstr(t2, "access_token")), 401);
 	for (waited = 0; waited < 2000; waited += 50) {
 		json_t *a = revocation_events(p1.jti),
-		    *b = revocation_events(p2.jti);
+		       *b = revocation_events(p2.jti);
 		int both = json_array_size(a) == 1 && json_array_size(b) == 1;
 
 		json_decref(a);
@@ -720,8 +775,9 @@ START_TEST(family_revocation_revokes_access)
 	t3 = login("fam.user", PW);
 	ck_assert_int_eq(verify(t_jstr(t3, "access_token"), &p3), MP_JWT_OK);
 	snprintf(body, sizeof(body), "token=%s", t_jstr(t3, "refresh_token"));
-	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", hdr, body,
-	    strlen(body), &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/auth/revoke", hdr, body, strlen(body), &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	ck_assert_int_eq(me_status(t_jstr(t3, "access_token")), 401);
@@ -753,13 +809,15 @@ START_TEST(admin_change_revokes_access)
 
 	user_create("chg.user", "admin", NULL, NULL);
 	t = login("chg.user", PW);
-	ck_assert_int_eq(t_json(&gw, "GET", "/auth/me",
-	    t_jstr(t, "access_token"), NULL, &r), 0);
+	ck_assert_int_eq(
+	    t_json(&gw, "GET", "/auth/me", t_jstr(t, "access_token"), NULL, &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	snprintf(path, sizeof(path), "/admin/users/%s", t_jstr(r.json, "id"));
 	t_resp_free(&r);
 	ck_assert_int_eq(t_json(&gw, "GET", "/admin/users",
-	    t_jstr(t, "access_token"), NULL, &r), 0);
+	                        t_jstr(t, "access_token"), NULL, &r),
+	                 0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 
@@ -772,15 +830,17 @@ START_TEST(admin_change_revokes_access)
 
 	/* demoted: the admin token no longer opens /admin */
 	b = json_pack("{s:[s], s:s}", "roles", "council_officer", "region",
-	    "oriental");
+	              "oriental");
 	ck_assert_int_eq(t_json(&gw, "PATCH", path, adm, b, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(
-	    r.json, "roles"), 0)), "council_officer");
+	ck_assert_str_eq(json_string_value(json_array_get(
+	                     json_object_get(r.json, "roles"), 0)),
+	                 "council_officer");
 	t_resp_free(&r);
 	json_decref(b);
 	ck_assert_int_eq(t_json(&gw, "GET", "/admin/users",
-	    t_jstr(t, "access_token"), NULL, &r), 0);
+	                        t_jstr(t, "access_token"), NULL, &r),
+	                 0);
 	ck_assert_int_eq(r.status, 401);
 	t_resp_free(&r);
 	json_decref(t);
@@ -806,11 +866,12 @@ START_TEST(register_applicant_only)
 	json_t *b, *t;
 
 	b = json_pack("{s:s, s:s, s:s, s:s}", "username", "reg.user",
-	    "password", PW, "region", "oriental", "commune", "oujda");
+	              "password", PW, "region", "oriental", "commune", "oujda");
 	ck_assert_int_eq(t_json(&gw, "POST", "/auth/register", NULL, b, &r), 0);
 	ck_assert_int_eq(r.status, 201);
-	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(
-	    r.json, "roles"), 0)), "applicant");
+	ck_assert_str_eq(json_string_value(json_array_get(
+	                     json_object_get(r.json, "roles"), 0)),
+	                 "applicant");
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "roles")), 1);
 	ck_assert_ptr_null(strstr(r.body, "password"));
 	t_resp_free(&r);
@@ -828,7 +889,7 @@ START_TEST(register_applicant_only)
 
 	/* mass assignment: roles cannot be chosen */
 	b = json_pack("{s:s, s:s, s:s, s:[s]}", "username", "reg.sneaky",
-	    "password", PW, "region", "oriental", "roles", "admin");
+	              "password", PW, "region", "oriental", "roles", "admin");
 	ck_assert_int_eq(t_json(&gw, "POST", "/auth/register", NULL, b, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"roles\""));
@@ -837,19 +898,23 @@ START_TEST(register_applicant_only)
 	/* a commune must be one of the region's: another region's, or none
 	 * at all, is refused naming the field (it would go into tokens) */
 	{
-		static const char *const bad[] = {"agadir", "atlantis",
-			"Oujda", NULL};
+		static const char *const bad[] = {"agadir", "atlantis", "Oujda",
+		                                  NULL};
 
 		for (int i = 0; bad[i] != NULL; i++) {
 			b = json_pack("{s:s, s:s, s:s, s:s}", "username",
-			    "reg.commune", "password", PW, "region", "oriental",
-			    "commune", bad[i]);
-			ck_assert_int_eq(t_json(&gw, "POST", "/auth/register",
-			    NULL, b, &r), 0);
+			              "reg.commune", "password", PW, "region",
+			              "oriental", "commune", bad[i]);
+			ck_assert_int_eq(
+			    t_json(&gw, "POST", "/auth/register", NULL, b, &r),
+			    0);
 			ck_assert_msg(r.status == 400, "commune %s: %ld %s",
-			    bad[i], r.status, r.body);
-			ck_assert_str_eq(t_jstr(json_array_get(json_object_get(
-			    r.json, "errors"), 0), "field"), "commune");
+			              bad[i], r.status, r.body);
+			ck_assert_str_eq(
+			    t_jstr(json_array_get(
+			               json_object_get(r.json, "errors"), 0),
+			           "field"),
+			    "commune");
 			t_resp_free(&r);
 			json_decref(b);
 		}
@@ -859,19 +924,22 @@ START_TEST(register_applicant_only)
 		char *adm = admin_token();
 
 		b = json_pack("{s:s, s:s, s:[s], s:s, s:s}", "username",
-		    "reg.agent", "password", PW, "roles", "municipal_agent",
-		    "region", "oriental", "commune", "agadir");
-		ck_assert_int_eq(t_json(&gw, "POST", "/admin/users", adm, b,
-		    &r), 0);
-		ck_assert_msg(r.status == 422, "admin, commune of another "
-		    "region: %ld %s", r.status, r.body);
+		              "reg.agent", "password", PW, "roles",
+		              "municipal_agent", "region", "oriental",
+		              "commune", "agadir");
+		ck_assert_int_eq(
+		    t_json(&gw, "POST", "/admin/users", adm, b, &r), 0);
+		ck_assert_msg(r.status == 422,
+		              "admin, commune of another "
+		              "region: %ld %s",
+		              r.status, r.body);
 		t_resp_free(&r);
 		json_decref(b);
 		free(adm);
 	}
 	/* short password */
-	b = json_pack("{s:s, s:s, s:s}", "username", "reg.short",
-	    "password", "short", "region", "oriental");
+	b = json_pack("{s:s, s:s, s:s}", "username", "reg.short", "password",
+	              "short", "region", "oriental");
 	ck_assert_int_eq(t_json(&gw, "POST", "/auth/register", NULL, b, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"password\""));
@@ -882,8 +950,9 @@ END_TEST
 
 START_TEST(admin_routes)
 {
-	char *adm = admin_token(), *app = t_token("some-applicant", "applicant",
-	    "oriental"), path[128];
+	char *adm = admin_token(),
+	     *app = t_token("some-applicant", "applicant", "oriental"),
+	     path[128];
 	struct t_resp r;
 	json_t *b;
 
@@ -891,7 +960,7 @@ START_TEST(admin_routes)
 	ck_assert_int_eq(r.status, 403);
 	t_resp_free(&r);
 	ck_assert_int_eq(t_json(&gw, "GET", "/admin/clients", app, NULL, &r),
-	    0);
+	                 0);
 	ck_assert_int_eq(r.status, 403);
 	t_resp_free(&r);
 	ck_assert_int_eq(t_json(&gw, "GET", "/admin/users", NULL, NULL, &r), 0);
@@ -900,8 +969,8 @@ START_TEST(admin_routes)
 
 	/* create, read, change */
 	b = json_pack("{s:s, s:s, s:[s], s:s, s:s}", "username", "adm.agent",
-	    "password", PW, "roles", "municipal_agent", "region",
-	    "souss-massa", "commune", "agadir");
+	              "password", PW, "roles", "municipal_agent", "region",
+	              "souss-massa", "commune", "agadir");
 	ck_assert_int_eq(t_json(&gw, "POST", "/admin/users", adm, b, &r), 0);
 	ck_assert_int_eq(r.status, 201);
 	snprintf(path, sizeof(path), "/admin/users/%s", t_jstr(r.json, "id"));
@@ -912,8 +981,8 @@ START_TEST(admin_routes)
 	ck_assert_str_eq(t_jstr(r.json, "commune"), "agadir");
 	ck_assert_ptr_null(strstr(r.body, "argon2"));
 	t_resp_free(&r);
-	b = json_pack("{s:[s, s], s:s}", "roles", "municipal_agent",
-	    "mediator", "organisation", "assoc-x");
+	b = json_pack("{s:[s, s], s:s}", "roles", "municipal_agent", "mediator",
+	              "organisation", "assoc-x");
 	ck_assert_int_eq(t_json(&gw, "PATCH", path, adm, b, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "roles")), 2);
@@ -922,7 +991,8 @@ START_TEST(admin_routes)
 
 	/* validation: an agent without commune, an unknown member */
 	b = json_pack("{s:s, s:s, s:[s], s:s}", "username", "adm.bad",
-	    "password", PW, "roles", "municipal_agent", "region", "oriental");
+	              "password", PW, "roles", "municipal_agent", "region",
+	              "oriental");
 	ck_assert_int_eq(t_json(&gw, "POST", "/admin/users", adm, b, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_ptr_nonnull(strstr(r.body, "commune"));
@@ -933,25 +1003,27 @@ START_TEST(admin_routes)
 	ck_assert_int_eq(r.status, 400);
 	t_resp_free(&r);
 	json_decref(b);
-	ck_assert_int_eq(t_json(&gw, "GET",
-	    "/admin/users/0190a000-0000-7000-8000-000000000000", adm, NULL, &r),
+	ck_assert_int_eq(
+	    t_json(&gw, "GET",
+	           "/admin/users/0190a000-0000-7000-8000-000000000000", adm,
+	           NULL, &r),
 	    0);
 	ck_assert_int_eq(r.status, 404);
 	t_resp_free(&r);
 
 	/* pages */
-	ck_assert_int_eq(t_json(&gw, "GET", "/admin/users?limit=1", adm, NULL,
-	    &r), 0);
+	ck_assert_int_eq(
+	    t_json(&gw, "GET", "/admin/users?limit=1", adm, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "items")), 1);
 	ck_assert(json_is_string(json_object_get(r.json, "next_cursor")));
 	t_resp_free(&r);
-	ck_assert_int_eq(t_json(&gw, "GET", "/admin/users?limit=0", adm, NULL,
-	    &r), 0);
+	ck_assert_int_eq(
+	    t_json(&gw, "GET", "/admin/users?limit=0", adm, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 400);
 	t_resp_free(&r);
 	ck_assert_int_eq(t_json(&gw, "GET", "/admin/clients", adm, NULL, &r),
-	    0);
+	                 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(json_is_array(json_object_get(r.json, "items")));
 	t_resp_free(&r);
@@ -981,14 +1053,14 @@ START_TEST(jwks_lists_both_keys)
 	json_t *k, *h, *t;
 	int rs = 0, es = 0;
 
-	ck_assert_int_eq(t_http(&gw, "GET", "/.well-known/jwks.json", NULL,
-	    NULL, 0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/.well-known/jwks.json", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_int_eq(t_resp_header(&r, "cache-control", cc, sizeof(cc)),
-	    0);
+	ck_assert_int_eq(t_resp_header(&r, "cache-control", cc, sizeof(cc)), 0);
 	ck_assert_str_eq(cc, "public, max-age=300");
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "keys")), 2);
-	json_array_foreach(json_object_get(r.json, "keys"), i, k) {
+	json_array_foreach(json_object_get(r.json, "keys"), i, k)
+	{
 		ck_assert_str_eq(t_jstr(k, "use"), "sig");
 		if (strcmp(t_jstr(k, "kid"), "test-rs-1") == 0) {
 			rs = 1;
@@ -1014,9 +1086,11 @@ START_TEST(jwks_lists_both_keys)
 	dot = strchr(tok, '.');
 	ck_assert_ptr_nonnull(dot);
 	snprintf(hdr, sizeof(hdr), "%.*s", (int)(dot - tok), tok);
-	ck_assert_int_eq(sodium_base642bin(raw, sizeof(raw) - 1, hdr,
-	    strlen(hdr), NULL, &rawlen, NULL,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+	ck_assert_int_eq(
+	    sodium_base642bin(raw, sizeof(raw) - 1, hdr, strlen(hdr), NULL,
+	                      &rawlen, NULL,
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	    0);
 	raw[rawlen] = '\0';
 	h = json_loads((const char *)raw, 0, NULL);
 	ck_assert_str_eq(t_jstr(h, "kid"), "test-es-1");
@@ -1029,7 +1103,9 @@ END_TEST
 START_TEST(malformed_forms)
 {
 	static const char *const bad[] = {"grant_type=password&grant_type="
-		"password", "grant_type=%zz", "grant_type", "&&", NULL};
+	                                  "password",
+	                                  "grant_type=%zz", "grant_type", "&&",
+	                                  NULL};
 	const char *json_hdr[] = {"Content-Type: application/json", NULL};
 	struct t_resp r;
 	int i;
@@ -1038,12 +1114,13 @@ START_TEST(malformed_forms)
 		ck_assert_int_eq(form(bad[i], &r), 0);
 		ck_assert_msg(r.status == 400, "%s: %ld", bad[i], r.status);
 		ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_request");
-		ck_assert_ptr_nonnull(strcasestr(r.headers,
-		    "content-type: application/problem+json"));
+		ck_assert_ptr_nonnull(strcasestr(
+		    r.headers, "content-type: application/problem+json"));
 		t_resp_free(&r);
 	}
 	ck_assert_int_eq(t_http(&gw, "POST", "/auth/token", json_hdr,
-	    "{\"grant_type\":\"password\"}", 25, &r), 0);
+	                        "{\"grant_type\":\"password\"}", 25, &r),
+	                 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_request");
 	t_resp_free(&r);
@@ -1056,7 +1133,7 @@ START_TEST(malformed_forms)
 	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_request");
 	t_resp_free(&r);
 	ck_assert_int_eq(t_http(&gw, "GET", "/auth/token", NULL, NULL, 0, &r),
-	    0);
+	                 0);
 	ck_assert_int_eq(r.status, 405);
 	t_resp_free(&r);
 }
@@ -1070,10 +1147,12 @@ START_TEST(unsupported_grant_type)
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(t_jstr(r.json, "error"), "unsupported_grant_type");
 	ck_assert_str_eq(t_jstr(r.json, "type"),
-	    "urn:mp:problem:unsupported-grant-type");
+	                 "urn:mp:problem:unsupported-grant-type");
 	t_resp_free(&r);
 	ck_assert_int_eq(form("grant_type=password&username=a.b.c&password=x&"
-	    "scope=funding:write", &r), 0);
+	                      "scope=funding:write",
+	                      &r),
+	                 0);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(t_jstr(r.json, "error"), "invalid_scope");
 	t_resp_free(&r);
@@ -1091,34 +1170,42 @@ START_TEST(routes_equal_openapi)
 	int found;
 
 	ck_assert_int_eq(t_http(&ops, "GET", "/_routes", NULL, NULL, 0, &resp),
-	    0);
+	                 0);
 	ck_assert_int_eq(resp.status, 200);
 	served = json_array();
-	json_array_foreach(resp.json, i, r) {
+	json_array_foreach(resp.json, i, r)
+	{
 		if (json_is_true(json_object_get(r, "prefix")))
-			continue; /* the proxy's prefixes: the services' specs */
+			continue; /* the proxy's prefixes: the services' specs
+			           */
 		snprintf(op, sizeof(op), "%s %s", t_jstr(r, "method"),
-		    t_jstr(r, "path"));
+		         t_jstr(r, "path"));
 		json_array_append_new(served, json_string(op));
 	}
 	t_resp_free(&resp);
-	json_array_foreach(served, i, r) {
+	json_array_foreach(served, i, r)
+	{
 		found = 0;
 		for (j = 0; j < json_array_size(spec); j++)
 			if (strcmp(json_string_value(json_array_get(spec, j)),
-			    json_string_value(r)) == 0)
+			           json_string_value(r)) == 0)
 				found = 1;
-		ck_assert_msg(found, "served but not in openapi/gateway.yaml: "
-		    "%s", json_string_value(r));
+		ck_assert_msg(found,
+		              "served but not in openapi/gateway.yaml: "
+		              "%s",
+		              json_string_value(r));
 	}
-	json_array_foreach(spec, i, r) {
+	json_array_foreach(spec, i, r)
+	{
 		found = 0;
 		for (j = 0; j < json_array_size(served); j++)
 			if (strcmp(json_string_value(json_array_get(served, j)),
-			    json_string_value(r)) == 0)
+			           json_string_value(r)) == 0)
 				found = 1;
-		ck_assert_msg(found, "in openapi/gateway.yaml but not served: "
-		    "%s", json_string_value(r));
+		ck_assert_msg(found,
+		              "in openapi/gateway.yaml but not served: "
+		              "%s",
+		              json_string_value(r));
 	}
 	json_decref(spec);
 	json_decref(served);

@@ -44,15 +44,16 @@
 static struct t_proc funding, gw, gw_ops;
 static char env_upstreams[256];
 static const char *gw_env[24];
-static const char *const funding_env[FUNDING_ENV_N] = {
-	"MP_OUTBOX_SWEEP_MS=200", "MP_WORKERS=2", NULL};
+static const char *const funding_env[FUNDING_ENV_N] = {"MP_OUTBOX_SWEEP_MS=200",
+                                                       "MP_WORKERS=2", NULL};
 
 static const char *const regions[2] = {"souss-massa", "oriental"};
 static const char *const communes[2] = {"agadir", "oujda"};
 
 static void gen_settle(void);
 
-/* ---- the slow peer upstream (/v1/gender) ----------------------------------------- */
+/* ---- the slow peer upstream (/v1/gender)
+ * ----------------------------------------- */
 
 static struct {
 	int lfd, port;
@@ -104,9 +105,12 @@ peer_conn(void *arg)
 		have -= hlen + blen;
 		if (strstr(path, "/slow/") != NULL)
 			t_sleep_ms(1500);
-		snprintf(head, sizeof(head), "HTTP/1.1 201 Created\r\n"
+		snprintf(
+		    head, sizeof(head),
+		    "HTTP/1.1 201 Created\r\n"
 		    "Content-Type: application/json\r\nX-Seen-Traceparent: %s"
-		    "\r\nContent-Length: 11\r\n\r\n{\"ok\":true}", tp);
+		    "\r\nContent-Length: 11\r\n\r\n{\"ok\":true}",
+		    tp);
 		if (send(fd, head, strlen(head), MSG_NOSIGNAL) < 0)
 			goto out;
 	}
@@ -128,8 +132,8 @@ peer_accept(void *arg)
 				continue;
 			return NULL;
 		}
-		if (pthread_create(&t, NULL, peer_conn, (void *)(intptr_t)fd)
-		    != 0)
+		if (pthread_create(&t, NULL, peer_conn, (void *)(intptr_t)fd) !=
+		    0)
 			close(fd);
 		else
 			pthread_detach(t);
@@ -154,7 +158,8 @@ peer_listen(void)
 	return (peer.lfd = t_listen_loopback(&peer.port)) < 0 ? -1 : 0;
 }
 
-/* ---- fixture ---------------------------------------------------------------------- */
+/* ---- fixture
+ * ---------------------------------------------------------------------- */
 
 static void
 suite_setup(void)
@@ -171,14 +176,15 @@ suite_setup(void)
 		exit(1);
 	}
 	snprintf(env_upstreams, sizeof(env_upstreams),
-	    "MP_UPSTREAMS=funding=http://127.0.0.1:%d,"
-	    "gender=http://127.0.0.1:%d,cases=", funding.port, peer.port);
+	         "MP_UPSTREAMS=funding=http://127.0.0.1:%d,"
+	         "gender=http://127.0.0.1:%d,cases=",
+	         funding.port, peer.port);
 	gw_env[j++] = env_upstreams;
 	gw_env[j++] = "MP_RATE_LIMITS=default=100000/60,write=100000/60,"
-	    "auth=5/3600";
+	              "auth=5/3600";
 	gw_env[j++] = "MP_BREAKER=3/2s";
 	gw_env[j++] = "MP_CORS_ORIGINS=" ORIGIN ",https://council.oriental."
-	    "example";
+	              "example";
 	gw_env[j] = NULL;
 	/* the peer serves its route table while the gateway loads it */
 	if (t_peer_ops_start(peer.lfd, t_peer_routes("gender")) != 0 ||
@@ -198,7 +204,8 @@ suite_teardown(void)
 	t_proc_stop(&funding);
 }
 
-/* ---- helpers ------------------------------------------------------------------------ */
+/* ---- helpers
+ * ------------------------------------------------------------------------ */
 
 /* A test-rs-1 token for who-<region> with comma-separated roles, valid an
  * hour, with a jti of its own (t_token's jti repeats across the forked
@@ -214,15 +221,16 @@ tok(const char *who, const char *roles, int r)
 
 	list = strdup(roles);
 	for (char *x = strtok_r(list, ",", &save); x != NULL;
-	    x = strtok_r(NULL, ",", &save))
+	     x = strtok_r(NULL, ",", &save))
 		json_array_append_new(arr, json_string(x));
 	free(list);
 	snprintf(sub, sizeof(sub), "%s-%s", who, regions[r]);
 	snprintf(jti, sizeof(jti), "edge-%d-%u-%lld", (int)getpid(), ++seq,
-	    now);
+	         now);
 	c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:s, s:s}", "iss",
-	    "https://auth.test", "aud", "mp-api", "sub", sub, "iat", now - 5,
-	    "exp", now + 3600, "roles", arr, "region", regions[r], "jti", jti);
+	              "https://auth.test", "aud", "mp-api", "sub", sub, "iat",
+	              now - 5, "exp", now + 3600, "roles", arr, "region",
+	              regions[r], "jti", jti);
 	t = t_token_claims(c);
 	json_decref(c);
 	ck_assert_ptr_nonnull(t);
@@ -233,8 +241,8 @@ tok(const char *who, const char *roles, int r)
  * and extra header lines (NULL-terminated; may be NULL). */
 static void
 call(const struct t_proc *p, const char *method, const char *path,
-    const char *token, json_t *body, const char *const *extra,
-    struct t_resp *r)
+     const char *token, json_t *body, const char *const *extra,
+     struct t_resp *r)
 {
 	char auth[4096];
 	const char *hdr[16];
@@ -253,9 +261,14 @@ call(const struct t_proc *p, const char *method, const char *path,
 	for (int k = 0; extra != NULL && extra[k] != NULL && i < 15; k++)
 		hdr[i++] = extra[k];
 	hdr[i] = NULL;
-	ck_assert_int_eq(t_http(p, method, path, hdr, text != NULL ? text :
-	    strcmp(method, "GET") == 0 || strcmp(method, "OPTIONS") == 0 ?
-	    NULL : "", text != NULL ? strlen(text) : 0, r), 0);
+	ck_assert_int_eq(t_http(p, method, path, hdr,
+	                        text != NULL ? text
+	                        : strcmp(method, "GET") == 0 ||
+	                                strcmp(method, "OPTIONS") == 0
+	                            ? NULL
+	                            : "",
+	                        text != NULL ? strlen(text) : 0, r),
+	                 0);
 	free(text);
 }
 
@@ -303,32 +316,32 @@ call_body(int r, const char *title)
 
 	rfc3339(opens, sizeof(opens), -86400);
 	rfc3339(closes, sizeof(closes), 30 * 86400);
-	return json_pack("{s:s, s:i, s:{s:s}, s:{s:s}, s:[s], s:[s, s], s:I, "
+	return json_pack(
+	    "{s:s, s:i, s:{s:s}, s:{s:s}, s:[s], s:[s, s], s:I, "
 	    "s:I, s:i, s:s, s:s, s:{s:i}, s:[{s:s, s:i, s:i}]}",
 	    "region", regions[r], "year", 2027, "title", "fr", title,
-	    "description", "fr", "Appel de test de la passerelle",
-	    "themes", "economic", "applicant_types", "mre", "association",
-	    "budget_minor", (json_int_t)1000000, "max_grant_minor",
-	    (json_int_t)500000, "min_cofinancing_bp", 1000, "opens_at", opens,
-	    "closes_at", closes, "eligibility_rules", "min_beneficiaries", 1,
-	    "scoring_grid", "key", "relevance", "weight", 100, "max", 10);
+	    "description", "fr", "Appel de test de la passerelle", "themes",
+	    "economic", "applicant_types", "mre", "association", "budget_minor",
+	    (json_int_t)1000000, "max_grant_minor", (json_int_t)500000,
+	    "min_cofinancing_bp", 1000, "opens_at", opens, "closes_at", closes,
+	    "eligibility_rules", "min_beneficiaries", 1, "scoring_grid", "key",
+	    "relevance", "weight", 100, "max", 10);
 }
 
 static json_t *
 application_body(int r, const char *name)
 {
-	return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:{s:s}, s:{s:s},"
+	return json_pack(
+	    "{s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:{s:s}, s:{s:s},"
 	    " s:s, s:s, s:[{s:s, s:I}], s:I, s:I, s:[{s:s, s:s, s:i}], s:i}",
-	    "applicant", "kind", "person", "type", "mre", "name", name,
-	    "sex", "female", "age_band", "35-49", "country_of_residence", "FR",
+	    "applicant", "kind", "person", "type", "mre", "name", name, "sex",
+	    "female", "age_band", "35-49", "country_of_residence", "FR",
 	    "title", "fr", "Atelier solidaire", "summary", "fr",
-	    "Formation de femmes migrantes", "commune", communes[r],
-	    "theme", "economic", "budget_lines", "label", "Machines",
-	    "amount_minor", (json_int_t)200000,
-	    "requested_minor", (json_int_t)100000,
-	    "cofinancing_minor", (json_int_t)100000,
-	    "beneficiaries", "sex", "female", "age_band", "25-34", "count", 20,
-	    "gender_marker", 2);
+	    "Formation de femmes migrantes", "commune", communes[r], "theme",
+	    "economic", "budget_lines", "label", "Machines", "amount_minor",
+	    (json_int_t)200000, "requested_minor", (json_int_t)100000,
+	    "cofinancing_minor", (json_int_t)100000, "beneficiaries", "sex",
+	    "female", "age_band", "25-34", "count", 20, "gender_marker", 2);
 }
 
 /* A draft call of region r made through the gateway: its id into out. */
@@ -339,9 +352,9 @@ draft_call(int r, const char *title, char out[64])
 	struct t_resp resp;
 
 	call(&gw, "POST", "/v1/funding/calls", off, call_body(r, title), NULL,
-	    &resp);
+	     &resp);
 	ck_assert_msg(resp.status == 201, "create call: %ld %s", resp.status,
-	    resp.body);
+	              resp.body);
 	snprintf(out, 64, "%s", t_jstr(resp.json, "id"));
 	t_resp_free(&resp);
 	free(off);
@@ -357,23 +370,24 @@ publish_call(int r, const char *id)
 	long long committed = 0;
 
 	snprintf(path, sizeof(path), "/v1/funding/envelopes/%s/2027",
-	    regions[r]);
+	         regions[r]);
 	call(&funding, "GET", path, off, NULL, NULL, &resp);
 	if (resp.status == 200)
-		committed = json_integer_value(json_object_get(resp.json,
-		    "committed_minor"));
+		committed = json_integer_value(
+		    json_object_get(resp.json, "committed_minor"));
 	t_resp_free(&resp);
-	call(&gw, "PUT", path, off, json_pack("{s:I, s:s}", "allocated_minor",
-	    (json_int_t)(committed + 100000000), "currency", "EUR"), NULL,
-	    &resp);
+	call(&gw, "PUT", path, off,
+	     json_pack("{s:I, s:s}", "allocated_minor",
+	               (json_int_t)(committed + 100000000), "currency", "EUR"),
+	     NULL, &resp);
 	ck_assert_msg(resp.status == 200, "envelope: %ld %s", resp.status,
-	    resp.body);
+	              resp.body);
 	t_resp_free(&resp);
 	snprintf(path, sizeof(path), "/v1/funding/calls/%s/transitions", id);
-	call(&gw, "POST", path, off, json_pack("{s:s}", "to", "publish"),
-	    NULL, &resp);
+	call(&gw, "POST", path, off, json_pack("{s:s}", "to", "publish"), NULL,
+	     &resp);
 	ck_assert_msg(resp.status == 200, "publish: %ld %s", resp.status,
-	    resp.body);
+	              resp.body);
 	t_resp_free(&resp);
 	free(off);
 }
@@ -401,7 +415,8 @@ raw_status(const char *path)
 	return code;
 }
 
-/* ---- route table vs funding: every role against every route -------------------------- */
+/* ---- route table vs funding: every role against every route
+ * -------------------------- */
 
 static char *
 role_token(const char *role)
@@ -425,10 +440,10 @@ START_TEST(api_client_scopes)
 	long long now = (long long)time(NULL);
 
 	c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:[s], s:s, s:s, s:s}", "iss",
-	    "https://auth.test", "aud", "mp-api", "sub", "edge-client-1",
-	    "iat", now - 5, "exp", now + 600, "roles", "client", "scope",
-	    "funding:read", "client_id", "edge-client-1", "jti",
-	    "edge-client-jti-1");
+	              "https://auth.test", "aud", "mp-api", "sub",
+	              "edge-client-1", "iat", now - 5, "exp", now + 600,
+	              "roles", "client", "scope", "funding:read", "client_id",
+	              "edge-client-1", "jti", "edge-client-jti-1");
 	t = t_token_claims(c);
 	json_decref(c);
 	ck_assert_ptr_nonnull(t);
@@ -472,9 +487,9 @@ END_TEST
 START_TEST(repeated_query_parameters)
 {
 	static const char *const twice[] = {
-		"/v1/funding/calls?region=oriental&region=souss-massa",
-		"/v1/funding/calls?region=souss-massa&region=oriental",
-		"/v1/funding/themes?lang=fr&x=1&lang=ar", NULL};
+	    "/v1/funding/calls?region=oriental&region=souss-massa",
+	    "/v1/funding/calls?region=souss-massa&region=oriental",
+	    "/v1/funding/themes?lang=fr&x=1&lang=ar", NULL};
 	char *t = tok("edge-repeats", "gender_analyst", 0);
 	struct t_resp r;
 	json_t *e;
@@ -486,19 +501,19 @@ START_TEST(repeated_query_parameters)
 		e = json_array_get(json_object_get(r.json, "errors"), 0);
 		ck_assert_str_eq(t_jstr(e, "field"), i < 2 ? "region" : "lang");
 		ck_assert_ptr_nonnull(strstr(t_jstr(e, "reason"), "repeated"));
-		ck_assert_ptr_nonnull(strcasestr(r.headers,
-		    "content-type: application/problem+json"));
+		ck_assert_ptr_nonnull(strcasestr(
+		    r.headers, "content-type: application/problem+json"));
 		t_resp_free(&r);
 	}
 	call(&gw, "GET", "/v1/funding/calls?region=oriental", NULL, NULL, NULL,
-	    &r);
+	     &r);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	peer_serve();
 	call(&gw, "GET", "/v1/gender/figures?dimension=sex&dimension=age_band",
-	    t, NULL, NULL, &r);
+	     t, NULL, NULL, &r);
 	ck_assert_msg(r.status == 201, "repeats to gender: %ld %s", r.status,
-	    r.body);
+	              r.body);
 	t_resp_free(&r);
 	free(t);
 }
@@ -515,16 +530,18 @@ START_TEST(path_traversal_refused)
 }
 END_TEST
 
-/* ---- tokens --------------------------------------------------------------------------- */
+/* ---- tokens
+ * ---------------------------------------------------------------------------
+ */
 
 static json_t *
 claims(long long iat, long long nbf, long long exp, const char *iss,
-    const char *aud)
+       const char *aud)
 {
 	json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:[s], s:s, s:s}",
-	    "iss", iss, "aud", aud, "sub", "edge-tok", "iat", iat, "exp", exp,
-	    "roles", "council_officer", "region", "souss-massa", "jti",
-	    "edge-tok-jti");
+	                      "iss", iss, "aud", aud, "sub", "edge-tok", "iat",
+	                      iat, "exp", exp, "roles", "council_officer",
+	                      "region", "souss-massa", "jti", "edge-tok-jti");
 
 	if (nbf != 0)
 		json_object_set_new(c, "nbf", json_integer(nbf));
@@ -561,7 +578,8 @@ START_TEST(bad_tokens_refused)
 	pub = t_key("test-rs-1.pub.pem");
 	ck_assert_ptr_nonnull(pub);
 	t = t_jwt_forge("{\"alg\":\"HS256\",\"kid\":\"test-rs-1\",\"typ\":"
-	    "\"JWT\"}", c, pub);
+	                "\"JWT\"}",
+	                c, pub);
 	refused_401(t, "HS256 with the public key");
 	free(t);
 	free(pub);
@@ -572,12 +590,13 @@ START_TEST(bad_tokens_refused)
 	t_resp_free(&r);
 	{
 		char *x = t_jwt_reheader(t, "{\"alg\":\"RS256\",\"kid\":"
-		    "\"no-such-key\",\"typ\":\"JWT\"}");
+		                            "\"no-such-key\",\"typ\":\"JWT\"}");
 
 		refused_401(x, "unknown kid");
 		free(x);
-		x = t_jwt_reheader(t, "{\"alg\":\"RS256\",\"kid\":"
-		    "\"../../tests/keys/test-rs-1\",\"typ\":\"JWT\"}");
+		x = t_jwt_reheader(
+		    t, "{\"alg\":\"RS256\",\"kid\":"
+		       "\"../../tests/keys/test-rs-1\",\"typ\":\"JWT\"}");
 		refused_401(x, "kid with path characters");
 		free(x);
 		x = strdup(t);
@@ -622,10 +641,10 @@ START_TEST(bad_tokens_refused)
 
 		snprintf(hdr, 65536 + 64, "Authorization: Bearer %s", big);
 		if (t_http(&gw, "GET", "/v1/funding/envelopes", h, NULL, 0,
-		    &r) == 0)
+		           &r) == 0)
 			ck_assert_msg(r.status == 401 || r.status == 431 ||
-			    r.status == 413 || r.status == 400,
-			    "64 KB token: %ld", r.status);
+			                  r.status == 413 || r.status == 400,
+			              "64 KB token: %ld", r.status);
 		t_resp_free(&r);
 		free(hdr);
 	}
@@ -646,8 +665,9 @@ START_TEST(revoked_token_refused)
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	snprintf(body, sizeof(body), "token=%s", t);
-	ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", form, body,
-	    strlen(body), &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/auth/revoke", form, body, strlen(body), &r),
+	    0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	call(&gw, "GET", "/v1/funding/envelopes", t, NULL, NULL, &r);
@@ -662,7 +682,9 @@ START_TEST(revoked_token_refused)
 }
 END_TEST
 
-/* ---- the cache --------------------------------------------------------------------------- */
+/* ---- the cache
+ * ---------------------------------------------------------------------------
+ */
 
 START_TEST(cache_miss_hit_etag_304)
 {
@@ -683,14 +705,14 @@ START_TEST(cache_miss_hit_etag_304)
 		call(&gw, "GET", "/v1/funding/themes", NULL, NULL, NULL, &a);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		waited = (t1.tv_sec - t0.tv_sec) * 1000 +
-		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		         (t1.tv_nsec - t0.tv_nsec) / 1000000;
 		if (has_header(&a, "X-Cache", "miss") || waited > 1000)
 			break;
 		t_resp_free(&a);
 		t_sleep_ms(5);
 	}
 	fprintf(stderr, "cache: generation raised, first miss after %ld ms\n",
-	    waited);
+	        waited);
 	ck_assert_int_eq(a.status, 200);
 	ck_assert(has_header(&a, "X-Cache", "miss"));
 	ck_assert_int_le(waited, 3 * 100 + 100);
@@ -732,9 +754,8 @@ lists_id(const json_t *list, const char *id)
 
 	if (!json_is_array(items))
 		items = list;
-	json_array_foreach(items, i, it)
-		if (strcmp(t_jstr(it, "id"), id) == 0)
-			return 1;
+	json_array_foreach(items, i,
+	                   it) if (strcmp(t_jstr(it, "id"), id) == 0) return 1;
 	return 0;
 }
 
@@ -814,7 +835,8 @@ START_TEST(cache_invalidated_by_event)
 	ck_assert(has_header(&r, "X-Cache", "hit"));
 	t_resp_free(&r);
 	publish_call(0, id);
-	/* the event reaches the gateway's consumer, which bumps gw:gen:funding */
+	/* the event reaches the gateway's consumer, which bumps gw:gen:funding
+	 */
 	for (i = 0; i < 100 && !seen; i++) {
 		call(&gw, "GET", path, a, NULL, NULL, &r);
 		seen = strcmp(t_jstr(r.json, "status"), "published") == 0;
@@ -823,12 +845,14 @@ START_TEST(cache_invalidated_by_event)
 			t_sleep_ms(100);
 	}
 	ck_assert_msg(seen, "the published call never showed through the "
-	    "cache");
+	                    "cache");
 	free(a);
 }
 END_TEST
 
-/* ---- idempotency ---------------------------------------------------------------------------- */
+/* ---- idempotency
+ * ----------------------------------------------------------------------------
+ */
 
 START_TEST(idempotent_replay_and_mismatch)
 {
@@ -842,31 +866,31 @@ START_TEST(idempotent_replay_and_mismatch)
 	draft_call(0, "Appel idempotence", call_id);
 	publish_call(0, call_id);
 	snprintf(path, sizeof(path), "/v1/funding/calls/%s/applications",
-	    call_id);
+	         call_id);
 	call(&gw, "POST", path, app, application_body(0, "Idem Person"), key,
-	    &r1);
+	     &r1);
 	ck_assert_msg(r1.status == 201, "%ld %s", r1.status, r1.body);
 	ck_assert(!has_header(&r1, "Idempotent-Replayed", NULL));
 	snprintf(id1, sizeof(id1), "%s", t_jstr(r1.json, "id"));
 	call(&gw, "POST", path, app, application_body(0, "Idem Person"), key,
-	    &r2);
+	     &r2);
 	ck_assert_int_eq(r2.status, 201);
 	ck_assert(has_header(&r2, "Idempotent-Replayed", "true"));
 	ck_assert_str_eq(t_jstr(r2.json, "id"), id1);
 	ck_assert_uint_eq(r1.len, r2.len);
 	/* another body with the same key */
 	call(&gw, "POST", path, app, application_body(0, "Someone Else"), key,
-	    &r3);
+	     &r3);
 	ck_assert_int_eq(r3.status, 422);
 	ck_assert_str_eq(t_jstr(r3.json, "type"),
-	    "urn:mp:problem:idempotency-key-reused");
+	                 "urn:mp:problem:idempotency-key-reused");
 	/* funding holds one application for this call and applicant */
 	call(&funding, "GET", "/v1/funding/applications?limit=100", app, NULL,
-	    NULL, &l);
+	     NULL, &l);
 	ck_assert_int_eq(l.status, 200);
-	json_array_foreach(json_object_get(l.json, "items"), i, it)
-		if (strcmp(t_jstr(it, "call_id"), call_id) == 0)
-			n++;
+	json_array_foreach(json_object_get(l.json, "items"), i,
+	                   it) if (strcmp(t_jstr(it, "call_id"), call_id) == 0)
+	    n++;
 	ck_assert_uint_eq(n, 1);
 	t_resp_free(&r1);
 	t_resp_free(&r2);
@@ -889,7 +913,7 @@ bg_post(void *arg)
 	struct t_resp r;
 
 	call(&gw, "POST", "/v1/gender/slow/write", q->token,
-	    json_pack("{s:i}", "n", 1), key, &r);
+	     json_pack("{s:i}", "n", 1), key, &r);
 	q->status = r.status;
 	t_resp_free(&r);
 	return NULL;
@@ -907,17 +931,17 @@ START_TEST(idempotency_in_flight_409)
 	snprintf(q.token, sizeof(q.token), "%s", m);
 	ck_assert_int_eq(pthread_create(&t, NULL, bg_post, &q), 0);
 	t_sleep_ms(500); /* the first is at the slow upstream */
-	call(&gw, "POST", "/v1/gender/slow/write", m, json_pack("{s:i}", "n",
-	    1), key, &r);
+	call(&gw, "POST", "/v1/gender/slow/write", m,
+	     json_pack("{s:i}", "n", 1), key, &r);
 	ck_assert_int_eq(r.status, 409);
 	ck_assert_str_eq(t_jstr(r.json, "type"),
-	    "urn:mp:problem:idempotency-in-progress");
+	                 "urn:mp:problem:idempotency-in-progress");
 	t_resp_free(&r);
 	pthread_join(t, NULL);
 	ck_assert_int_eq(q.status, 201);
 	/* done: the same request now replays */
-	call(&gw, "POST", "/v1/gender/slow/write", m, json_pack("{s:i}", "n",
-	    1), key, &r);
+	call(&gw, "POST", "/v1/gender/slow/write", m,
+	     json_pack("{s:i}", "n", 1), key, &r);
 	ck_assert_int_eq(r.status, 201);
 	ck_assert(has_header(&r, "Idempotent-Replayed", "true"));
 	t_resp_free(&r);
@@ -925,31 +949,34 @@ START_TEST(idempotency_in_flight_409)
 }
 END_TEST
 
-/* ---- traceparent ------------------------------------------------------------------------------ */
+/* ---- traceparent
+ * ------------------------------------------------------------------------------
+ */
 
 START_TEST(traceparent_propagated)
 {
 	char *m = tok("edge-trace", "mediator", 0), seen[128];
 	const char *tp[] = {"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-"
-	    "00f067aa0ba902b7-01", NULL};
+	                    "00f067aa0ba902b7-01",
+	                    NULL};
 	struct t_resp r;
 
 	peer_serve();
 	call(&gw, "GET", "/v1/gender/trace", m, NULL, tp, &r);
 	ck_assert_int_eq(r.status, 201);
-	ck_assert_int_eq(t_resp_header(&r, "X-Seen-Traceparent", seen,
-	    sizeof(seen)), 0);
+	ck_assert_int_eq(
+	    t_resp_header(&r, "X-Seen-Traceparent", seen, sizeof(seen)), 0);
 	ck_assert_uint_eq(strlen(seen), 55);
 	ck_assert(strncmp(seen, "00-4bf92f3577b34da6a3ce929d0e0e4736-", 36) ==
-	    0);
+	          0);
 	ck_assert(strncmp(seen + 36, "00f067aa0ba902b7", 16) != 0);
 	ck_assert_str_eq(seen + 52, "-01");
 	t_resp_free(&r);
 	/* none (or a broken one): a new trace */
 	tp[0] = "traceparent: 00-zzzz";
 	call(&gw, "GET", "/v1/gender/trace", m, NULL, tp, &r);
-	ck_assert_int_eq(t_resp_header(&r, "X-Seen-Traceparent", seen,
-	    sizeof(seen)), 0);
+	ck_assert_int_eq(
+	    t_resp_header(&r, "X-Seen-Traceparent", seen, sizeof(seen)), 0);
 	ck_assert_uint_eq(strlen(seen), 55);
 	ck_assert(strncmp(seen, "00-", 3) == 0);
 	t_resp_free(&r);
@@ -957,12 +984,14 @@ START_TEST(traceparent_propagated)
 }
 END_TEST
 
-/* ---- rate limits ------------------------------------------------------------------------------ */
+/* ---- rate limits
+ * ------------------------------------------------------------------------------
+ */
 
 START_TEST(rate_limit_on_token_endpoint)
 {
 	const char body[] = "grant_type=password&username=edge.nobody&"
-	    "password=wrong-password-1";
+	                    "password=wrong-password-1";
 	char pol[128], lim[128], ra[32], want[128];
 	struct t_resp r;
 	int i, refused = 0, first_r = -1, prev_r = -1, t = 0;
@@ -974,27 +1003,30 @@ START_TEST(rate_limit_on_token_endpoint)
 		const char *h[] = {FORM_CT, xff, NULL};
 
 		snprintf(xff, sizeof(xff), "X-Forwarded-For: 203.0.113.%d",
-		    i + 1);
+		         i + 1);
 		ck_assert_int_eq(t_http(&gw, "POST", "/auth/token", h, body,
-		    strlen(body), &r), 0);
-		ck_assert_int_eq(t_resp_header(&r, "RateLimit-Policy", pol,
-		    sizeof(pol)), 0);
+		                        strlen(body), &r),
+		                 0);
+		ck_assert_int_eq(
+		    t_resp_header(&r, "RateLimit-Policy", pol, sizeof(pol)), 0);
 		ck_assert_str_eq(pol, "\"auth\";q=5;w=3600");
-		ck_assert_int_eq(t_resp_header(&r, "RateLimit", lim,
-		    sizeof(lim)), 0);
-		ck_assert_int_eq(sscanf(lim, "\"auth\";r=%d;t=%d", &prev_r,
-		    &t), 2);
+		ck_assert_int_eq(
+		    t_resp_header(&r, "RateLimit", lim, sizeof(lim)), 0);
+		ck_assert_int_eq(sscanf(lim, "\"auth\";r=%d;t=%d", &prev_r, &t),
+		                 2);
 		if (first_r < 0)
 			first_r = prev_r;
 		if (r.status == 429) {
 			refused = 1;
 			ck_assert_int_eq(prev_r, 0);
-			ck_assert_int_eq(t_resp_header(&r, "Retry-After", ra,
-			    sizeof(ra)), 0);
+			ck_assert_int_eq(
+			    t_resp_header(&r, "Retry-After", ra, sizeof(ra)),
+			    0);
 			ck_assert_int_eq(atoi(ra), t);
 			ck_assert_str_eq(t_jstr(r.json, "type"),
-			    "urn:mp:problem:rate-limited");
-			snprintf(want, sizeof(want), "application/problem+json");
+			                 "urn:mp:problem:rate-limited");
+			snprintf(want, sizeof(want),
+			         "application/problem+json");
 			ck_assert(has_header(&r, "Content-Type", want));
 		} else {
 			ck_assert_int_eq(r.status, 400); /* invalid_grant */
@@ -1006,7 +1038,8 @@ START_TEST(rate_limit_on_token_endpoint)
 }
 END_TEST
 
-/* ---- CORS and security headers ----------------------------------------------------------------- */
+/* ---- CORS and security headers
+ * ----------------------------------------------------------------- */
 
 /* Every answer carries each CORS and security header exactly once -- the
  * gateway's own, proxied, cached (miss and hit), preflights, errors: a
@@ -1015,30 +1048,32 @@ END_TEST
 START_TEST(cors_headers_once)
 {
 	static const char *const once[] = {"Access-Control-Allow-Origin",
-		"Access-Control-Allow-Credentials",
-		"Access-Control-Expose-Headers", "X-Content-Type-Options",
-		"Referrer-Policy", "X-Frame-Options", "Content-Security-Policy",
-		NULL};
-	const char *pre[] = {"Origin: " ORIGIN,
-		"Access-Control-Request-Method: PATCH",
-		"Access-Control-Request-Headers: authorization, if-match",
-		NULL};
+	                                   "Access-Control-Allow-Credentials",
+	                                   "Access-Control-Expose-Headers",
+	                                   "X-Content-Type-Options",
+	                                   "Referrer-Policy",
+	                                   "X-Frame-Options",
+	                                   "Content-Security-Policy",
+	                                   NULL};
+	const char *pre[] = {
+	    "Origin: " ORIGIN, "Access-Control-Request-Method: PATCH",
+	    "Access-Control-Request-Headers: authorization, if-match", NULL};
 	const char *get[] = {"Origin: " ORIGIN, NULL};
 	char *t = tok("edge-once", "council_officer", 0);
 	struct {
 		const char *method, *path;
 		int auth, preflight;
 	} req[] = {
-		{"OPTIONS", "/v1/funding/calls", 0, 1},
-		{"OPTIONS", "/auth/token", 0, 1},
-		{"OPTIONS", "/admin/users", 0, 1},
-		{"GET", "/v1/funding/themes", 0, 0},
-		{"GET", "/v1/funding/themes", 0, 0}, /* a cache hit */
-		{"GET", "/v1/funding/envelopes", 1, 0},
-		{"POST", "/v1/funding/calls", 1, 0}, /* 400 from funding */
-		{"GET", "/v1/funding/nothing-here", 0, 0}, /* 404, gateway */
-		{"GET", "/auth/me", 1, 0},
-		{"GET", "/admin/users", 1, 0}, /* 403, gateway */
+	    {"OPTIONS", "/v1/funding/calls", 0, 1},
+	    {"OPTIONS", "/auth/token", 0, 1},
+	    {"OPTIONS", "/admin/users", 0, 1},
+	    {"GET", "/v1/funding/themes", 0, 0},
+	    {"GET", "/v1/funding/themes", 0, 0}, /* a cache hit */
+	    {"GET", "/v1/funding/envelopes", 1, 0},
+	    {"POST", "/v1/funding/calls", 1, 0},       /* 400 from funding */
+	    {"GET", "/v1/funding/nothing-here", 0, 0}, /* 404, gateway */
+	    {"GET", "/auth/me", 1, 0},
+	    {"GET", "/admin/users", 1, 0}, /* 403, gateway */
 	};
 	struct t_resp r;
 	size_t i;
@@ -1046,15 +1081,15 @@ START_TEST(cors_headers_once)
 
 	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
 		call(&gw, req[i].method, req[i].path, req[i].auth ? t : NULL,
-		    strcmp(req[i].method, "POST") == 0 ? json_object() : NULL,
-		    req[i].preflight ? pre : get, &r);
+		     strcmp(req[i].method, "POST") == 0 ? json_object() : NULL,
+		     req[i].preflight ? pre : get, &r);
 		ck_assert_msg(r.status > 0, "%s %s", req[i].method,
-		    req[i].path);
+		              req[i].path);
 		for (k = 0; once[k] != NULL; k++)
 			ck_assert_msg(header_count(&r, once[k]) == 1,
-			    "%s %s (%ld): %s %d times", req[i].method,
-			    req[i].path, r.status, once[k],
-			    header_count(&r, once[k]));
+			              "%s %s (%ld): %s %d times", req[i].method,
+			              req[i].path, r.status, once[k],
+			              header_count(&r, once[k]));
 		t_resp_free(&r);
 	}
 	free(t);
@@ -1063,12 +1098,12 @@ END_TEST
 
 START_TEST(cors_and_security_headers)
 {
-	const char *pre[] = {"Origin: " ORIGIN,
-		"Access-Control-Request-Method: POST",
-		"Access-Control-Request-Headers: authorization, idempotency-key",
-		NULL};
+	const char *pre[] = {
+	    "Origin: " ORIGIN, "Access-Control-Request-Method: POST",
+	    "Access-Control-Request-Headers: authorization, idempotency-key",
+	    NULL};
 	const char *bad[] = {"Origin: https://evil.example",
-		"Access-Control-Request-Method: POST", NULL};
+	                     "Access-Control-Request-Method: POST", NULL};
 	const char *get[] = {"Origin: " ORIGIN, NULL};
 	char v[512], *t = tok("edge-cors", "council_officer", 0);
 	struct t_resp r;
@@ -1077,11 +1112,11 @@ START_TEST(cors_and_security_headers)
 	ck_assert_int_eq(r.status, 204);
 	ck_assert(has_header(&r, "Access-Control-Allow-Origin", ORIGIN));
 	ck_assert(has_header(&r, "Access-Control-Allow-Credentials", "true"));
-	ck_assert_int_eq(t_resp_header(&r, "Access-Control-Allow-Methods", v,
-	    sizeof(v)), 0);
+	ck_assert_int_eq(
+	    t_resp_header(&r, "Access-Control-Allow-Methods", v, sizeof(v)), 0);
 	ck_assert_ptr_nonnull(strstr(v, "POST"));
-	ck_assert_int_eq(t_resp_header(&r, "Access-Control-Allow-Headers", v,
-	    sizeof(v)), 0);
+	ck_assert_int_eq(
+	    t_resp_header(&r, "Access-Control-Allow-Headers", v, sizeof(v)), 0);
 	ck_assert_ptr_nonnull(strstr(v, "Authorization"));
 	ck_assert_ptr_nonnull(strstr(v, "Idempotency-Key"));
 	ck_assert_ptr_nonnull(strstr(v, "If-None-Match"));
@@ -1102,8 +1137,9 @@ START_TEST(cors_and_security_headers)
 	call(&gw, "GET", "/v1/funding/envelopes", t, NULL, get, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(has_header(&r, "Access-Control-Allow-Origin", ORIGIN));
-	ck_assert_int_eq(t_resp_header(&r, "Access-Control-Expose-Headers", v,
-	    sizeof(v)), 0);
+	ck_assert_int_eq(
+	    t_resp_header(&r, "Access-Control-Expose-Headers", v, sizeof(v)),
+	    0);
 	ck_assert_ptr_nonnull(strstr(v, "RateLimit"));
 	ck_assert_ptr_nonnull(strstr(v, "X-Request-Id"));
 	ck_assert(has_header(&r, "X-Content-Type-Options", "nosniff"));
@@ -1125,28 +1161,33 @@ START_TEST(metrics_count_the_edge)
 
 	call(&gw_ops, "GET", "/metrics", NULL, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_ptr_nonnull(strstr(r.body,
+	ck_assert_ptr_nonnull(strstr(
+	    r.body,
 	    "gw_cache_requests_total{service=\"gateway\",result=\"hit\"}"));
 	ck_assert_ptr_nonnull(strstr(r.body, "gw_ratelimit_refused_total"));
-	ck_assert_ptr_nonnull(strstr(r.body, "gw_idempotency_total{service="
-	    "\"gateway\",outcome=\"replayed\"}"));
 	ck_assert_ptr_nonnull(strstr(r.body,
+	                             "gw_idempotency_total{service="
+	                             "\"gateway\",outcome=\"replayed\"}"));
+	ck_assert_ptr_nonnull(strstr(
+	    r.body,
 	    "gw_upstream_breaker_open_workers{service=\"gateway\",upstream="
 	    "\"funding\"} 0"));
-	ck_assert_ptr_null(strstr(r.body,
+	ck_assert_ptr_null(strstr(
+	    r.body,
 	    "gw_cache_requests_total{service=\"gateway\",result=\"hit\"} 0"));
 	t_resp_free(&r);
 }
 END_TEST
 
-/* ---- Redis stopped mid-run ---------------------------------------------------------------------- */
+/* ---- Redis stopped mid-run
+ * ---------------------------------------------------------------------- */
 
 START_TEST(redis_down_degrades)
 {
 	const char *key[] = {"Idempotency-Key: edge-redis-down", NULL};
 	const char *form[] = {FORM_CT, NULL};
 	const char body[] = "grant_type=password&username=edge.nobody&"
-	    "password=wrong-password-1";
+	                    "password=wrong-password-1";
 	char *m = tok("edge-redis", "mediator", 0);
 	struct t_resp r;
 	int i, back = 0;
@@ -1159,21 +1200,22 @@ START_TEST(redis_down_degrades)
 	ck_assert(!has_header(&r, "RateLimit", NULL));
 	t_resp_free(&r);
 	call(&gw, "POST", "/v1/gender/write", m, json_pack("{s:i}", "n", 2),
-	    key, &r);
+	     key, &r);
 	ck_assert_int_eq(r.status, 503);
 	ck_assert_str_eq(t_jstr(r.json, "type"),
-	    "urn:mp:problem:idempotency-unavailable");
+	                 "urn:mp:problem:idempotency-unavailable");
 	t_resp_free(&r);
 	/* without a key the write goes through */
 	peer_serve();
 	call(&gw, "POST", "/v1/gender/write", m, json_pack("{s:i}", "n", 2),
-	    NULL, &r);
+	     NULL, &r);
 	ck_assert_int_eq(r.status, 201);
 	t_resp_free(&r);
 	/* no rate limiting (the AUTH class is exhausted by now) */
 	for (i = 0; i < 7; i++) {
 		ck_assert_int_eq(t_http(&gw, "POST", "/auth/token", form, body,
-		    strlen(body), &r), 0);
+		                        strlen(body), &r),
+		                 0);
 		ck_assert_int_ne(r.status, 429);
 		t_resp_free(&r);
 	}
@@ -1190,7 +1232,8 @@ START_TEST(redis_down_degrades)
 }
 END_TEST
 
-/* ---- an upstream killed: the circuit opens, then closes ------------------------------------------ */
+/* ---- an upstream killed: the circuit opens, then closes
+ * ------------------------------------------ */
 
 START_TEST(breaker_opens_and_closes)
 {
@@ -1206,14 +1249,15 @@ START_TEST(breaker_opens_and_closes)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		call(&gw, "GET", "/v1/funding/themes", NULL, NULL, fresh, &r);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec -
-		    t0.tv_nsec) / 1000000;
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		     (t1.tv_nsec - t0.tv_nsec) / 1000000;
 		if (r.status == 503) {
 			opened = 1;
 			ck_assert_str_eq(t_jstr(r.json, "type"),
-			    "urn:mp:problem:upstream-unavailable");
-			ck_assert_int_eq(t_resp_header(&r, "Retry-After", ra,
-			    sizeof(ra)), 0);
+			                 "urn:mp:problem:upstream-unavailable");
+			ck_assert_int_eq(
+			    t_resp_header(&r, "Retry-After", ra, sizeof(ra)),
+			    0);
 			ck_assert_int_ge(atoi(ra), 1);
 			ck_assert_int_le(atoi(ra), 2);
 			ck_assert_int_lt(ms, 500);
@@ -1224,12 +1268,13 @@ START_TEST(breaker_opens_and_closes)
 	}
 	ck_assert(opened);
 	call(&gw_ops, "GET", "/metrics", NULL, NULL, NULL, &r);
-	ck_assert_ptr_null(strstr(r.body, "gw_upstream_breaker_open_workers{"
-	    "service=\"gateway\",upstream=\"funding\"} 0"));
+	ck_assert_ptr_null(
+	    strstr(r.body, "gw_upstream_breaker_open_workers{"
+	                   "service=\"gateway\",upstream=\"funding\"} 0"));
 	t_resp_free(&r);
 
-	ck_assert_int_eq(t_service_start_port(&funding, "funding", funding_env,
-	    port), 0);
+	ck_assert_int_eq(
+	    t_service_start_port(&funding, "funding", funding_env, port), 0);
 	t_sleep_ms(2100); /* the open time */
 	for (i = 0; i < 40 && closed < 4; i++) {
 		call(&gw, "GET", "/v1/funding/themes", NULL, NULL, fresh, &r);

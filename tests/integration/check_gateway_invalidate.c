@@ -40,14 +40,15 @@ static void suite_teardown(void);
 static uint64_t now_ms(void);
 static long long generation(const char *service);
 static long long generation_wait(const char *service, long long above,
-    int timeout_ms);
+                                 int timeout_ms);
 static void envelope_put(long long amount);
 static json_t *ready_wait(const char *upstream, const char *state,
-    long *status);
+                          long *status);
 static int spec_has_path(const char *text, const char *path);
 static void refs_resolve(const char *text);
 
-/* ---- fixture ------------------------------------------------------------------ */
+/* ---- fixture
+ * ------------------------------------------------------------------ */
 
 static void
 suite_setup(void)
@@ -60,8 +61,8 @@ suite_setup(void)
 		exit(1);
 	}
 	snprintf(env_upstreams, sizeof(env_upstreams),
-	    "MP_UPSTREAMS=funding=http://127.0.0.1:%d,cases=,gender=",
-	    funding.port);
+	         "MP_UPSTREAMS=funding=http://127.0.0.1:%d,cases=,gender=",
+	         funding.port);
 	gw_env[j++] = env_upstreams;
 	gw_env[j++] = "MP_UPSTREAM_PROBE_MS=200";
 	gw_env[j++] = "MP_OPENAPI_DIR=openapi";
@@ -80,7 +81,8 @@ suite_teardown(void)
 	t_proc_stop(&funding);
 }
 
-/* ---- helpers --------------------------------------------------------------------- */
+/* ---- helpers
+ * --------------------------------------------------------------------- */
 
 static uint64_t
 now_ms(void)
@@ -121,13 +123,15 @@ envelope_put(long long amount)
 {
 	char *tok = t_token("inv-officer", "council_officer", "souss-massa");
 	json_t *body = json_pack("{s:I, s:s}", "allocated_minor",
-	    (json_int_t)amount, "currency", "EUR");
+	                         (json_int_t)amount, "currency", "EUR");
 	struct t_resp r;
 
 	ck_assert_int_eq(t_json(&gw, "PUT",
-	    "/v1/funding/envelopes/souss-massa/2029", tok, body, &r), 0);
+	                        "/v1/funding/envelopes/souss-massa/2029", tok,
+	                        body, &r),
+	                 0);
 	ck_assert_msg(r.status == 200 || r.status == 201, "envelope: %ld %s",
-	    r.status, r.body);
+	              r.status, r.body);
 	t_resp_free(&r);
 	json_decref(body);
 	free(tok);
@@ -145,13 +149,14 @@ ready_wait(const char *upstream, const char *state, long *status)
 
 	do {
 		json_decref(body);
-		ck_assert_int_eq(t_http(&gw, "GET", "/readyz", NULL, NULL, 0,
-		    &r), 0);
+		ck_assert_int_eq(
+		    t_http(&gw, "GET", "/readyz", NULL, NULL, 0, &r), 0);
 		*status = r.status;
 		body = json_incref(r.json);
 		t_resp_free(&r);
 		got = t_jstr(json_object_get(json_object_get(body, "checks"),
-		    "upstreams"), upstream);
+		                             "upstreams"),
+		             upstream);
 		if (strcmp(got, state) == 0)
 			return body;
 		t_sleep_ms(50);
@@ -194,13 +199,14 @@ refs_resolve(const char *text)
 		snprintf(want, sizeof(want), "\n    %s:", name);
 		s = strstr(s - 1, want);
 		ck_assert_msg(s != NULL && (next == NULL || s < next),
-		    "dangling $ref #/components/%s/%s", sec, name);
+		              "dangling $ref #/components/%s/%s", sec, name);
 		n++;
 	}
 	ck_assert_int_gt(n, 50);
 }
 
-/* ---- invalidation -------------------------------------------------------------- */
+/* ---- invalidation
+ * -------------------------------------------------------------- */
 
 /* A change committed by funding (outbox -> relay -> events:funding) raises
  * the funding generation within a second; a consumer group "gateway"
@@ -215,12 +221,14 @@ START_TEST(funding_event_bumps_generation)
 	envelope_put(5000000);
 	after = generation_wait("funding", before, 1000);
 	ck_assert_msg(after > before, "gw:gen:funding still %lld after 1 s",
-	    after);
-	fprintf(stderr, "invalidation: gw:gen:funding %lld -> %lld in %llu "
-	    "ms\n", before, after, (unsigned long long)(now_ms() - t0));
+	              after);
+	fprintf(stderr,
+	        "invalidation: gw:gen:funding %lld -> %lld in %llu "
+	        "ms\n",
+	        before, after, (unsigned long long)(now_ms() - t0));
 	/* the group caught up: read, applied, acknowledged */
-	ck_assert_int_eq(t_stream_settle("events:funding", "gateway", 100,
-	    5000), 0);
+	ck_assert_int_eq(
+	    t_stream_settle("events:funding", "gateway", 100, 5000), 0);
 	ck_assert_int_ge(t_redis_int("XINFO GROUPS events:funding"), 1);
 	ck_assert_int_ge(t_redis_int("XINFO GROUPS events:cases"), 1);
 	ck_assert_int_ge(t_redis_int("XINFO GROUPS events:gender"), 1);
@@ -235,12 +243,12 @@ START_TEST(each_stream_and_odd_types)
 	long long f0 = generation("funding");
 
 	t_redis_int("XADD events:cases * type cases.case.opened.v1 event "
-	    "{\"specversion\":\"1.0\",\"id\":\"inv-1\",\"source\":"
-	    "\"urn:mp:cases\",\"type\":\"cases.case.opened.v1\"}");
+	            "{\"specversion\":\"1.0\",\"id\":\"inv-1\",\"source\":"
+	            "\"urn:mp:cases\",\"type\":\"cases.case.opened.v1\"}");
 	ck_assert_int_gt(generation_wait("cases", c0, 1000), c0);
 	t_redis_int("XADD events:gender * type bogus event "
-	    "{\"specversion\":\"1.0\",\"id\":\"inv-2\",\"source\":"
-	    "\"urn:mp:gender\",\"type\":\"gender.Bad\"}");
+	            "{\"specversion\":\"1.0\",\"id\":\"inv-2\",\"source\":"
+	            "\"urn:mp:gender\",\"type\":\"gender.Bad\"}");
 	ck_assert_int_gt(generation_wait("gender", g0, 1000), g0);
 	/* nothing of funding moved */
 	ck_assert_int_eq(generation("funding"), f0);
@@ -256,15 +264,15 @@ START_TEST(redelivery_is_harmless)
 
 	for (i = 0; i < 2; i++)
 		t_redis_int("XADD events:cases * type cases.case.closed.v1 "
-		    "event {\"specversion\":\"1.0\",\"id\":\"inv-dup\","
-		    "\"source\":\"urn:mp:cases\",\"type\":"
-		    "\"cases.case.closed.v1\"}");
+		            "event {\"specversion\":\"1.0\",\"id\":\"inv-dup\","
+		            "\"source\":\"urn:mp:cases\",\"type\":"
+		            "\"cases.case.closed.v1\"}");
 	c1 = generation_wait("cases", c0 + 1, 1000);
 	ck_assert_int_eq(c1, c0 + 2);
 	/* acknowledged: nothing pending for the group */
 	t_sleep_ms(100);
 	ck_assert_int_eq(t_redis_int("XPENDING events:cases gateway - + 10"),
-	    0);
+	                 0);
 }
 END_TEST
 
@@ -284,7 +292,7 @@ START_TEST(redis_restart)
 	after = generation_wait("funding", before, 15000);
 	ck_assert_msg(after > before, "no invalidation after Redis restart");
 	fprintf(stderr, "invalidation after Redis restart: %llu ms\n",
-	    (unsigned long long)(now_ms() - t0));
+	        (unsigned long long)(now_ms() - t0));
 	/* and the next one is fast again */
 	before = after;
 	envelope_put(7000000);
@@ -292,7 +300,8 @@ START_TEST(redis_restart)
 }
 END_TEST
 
-/* ---- /openapi/ ----------------------------------------------------------------- */
+/* ---- /openapi/
+ * ----------------------------------------------------------------- */
 
 START_TEST(openapi_index)
 {
@@ -302,15 +311,15 @@ START_TEST(openapi_index)
 	size_t i;
 	int seen = 0;
 
-	ck_assert_int_eq(t_http(&gw, "GET", "/openapi/", NULL, NULL, 0, &r),
-	    0);
+	ck_assert_int_eq(t_http(&gw, "GET", "/openapi/", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(t_resp_header(&r, "content-type", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "application/json");
 	ck_assert_int_eq(t_resp_header(&r, "cache-control", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "public, max-age=300");
 	ck_assert_str_eq(t_jstr(r.json, "merged"), "/openapi/openapi.yaml");
-	json_array_foreach(json_object_get(r.json, "specs"), i, e) {
+	json_array_foreach(json_object_get(r.json, "specs"), i, e)
+	{
 		if (strcmp(t_jstr(e, "name"), "gateway.yaml") == 0 ||
 		    strcmp(t_jstr(e, "name"), "funding.yaml") == 0 ||
 		    strcmp(t_jstr(e, "name"), "common.yaml") == 0) {
@@ -348,8 +357,8 @@ START_TEST(openapi_file_as_on_disk)
 	ck_assert_int_eq(fread(disk, 1, (size_t)len, f), (size_t)len);
 	fclose(f);
 
-	ck_assert_int_eq(t_http(&gw, "GET", "/openapi/funding.yaml", NULL,
-	    NULL, 0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/openapi/funding.yaml", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq((long)r.len, len);
 	ck_assert_int_eq(memcmp(r.body, disk, (size_t)len), 0);
@@ -363,19 +372,19 @@ START_TEST(openapi_file_as_on_disk)
 
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
 	hdr[0] = inm;
-	ck_assert_int_eq(t_http(&gw, "GET", "/openapi/funding.yaml", hdr,
-	    NULL, 0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/openapi/funding.yaml", hdr, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 304);
 	ck_assert_int_eq(r.len, 0);
 	t_resp_free(&r);
 
-	ck_assert_int_eq(t_http(&gw, "GET", "/openapi/gateway.yaml", NULL,
-	    NULL, 0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/openapi/gateway.yaml", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(strncmp(r.body, "openapi: 3.1", 12), 0);
 	t_resp_free(&r);
-	ck_assert_int_eq(t_http(&gw, "GET", "/openapi/common.yaml", NULL,
-	    NULL, 0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/openapi/common.yaml", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 }
@@ -386,24 +395,28 @@ END_TEST
 START_TEST(openapi_names_outside_list)
 {
 	static const char *const bad[] = {"/openapi/nope.yaml",
-		"/openapi/..%2fMakefile", "/openapi/%2e%2e%2fMakefile",
-		"/openapi/../Makefile", "/openapi/gateway.yaml%00",
-		"/openapi/GATEWAY.YAML", "/openapi/gateway.yaml/x",
-		"/openapi/.yaml", NULL};
+	                                  "/openapi/..%2fMakefile",
+	                                  "/openapi/%2e%2e%2fMakefile",
+	                                  "/openapi/../Makefile",
+	                                  "/openapi/gateway.yaml%00",
+	                                  "/openapi/GATEWAY.YAML",
+	                                  "/openapi/gateway.yaml/x",
+	                                  "/openapi/.yaml",
+	                                  NULL};
 	struct t_resp r;
 	int i;
 
 	for (i = 0; bad[i] != NULL; i++) {
 		ck_assert_int_eq(t_http(&gw, "GET", bad[i], NULL, NULL, 0, &r),
-		    0);
+		                 0);
 		ck_assert_msg(r.status == 404 || r.status == 400, "%s: %ld",
-		    bad[i], r.status);
-		ck_assert_ptr_null(strstr(r.body != NULL ? r.body : "",
-		    "MODULES"));
+		              bad[i], r.status);
+		ck_assert_ptr_null(
+		    strstr(r.body != NULL ? r.body : "", "MODULES"));
 		t_resp_free(&r);
 	}
-	ck_assert_int_eq(t_http(&gw, "POST", "/openapi/gateway.yaml", NULL,
-	    "x", 1, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "POST", "/openapi/gateway.yaml", NULL, "x", 1, &r), 0);
 	ck_assert_int_eq(r.status, 405);
 	t_resp_free(&r);
 }
@@ -413,17 +426,22 @@ END_TEST
  * and funding.yaml, components namespaced, every $ref resolving. */
 START_TEST(openapi_merged)
 {
-	static const char *const paths[] = {"/auth/token", "/openapi/{name}",
-		"/admin/users/{id}", "/healthz", "/readyz",
-		"/v1/funding/calls", "/v1/funding/envelopes/{region}/{year}",
-		NULL};
+	static const char *const paths[] = {
+	    "/auth/token",
+	    "/openapi/{name}",
+	    "/admin/users/{id}",
+	    "/healthz",
+	    "/readyz",
+	    "/v1/funding/calls",
+	    "/v1/funding/envelopes/{region}/{year}",
+	    NULL};
 	struct t_resp r;
 	char v[256], cmd[1024], file[512];
 	FILE *f;
 	int i;
 
-	ck_assert_int_eq(t_http(&gw, "GET", "/openapi/openapi.yaml", NULL,
-	    NULL, 0, &r), 0);
+	ck_assert_int_eq(
+	    t_http(&gw, "GET", "/openapi/openapi.yaml", NULL, NULL, 0, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(t_resp_header(&r, "content-type", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "application/yaml");
@@ -432,7 +450,7 @@ START_TEST(openapi_merged)
 	ck_assert_int_eq(strncmp(r.body, "openapi: 3.1.0\n", 15), 0);
 	for (i = 0; paths[i] != NULL; i++)
 		ck_assert_msg(spec_has_path(r.body, paths[i]), "missing %s",
-		    paths[i]);
+		              paths[i]);
 	ck_assert_ptr_nonnull(strstr(r.body, "\n    gateway.User:\n"));
 	ck_assert_ptr_nonnull(strstr(r.body, "\n    funding.NotFound:\n"));
 	ck_assert_ptr_nonnull(strstr(r.body, "\n    gateway.NotFound:\n"));
@@ -445,16 +463,19 @@ START_TEST(openapi_merged)
 	ck_assert_ptr_nonnull(f = fopen(file, "w"));
 	fwrite(r.body, 1, r.len, f);
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "python3 -c 'import yaml' 2>/dev/null || "
-	    "exit 0; python3 -c 'import sys, yaml; d = yaml.safe_load("
-	    "open(sys.argv[1])); assert d[\"openapi\"] == \"3.1.0\"; "
-	    "assert len(d[\"paths\"]) > 40' %s", file);
+	snprintf(cmd, sizeof(cmd),
+	         "python3 -c 'import yaml' 2>/dev/null || "
+	         "exit 0; python3 -c 'import sys, yaml; d = yaml.safe_load("
+	         "open(sys.argv[1])); assert d[\"openapi\"] == \"3.1.0\"; "
+	         "assert len(d[\"paths\"]) > 40' %s",
+	         file);
 	ck_assert_int_eq(system(cmd), 0);
 	t_resp_free(&r);
 }
 END_TEST
 
-/* ---- readiness ----------------------------------------------------------------- */
+/* ---- readiness
+ * ----------------------------------------------------------------- */
 
 START_TEST(ready_reports_upstreams)
 {
@@ -484,12 +505,14 @@ START_TEST(upstream_down_degrades)
 	t_proc_stop(&funding);
 	t0 = now_ms();
 	b = ready_wait("funding", "down", &status);
-	ck_assert_str_eq(t_jstr(json_object_get(json_object_get(b, "checks"),
-	    "upstreams"), "funding"), "down");
+	ck_assert_str_eq(
+	    t_jstr(json_object_get(json_object_get(b, "checks"), "upstreams"),
+	           "funding"),
+	    "down");
 	ck_assert_int_eq(status, 200);
 	ck_assert_str_eq(t_jstr(b, "status"), "degraded");
 	fprintf(stderr, "readiness: funding seen down after %llu ms\n",
-	    (unsigned long long)(now_ms() - t0));
+	        (unsigned long long)(now_ms() - t0));
 	json_decref(b);
 }
 END_TEST

@@ -33,8 +33,8 @@
 #include "support.h"
 
 static const char *env_or(const char *name, const char *def);
-static int settle_look(redisContext *rd, const char *stream,
-    const char *group, long long *xlen, int *caught_up);
+static int settle_look(redisContext *rd, const char *stream, const char *group,
+                       long long *xlen, int *caught_up);
 static char *b64url(const void *data, size_t len);
 
 /* Port the next t_proc_start listens on (0: a free one). */
@@ -44,8 +44,8 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *arg);
 static int free_port(void);
 static json_t *openapi_operations(const char *file);
 static int has_string(const json_t *arr, const char *s);
-static const char *conf_for_build(const char *name, const char *conf,
-    char *out, size_t outlen);
+static const char *conf_for_build(const char *name, const char *conf, char *out,
+                                  size_t outlen);
 
 static const char *
 env_or(const char *name, const char *def)
@@ -67,7 +67,7 @@ void
 t_db_url(const char *svc, char *out, size_t outlen)
 {
 	snprintf(out, outlen, "postgresql://%s:%s-test-pw@127.0.0.1:%s/%s", svc,
-	    svc, env_or("MP_TEST_PG_PORT", "5432"), svc);
+	         svc, env_or("MP_TEST_PG_PORT", "5432"), svc);
 }
 
 void
@@ -83,8 +83,8 @@ t_key(const char *file)
 	FILE *f;
 	long len;
 
-	snprintf(path, sizeof(path), "%s/%s", env_or("MP_TEST_KEYS",
-	    "tests/keys"), file);
+	snprintf(path, sizeof(path), "%s/%s",
+	         env_or("MP_TEST_KEYS", "tests/keys"), file);
 	if ((f = fopen(path, "rb")) == NULL)
 		return NULL;
 	fseek(f, 0, SEEK_END);
@@ -109,8 +109,8 @@ free_port(void)
 		/* below the kernel's ephemeral range (32768-60999), so no
 		 * client connection can hold it; any TCP state counts */
 		port = 20000 + (int)((unsigned)rand() % 12000u);
-		snprintf(cmd, sizeof(cmd),
-		    "ss -Htan 'sport = :%d' | grep -q .", port);
+		snprintf(cmd, sizeof(cmd), "ss -Htan 'sport = :%d' | grep -q .",
+		         port);
 		if (system(cmd) != 0)
 			return port;
 	}
@@ -128,7 +128,8 @@ conf_for_build(const char *name, const char *conf, char *out, size_t outlen)
 
 	if (b == NULL || strstr(b, "/build-") == NULL)
 		return conf;
-	snprintf(out, outlen, "%s/%s.conf", env_or("MP_TEST_VAR", "/tmp"), name);
+	snprintf(out, outlen, "%s/%s.conf", env_or("MP_TEST_VAR", "/tmp"),
+	         name);
 	if ((in = fopen(conf, "r")) == NULL || (o = fopen(out, "w")) == NULL) {
 		if (in != NULL)
 			fclose(in);
@@ -147,7 +148,7 @@ conf_for_build(const char *name, const char *conf, char *out, size_t outlen)
 
 int
 t_proc_start(struct t_proc *p, const char *name, const char *conf,
-    const char *const *env)
+             const char *const *env)
 {
 	static int seeded;
 	char logpath[512], portenv[32], confpath[512];
@@ -167,15 +168,17 @@ t_proc_start(struct t_proc *p, const char *name, const char *conf,
 	forced_port = 0;
 	snprintf(portenv, sizeof(portenv), "MP_HTTP_PORT=%d", p->port);
 	snprintf(logpath, sizeof(logpath), "%s/log/%s.log",
-	    env_or("MP_TEST_VAR", "/tmp"), name);
+	         env_or("MP_TEST_VAR", "/tmp"), name);
 	conf = conf_for_build(name, conf, confpath, sizeof(confpath));
 	p->pid = fork();
 	if (p->pid < 0)
 		return -errno;
 	if (p->pid == 0) {
-		/* its own process group, so t_proc_kill takes the workers too */
+		/* its own process group, so t_proc_kill takes the workers too
+		 */
 		setpgid(0, 0);
-		if ((fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644)) >= 0) {
+		if ((fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644)) >=
+		    0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
 			close(fd);
@@ -184,15 +187,15 @@ t_proc_start(struct t_proc *p, const char *name, const char *conf,
 		for (i = 0; env != NULL && env[i] != NULL; i++)
 			putenv((char *)(uintptr_t)env[i]);
 		execlp("kore", "kore", "-c", conf, "-f", "-n", "-r",
-		    (char *)NULL);
+		       (char *)NULL);
 		_exit(127);
 	}
 	/* scripts/test.sh kills what a crashed suite left behind */
-	snprintf(logpath, sizeof(logpath), "%s/run", env_or("MP_TEST_VAR",
-	    "/tmp"));
+	snprintf(logpath, sizeof(logpath), "%s/run",
+	         env_or("MP_TEST_VAR", "/tmp"));
 	(void)mkdir(logpath, 0755);
 	snprintf(logpath, sizeof(logpath), "%s/run/%s-%d.pid",
-	    env_or("MP_TEST_VAR", "/tmp"), name, (int)p->pid);
+	         env_or("MP_TEST_VAR", "/tmp"), name, (int)p->pid);
 	{
 		FILE *pf = fopen(logpath, "w");
 
@@ -222,8 +225,8 @@ t_proc_start(struct t_proc *p, const char *name, const char *conf,
  * audience, its migrations; then `extra` ("K=V", later entries win). */
 static int
 start_with_env(struct t_proc *p, const char *name, const char *db_name,
-    const char *conf, const char *migrations, const char *const *base,
-    const char *const *extra_env)
+               const char *conf, const char *migrations,
+               const char *const *base, const char *const *extra_env)
 {
 	/* static: putenv keeps the pointers (in the child) */
 	static char db[256], redis[160], keys[512], migr[160];
@@ -234,10 +237,11 @@ start_with_env(struct t_proc *p, const char *name, const char *db_name,
 	t_db_url(db_name, url, sizeof(url));
 	snprintf(db, sizeof(db), "MP_DB_URL=%s", url);
 	snprintf(redis, sizeof(redis), "MP_REDIS_URL=%s",
-	    env_or("MP_TEST_REDIS_URL", "redis://127.0.0.1:6379"));
+	         env_or("MP_TEST_REDIS_URL", "redis://127.0.0.1:6379"));
 	snprintf(keys, sizeof(keys),
-	    "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem,"
-	    "test-es-1:ES256:%s/test-es-1.pub.pem", k, k);
+	         "MP_JWT_KEYS=test-rs-1:RS256:%s/test-rs-1.pub.pem,"
+	         "test-es-1:ES256:%s/test-es-1.pub.pem",
+	         k, k);
 	snprintf(migr, sizeof(migr), "MP_MIGRATIONS_DIR=%s", migrations);
 	env[i++] = db;
 	env[i++] = redis;
@@ -248,7 +252,7 @@ start_with_env(struct t_proc *p, const char *name, const char *db_name,
 	for (int n = 0; base != NULL && base[n] != NULL && i < 39; n++)
 		env[i++] = base[n];
 	for (int n = 0; extra_env != NULL && extra_env[n] != NULL && i < 39;
-	    n++)
+	     n++)
 		env[i++] = extra_env[n];
 	env[i] = NULL;
 	i = t_proc_start(p, name, conf, env);
@@ -258,31 +262,32 @@ start_with_env(struct t_proc *p, const char *name, const char *db_name,
 
 int
 t_service_start(struct t_proc *p, const char *name,
-    const char *const *extra_env)
+                const char *const *extra_env)
 {
 	char conf[160], migr[160];
 
 	/* the cases service's keys of personal data (test values) */
 	static const char *const cases_keys[] = {T_CASES_FIELD_KEYS,
-		T_CASES_BLIND_INDEX_KEY, NULL};
+	                                         T_CASES_BLIND_INDEX_KEY, NULL};
 
 	snprintf(conf, sizeof(conf), "services/%s/conf/%s.conf", name, name);
 	snprintf(migr, sizeof(migr), "services/%s/migrations", name);
 	return start_with_env(p, name, name, conf, migr,
-	    strcmp(name, "cases") == 0 ? cases_keys : NULL, extra_env);
+	                      strcmp(name, "cases") == 0 ? cases_keys : NULL,
+	                      extra_env);
 }
 
 int
 t_gateway_start(struct t_proc *p, const char *name,
-    const char *const *extra_env)
+                const char *const *extra_env)
 {
 	static char sign[256], ops[32];
 	const char *base[7];
 	int ops_port = free_port(), rc;
 
 	snprintf(sign, sizeof(sign),
-	    "MP_JWT_SIGNING_KEY=test-es-1:ES256:%s/test-es-1.key.pem",
-	    env_or("MP_TEST_KEYS", "tests/keys"));
+	         "MP_JWT_SIGNING_KEY=test-es-1:ES256:%s/test-es-1.key.pem",
+	         env_or("MP_TEST_KEYS", "tests/keys"));
 	base[0] = sign;
 	base[1] = "MP_WORKERS=2";
 	base[2] = "MP_PWHASH_FAST=1";
@@ -292,7 +297,7 @@ t_gateway_start(struct t_proc *p, const char *name,
 	base[5] = ops;
 	base[6] = NULL;
 	rc = start_with_env(p, name, "gateway", "gateway/conf/gateway.conf",
-	    "gateway/migrations", base, extra_env);
+	                    "gateway/migrations", base, extra_env);
 	p->ops_port = ops_port;
 	return rc;
 }
@@ -308,11 +313,11 @@ t_ops(const struct t_proc *p)
 
 int
 t_testapp_start(struct t_proc *p, const char *name,
-    const char *const *extra_env, int port)
+                const char *const *extra_env, int port)
 {
 	forced_port = port;
 	return start_with_env(p, name, "testapp", "tests/app/testapp.conf",
-	    "tests/app/migrations", NULL, extra_env);
+	                      "tests/app/migrations", NULL, extra_env);
 }
 
 int
@@ -323,7 +328,7 @@ t_proc_worker_restarts(const struct t_proc *p)
 	int restarts = 0;
 
 	snprintf(path, sizeof(path), "%s/log/%s.log",
-	    env_or("MP_TEST_VAR", "/tmp"), p->name);
+	         env_or("MP_TEST_VAR", "/tmp"), p->name);
 	if ((f = fopen(path, "r")) == NULL)
 		return -errno;
 	while (fgets(line, sizeof(line), f) != NULL)
@@ -361,10 +366,12 @@ t_peer_routes(const char *name)
 {
 	static char doc[512];
 
-	snprintf(doc, sizeof(doc), "[{\"method\":\"*\",\"path\":"
-	    "\"/v1/%s\",\"public\":false,\"prefix\":true,\"roles\":[],"
-	    "\"scopes\":[],\"cache_ttl_s\":0,\"public_data\":false,"
-	    "\"rate_class\":\"default\",\"repeats\":true}]", name);
+	snprintf(doc, sizeof(doc),
+	         "[{\"method\":\"*\",\"path\":"
+	         "\"/v1/%s\",\"public\":false,\"prefix\":true,\"roles\":[],"
+	         "\"scopes\":[],\"cache_ttl_s\":0,\"public_data\":false,"
+	         "\"rate_class\":\"default\",\"repeats\":true}]",
+	         name);
 	return doc;
 }
 
@@ -372,16 +379,21 @@ int
 t_peer_ops_answer(int fd, const char *req, const char *routes)
 {
 	static const char ready[] = "{\"status\":\"ready\",\"checks\":"
-	    "{\"routes\":\"\\\"peer-1\\\"\"}}";
+	                            "{\"routes\":\"\\\"peer-1\\\"\"}}";
 	char out[2048];
 	int n;
 
 	if (strncmp(req, "GET /readyz ", 12) == 0)
-		n = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\n"
+		n = snprintf(
+		    out, sizeof(out),
+		    "HTTP/1.1 200 OK\r\n"
 		    "Content-Type: application/json\r\nConnection: close\r\n"
-		    "Content-Length: %zu\r\n\r\n%s", strlen(ready), ready);
+		    "Content-Length: %zu\r\n\r\n%s",
+		    strlen(ready), ready);
 	else if (strncmp(req, "GET /_routes ", 13) == 0)
-		n = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\n"
+		n = snprintf(
+		    out, sizeof(out),
+		    "HTTP/1.1 200 OK\r\n"
 		    "Content-Type: application/json\r\nETag: \"peer-1\"\r\n"
 		    "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
 		    strlen(routes), routes);
@@ -452,7 +464,7 @@ t_proc_kill(struct t_proc *p)
 	if (p->pid <= 0)
 		return -1;
 	snprintf(pidfile, sizeof(pidfile), "%s/run/%s-%d.pid",
-	    env_or("MP_TEST_VAR", "/tmp"), p->name, (int)p->pid);
+	         env_or("MP_TEST_VAR", "/tmp"), p->name, (int)p->pid);
 	kill(-p->pid, SIGKILL);
 	waitpid(p->pid, &status, 0);
 	(void)unlink(pidfile);
@@ -470,7 +482,7 @@ t_proc_stop(struct t_proc *p)
 	if (p->pid <= 0)
 		return -1;
 	snprintf(pidfile, sizeof(pidfile), "%s/run/%s-%d.pid",
-	    env_or("MP_TEST_VAR", "/tmp"), p->name, (int)p->pid);
+	         env_or("MP_TEST_VAR", "/tmp"), p->name, (int)p->pid);
 	(void)unlink(pidfile);
 	kill(p->pid, SIGTERM);
 	for (i = 0; i < 200; i++) {
@@ -524,7 +536,7 @@ on_header(char *ptr, size_t size, size_t n, void *arg)
  */
 static void
 record_exchange(const struct t_proc *p, const char *method, const char *path,
-    const struct t_resp *r)
+                const struct t_resp *r)
 {
 	const char *file = getenv("MP_TEST_RECORD"), *line, *end, *colon;
 	json_t *hdrs, *o, *old;
@@ -544,8 +556,8 @@ record_exchange(const struct t_proc *p, const char *method, const char *path,
 			continue;
 		}
 		colon = memchr(line, ':', (size_t)(end - line));
-		if (colon == NULL || (nlen = (size_t)(colon - line)) >=
-		    sizeof(name))
+		if (colon == NULL ||
+		    (nlen = (size_t)(colon - line)) >= sizeof(name))
 			continue;
 		for (i = 0; i < nlen; i++)
 			name[i] = (char)tolower((unsigned char)line[i]);
@@ -559,9 +571,9 @@ record_exchange(const struct t_proc *p, const char *method, const char *path,
 			char *joined;
 
 			if (asprintf(&joined, "%s, %s", json_string_value(old),
-			    json_string_value(o)) > 0) {
+			             json_string_value(o)) > 0) {
 				json_object_set_new(hdrs, name,
-				    json_string(joined));
+				                    json_string(joined));
 				free(joined);
 			}
 			json_decref(o);
@@ -570,9 +582,10 @@ record_exchange(const struct t_proc *p, const char *method, const char *path,
 		}
 	}
 	o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:o?}", "proc", p->name,
-	    "module", p->module, "method", method, "path", path, "status", (int)r->status,
-	    "headers", hdrs, "body", r->body != NULL ?
-	    json_stringn(r->body, r->len) : json_string(""));
+	              "module", p->module, "method", method, "path", path,
+	              "status", (int)r->status, "headers", hdrs, "body",
+	              r->body != NULL ? json_stringn(r->body, r->len)
+	                              : json_string(""));
 	if (o == NULL)
 		return;
 	text = json_dumps(o, JSON_COMPACT);
@@ -591,8 +604,8 @@ record_exchange(const struct t_proc *p, const char *method, const char *path,
 
 int
 t_http(const struct t_proc *p, const char *method, const char *path,
-    const char *const *extra_headers, const char *body, size_t len,
-    struct t_resp *r)
+       const char *const *extra_headers, const char *body, size_t len,
+       struct t_resp *r)
 {
 	struct curl_slist *h = NULL;
 	char url[1024];
@@ -641,7 +654,7 @@ t_resp_free(struct t_resp *r)
 
 int
 t_resp_header(const struct t_resp *r, const char *name, char *out,
-    size_t outlen)
+              size_t outlen)
 {
 	const char *line = r->headers, *end, *colon;
 	size_t nlen = strlen(name), vlen;
@@ -676,8 +689,8 @@ t_redis_int(const char *fmt, ...)
 	va_list ap;
 	long long v = -1;
 
-	rd = redisConnect("127.0.0.1", atoi(env_or("MP_TEST_REDIS_PORT",
-	    "6379")));
+	rd = redisConnect("127.0.0.1",
+	                  atoi(env_or("MP_TEST_REDIS_PORT", "6379")));
 	if (rd == NULL || rd->err) {
 		if (rd != NULL)
 			redisFree(rd);
@@ -704,8 +717,10 @@ t_redis_stop(void)
 {
 	char cmd[512];
 
-	snprintf(cmd, sizeof(cmd), "redis-cli -p %s shutdown nosave "
-	    ">/dev/null 2>&1; sleep 0.3", env_or("MP_TEST_REDIS_PORT", "6379"));
+	snprintf(cmd, sizeof(cmd),
+	         "redis-cli -p %s shutdown nosave "
+	         ">/dev/null 2>&1; sleep 0.3",
+	         env_or("MP_TEST_REDIS_PORT", "6379"));
 	(void)!system(cmd);
 	return t_redis_int("PING") == 0 ? -1 : 0;
 }
@@ -716,10 +731,12 @@ t_redis_start(void)
 	char cmd[1024];
 	const char *var = env_or("MP_TEST_VAR", "/tmp");
 
-	snprintf(cmd, sizeof(cmd), "redis-server --port %s --bind 127.0.0.1 "
-	    "--dir %s/redis --daemonize yes --pidfile %s/redis/redis.pid "
-	    "--logfile %s/redis/redis.log --appendonly yes --save '' "
-	    ">/dev/null", env_or("MP_TEST_REDIS_PORT", "6379"), var, var, var);
+	snprintf(cmd, sizeof(cmd),
+	         "redis-server --port %s --bind 127.0.0.1 "
+	         "--dir %s/redis --daemonize yes --pidfile %s/redis/redis.pid "
+	         "--logfile %s/redis/redis.log --appendonly yes --save '' "
+	         ">/dev/null",
+	         env_or("MP_TEST_REDIS_PORT", "6379"), var, var, var);
 	if (system(cmd) != 0)
 		return -1;
 	for (int i = 0; i < 50; i++) {
@@ -750,30 +767,31 @@ t_token(const char *sub, const char *roles, const char *region)
 
 char *
 t_token_commune(const char *sub, const char *roles, const char *region,
-    const char *commune)
+                const char *commune)
 {
 	long long now = (long long)time(NULL);
 	json_t *c, *arr = json_array();
-	char *pem = t_key("test-rs-1.key.pem"), *tok = NULL, *list, *save = NULL;
+	char *pem = t_key("test-rs-1.key.pem"), *tok = NULL, *list,
+	     *save = NULL;
 	char jti[40];
 
 	list = strdup(roles);
 	for (char *r = strtok_r(list, ",", &save); r != NULL;
-	    r = strtok_r(NULL, ",", &save))
+	     r = strtok_r(NULL, ",", &save))
 		json_array_append_new(arr, json_string(r));
 	free(list);
 	/* unique across Check's forked tests (random() would repeat) */
 	if (mp_uuid_v7(jti) != 0)
 		snprintf(jti, sizeof(jti), "t-%lld-%d", now, (int)getpid());
 	c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:s}", "iss",
-	    "https://auth.test", "aud", "mp-api", "sub", sub, "iat", now - 5,
-	    "exp", now + 3600, "roles", arr, "jti", jti);
+	              "https://auth.test", "aud", "mp-api", "sub", sub, "iat",
+	              now - 5, "exp", now + 3600, "roles", arr, "jti", jti);
 	if (c != NULL && region[0] != '\0')
 		json_object_set_new(c, "region", json_string(region));
 	if (c != NULL && commune[0] != '\0')
 		json_object_set_new(c, "commune", json_string(commune));
-	if (pem == NULL || c == NULL || mp_jwt_sign("RS256", "test-rs-1", pem,
-	    strlen(pem), c, &tok) != 0)
+	if (pem == NULL || c == NULL ||
+	    mp_jwt_sign("RS256", "test-rs-1", pem, strlen(pem), c, &tok) != 0)
 		tok = NULL;
 	free(pem);
 	json_decref(c);
@@ -782,7 +800,7 @@ t_token_commune(const char *sub, const char *roles, const char *region,
 
 int
 t_json(const struct t_proc *p, const char *method, const char *path,
-    const char *token, const json_t *body, struct t_resp *r)
+       const char *token, const json_t *body, struct t_resp *r)
 {
 	char auth[4096];
 	const char *hdr[4];
@@ -799,9 +817,11 @@ t_json(const struct t_proc *p, const char *method, const char *path,
 	}
 	hdr[i] = NULL;
 	/* Kore wants a Content-Length on every POST, PUT and PATCH */
-	rc = t_http(p, method, path, hdr, text != NULL ? text :
-	    strcmp(method, "GET") == 0 ? NULL : "", text != NULL ?
-	    strlen(text) : 0, r);
+	rc = t_http(p, method, path, hdr,
+	            text != NULL                 ? text
+	            : strcmp(method, "GET") == 0 ? NULL
+	                                         : "",
+	            text != NULL ? strlen(text) : 0, r);
 	free(text);
 	return rc;
 }
@@ -813,8 +833,8 @@ t_stream_events(const char *stream)
 	redisReply *rep;
 	json_t *out;
 
-	rd = redisConnect("127.0.0.1", atoi(env_or("MP_TEST_REDIS_PORT",
-	    "6379")));
+	rd = redisConnect("127.0.0.1",
+	                  atoi(env_or("MP_TEST_REDIS_PORT", "6379")));
 	if (rd == NULL || rd->err) {
 		if (rd != NULL)
 			redisFree(rd);
@@ -822,8 +842,9 @@ t_stream_events(const char *stream)
 	}
 	rep = redisCommand(rd, "XRANGE %s - +", stream);
 	out = json_array();
-	for (size_t i = 0; rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
-	    i < rep->elements; i++) {
+	for (size_t i = 0;
+	     rep != NULL && rep->type == REDIS_REPLY_ARRAY && i < rep->elements;
+	     i++) {
 		redisReply *e = rep->element[i], *f;
 
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
@@ -831,9 +852,10 @@ t_stream_events(const char *stream)
 		f = e->element[1];
 		for (size_t k = 0; k + 1 < f->elements; k += 2)
 			if (strcmp(f->element[k]->str, "event") == 0)
-				json_array_append_new(out, json_loadb(
-				    f->element[k + 1]->str,
-				    f->element[k + 1]->len, 0, NULL));
+				json_array_append_new(
+				    out, json_loadb(f->element[k + 1]->str,
+				                    f->element[k + 1]->len, 0,
+				                    NULL));
 	}
 	freeReplyObject(rep);
 	redisFree(rd);
@@ -842,7 +864,7 @@ t_stream_events(const char *stream)
 
 int
 t_account_published(const char *sub, const char *roles, const char *region,
-    const char *group)
+                    const char *group)
 {
 	json_t *ev, *arr = json_array();
 	char id[40], *list = strdup(roles), *save = NULL, *text;
@@ -854,33 +876,34 @@ t_account_published(const char *sub, const char *roles, const char *region,
 		return -1;
 	}
 	for (char *x = strtok_r(list, ",", &save); x != NULL;
-	    x = strtok_r(NULL, ",", &save))
+	     x = strtok_r(NULL, ",", &save))
 		json_array_append_new(arr, json_string(x));
 	free(list);
-	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:o, s:o}}",
-	    "specversion", "1.0", "id", id, "source", "urn:mp:gateway", "type",
+	ev = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:o, s:o}}", "specversion",
+	    "1.0", "id", id, "source", "urn:mp:gateway", "type",
 	    "gateway.user.registered.v1", "time", "2026-12-03T08:00:00.000Z",
 	    "datacontenttype", "application/json", "data", "sub", sub, "roles",
-	    arr, "region", *region != '\0' ? json_string(region) :
-	    json_null());
-	if (ev == NULL || (text = json_dumps(ev, JSON_COMPACT |
-	    JSON_SORT_KEYS)) == NULL) {
+	    arr, "region", *region != '\0' ? json_string(region) : json_null());
+	if (ev == NULL ||
+	    (text = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		json_decref(ev);
 		return -1;
 	}
 	json_decref(ev);
 	rc = t_redis_int("XADD events:gateway * type %s event %s",
-	    "gateway.user.registered.v1", text);
+	                 "gateway.user.registered.v1", text);
 	free(text);
 	(void)rc; /* the reply is the entry id, not an integer */
 	return t_stream_settle("events:gateway", group, 20, 5000);
 }
 
-/* ---- gateway edge suites -------------------------------------------------- */
+/* ---- gateway edge suites --------------------------------------------------
+ */
 
 int
 t_service_start_port(struct t_proc *p, const char *name,
-    const char *const *extra_env, int port)
+                     const char *const *extra_env, int port)
 {
 	forced_port = port;
 	return t_service_start(p, name, extra_env);
@@ -892,7 +915,7 @@ t_token_claims(const json_t *claims)
 	char *pem = t_key("test-rs-1.key.pem"), *tok = NULL;
 
 	if (pem == NULL || mp_jwt_sign("RS256", "test-rs-1", pem, strlen(pem),
-	    (json_t *)(uintptr_t)claims, &tok) != 0)
+	                               (json_t *)(uintptr_t)claims, &tok) != 0)
 		tok = NULL;
 	free(pem);
 	return tok;
@@ -901,27 +924,26 @@ t_token_claims(const json_t *claims)
 static char *
 b64url(const void *data, size_t len)
 {
-	size_t cap = sodium_base64_ENCODED_LEN(len,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	size_t cap = sodium_base64_ENCODED_LEN(
+	    len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	char *out = malloc(cap);
 
 	if (out != NULL)
 		sodium_bin2base64(out, cap, data, len,
-		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	return out;
 }
 
 char *
-t_jwt_forge(const char *header_json, const json_t *claims,
-    const char *hmac_key)
+t_jwt_forge(const char *header_json, const json_t *claims, const char *hmac_key)
 {
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256_state st;
 	char *h = NULL, *c = NULL, *body, *sig = NULL, *out = NULL;
 	size_t len;
 
-	if (sodium_init() < 0 || (body = json_dumps(claims,
-	    JSON_COMPACT)) == NULL)
+	if (sodium_init() < 0 ||
+	    (body = json_dumps(claims, JSON_COMPACT)) == NULL)
 		return NULL;
 	h = b64url(header_json, strlen(header_json));
 	c = b64url(body, strlen(body));
@@ -933,10 +955,10 @@ t_jwt_forge(const char *header_json, const json_t *claims,
 		goto cleanup;
 	snprintf(out, len + 64, "%s.%s.", h, c);
 	if (hmac_key != NULL) {
-		crypto_auth_hmacsha256_init(&st, (const unsigned char *)hmac_key,
-		    strlen(hmac_key));
+		crypto_auth_hmacsha256_init(
+		    &st, (const unsigned char *)hmac_key, strlen(hmac_key));
 		crypto_auth_hmacsha256_update(&st, (const unsigned char *)out,
-		    len - 1);
+		                              len - 1);
 		crypto_auth_hmacsha256_final(&st, mac);
 		if ((sig = b64url(mac, sizeof(mac))) == NULL) {
 			free(out);
@@ -959,8 +981,8 @@ t_jwt_reheader(const char *token, const char *header_json)
 	char *h, *out;
 	size_t len;
 
-	if (dot == NULL || (h = b64url(header_json,
-	    strlen(header_json))) == NULL)
+	if (dot == NULL ||
+	    (h = b64url(header_json, strlen(header_json))) == NULL)
 		return NULL;
 	len = strlen(h) + strlen(dot) + 1;
 	if ((out = malloc(len)) != NULL)
@@ -973,7 +995,7 @@ t_jwt_reheader(const char *token, const char *header_json)
  * (lag 0, nothing pending). -1 when Redis or the group is not there. */
 static int
 settle_look(redisContext *rd, const char *stream, const char *group,
-    long long *xlen, int *caught_up)
+            long long *xlen, int *caught_up)
 {
 	redisReply *rep, *g;
 	long long pending = -1, lag = -1;
@@ -1002,8 +1024,9 @@ settle_look(redisContext *rd, const char *stream, const char *group,
 				pending = g->element[k + 1]->integer;
 			if (strcmp(g->element[k]->str, "lag") == 0)
 				lag = g->element[k + 1]->type ==
-				    REDIS_REPLY_INTEGER ?
-				    g->element[k + 1]->integer : -1;
+				              REDIS_REPLY_INTEGER
+				          ? g->element[k + 1]->integer
+				          : -1;
 		}
 	}
 	freeReplyObject(rep);
@@ -1013,14 +1036,14 @@ settle_look(redisContext *rd, const char *stream, const char *group,
 
 int
 t_stream_settle(const char *stream, const char *group, int quiet_ms,
-    int timeout_ms)
+                int timeout_ms)
 {
 	redisContext *rd;
 	long long len = -1, last = -2;
 	int caught_up = 0, quiet = 0, waited = 0, rc = -1;
 
-	rd = redisConnect("127.0.0.1", atoi(env_or("MP_TEST_REDIS_PORT",
-	    "6379")));
+	rd = redisConnect("127.0.0.1",
+	                  atoi(env_or("MP_TEST_REDIS_PORT", "6379")));
 	if (rd == NULL || rd->err)
 		goto cleanup;
 	while (waited <= timeout_ms) {
@@ -1054,8 +1077,8 @@ openapi_operations(const char *file)
 	char line[512], path[512] = "", *end;
 	json_t *ops = json_array();
 	FILE *f = fopen(file, "r");
-	static const char *const methods[] = {"get", "post", "put", "patch",
-		"delete", NULL};
+	static const char *const methods[] = {"get",   "post",   "put",
+	                                      "patch", "delete", NULL};
 
 	ck_assert_ptr_nonnull(f);
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -1074,7 +1097,8 @@ openapi_operations(const char *file)
 			if (strncmp(line, want, strlen(want)) == 0) {
 				char op[560];
 
-				snprintf(op, sizeof(op), "%s %s", methods[m], path);
+				snprintf(op, sizeof(op), "%s %s", methods[m],
+				         path);
 				for (char *c = op; *c != ' '; c++)
 					*c = (char)(*c - 'a' + 'A');
 				json_array_append_new(ops, json_string(op));
@@ -1091,9 +1115,8 @@ has_string(const json_t *arr, const char *s)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-		if (strcmp(json_string_value(v), s) == 0)
-			return 1;
+	json_array_foreach(arr, i, v) if (strcmp(json_string_value(v), s) ==
+	                                  0) return 1;
 	return 0;
 }
 
@@ -1105,25 +1128,23 @@ t_assert_routes_match_openapi(const struct t_proc *p, const char *file)
 	char op[600];
 	size_t i;
 
-	ck_assert_int_eq(t_http(p, "GET", "/_routes", NULL, NULL, 0,
-	    &resp), 0);
+	ck_assert_int_eq(t_http(p, "GET", "/_routes", NULL, NULL, 0, &resp), 0);
 	ck_assert_int_eq(resp.status, 200);
 	served = json_array();
-	json_array_foreach(resp.json, i, r) {
+	json_array_foreach(resp.json, i, r)
+	{
 		snprintf(op, sizeof(op), "%s %s",
-		    json_string_value(json_object_get(r, "method")),
-		    json_string_value(json_object_get(r, "path")));
+		         json_string_value(json_object_get(r, "method")),
+		         json_string_value(json_object_get(r, "path")));
 		json_array_append_new(served, json_string(op));
 	}
 	ck_assert_int_gt(json_array_size(served), 0);
-	json_array_foreach(served, i, r)
-		ck_assert_msg(has_string(spec, json_string_value(r)),
-		    "served but not in %s: %s", file,
-		    json_string_value(r));
-	json_array_foreach(spec, i, r)
-		ck_assert_msg(has_string(served, json_string_value(r)),
-		    "in %s but not served: %s", file,
-		    json_string_value(r));
+	json_array_foreach(served, i, r) ck_assert_msg(
+	    has_string(spec, json_string_value(r)), "served but not in %s: %s",
+	    file, json_string_value(r));
+	json_array_foreach(spec, i, r) ck_assert_msg(
+	    has_string(served, json_string_value(r)),
+	    "in %s but not served: %s", file, json_string_value(r));
 	json_decref(spec);
 	json_decref(served);
 	t_resp_free(&resp);
@@ -1140,9 +1161,11 @@ expand(const char *pattern, char *out, size_t n)
 
 	while (*p != '\0' && o + 40 < n) {
 		if (*p == '{') {
-			const char *v = strncmp(p, "{region}", 8) == 0 ?
-			    "souss-massa" : strncmp(p, "{year}", 6) == 0 ?
-			    "2027" : "0190a0b0-0000-7000-8000-0000000000e1";
+			const char *v =
+			    strncmp(p, "{region}", 8) == 0 ? "souss-massa"
+			    : strncmp(p, "{year}", 6) == 0
+			        ? "2027"
+			        : "0190a0b0-0000-7000-8000-0000000000e1";
 
 			o += (size_t)snprintf(out + o, n - o, "%s", v);
 			p = strchr(p, '}') + 1;
@@ -1172,24 +1195,27 @@ static int
 service_refused(const struct t_resp *r)
 {
 	return (r->status == 401 &&
-	    strcmp(detail(r), "a bearer token is required") == 0) ||
-	    (r->status == 403 &&
-	    strcmp(detail(r), "your role may not use this route") == 0);
+	        strcmp(detail(r), "a bearer token is required") == 0) ||
+	       (r->status == 403 &&
+	        strcmp(detail(r), "your role may not use this route") == 0);
 }
 
 int
 t_gateway_refused(const struct t_resp *r)
 {
-	return (r->status == 401 && strcmp(detail(r),
-	    "a bearer token is required for this route") == 0) ||
-	    (r->status == 403 && strcmp(detail(r),
-	    "the gateway's route table does not admit you here") == 0);
+	return (r->status == 401 &&
+	        strcmp(detail(r),
+	               "a bearer token is required for this route") == 0) ||
+	       (r->status == 403 &&
+	        strcmp(detail(r),
+	               "the gateway's route table does not admit you here") ==
+	            0);
 }
 
 /* One request with an optional token (and "{}" as the body of a write). */
 static void
-ask(const struct t_proc *p, const char *m, const char *path,
-    const char *token, struct t_resp *r)
+ask(const struct t_proc *p, const char *m, const char *path, const char *token,
+    struct t_resp *r)
 {
 	char auth[4096];
 	const char *hdr[3];
@@ -1202,47 +1228,50 @@ ask(const struct t_proc *p, const char *m, const char *path,
 	if (write)
 		hdr[i++] = "Content-Type: application/json";
 	hdr[i] = NULL;
-	ck_assert_int_eq(t_http(p, m, path, hdr, write ? "{}" : NULL,
-	    write ? 2 : 0, r), 0);
+	ck_assert_int_eq(
+	    t_http(p, m, path, hdr, write ? "{}" : NULL, write ? 2 : 0, r), 0);
 }
 
 size_t
 t_routes_agree(const struct t_proc *svc, const struct t_proc *gw,
-    char *(*token)(const char *role))
+               char *(*token)(const char *role))
 {
-	static const char *const roles[] = {"", "applicant",
-		"council_officer", "appraiser", "erc_member", "municipal_agent",
-		"mediator", "gender_analyst", "admin"};
+	static const char *const roles[] = {
+	    "",          "applicant",      "council_officer",
+	    "appraiser", "erc_member",     "municipal_agent",
+	    "mediator",  "gender_analyst", "admin"};
 	struct t_resp list, d, v;
 	const json_t *route;
 	char path[512], *t;
 	size_t i, k, checked = 0;
 
 	ck_assert_int_eq(t_http(svc, "GET", "/_routes", NULL, NULL, 0, &list),
-	    0);
+	                 0);
 	ck_assert_int_eq(list.status, 200);
 	ck_assert(json_is_array(list.json));
-	json_array_foreach(list.json, i, route) {
-		const char *m = json_string_value(json_object_get(route,
-		    "method"));
+	json_array_foreach(list.json, i, route)
+	{
+		const char *m =
+		    json_string_value(json_object_get(route, "method"));
 		int pub = json_is_true(json_object_get(route, "public"));
 
 		if (json_is_true(json_object_get(route, "prefix")))
 			continue;
 		expand(json_string_value(json_object_get(route, "path")), path,
-		    sizeof(path));
+		       sizeof(path));
 		for (k = 0; k < sizeof(roles) / sizeof(roles[0]); k++) {
 			t = roles[k][0] != '\0' ? token(roles[k]) : NULL;
 			ask(svc, m, path, t, &d);
 			ask(gw, m, path, t, &v);
-			ck_assert_msg(service_refused(&d) ==
-			    t_gateway_refused(&v),
-			    "%s %s as '%s': service %ld %s, gateway %ld %s",
-			    m, path, roles[k], d.status, detail(&d), v.status,
+			ck_assert_msg(
+			    service_refused(&d) == t_gateway_refused(&v),
+			    "%s %s as '%s': service %ld %s, gateway %ld %s", m,
+			    path, roles[k], d.status, detail(&d), v.status,
 			    detail(&v));
 			if (roles[k][0] == '\0')
 				ck_assert_msg(pub == !t_gateway_refused(&v),
-				    "%s %s: public flag differs", m, path);
+				              "%s %s: public flag differs", m,
+				              path);
 			checked++;
 			t_resp_free(&d);
 			t_resp_free(&v);

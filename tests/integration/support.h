@@ -31,12 +31,12 @@ struct t_resp {
 /* Start `name` (conf path relative to the repository root) with extra
  * environment "K=V" entries (NULL-terminated). Waits for /readyz == 200. */
 int t_proc_start(struct t_proc *p, const char *name, const char *conf,
-    const char *const *env);
+                 const char *const *env);
 /* Start service `name` (conf services/<name>/conf/<name>.conf) against its
  * test database and Redis, verifying tokens of t_token (test-rs-1), with
  * extra "K=V" entries (NULL-terminated, may be NULL). As t_proc_start. */
 int t_service_start(struct t_proc *p, const char *name,
-    const char *const *extra_env);
+                    const char *const *extra_env);
 
 /* The keys t_service_start gives the cases service (later entries of
  * extra_env win): a key ring whose current key is test-2, which still opens
@@ -49,7 +49,7 @@ int t_service_start(struct t_proc *p, const char *name,
 /* Start the test app (tests/app, its test database) as t_service_start
  * does a service, on `port` (0: a free one), with extra "K=V" entries. */
 int t_testapp_start(struct t_proc *p, const char *name,
-    const char *const *extra_env, int port);
+                    const char *const *extra_env, int port);
 
 /* The first admin of every test gateway (MP_BOOTSTRAP_ADMIN). */
 #define T_GATEWAY_ADMIN "root-admin:root-password-2026"
@@ -60,7 +60,7 @@ int t_testapp_start(struct t_proc *p, const char *name,
  * upstream unless `extra_env` names one (later entries win). As
  * t_proc_start. */
 int t_gateway_start(struct t_proc *p, const char *name,
-    const char *const *extra_env);
+                    const char *const *extra_env);
 
 /* `p` as seen on its ops listener (/metrics, /_routes): for t_http. */
 struct t_proc t_ops(const struct t_proc *p);
@@ -108,7 +108,7 @@ int t_gateway_refused(const struct t_resp *r);
  * pairs were compared.
  */
 size_t t_routes_agree(const struct t_proc *svc, const struct t_proc *gw,
-    char *(*token)(const char *role));
+                      char *(*token)(const char *role));
 
 /* kill -9 of the whole process (parent and workers, no clean-up).
  * Returns the wait status. */
@@ -118,12 +118,12 @@ int t_proc_stop(struct t_proc *p);
 
 /* HTTP request to the process. extra_headers NULL-terminated. */
 int t_http(const struct t_proc *p, const char *method, const char *path,
-    const char *const *extra_headers, const char *body, size_t len,
-    struct t_resp *r);
+           const char *const *extra_headers, const char *body, size_t len,
+           struct t_resp *r);
 void t_resp_free(struct t_resp *r);
 /* Value of a response header (case-insensitive) into out, 0 if found. */
 int t_resp_header(const struct t_resp *r, const char *name, char *out,
-    size_t outlen);
+                  size_t outlen);
 
 /* Redis: run a command, return integer/len result or -1. */
 long long t_redis_int(const char *fmt, ...);
@@ -145,18 +145,18 @@ void t_sleep_ms(int ms);
 char *t_token(const char *sub, const char *roles, const char *region);
 /* The same with a commune claim ("" for none): a municipal agent's. */
 char *t_token_commune(const char *sub, const char *roles, const char *region,
-    const char *commune);
+                      const char *commune);
 
 /* JSON request with a bearer token (NULL: none); body may be NULL. */
 int t_json(const struct t_proc *p, const char *method, const char *path,
-    const char *token, const json_t *body, struct t_resp *r);
+           const char *token, const json_t *body, struct t_resp *r);
 
 /* Publish an account as the gateway does (gateway.user.registered.v1 on
  * events:gateway, data {sub, roles, region}; roles comma-separated, region
  * "" for none) and wait until consumer group `group` (a service name)
  * has taken it. 0, or -1 when Redis fails or after 5 s. */
-int t_account_published(const char *sub, const char *roles,
-    const char *region, const char *group);
+int t_account_published(const char *sub, const char *roles, const char *region,
+                        const char *group);
 
 /* Every CloudEvent of a Redis stream (parsed "event" fields, in order):
  * a new array, or NULL when Redis is unreachable. */
@@ -167,7 +167,7 @@ json_t *t_stream_events(const char *stream);
 /* As t_service_start, listening on `port` (0: a free one): restart a
  * service where a gateway already expects it. */
 int t_service_start_port(struct t_proc *p, const char *name,
-    const char *const *extra_env, int port);
+                         const char *const *extra_env, int port);
 
 /* An RS256 token of test-rs-1 with exactly `claims` (borrowed; nothing
  * added). malloc'd, or NULL. */
@@ -177,7 +177,7 @@ char *t_token_claims(const json_t *claims);
  * HS256 signature with hmac_key (its bytes as the secret), or an empty
  * signature when hmac_key is NULL. malloc'd, or NULL. */
 char *t_jwt_forge(const char *header_json, const json_t *claims,
-    const char *hmac_key);
+                  const char *hmac_key);
 
 /* `token` with its header segment replaced by base64url(header_json) (the
  * signature no longer matches). malloc'd, or NULL. */
@@ -190,7 +190,7 @@ char *t_jwt_reheader(const char *token, const char *header_json);
  * hits: the gateway's invalidation of those writes lands first. 0, or -1
  * after timeout_ms. */
 int t_stream_settle(const char *stream, const char *group, int quiet_ms,
-    int timeout_ms);
+                    int timeout_ms);
 
 /* Check assertions that the operations `p` serves (its /_routes) are
  * exactly those of the OpenAPI file `file` (relative to the repository

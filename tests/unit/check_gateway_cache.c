@@ -655,17 +655,23 @@ START_TEST(test_value_round_trip_and_garbage)
 {
 	struct gw_cache_entry e = {200, "application/json", "\"v1\"", "{}", 2},
 	                      d;
-	static const char *const bad[] = {"", " ", "x GWC", "01 GWC",
-		"123456789012345678901 GWC", "18446744073709551616 GWC",
-		"7", "7GWC", NULL};
+	static const char *const bad[] = {"",
+	                                  " ",
+	                                  "x GWC",
+	                                  "01 GWC",
+	                                  "123456789012345678901 GWC",
+	                                  "18446744073709551616 GWC",
+	                                  "7",
+	                                  "7GWC",
+	                                  NULL};
 	unsigned char buf[256];
 	uint64_t g = 0;
 	size_t len = 0, need = 0;
 
 	ck_assert_int_eq(gw_cache_value_encode(42, &e, NULL, 0, &need),
-	    -ENOSPC);
-	ck_assert_int_eq(gw_cache_value_encode(42, &e, buf, sizeof(buf),
-	    &len), 0);
+	                 -ENOSPC);
+	ck_assert_int_eq(gw_cache_value_encode(42, &e, buf, sizeof(buf), &len),
+	                 0);
 	ck_assert_uint_eq(len, need);
 	ck_assert(memcmp(buf, "42 GWC", 6) == 0);
 	ck_assert_int_eq(gw_cache_value_decode(buf, len, &g, &d), 0);
@@ -674,16 +680,16 @@ START_TEST(test_value_round_trip_and_garbage)
 	ck_assert_str_eq(d.etag, "\"v1\"");
 	ck_assert_uint_eq(d.body_len, 2);
 	/* the largest generation still fits */
-	ck_assert_int_eq(gw_cache_value_encode(UINT64_MAX, &e, buf,
-	    sizeof(buf), &len), 0);
+	ck_assert_int_eq(
+	    gw_cache_value_encode(UINT64_MAX, &e, buf, sizeof(buf), &len), 0);
 	ck_assert_int_eq(gw_cache_value_decode(buf, len, &g, &d), 0);
 	ck_assert_uint_eq(g, UINT64_MAX);
 	/* a truncated entry after a good prefix */
-	ck_assert_int_eq(gw_cache_value_decode(buf, len - 1, &g, &d),
-	    -EINVAL);
+	ck_assert_int_eq(gw_cache_value_decode(buf, len - 1, &g, &d), -EINVAL);
 	for (int i = 0; bad[i] != NULL; i++)
-		ck_assert_int_eq(gw_cache_value_decode(bad[i], strlen(bad[i]),
-		    &g, &d), -EINVAL);
+		ck_assert_int_eq(
+		    gw_cache_value_decode(bad[i], strlen(bad[i]), &g, &d),
+		    -EINVAL);
 }
 END_TEST
 

@@ -41,17 +41,16 @@ static const char gw_doc[] =
     "        application/problem+json:\n"
     "          schema: {$ref: 'common.yaml#/components/schemas/Problem'}\n";
 
-static const char common_doc[] =
-    "openapi: 3.1.0\n"
-    "paths:\n"
-    "  /healthz:\n"
-    "    get:\n"
-    "      responses:\n"
-    "        '200': {description: common's}\n"
-    "components:\n"
-    "  schemas:\n"
-    "    Problem:\n"
-    "      type: object\n";
+static const char common_doc[] = "openapi: 3.1.0\n"
+                                 "paths:\n"
+                                 "  /healthz:\n"
+                                 "    get:\n"
+                                 "      responses:\n"
+                                 "        '200': {description: common's}\n"
+                                 "components:\n"
+                                 "  schemas:\n"
+                                 "    Problem:\n"
+                                 "      type: object\n";
 
 static const char funding_doc[] =
     "openapi: 3.1.0\r\n"
@@ -75,9 +74,9 @@ static char *
 merged(void)
 {
 	const struct gw_openapi_doc docs[] = {
-		{"gateway", gw_doc, sizeof(gw_doc) - 1},
-		{"common", common_doc, sizeof(common_doc) - 1},
-		{"funding", funding_doc, sizeof(funding_doc) - 1},
+	    {"gateway", gw_doc, sizeof(gw_doc) - 1},
+	    {"common", common_doc, sizeof(common_doc) - 1},
+	    {"funding", funding_doc, sizeof(funding_doc) - 1},
 	};
 	char *out = NULL;
 	size_t len = 0;
@@ -101,7 +100,7 @@ START_TEST(test_paths_in_order_duplicates_named)
 	ck_assert_ptr_nonnull(strstr(m, "gw's own"));
 	ck_assert_ptr_null(strstr(m, "common's"));
 	ck_assert_ptr_nonnull(strstr(m, "Paths left out (an earlier file has "
-	    "them): /healthz."));
+	                                "them): /healthz."));
 	ck_assert_ptr_null(strstr(h + 1, "\n  /healthz:\n"));
 	/* other top-level keys are not carried, comments between items go */
 	ck_assert_ptr_null(strstr(m, "dropped\n"));
@@ -120,11 +119,11 @@ START_TEST(test_components_namespaced)
 	ck_assert_ptr_nonnull(strstr(m, "\n    funding.NotFound:\n"));
 	ck_assert_ptr_nonnull(strstr(m, "\n    common.Problem:\n"));
 	/* each section once */
-	ck_assert_ptr_null(strstr(strstr(m, "\n  responses:\n") + 1,
-	    "\n  responses:\n"));
+	ck_assert_ptr_null(
+	    strstr(strstr(m, "\n  responses:\n") + 1, "\n  responses:\n"));
 	/* security schemes: names kept, the first definition wins */
 	ck_assert_ptr_nonnull(strstr(m, "\n    bearer: {type: http, scheme: "
-	    "bearer}\n"));
+	                                "bearer}\n"));
 	ck_assert_ptr_null(strstr(m, "second definition"));
 	ck_assert_ptr_nonnull(strstr(m, "security: [{bearer: []}]"));
 	free(m);
@@ -136,23 +135,25 @@ START_TEST(test_refs_rewritten)
 	char *m = merged();
 
 	ck_assert_ptr_nonnull(strstr(m, "{$ref: '#/components/responses/"
-	    "gateway.NotFound'}"));
+	                                "gateway.NotFound'}"));
 	ck_assert_ptr_nonnull(strstr(m, "{$ref: \"#/components/responses/"
-	    "funding.NotFound\"}"));
+	                                "funding.NotFound\"}"));
 	ck_assert_ptr_nonnull(strstr(m, "schema: {$ref: '#/components/schemas/"
-	    "common.Problem'}"));
+	                                "common.Problem'}"));
 	ck_assert_ptr_null(strstr(m, "common.yaml#"));
 	/* block scalar text kept whole, blank line included */
-	ck_assert_ptr_nonnull(strstr(m, "        Text with a # hash and an "
-	    "indented\n\n        paragraph; see #/components/schemas/"
-	    "common.Problem.\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(m, "        Text with a # hash and an "
+	              "indented\n\n        paragraph; see #/components/schemas/"
+	              "common.Problem.\n"));
 	free(m);
 }
 END_TEST
 
 START_TEST(test_refuses)
 {
-	struct gw_openapi_doc bad[] = {{"Bad Stem", gw_doc, sizeof(gw_doc) - 1}};
+	struct gw_openapi_doc bad[] = {
+	    {"Bad Stem", gw_doc, sizeof(gw_doc) - 1}};
 	struct gw_openapi_doc nopaths[] = {{"x", "openapi: 3.1.0\n", 15}};
 	char *out = NULL;
 	size_t len;

@@ -443,8 +443,8 @@ START_TEST(test_validate_refuses)
 	    R(GW_M_POST, "/a", CACHE, 0, NULL, 60, GW_RC_DEFAULT, NULL),
 	    R(GW_M_GET, "/a", CACHE, 0, NULL, 0, GW_RC_DEFAULT, NULL),
 	    /* a cache key sorts repeated parameters: never both */
-	    R(GW_M_GET, "/a", CACHE | GW_R_REPEATS, 0, NULL, 60,
-	      GW_RC_DEFAULT, NULL),
+	    R(GW_M_GET, "/a", CACHE | GW_R_REPEATS, 0, NULL, 60, GW_RC_DEFAULT,
+	      NULL),
 	    R(GW_M_GET, "/a", 0, 0, NULL, -1, GW_RC_DEFAULT, NULL),
 	    R(GW_M_GET, "/a", 0, MP_ROLE_CLIENT, NULL, 0, GW_RC_DEFAULT, NULL),
 	    R(GW_M_GET, "/a", 0, 1u << 12, NULL, 0, GW_RC_DEFAULT, NULL),

@@ -55,7 +55,9 @@ START_TEST(test_form_basic)
 	struct gw_tok_form f;
 
 	ck_assert_int_eq(form("grant_type=password&username=Ali%20B&"
-	    "password=a+b%2Bc%26d&scope=", &f), 0);
+	                      "password=a+b%2Bc%26d&scope=",
+	                      &f),
+	                 0);
 	ck_assert_uint_eq(f.n, 4);
 	ck_assert_str_eq(gw_tok_form_get(&f, "grant_type"), "password");
 	ck_assert_str_eq(gw_tok_form_get(&f, "username"), "Ali B");
@@ -70,16 +72,19 @@ END_TEST
 
 START_TEST(test_form_rejects)
 {
-	static const char *const bad[] = {"", "a", "=x", "a=1&&b=2", "a=1&",
-		"&a=1", "a=%", "a=%4", "a=%zz", "a=%00", "a=%0a", "a=1&a=2",
-		"a b=1", "a=\x01", "a=\xc3\xa9", "a=1;b=2&b=3&b=4", NULL};
+	static const char *const bad[] = {
+	    "",      "a",      "=x",         "a=1&&b=2",
+	    "a=1&",  "&a=1",   "a=%",        "a=%4",
+	    "a=%zz", "a=%00",  "a=%0a",      "a=1&a=2",
+	    "a b=1", "a=\x01", "a=\xc3\xa9", "a=1;b=2&b=3&b=4",
+	    NULL};
 	struct gw_tok_form f;
 	char big[GW_FORM_MAX_BYTES + 2], many[512];
 	int i;
 
 	for (i = 0; bad[i] != NULL; i++) {
 		ck_assert_msg(form(bad[i], &f) == -EINVAL, "accepted: %s",
-		    bad[i]);
+		              bad[i]);
 		ck_assert_ptr_null(f.buf);
 	}
 	ck_assert_int_eq(gw_tok_form_parse(NULL, 0, &f), -EINVAL);
@@ -91,7 +96,7 @@ START_TEST(test_form_rejects)
 	many[0] = '\0';
 	for (i = 0; i <= GW_FORM_MAX_PARAMS; i++)
 		snprintf(many + strlen(many), sizeof(many) - strlen(many),
-		    "%sp%d=1", i ? "&" : "", i);
+		         "%sp%d=1", i ? "&" : "", i);
 	ck_assert_int_eq(form(many, &f), -EINVAL);
 }
 END_TEST
@@ -101,25 +106,34 @@ START_TEST(test_basic_credentials)
 	char id[64], secret[128];
 
 	/* "demo-mobile:cs_x%3Ay" */
-	ck_assert_int_eq(gw_tok_basic_parse("Basic ZGVtby1tb2JpbGU6Y3NfeCUzQXk=",
-	    id, sizeof(id), secret, sizeof(secret)), 0);
+	ck_assert_int_eq(
+	    gw_tok_basic_parse("Basic ZGVtby1tb2JpbGU6Y3NfeCUzQXk=", id,
+	                       sizeof(id), secret, sizeof(secret)),
+	    0);
 	ck_assert_str_eq(id, "demo-mobile");
 	ck_assert_str_eq(secret, "cs_x:y");
-	ck_assert_int_eq(gw_tok_basic_parse(NULL, id, sizeof(id), secret,
-	    sizeof(secret)), -ENOENT);
-	ck_assert_int_eq(gw_tok_basic_parse("Bearer abc", id, sizeof(id), secret,
-	    sizeof(secret)), -ENOENT);
+	ck_assert_int_eq(
+	    gw_tok_basic_parse(NULL, id, sizeof(id), secret, sizeof(secret)),
+	    -ENOENT);
+	ck_assert_int_eq(gw_tok_basic_parse("Bearer abc", id, sizeof(id),
+	                                    secret, sizeof(secret)),
+	                 -ENOENT);
 	ck_assert_int_eq(gw_tok_basic_parse("Basic !!!", id, sizeof(id), secret,
-	    sizeof(secret)), -EINVAL);
+	                                    sizeof(secret)),
+	                 -EINVAL);
 	/* "nocolon" */
-	ck_assert_int_eq(gw_tok_basic_parse("Basic bm9jb2xvbg==", id, sizeof(id),
-	    secret, sizeof(secret)), -EINVAL);
+	ck_assert_int_eq(gw_tok_basic_parse("Basic bm9jb2xvbg==", id,
+	                                    sizeof(id), secret, sizeof(secret)),
+	                 -EINVAL);
 	/* ":secret" (empty id) */
-	ck_assert_int_eq(gw_tok_basic_parse("Basic OnNlY3JldA==", id, sizeof(id),
-	    secret, sizeof(secret)), -EINVAL);
+	ck_assert_int_eq(gw_tok_basic_parse("Basic OnNlY3JldA==", id,
+	                                    sizeof(id), secret, sizeof(secret)),
+	                 -EINVAL);
 	ck_assert_str_eq(secret, "");
-	ck_assert_int_eq(gw_tok_basic_parse("Basic ZGVtby1tb2JpbGU6Y3NfeCUzQXk=",
-	    id, 4, secret, sizeof(secret)), -ENAMETOOLONG);
+	ck_assert_int_eq(
+	    gw_tok_basic_parse("Basic ZGVtby1tb2JpbGU6Y3NfeCUzQXk=", id, 4,
+	                       secret, sizeof(secret)),
+	    -ENAMETOOLONG);
 }
 END_TEST
 
@@ -145,7 +159,7 @@ START_TEST(test_refresh_tokens)
 	ck_assert_int_eq(strncmp(s, "cs_", 3), 0);
 	ck_assert_int_eq(gw_tok_sha256_hex("abc", 3, ha), 0);
 	ck_assert_str_eq(ha, "ba7816bf8f01cfea414140de5dae2223"
-	    "b00361a396177a9cb410ff61f20015ad");
+	                     "b00361a396177a9cb410ff61f20015ad");
 }
 END_TEST
 
@@ -179,22 +193,30 @@ START_TEST(test_scopes)
 	ck_assert(!gw_tok_scope_list_valid(NULL));
 
 	ck_assert_int_eq(gw_tok_scope_intersect("funding:read cases:read",
-	    "cases:read gender:read", out, sizeof(out)), 0);
+	                                        "cases:read gender:read", out,
+	                                        sizeof(out)),
+	                 0);
 	ck_assert_str_eq(out, "cases:read");
 	ck_assert_int_eq(gw_tok_scope_intersect("funding:read cases:read", NULL,
-	    out, sizeof(out)), 0);
+	                                        out, sizeof(out)),
+	                 0);
 	ck_assert_str_eq(out, "funding:read cases:read");
-	ck_assert_int_eq(gw_tok_scope_intersect("funding:read", "", out,
-	    sizeof(out)), 0);
+	ck_assert_int_eq(
+	    gw_tok_scope_intersect("funding:read", "", out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "");
 	ck_assert_int_eq(gw_tok_scope_intersect("funding:read", "gender:write",
-	    out, sizeof(out)), -ENOENT);
-	ck_assert_int_eq(gw_tok_scope_intersect("funding:read", "fund", out,
-	    sizeof(out)), -ENOENT); /* whole tokens only */
-	ck_assert_int_eq(gw_tok_scope_intersect("funding:read", "a  b", out,
-	    sizeof(out)), -EINVAL);
+	                                        out, sizeof(out)),
+	                 -ENOENT);
+	ck_assert_int_eq(
+	    gw_tok_scope_intersect("funding:read", "fund", out, sizeof(out)),
+	    -ENOENT); /* whole tokens only */
+	ck_assert_int_eq(
+	    gw_tok_scope_intersect("funding:read", "a  b", out, sizeof(out)),
+	    -EINVAL);
 	ck_assert_int_eq(gw_tok_scope_intersect("funding:read cases:read",
-	    "cases:read funding:read", out, 8), -ENOSPC);
+	                                        "cases:read funding:read", out,
+	                                        8),
+	                 -ENOSPC);
 	ck_assert_str_eq(out, "");
 }
 END_TEST
@@ -214,35 +236,41 @@ START_TEST(test_accounts)
 	ck_assert(gw_tok_client_id_valid("demo-mobile"));
 	ck_assert(!gw_tok_client_id_valid("Demo"));
 
-	ck_assert_ptr_null(gw_tok_roles_check(MP_ROLE_ADMIN, NULL, NULL, &field));
-	ck_assert_ptr_null(gw_tok_roles_check(MP_ROLE_GENDER_ANALYST, "", NULL,
-	    &field));
-	ck_assert_ptr_null(gw_tok_roles_check(MP_ROLE_COUNCIL_OFFICER, "oriental",
-	    NULL, &field));
+	ck_assert_ptr_null(
+	    gw_tok_roles_check(MP_ROLE_ADMIN, NULL, NULL, &field));
+	ck_assert_ptr_null(
+	    gw_tok_roles_check(MP_ROLE_GENDER_ANALYST, "", NULL, &field));
+	ck_assert_ptr_null(gw_tok_roles_check(MP_ROLE_COUNCIL_OFFICER,
+	                                      "oriental", NULL, &field));
 	ck_assert_ptr_nonnull(gw_tok_roles_check(0, "oriental", NULL, &field));
 	ck_assert_str_eq(field, "roles");
-	ck_assert_ptr_nonnull(gw_tok_roles_check(MP_ROLE_CLIENT, "oriental", NULL,
-	    &field));
-	ck_assert_ptr_nonnull(gw_tok_roles_check(MP_ROLE_APPLICANT, NULL, NULL,
-	    &field));
+	ck_assert_ptr_nonnull(
+	    gw_tok_roles_check(MP_ROLE_CLIENT, "oriental", NULL, &field));
+	ck_assert_ptr_nonnull(
+	    gw_tok_roles_check(MP_ROLE_APPLICANT, NULL, NULL, &field));
 	ck_assert_str_eq(field, "region");
 	ck_assert_ptr_nonnull(gw_tok_roles_check(MP_ROLE_MUNICIPAL_AGENT,
-	    "souss-massa", "", &field));
+	                                         "souss-massa", "", &field));
 	ck_assert_str_eq(field, "commune");
 	ck_assert_ptr_null(gw_tok_roles_check(MP_ROLE_MUNICIPAL_AGENT,
-	    "souss-massa", "agadir", &field));
+	                                      "souss-massa", "agadir", &field));
 }
 END_TEST
 
 /* Claims built here pass the platform's own verifier. */
 START_TEST(test_claims_verify)
 {
-	struct gw_tok_claims_in in = {.issuer = "https://auth.test",
-		.audience = "mp-api", .subject = "0190a000-0000-7000-8000-000000000001",
-		.roles = MP_ROLE_MUNICIPAL_AGENT | MP_ROLE_MEDIATOR,
-		.region = "souss-massa", .commune = "agadir",
-		.organisation = "", .scope = "profile",
-		.jti = "0190a000-0000-7000-8000-0000000000ff", .ttl_s = 900};
+	struct gw_tok_claims_in in = {
+	    .issuer = "https://auth.test",
+	    .audience = "mp-api",
+	    .subject = "0190a000-0000-7000-8000-000000000001",
+	    .roles = MP_ROLE_MUNICIPAL_AGENT | MP_ROLE_MEDIATOR,
+	    .region = "souss-massa",
+	    .commune = "agadir",
+	    .organisation = "",
+	    .scope = "profile",
+	    .jti = "0190a000-0000-7000-8000-0000000000ff",
+	    .ttl_s = 900};
 	struct mp_jwt_policy pol = {"https://auth.test", "mp-api", 0, 0, 0};
 	struct mp_jwt_keyset *ks = NULL;
 	struct mp_principal p;
@@ -254,25 +282,26 @@ START_TEST(test_claims_verify)
 	in.iat = (int64_t)time(NULL);
 	ck_assert_int_eq(gw_tok_claims_build(&in, &c), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(c, "exp")),
-	    in.iat + 900);
+	                 in.iat + 900);
 	ck_assert_ptr_null(json_object_get(c, "organisation"));
 	ck_assert_ptr_null(json_object_get(c, "client_id"));
-	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(c,
-	    "roles"), 0)), "municipal_agent");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(c, "roles"), 0)),
+	    "municipal_agent");
 
 	snprintf(path, sizeof(path), "%s/test-rs-1.key.pem",
-	    keys != NULL ? keys : "tests/keys");
+	         keys != NULL ? keys : "tests/keys");
 	ck_assert_ptr_nonnull(pem = read_file(path, &len));
 	ck_assert_int_eq(mp_jwt_sign("RS256", "test-rs-1", pem, len, c, &tok),
-	    0);
+	                 0);
 	free(pem);
 	snprintf(path, sizeof(path), "%s/test-rs-1.pub.pem",
-	    keys != NULL ? keys : "tests/keys");
+	         keys != NULL ? keys : "tests/keys");
 	ck_assert_int_eq(mp_jwt_keyset_new(&ks), 0);
-	ck_assert_int_eq(mp_jwt_keyset_add_pem_file(ks, "test-rs-1", "RS256",
-	    path), 0);
+	ck_assert_int_eq(
+	    mp_jwt_keyset_add_pem_file(ks, "test-rs-1", "RS256", path), 0);
 	ck_assert_int_eq(mp_jwt_verify(ks, &pol, tok, strlen(tok), in.iat, &p),
-	    MP_JWT_OK);
+	                 MP_JWT_OK);
 	ck_assert_str_eq(p.subject, in.subject);
 	ck_assert_uint_eq(p.roles, in.roles);
 	ck_assert_str_eq(p.commune, "agadir");
@@ -295,8 +324,10 @@ START_TEST(test_jti_key)
 {
 	char k[80];
 
-	ck_assert_int_eq(gw_auth_jti_revoked_key(
-	    "0190a000-0000-7000-8000-0000000000ff", k, sizeof(k)), 0);
+	ck_assert_int_eq(
+	    gw_auth_jti_revoked_key("0190a000-0000-7000-8000-0000000000ff", k,
+	                            sizeof(k)),
+	    0);
 	ck_assert_str_eq(k, "gw:jti:{0190a000-0000-7000-8000-0000000000ff}");
 	ck_assert_int_eq(gw_auth_jti_revoked_key("", k, sizeof(k)), -EINVAL);
 	ck_assert_int_eq(gw_auth_jti_revoked_key("a b", k, sizeof(k)), -EINVAL);

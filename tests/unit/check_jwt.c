@@ -478,8 +478,9 @@ START_TEST(lifetime_capped)
 	json_t *c;
 
 	/* base_claims: iat NOW - 10 */
-	ck_assert_int_eq(with_int("exp", NOW - 10 + MP_JWT_DEFAULT_MAX_LIFETIME_S),
-	                 MP_JWT_OK);
+	ck_assert_int_eq(
+	    with_int("exp", NOW - 10 + MP_JWT_DEFAULT_MAX_LIFETIME_S),
+	    MP_JWT_OK);
 	ck_assert_int_eq(
 	    with_int("exp", NOW - 10 + MP_JWT_DEFAULT_MAX_LIFETIME_S + 1),
 	    MP_JWT_BAD_CLAIMS);

@@ -136,13 +136,17 @@ START_TEST(split_repeats_allows_only_repetition)
 	struct mp_query q;
 	json_t *problem = NULL;
 
-	ck_assert_int_eq(mp_query_split_repeats("dimension=sex&dimension="
-	    "period%3A2027Q1&filter=region:oriental", &q, &problem), 0);
+	ck_assert_int_eq(
+	    mp_query_split_repeats("dimension=sex&dimension="
+	                           "period%3A2027Q1&filter=region:oriental",
+	                           &q, &problem),
+	    0);
 	ck_assert_int_eq(q.n, 3);
 	ck_assert_str_eq(mp_query_get(&q, "dimension"), "sex");
 	mp_query_clear(&q);
-	ck_assert_int_eq(mp_query_split_repeats("dimension=a%00&dimension=b",
-	    &q, &problem), -EINVAL);
+	ck_assert_int_eq(
+	    mp_query_split_repeats("dimension=a%00&dimension=b", &q, &problem),
+	    -EINVAL);
 	ck_assert_ptr_nonnull(problem);
 	json_decref(problem);
 	mp_query_clear(&q);

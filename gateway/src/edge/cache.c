@@ -86,8 +86,6 @@ sha256_hex(const void *data, size_t len, size_t hexlen, char *out,
 	return 0;
 }
 
-
-
 /* A string that may come from a hand-built principal: at most max bytes. */
 static void
 feed_str(crypto_hash_sha256_state *st, unsigned char tag, const char *s,
@@ -210,9 +208,11 @@ query_feed(crypto_hash_sha256_state *st, const char *q)
 	cnt[3] = (unsigned char)n;
 	gw_hash_feed(st, 'Q', cnt, sizeof(cnt));
 	for (i = 0; i < n; i++) {
-		gw_hash_feed(st, 'n', buf + pairs[i].name_off, pairs[i].name_len);
+		gw_hash_feed(st, 'n', buf + pairs[i].name_off,
+		             pairs[i].name_len);
 		if (pairs[i].has_eq)
-			gw_hash_feed(st, 'v', buf + pairs[i].val_off, pairs[i].val_len);
+			gw_hash_feed(st, 'v', buf + pairs[i].val_off,
+			             pairs[i].val_len);
 	}
 	return 0;
 }
@@ -270,8 +270,9 @@ gw_cache_key(const struct gw_cache_req *r, char *out, size_t outlen)
 
 	if (out != NULL && outlen > 0)
 		out[0] = '\0';
-	if (r == NULL || out == NULL || !gw_name_valid(r->service, GW_SERVICE_MAX) ||
-	    r->path == NULL || r->path[0] != '/')
+	if (r == NULL || out == NULL ||
+	    !gw_name_valid(r->service, GW_SERVICE_MAX) || r->path == NULL ||
+	    r->path[0] != '/')
 		return -EINVAL;
 	if (sodium_ready() != 0)
 		return -EIO;
@@ -648,12 +649,6 @@ gw_etag_match(const char *inm, const char *etag)
 }
 
 /* ---- stored entries ----------------------------------------------------- */
-
-
-
-
-
-
 
 int
 gw_cache_entry_encode(const struct gw_cache_entry *e, unsigned char *out,

@@ -573,7 +573,7 @@ forward(struct core *c)
 	int rc, retry = 1;
 
 	rc = gw_proxy_start(ctx, e->route->upstream, e->body, e->body_len,
-	                 e->traceparent, e->proxy_flags, &retry, &e->pc);
+	                    e->traceparent, e->proxy_flags, &retry, &e->pc);
 	e->body = NULL; /* the call owns it now */
 	if (rc == 0)
 		return core_park(c, upstream_answered);

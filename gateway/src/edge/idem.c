@@ -44,11 +44,6 @@ fp_valid(const char *fp)
 	return fp[GW_IDEM_FP_LEN] == '\0';
 }
 
-
-
-
-
-
 int
 gw_idem_key_parse(const char *header, char *out, size_t outlen)
 {

@@ -54,11 +54,12 @@ gw_invalidate_parent_init(void)
 	memset(gw_invalidate_consumers, 0, sizeof(gw_invalidate_consumers));
 	for (i = 0; i < n && i < GW_UPSTREAMS_MAX; i++) {
 		snprintf(streams[i], sizeof(streams[i]), "events:%s",
-		    conf[i].name);
+		         conf[i].name);
 		gw_invalidate_consumers[i].stream = streams[i];
 		gw_invalidate_consumers[i].group = "gateway";
 		gw_invalidate_consumers[i].apply = invalidate_apply;
-		gw_invalidate_consumers[i].arg = (void *)(uintptr_t)conf[i].name;
+		gw_invalidate_consumers[i].arg =
+		    (void *)(uintptr_t)conf[i].name;
 	}
 	return 0;
 }
@@ -85,8 +86,10 @@ invalidate_apply(PGconn *conn, const json_t *event, void *arg)
 	type = json_string_value(json_object_get(event, "type"));
 	if (type == NULL ||
 	    gw_cache_event_service(type, service, sizeof(service)) != 0) {
-		mp_log(MP_LOG_WARN, "invalidate", "event type not understood; "
-		    "invalidating all of %s", (const char *)arg);
+		mp_log(MP_LOG_WARN, "invalidate",
+		       "event type not understood; "
+		       "invalidating all of %s",
+		       (const char *)arg);
 		if (strlen(arg) >= sizeof(service))
 			return -EINVAL;
 		strcpy(service, arg);

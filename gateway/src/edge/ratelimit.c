@@ -44,9 +44,8 @@ static int
 policy_valid(const struct gw_rate_policy *p)
 {
 	return p != NULL && gw_name_valid(p->name, NAME_MAX_LEN) &&
-	       p->limit >= 1 &&
-	       p->limit <= GW_RATE_LIMIT_MAX && p->window_s >= 1 &&
-	       p->window_s <= GW_RATE_WINDOW_MAX;
+	       p->limit >= 1 && p->limit <= GW_RATE_LIMIT_MAX &&
+	       p->window_s >= 1 && p->window_s <= GW_RATE_WINDOW_MAX;
 }
 
 const char *
@@ -369,8 +368,8 @@ gw_rate_lease_add(struct gw_rate_lease *l, const struct gw_rate_policy *policy,
 }
 
 int
-gw_rate_lease_take(struct gw_rate_lease *l,
-                   const struct gw_rate_policy *policy, int64_t *count)
+gw_rate_lease_take(struct gw_rate_lease *l, const struct gw_rate_policy *policy,
+                   int64_t *count)
 {
 	int64_t unreserved;
 

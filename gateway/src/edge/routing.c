@@ -95,7 +95,8 @@ gw_path_check(const char *path)
 		}
 		if (c == '%') {
 			if (i + 2 >= len ||
-			    (hi = mp_hex_value((unsigned char)path[i + 1])) < 0 ||
+			    (hi = mp_hex_value((unsigned char)path[i + 1])) <
+			        0 ||
 			    (lo = mp_hex_value((unsigned char)path[i + 2])) < 0)
 				return -EINVAL;
 			v = hi * 16 + lo;

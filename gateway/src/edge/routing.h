@@ -21,7 +21,8 @@
 
 #include "mp/principal.h"
 
-/* ---- routes (routing.c) --------------------------------------------------- */
+/* ---- routes (routing.c) ---------------------------------------------------
+ */
 
 /* Method bits, equal to MP_GET... of mp/service.h and Kore's
  * HTTP_METHOD_* (this header stays free of Kore and libpq). */

@@ -50,7 +50,8 @@ no_table(struct gw_edge *e, int i)
 	struct mp_ctx *ctx = e->ctx;
 	int retry = 1;
 
-	if (gw_proxy_upstream_check(gw_proxy_upstream_name(i), &retry) == -ENOENT) {
+	if (gw_proxy_upstream_check(gw_proxy_upstream_name(i), &retry) ==
+	    -ENOENT) {
 		mp_reply_header(ctx, "Retry-After", "30");
 		return mp_reply_problem(ctx, 503, "upstream-not-configured",
 		                        "this part of the API is not available "

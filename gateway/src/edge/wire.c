@@ -87,8 +87,8 @@ gw_hdr_text_ok(const char *s, size_t len)
 }
 
 void
-gw_hash_feed(crypto_hash_sha256_state *st, unsigned char tag,
-             const void *data, size_t len)
+gw_hash_feed(crypto_hash_sha256_state *st, unsigned char tag, const void *data,
+             size_t len)
 {
 	unsigned char hdr[9];
 
@@ -110,8 +110,9 @@ gw_name_valid(const char *s, size_t max)
 	for (i = 0; s[i] != '\0'; i++) {
 		char c = s[i];
 
-		if (i >= max || !((c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
+		if (i >= max ||
+		    !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
 			return 0;
 	}
 	return i > 0;

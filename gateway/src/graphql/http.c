@@ -652,7 +652,7 @@ dispatch(struct gqlreq *g)
 		hdrs[k] = NULL;
 		snprintf(url, sizeof(url), "%s%s", self_base, f->path);
 		rc = gw_proxy_fetch(g->ctx, f->method, url, hdrs, body, blen,
-		                 &g->calls[i]);
+		                    &g->calls[i]);
 		if (rc != 0)
 			gql_exec_supply(g->x, f, 0, NULL);
 	}

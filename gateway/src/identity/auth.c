@@ -97,11 +97,11 @@ static int bootstrap_admin(const char *spec);
 static struct tokreq *tokreq_new(struct mp_ctx *ctx);
 static void tokreq_free(void *arg);
 static int oauth_error(struct mp_ctx *ctx, int status, const char *error,
-    const char *detail);
+                       const char *detail);
 static int bad_credentials(struct mp_ctx *ctx, int retry_after_s);
 static int form_or_reply(struct mp_ctx *ctx, struct gw_tok_form *f);
 static int issue(struct mp_ctx *ctx, const json_t *profile, const char *scope,
-    const char *refresh);
+                 const char *refresh);
 static int password_start(struct mp_ctx *ctx, struct tokreq *st);
 static int password_state(struct mp_ctx *ctx);
 static int password_verified(struct mp_ctx *ctx);
@@ -145,7 +145,8 @@ env_get(const char *name)
 	return getenv(name);
 }
 
-/* ---- start-up ------------------------------------------------------------- */
+/* ---- start-up -------------------------------------------------------------
+ */
 
 /* "kid:ALG:/path.pem" -> the private key in memory. */
 static int
@@ -219,8 +220,8 @@ signing_self_check(void)
 	json_decref(claims);
 	if (rc != 0)
 		return rc;
-	rc = mp_jwt_verify(mp_keyset, &mp_jwt_policy, tok, strlen(tok),
-	    in.iat, &p);
+	rc = mp_jwt_verify(mp_keyset, &mp_jwt_policy, tok, strlen(tok), in.iat,
+	                   &p);
 	free(tok);
 	return rc == MP_JWT_OK ? 0 : -EKEYREJECTED;
 }
@@ -251,7 +252,7 @@ bootstrap_admin(const char *spec)
 	if (PQstatus(db) != CONNECTION_OK)
 		goto cleanup;
 	res = PQexec(db, "SELECT 1 FROM users WHERE 'admin' = ANY (roles) "
-	    "AND NOT disabled LIMIT 1");
+	                 "AND NOT disabled LIMIT 1");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto cleanup;
 	if (PQntuples(res) > 0) {
@@ -264,19 +265,24 @@ bootstrap_admin(const char *spec)
 		goto cleanup;
 	vals[0] = user;
 	vals[1] = hash;
-	res = PQexecParams(db, "INSERT INTO users (username, password_hash, "
+	res = PQexecParams(
+	    db,
+	    "INSERT INTO users (username, password_hash, "
 	    "roles) VALUES ($1, $2, ARRAY['admin']) ON CONFLICT (username) "
-	    "DO NOTHING RETURNING id", 2, NULL, vals, NULL, NULL, 0);
+	    "DO NOTHING RETURNING id",
+	    2, NULL, vals, NULL, NULL, 0);
 	rc = -EIO;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto cleanup;
 	if (PQntuples(res) == 1)
-		mp_log(MP_LOG_INFO, "bootstrap", "bootstrap admin account "
-		    "created");
+		mp_log(MP_LOG_INFO, "bootstrap",
+		       "bootstrap admin account "
+		       "created");
 	else
-		mp_log(MP_LOG_WARN, "bootstrap", "no admin exists and the "
-		    "bootstrap admin's name is taken by another account: "
-		    "nothing created");
+		mp_log(MP_LOG_WARN, "bootstrap",
+		       "no admin exists and the "
+		       "bootstrap admin's name is taken by another account: "
+		       "nothing created");
 	rc = 0;
 cleanup:
 	sodium_memzero(hash, sizeof(hash));
@@ -291,21 +297,18 @@ gw_auth_parent_init(void)
 	char err[512];
 	int rc;
 	const struct mp_cfg_var vars[] = {
-		{"MP_JWT_SIGNING_KEY", MP_CFG_STRING, 0, "", 0, 0, NULL,
-		    sign_spec, sizeof(sign_spec),
-		    "token signing key kid:ALG:/path/private.pem"},
-		{"MP_ACCESS_TTL_S", MP_CFG_INT, 0, "900", 60, 86400, NULL,
-		    &access_ttl_s, 0, "access token lifetime in seconds"},
-		{"MP_REFRESH_TTL_S", MP_CFG_INT, 0, "2592000", 300, 31536000,
-		    NULL, &refresh_ttl_s, 0,
-		    "refresh token lifetime in seconds"},
-		{"MP_BOOTSTRAP_ADMIN", MP_CFG_STRING, 0, "", 0, 0, NULL,
-		    bootstrap, sizeof(bootstrap),
-		    "first admin account username:password"},
+	    {"MP_JWT_SIGNING_KEY", MP_CFG_STRING, 0, "", 0, 0, NULL, sign_spec,
+	     sizeof(sign_spec), "token signing key kid:ALG:/path/private.pem"},
+	    {"MP_ACCESS_TTL_S", MP_CFG_INT, 0, "900", 60, 86400, NULL,
+	     &access_ttl_s, 0, "access token lifetime in seconds"},
+	    {"MP_REFRESH_TTL_S", MP_CFG_INT, 0, "2592000", 300, 31536000, NULL,
+	     &refresh_ttl_s, 0, "refresh token lifetime in seconds"},
+	    {"MP_BOOTSTRAP_ADMIN", MP_CFG_STRING, 0, "", 0, 0, NULL, bootstrap,
+	     sizeof(bootstrap), "first admin account username:password"},
 	};
 
 	if (mp_config_load(vars, sizeof(vars) / sizeof(vars[0]), env_get, err,
-	    sizeof(err)) != 0) {
+	                   sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -313,26 +316,34 @@ gw_auth_parent_init(void)
 	 * MP_JWT_MAX_LIFETIME_S (the library's policy): never issue one */
 	if (mp_jwt_policy.max_lifetime_s > 0 &&
 	    access_ttl_s > mp_jwt_policy.max_lifetime_s) {
-		fprintf(stderr, "config: MP_ACCESS_TTL_S (%lld) exceeds "
-		    "MP_JWT_MAX_LIFETIME_S (%lld): the tokens would be "
-		    "refused\n", (long long)access_ttl_s,
-		    (long long)mp_jwt_policy.max_lifetime_s);
+		fprintf(stderr,
+		        "config: MP_ACCESS_TTL_S (%lld) exceeds "
+		        "MP_JWT_MAX_LIFETIME_S (%lld): the tokens would be "
+		        "refused\n",
+		        (long long)access_ttl_s,
+		        (long long)mp_jwt_policy.max_lifetime_s);
 		return -1;
 	}
 	if (gw_pwhash_parent_init() != 0)
 		return -1;
 	if (sign_spec[0] == '\0') {
-		mp_log(MP_LOG_WARN, "auth", "MP_JWT_SIGNING_KEY is not set: "
-		    "the gateway issues no tokens");
+		mp_log(MP_LOG_WARN, "auth",
+		       "MP_JWT_SIGNING_KEY is not set: "
+		       "the gateway issues no tokens");
 	} else {
 		if ((rc = signing_key_load(sign_spec)) != 0) {
-			fprintf(stderr, "config: MP_JWT_SIGNING_KEY: expected "
+			fprintf(
+			    stderr,
+			    "config: MP_JWT_SIGNING_KEY: expected "
 			    "kid:RS256|ES256:/path/private.pem of a readable "
-			    "file (%s)\n", strerror(-rc));
+			    "file (%s)\n",
+			    strerror(-rc));
 			return -1;
 		}
 		if ((rc = signing_self_check()) != 0) {
-			fprintf(stderr, "config: MP_JWT_SIGNING_KEY: a token "
+			fprintf(
+			    stderr,
+			    "config: MP_JWT_SIGNING_KEY: a token "
 			    "it signs does not verify with MP_JWT_KEYS (kid "
 			    "%s missing or not the matching public key)\n",
 			    sign_kid);
@@ -343,7 +354,9 @@ gw_auth_parent_init(void)
 		rc = bootstrap_admin(bootstrap);
 		sodium_memzero(bootstrap, sizeof(bootstrap));
 		if (rc == -EINVAL) {
-			fprintf(stderr, "config: MP_BOOTSTRAP_ADMIN: expected "
+			fprintf(
+			    stderr,
+			    "config: MP_BOOTSTRAP_ADMIN: expected "
 			    "username:password (username [a-z0-9._-]{3,64}, "
 			    "password of at least %d characters)\n",
 			    GW_PASSWORD_MIN);
@@ -351,7 +364,7 @@ gw_auth_parent_init(void)
 		}
 		if (rc != 0) {
 			fprintf(stderr, "bootstrap: cannot create the admin "
-			    "account (database)\n");
+			                "account (database)\n");
 			return -1;
 		}
 	}
@@ -365,7 +378,7 @@ gw_auth_sign(json_t *claims, char **out)
 	if (sign_pem == NULL)
 		return -ENOENT;
 	return mp_jwt_sign(sign_alg, sign_kid, sign_pem, sign_pem_len, claims,
-	    out);
+	                   out);
 }
 
 /* ---- request state and answers ------------------------------------------- */
@@ -407,7 +420,7 @@ tokreq_free(void *arg)
 /* A problem+json that also carries RFC 6749's "error" member. */
 static int
 oauth_error(struct mp_ctx *ctx, int status, const char *error,
-    const char *detail)
+            const char *detail)
 {
 	char slug[MP_PROBLEM_SLUG_MAX + 1];
 	json_t *problem;
@@ -421,11 +434,11 @@ oauth_error(struct mp_ctx *ctx, int status, const char *error,
 	if (problem != NULL) {
 		json_object_set_new(problem, "error", json_string(error));
 		json_object_set_new(problem, "error_description",
-		    json_string(detail));
+		                    json_string(detail));
 	}
 	if (status == 401)
 		mp_reply_header(ctx, "WWW-Authenticate",
-		    "Basic realm=\"mp-gateway\"");
+		                "Basic realm=\"mp-gateway\"");
 	mp_reply_header(ctx, "Pragma", "no-cache");
 	return mp_reply_problem_json(ctx, problem);
 }
@@ -440,7 +453,8 @@ bad_credentials(struct mp_ctx *ctx, int retry_after_s)
 		snprintf(v, sizeof(v), "%d", retry_after_s);
 		mp_reply_header(ctx, "Retry-After", v);
 	}
-	return oauth_error(ctx, 400, "invalid_grant",
+	return oauth_error(
+	    ctx, 400, "invalid_grant",
 	    "the username or password is not valid, or the account is "
 	    "temporarily locked");
 }
@@ -458,8 +472,10 @@ form_or_reply(struct mp_ctx *ctx, struct gw_tok_form *f)
 
 	if (ctype == NULL || strncasecmp(ctype, want, sizeof(want) - 1) != 0 ||
 	    (ctype[sizeof(want) - 1] != '\0' &&
-	    ctype[sizeof(want) - 1] != ';' && ctype[sizeof(want) - 1] != ' ')) {
-		oauth_error(ctx, 400, "invalid_request",
+	     ctype[sizeof(want) - 1] != ';' &&
+	     ctype[sizeof(want) - 1] != ' ')) {
+		oauth_error(
+		    ctx, 400, "invalid_request",
 		    "send the body as application/x-www-form-urlencoded");
 		return -EINVAL;
 	}
@@ -474,7 +490,7 @@ form_or_reply(struct mp_ctx *ctx, struct gw_tok_form *f)
 	if (n < 0) {
 		sodium_memzero(buf, sizeof(buf));
 		oauth_error(ctx, 400, "invalid_request",
-		    "the request body could not be read");
+		            "the request body could not be read");
 		return -EIO;
 	}
 	rc = gw_tok_form_parse(buf, len, f);
@@ -482,11 +498,12 @@ form_or_reply(struct mp_ctx *ctx, struct gw_tok_form *f)
 	if (rc == -E2BIG || len >= sizeof(buf)) {
 		gw_tok_form_free(f);
 		oauth_error(ctx, 400, "invalid_request",
-		    "the request body is too large");
+		            "the request body is too large");
 		return -E2BIG;
 	}
 	if (rc != 0) {
-		oauth_error(ctx, 400, "invalid_request",
+		oauth_error(
+		    ctx, 400, "invalid_request",
 		    "the body is not a valid form: each parameter once, "
 		    "name=value pairs joined by '&', percent-encoded");
 		return rc;
@@ -498,11 +515,11 @@ form_or_reply(struct mp_ctx *ctx, struct gw_tok_form *f)
  * {"client_id": ...} for an API client) and answer with it. */
 static int
 issue(struct mp_ctx *ctx, const json_t *profile, const char *scope,
-    const char *refresh)
+      const char *refresh)
 {
 	struct gw_tok_claims_in in;
-	const char *client_id = json_string_value(json_object_get(profile,
-	    "client_id"));
+	const char *client_id =
+	    json_string_value(json_object_get(profile, "client_id"));
 	char jti[MP_UUID_STRLEN + 1], *tok = NULL;
 	json_t *claims = NULL, *role, *ans;
 	unsigned bit;
@@ -518,13 +535,14 @@ issue(struct mp_ctx *ctx, const json_t *profile, const char *scope,
 		in.roles = MP_ROLE_CLIENT;
 	} else {
 		in.subject = json_string_value(json_object_get(profile, "id"));
-		in.region = json_string_value(json_object_get(profile,
-		    "region"));
-		in.commune = json_string_value(json_object_get(profile,
-		    "commune"));
-		in.organisation = json_string_value(json_object_get(profile,
-		    "organisation"));
-		json_array_foreach(json_object_get(profile, "roles"), i, role) {
+		in.region =
+		    json_string_value(json_object_get(profile, "region"));
+		in.commune =
+		    json_string_value(json_object_get(profile, "commune"));
+		in.organisation =
+		    json_string_value(json_object_get(profile, "organisation"));
+		json_array_foreach(json_object_get(profile, "roles"), i, role)
+		{
 			if (mp_role_from_name(json_string_value(role), &bit) ==
 			    0)
 				in.roles |= bit;
@@ -534,17 +552,19 @@ issue(struct mp_ctx *ctx, const json_t *profile, const char *scope,
 	in.jti = jti;
 	in.iat = (int64_t)time(NULL);
 	in.ttl_s = access_ttl_s;
-	if (mp_uuid_v7(jti) != 0 || (rc = gw_tok_claims_build(&in, &claims)) != 0 ||
+	if (mp_uuid_v7(jti) != 0 ||
+	    (rc = gw_tok_claims_build(&in, &claims)) != 0 ||
 	    (rc = gw_auth_sign(claims, &tok)) != 0) {
 		json_decref(claims);
 		mp_log(MP_LOG_ERROR, "auth", "cannot sign an access token");
 		return mp_reply_problem(ctx, 500, "internal",
-		    "the token could not be issued");
+		                        "the token could not be issued");
 	}
 	json_decref(claims);
-	ans = json_pack("{s:s, s:s, s:I, s:s}", "access_token", tok,
-	    "token_type", "Bearer", "expires_in", (json_int_t)access_ttl_s,
-	    "scope", scope != NULL ? scope : "");
+	ans =
+	    json_pack("{s:s, s:s, s:I, s:s}", "access_token", tok, "token_type",
+	              "Bearer", "expires_in", (json_int_t)access_ttl_s, "scope",
+	              scope != NULL ? scope : "");
 	sodium_memzero(tok, strlen(tok));
 	free(tok);
 	mp_reply_header(ctx, "Pragma", "no-cache");
@@ -558,20 +578,22 @@ issue(struct mp_ctx *ctx, const json_t *profile, const char *scope,
 		char hash[GW_SHA256_HEXLEN + 1], exp[24];
 		const char *v[3];
 
-		if (st == NULL || gw_tok_sha256_hex(refresh, strlen(refresh),
-		    hash) != 0) {
+		if (st == NULL ||
+		    gw_tok_sha256_hex(refresh, strlen(refresh), hash) != 0) {
 			json_decref(ans);
-			return mp_reply_problem(ctx, 500, "internal",
+			return mp_reply_problem(
+			    ctx, 500, "internal",
 			    "the token could not be issued");
 		}
 		st->answer = ans;
 		snprintf(exp, sizeof(exp), "%lld",
-		    (long long)(in.iat + access_ttl_s));
+		         (long long)(in.iat + access_ttl_s));
 		v[0] = hash;
 		v[1] = jti;
 		v[2] = exp;
 		return mp_db_query(ctx, issue_recorded,
-		    "SELECT gw_refresh_access_set($1, $2, $3)", 3, v);
+		                   "SELECT gw_refresh_access_set($1, $2, $3)",
+		                   3, v);
 	}
 }
 
@@ -609,11 +631,14 @@ gw_auth_revoked_keys_set(const json_t *list)
 	int64_t left;
 	int k;
 
-	json_array_foreach(list, i, it) {
+	json_array_foreach(list, i, it)
+	{
 		left = (int64_t)json_integer_value(json_object_get(it, "exp")) -
-		    (int64_t)time(NULL);
-		if (left <= 0 || gw_auth_jti_revoked_key(json_string_value(
-		    json_object_get(it, "jti")), key, sizeof(key)) != 0)
+		       (int64_t)time(NULL);
+		if (left <= 0 ||
+		    gw_auth_jti_revoked_key(
+		        json_string_value(json_object_get(it, "jti")), key,
+		        sizeof(key)) != 0)
 			continue;
 		snprintf(ttl, sizeof(ttl), "%lld", (long long)left);
 		argv[0] = "SET";
@@ -624,8 +649,9 @@ gw_auth_revoked_keys_set(const json_t *list)
 		for (k = 0; k < 5; k++)
 			argvlen[k] = strlen(argv[k]);
 		if (mp_redis_command(redis_logged, NULL, 5, argv, argvlen) != 0)
-			mp_log(MP_LOG_WARN, "auth", "a revoked access token "
-			    "could not be marked in Redis (Redis down)");
+			mp_log(MP_LOG_WARN, "auth",
+			       "a revoked access token "
+			       "could not be marked in Redis (Redis down)");
 	}
 }
 
@@ -636,11 +662,13 @@ redis_logged(void *reply, void *arg)
 
 	(void)arg;
 	if (r == NULL || r->type == REDIS_REPLY_ERROR)
-		mp_log(MP_LOG_WARN, "auth", "a revoked access token could "
-		    "not be marked in Redis");
+		mp_log(MP_LOG_WARN, "auth",
+		       "a revoked access token could "
+		       "not be marked in Redis");
 }
 
-/* ---- POST /auth/token ------------------------------------------------------ */
+/* ---- POST /auth/token ------------------------------------------------------
+ */
 
 int
 gw_auth_token(struct mp_ctx *ctx)
@@ -651,7 +679,7 @@ gw_auth_token(struct mp_ctx *ctx)
 	if (sign_pem == NULL) {
 		mp_reply_header(ctx, "Retry-After", "60");
 		return mp_reply_problem(ctx, 503, "tokens-not-configured",
-		    "this gateway issues no tokens");
+		                        "this gateway issues no tokens");
 	}
 	if ((st = tokreq_new(ctx)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal", "out of memory");
@@ -659,10 +687,11 @@ gw_auth_token(struct mp_ctx *ctx)
 		return MP_DONE;
 	if ((gt = gw_tok_form_get(&st->form, "grant_type")) == NULL)
 		return oauth_error(ctx, 400, "invalid_request",
-		    "grant_type is required");
+		                   "grant_type is required");
 	if ((scope = gw_tok_form_get(&st->form, "scope")) != NULL) {
 		if (!gw_tok_scope_list_valid(scope))
-			return oauth_error(ctx, 400, "invalid_scope",
+			return oauth_error(
+			    ctx, 400, "invalid_scope",
 			    "scope must be space-separated tokens of "
 			    "[a-z0-9:._-]");
 		snprintf(st->scope_req, sizeof(st->scope_req), "%s", scope);
@@ -675,8 +704,8 @@ gw_auth_token(struct mp_ctx *ctx)
 	if (strcmp(gt, "client_credentials") == 0)
 		return client_start(ctx, st);
 	return oauth_error(ctx, 400, "unsupported_grant_type",
-	    "grant_type must be password, refresh_token or "
-	    "client_credentials");
+	                   "grant_type must be password, refresh_token or "
+	                   "client_credentials");
 }
 
 /* -- password grant -- */
@@ -692,28 +721,31 @@ password_start(struct mp_ctx *ctx, struct tokreq *st)
 	st->grant = GRANT_PASSWORD;
 	if (user == NULL || pw == NULL)
 		return oauth_error(ctx, 400, "invalid_request",
-		    "username and password are required");
+		                   "username and password are required");
 	if (strlen(pw) > PASSWORD_BYTES_MAX)
 		return oauth_error(ctx, 400, "invalid_request",
-		    "the password is too long");
-	rc = gw_tok_scope_intersect(GW_USER_SCOPES, st->has_scope ?
-	    st->scope_req : NULL, st->granted, sizeof(st->granted));
+		                   "the password is too long");
+	rc = gw_tok_scope_intersect(GW_USER_SCOPES,
+	                            st->has_scope ? st->scope_req : NULL,
+	                            st->granted, sizeof(st->granted));
 	if (rc != 0)
 		return oauth_error(ctx, 400, "invalid_scope",
-		    "users may ask for: " GW_USER_SCOPES);
-	st->name_ok = gw_tok_username_normalise(user, st->username,
-	    sizeof(st->username));
+		                   "users may ask for: " GW_USER_SCOPES);
+	st->name_ok =
+	    gw_tok_username_normalise(user, st->username, sizeof(st->username));
 	if (!st->name_ok) {
 		/* no such account can exist: same cost, same answer */
 		snprintf(st->stored_hash, sizeof(st->stored_hash), "%s",
-		    gw_pwhash_dummy());
+		         gw_pwhash_dummy());
 		return gw_pwhash_start(ctx, GW_PWHASH_VERIFY, pw,
-		    st->stored_hash, password_verified, &st->job);
+		                       st->stored_hash, password_verified,
+		                       &st->job);
 	}
 	v[0] = st->username;
 	return mp_db_query(ctx, password_state,
-	    "SELECT user_id, password_hash, disabled, locked_s "
-	    "FROM gw_login_state($1)", 1, v);
+	                   "SELECT user_id, password_hash, disabled, locked_s "
+	                   "FROM gw_login_state($1)",
+	                   1, v);
 }
 
 static int
@@ -727,9 +759,9 @@ password_state(struct mp_ctx *ctx)
 		if (!mp_db_isnull(ctx, 0, 0)) {
 			st->known = 1;
 			snprintf(st->user_id, sizeof(st->user_id), "%s",
-			    mp_db_value(ctx, 0, 0));
+			         mp_db_value(ctx, 0, 0));
 			snprintf(st->stored_hash, sizeof(st->stored_hash), "%s",
-			    mp_db_value(ctx, 0, 1));
+			         mp_db_value(ctx, 0, 1));
 			st->disabled = strcmp(mp_db_value(ctx, 0, 2), "t") == 0;
 		}
 	}
@@ -737,9 +769,9 @@ password_state(struct mp_ctx *ctx)
 		return bad_credentials(ctx, st->lock_s);
 	if (!st->known)
 		snprintf(st->stored_hash, sizeof(st->stored_hash), "%s",
-		    gw_pwhash_dummy());
+		         gw_pwhash_dummy());
 	return gw_pwhash_start(ctx, GW_PWHASH_VERIFY, pw, st->stored_hash,
-	    password_verified, &st->job);
+	                       password_verified, &st->job);
 }
 
 static int
@@ -756,22 +788,22 @@ password_verified(struct mp_ctx *ctx)
 	if (!st->known || !ok) {
 		v[0] = st->username;
 		return mp_db_query(ctx, password_failed,
-		    "SELECT gw_login_failed($1)", 1, v);
+		                   "SELECT gw_login_failed($1)", 1, v);
 	}
 	if (st->disabled)
 		return bad_credentials(ctx, 0);
 	if (gw_tok_refresh_new(st->refresh) != 0 ||
 	    gw_tok_sha256_hex(st->refresh, strlen(st->refresh),
-	    st->refresh_hash) != 0)
+	                      st->refresh_hash) != 0)
 		return mp_reply_problem(ctx, 500, "internal",
-		    "the token could not be issued");
+		                        "the token could not be issued");
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)refresh_ttl_s);
 	v[0] = st->user_id;
 	v[1] = st->refresh_hash;
 	v[2] = st->granted;
 	v[3] = ttl;
 	return mp_db_query(ctx, password_issued,
-	    "SELECT gw_login_succeeded($1, $2, $3, $4)", 4, v);
+	                   "SELECT gw_login_succeeded($1, $2, $3, $4)", 4, v);
 }
 
 static int
@@ -788,8 +820,8 @@ password_failed(struct mp_ctx *ctx)
 	snprintf(secs, sizeof(secs), "%d", st->lock_s);
 	v[0] = st->username;
 	v[1] = secs;
-	return mp_db_query(ctx, password_locked,
-	    "SELECT gw_login_lock($1, $2)", 2, v);
+	return mp_db_query(ctx, password_locked, "SELECT gw_login_lock($1, $2)",
+	                   2, v);
 }
 
 static int
@@ -811,7 +843,7 @@ password_issued(struct mp_ctx *ctx)
 		return bad_credentials(ctx, 0); /* disabled meanwhile */
 	if ((profile = json_loads(mp_db_value(ctx, 0, 0), 0, NULL)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal",
-		    "the token could not be issued");
+		                        "the token could not be issued");
 	rc = issue(ctx, profile, st->granted, st->refresh);
 	json_decref(profile);
 	return rc;
@@ -829,22 +861,23 @@ refresh_start(struct mp_ctx *ctx, struct tokreq *st)
 	st->grant = GRANT_REFRESH;
 	if (rt == NULL)
 		return oauth_error(ctx, 400, "invalid_request",
-		    "refresh_token is required");
+		                   "refresh_token is required");
 	if (!gw_tok_refresh_valid(rt))
 		return oauth_error(ctx, 400, "invalid_grant",
-		    "the refresh token is not valid");
+		                   "the refresh token is not valid");
 	if (gw_tok_sha256_hex(rt, strlen(rt), st->refresh_hash) != 0 ||
 	    gw_tok_refresh_new(st->refresh) != 0 ||
-	    gw_tok_sha256_hex(st->refresh, strlen(st->refresh), st->new_hash) != 0)
+	    gw_tok_sha256_hex(st->refresh, strlen(st->refresh), st->new_hash) !=
+	        0)
 		return mp_reply_problem(ctx, 500, "internal",
-		    "the token could not be issued");
+		                        "the token could not be issued");
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)refresh_ttl_s);
 	v[0] = st->refresh_hash;
 	v[1] = st->new_hash;
 	v[2] = ttl;
 	v[3] = st->has_scope ? st->scope_req : NULL;
 	return mp_db_query(ctx, refresh_rotated,
-	    "SELECT gw_refresh_rotate($1, $2, $3, $4)", 4, v);
+	                   "SELECT gw_refresh_rotate($1, $2, $3, $4)", 4, v);
 }
 
 static int
@@ -859,27 +892,30 @@ refresh_rotated(struct mp_ctx *ctx)
 	if (mp_db_rows(ctx) < 1 || mp_db_isnull(ctx, 0, 0) ||
 	    (res = json_loads(mp_db_value(ctx, 0, 0), 0, NULL)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal",
-		    "the token could not be issued");
+		                        "the token could not be issued");
 	outcome = json_string_value(json_object_get(res, "outcome"));
 	if (outcome != NULL && strcmp(outcome, "ok") == 0) {
-		scope = st->has_scope ? st->scope_req :
-		    json_string_value(json_object_get(res, "scope"));
+		scope = st->has_scope
+		            ? st->scope_req
+		            : json_string_value(json_object_get(res, "scope"));
 		rc = issue(ctx, json_object_get(res, "user"), scope,
-		    st->refresh);
+		           st->refresh);
 	} else if (outcome != NULL && strcmp(outcome, "reuse") == 0) {
 		const char *v[2] = {st->refresh_hash, ctx->request_id};
 
-		mp_logkv(MP_LOG_WARN, "refresh_reuse", kv, "a spent refresh "
-		    "token was presented again: its family is revoked");
+		mp_logkv(MP_LOG_WARN, "refresh_reuse", kv,
+		         "a spent refresh "
+		         "token was presented again: its family is revoked");
 		/* and the access tokens issued with it */
 		rc = mp_db_query(ctx, refresh_reuse_revoked,
-		    "SELECT gw_refresh_revoke_access($1, $2)", 2, v);
+		                 "SELECT gw_refresh_revoke_access($1, $2)", 2,
+		                 v);
 	} else if (outcome != NULL && strcmp(outcome, "invalid_scope") == 0) {
 		rc = oauth_error(ctx, 400, "invalid_scope",
-		    "the scope asked for exceeds the one granted");
+		                 "the scope asked for exceeds the one granted");
 	} else {
 		rc = oauth_error(ctx, 400, "invalid_grant",
-		    "the refresh token is not valid");
+		                 "the refresh token is not valid");
 	}
 	json_decref(res);
 	return rc;
@@ -889,7 +925,8 @@ static int
 refresh_reuse_revoked(struct mp_ctx *ctx)
 {
 	revoked_keys_set(ctx);
-	return oauth_error(ctx, 400, "invalid_grant",
+	return oauth_error(
+	    ctx, 400, "invalid_grant",
 	    "the refresh token was already used; the session is revoked");
 }
 
@@ -907,39 +944,43 @@ client_start(struct mp_ctx *ctx, struct tokreq *st)
 
 	st->grant = GRANT_CLIENT;
 	rc = gw_tok_basic_parse(auth, id, sizeof(id), st->client_secret,
-	    sizeof(st->client_secret));
+	                        sizeof(st->client_secret));
 	if (rc == 0 && (fid != NULL || fsecret != NULL))
-		return oauth_error(ctx, 400, "invalid_request",
+		return oauth_error(
+		    ctx, 400, "invalid_request",
 		    "use one way of client authentication, not two");
 	if (rc == -EINVAL || rc == -ENAMETOOLONG || rc == -EIO)
 		return oauth_error(ctx, 401, "invalid_client",
-		    "client authentication failed");
+		                   "client authentication failed");
 	if (rc == -ENOENT) {
 		if (fid == NULL || fsecret == NULL)
-			return oauth_error(ctx, 401, "invalid_client",
+			return oauth_error(
+			    ctx, 401, "invalid_client",
 			    "client_id and client_secret are required");
 		if (strlen(fid) >= sizeof(id) ||
 		    strlen(fsecret) >= sizeof(st->client_secret))
 			return oauth_error(ctx, 401, "invalid_client",
-			    "client authentication failed");
+			                   "client authentication failed");
 		snprintf(id, sizeof(id), "%s", fid);
 		snprintf(st->client_secret, sizeof(st->client_secret), "%s",
-		    fsecret);
+		         fsecret);
 	}
 	st->name_ok = gw_tok_client_id_valid(id); /* so at most 64 bytes */
 	if (st->name_ok)
 		memcpy(st->client_id, id, strlen(id) + 1);
 	if (!st->name_ok) {
 		snprintf(st->stored_hash, sizeof(st->stored_hash), "%s",
-		    gw_pwhash_dummy());
-		return gw_pwhash_start(ctx, GW_PWHASH_VERIFY,
-		    st->client_secret, st->stored_hash, client_verified,
-		    &st->job);
+		         gw_pwhash_dummy());
+		return gw_pwhash_start(ctx, GW_PWHASH_VERIFY, st->client_secret,
+		                       st->stored_hash, client_verified,
+		                       &st->job);
 	}
 	v[0] = st->client_id;
-	return mp_db_query(ctx, client_state,
+	return mp_db_query(
+	    ctx, client_state,
 	    "SELECT secret_hash, disabled, array_to_string(scopes, ' ') "
-	    "FROM api_clients WHERE client_id = $1", 1, v);
+	    "FROM api_clients WHERE client_id = $1",
+	    1, v);
 }
 
 static int
@@ -950,16 +991,16 @@ client_state(struct mp_ctx *ctx)
 	if (mp_db_rows(ctx) > 0) {
 		st->known = 1;
 		snprintf(st->stored_hash, sizeof(st->stored_hash), "%s",
-		    mp_db_value(ctx, 0, 0));
+		         mp_db_value(ctx, 0, 0));
 		st->disabled = strcmp(mp_db_value(ctx, 0, 1), "t") == 0;
 		snprintf(st->granted, sizeof(st->granted), "%s",
-		    mp_db_value(ctx, 0, 2));
+		         mp_db_value(ctx, 0, 2));
 	} else {
 		snprintf(st->stored_hash, sizeof(st->stored_hash), "%s",
-		    gw_pwhash_dummy());
+		         gw_pwhash_dummy());
 	}
 	return gw_pwhash_start(ctx, GW_PWHASH_VERIFY, st->client_secret,
-	    st->stored_hash, client_verified, &st->job);
+	                       st->stored_hash, client_verified, &st->job);
 }
 
 static int
@@ -973,11 +1014,13 @@ client_verified(struct mp_ctx *ctx)
 	sodium_memzero(st->client_secret, sizeof(st->client_secret));
 	if (!st->name_ok || !st->known || !ok || st->disabled)
 		return oauth_error(ctx, 401, "invalid_client",
-		    "client authentication failed");
-	rc = gw_tok_scope_intersect(st->granted, st->has_scope ? st->scope_req :
-	    NULL, scope, sizeof(scope));
+		                   "client authentication failed");
+	rc = gw_tok_scope_intersect(st->granted,
+	                            st->has_scope ? st->scope_req : NULL, scope,
+	                            sizeof(scope));
 	if (rc != 0)
-		return oauth_error(ctx, 400, "invalid_scope",
+		return oauth_error(
+		    ctx, 400, "invalid_scope",
 		    "none of the scopes asked for is granted to this client");
 	if ((profile = json_pack("{s:s}", "client_id", st->client_id)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal", "out of memory");
@@ -986,7 +1029,8 @@ client_verified(struct mp_ctx *ctx)
 	return rc;
 }
 
-/* ---- POST /auth/revoke (RFC 7009) ----------------------------------------- */
+/* ---- POST /auth/revoke (RFC 7009) -----------------------------------------
+ */
 
 int
 gw_auth_revoke(struct mp_ctx *ctx)
@@ -1003,16 +1047,18 @@ gw_auth_revoke(struct mp_ctx *ctx)
 		return MP_DONE;
 	if ((tok = gw_tok_form_get(&st->form, "token")) == NULL || *tok == '\0')
 		return oauth_error(ctx, 400, "invalid_request",
-		    "token is required");
+		                   "token is required");
 	if (gw_tok_refresh_valid(tok)) {
 		if (gw_tok_sha256_hex(tok, strlen(tok), st->refresh_hash) != 0)
-			return mp_reply_problem(ctx, 500, "internal",
+			return mp_reply_problem(
+			    ctx, 500, "internal",
 			    "the token could not be revoked");
 		v[0] = st->refresh_hash;
 		v[1] = ctx->request_id;
 		/* the family, and the access tokens issued with it */
 		return mp_db_query(ctx, revoke_family_done,
-		    "SELECT gw_refresh_revoke_access($1, $2)", 2, v);
+		                   "SELECT gw_refresh_revoke_access($1, $2)", 2,
+		                   v);
 	}
 	/* An access token: only one of ours that still verifies has a jti
 	 * worth remembering; anything else is already useless (RFC 7009
@@ -1020,7 +1066,7 @@ gw_auth_revoke(struct mp_ctx *ctx)
 	if (mp_keyset == NULL)
 		return revoke_done(ctx);
 	rc = mp_jwt_verify(mp_keyset, &mp_jwt_policy, tok, strlen(tok),
-	    (int64_t)time(NULL), &p);
+	                   (int64_t)time(NULL), &p);
 	if (rc != MP_JWT_OK || p.jti[0] == '\0')
 		return revoke_done(ctx);
 	snprintf(st->jti, sizeof(st->jti), "%s", p.jti);
@@ -1032,7 +1078,7 @@ gw_auth_revoke(struct mp_ctx *ctx)
 	/* recorded, and published on events:gateway for the services
 	 * (0003_revocation_events.sql), in one statement */
 	return mp_db_query(ctx, revoke_jti_stored,
-	    "SELECT gw_jti_revoke($1, $2, $3)", 3, v);
+	                   "SELECT gw_jti_revoke($1, $2, $3)", 3, v);
 }
 
 static int
@@ -1080,7 +1126,8 @@ revoke_jti_stored(struct mp_ctx *ctx)
 		st->rw = NULL;
 		/* recorded in the database, but not yet enforced */
 		mp_reply_header(ctx, "Retry-After", "1");
-		return mp_reply_problem(ctx, 503, "revocation-unavailable",
+		return mp_reply_problem(
+		    ctx, 503, "revocation-unavailable",
 		    "the revocation could not be propagated; retry");
 	}
 	http_request_sleep(ctx->req);
@@ -1109,25 +1156,27 @@ revoke_redis_done(struct mp_ctx *ctx)
 
 	if (st->rw == NULL || !st->rw->ok) {
 		mp_reply_header(ctx, "Retry-After", "1");
-		return mp_reply_problem(ctx, 503, "revocation-unavailable",
+		return mp_reply_problem(
+		    ctx, 503, "revocation-unavailable",
 		    "the revocation could not be propagated; retry");
 	}
 	return revoke_done(ctx);
 }
 
-/* ---- POST /auth/register --------------------------------------------------- */
+/* ---- POST /auth/register ---------------------------------------------------
+ */
 
-static const char *const regions[] = {MP_REGION_SOUSS_MASSA,
-	MP_REGION_ORIENTAL, NULL};
+static const char *const regions[] = {MP_REGION_SOUSS_MASSA, MP_REGION_ORIENTAL,
+                                      NULL};
 
 static const struct mp_field register_schema[] = {
-	MP_FIELD("username", MP_F_STRING, MP_F_REQUIRED, .min_len = 3,
-	    .max_len = GW_USERNAME_MAX),
-	MP_FIELD("password", MP_F_STRING, MP_F_REQUIRED,
-	    .min_len = GW_PASSWORD_MIN, .max_len = GW_PASSWORD_MAX),
-	MP_FIELD("region", MP_F_ENUM, MP_F_REQUIRED, .enum_values = regions),
-	MP_FIELD("commune", MP_F_STRING, 0, .min_len = 1, .max_len = 63),
-	MP_FIELD_END};
+    MP_FIELD("username", MP_F_STRING, MP_F_REQUIRED, .min_len = 3,
+             .max_len = GW_USERNAME_MAX),
+    MP_FIELD("password", MP_F_STRING, MP_F_REQUIRED, .min_len = GW_PASSWORD_MIN,
+             .max_len = GW_PASSWORD_MAX),
+    MP_FIELD("region", MP_F_ENUM, MP_F_REQUIRED, .enum_values = regions),
+    MP_FIELD("commune", MP_F_STRING, 0, .min_len = 1, .max_len = 63),
+    MP_FIELD_END};
 
 int
 gw_auth_register(struct mp_ctx *ctx)
@@ -1140,11 +1189,14 @@ gw_auth_register(struct mp_ctx *ctx)
 		return mp_reply_problem(ctx, 500, "internal", "out of memory");
 	if (mp_body_or_reply(ctx, register_schema, &st->body) != 0)
 		return MP_DONE;
-	if (!gw_tok_username_normalise(json_string_value(json_object_get(st->body,
-	    "username")), st->username, sizeof(st->username))) {
+	if (!gw_tok_username_normalise(
+	        json_string_value(json_object_get(st->body, "username")),
+	        st->username, sizeof(st->username))) {
 		problem = mp_problem_new(400, "validation", NULL,
-		    "the request body is not valid");
-		mp_problem_add_error(problem, "username", "3 to 64 of a-z, "
+		                         "the request body is not valid");
+		mp_problem_add_error(
+		    problem, "username",
+		    "3 to 64 of a-z, "
 		    "0-9, '.', '_', '-', starting with a letter or digit");
 		return mp_reply_problem_json(ctx, problem);
 	}
@@ -1154,7 +1206,8 @@ gw_auth_register(struct mp_ctx *ctx)
 		return register_hash(ctx);
 	/* the commune must be one of the region's (0004_communes.sql), and
 	 * is checked before the costly hash */
-	return mp_db_query(ctx, register_commune_checked,
+	return mp_db_query(
+	    ctx, register_commune_checked,
 	    "SELECT 1 FROM communes WHERE code = $1 AND region = $2", 2, v);
 }
 
@@ -1166,8 +1219,10 @@ register_commune_checked(struct mp_ctx *ctx)
 	if (mp_db_rows(ctx) > 0)
 		return register_hash(ctx);
 	problem = mp_problem_new(400, "validation", NULL,
-	    "the request body is not valid");
-	mp_problem_add_error(problem, "commune", "not a commune of the "
+	                         "the request body is not valid");
+	mp_problem_add_error(
+	    problem, "commune",
+	    "not a commune of the "
 	    "region (see /v1/funding/regions/{region}/communes)");
 	return mp_reply_problem_json(ctx, problem);
 }
@@ -1179,7 +1234,8 @@ register_hash(struct mp_ctx *ctx)
 	struct tokreq *st = ctx->user;
 	int rc;
 
-	rc = gw_pwhash_start(ctx, GW_PWHASH_HASH,
+	rc = gw_pwhash_start(
+	    ctx, GW_PWHASH_HASH,
 	    json_string_value(json_object_get(st->body, "password")), NULL,
 	    register_hashed, &st->job);
 	json_string_wipe(st->body, "password"); /* the job has its copy */
@@ -1195,7 +1251,7 @@ json_string_wipe(json_t *obj, const char *key)
 
 	if (json_is_string(v))
 		sodium_memzero((void *)(uintptr_t)json_string_value(v),
-		    json_string_length(v));
+		               json_string_length(v));
 }
 
 static int
@@ -1206,15 +1262,17 @@ register_hashed(struct mp_ctx *ctx)
 
 	if (gw_pwhash_result(st->job, st->stored_hash) != 0)
 		return mp_reply_problem(ctx, 500, "internal",
-		    "the account could not be created");
+		                        "the account could not be created");
 	v[0] = st->username;
 	v[1] = st->stored_hash;
 	v[2] = json_string_value(json_object_get(st->body, "region"));
 	v[3] = json_string_value(json_object_get(st->body, "commune"));
-	return mp_db_query(ctx, register_created,
+	return mp_db_query(
+	    ctx, register_created,
 	    "INSERT INTO users (username, password_hash, roles, region, "
 	    "commune) VALUES ($1, $2, ARRAY['applicant'], $3, $4) "
-	    "RETURNING gw_user_json(users)", 4, v);
+	    "RETURNING gw_user_json(users)",
+	    4, v);
 }
 
 static int
@@ -1226,7 +1284,8 @@ register_created(struct mp_ctx *ctx)
 	return mp_db_reply_row_json(ctx, 201);
 }
 
-/* ---- GET /auth/me ------------------------------------------------------------ */
+/* ---- GET /auth/me
+ * ------------------------------------------------------------ */
 
 static int
 me_reply(struct mp_ctx *ctx)
@@ -1240,13 +1299,16 @@ gw_auth_me(struct mp_ctx *ctx)
 	const char *v[1] = {ctx->principal.subject};
 
 	if (ctx->principal.roles & MP_ROLE_CLIENT)
-		return mp_db_query(ctx, me_reply,
+		return mp_db_query(
+		    ctx, me_reply,
 		    "SELECT gw_client_json(c) FROM api_clients c "
-		    "WHERE client_id = $1 AND NOT disabled", 1, v);
+		    "WHERE client_id = $1 AND NOT disabled",
+		    1, v);
 	if (!mp_uuid_valid(ctx->principal.subject))
 		return mp_reply_problem(ctx, 404, "not-found",
-		    "no account behind this token");
+		                        "no account behind this token");
 	return mp_db_query(ctx, me_reply,
-	    "SELECT gw_user_json(u) FROM users u "
-	    "WHERE id = $1::uuid AND NOT disabled", 1, v);
+	                   "SELECT gw_user_json(u) FROM users u "
+	                   "WHERE id = $1::uuid AND NOT disabled",
+	                   1, v);
 }

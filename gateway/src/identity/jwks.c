@@ -32,9 +32,9 @@
 #include "identity/jwks.h"
 
 static int b64url_bn(const BIGNUM *bn, size_t pad, json_t *jwk,
-    const char *name);
+                     const char *name);
 static int jwk_from_pem(const char *kid, const char *alg, const char *path,
-    json_t **out);
+                        json_t **out);
 
 static char *jwks_doc; /* the served document */
 static size_t jwks_len;
@@ -52,9 +52,9 @@ b64url_bn(const BIGNUM *bn, size_t pad, json_t *jwk, const char *name)
 	if (len <= 0 || (size_t)len > sizeof(bin))
 		return -EINVAL;
 	sodium_bin2base64(b64, sizeof(b64), bin, (size_t)len,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	return json_object_set_new(jwk, name, json_string(b64)) == 0 ? 0 :
-	    -ENOMEM;
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return json_object_set_new(jwk, name, json_string(b64)) == 0 ? 0
+	                                                             : -ENOMEM;
 }
 
 static int
@@ -120,7 +120,7 @@ gw_jwks_parent_init(void)
 	snprintf(spec, sizeof(spec), "%s", mp_settings.jwt_keys);
 	/* the library already checked the syntax and the keys themselves */
 	for (entry = strtok_r(spec, ",", &save); entry != NULL;
-	    entry = strtok_r(NULL, ",", &save)) {
+	     entry = strtok_r(NULL, ",", &save)) {
 		while (*entry == ' ' || *entry == '\t')
 			entry++;
 		if (*entry == '\0' || (c1 = strchr(entry, ':')) == NULL ||
@@ -131,12 +131,14 @@ gw_jwks_parent_init(void)
 		kid = entry;
 		alg = c1 + 1;
 		path = c2 + 1;
-		for (c1 = path + strlen(path); c1 > path &&
-		    (c1[-1] == ' ' || c1[-1] == '\t'); c1--)
+		for (c1 = path + strlen(path);
+		     c1 > path && (c1[-1] == ' ' || c1[-1] == '\t'); c1--)
 			c1[-1] = '\0';
 		if (jwk_from_pem(kid, alg, path, &jwk) != 0) {
-			fprintf(stderr, "config: MP_JWT_KEYS: key %s cannot "
-			    "be published as a JWK\n", kid);
+			fprintf(stderr,
+			        "config: MP_JWT_KEYS: key %s cannot "
+			        "be published as a JWK\n",
+			        kid);
 			goto cleanup;
 		}
 		json_array_append_new(keys, jwk);
@@ -149,7 +151,7 @@ gw_jwks_parent_init(void)
 		goto cleanup;
 	jwks_len = strlen(jwks_doc);
 	mp_log(MP_LOG_INFO, "jwks", "publishing %zu keys",
-	    json_array_size(keys));
+	       json_array_size(keys));
 	rc = 0;
 cleanup:
 	json_decref(keys);

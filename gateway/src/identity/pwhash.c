@@ -39,7 +39,7 @@
 struct gw_pwjob {
 	struct kore_task task;
 	enum gw_pwhash_op op;
-	char *secret;                  /* copy, wiped on free */
+	char *secret; /* copy, wiped on free */
 	size_t secret_len;
 	char hash[GW_PWHASH_STRBYTES]; /* VERIFY: input; HASH: output */
 	unsigned long long opslimit;
@@ -74,8 +74,9 @@ gw_pwhash_parent_init(void)
 	if (fast != NULL && strcmp(fast, "1") == 0) {
 		opslimit = crypto_pwhash_OPSLIMIT_MIN;
 		memlimit = crypto_pwhash_MEMLIMIT_MIN;
-		mp_log(MP_LOG_WARN, "pwhash", "MP_PWHASH_FAST=1: minimal "
-		    "argon2id costs (tests only)");
+		mp_log(MP_LOG_WARN, "pwhash",
+		       "MP_PWHASH_FAST=1: minimal "
+		       "argon2id costs (tests only)");
 	} else if (fast != NULL && *fast != '\0' && strcmp(fast, "0") != 0) {
 		fprintf(stderr, "config: MP_PWHASH_FAST must be 0 or 1\n");
 		return -1;
@@ -101,7 +102,7 @@ int
 gw_pwhash_str(const char *secret, char out[GW_PWHASH_STRBYTES])
 {
 	if (crypto_pwhash_str(out, secret, strlen(secret), opslimit,
-	    memlimit) != 0)
+	                      memlimit) != 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -114,7 +115,7 @@ job_run(struct kore_task *t)
 
 	if (job->op == GW_PWHASH_HASH) {
 		if (crypto_pwhash_str(job->hash, job->secret, job->secret_len,
-		    job->opslimit, job->memlimit) != 0)
+		                      job->opslimit, job->memlimit) != 0)
 			job->result = -ENOMEM;
 		else
 			job->result = 0;
@@ -122,7 +123,9 @@ job_run(struct kore_task *t)
 		job->result = -EINVAL;
 	} else {
 		job->result = crypto_pwhash_str_verify(job->hash, job->secret,
-		    job->secret_len) == 0 ? 0 : -EACCES;
+		                                       job->secret_len) == 0
+		                  ? 0
+		                  : -EACCES;
 	}
 	sodium_memzero(job->secret, job->secret_len);
 	return 0;
@@ -176,7 +179,7 @@ job_free(struct gw_pwjob *job)
 
 int
 gw_pwhash_start(struct mp_ctx *ctx, enum gw_pwhash_op op, const char *secret,
-    const char *hash, mp_handler next, struct gw_pwjob **jobp)
+                const char *hash, mp_handler next, struct gw_pwjob **jobp)
 {
 	struct gw_pwjob *job;
 

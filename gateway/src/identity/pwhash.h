@@ -48,8 +48,8 @@ int gw_pwhash_str(const char *secret, char out[GW_PWHASH_STRBYTES]);
  * MP_DONE after answering 500 when the job cannot start.
  */
 int gw_pwhash_start(struct mp_ctx *ctx, enum gw_pwhash_op op,
-    const char *secret, const char *hash, mp_handler next,
-    struct gw_pwjob **jobp);
+                    const char *secret, const char *hash, mp_handler next,
+                    struct gw_pwjob **jobp);
 
 /*
  * gw_pwhash_result: outcome of a finished job: 0 (hash made / secret
@@ -57,7 +57,7 @@ int gw_pwhash_start(struct mp_ctx *ctx, enum gw_pwhash_op op,
  * For HASH, the hash is copied to hash_out when it is not NULL.
  */
 int gw_pwhash_result(const struct gw_pwjob *job,
-    char hash_out[GW_PWHASH_STRBYTES]);
+                     char hash_out[GW_PWHASH_STRBYTES]);
 
 /* gw_pwhash_release: forget job. A job still running is left to finish
  * and frees itself; NULL-safe. */

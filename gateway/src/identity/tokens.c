@@ -90,7 +90,8 @@ gw_tok_form_parse(const char *body, size_t len, struct gw_tok_form *f)
 		if (eq == NULL || eq == p || f->n >= GW_FORM_MAX_PARAMS)
 			goto fail;
 		f->names[f->n] = f->buf + o;
-		if ((rc = url_decode(p, (size_t)(eq - p), f->buf + o, &dl)) != 0)
+		if ((rc = url_decode(p, (size_t)(eq - p), f->buf + o, &dl)) !=
+		    0)
 			goto fail;
 		if (dl == 0 || gw_tok_form_get(f, f->names[f->n]) != NULL) {
 			rc = -EINVAL; /* empty name, or given twice */
@@ -99,7 +100,7 @@ gw_tok_form_parse(const char *body, size_t len, struct gw_tok_form *f)
 		o += dl + 1;
 		f->values[f->n] = f->buf + o;
 		if ((rc = url_decode(eq + 1, (size_t)(amp - eq - 1), f->buf + o,
-		    &dl)) != 0)
+		                     &dl)) != 0)
 			goto fail;
 		o += dl + 1;
 		f->n++;
@@ -142,7 +143,7 @@ gw_tok_form_free(struct gw_tok_form *f)
 
 int
 gw_tok_basic_parse(const char *header, char *id, size_t idlen, char *secret,
-    size_t secretlen)
+                   size_t secretlen)
 {
 	unsigned char raw[512];
 	char dec[512];
@@ -174,7 +175,7 @@ gw_tok_basic_parse(const char *header, char *id, size_t idlen, char *secret,
 	if (sodium_init() < 0)
 		return -EIO;
 	if (sodium_base642bin(raw, sizeof(raw) - 1, b64, hlen, NULL, &rawlen,
-	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+	                      NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
 		goto cleanup;
 	raw[rawlen] = '\0';
 	if (memchr(raw, '\0', rawlen) != NULL ||
@@ -222,7 +223,7 @@ random_token(const char *prefix, char *out, size_t outsize)
 	randombytes_buf(rnd, sizeof(rnd));
 	memcpy(out, prefix, plen);
 	sodium_bin2base64(out + plen, outsize - plen, rnd, sizeof(rnd),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(rnd, sizeof(rnd));
 	return 0;
 }
@@ -251,7 +252,7 @@ gw_tok_refresh_valid(const char *s)
 		char c = s[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return 0;
 	}
 	return 1;
@@ -294,7 +295,7 @@ gw_tok_scope_token_valid(const char *s, size_t len)
 		char c = s[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == ':' || c == '.' || c == '_' || c == '-'))
+		      c == ':' || c == '.' || c == '_' || c == '-'))
 			return 0;
 	}
 	return 1;
@@ -350,7 +351,7 @@ gw_tok_scope_list_valid(const char *s)
 
 int
 gw_tok_scope_intersect(const char *granted, const char *requested, char *out,
-    size_t outlen)
+                       size_t outlen)
 {
 	const char *p, *e;
 	size_t o = 0, len;
@@ -423,8 +424,9 @@ gw_tok_username_normalise(const char *in, char *out, size_t outlen)
 	if (in == NULL || (len = strlen(in)) >= outlen)
 		return 0;
 	for (i = 0; i <= len; i++)
-		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ?
-		    (char)(in[i] - 'A' + 'a') : in[i];
+		out[i] = (in[i] >= 'A' && in[i] <= 'Z')
+		             ? (char)(in[i] - 'A' + 'a')
+		             : in[i];
 	if (!id_syntax(out)) {
 		out[0] = '\0';
 		return 0;
@@ -440,7 +442,7 @@ gw_tok_client_id_valid(const char *s)
 
 const char *
 gw_tok_roles_check(unsigned roles, const char *region, const char *commune,
-    const char **field)
+                   const char **field)
 {
 	int has_region = region != NULL && *region != '\0';
 	int has_commune = commune != NULL && *commune != '\0';
@@ -458,7 +460,7 @@ gw_tok_roles_check(unsigned roles, const char *region, const char *commune,
 	if ((roles & MP_ROLE_MUNICIPAL_AGENT) && !has_commune) {
 		*field = "commune";
 		return "a municipal agent is bound to a commune: commune is "
-		    "required";
+		       "required";
 	}
 	*field = NULL;
 	return NULL;
@@ -497,7 +499,7 @@ gw_tok_claims_build(const struct gw_tok_claims_in *in, json_t **out)
 	    json_object_set_new(c, "jti", json_string(in->jti)) != 0 ||
 	    json_object_set_new(c, "iat", json_integer(in->iat)) != 0 ||
 	    json_object_set_new(c, "exp", json_integer(in->iat + in->ttl_s)) !=
-	    0)
+	        0)
 		goto fail;
 	if (in->region != NULL && *in->region != '\0' &&
 	    json_object_set_new(c, "region", json_string(in->region)) != 0)
@@ -507,14 +509,14 @@ gw_tok_claims_build(const struct gw_tok_claims_in *in, json_t **out)
 		goto fail;
 	if (in->organisation != NULL && *in->organisation != '\0' &&
 	    json_object_set_new(c, "organisation",
-	    json_string(in->organisation)) != 0)
+	                        json_string(in->organisation)) != 0)
 		goto fail;
 	if (in->scope != NULL &&
 	    json_object_set_new(c, "scope", json_string(in->scope)) != 0)
 		goto fail;
 	if (in->client_id != NULL && *in->client_id != '\0' &&
 	    json_object_set_new(c, "client_id", json_string(in->client_id)) !=
-	    0)
+	        0)
 		goto fail;
 	json_decref(roles);
 	*out = c;
@@ -538,7 +540,7 @@ gw_auth_jti_revoked_key(const char *jti, char *out, size_t outlen)
 		char c = jti[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return -EINVAL;
 	}
 	if (len + 9 >= outlen)

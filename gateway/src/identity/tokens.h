@@ -1,5 +1,5 @@
 /*
-* tokens.h: the pure part of the gateway's identity and token
+ * tokens.h: the pure part of the gateway's identity and token
  * service (no Kore types): form-urlencoded bodies (RFC 6749 appendix B),
  * HTTP Basic client credentials (RFC 6749 2.3.1), opaque refresh tokens and
  * client secrets with their SHA-256 digests, the lock-out back-off, scope
@@ -17,7 +17,8 @@
 
 #include <jansson.h>
 
-/* ---- form bodies ---------------------------------------------------------- */
+/* ---- form bodies ----------------------------------------------------------
+ */
 
 #define GW_FORM_MAX_BYTES 8192 /* a token request is a few hundred bytes */
 #define GW_FORM_MAX_PARAMS 16
@@ -26,8 +27,8 @@ struct gw_tok_form {
 	size_t n;
 	const char *names[GW_FORM_MAX_PARAMS];  /* point into buf */
 	const char *values[GW_FORM_MAX_PARAMS]; /* point into buf */
-	char *buf;    /* decoded copy of the body, wiped and freed by
-	                 gw_tok_form_free */
+	char *buf; /* decoded copy of the body, wiped and freed by
+	              gw_tok_form_free */
 	size_t cap;
 };
 
@@ -61,9 +62,10 @@ void gw_tok_form_free(struct gw_tok_form *f);
  * -ENAMETOOLONG when a part does not fit. Outputs are wiped on failure.
  */
 int gw_tok_basic_parse(const char *header, char *id, size_t idlen, char *secret,
-                   size_t secretlen);
+                       size_t secretlen);
 
-/* ---- opaque secrets --------------------------------------------------------- */
+/* ---- opaque secrets ---------------------------------------------------------
+ */
 
 /* "rt_" + 43 base64url characters (32 random bytes). */
 #define GW_REFRESH_PREFIX "rt_"
@@ -88,9 +90,11 @@ int gw_tok_refresh_valid(const char *s);
 /* gw_tok_sha256_hex: lowercase hex SHA-256 of s[0..len) into out (NUL-
  * terminated). What the database stores instead of a refresh token.
  * Returns 0 or -EIO. */
-int gw_tok_sha256_hex(const char *s, size_t len, char out[GW_SHA256_HEXLEN + 1]);
+int gw_tok_sha256_hex(const char *s, size_t len,
+                      char out[GW_SHA256_HEXLEN + 1]);
 
-/* ---- lock-out ----------------------------------------------------------------- */
+/* ---- lock-out
+ * ----------------------------------------------------------------- */
 
 #define GW_LOCK_THRESHOLD 5 /* failures before the first lock */
 #define GW_LOCK_BASE_S 30
@@ -105,9 +109,10 @@ int gw_tok_sha256_hex(const char *s, size_t len, char out[GW_SHA256_HEXLEN + 1])
  */
 int gw_tok_lockout_seconds(int failures);
 
-/* ---- scopes --------------------------------------------------------------- */
+/* ---- scopes ---------------------------------------------------------------
+ */
 
-#define GW_SCOPE_MAX 512   /* bytes of a scope list, as in mp_principal */
+#define GW_SCOPE_MAX 512 /* bytes of a scope list, as in mp_principal */
 #define GW_SCOPE_TOKEN_MAX 64
 #define GW_SCOPES_MAX 32
 
@@ -136,10 +141,11 @@ int gw_tok_scope_list_valid(const char *s);
  * is non-empty and nothing of it is granted (invalid_scope); -ENOSPC when
  * out is too small. out is "" on failure.
  */
-int gw_tok_scope_intersect(const char *granted, const char *requested, char *out,
-                       size_t outlen);
+int gw_tok_scope_intersect(const char *granted, const char *requested,
+                           char *out, size_t outlen);
 
-/* ---- accounts ------------------------------------------------------------- */
+/* ---- accounts -------------------------------------------------------------
+ */
 
 #define GW_USERNAME_MAX 64
 #define GW_PASSWORD_MIN 12 /* code points */
@@ -152,7 +158,8 @@ int gw_tok_scope_intersect(const char *granted, const char *requested, char *out
  */
 int gw_tok_username_normalise(const char *in, char *out, size_t outlen);
 
-/* gw_tok_client_id_valid: 1 if s matches ^[a-z0-9][a-z0-9._-]{2,63}$, else 0. */
+/* gw_tok_client_id_valid: 1 if s matches ^[a-z0-9][a-z0-9._-]{2,63}$, else 0.
+ */
 int gw_tok_client_id_valid(const char *s);
 
 /*
@@ -165,9 +172,10 @@ int gw_tok_client_id_valid(const char *s);
  * *field ("roles", "region" or "commune").
  */
 const char *gw_tok_roles_check(unsigned roles, const char *region,
-                           const char *commune, const char **field);
+                               const char *commune, const char **field);
 
-/* ---- access tokens ---------------------------------------------------------- */
+/* ---- access tokens ----------------------------------------------------------
+ */
 
 struct gw_tok_claims_in {
 	const char *issuer, *audience;

@@ -50,15 +50,16 @@ static int line_key(const struct span *l, size_t indent, struct span *key);
 static int is_fname(char c);
 static int stem_ok(const char *s);
 static void emit_rewritten(struct obuf *b, const char *l, size_t ll,
-    const char *stem);
+                           const char *stem);
 static int section_find(struct lines *it, const char *header);
 static int span_seen(const struct span *list, size_t n, const struct span *k);
 static int merge_paths(const struct gw_openapi_doc *docs, size_t n,
-    struct obuf *paths, struct obuf *skipped);
+                       struct obuf *paths, struct obuf *skipped);
 static int merge_sections(const struct gw_openapi_doc *docs, size_t n,
-    char names[SECTIONS_MAX][SECTION_NAME_MAX], size_t *count);
+                          char names[SECTIONS_MAX][SECTION_NAME_MAX],
+                          size_t *count);
 static void merge_components(const struct gw_openapi_doc *docs, size_t n,
-    const char *section, struct obuf *out);
+                             const char *section, struct obuf *out);
 
 static void
 ob_add(struct obuf *b, const char *s, size_t n)
@@ -161,7 +162,7 @@ static int
 is_fname(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 }
 
 static int
@@ -171,7 +172,7 @@ stem_ok(const char *s)
 		return 0;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		    *s == '_' || *s == '-'))
+		      *s == '_' || *s == '-'))
 			return 0;
 	return 1;
 }
@@ -200,9 +201,10 @@ emit_rewritten(struct obuf *b, const char *l, size_t ll, const char *stem)
 			f--;
 		target = stem;
 		tlen = strlen(stem);
-		ext = i - f >= 5 && memcmp(l + i - 5, ".yaml", 5) == 0 ? 5 :
-		    i - f >= 4 && memcmp(l + i - 4, ".yml", 4) == 0 ? 4 :
-		    i - f >= 5 && memcmp(l + i - 5, ".json", 5) == 0 ? 5 : 0;
+		ext = i - f >= 5 && memcmp(l + i - 5, ".yaml", 5) == 0   ? 5
+		      : i - f >= 4 && memcmp(l + i - 4, ".yml", 4) == 0  ? 4
+		      : i - f >= 5 && memcmp(l + i - 5, ".json", 5) == 0 ? 5
+		                                                         : 0;
 		if (ext != 0 && i - f > ext) {
 			target = l + f;
 			tlen = i - f - ext;
@@ -217,8 +219,8 @@ emit_rewritten(struct obuf *b, const char *l, size_t ll, const char *stem)
 		ob_add(b, l + s, e - s);
 		if (e < ll && l[e] == '/') {
 			ob_add(b, "/", 1);
-			if (!(e - s == 15 && memcmp(l + s, "securitySchemes",
-			    15) == 0)) {
+			if (!(e - s == 15 &&
+			      memcmp(l + s, "securitySchemes", 15) == 0)) {
 				ob_add(b, target, tlen);
 				ob_add(b, ".", 1);
 			}
@@ -250,8 +252,8 @@ span_seen(const struct span *list, size_t n, const struct span *k)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (list[i].len == k->len && memcmp(list[i].p, k->p,
-		    k->len) == 0)
+		if (list[i].len == k->len &&
+		    memcmp(list[i].p, k->p, k->len) == 0)
 			return 1;
 	return 0;
 }
@@ -261,7 +263,7 @@ span_seen(const struct span *list, size_t n, const struct span *k)
  * without paths), -ENOMEM. */
 static int
 merge_paths(const struct gw_openapi_doc *docs, size_t n, struct obuf *paths,
-    struct obuf *skipped)
+            struct obuf *skipped)
 {
 	struct span *seen = NULL, *grown, l, key;
 	size_t nseen = 0, cap = 0, d, ind;
@@ -292,7 +294,8 @@ merge_paths(const struct gw_openapi_doc *docs, size_t n, struct obuf *paths,
 				}
 				if (nseen == cap) {
 					cap = cap ? cap * 2 : 64;
-					grown = realloc(seen, cap * sizeof(*seen));
+					grown =
+					    realloc(seen, cap * sizeof(*seen));
 					if (grown == NULL) {
 						rc = -ENOMEM;
 						break;
@@ -315,7 +318,7 @@ merge_paths(const struct gw_openapi_doc *docs, size_t n, struct obuf *paths,
  * appearance. 0 or -E2BIG. */
 static int
 merge_sections(const struct gw_openapi_doc *docs, size_t n,
-    char names[SECTIONS_MAX][SECTION_NAME_MAX], size_t *count)
+               char names[SECTIONS_MAX][SECTION_NAME_MAX], size_t *count)
 {
 	struct lines it;
 	struct span l, key;
@@ -331,8 +334,8 @@ merge_sections(const struct gw_openapi_doc *docs, size_t n,
 			if (!line_blank(&l) && line_indent(&l) == 0 &&
 			    l.p[0] != '#')
 				break;
-			if (!line_key(&l, 2, &key) || key.len >=
-			    SECTION_NAME_MAX)
+			if (!line_key(&l, 2, &key) ||
+			    key.len >= SECTION_NAME_MAX)
 				continue;
 			for (i = 0; i < *count; i++)
 				if (strlen(names[i]) == key.len &&
@@ -353,7 +356,7 @@ merge_sections(const struct gw_openapi_doc *docs, size_t n,
 /* The entries of components/<section> of every document, renamed. */
 static void
 merge_components(const struct gw_openapi_doc *docs, size_t n,
-    const char *section, struct obuf *out)
+                 const char *section, struct obuf *out)
 {
 	char header[SECTION_NAME_MAX + 4];
 	struct span *seen = NULL, *grown, l, key;
@@ -376,8 +379,8 @@ merge_components(const struct gw_openapi_doc *docs, size_t n,
 				in = line_is(&l, header);
 				continue;
 			}
-			if (!in || (!line_blank(&l) && ind <= 4 &&
-			    l.p[ind] == '#'))
+			if (!in ||
+			    (!line_blank(&l) && ind <= 4 && l.p[ind] == '#'))
 				continue;
 			if (line_key(&l, 4, &key)) {
 				skip = 0;
@@ -385,8 +388,8 @@ merge_components(const struct gw_openapi_doc *docs, size_t n,
 					skip = span_seen(seen, nseen, &key);
 					if (!skip && nseen == cap) {
 						cap = cap ? cap * 2 : 16;
-						grown = realloc(seen,
-						    cap * sizeof(*seen));
+						grown = realloc(
+						    seen, cap * sizeof(*seen));
 						if (grown == NULL) {
 							out->err = 1;
 							break;
@@ -404,7 +407,7 @@ merge_components(const struct gw_openapi_doc *docs, size_t n,
 					ob_add(out, ".", 1);
 				}
 				emit_rewritten(out, l.p + 4, l.len - 4,
-				    docs[d].stem);
+				               docs[d].stem);
 				continue;
 			}
 			if (!skip)
@@ -416,7 +419,7 @@ merge_components(const struct gw_openapi_doc *docs, size_t n,
 
 int
 gw_openapi_merge(const struct gw_openapi_doc *docs, size_t n, char **out,
-    size_t *outlen)
+                 size_t *outlen)
 {
 	char sections[SECTIONS_MAX][SECTION_NAME_MAX];
 	struct obuf doc = {0}, paths = {0}, skipped = {0};
@@ -433,8 +436,11 @@ gw_openapi_merge(const struct gw_openapi_doc *docs, size_t n, char **out,
 	if ((rc = merge_sections(docs, n, sections, &nsec)) != 0)
 		goto cleanup;
 
-	ob_str(&doc, "openapi: 3.1.0\ninfo:\n"
-	    "  title: Migration-policy platform — every API behind the gateway\n"
+	ob_str(
+	    &doc,
+	    "openapi: 3.1.0\ninfo:\n"
+	    "  title: Migration-policy platform — every API behind the "
+	    "gateway\n"
 	    "  version: merged\n"
 	    "  description: |\n"
 	    "    Built by the gateway at start from the OpenAPI files it serves"
@@ -444,7 +450,9 @@ gw_openapi_merge(const struct gw_openapi_doc *docs, size_t n, char **out,
 		ob_str(&doc, docs[d].stem);
 		ob_str(&doc, ".yaml");
 	}
-	ob_str(&doc, ".\n    Each component is named <file>.<Name> "
+	ob_str(
+	    &doc,
+	    ".\n    Each component is named <file>.<Name> "
 	    "(funding.Call); security schemes keep\n    their names. Read the "
 	    "files themselves for their descriptions.\n");
 	if (skipped.len > 0) {

@@ -41,7 +41,7 @@ struct spec_file {
 static int openapi_parent_init(void);
 static int name_ok(const char *name);
 static int file_read(const char *dir, const char *name, char **data,
-    size_t *len);
+                     size_t *len);
 static const char *kind_of(const char *data, size_t len);
 static int by_name(const void *a, const void *b);
 static int merge_order(const struct spec_file *f);
@@ -51,8 +51,8 @@ static int index_build(void);
 static int serve(struct mp_ctx *ctx, const struct spec_file *f);
 
 const struct mp_extension gw_openapi_extension = {
-	.name = "openapi",
-	.parent_init = openapi_parent_init,
+    .name = "openapi",
+    .parent_init = openapi_parent_init,
 };
 
 /* files[0..nfiles-1]: the directory's, then the merged one. */
@@ -70,15 +70,15 @@ name_ok(const char *name)
 	if (len < 6 || len >= NAME_MAX_LEN || strstr(name, "..") != NULL)
 		return 0;
 	if (!((name[0] >= 'a' && name[0] <= 'z') ||
-	    (name[0] >= '0' && name[0] <= '9')))
+	      (name[0] >= '0' && name[0] <= '9')))
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
-		    name[i] == '.' || name[i] == '-'))
+		      (name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
+		      name[i] == '.' || name[i] == '-'))
 			return 0;
 	return strcmp(name + len - 5, ".yaml") == 0 ||
-	    strcmp(name + len - 5, ".json") == 0;
+	       strcmp(name + len - 5, ".json") == 0;
 }
 
 /* Read dir/name (a regular file of at most GW_OPENAPI_FILE_MAX bytes)
@@ -145,7 +145,7 @@ static int
 by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct spec_file *)a)->name,
-	    ((const struct spec_file *)b)->name);
+	              ((const struct spec_file *)b)->name);
 }
 
 /* gateway.yaml first (its paths win), common.yaml next, the services by
@@ -192,7 +192,7 @@ merged_build(void)
 	qsort(order, n, sizeof(order[0]), by_merge_order);
 	for (i = 0; i < n; i++) {
 		snprintf(stems[i], sizeof(stems[i]), "%.*s",
-		    (int)(strlen(order[i]->name) - 5), order[i]->name);
+		         (int)(strlen(order[i]->name) - 5), order[i]->name);
 		docs[i].stem = stems[i];
 		docs[i].text = order[i]->data;
 		docs[i].len = order[i]->len;
@@ -222,15 +222,17 @@ index_build(void)
 		return -ENOMEM;
 	for (i = 0; i < nfiles; i++) {
 		snprintf(url, sizeof(url), "/openapi/%.*s", NAME_MAX_LEN - 1,
-		    files[i].name);
+		         files[i].name);
 		if (strcmp(files[i].name, GW_OPENAPI_MERGED) == 0) {
 			merged = "/openapi/" GW_OPENAPI_MERGED;
 			continue;
 		}
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, "
-		    "s:I}", "name", files[i].name, "url", url, "kind",
-		    files[i].kind, "media_type", files[i].ctype, "bytes",
-		    (json_int_t)files[i].len));
+		json_array_append_new(
+		    list, json_pack("{s:s, s:s, s:s, s:s, "
+		                    "s:I}",
+		                    "name", files[i].name, "url", url, "kind",
+		                    files[i].kind, "media_type", files[i].ctype,
+		                    "bytes", (json_int_t)files[i].len));
 	}
 	doc = json_pack("{s:o, s:s?}", "specs", list, "merged", merged);
 	if (doc == NULL)
@@ -244,7 +246,9 @@ index_build(void)
 	index_doc.kind = "index";
 	snprintf(index_doc.name, sizeof(index_doc.name), "index");
 	return gw_etag(index_doc.data, index_doc.len, index_doc.etag,
-	    sizeof(index_doc.etag)) == 0 ? 0 : -EIO;
+	               sizeof(index_doc.etag)) == 0
+	           ? 0
+	           : -EIO;
 }
 
 /* In the parent: read MP_OPENAPI_DIR (default ./openapi), build the
@@ -263,11 +267,13 @@ openapi_parent_init(void)
 	if ((d = opendir(dir)) == NULL) {
 		if (explicit) {
 			fprintf(stderr, "config: MP_OPENAPI_DIR %s: %s\n", dir,
-			    strerror(errno));
+			        strerror(errno));
 			return -1;
 		}
-		mp_log(MP_LOG_WARN, "openapi", "no %s directory: /openapi/ "
-		    "lists nothing", dir);
+		mp_log(MP_LOG_WARN, "openapi",
+		       "no %s directory: /openapi/ "
+		       "lists nothing",
+		       dir);
 		return index_build() == 0 ? 0 : -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -275,21 +281,23 @@ openapi_parent_init(void)
 		    strcmp(de->d_name, GW_OPENAPI_MERGED) == 0)
 			continue;
 		if (nfiles == GW_OPENAPI_FILES_MAX) {
-			mp_log(MP_LOG_WARN, "openapi", "more than %d files in "
-			    "%s: the rest is not served",
-			    GW_OPENAPI_FILES_MAX, dir);
+			mp_log(MP_LOG_WARN, "openapi",
+			       "more than %d files in "
+			       "%s: the rest is not served",
+			       GW_OPENAPI_FILES_MAX, dir);
 			break;
 		}
 		f = &files[nfiles];
 		if ((rc = file_read(dir, de->d_name, &f->data, &f->len)) != 0) {
 			fprintf(stderr, "openapi: %s/%s: %s\n", dir, de->d_name,
-			    strerror(-rc));
+			        strerror(-rc));
 			closedir(d);
 			return -1;
 		}
 		snprintf(f->name, sizeof(f->name), "%s", de->d_name);
-		f->ctype = strcmp(f->name + strlen(f->name) - 5, ".json") == 0 ?
-		    "application/json" : "application/yaml";
+		f->ctype = strcmp(f->name + strlen(f->name) - 5, ".json") == 0
+		               ? "application/json"
+		               : "application/yaml";
 		f->kind = kind_of(f->data, f->len);
 		if (gw_etag(f->data, f->len, f->etag, sizeof(f->etag)) != 0) {
 			closedir(d);
@@ -300,14 +308,16 @@ openapi_parent_init(void)
 	closedir(d);
 	qsort(files, nfiles, sizeof(files[0]), by_name);
 	if ((rc = merged_build()) != 0) {
-		fprintf(stderr, "openapi: cannot merge the specifications: "
-		    "%s\n", strerror(-rc));
+		fprintf(stderr,
+		        "openapi: cannot merge the specifications: "
+		        "%s\n",
+		        strerror(-rc));
 		return -1;
 	}
 	if (index_build() != 0)
 		return -1;
 	mp_log(MP_LOG_INFO, "openapi", "serving %zu files from %s", nfiles,
-	    dir);
+	       dir);
 	return 0;
 }
 
@@ -327,7 +337,7 @@ gw_openapi_index(struct mp_ctx *ctx)
 {
 	if (index_doc.data == NULL)
 		return mp_reply_problem(ctx, 503, "unavailable",
-		    "specifications not loaded");
+		                        "specifications not loaded");
 	return serve(ctx, &index_doc);
 }
 
@@ -340,6 +350,7 @@ gw_openapi_file(struct mp_ctx *ctx)
 	for (i = 0; name != NULL && i < nfiles; i++)
 		if (strcmp(files[i].name, name) == 0)
 			return serve(ctx, &files[i]);
-	return mp_reply_problem(ctx, 404, "not-found",
+	return mp_reply_problem(
+	    ctx, 404, "not-found",
 	    "no such specification; GET /openapi/ lists them");
 }

@@ -41,7 +41,8 @@ extern const struct mp_extension gw_openapi_extension;
 int gw_openapi_index(struct mp_ctx *ctx);
 int gw_openapi_file(struct mp_ctx *ctx);
 
-/* ---- the merge (merge.c: plain C, no Kore) --------------------------------- */
+/* ---- the merge (merge.c: plain C, no Kore) ---------------------------------
+ */
 
 /* One OpenAPI document: `stem` is its file name without ".yaml"
  * ("funding"), the namespace of its components in the merged document. */

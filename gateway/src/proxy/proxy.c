@@ -73,19 +73,20 @@ struct replica {
 	struct upstream *up;
 	char base[URL_MAX]; /* without trailing '/' */
 	enum breaker_state br;
-	int failures;       /* consecutive */
+	int failures; /* consecutive */
 	uint64_t open_until_ms;
-	int trial;          /* a half-open trial is in flight */
-	int outstanding;    /* calls in flight from this worker */
+	int trial;       /* a half-open trial is in flight */
+	int outstanding; /* calls in flight from this worker */
 };
 
 struct upstream {
 	char name[GW_SERVICE_MAX + 1];
-	char timeout_env[GW_SERVICE_MAX + 32]; /* MP_UPSTREAM_<NAME>_TIMEOUT_MS */
-	char label[GW_SERVICE_MAX + 16];       /* metrics label */
+	char timeout_env[GW_SERVICE_MAX +
+	                 32];            /* MP_UPSTREAM_<NAME>_TIMEOUT_MS */
+	char label[GW_SERVICE_MAX + 16]; /* metrics label */
 	struct replica rep[GW_REPLICAS_MAX];
-	int nrep;           /* 0: not deployed here */
-	unsigned rr;        /* where the next pick starts (ties rotate) */
+	int nrep;    /* 0: not deployed here */
+	unsigned rr; /* where the next pick starts (ties rotate) */
 	int64_t timeout_ms;
 	int m_open, m_failures, m_rejected; /* metric ids */
 };
@@ -117,12 +118,12 @@ struct proxy_call {
 	int done;
 	CURLcode result;
 	long status;
-	int retried;        /* a 408 on a kept connection was retried */
-	int trial;          /* this call is the breaker's half-open trial */
-	int flags;          /* PROXY_* */
+	int retried; /* a 408 on a kept connection was retried */
+	int trial;   /* this call is the breaker's half-open trial */
+	int flags;   /* PROXY_* */
 	char *traceparent;
-	int too_big;        /* body over PROXY_RESPONSE_MAX */
-	int bad_headers;    /* too many, too long */
+	int too_big;     /* body over PROXY_RESPONSE_MAX */
+	int bad_headers; /* too many, too long */
 	char *req_body;
 	size_t req_body_len;
 	char *body;
@@ -143,13 +144,14 @@ static int breaker_admit(struct replica *r);
 static void breaker_record(struct replica *r, int failed, int trial);
 static void breaker_gauge(const struct upstream *up);
 static struct replica *replica_pick(struct upstream *up,
-    const struct replica *not, int *trial, int *retry_after_s);
+                                    const struct replica * not, int *trial,
+                                    int *retry_after_s);
 static int replica_url(struct proxy_call *pc, struct replica *r);
 static void replica_leave(struct proxy_call *pc);
 static int retry_elsewhere(struct proxy_call *pc);
 static struct psock *psock_get(int fd);
 static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
-    void *socketp);
+                   void *socketp);
 static int timer_cb(CURLM *m, long timeout_ms, void *userp);
 static void on_timer(void *arg, u_int64_t now);
 static void on_sock_event(void *arg, int err);
@@ -162,7 +164,7 @@ static int is_hop_by_hop(const char *name);
 static int named_in(const char *list, const char *name);
 static int url_append(char *dst, size_t cap, size_t *len, const char *s);
 static int hdr_add(struct curl_slist **list, const char *name,
-    const char *value);
+                   const char *value);
 static int request_headers(struct mp_ctx *ctx, struct proxy_call *pc);
 static int method_setup(struct proxy_call *pc, int method);
 static int call_failed(const struct proxy_call *pc);
@@ -172,13 +174,13 @@ static int call_failed(const struct proxy_call *pc);
  * Registered from the parent: KORE_SECCOMP_FILTER would define a second
  * kore_seccomp_hook next to app.c's and the module would not link. */
 static struct sock_filter gateway_filter[] = {
-	KORE_SYSCALL_ALLOW(socketpair), /* multi wake-up, resolver thread */
-	KORE_SYSCALL_ALLOW(bind),       /* getaddrinfo's netlink socket */
-	KORE_SYSCALL_ALLOW(sendmmsg),   /* glibc's resolver, A + AAAA */
-	KORE_SYSCALL_ALLOW(faccessat),
-	KORE_SYSCALL_ALLOW(faccessat2),
-	KORE_SYSCALL_ALLOW(statx),
-	KORE_SYSCALL_ALLOW(mremap),     /* realloc of large answer bodies */
+    KORE_SYSCALL_ALLOW(socketpair), /* multi wake-up, resolver thread */
+    KORE_SYSCALL_ALLOW(bind),       /* getaddrinfo's netlink socket */
+    KORE_SYSCALL_ALLOW(sendmmsg),   /* glibc's resolver, A + AAAA */
+    KORE_SYSCALL_ALLOW(faccessat),
+    KORE_SYSCALL_ALLOW(faccessat2),
+    KORE_SYSCALL_ALLOW(statx),
+    KORE_SYSCALL_ALLOW(mremap), /* realloc of large answer bodies */
 };
 
 /* The upstreams as configured (MP_UPSTREAMS), set in the parent. */
@@ -217,8 +219,16 @@ breaker_parse(const char *spec)
 	char *end;
 	long n;
 	int64_t ms = 0;
-	const struct mp_cfg_var var = {"MP_BREAKER", MP_CFG_DURATION_MS, 1,
-		NULL, 100, 3600000, NULL, &ms, 0, "breaker open time"};
+	const struct mp_cfg_var var = {"MP_BREAKER",
+	                               MP_CFG_DURATION_MS,
+	                               1,
+	                               NULL,
+	                               100,
+	                               3600000,
+	                               NULL,
+	                               &ms,
+	                               0,
+	                               "breaker open time"};
 
 	if (strcmp(spec, "off") == 0) {
 		breaker_threshold = 0;
@@ -249,7 +259,7 @@ upstreams_configure(void)
 	int n = 0;
 
 	if (gw_upstreams_parse(getenv("MP_UPSTREAMS"), confs, GW_UPSTREAMS_MAX,
-	    &n, err, sizeof(err)) != 0) {
+	                       &n, err, sizeof(err)) != 0) {
 		fprintf(stderr, "config: %s\n", err);
 		return -1;
 	}
@@ -260,17 +270,20 @@ upstreams_configure(void)
 		memset(up, 0, sizeof(*up));
 		memcpy(up->name, confs[i].name, sizeof(up->name));
 		snprintf(up->label, sizeof(up->label), "upstream=\"%.32s\"",
-		    up->name);
+		         up->name);
 		snprintf(up->timeout_env, sizeof(up->timeout_env),
-		    "MP_UPSTREAM_%.32s_TIMEOUT_MS", up->name);
+		         "MP_UPSTREAM_%.32s_TIMEOUT_MS", up->name);
 		for (k = 12; up->timeout_env[k] != '\0'; k++)
-			up->timeout_env[k] = up->timeout_env[k] == '-' ? '_' :
-			    (char)toupper((unsigned char)up->timeout_env[k]);
+			up->timeout_env[k] =
+			    up->timeout_env[k] == '-'
+			        ? '_'
+			        : (char)toupper(
+			              (unsigned char)up->timeout_env[k]);
 		for (k = 0; k < (size_t)confs[i].nreplicas; k++) {
 			up->rep[k].up = up;
 			up->rep[k].br = BR_CLOSED;
 			snprintf(up->rep[k].base, sizeof(up->rep[k].base), "%s",
-			    confs[i].base[k]);
+			         confs[i].base[k]);
 		}
 		up->nrep = confs[i].nreplicas;
 		up->m_open = up->m_failures = up->m_rejected = -1;
@@ -304,32 +317,40 @@ gw_proxy_parent_init(void)
 	int missing = 0;
 	int64_t timeout_ms;
 	struct mp_cfg_var vars[] = {
-		{"MP_UPSTREAM_TIMEOUT_MS", MP_CFG_DURATION_MS, 0, "10000", 100,
-		    60000, NULL, &timeout_ms, 0,
-		    "time limit of an upstream call"},
-		{"MP_BREAKER", MP_CFG_STRING, 0, "5/10s", 0, 0, NULL, bspec,
-		    sizeof(bspec), "circuit breaker failures/open-time or off"},
+	    {"MP_UPSTREAM_TIMEOUT_MS", MP_CFG_DURATION_MS, 0, "10000", 100,
+	     60000, NULL, &timeout_ms, 0, "time limit of an upstream call"},
+	    {"MP_BREAKER", MP_CFG_STRING, 0, "5/10s", 0, 0, NULL, bspec,
+	     sizeof(bspec), "circuit breaker failures/open-time or off"},
 	};
 
 	snprintf(bspec, sizeof(bspec), "5/10s");
 	timeout_ms = PROXY_TIMEOUT_MS;
 	if (mp_config_load(vars, sizeof(vars) / sizeof(vars[0]), NULL, err,
-	    sizeof(err)) != 0) {
+	                   sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
 	if (breaker_parse(bspec) != 0) {
-		fprintf(stderr, "config: MP_BREAKER=%.32s is not <failures>/"
-		    "<duration> (\"5/10s\") or off\n", bspec);
+		fprintf(stderr,
+		        "config: MP_BREAKER=%.32s is not <failures>/"
+		        "<duration> (\"5/10s\") or off\n",
+		        bspec);
 		return -1;
 	}
 	if (upstreams_configure() != 0)
 		return -1;
 	for (i = 0; i < nupstreams; i++) {
-		struct mp_cfg_var one = {upstreams[i].timeout_env,
-			MP_CFG_DURATION_MS, 0, NULL, 100, 60000, NULL,
-			&upstreams[i].timeout_ms, 0,
-			"time limit of calls to this upstream"};
+		struct mp_cfg_var one = {
+		    upstreams[i].timeout_env,
+		    MP_CFG_DURATION_MS,
+		    0,
+		    NULL,
+		    100,
+		    60000,
+		    NULL,
+		    &upstreams[i].timeout_ms,
+		    0,
+		    "time limit of calls to this upstream"};
 
 		upstreams[i].timeout_ms = timeout_ms;
 		if (mp_config_load(&one, 1, NULL, err, sizeof(err)) != 0) {
@@ -341,12 +362,14 @@ gw_proxy_parent_init(void)
 		upstreams[i].m_open = mp_metrics_counter_new(
 		    "gw_upstream_breaker_open_workers", upstreams[i].label,
 		    "Workers whose circuit breaker for the upstream is open or "
-		    "half-open", 1);
+		    "half-open",
+		    1);
 	for (i = 0; i < nupstreams; i++)
 		upstreams[i].m_failures = mp_metrics_counter_new(
 		    "gw_upstream_failures_total", upstreams[i].label,
 		    "Upstream calls that failed (transport error, 502, 503, "
-		    "504)", 0);
+		    "504)",
+		    0);
 	for (i = 0; i < nupstreams; i++)
 		upstreams[i].m_rejected = mp_metrics_counter_new(
 		    "gw_upstream_breaker_rejected_total", upstreams[i].label,
@@ -357,22 +380,25 @@ gw_proxy_parent_init(void)
 			continue;
 		missing++;
 		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s",
-		    missing > 1 ? ", " : "", upstreams[i].name);
+		                        missing > 1 ? ", " : "",
+		                        upstreams[i].name);
 		if (off >= sizeof(line))
 			off = sizeof(line) - 1;
 	}
 	if (missing > 0)
-		mp_log(MP_LOG_WARN, "upstream", "not deployed here, answering "
-		    "503: %s", line);
+		mp_log(MP_LOG_WARN, "upstream",
+		       "not deployed here, answering "
+		       "503: %s",
+		       line);
 	mp_log(MP_LOG_INFO, "upstream", "%zu upstreams (MP_UPSTREAMS)",
-	    nupstreams);
+	       nupstreams);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "gateway: libcurl initialisation failed\n");
 		return -1;
 	}
 	if (!kore_seccomp_filter("gateway", gateway_filter,
-	    KORE_FILTER_LEN(gateway_filter))) {
+	                         KORE_FILTER_LEN(gateway_filter))) {
 		fprintf(stderr, "gateway: seccomp filter already declared\n");
 		return -1;
 	}
@@ -385,9 +411,9 @@ gw_proxy_worker_init(void)
 	if ((multi = curl_multi_init()) == NULL)
 		return -1;
 	if (curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb) !=
-	    CURLM_OK ||
+	        CURLM_OK ||
 	    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_cb) !=
-	    CURLM_OK ||
+	        CURLM_OK ||
 	    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 256L) != CURLM_OK) {
 		curl_multi_cleanup(multi);
 		multi = NULL;
@@ -407,7 +433,8 @@ upstream_named(const char *name)
 	return NULL;
 }
 
-/* ---- circuit breaker (per worker) ------------------------------------------ */
+/* ---- circuit breaker (per worker) ------------------------------------------
+ */
 
 static uint64_t
 mono_ms(void)
@@ -436,8 +463,8 @@ static int
 breaker_usable(const struct replica *r, uint64_t now)
 {
 	return breaker_threshold == 0 || r->br == BR_CLOSED ||
-	    (r->br == BR_OPEN && now >= r->open_until_ms) ||
-	    (r->br == BR_HALF_OPEN && !r->trial);
+	       (r->br == BR_OPEN && now >= r->open_until_ms) ||
+	       (r->br == BR_HALF_OPEN && !r->trial);
 }
 
 /* r was found usable: 0 go, 1 go as its half-open trial. */
@@ -448,8 +475,10 @@ breaker_admit(struct replica *r)
 		return 0;
 	if (r->br == BR_OPEN) {
 		r->br = BR_HALF_OPEN;
-		mp_log(MP_LOG_INFO, "upstream", "%s (%s): circuit half-open, "
-		    "sending a trial request", r->up->name, r->base);
+		mp_log(MP_LOG_INFO, "upstream",
+		       "%s (%s): circuit half-open, "
+		       "sending a trial request",
+		       r->up->name, r->base);
 	}
 	r->trial = 1;
 	return 1;
@@ -468,8 +497,10 @@ breaker_record(struct replica *r, int failed, int trial)
 		r->trial = 0;
 	if (!failed) {
 		if (r->br != BR_CLOSED)
-			mp_log(MP_LOG_INFO, "upstream", "%s (%s): circuit "
-			    "closed", up->name, r->base);
+			mp_log(MP_LOG_INFO, "upstream",
+			       "%s (%s): circuit "
+			       "closed",
+			       up->name, r->base);
 		r->br = BR_CLOSED;
 		r->failures = 0;
 		breaker_gauge(up);
@@ -480,9 +511,11 @@ breaker_record(struct replica *r, int failed, int trial)
 	    (r->br == BR_HALF_OPEN && trial)) {
 		r->br = BR_OPEN;
 		r->open_until_ms = mono_ms() + (uint64_t)breaker_open_ms;
-		mp_log(MP_LOG_WARN, "upstream", "%s (%s): circuit open for %lld "
-		    "ms after %d consecutive failures: ejected", up->name,
-		    r->base, (long long)breaker_open_ms, r->failures);
+		mp_log(MP_LOG_WARN, "upstream",
+		       "%s (%s): circuit open for %lld "
+		       "ms after %d consecutive failures: ejected",
+		       up->name, r->base, (long long)breaker_open_ms,
+		       r->failures);
 		breaker_gauge(up);
 	}
 }
@@ -495,8 +528,8 @@ breaker_record(struct replica *r, int failed, int trial)
  * counted.
  */
 static struct replica *
-replica_pick(struct upstream *up, const struct replica *not, int *trial,
-    int *retry_after_s)
+replica_pick(struct upstream *up, const struct replica * not, int *trial,
+             int *retry_after_s)
 {
 	struct replica *best = NULL, *r;
 	uint64_t now = mono_ms(), soonest = UINT64_MAX;
@@ -504,7 +537,7 @@ replica_pick(struct upstream *up, const struct replica *not, int *trial,
 
 	for (k = 0; k < up->nrep; k++) {
 		r = &up->rep[(up->rr + (unsigned)k) % (unsigned)up->nrep];
-		if (r == not)
+		if (r == not )
 			continue;
 		if (!breaker_usable(r, now)) {
 			if (r->br == BR_OPEN && r->open_until_ms < soonest)
@@ -517,8 +550,10 @@ replica_pick(struct upstream *up, const struct replica *not, int *trial,
 	up->rr++;
 	if (best == NULL) {
 		if (retry_after_s != NULL) {
-			*retry_after_s = soonest == UINT64_MAX ? 1 :
-			    (int)((soonest - now + 999) / 1000);
+			*retry_after_s =
+			    soonest == UINT64_MAX
+			        ? 1
+			        : (int)((soonest - now + 999) / 1000);
 			if (*retry_after_s < 1)
 				*retry_after_s = 1;
 		}
@@ -606,7 +641,7 @@ sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 	 * timeout end it. */
 	if ((s = psock_get(fd)) == NULL) {
 		mp_log(MP_LOG_ERROR, "upstream", "out of memory for socket %d",
-		    (int)fd);
+		       (int)fd);
 		return 0;
 	}
 	if (what == CURL_POLL_REMOVE || what == CURL_POLL_NONE) {
@@ -614,15 +649,19 @@ sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 		    st.st_dev == s->dev && st.st_ino == s->ino)
 			kore_platform_disable_read(fd); /* EPOLL_CTL_DEL */
 		else if (s->registered)
-			mp_log(MP_LOG_DEBUG, "upstream", "socket %d closed "
-			    "before its removal", (int)fd);
+			mp_log(MP_LOG_DEBUG, "upstream",
+			       "socket %d closed "
+			       "before its removal",
+			       (int)fd);
 		s->registered = 0;
 		s->evt.flags = 0;
 		return 0;
 	}
 	if (fstat(fd, &st) != 0) {
-		mp_log(MP_LOG_ERROR, "upstream", "asked to watch closed "
-		    "socket %d", (int)fd);
+		mp_log(MP_LOG_ERROR, "upstream",
+		       "asked to watch closed "
+		       "socket %d",
+		       (int)fd);
 		s->registered = 0;
 		return 0;
 	}
@@ -659,7 +698,7 @@ on_sock_event(void *arg, int err)
 	rc = curl_multi_socket_action(multi, s->fd, flags, &running);
 	if (rc != CURLM_OK)
 		mp_log(MP_LOG_ERROR, "upstream", "socket action: %s",
-		    curl_multi_strerror(rc));
+		       curl_multi_strerror(rc));
 	multi_collect();
 }
 
@@ -674,7 +713,7 @@ timer_cb(CURLM *m, long timeout_ms, void *userp)
 	}
 	if (timeout_ms >= 0)
 		timer = kore_timer_add(on_timer, (u_int64_t)timeout_ms, NULL,
-		    KORE_TIMER_ONESHOT);
+		                       KORE_TIMER_ONESHOT);
 	return 0;
 }
 
@@ -690,7 +729,7 @@ on_timer(void *arg, u_int64_t now)
 	rc = curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	if (rc != CURLM_OK)
 		mp_log(MP_LOG_ERROR, "upstream", "timeout action: %s",
-		    curl_multi_strerror(rc));
+		       curl_multi_strerror(rc));
 	multi_collect();
 }
 
@@ -708,7 +747,8 @@ retry_stale(struct proxy_call *pc)
 
 	if (pc->result != CURLE_OK || pc->status != 408 || pc->retried ||
 	    curl_easy_getinfo(pc->easy, CURLINFO_NUM_CONNECTS, &fresh) !=
-	    CURLE_OK || fresh != 0)
+	        CURLE_OK ||
+	    fresh != 0)
 		return 0;
 	curl_multi_remove_handle(multi, pc->easy);
 	pc->in_multi = 0;
@@ -721,8 +761,10 @@ retry_stale(struct proxy_call *pc)
 	if (curl_multi_add_handle(multi, pc->easy) != CURLM_OK)
 		return 0;
 	pc->in_multi = 1;
-	mp_log(MP_LOG_DEBUG, "upstream", "408 on a kept connection to %s: "
-	    "retried on a new one", pc->up != NULL ? pc->up->name : "self");
+	mp_log(MP_LOG_DEBUG, "upstream",
+	       "408 on a kept connection to %s: "
+	       "retried on a new one",
+	       pc->up != NULL ? pc->up->name : "self");
 	return 1;
 }
 
@@ -768,16 +810,19 @@ retry_elsewhere(struct proxy_call *pc)
 
 	if (old == NULL || pc->moved || old->up->nrep < 2 ||
 	    (pc->req->method != HTTP_METHOD_GET &&
-	    pc->req->method != HTTP_METHOD_HEAD) ||
+	     pc->req->method != HTTP_METHOD_HEAD) ||
 	    !(pc->result == CURLE_COULDNT_CONNECT ||
-	    pc->result == CURLE_GOT_NOTHING || pc->result == CURLE_RECV_ERROR ||
-	    pc->result == CURLE_SEND_ERROR || (pc->result == CURLE_OK &&
-	    (pc->status == 502 || pc->status == 503))))
+	      pc->result == CURLE_GOT_NOTHING ||
+	      pc->result == CURLE_RECV_ERROR ||
+	      pc->result == CURLE_SEND_ERROR ||
+	      (pc->result == CURLE_OK &&
+	       (pc->status == 502 || pc->status == 503))))
 		return 0;
 	if ((r = replica_pick(old->up, old, &trial, NULL)) == NULL)
 		return 0;
 	if (pc->result != CURLE_OK)
-		snprintf(why, sizeof(why), "%s", curl_easy_strerror(pc->result));
+		snprintf(why, sizeof(why), "%s",
+		         curl_easy_strerror(pc->result));
 	else
 		snprintf(why, sizeof(why), "HTTP %ld", pc->status);
 	breaker_record(old, 1, pc->trial);
@@ -804,8 +849,10 @@ retry_elsewhere(struct proxy_call *pc)
 	pc->in_multi = 1;
 	r->outstanding++;
 	pc->counted = 1;
-	mp_log(MP_LOG_INFO, "upstream", "%s: GET retried on %s after %s "
-	    "from %s", r->up->name, r->base, why, old->base);
+	mp_log(MP_LOG_INFO, "upstream",
+	       "%s: GET retried on %s after %s "
+	       "from %s",
+	       r->up->name, r->base, why, old->base);
 	return 1;
 }
 
@@ -824,12 +871,13 @@ multi_collect(void)
 			continue;
 		priv = NULL;
 		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-		    &priv) != CURLE_OK || priv == NULL)
+		                      &priv) != CURLE_OK ||
+		    priv == NULL)
 			continue;
 		pc = (struct proxy_call *)(void *)priv;
 		pc->result = msg->data.result;
 		(void)curl_easy_getinfo(pc->easy, CURLINFO_RESPONSE_CODE,
-		    &pc->status);
+		                        &pc->status);
 		if (retry_stale(pc) || retry_elsewhere(pc))
 			continue;
 		if (pc->in_multi)
@@ -841,16 +889,19 @@ multi_collect(void)
 		pc->hdrs = NULL;
 		pc->done = 1;
 		if (pc->rep != NULL)
-			breaker_record(pc->rep, call_failed(pc) ||
-			    pc->status == 502 || pc->status == 503 ||
-			    pc->status == 504, pc->trial);
+			breaker_record(pc->rep,
+			               call_failed(pc) || pc->status == 502 ||
+			                   pc->status == 503 ||
+			                   pc->status == 504,
+			               pc->trial);
 		replica_leave(pc);
 		pc->trial = 0;
 		http_request_wakeup(pc->req);
 	}
 }
 
-/* ---- one transfer ---------------------------------------------------------- */
+/* ---- one transfer ----------------------------------------------------------
+ */
 
 static size_t
 on_body(char *ptr, size_t size, size_t n, void *arg)
@@ -908,7 +959,7 @@ on_header(char *ptr, size_t size, size_t n, void *arg)
 		return len;
 	}
 	while (end > ptr && (end[-1] == '\r' || end[-1] == '\n' ||
-	    end[-1] == ' ' || end[-1] == '\t'))
+	                     end[-1] == ' ' || end[-1] == '\t'))
 		end--;
 	if (end == ptr || *ptr == ' ' || *ptr == '\t')
 		return len; /* end of block; obsolete line folding dropped */
@@ -965,8 +1016,9 @@ gw_proxy_call_free(struct proxy_call *pc)
 static int
 is_hop_by_hop(const char *name)
 {
-	static const char *const hop[] = {"connection", "keep-alive", "te",
-		"trailer", "trailers", "transfer-encoding", "upgrade", NULL};
+	static const char *const hop[] = {
+	    "connection", "keep-alive",        "te",      "trailer",
+	    "trailers",   "transfer-encoding", "upgrade", NULL};
 	int i;
 
 	if (strncasecmp(name, "proxy-", 6) == 0)
@@ -1040,9 +1092,9 @@ hdr_add(struct curl_slist **list, const char *name, const char *value)
 	len = strlen(name) + (value != NULL ? strlen(value) : 0) + 3;
 	if ((line = malloc(len)) == NULL)
 		return -ENOMEM;
-	if (value == NULL)             /* "Name:" removes libcurl's default */
+	if (value == NULL) /* "Name:" removes libcurl's default */
 		snprintf(line, len, "%s:", name);
-	else if (*value == '\0')       /* "Name;" sends it empty */
+	else if (*value == '\0') /* "Name;" sends it empty */
 		snprintf(line, len, "%s;", name);
 	else
 		snprintf(line, len, "%s: %s", name, value);
@@ -1065,7 +1117,8 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 	char addr[INET6_ADDRSTRLEN], fwd[1024];
 	int has_ctype = 0, has_accept = 0;
 
-	TAILQ_FOREACH(h, &req->req_headers, list) {
+	TAILQ_FOREACH(h, &req->req_headers, list)
+	{
 		if (h->header == NULL || h->value == NULL ||
 		    is_hop_by_hop(h->header) || named_in(conn, h->header) ||
 		    strcasecmp(h->header, "host") == 0 ||
@@ -1074,10 +1127,10 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 		    strcasecmp(h->header, "x-request-id") == 0 ||
 		    strcasecmp(h->header, "x-forwarded-for") == 0 ||
 		    (pc->traceparent != NULL &&
-		    strcasecmp(h->header, "traceparent") == 0) ||
+		     strcasecmp(h->header, "traceparent") == 0) ||
 		    ((pc->flags & PROXY_NO_CONDITIONAL) &&
-		    (strcasecmp(h->header, "if-none-match") == 0 ||
-		    strcasecmp(h->header, "if-modified-since") == 0)))
+		     (strcasecmp(h->header, "if-none-match") == 0 ||
+		      strcasecmp(h->header, "if-modified-since") == 0)))
 			continue;
 		if (strcasecmp(h->header, "content-type") == 0)
 			has_ctype = 1;
@@ -1089,20 +1142,20 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 	addr[0] = '\0';
 	if (req->owner != NULL && req->owner->family == AF_INET)
 		inet_ntop(AF_INET, &req->owner->addr.ipv4.sin_addr, addr,
-		    sizeof(addr));
+		          sizeof(addr));
 	else if (req->owner != NULL && req->owner->family == AF_INET6)
 		inet_ntop(AF_INET6, &req->owner->addr.ipv6.sin6_addr, addr,
-		    sizeof(addr));
+		          sizeof(addr));
 	if (xff != NULL && *xff != '\0' && addr[0] != '\0')
 		snprintf(fwd, sizeof(fwd), "%s, %s", xff, addr);
 	else
-		snprintf(fwd, sizeof(fwd), "%s", addr[0] != '\0' ? addr :
-		    (xff != NULL ? xff : ""));
+		snprintf(fwd, sizeof(fwd), "%s",
+		         addr[0] != '\0' ? addr : (xff != NULL ? xff : ""));
 	if ((fwd[0] != '\0' &&
-	    hdr_add(&pc->hdrs, "X-Forwarded-For", fwd) != 0) ||
+	     hdr_add(&pc->hdrs, "X-Forwarded-For", fwd) != 0) ||
 	    hdr_add(&pc->hdrs, "X-Request-Id", ctx->request_id) != 0 ||
 	    (pc->traceparent != NULL &&
-	    hdr_add(&pc->hdrs, "traceparent", pc->traceparent) != 0) ||
+	     hdr_add(&pc->hdrs, "traceparent", pc->traceparent) != 0) ||
 	    hdr_add(&pc->hdrs, "Expect", NULL) != 0 ||
 	    (!has_accept && hdr_add(&pc->hdrs, "Accept", NULL) != 0) ||
 	    (!has_ctype && hdr_add(&pc->hdrs, "Content-Type", NULL) != 0))
@@ -1128,16 +1181,16 @@ method_setup(struct proxy_call *pc, int method)
 	}
 	if (pc->req_body_len > 0 || method == HTTP_METHOD_POST ||
 	    method == HTTP_METHOD_PUT || method == HTTP_METHOD_PATCH) {
-		/* in memory: libcurl can resend it on a stale kept connection */
+		/* in memory: libcurl can resend it on a stale kept connection
+		 */
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)pc->req_body_len);
+		                 (curl_off_t)pc->req_body_len);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS,
-		    pc->req_body != NULL ? pc->req_body : "");
+		                 pc->req_body != NULL ? pc->req_body : "");
 	}
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, name);
 	return 0;
 }
-
 
 /* The options every transfer shares: pc->url, pc->hdrs, the callbacks. */
 static void
@@ -1154,14 +1207,14 @@ easy_setup(struct proxy_call *pc, int64_t timeout_ms)
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-	    timeout_ms < PROXY_CONNECT_MS ? (long)timeout_ms :
-	    PROXY_CONNECT_MS);
+	                 timeout_ms < PROXY_CONNECT_MS ? (long)timeout_ms
+	                                               : PROXY_CONNECT_MS);
 	/* Never reuse a connection the upstream is about to drop as idle
 	 * (Kore's http_header_timeout is 10 s in our confs): the 408 retry
 	 * stays only as the backstop for Kore's late timers. */
 	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 5L);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)PROXY_RESPONSE_MAX);
+	                 (curl_off_t)PROXY_RESPONSE_MAX);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, pc->hdrs);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, pc);
@@ -1172,7 +1225,8 @@ easy_setup(struct proxy_call *pc, int64_t timeout_ms)
 
 int
 gw_proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
-    const char *const *hdrs, char *body, size_t len, struct proxy_call **out)
+               const char *const *hdrs, char *body, size_t len,
+               struct proxy_call **out)
 {
 	struct proxy_call *pc;
 	CURLMcode mrc;
@@ -1200,17 +1254,17 @@ gw_proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
 	if (hdr_add(&pc->hdrs, "Expect", NULL) != 0)
 		goto fail;
 	easy_setup(pc, PROXY_TIMEOUT_MS);
-	m = strcmp(method, "GET") == 0	   ? HTTP_METHOD_GET
+	m = strcmp(method, "GET") == 0     ? HTTP_METHOD_GET
 	    : strcmp(method, "POST") == 0  ? HTTP_METHOD_POST
 	    : strcmp(method, "PUT") == 0   ? HTTP_METHOD_PUT
 	    : strcmp(method, "PATCH") == 0 ? HTTP_METHOD_PATCH
-					   : HTTP_METHOD_DELETE;
+	                                   : HTTP_METHOD_DELETE;
 	rc = -EINVAL;
 	if (method_setup(pc, m) != 0)
 		goto fail;
 	if ((mrc = curl_multi_add_handle(multi, pc->easy)) != CURLM_OK) {
 		mp_log(MP_LOG_ERROR, "upstream", "cannot start a transfer: %s",
-		    curl_multi_strerror(mrc));
+		       curl_multi_strerror(mrc));
 		rc = -EIO;
 		goto fail;
 	}
@@ -1225,8 +1279,8 @@ fail:
 
 int
 gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
-    const char *traceparent, int flags, int *retry_after_s,
-    struct proxy_call **out)
+               const char *traceparent, int flags, int *retry_after_s,
+               struct proxy_call **out)
 {
 	struct http_request *req = ctx->req;
 	struct upstream *up = upstream_named(upstream);
@@ -1256,16 +1310,17 @@ gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 	    (pc->traceparent = strdup(traceparent)) == NULL)
 		goto fail;
 	cap = 3 * strlen(req->path) + 2 +
-	    (req->query_string != NULL ? 3 * strlen(req->query_string) : 0) +
-	    1;
+	      (req->query_string != NULL ? 3 * strlen(req->query_string) : 0) +
+	      1;
 	if ((pc->target = malloc(cap)) == NULL)
 		goto fail;
 	pc->target[0] = '\0';
 	rc = -ENAMETOOLONG;
 	if (url_append(pc->target, cap, &ulen, req->path) != 0 ||
-	    (req->query_string != NULL && (url_append(pc->target, cap, &ulen,
-	    "?") != 0 || url_append(pc->target, cap, &ulen,
-	    req->query_string) != 0)) || ulen + URL_MAX > 65536)
+	    (req->query_string != NULL &&
+	     (url_append(pc->target, cap, &ulen, "?") != 0 ||
+	      url_append(pc->target, cap, &ulen, req->query_string) != 0)) ||
+	    ulen + URL_MAX > 65536)
 		goto fail;
 	rc = -ENOMEM;
 	if ((pc->easy = e = curl_easy_init()) == NULL ||
@@ -1287,7 +1342,7 @@ gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 		goto fail;
 	if ((mrc = curl_multi_add_handle(multi, e)) != CURLM_OK) {
 		mp_log(MP_LOG_ERROR, "upstream", "cannot start a transfer: %s",
-		    curl_multi_strerror(mrc));
+		       curl_multi_strerror(mrc));
 		rc = -EIO;
 		goto fail;
 	}
@@ -1313,7 +1368,7 @@ static int
 call_failed(const struct proxy_call *pc)
 {
 	return pc->result != CURLE_OK || pc->too_big || pc->bad_headers ||
-	    pc->status < 200 || pc->status > 599;
+	       pc->status < 200 || pc->status > 599;
 }
 
 int
@@ -1347,13 +1402,15 @@ gw_proxy_fail_reply(struct mp_ctx *ctx, struct proxy_call *pc)
 {
 	const char *why;
 	const char *kv[] = {"request_id", ctx->request_id, "upstream",
-		pc->up->name, NULL};
+	                    pc->up->name, NULL};
 
 	if (pc->result == CURLE_OPERATION_TIMEDOUT) {
 		mp_logkv(MP_LOG_WARN, "upstream", kv, "timed out: %s",
-		    pc->errbuf[0] != '\0' ? pc->errbuf :
-		    curl_easy_strerror(pc->result));
-		return mp_reply_problem(ctx, 504, "gateway-timeout",
+		         pc->errbuf[0] != '\0'
+		             ? pc->errbuf
+		             : curl_easy_strerror(pc->result));
+		return mp_reply_problem(
+		    ctx, 504, "gateway-timeout",
 		    "the upstream service did not answer in time");
 	}
 	if (pc->too_big || pc->result == CURLE_FILESIZE_EXCEEDED)
@@ -1362,15 +1419,18 @@ gw_proxy_fail_reply(struct mp_ctx *ctx, struct proxy_call *pc)
 		why = "the upstream answer has too many headers";
 	else
 		why = "the upstream service could not be reached or "
-		    "answered badly";
+		      "answered badly";
 	mp_logkv(MP_LOG_WARN, "upstream", kv, "failed (%d): %s",
-	    (int)pc->result, pc->too_big ? why : pc->errbuf[0] != '\0' ?
-	    pc->errbuf : curl_easy_strerror(pc->result));
+	         (int)pc->result,
+	         pc->too_big             ? why
+	         : pc->errbuf[0] != '\0' ? pc->errbuf
+	                                 : curl_easy_strerror(pc->result));
 	return mp_reply_problem(ctx, 502, "bad-gateway", why);
 }
 
 int
-gw_proxy_reply(struct mp_ctx *ctx, struct proxy_call *pc, const char *const *drop)
+gw_proxy_reply(struct mp_ctx *ctx, struct proxy_call *pc,
+               const char *const *drop)
 {
 	struct http_request *req = ctx->req;
 	const char *uconn = NULL, *clen = NULL;
@@ -1394,7 +1454,7 @@ gw_proxy_reply(struct mp_ctx *ctx, struct proxy_call *pc, const char *const *dro
 		    strcasecmp(n, "server") == 0 ||
 		    strcasecmp(n, "x-request-id") == 0 ||
 		    (http_hsts_enable &&
-		    strcasecmp(n, "strict-transport-security") == 0))
+		     strcasecmp(n, "strict-transport-security") == 0))
 			continue;
 		for (k = 0, skip = 0; drop != NULL && drop[k] != NULL; k++)
 			if (strcasecmp(n, drop[k]) == 0)

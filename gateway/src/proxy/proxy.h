@@ -31,10 +31,10 @@
  * gw_proxy_upstream_check says -EAGAIN only when every replica is open.
  *
  * The circuit breaker is per worker and per replica (each worker learns
- * on its own within N requests; no shared state to lock). A failure is a transfer that
- * brought no usable answer (refused, reset, timed out, unresolvable,
- * malformed, too large) or an upstream 502, 503 or 504: the service or
- * what stands in front of it is unwell. A 500 is one route's bug and
+ * on its own within N requests; no shared state to lock). A failure is a
+ * transfer that brought no usable answer (refused, reset, timed out,
+ * unresolvable, malformed, too large) or an upstream 502, 503 or 504: the
+ * service or what stands in front of it is unwell. A 500 is one route's bug and
  * does not count; any other answer is a success. Open: gw_proxy_start refuses
  * with -EAGAIN until the open time has passed; then half-open: exactly
  * one request (the trial) is let through, whose success closes the circuit
@@ -59,8 +59,9 @@
 #define PROXY_RESPONSE_MAX (8L * 1024 * 1024)
 
 /* gw_proxy_start flags */
-#define PROXY_NO_CONDITIONAL 0x01 /* drop If-None-Match / If-Modified-Since:
-                                     the gateway answers those itself */
+#define PROXY_NO_CONDITIONAL                                                   \
+	0x01 /* drop If-None-Match / If-Modified-Since:                        \
+	        the gateway answers those itself */
 
 struct proxy_call;
 struct gw_upstream_conf;
@@ -102,8 +103,8 @@ int gw_proxy_upstream_check(const char *upstream, int *retry_after_s);
  * method that cannot be forwarded), -ENOMEM or -EIO (libcurl refused).
  */
 int gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body,
-    size_t len, const char *traceparent, int flags, int *retry_after_s,
-    struct proxy_call **out);
+                   size_t len, const char *traceparent, int flags,
+                   int *retry_after_s, struct proxy_call **out);
 
 /*
  * gw_proxy_fetch: a request the gateway makes on behalf of ctx to `url` (the
@@ -116,7 +117,8 @@ int gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body,
  * -ENOENT (no multi handle), -EINVAL, -ENOMEM, -EIO.
  */
 int gw_proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
-    const char *const *hdrs, char *body, size_t len, struct proxy_call **out);
+                   const char *const *hdrs, char *body, size_t len,
+                   struct proxy_call **out);
 /* gw_proxy_call_free: end and release a call (NULL-safe). */
 void gw_proxy_call_free(struct proxy_call *pc);
 
@@ -144,6 +146,6 @@ int gw_proxy_fail_reply(struct mp_ctx *ctx, struct proxy_call *pc);
  * Returns MP_DONE.
  */
 int gw_proxy_reply(struct mp_ctx *ctx, struct proxy_call *pc,
-    const char *const *drop);
+                   const char *const *drop);
 
 #endif /* GATEWAY_PROXY_H */

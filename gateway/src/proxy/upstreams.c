@@ -340,7 +340,8 @@ upstreams_parent_init(void)
 		p->state = PS_UNKNOWN;
 		configured++;
 		routes_refresh(p, "");
-		while (p->version[0] == '\0' && p->cur + 1 < conf[i].nreplicas) {
+		while (p->version[0] == '\0' &&
+		       p->cur + 1 < conf[i].nreplicas) {
 			p->cur++; /* the first replica may be the one down */
 			(void)probe_urls(p);
 			routes_refresh(p, "");

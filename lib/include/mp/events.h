@@ -42,7 +42,7 @@ struct mp_consumer_def {
 	const char *group;  /* "gender" */
 	mp_consume_fn apply;
 	void *arg;
-	int use_db;         /* 1: inbox + transaction in the service database */
+	int use_db; /* 1: inbox + transaction in the service database */
 };
 
 enum mp_event_metric {
@@ -61,8 +61,9 @@ struct mp_events_cfg {
 	int64_t sweep_ms;
 	int64_t claim_idle_ms;
 	int64_t max_deliveries;
-	const char *consumer_name;   /* unique per process */
-	const char *crash_before_ack; /* test fault point: path of a flag file */
+	const char *consumer_name; /* unique per process */
+	const char
+	    *crash_before_ack; /* test fault point: path of a flag file */
 	void (*metric)(enum mp_event_metric m, int64_t v);
 	/* Optional: the group's lag on a consumer's stream (entries not yet
 	 * delivered to the group, XINFO GROUPS), reported every few seconds
@@ -82,7 +83,8 @@ void mp_relay_poke(struct mp_relay *r);
 void mp_relay_stop(struct mp_relay *r);
 
 int mp_consumer_start(const struct mp_events_cfg *cfg,
-    const struct mp_consumer_def *def, struct mp_consumer **out);
+                      const struct mp_consumer_def *def,
+                      struct mp_consumer **out);
 void mp_consumer_stop(struct mp_consumer *c);
 
 /* The calling consumer thread's own Redis connection (hiredis, blocking),
@@ -95,7 +97,8 @@ struct redisContext *mp_consumer_redis(void);
 /* Build the CloudEvent JSON for an outbox row (exposed for tests).
  * data_json is the row's jsonb text. Returns a malloc'd string or NULL. */
 char *mp_cloudevent_encode(const char *service, const char *id,
-    const char *type, const char *subject, const char *time,
-    const char *data_json, const char *request_id);
+                           const char *type, const char *subject,
+                           const char *time, const char *data_json,
+                           const char *request_id);
 
 #endif

@@ -43,9 +43,10 @@
 /* Defaults and hard limits. */
 #define MP_JWT_DEFAULT_MAX_TOKEN_BYTES 8192
 #define MP_JWT_MAX_KEYS 16
-#define MP_JWT_MAX_KID_LEN 63      /* [A-Za-z0-9_-]{1,63} */
-#define MP_JWT_MAX_PEM_BYTES 16384 /* a PEM file larger than this is refused   \
-	                            */
+#define MP_JWT_MAX_KID_LEN 63 /* [A-Za-z0-9_-]{1,63} */
+#define MP_JWT_MAX_PEM_BYTES                                                   \
+	16384 /* a PEM file larger than this is refused                        \
+	       */
 #define MP_JWT_MAX_LEEWAY_S 600
 /* Longest token lifetime (exp - iat) accepted when the policy says 0: eight
  * times the gateway's default access-token lifetime (900 s). */

@@ -15,7 +15,7 @@
  * the file and the database's reason. A file changed after it was applied
  * is an error (checksum mismatch), never silently skipped. */
 int mp_migrate_run(const char *db_url, const char *dir, char *err,
-    size_t errlen);
+                   size_t errlen);
 
 /* Number of migrations applied so far (for status output), or negative. */
 int mp_migrate_count(const char *db_url);

@@ -57,7 +57,7 @@ int mp_query_split(const char *qs, struct mp_query *q, json_t **problem);
  * routes flagged MP_ROUTE_REPEATS, whose handler reads the repeated
  * parameters from the raw query string itself. Every other rule holds. */
 int mp_query_split_repeats(const char *qs, struct mp_query *q,
-    json_t **problem);
+                           json_t **problem);
 
 /* mp_query_get: the decoded value of `name`, or NULL. Borrowed from q. */
 const char *mp_query_get(const struct mp_query *q, const char *name);

@@ -47,15 +47,15 @@ extern struct mp_jwt_policy mp_jwt_policy;
 int mp_metrics_init(size_t nroutes);
 void mp_metrics_observe(int route_idx, int status, uint64_t dur_us);
 enum mp_gauge {
-	MP_G_REDIS_UP,        /* per worker: 1 connected, 0 down */
-	MP_G_DB_INFLIGHT,     /* per worker: statements in flight */
-	MP_G_OUTBOX_PENDING,  /* last seen by the relay */
-	MP_G_OUTBOX_PUBLISHED,/* counter */
-	MP_G_EVENTS_CONSUMED, /* counter */
-	MP_G_EVENTS_DUPLICATE,/* counter: already in the inbox */
-	MP_G_EVENTS_FAILED,   /* counter */
-	MP_G_EVENTS_DEAD,     /* counter: sent to the dead-letter stream */
-	MP_G_REDIS_RECONNECTS,/* counter */
+	MP_G_REDIS_UP,         /* per worker: 1 connected, 0 down */
+	MP_G_DB_INFLIGHT,      /* per worker: statements in flight */
+	MP_G_OUTBOX_PENDING,   /* last seen by the relay */
+	MP_G_OUTBOX_PUBLISHED, /* counter */
+	MP_G_EVENTS_CONSUMED,  /* counter */
+	MP_G_EVENTS_DUPLICATE, /* counter: already in the inbox */
+	MP_G_EVENTS_FAILED,    /* counter */
+	MP_G_EVENTS_DEAD,      /* counter: sent to the dead-letter stream */
+	MP_G_REDIS_RECONNECTS, /* counter */
 	MP_G_REQUESTS_INFLIGHT,
 	MP_G__COUNT
 };
@@ -83,7 +83,7 @@ void mp_metrics_gauge_add(enum mp_gauge g, int64_t delta);
  */
 #define MP_METRICS_COUNTERS_MAX 32
 int mp_metrics_counter_new(const char *name, const char *label,
-    const char *help, int is_gauge);
+                           const char *help, int is_gauge);
 /* Add to / set this worker's share of counter `id` (ignored when id < 0). */
 void mp_metrics_counter_add(int id, int64_t delta);
 void mp_metrics_counter_set(int id, int64_t v);
@@ -97,7 +97,7 @@ int mp_redis_connected(void);
 /* Send a command (argv style); cb runs with the reply (NULL on failure).
  * Returns 0 when queued, -ENOTCONN while Redis is down. */
 int mp_redis_command(void (*cb)(void *reply, void *arg), void *arg, int argc,
-    const char **argv, const size_t *argvlen);
+                     const char **argv, const size_t *argvlen);
 
 /* balance.c: count this worker's connections and keep it from taking
  * more than its share (call once in each worker). */

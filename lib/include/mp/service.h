@@ -38,13 +38,17 @@ struct mp_ctx;
 #define MP_WAIT 1
 
 /* Route flags. */
-#define MP_ROUTE_PUBLIC 0x01   /* no token needed (a token, if sent, is still verified) */
-#define MP_ROUTE_INTERNAL 0x02 /* ops endpoints: not in OpenAPI, no auth, no metrics label */
-#define MP_ROUTE_PREFIX 0x04   /* pattern matches itself and everything below it */
+#define MP_ROUTE_PUBLIC                                                        \
+	0x01 /* no token needed (a token, if sent, is still verified) */
+#define MP_ROUTE_INTERNAL                                                      \
+	0x02 /* ops endpoints: not in OpenAPI, no auth, no metrics label */
+#define MP_ROUTE_PREFIX                                                        \
+	0x04 /* pattern matches itself and everything below it */
 #define MP_ROUTE_ANY_METHOD 0x08 /* the route takes every method */
-#define MP_ROUTE_REPEATS 0x10 /* query parameters may repeat (DHIS2-style
-                                 dimension=a&dimension=b): the handler
-                                 reads the raw query string for them */
+#define MP_ROUTE_REPEATS                                                       \
+	0x10 /* query parameters may repeat (DHIS2-style                       \
+	        dimension=a&dimension=b): the handler                          \
+	        reads the raw query string for them */
 /* the answer is the same for every caller: the gateway's cache key
  * ignores who asks (with cache_ttl_s) */
 #define MP_ROUTE_PUBLIC_DATA 0x20
@@ -71,15 +75,16 @@ typedef int (*mp_handler)(struct mp_ctx *ctx);
  */
 struct mp_route {
 	int method;          /* one MP_* method */
-	const char *pattern; /* "/v1/funding/calls/{id}": literal segments and {params} */
+	const char *pattern; /* "/v1/funding/calls/{id}": literal segments and
+	                        {params} */
 	mp_handler handler;
 	unsigned flags;
 	unsigned roles; /* MP_ROLE_* allowed; 0 = any authenticated principal */
-	const char *scopes; /* space-separated scopes of which an API client
-	                       needs one ("funding:read"); NULL: API clients
-	                       refused */
-	int cache_ttl_s;    /* > 0: the gateway may cache GET answers this
-	                       long (per principal unless MP_ROUTE_PUBLIC_DATA) */
+	const char *scopes;     /* space-separated scopes of which an API client
+	                           needs one ("funding:read"); NULL: API clients
+	                           refused */
+	int cache_ttl_s;        /* > 0: the gateway may cache GET answers this
+	                           long (per principal unless MP_ROUTE_PUBLIC_DATA) */
 	const char *rate_class; /* the gateway's rate-limit class ("auth",
 	                           "write"); NULL: "default" */
 };
@@ -109,22 +114,24 @@ struct mp_extension {
 };
 
 struct mp_service {
-	const char *name;    /* "funding": logs, metrics, stream "events:<name>" */
+	const char *name; /* "funding": logs, metrics, stream "events:<name>" */
 	const struct mp_route *routes;
 	size_t nroutes;
-	int uses_db;         /* 1: MP_DB_URL required, migrations applied at start */
-	int uses_redis;      /* 1: MP_REDIS_URL required */
-	int relay;           /* 1: run the outbox relay to the service's stream */
-	const struct mp_consumer_def *consumers; /* NULL-terminated by .stream == NULL;
-	                                            read after parent_init */
+	int uses_db;    /* 1: MP_DB_URL required, migrations applied at start */
+	int uses_redis; /* 1: MP_REDIS_URL required */
+	int relay;      /* 1: run the outbox relay to the service's stream */
+	const struct mp_consumer_def
+	    *consumers; /* NULL-terminated by .stream == NULL;
+	                   read after parent_init */
 	/* 1: refuse access tokens the gateway revoked (mp/revocation.h): the
 	 * library consumes its events into this service's revoked_token and
 	 * each worker checks an in-memory copy. Needs uses_db and uses_redis.
 	 * A consumer of the service on "events:gateway" shares the delivery
 	 * (one inbox row per event): its apply runs after the library's. */
 	int revocation;
-	int (*parent_init)(void);  /* optional, in the parent after configuration */
-	int (*worker_init)(void);  /* optional, in each worker */
+	int (*parent_init)(
+	    void); /* optional, in the parent after configuration */
+	int (*worker_init)(void); /* optional, in each worker */
 	const struct mp_extension *const *extensions; /* NULL-terminated */
 	/* 1: /metrics and /_routes are never served on the public listener,
 	 * only on the ops listener (MP_OPS_PORT): a process that faces the
@@ -163,23 +170,23 @@ struct mp_ctx {
 	int db_phase;
 	int db_retries;
 	mp_handler db_next;
-	int db_handle_errors;   /* the step sees errors itself */
+	int db_handle_errors; /* the step sees errors itself */
 	const char *db_sql;
 	char *db_values[16];
 	int db_nvalues;
-	PGresult *result;       /* result of the last statement (owned) */
-	char sqlstate[6];       /* "" if the last statement succeeded */
-	char *db_error;         /* message of the failure (never sent to clients) */
-	void *db_impl;          /* struct kore_pgsql, opaque here */
+	PGresult *result; /* result of the last statement (owned) */
+	char sqlstate[6]; /* "" if the last statement succeeded */
+	char *db_error;   /* message of the failure (never sent to clients) */
+	void *db_impl;    /* struct kore_pgsql, opaque here */
 	/* admission to the worker's pool (db.c): first come, first served */
 	struct mp_ctx *db_wnext, *db_wprev;
-	int db_queued;          /* waiting for a connection */
-	int db_granted;         /* holds (or was promised) a connection */
-	int db_steps;           /* statements this request has run */
+	int db_queued;  /* waiting for a connection */
+	int db_granted; /* holds (or was promised) a connection */
+	int db_steps;   /* statements this request has run */
 
-	void *query_impl;       /* parsed query string (reply.c) */
-	int cache_control_set;  /* the handler chose Cache-Control (reply.c
-	                           then adds no default "no-store") */
+	void *query_impl;      /* parsed query string (reply.c) */
+	int cache_control_set; /* the handler chose Cache-Control (reply.c
+	                          then adds no default "no-store") */
 
 	/* When set, a re-entered request (after MP_WAIT) runs this instead of
 	 * the database chain: for handlers that park a request on their own
@@ -221,7 +228,7 @@ int mp_query_split_or_reply(struct mp_ctx *ctx);
  * naming each) a parameter `allowed` does not declare: for APIs whose
  * clients must learn that a misspelt filter was not applied. */
 int mp_query_strict_or_reply(struct mp_ctx *ctx,
-    const struct mp_field *allowed);
+                             const struct mp_field *allowed);
 
 /* ---- replies (each returns MP_DONE) -------------------------------------- */
 
@@ -230,14 +237,14 @@ int mp_reply_json(struct mp_ctx *ctx, int status, json_t *body);
 
 /* Send raw bytes with a content type. */
 int mp_reply_raw(struct mp_ctx *ctx, int status, const char *ctype,
-    const void *data, size_t len);
+                 const void *data, size_t len);
 
 /* Send a problem+json: `problem` is stolen. */
 int mp_reply_problem_json(struct mp_ctx *ctx, json_t *problem);
 
 /* Build and send a problem with the standard title of `status`. */
 int mp_reply_problem(struct mp_ctx *ctx, int status, const char *slug,
-    const char *detail);
+                     const char *detail);
 
 /* 405 problem with the Allow header listing `methods` (MP_* bits). */
 int mp_reply_method_not_allowed(struct mp_ctx *ctx, unsigned methods);
@@ -253,7 +260,7 @@ void mp_reply_header(struct mp_ctx *ctx, const char *name, const char *value);
  * returned: the handler returns MP_DONE.
  */
 int mp_body_or_reply(struct mp_ctx *ctx, const struct mp_field *schema,
-    json_t **out);
+                     json_t **out);
 
 /* Region check that answers 404 (as for a missing id) when the principal
  * may not see `region`. 0 allowed, -EACCES answered. */
@@ -275,11 +282,11 @@ int mp_role_or_reply(struct mp_ctx *ctx, unsigned roles);
  * Returns MP_WAIT, or MP_DONE when it already answered (pool exhausted → 503).
  */
 int mp_db_query(struct mp_ctx *ctx, mp_handler next, const char *sql,
-    int nvalues, const char *const *values);
+                int nvalues, const char *const *values);
 
 /* Same, but `next` also runs on failure with ctx->sqlstate set. */
 int mp_db_query_checked(struct mp_ctx *ctx, mp_handler next, const char *sql,
-    int nvalues, const char *const *values);
+                        int nvalues, const char *const *values);
 
 /* Result accessors for ctx->result (NULL-safe). */
 int mp_db_rows(const struct mp_ctx *ctx);
@@ -293,7 +300,8 @@ int mp_db_error_reply(struct mp_ctx *ctx);
  * queries: SELECT json_build_object(...)) with `status`; 404 when no row. */
 int mp_db_reply_row_json(struct mp_ctx *ctx, int status);
 
-/* ---- service state -------------------------------------------------------- */
+/* ---- service state --------------------------------------------------------
+ */
 
 /* 1 once SIGTERM was received: readiness fails, new requests get 503. */
 int mp_draining(void);

@@ -227,8 +227,8 @@ load_one(const struct mp_cfg_var *v, const char *value, char *err,
 		if (rc != 0 || ((v->min != 0 || v->max != 0) &&
 		                (iv < v->min || iv > v->max))) {
 			mp_err_set(err, errlen,
-			        "config: %s=%s is not an integer%s", v->name,
-			        shown, range);
+			           "config: %s=%s is not an integer%s", v->name,
+			           shown, range);
 			return -EINVAL;
 		}
 		if (v->out != NULL)
@@ -254,10 +254,11 @@ load_one(const struct mp_cfg_var *v, const char *value, char *err,
 		return 0;
 	case MP_CFG_BOOL:
 		if (parse_bool(value, &bv) != 0) {
-			mp_err_set(err, errlen,
-			        "config: %s=%s is not a boolean (true/false, "
-			        "yes/no, on/off, 1/0)",
-			        v->name, shown);
+			mp_err_set(
+			    err, errlen,
+			    "config: %s=%s is not a boolean (true/false, "
+			    "yes/no, on/off, 1/0)",
+			    v->name, shown);
 			return -EINVAL;
 		}
 		if (v->out != NULL)
@@ -269,8 +270,9 @@ load_one(const struct mp_cfg_var *v, const char *value, char *err,
 				break;
 		if (v->enums == NULL || v->enums[i] == NULL) {
 			join(v->enums, "", list, sizeof(list));
-			mp_err_set(err, errlen, "config: %s=%s is not one of: %s",
-			        v->name, shown, list);
+			mp_err_set(err, errlen,
+			           "config: %s=%s is not one of: %s", v->name,
+			           shown, list);
 			return -EINVAL;
 		}
 		break;
@@ -289,25 +291,26 @@ load_one(const struct mp_cfg_var *v, const char *value, char *err,
 	case MP_CFG_PATH:
 		if (has_ctl(value) || access(value, R_OK) != 0) {
 			mp_err_set(err, errlen,
-			        "config: %s=%s is not a readable file or "
-			        "directory",
-			        v->name, shown);
+			           "config: %s=%s is not a readable file or "
+			           "directory",
+			           v->name, shown);
 			return -EINVAL;
 		}
 		break;
 	case MP_CFG_STRING:
 		break;
 	default:
-		mp_err_set(err, errlen, "config: %s has an unknown type", v->name);
+		mp_err_set(err, errlen, "config: %s has an unknown type",
+		           v->name);
 		return -EINVAL;
 	}
 
 	/* Text types are copied into char[out_size]. */
 	if (v->out != NULL) {
 		if (strlen(value) >= v->out_size) {
-			mp_err_set(err, errlen,
-			        "config: %s is longer than %zu bytes", v->name,
-			        v->out_size > 0 ? v->out_size - 1 : 0);
+			mp_err_set(
+			    err, errlen, "config: %s is longer than %zu bytes",
+			    v->name, v->out_size > 0 ? v->out_size - 1 : 0);
 			return -EINVAL;
 		}
 		memcpy(v->out, value, strlen(value) + 1);
@@ -333,8 +336,8 @@ mp_config_load(const struct mp_cfg_var *vars, size_t n,
 	}
 	for (i = 0; i < n; i++) {
 		if (vars[i].name == NULL) {
-			mp_err_set(err, errlen, "config: variable %zu has no name",
-			        i);
+			mp_err_set(err, errlen,
+			           "config: variable %zu has no name", i);
 			return -EINVAL;
 		}
 		value = get(vars[i].name);
@@ -345,11 +348,12 @@ mp_config_load(const struct mp_cfg_var *vars, size_t n,
 				continue;
 			if (vars[i].help != NULL)
 				mp_err_set(err, errlen,
-				        "config: %s is required (%s)",
-				        vars[i].name, vars[i].help);
+				           "config: %s is required (%s)",
+				           vars[i].name, vars[i].help);
 			else
-				mp_err_set(err, errlen, "config: %s is required",
-				        vars[i].name);
+				mp_err_set(err, errlen,
+				           "config: %s is required",
+				           vars[i].name);
 			return -EINVAL;
 		}
 		if ((rc = load_one(&vars[i], value, err, errlen)) != 0)

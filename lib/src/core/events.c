@@ -77,23 +77,24 @@ static int link_pg(struct link *l, const char *url);
 static int link_redis(struct link *l, const char *url);
 static void link_close(struct link *l);
 static void metric(const struct mp_events_cfg *c, enum mp_event_metric m,
-    int64_t v);
+                   int64_t v);
 static int relay_round(struct mp_relay *r);
 static void marker_key(const struct mp_relay *r, const char *event_id,
-    char *out, size_t outlen);
+                       char *out, size_t outlen);
 static void markers_delete(struct mp_relay *r, const PGresult *res, int n);
 static void relay_housekeeping(struct mp_relay *r);
 static void *relay_main(void *arg);
 static void *consumer_main(void *arg);
 static int consumer_handle(struct mp_consumer *c, const char *id,
-    const char *payload, size_t len);
+                           const char *payload, size_t len);
 static int consumer_claim(struct mp_consumer *c);
 static int consumer_read(struct mp_consumer *c);
 static void consumer_dead_letter(struct mp_consumer *c, const char *id,
-    const char *payload, size_t len, const char *why);
+                                 const char *payload, size_t len,
+                                 const char *why);
 static int pg_exec_ok(PGconn *pg, const char *sql);
 static int entry_event(const redisReply *e, const char **id,
-    const char **payload, size_t *len);
+                       const char **payload, size_t *len);
 
 static int64_t
 mono_ms(void)
@@ -131,7 +132,7 @@ pg_exec_ok(PGconn *pg, const char *sql)
 {
 	PGresult *res = PQexec(pg, sql);
 	int ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
-	    PQresultStatus(res) == PGRES_TUPLES_OK;
+	         PQresultStatus(res) == PGRES_TUPLES_OK;
 
 	PQclear(res);
 	return ok ? 0 : -EIO;
@@ -212,8 +213,8 @@ link_close(struct link *l)
 
 char *
 mp_cloudevent_encode(const char *service, const char *id, const char *type,
-    const char *subject, const char *time, const char *data_json,
-    const char *request_id)
+                     const char *subject, const char *time,
+                     const char *data_json, const char *request_id)
 {
 	json_t *ev, *data;
 	char source[96];
@@ -224,8 +225,9 @@ mp_cloudevent_encode(const char *service, const char *id, const char *type,
 		return NULL;
 	snprintf(source, sizeof(source), "urn:mp:%s", service);
 	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "specversion",
-	    "1.0", "id", id, "source", source, "type", type, "time", time,
-	    "datacontenttype", "application/json", "data", data);
+	               "1.0", "id", id, "source", source, "type", type, "time",
+	               time, "datacontenttype", "application/json", "data",
+	               data);
 	if (ev == NULL)
 		return NULL;
 	if (subject != NULL && subject[0] != '\0')
@@ -257,7 +259,7 @@ static const char publish_once_lua[] =
 
 static void
 marker_key(const struct mp_relay *r, const char *event_id, char *out,
-    size_t outlen)
+           size_t outlen)
 {
 	snprintf(out, outlen, "%s:published:%s", r->stream, event_id);
 }
@@ -275,15 +277,15 @@ markers_delete(struct mp_relay *r, const PGresult *res, int n)
 		argv[0] = "DEL";
 		for (i = 0; i < n; i++) {
 			marker_key(r, PQgetvalue(res, i, 1), marker,
-			    sizeof(marker));
+			           sizeof(marker));
 			if ((keys[i] = strdup(marker)) == NULL)
 				break;
 			argv[i + 1] = keys[i];
 			made++;
 		}
 		if (made == n)
-			freeReplyObject(redisCommandArgv(r->l.rd, n + 1, argv,
-			    NULL));
+			freeReplyObject(
+			    redisCommandArgv(r->l.rd, n + 1, argv, NULL));
 	}
 	for (i = 0; keys != NULL && i < made; i++)
 		free(keys[i]);
@@ -296,9 +298,11 @@ relay_round(struct mp_relay *r)
 {
 	static const char sel[] =
 	    "SELECT id, event_id, type, coalesce(subject, ''), "
-	    "to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+	    "to_char(time AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
 	    "data::text, coalesce(request_id, '') FROM outbox "
-	    "WHERE sent_at IS NULL ORDER BY id LIMIT " "256";
+	    "WHERE sent_at IS NULL ORDER BY id LIMIT "
+	    "256";
 	PGresult *res = NULL, *upd;
 	redisReply *rep;
 	char *ids = NULL, *ev;
@@ -310,8 +314,8 @@ relay_round(struct mp_relay *r)
 
 	if (pg_exec_ok(r->l.pg, "BEGIN") != 0)
 		return -EIO;
-	res = PQexec(r->l.pg, "SELECT pg_try_advisory_xact_lock("
-	    RELAY_LOCK_KEY ")");
+	res = PQexec(r->l.pg,
+	             "SELECT pg_try_advisory_xact_lock(" RELAY_LOCK_KEY ")");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = -EIO;
 		goto rollback;
@@ -331,7 +335,8 @@ relay_round(struct mp_relay *r)
 		goto rollback;
 
 	for (i = 0; i < n; i++) {
-		ev = mp_cloudevent_encode(r->cfg.service, PQgetvalue(res, i, 1),
+		ev = mp_cloudevent_encode(
+		    r->cfg.service, PQgetvalue(res, i, 1),
 		    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
 		    PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
 		    PQgetvalue(res, i, 6));
@@ -373,8 +378,10 @@ relay_round(struct mp_relay *r)
 	fputc('}', f);
 	fclose(f);
 	param[0] = ids;
-	upd = PQexecParams(r->l.pg, "UPDATE outbox SET sent_at = now() "
-	    "WHERE id = ANY($1::bigint[])", 1, NULL, param, NULL, NULL, 0);
+	upd = PQexecParams(r->l.pg,
+	                   "UPDATE outbox SET sent_at = now() "
+	                   "WHERE id = ANY($1::bigint[])",
+	                   1, NULL, param, NULL, NULL, 0);
 	free(ids);
 	if (PQresultStatus(upd) != PGRES_COMMAND_OK) {
 		PQclear(upd);
@@ -404,13 +411,14 @@ relay_housekeeping(struct mp_relay *r)
 {
 	PGresult *res;
 
-	res = PQexec(r->l.pg, "SELECT count(*) FROM outbox WHERE sent_at IS NULL");
+	res = PQexec(r->l.pg,
+	             "SELECT count(*) FROM outbox WHERE sent_at IS NULL");
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		metric(&r->cfg, MP_EM_PENDING, atoll(PQgetvalue(res, 0, 0)));
 	PQclear(res);
 	if (++r->rounds % 600 == 0)
 		(void)pg_exec_ok(r->l.pg, "DELETE FROM outbox WHERE sent_at < "
-		    "now() - interval '7 days'");
+		                          "now() - interval '7 days'");
 }
 
 static void *
@@ -424,14 +432,17 @@ relay_main(void *arg)
 		if (link_pg(&r->l, r->cfg.db_url) != 0 ||
 		    link_redis(&r->l, r->cfg.redis_url) != 0) {
 			if (!down)
-				mp_log(MP_LOG_WARN, "relay", "database or Redis "
+				mp_log(
+				    MP_LOG_WARN, "relay",
+				    "database or Redis "
 				    "unreachable; events stay in the outbox");
 			down = 1;
 			if (r->l.stop)
 				break;
 			link_sleep(&r->l, r->l.backoff_ms);
-			r->l.backoff_ms = r->l.backoff_ms * 2 > BACKOFF_MAX_MS ?
-			    BACKOFF_MAX_MS : r->l.backoff_ms * 2;
+			r->l.backoff_ms = r->l.backoff_ms * 2 > BACKOFF_MAX_MS
+			                      ? BACKOFF_MAX_MS
+			                      : r->l.backoff_ms * 2;
 			continue;
 		}
 		if (down)
@@ -441,7 +452,8 @@ relay_main(void *arg)
 		n = relay_round(r);
 		if (n == -EBUSY) {
 			/* the other relay's round may have started before our
-			 * commit: try again soon rather than at the next sweep */
+			 * commit: try again soon rather than at the next sweep
+			 */
 			link_sleep(&r->l, 20);
 			continue;
 		}
@@ -451,7 +463,8 @@ relay_main(void *arg)
 				redisFree(r->l.rd);
 				r->l.rd = NULL;
 			}
-			if (r->l.pg != NULL && PQstatus(r->l.pg) != CONNECTION_OK) {
+			if (r->l.pg != NULL &&
+			    PQstatus(r->l.pg) != CONNECTION_OK) {
 				PQfinish(r->l.pg);
 				r->l.pg = NULL;
 			}
@@ -521,26 +534,26 @@ mp_relay_stop(struct mp_relay *r)
 /* ---- consumer ----------------------------------------------------------- */
 
 static void
-consumer_dead_letter(struct mp_consumer *c, const char *id,
-    const char *payload, size_t len, const char *why)
+consumer_dead_letter(struct mp_consumer *c, const char *id, const char *payload,
+                     size_t len, const char *why)
 {
 	redisReply *rep;
 
 	rep = redisCommand(c->l.rd, "XADD %s * origin_id %s reason %s event %b",
-	    c->dead, id, why, payload, len);
+	                   c->dead, id, why, payload, len);
 	freeReplyObject(rep);
 	rep = redisCommand(c->l.rd, "XACK %s %s %s", c->def.stream,
-	    c->def.group, id);
+	                   c->def.group, id);
 	freeReplyObject(rep);
 	metric(&c->cfg, MP_EM_DEAD, 1);
-	mp_log(MP_LOG_ERROR, "consumer", "event %s of %s dead-lettered: %s",
-	    id, c->def.stream, why);
+	mp_log(MP_LOG_ERROR, "consumer", "event %s of %s dead-lettered: %s", id,
+	       c->def.stream, why);
 }
 
 /* Apply one entry. 0: done (acknowledged), <0: leave pending. */
 static int
 consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
-    size_t len)
+                size_t len)
 {
 	const char *params[3];
 	json_t *ev;
@@ -563,10 +576,12 @@ consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
 		params[0] = json_string_value(json_object_get(ev, "id"));
 		params[1] = json_string_value(json_object_get(ev, "source"));
 		params[2] = json_string_value(json_object_get(ev, "type"));
-		res = PQexecParams(c->l.pg, "INSERT INTO inbox (event_id, "
+		res = PQexecParams(
+		    c->l.pg,
+		    "INSERT INTO inbox (event_id, "
 		    "source, type) VALUES ($1, coalesce($2, ''), $3) "
-		    "ON CONFLICT (event_id) DO NOTHING", 3, NULL, params, NULL,
-		    NULL, 0);
+		    "ON CONFLICT (event_id) DO NOTHING",
+		    3, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			PQclear(res);
 			(void)pg_exec_ok(c->l.pg, "ROLLBACK");
@@ -577,13 +592,14 @@ consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
 		PQclear(res);
 	}
 	current_consumer = c;
-	rc = dup ? 0 : c->def.apply(c->def.use_db ? c->l.pg : NULL, ev,
-	    c->def.arg);
+	rc = dup ? 0
+	         : c->def.apply(c->def.use_db ? c->l.pg : NULL, ev, c->def.arg);
 	current_consumer = NULL;
 	if (rc == MP_CONSUME_REJECT) {
 		if (c->def.use_db)
 			(void)pg_exec_ok(c->l.pg, "ROLLBACK");
-		consumer_dead_letter(c, id, payload, len,
+		consumer_dead_letter(
+		    c, id, payload, len,
 		    "rejected by the consumer: unknown type or malformed data");
 		rc = 0;
 		goto out;
@@ -606,7 +622,7 @@ consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
 		_exit(86);
 	metric(&c->cfg, dup ? MP_EM_DUPLICATE : MP_EM_CONSUMED, 1);
 	rep = redisCommand(c->l.rd, "XACK %s %s %s", c->def.stream,
-	    c->def.group, id);
+	                   c->def.group, id);
 	if (rep == NULL)
 		rc = -EIO;
 	freeReplyObject(rep);
@@ -624,7 +640,7 @@ mp_consumer_redis(void)
 /* Entry of a stream reply: [id, [field, value, ...]]; find "event". */
 static int
 entry_event(const redisReply *e, const char **id, const char **payload,
-    size_t *len)
+            size_t *len)
 {
 	const redisReply *f;
 	size_t k;
@@ -658,8 +674,8 @@ consumer_claim(struct mp_consumer *c)
 	long long deliveries;
 
 	rep = redisCommand(c->l.rd, "XAUTOCLAIM %s %s %s %lld 0-0 COUNT 100",
-	    c->def.stream, c->def.group, c->cfg.consumer_name,
-	    (long long)c->cfg.claim_idle_ms);
+	                   c->def.stream, c->def.group, c->cfg.consumer_name,
+	                   (long long)c->cfg.claim_idle_ms);
 	if (rep == NULL)
 		return -EIO;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 ||
@@ -669,10 +685,10 @@ consumer_claim(struct mp_consumer *c)
 	}
 	for (i = 0; i < rep->element[1]->elements; i++) {
 		if (entry_event(rep->element[1]->element[i], &id, &payload,
-		    &len) != 0)
+		                &len) != 0)
 			continue;
 		pend = redisCommand(c->l.rd, "XPENDING %s %s %s %s 1",
-		    c->def.stream, c->def.group, id, id);
+		                    c->def.stream, c->def.group, id, id);
 		deliveries = 0;
 		if (pend != NULL && pend->type == REDIS_REPLY_ARRAY &&
 		    pend->elements == 1 &&
@@ -686,7 +702,7 @@ consumer_claim(struct mp_consumer *c)
 		}
 		if (deliveries > c->cfg.max_deliveries) {
 			consumer_dead_letter(c, id, payload, len,
-			    "too many failed deliveries");
+			                     "too many failed deliveries");
 			continue;
 		}
 		(void)consumer_handle(c, id, payload, len);
@@ -702,16 +718,18 @@ consumer_read(struct mp_consumer *c)
 	const char *id, *payload;
 	size_t len, i;
 
-	rep = redisCommand(c->l.rd, "XREADGROUP GROUP %s %s COUNT %d BLOCK "
-	    "%lld STREAMS %s >", c->def.group, c->cfg.consumer_name,
-	    CONSUMER_BATCH, (long long)c->cfg.sweep_ms, c->def.stream);
+	rep = redisCommand(c->l.rd,
+	                   "XREADGROUP GROUP %s %s COUNT %d BLOCK "
+	                   "%lld STREAMS %s >",
+	                   c->def.group, c->cfg.consumer_name, CONSUMER_BATCH,
+	                   (long long)c->cfg.sweep_ms, c->def.stream);
 	if (rep == NULL)
 		return -EIO;
 	if (rep->type == REDIS_REPLY_ERROR) {
 		/* NOGROUP after a FLUSHALL or stream deletion: recreate */
 		freeReplyObject(rep);
 		rep = redisCommand(c->l.rd, "XGROUP CREATE %s %s 0 MKSTREAM",
-		    c->def.stream, c->def.group);
+		                   c->def.stream, c->def.group);
 		freeReplyObject(rep);
 		return 0;
 	}
@@ -720,7 +738,8 @@ consumer_read(struct mp_consumer *c)
 		entries = rep->element[0]->element[1];
 		for (i = 0; i < entries->elements && !c->l.stop; i++) {
 			if (entry_event(entries->element[i], &id, &payload,
-			    &len) != 0 || payload == NULL)
+			                &len) != 0 ||
+			    payload == NULL)
 				continue;
 			if (consumer_handle(c, id, payload, len) == -EIO)
 				break;
@@ -745,8 +764,9 @@ consumer_report_lag(struct mp_consumer *c)
 		return;
 	c->last_lag_ms = mono_ms();
 	rep = redisCommand(c->l.rd, "XINFO GROUPS %s", c->def.stream);
-	for (i = 0; rep != NULL && rep->type == REDIS_REPLY_ARRAY &&
-	    i < rep->elements; i++) {
+	for (i = 0;
+	     rep != NULL && rep->type == REDIS_REPLY_ARRAY && i < rep->elements;
+	     i++) {
 		g = rep->element[i];
 		if (g->type != REDIS_REPLY_ARRAY)
 			continue;
@@ -778,17 +798,22 @@ consumer_main(void *arg)
 		if ((c->def.use_db && link_pg(&c->l, c->cfg.db_url) != 0) ||
 		    link_redis(&c->l, c->cfg.redis_url) != 0) {
 			if (!down)
-				mp_log(MP_LOG_WARN, "consumer", "%s: database "
-				    "or Redis unreachable", c->def.stream);
+				mp_log(MP_LOG_WARN, "consumer",
+				       "%s: database "
+				       "or Redis unreachable",
+				       c->def.stream);
 			down = 1;
 			link_sleep(&c->l, c->l.backoff_ms);
-			c->l.backoff_ms = c->l.backoff_ms * 2 > BACKOFF_MAX_MS ?
-			    BACKOFF_MAX_MS : c->l.backoff_ms * 2;
+			c->l.backoff_ms = c->l.backoff_ms * 2 > BACKOFF_MAX_MS
+			                      ? BACKOFF_MAX_MS
+			                      : c->l.backoff_ms * 2;
 			continue;
 		}
 		if (down || c->last_claim_ms == 0) {
-			rep = redisCommand(c->l.rd, "XGROUP CREATE %s %s 0 "
-			    "MKSTREAM", c->def.stream, c->def.group);
+			rep = redisCommand(c->l.rd,
+			                   "XGROUP CREATE %s %s 0 "
+			                   "MKSTREAM",
+			                   c->def.stream, c->def.group);
 			freeReplyObject(rep);
 		}
 		down = 0;
@@ -813,7 +838,7 @@ consumer_main(void *arg)
 
 int
 mp_consumer_start(const struct mp_events_cfg *cfg,
-    const struct mp_consumer_def *def, struct mp_consumer **out)
+                  const struct mp_consumer_def *def, struct mp_consumer **out)
 {
 	struct mp_consumer *c;
 

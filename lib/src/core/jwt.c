@@ -60,7 +60,7 @@ struct mp_jwt_key {
 	size_t sig_len;     /* exact length of a raw signature */
 	unsigned char *pem; /* canonical SubjectPublicKeyInfo PEM */
 	size_t pem_len;
-	EVP_PKEY *pkey;     /* parsed once: verifying must not re-read PEM */
+	EVP_PKEY *pkey; /* parsed once: verifying must not re-read PEM */
 };
 
 struct mp_jwt_keyset {
@@ -366,8 +366,7 @@ verify_signature(const struct mp_jwt_key *key, const char *input, size_t len,
 		check_len = (size_t)der_len;
 	}
 	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
-	                         key->pkey) != 1)
+	    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->pkey) != 1)
 		goto cleanup;
 	rc = EVP_DigestVerify(md, check, check_len,
 	                      (const unsigned char *)input, len) == 1

@@ -23,7 +23,7 @@ static int sql_file_filter(const struct dirent *d);
 static int read_file(const char *path, char **out);
 static void checksum(const char *sql, char out[65]);
 static int apply_one(PGconn *pg, const char *version, const char *sql,
-    char *err, size_t errlen);
+                     char *err, size_t errlen);
 static PGconn *connect_wait(const char *url);
 
 /* The library's own schema, shared by every service database. */
@@ -56,7 +56,8 @@ static const char builtin_events[] =
     "DECLARE v uuid;\n"
     "BEGIN\n"
     "  INSERT INTO outbox (type, subject, data, request_id)\n"
-    "  VALUES (p_type, p_subject, p_data, p_request_id) RETURNING event_id INTO v;\n"
+    "  VALUES (p_type, p_subject, p_data, p_request_id) RETURNING event_id "
+    "INTO v;\n"
     "  PERFORM pg_notify('mp_outbox', '');\n"
     "  RETURN v;\n"
     "END $$;\n";
@@ -75,7 +76,8 @@ static const char builtin_emit_v2[] =
     "DECLARE v uuid;\n"
     "BEGIN\n"
     "  INSERT INTO outbox (type, subject, data, request_id)\n"
-    "  VALUES (p_type, p_subject, p_data, p_request_id) RETURNING event_id INTO v;\n"
+    "  VALUES (p_type, p_subject, p_data, p_request_id) RETURNING event_id "
+    "INTO v;\n"
     "  RETURN v;\n"
     "END $$;\n";
 
@@ -140,7 +142,8 @@ static const char builtin_helpers[] =
     "  IF detail IS NULL THEN\n"
     "    RAISE EXCEPTION USING ERRCODE = code, MESSAGE = msg;\n"
     "  END IF;\n"
-    "  RAISE EXCEPTION USING ERRCODE = code, MESSAGE = msg, DETAIL = detail::text;\n"
+    "  RAISE EXCEPTION USING ERRCODE = code, MESSAGE = msg, DETAIL = "
+    "detail::text;\n"
     "END $$;\n"
     /* 400 naming the field (body field or query argument) and the reason */
     "CREATE FUNCTION mp_field_error(field text, reason text) RETURNS void\n"
@@ -154,7 +157,8 @@ static const char builtin_helpers[] =
     "  SELECT mp_raise('MP404', 'no such resource')\n"
     "$$;\n"
     "CREATE FUNCTION mp_has_role(p jsonb, role text) RETURNS boolean\n"
-    "LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(p->'roles' ? role, false) $$;\n"
+    "LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(p->'roles' ? role, false) "
+    "$$;\n"
     /* a council officer of `region`, or an admin */
     "CREATE FUNCTION mp_officer_of(p jsonb, region text) RETURNS boolean\n"
     "LANGUAGE sql IMMUTABLE AS $$\n"
@@ -193,7 +197,7 @@ sql_file_filter(const struct dirent *d)
 	size_t len = strlen(d->d_name);
 
 	return len > 9 && d->d_name[0] >= '0' && d->d_name[0] <= '9' &&
-	    strcmp(d->d_name + len - 4, ".sql") == 0;
+	       strcmp(d->d_name + len - 4, ".sql") == 0;
 }
 
 static int
@@ -237,7 +241,7 @@ checksum(const char *sql, char out[65])
 /* Apply `sql` as `version` unless recorded; verify the checksum if it is. */
 static int
 apply_one(PGconn *pg, const char *version, const char *sql, char *err,
-    size_t errlen)
+          size_t errlen)
 {
 	const char *params[2];
 	char sum[65];
@@ -247,19 +251,24 @@ apply_one(PGconn *pg, const char *version, const char *sql, char *err,
 	checksum(sql, sum);
 	params[0] = version;
 	params[1] = sum;
-	res = PQexecParams(pg, "SELECT checksum FROM schema_migrations "
-	    "WHERE version = $1", 1, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(pg,
+	                   "SELECT checksum FROM schema_migrations "
+	                   "WHERE version = $1",
+	                   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		snprintf(err, errlen, "%s: %s", version,
-		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+		         PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 		PQclear(res);
 		return -EIO;
 	}
 	if (PQntuples(res) == 1) {
 		if (strcmp(PQgetvalue(res, 0, 0), sum) != 0) {
-			snprintf(err, errlen, "%s was changed after it was "
+			snprintf(
+			    err, errlen,
+			    "%s was changed after it was "
 			    "applied (checksum mismatch); add a new migration "
-			    "instead", version);
+			    "instead",
+			    version);
 			rc = -EINVAL;
 		}
 		PQclear(res);
@@ -272,16 +281,19 @@ apply_one(PGconn *pg, const char *version, const char *sql, char *err,
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
 		snprintf(err, errlen, "%s: %s", version,
-		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) != NULL ?
-		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
-		    PQerrorMessage(pg));
+		         PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) !=
+		                 NULL
+		             ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+		             : PQerrorMessage(pg));
 		PQclear(res);
 		PQclear(PQexec(pg, "ROLLBACK"));
 		return -EIO;
 	}
 	PQclear(res);
-	res = PQexecParams(pg, "INSERT INTO schema_migrations (version, "
-	    "checksum) VALUES ($1, $2)", 2, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(pg,
+	                   "INSERT INTO schema_migrations (version, "
+	                   "checksum) VALUES ($1, $2)",
+	                   2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = -EIO;
 	PQclear(res);
@@ -291,7 +303,7 @@ apply_one(PGconn *pg, const char *version, const char *sql, char *err,
 	PQclear(res);
 	if (rc != 0)
 		snprintf(err, errlen, "%s: could not record the migration",
-		    version);
+		         version);
 	return rc;
 }
 
@@ -313,8 +325,7 @@ connect_wait(const char *url)
 }
 
 int
-mp_migrate_run(const char *db_url, const char *dir, char *err,
-    size_t errlen)
+mp_migrate_run(const char *db_url, const char *dir, char *err, size_t errlen)
 {
 	struct dirent **names = NULL;
 	char path[1024], *sql = NULL, version[256];
@@ -327,19 +338,20 @@ mp_migrate_run(const char *db_url, const char *dir, char *err,
 		return -EIO;
 	}
 	if ((pg = connect_wait(db_url)) == NULL) {
-		snprintf(err, errlen, "cannot connect to the database "
-		    "(MP_DB_URL)");
+		snprintf(err, errlen,
+		         "cannot connect to the database "
+		         "(MP_DB_URL)");
 		return -ECONNREFUSED;
 	}
 	PQclear(PQexec(pg, "SET client_min_messages = warning"));
 	res = PQexec(pg, "SELECT pg_advisory_lock(" LOCK_KEY ")");
 	PQclear(res);
 	res = PQexec(pg, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    "version text PRIMARY KEY, checksum text NOT NULL, "
-	    "applied_at timestamptz NOT NULL DEFAULT now())");
+	                 "version text PRIMARY KEY, checksum text NOT NULL, "
+	                 "applied_at timestamptz NOT NULL DEFAULT now())");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		snprintf(err, errlen, "cannot create schema_migrations: %s",
-		    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+		         PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 		PQclear(res);
 		rc = -EIO;
 		goto done;
@@ -347,26 +359,28 @@ mp_migrate_run(const char *db_url, const char *dir, char *err,
 	PQclear(res);
 
 	if ((rc = apply_one(pg, "lib-0001-events", builtin_events, err,
-	    errlen)) != 0 || (rc = apply_one(pg, "lib-0002-emit-no-notify",
-	    builtin_emit_v2, err, errlen)) != 0 || (rc = apply_one(pg,
-	    "lib-0003-sql-helpers", builtin_helpers, err, errlen)) != 0 ||
+	                    errlen)) != 0 ||
+	    (rc = apply_one(pg, "lib-0002-emit-no-notify", builtin_emit_v2, err,
+	                    errlen)) != 0 ||
+	    (rc = apply_one(pg, "lib-0003-sql-helpers", builtin_helpers, err,
+	                    errlen)) != 0 ||
 	    (rc = apply_one(pg, "lib-0004-idempotency", builtin_idempotency,
-	    err, errlen)) != 0 ||
+	                    err, errlen)) != 0 ||
 	    (rc = apply_one(pg, "lib-0005-revoked-token", builtin_revoked, err,
-	    errlen)) != 0)
+	                    errlen)) != 0)
 		goto done;
 
 	n = scandir(dir, &names, sql_file_filter, alphasort);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read migrations directory %s",
-		    dir);
+		         dir);
 		rc = -ENOENT;
 		goto done;
 	}
 	for (i = 0; i < n && rc == 0; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
 		snprintf(version, sizeof(version), "%.*s",
-		    (int)(strlen(names[i]->d_name) - 4), names[i]->d_name);
+		         (int)(strlen(names[i]->d_name) - 4), names[i]->d_name);
 		if ((rc = read_file(path, &sql)) != 0) {
 			snprintf(err, errlen, "cannot read %s", path);
 			break;

@@ -25,7 +25,7 @@ static void echo_name(const char *raw, char *out, size_t outlen);
 static int refuse(json_t **problem, const char *field, const char *reason);
 static json_t *typed_value(const struct mp_field *f, const char *v);
 static int split(const char *qs, struct mp_query *q, int repeats,
-    json_t **problem);
+                 json_t **problem);
 
 /* Percent-decode s in place ('+' is a space). Returns NULL when decoded,
  * else the reason it is refused. */

@@ -56,7 +56,7 @@ void kore_worker_teardown(void);
 static int settings_load(void);
 static void settings_apply(void);
 static int route_match(const char *path, const char *pattern, int prefix,
-    struct mp_ctx *ctx);
+                       struct mp_ctx *ctx);
 static int dispatch_first(struct http_request *req);
 static int authenticate(struct mp_ctx *ctx);
 static void ops_listener_add(void);
@@ -93,39 +93,24 @@ static uint64_t drain_deadline_ms;
 
 /* Threads (relay, consumers) and libpq/hiredis in blocking mode need more
  * than Kore's default worker filter. */
-KORE_SECCOMP_FILTER("mp",
-    KORE_SYSCALL_ALLOW(clone),
-    KORE_SYSCALL_ALLOW(clone3),
-    KORE_SYSCALL_ALLOW(set_robust_list),
-    KORE_SYSCALL_ALLOW(rseq),
-    KORE_SYSCALL_ALLOW(socket),
-    KORE_SYSCALL_ALLOW(connect),
-    KORE_SYSCALL_ALLOW(getsockopt),
-    KORE_SYSCALL_ALLOW(getsockname),
-    KORE_SYSCALL_ALLOW(getpeername),
-    KORE_SYSCALL_ALLOW(recvmsg),
-    KORE_SYSCALL_ALLOW(sendmsg),
-    KORE_SYSCALL_ALLOW(uname),
-    KORE_SYSCALL_ALLOW(gettid),
-    KORE_SYSCALL_ALLOW(tgkill),
-    KORE_SYSCALL_ALLOW(sched_yield),
-    KORE_SYSCALL_ALLOW(newfstatat),
-    KORE_SYSCALL_ALLOW(ioctl),
-    KORE_SYSCALL_ALLOW(shutdown),
-    KORE_SYSCALL_ALLOW(pipe2),
-    KORE_SYSCALL_ALLOW(eventfd2),
-    KORE_SYSCALL_ALLOW(getrusage),
-    KORE_SYSCALL_ALLOW(select),
-    KORE_SYSCALL_ALLOW(pselect6),
-    KORE_SYSCALL_ALLOW(prlimit64),
-    KORE_SYSCALL_ALLOW(sysinfo),
-    KORE_SYSCALL_ALLOW(getdents64),
+KORE_SECCOMP_FILTER(
+    "mp", KORE_SYSCALL_ALLOW(clone), KORE_SYSCALL_ALLOW(clone3),
+    KORE_SYSCALL_ALLOW(set_robust_list), KORE_SYSCALL_ALLOW(rseq),
+    KORE_SYSCALL_ALLOW(socket), KORE_SYSCALL_ALLOW(connect),
+    KORE_SYSCALL_ALLOW(getsockopt), KORE_SYSCALL_ALLOW(getsockname),
+    KORE_SYSCALL_ALLOW(getpeername), KORE_SYSCALL_ALLOW(recvmsg),
+    KORE_SYSCALL_ALLOW(sendmsg), KORE_SYSCALL_ALLOW(uname),
+    KORE_SYSCALL_ALLOW(gettid), KORE_SYSCALL_ALLOW(tgkill),
+    KORE_SYSCALL_ALLOW(sched_yield), KORE_SYSCALL_ALLOW(newfstatat),
+    KORE_SYSCALL_ALLOW(ioctl), KORE_SYSCALL_ALLOW(shutdown),
+    KORE_SYSCALL_ALLOW(pipe2), KORE_SYSCALL_ALLOW(eventfd2),
+    KORE_SYSCALL_ALLOW(getrusage), KORE_SYSCALL_ALLOW(select),
+    KORE_SYSCALL_ALLOW(pselect6), KORE_SYSCALL_ALLOW(prlimit64),
+    KORE_SYSCALL_ALLOW(sysinfo), KORE_SYSCALL_ALLOW(getdents64),
     KORE_SYSCALL_ALLOW(mremap), /* realloc of large bodies and results */
     /* the kernel's own restart of a sleep that a signal interrupted (the
      * event threads sleep between polls): without it the thread is killed */
-    KORE_SYSCALL_ALLOW(restart_syscall) MP_SANITIZER_SYSCALLS
-);
-
+    KORE_SYSCALL_ALLOW(restart_syscall) MP_SANITIZER_SYSCALLS);
 
 const char *
 mp_service_name(void)
@@ -158,116 +143,113 @@ static int
 settings_load(void)
 {
 	static const char *const levels[] = {"debug", "info", "warn", "error",
-		NULL};
+	                                     NULL};
 	char def_mig[256], err[512];
 	int need_jwt = 0;
 	size_t i;
 
 	for (i = 0; i < mp_service_def.nroutes; i++) {
 		if (!(mp_service_def.routes[i].flags &
-		    (MP_ROUTE_PUBLIC | MP_ROUTE_INTERNAL)))
+		      (MP_ROUTE_PUBLIC | MP_ROUTE_INTERNAL)))
 			need_jwt = 1;
 	}
 	snprintf(def_mig, sizeof(def_mig), "services/%s/migrations",
-	    mp_service_def.name);
+	         mp_service_def.name);
 
 	const struct mp_cfg_var vars[] = {
-		{"MP_HTTP_HOST", MP_CFG_STRING, 0, "127.0.0.1", 0, 0, NULL,
-		    mp_settings.http_host, sizeof(mp_settings.http_host),
-		    "address to listen on"},
-		{"MP_HTTP_PORT", MP_CFG_INT, 1, NULL, 1, 65535, NULL,
-		    &mp_settings.http_port_num, 0, "TCP port to listen on"},
-		{"MP_OPS_PORT", MP_CFG_INT, 0, "0", 0, 65535, NULL,
-		    &mp_settings.ops_port_num, 0,
-		    "TCP port of the ops listener (/metrics, /_routes); 0: none"},
-		{"MP_OPS_HOST", MP_CFG_STRING, 0, "", 0, 0, NULL,
-		    mp_settings.ops_host, sizeof(mp_settings.ops_host),
-		    "address of the ops listener (default MP_HTTP_HOST)"},
-		{"MP_HEADER_MAX", MP_CFG_INT, 0, "8192", 1024, 65535, NULL,
-		    &mp_settings.header_block_max, 0,
-		    "largest request header block in bytes (431 above)"},
-		{"MP_WORKERS", MP_CFG_INT, 0, "2", 1, 64, NULL,
-		    &mp_settings.workers, 0, "number of worker processes"},
-		{"MP_LOG_LEVEL", MP_CFG_ENUM, 0, "info", 0, 0, levels,
-		    mp_settings.log_level, sizeof(mp_settings.log_level),
-		    "debug, info, warn or error"},
-		{"MP_DB_URL", MP_CFG_URL, mp_service_def.uses_db, "", 0, 0,
-		    NULL, mp_settings.db_url, sizeof(mp_settings.db_url),
-		    "PostgreSQL connection URL"},
-		{"MP_DB_POOL", MP_CFG_INT, 0, "16", 1, 1000, NULL,
-		    &mp_settings.db_pool, 0,
-		    "PostgreSQL connections per worker"},
-		{"MP_DB_POOL_WARM", MP_CFG_INT, 0, "4", 0, 1000, NULL,
-		    &mp_settings.db_pool_warm, 0,
-		    "PostgreSQL connections each worker opens before serving "
-		    "(at most MP_DB_POOL)"},
-		{"MP_REDIS_URL", MP_CFG_URL, mp_service_def.uses_redis, "", 0,
-		    0, NULL, mp_settings.redis_url,
-		    sizeof(mp_settings.redis_url), "Redis URL redis://host:port"},
-		{"MP_JWT_KEYS", MP_CFG_STRING, need_jwt, "", 0, 0, NULL,
-		    mp_settings.jwt_keys, sizeof(mp_settings.jwt_keys),
-		    "token verification keys kid:ALG:/path.pem,..."},
-		{"MP_JWT_ISSUER", MP_CFG_STRING, need_jwt, "", 0, 0, NULL,
-		    mp_settings.jwt_issuer, sizeof(mp_settings.jwt_issuer),
-		    "expected token issuer"},
-		{"MP_JWT_AUDIENCE", MP_CFG_STRING, need_jwt, "", 0, 0, NULL,
-		    mp_settings.jwt_audience,
-		    sizeof(mp_settings.jwt_audience), "expected token audience"},
-		{"MP_JWT_MAX_LIFETIME_S", MP_CFG_INT, 0,
-		    STR(MP_JWT_DEFAULT_MAX_LIFETIME_S), 60, 604800,
-		    NULL, &mp_settings.jwt_max_lifetime_s, 0,
-		    "longest token lifetime (exp - iat) accepted, in seconds"},
-		{"MP_MIGRATIONS_DIR", MP_CFG_STRING, 0, def_mig, 0, 0, NULL,
-		    mp_settings.migrations_dir,
-		    sizeof(mp_settings.migrations_dir),
-		    "directory of numbered .sql migrations"},
-		{"MP_BODY_MAX", MP_CFG_INT, 0, "1048576", 1024, 64 << 20, NULL,
-		    &mp_settings.body_max, 0, "largest request body in bytes"},
-		{"MP_SHUTDOWN_GRACE_MS", MP_CFG_DURATION_MS, 0, "10000", 0,
-		    600000, NULL, &mp_settings.shutdown_grace_ms, 0,
-		    "time given to requests in flight on SIGTERM"},
-		{"MP_OUTBOX_SWEEP_MS", MP_CFG_DURATION_MS, 0, "1000", 10,
-		    600000, NULL, &mp_settings.sweep_ms, 0,
-		    "period of the outbox sweep"},
-		{"MP_CONSUMER_CLAIM_IDLE_MS", MP_CFG_DURATION_MS, 0, "30000",
-		    10, 3600000, NULL, &mp_settings.claim_idle_ms, 0,
-		    "idle time after which a pending event is claimed"},
-		{"MP_CONSUMER_MAX_DELIVERIES", MP_CFG_INT, 0, "5", 1, 1000,
-		    NULL, &mp_settings.max_deliveries, 0,
-		    "deliveries before an event goes to the dead-letter stream"},
-		{"MP_INSTANCE", MP_CFG_STRING, 0, "", 0, 0, NULL,
-		    mp_settings.instance, sizeof(mp_settings.instance),
-		    "name of this replica (default: host name)"},
+	    {"MP_HTTP_HOST", MP_CFG_STRING, 0, "127.0.0.1", 0, 0, NULL,
+	     mp_settings.http_host, sizeof(mp_settings.http_host),
+	     "address to listen on"},
+	    {"MP_HTTP_PORT", MP_CFG_INT, 1, NULL, 1, 65535, NULL,
+	     &mp_settings.http_port_num, 0, "TCP port to listen on"},
+	    {"MP_OPS_PORT", MP_CFG_INT, 0, "0", 0, 65535, NULL,
+	     &mp_settings.ops_port_num, 0,
+	     "TCP port of the ops listener (/metrics, /_routes); 0: none"},
+	    {"MP_OPS_HOST", MP_CFG_STRING, 0, "", 0, 0, NULL,
+	     mp_settings.ops_host, sizeof(mp_settings.ops_host),
+	     "address of the ops listener (default MP_HTTP_HOST)"},
+	    {"MP_HEADER_MAX", MP_CFG_INT, 0, "8192", 1024, 65535, NULL,
+	     &mp_settings.header_block_max, 0,
+	     "largest request header block in bytes (431 above)"},
+	    {"MP_WORKERS", MP_CFG_INT, 0, "2", 1, 64, NULL,
+	     &mp_settings.workers, 0, "number of worker processes"},
+	    {"MP_LOG_LEVEL", MP_CFG_ENUM, 0, "info", 0, 0, levels,
+	     mp_settings.log_level, sizeof(mp_settings.log_level),
+	     "debug, info, warn or error"},
+	    {"MP_DB_URL", MP_CFG_URL, mp_service_def.uses_db, "", 0, 0, NULL,
+	     mp_settings.db_url, sizeof(mp_settings.db_url),
+	     "PostgreSQL connection URL"},
+	    {"MP_DB_POOL", MP_CFG_INT, 0, "16", 1, 1000, NULL,
+	     &mp_settings.db_pool, 0, "PostgreSQL connections per worker"},
+	    {"MP_DB_POOL_WARM", MP_CFG_INT, 0, "4", 0, 1000, NULL,
+	     &mp_settings.db_pool_warm, 0,
+	     "PostgreSQL connections each worker opens before serving "
+	     "(at most MP_DB_POOL)"},
+	    {"MP_REDIS_URL", MP_CFG_URL, mp_service_def.uses_redis, "", 0, 0,
+	     NULL, mp_settings.redis_url, sizeof(mp_settings.redis_url),
+	     "Redis URL redis://host:port"},
+	    {"MP_JWT_KEYS", MP_CFG_STRING, need_jwt, "", 0, 0, NULL,
+	     mp_settings.jwt_keys, sizeof(mp_settings.jwt_keys),
+	     "token verification keys kid:ALG:/path.pem,..."},
+	    {"MP_JWT_ISSUER", MP_CFG_STRING, need_jwt, "", 0, 0, NULL,
+	     mp_settings.jwt_issuer, sizeof(mp_settings.jwt_issuer),
+	     "expected token issuer"},
+	    {"MP_JWT_AUDIENCE", MP_CFG_STRING, need_jwt, "", 0, 0, NULL,
+	     mp_settings.jwt_audience, sizeof(mp_settings.jwt_audience),
+	     "expected token audience"},
+	    {"MP_JWT_MAX_LIFETIME_S", MP_CFG_INT, 0,
+	     STR(MP_JWT_DEFAULT_MAX_LIFETIME_S), 60, 604800, NULL,
+	     &mp_settings.jwt_max_lifetime_s, 0,
+	     "longest token lifetime (exp - iat) accepted, in seconds"},
+	    {"MP_MIGRATIONS_DIR", MP_CFG_STRING, 0, def_mig, 0, 0, NULL,
+	     mp_settings.migrations_dir, sizeof(mp_settings.migrations_dir),
+	     "directory of numbered .sql migrations"},
+	    {"MP_BODY_MAX", MP_CFG_INT, 0, "1048576", 1024, 64 << 20, NULL,
+	     &mp_settings.body_max, 0, "largest request body in bytes"},
+	    {"MP_SHUTDOWN_GRACE_MS", MP_CFG_DURATION_MS, 0, "10000", 0, 600000,
+	     NULL, &mp_settings.shutdown_grace_ms, 0,
+	     "time given to requests in flight on SIGTERM"},
+	    {"MP_OUTBOX_SWEEP_MS", MP_CFG_DURATION_MS, 0, "1000", 10, 600000,
+	     NULL, &mp_settings.sweep_ms, 0, "period of the outbox sweep"},
+	    {"MP_CONSUMER_CLAIM_IDLE_MS", MP_CFG_DURATION_MS, 0, "30000", 10,
+	     3600000, NULL, &mp_settings.claim_idle_ms, 0,
+	     "idle time after which a pending event is claimed"},
+	    {"MP_CONSUMER_MAX_DELIVERIES", MP_CFG_INT, 0, "5", 1, 1000, NULL,
+	     &mp_settings.max_deliveries, 0,
+	     "deliveries before an event goes to the dead-letter stream"},
+	    {"MP_INSTANCE", MP_CFG_STRING, 0, "", 0, 0, NULL,
+	     mp_settings.instance, sizeof(mp_settings.instance),
+	     "name of this replica (default: host name)"},
 	};
 
 	if (mp_config_load(vars, sizeof(vars) / sizeof(vars[0]), env_get, err,
-	    sizeof(err)) != 0) {
+	                   sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return -EINVAL;
 	}
 	snprintf(mp_settings.http_port, sizeof(mp_settings.http_port), "%d",
-	    (int)mp_settings.http_port_num);
+	         (int)mp_settings.http_port_num);
 	snprintf(mp_settings.ops_port, sizeof(mp_settings.ops_port), "%d",
-	    (int)mp_settings.ops_port_num);
+	         (int)mp_settings.ops_port_num);
 	if (mp_settings.ops_host[0] == '\0')
 		snprintf(mp_settings.ops_host, sizeof(mp_settings.ops_host),
-		    "%s", mp_settings.http_host);
+		         "%s", mp_settings.http_host);
 	if (mp_settings.ops_port_num > 0 &&
 	    mp_settings.ops_port_num == mp_settings.http_port_num &&
 	    strcmp(mp_settings.ops_host, mp_settings.http_host) == 0) {
 		fprintf(stderr, "config: MP_OPS_PORT must differ from "
-		    "MP_HTTP_PORT\n");
+		                "MP_HTTP_PORT\n");
 		return -EINVAL;
 	}
 	if (mp_settings.instance[0] == '\0' &&
-	    gethostname(mp_settings.instance, sizeof(mp_settings.instance) -
-	    1) != 0)
+	    gethostname(mp_settings.instance,
+	                sizeof(mp_settings.instance) - 1) != 0)
 		snprintf(mp_settings.instance, sizeof(mp_settings.instance),
-		    "%s", mp_service_def.name);
+		         "%s", mp_service_def.name);
 	if (mp_settings.jwt_keys[0] != '\0') {
 		if (mp_jwt_keyset_new(&mp_keyset) != 0 ||
 		    mp_jwt_keyset_load_spec(mp_keyset, mp_settings.jwt_keys,
-		    err, sizeof(err)) != 0) {
+		                            err, sizeof(err)) != 0) {
 			fprintf(stderr, "config: MP_JWT_KEYS: %s\n", err);
 			return -EINVAL;
 		}
@@ -292,17 +274,18 @@ ops_listener_add(void)
 		return;
 	srv = kore_server_create("ops");
 	srv->tls = 0;
-	if (!kore_server_bind(srv, mp_settings.ops_host,
-	    mp_settings.ops_port, NULL)) {
-		fprintf(stderr, "config: cannot listen on %s:%s (MP_OPS_PORT)\n",
-		    mp_settings.ops_host, mp_settings.ops_port);
+	if (!kore_server_bind(srv, mp_settings.ops_host, mp_settings.ops_port,
+	                      NULL)) {
+		fprintf(stderr,
+		        "config: cannot listen on %s:%s (MP_OPS_PORT)\n",
+		        mp_settings.ops_host, mp_settings.ops_port);
 		exit(1);
 	}
 	kore_server_finalize(srv);
 	dom = kore_domain_new("*");
 	if (!kore_domain_attach(dom, srv) ||
 	    !kore_module_handler_new(dom, "^/.*$", "mp_http_entry", NULL,
-	    HANDLER_TYPE_DYNAMIC)) {
+	                             HANDLER_TYPE_DYNAMIC)) {
 		fprintf(stderr, "config: cannot route the ops listener\n");
 		exit(1);
 	}
@@ -331,7 +314,7 @@ header_block_len(const struct http_request *req)
 	    (req->query_string != NULL ? 1 + strlen(req->query_string) : 0) +
 	    sizeof(" HTTP/1.1\r\n") - 1 + 2;
 	TAILQ_FOREACH(h, &req->req_headers, list)
-		n += strlen(h->header) + 2 + strlen(h->value) + 2;
+	n += strlen(h->header) + 2 + strlen(h->value) + 2;
 	return n;
 }
 
@@ -346,10 +329,10 @@ settings_apply(void)
 		srv->tls = 0;
 	}
 	/* mp_http_connect (balance.c) spreads connections over workers */
-	if (!kore_server_bind(srv, mp_settings.http_host,
-	    mp_settings.http_port, "mp_http_connect")) {
+	if (!kore_server_bind(srv, mp_settings.http_host, mp_settings.http_port,
+	                      "mp_http_connect")) {
 		fprintf(stderr, "config: cannot listen on %s:%s\n",
-		    mp_settings.http_host, mp_settings.http_port);
+		        mp_settings.http_host, mp_settings.http_port);
 		exit(1);
 	}
 	kore_server_finalize(srv);
@@ -358,9 +341,11 @@ settings_apply(void)
 	/* Kore pins worker N to CPU N by default. On a host shared with
 	 * PostgreSQL (and anything else) a pinned worker waits for its busy
 	 * core while another idles: its clients got a third of the other
-	 * worker's throughput and all of the tail. The scheduler places them. */
+	 * worker's throughput and all of the tail. The scheduler places them.
+	 */
 	worker_set_affinity = 0;
-	/* Kore's own limit is the backstop; ours (problem+json 413) is lower. */
+	/* Kore's own limit is the backstop; ours (problem+json 413) is lower.
+	 */
 	http_body_max = (size_t)mp_settings.body_max * 4;
 	pgsql_conn_max = (u_int16_t)mp_settings.db_pool;
 	pgsql_queue_limit = 100000;
@@ -383,7 +368,8 @@ kore_parent_configure(int argc, char **argv)
 
 	if (mp_service_def.uses_db) {
 		if (mp_migrate_run(mp_settings.db_url,
-		    mp_settings.migrations_dir, err, sizeof(err)) != 0) {
+		                   mp_settings.migrations_dir, err,
+		                   sizeof(err)) != 0) {
 			fprintf(stderr, "migrate: %s\n", err);
 			exit(1);
 		}
@@ -396,23 +382,23 @@ kore_parent_configure(int argc, char **argv)
 		fprintf(stderr, "metrics: cannot map shared memory\n");
 		exit(1);
 	}
-	if (mp_service_def.revocation && (!mp_service_def.uses_db ||
-	    !mp_service_def.uses_redis)) {
+	if (mp_service_def.revocation &&
+	    (!mp_service_def.uses_db || !mp_service_def.uses_redis)) {
 		fprintf(stderr, "%s: revocation needs a database and Redis\n",
-		    mp_service_def.name);
+		        mp_service_def.name);
 		exit(1);
 	}
 	if (mp_service_def.parent_init != NULL &&
 	    mp_service_def.parent_init() != 0) {
 		fprintf(stderr, "%s: initialisation failed\n",
-		    mp_service_def.name);
+		        mp_service_def.name);
 		exit(1);
 	}
 	for (ext = mp_service_def.extensions; ext != NULL && *ext != NULL;
-	    ext++) {
+	     ext++) {
 		if ((*ext)->parent_init != NULL && (*ext)->parent_init() != 0) {
 			fprintf(stderr, "%s: %s: initialisation failed\n",
-			    mp_service_def.name, (*ext)->name);
+			        mp_service_def.name, (*ext)->name);
 			exit(1);
 		}
 	}
@@ -423,8 +409,8 @@ kore_parent_configure(int argc, char **argv)
 		exit(1);
 	}
 	mp_log(MP_LOG_INFO, "start", "listening on %s:%s with %d workers",
-	    mp_settings.http_host, mp_settings.http_port,
-	    (int)mp_settings.workers);
+	       mp_settings.http_host, mp_settings.http_port,
+	       (int)mp_settings.workers);
 }
 
 static void
@@ -446,9 +432,10 @@ drain_tick(void *arg, u_int64_t now)
 	if (!draining)
 		return;
 	if (drain_deadline_ms == 0) {
-		drain_deadline_ms = now + (u_int64_t)mp_settings.shutdown_grace_ms;
+		drain_deadline_ms =
+		    now + (u_int64_t)mp_settings.shutdown_grace_ms;
 		mp_log(MP_LOG_INFO, "shutdown", "draining %u requests",
-		    (unsigned)http_request_count);
+		       (unsigned)http_request_count);
 	}
 	if (http_request_count == 0 || now >= drain_deadline_ms)
 		sig_recv = SIGQUIT;
@@ -478,15 +465,15 @@ kore_worker_configure(void)
 	if (mp_service_def.revocation &&
 	    mp_revocation_start(mp_settings.db_url) != 0)
 		fatal("%s: cannot start the revocation view",
-		    mp_service_def.name);
+		      mp_service_def.name);
 	if (mp_service_def.worker_init != NULL &&
 	    mp_service_def.worker_init() != 0)
 		fatal("%s: worker initialisation failed", mp_service_def.name);
 	for (ext = mp_service_def.extensions; ext != NULL && *ext != NULL;
-	    ext++) {
+	     ext++) {
 		if ((*ext)->worker_init != NULL && (*ext)->worker_init() != 0)
 			fatal("%s: %s: worker initialisation failed",
-			    mp_service_def.name, (*ext)->name);
+			      mp_service_def.name, (*ext)->name);
 	}
 }
 
@@ -496,7 +483,7 @@ kore_worker_teardown(void)
 	const struct mp_extension *const *ext;
 
 	for (ext = mp_service_def.extensions; ext != NULL && *ext != NULL;
-	    ext++) {
+	     ext++) {
 		if ((*ext)->worker_stop != NULL)
 			(*ext)->worker_stop();
 	}
@@ -510,7 +497,7 @@ kore_worker_teardown(void)
  * Returns 1 on match. */
 static int
 route_match(const char *path, const char *pattern, int prefix,
-    struct mp_ctx *ctx)
+            struct mp_ctx *ctx)
 {
 	const char *p = path, *q = pattern, *end, *pend;
 	size_t len;
@@ -537,7 +524,7 @@ route_match(const char *path, const char *pattern, int prefix,
 			ctx->params[n].name = q + 1; /* up to '}' */
 			n++;
 		} else if ((size_t)(end - p) != (size_t)(pend - q) ||
-		    memcmp(p, q, (size_t)(end - p)) != 0) {
+		           memcmp(p, q, (size_t)(end - p)) != 0) {
 			return 0;
 		}
 		p = end;
@@ -573,9 +560,10 @@ request_id_assign(struct mp_ctx *ctx)
 		len = strlen(v);
 		for (i = 0; i < len; i++) {
 			char c = v[i];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-			    c == '.'))
+			if (!((c >= 'a' && c <= 'z') ||
+			      (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+			      c == '.'))
 				break;
 		}
 		if (len > 0 && len < sizeof(ctx->request_id) && i == len) {
@@ -601,7 +589,7 @@ authenticate(struct mp_ctx *ctx)
 			return 0;
 		mp_reply_header(ctx, "WWW-Authenticate", "Bearer");
 		mp_reply_problem(ctx, 401, "unauthenticated",
-		    "a bearer token is required");
+		                 "a bearer token is required");
 		return -EACCES;
 	}
 	/* Another scheme (HTTP Basic client authentication on the token
@@ -611,7 +599,7 @@ authenticate(struct mp_ctx *ctx)
 		return 0;
 	if (mp_keyset == NULL) {
 		mp_reply_problem(ctx, 401, "invalid-token",
-		    "this service accepts no tokens");
+		                 "this service accepts no tokens");
 		return -EACCES;
 	}
 	rc = mp_jwt_bearer(auth, &tok, &len);
@@ -619,25 +607,26 @@ authenticate(struct mp_ctx *ctx)
 		rc = MP_JWT_MALFORMED;
 	else
 		rc = mp_jwt_verify(mp_keyset, &mp_jwt_policy, tok, len,
-		    (int64_t)time(NULL), &ctx->principal);
+		                   (int64_t)time(NULL), &ctx->principal);
 	if (rc == MP_JWT_INTERNAL) {
 		mp_reply_problem(ctx, 500, "internal",
-		    "the token could not be checked");
+		                 "the token could not be checked");
 		return -EIO;
 	}
 	if (rc != 0 || (mp_service_def.revocation &&
-	    mp_revocation_revoked(ctx->principal.jti))) {
+	                mp_revocation_revoked(ctx->principal.jti))) {
 		memset(&ctx->principal, 0, sizeof(ctx->principal));
 		mp_reply_header(ctx, "WWW-Authenticate",
-		    "Bearer error=\"invalid_token\"");
+		                "Bearer error=\"invalid_token\"");
 		mp_reply_problem(ctx, 401, "invalid-token",
-		    rc != 0 ? mp_jwt_strerror(rc) : "token revoked");
+		                 rc != 0 ? mp_jwt_strerror(rc)
+		                         : "token revoked");
 		return -EACCES;
 	}
 	if (ctx->route->roles != 0 &&
 	    !(ctx->principal.roles & ctx->route->roles)) {
 		mp_reply_problem(ctx, 403, "forbidden",
-		    "your role may not use this route");
+		                 "your role may not use this route");
 		return -EACCES;
 	}
 	return 0;
@@ -655,8 +644,9 @@ ctx_free(struct http_request *req)
 	dur = now_us() - ctx->start_us;
 	if (!(ctx->route != NULL && (ctx->route->flags & MP_ROUTE_INTERNAL)))
 		mp_log_access(ctx->request_id, http_method_text(req->method),
-		    ctx->route != NULL ? ctx->route->pattern : "unmatched",
-		    req->status, (double)dur / 1000.0);
+		              ctx->route != NULL ? ctx->route->pattern
+		                                 : "unmatched",
+		              req->status, (double)dur / 1000.0);
 	mp_metrics_observe(ctx->route_idx, req->status, dur);
 	mp_metrics_gauge_add(MP_G_REQUESTS_INFLIGHT, -1);
 	mp_db_ctx_free(ctx);
@@ -691,27 +681,30 @@ dispatch_first(struct http_request *req)
 	 * limit gets a proper answer */
 	if (header_block_len(req) > (size_t)mp_settings.header_block_max) {
 		mp_reply_header(ctx, "Connection", "close");
-		return mp_reply_problem(ctx, 431, "header-too-large",
+		return mp_reply_problem(
+		    ctx, 431, "header-too-large",
 		    "the request's header block is larger than this server "
 		    "accepts (MP_HEADER_MAX bytes)");
 	}
 	if ((rc = mp_health_route(ctx, req->path)) != -ENOENT)
 		return rc;
 	if (mp_request_on_ops(ctx))
-		return mp_reply_problem(ctx, 404, "not-found",
+		return mp_reply_problem(
+		    ctx, 404, "not-found",
 		    "the ops listener serves /healthz, /readyz, /metrics and "
 		    "/_routes only");
 	if (draining) {
 		mp_reply_header(ctx, "Connection", "close");
 		mp_reply_header(ctx, "Retry-After", "1");
-		return mp_reply_problem(ctx, 503, "shutting-down",
+		return mp_reply_problem(
+		    ctx, 503, "shutting-down",
 		    "this instance is shutting down; retry");
 	}
 
 	for (i = 0; i < mp_service_def.nroutes; i++) {
 		r = &mp_service_def.routes[i];
 		if (!route_match(req->path, r->pattern,
-		    (r->flags & MP_ROUTE_PREFIX) != 0, ctx))
+		                 (r->flags & MP_ROUTE_PREFIX) != 0, ctx))
 			continue;
 		if (r->method != req->method &&
 		    !(r->flags & MP_ROUTE_ANY_METHOD)) {
@@ -725,7 +718,7 @@ dispatch_first(struct http_request *req)
 	if (ctx->route == NULL) {
 		if (allowed == 0)
 			return mp_reply_problem(ctx, 404, "not-found",
-			    "no such resource");
+			                        "no such resource");
 		return mp_reply_method_not_allowed(ctx, (unsigned)allowed);
 	}
 	if ((rc = authenticate(ctx)) != 0)

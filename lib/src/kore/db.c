@@ -51,7 +51,7 @@ enum { PHASE_IDLE, PHASE_SETUP, PHASE_RUNNING };
 #define DB_MAX_RETRIES 3
 
 static int db_start(struct mp_ctx *ctx, mp_handler next, const char *sql,
-    int nvalues, const char *const *values, int checked);
+                    int nvalues, const char *const *values, int checked);
 static int db_send(struct mp_ctx *ctx);
 static int db_finish(struct mp_ctx *ctx);
 static void db_release(struct mp_ctx *ctx);
@@ -139,7 +139,7 @@ mp_db_worker_warm(void)
 		kore_pgsql_init(&sql[i]);
 		if (!kore_pgsql_setup(&sql[i], "db", KORE_PGSQL_SYNC)) {
 			mp_log(MP_LOG_WARN, "db", "pool warm-up: %s",
-			    sql[i].error != NULL ? sql[i].error : "failed");
+			       sql[i].error != NULL ? sql[i].error : "failed");
 			kore_pgsql_cleanup(&sql[i]);
 			break;
 		}
@@ -178,12 +178,12 @@ mp_db_ctx_free(struct mp_ctx *ctx)
 
 static int
 db_start(struct mp_ctx *ctx, mp_handler next, const char *sql, int nvalues,
-    const char *const *values, int checked)
+         const char *const *values, int checked)
 {
 	int i;
 
-	if (nvalues < 0 || nvalues > (int)(sizeof(ctx->db_values) /
-	    sizeof(ctx->db_values[0])))
+	if (nvalues < 0 ||
+	    nvalues > (int)(sizeof(ctx->db_values) / sizeof(ctx->db_values[0])))
 		fatal("mp_db_query: %d values", nvalues);
 	mp_db_ctx_free(ctx);
 	for (i = 0; i < ctx->db_nvalues; i++)
@@ -195,7 +195,7 @@ db_start(struct mp_ctx *ctx, mp_handler next, const char *sql, int nvalues,
 		    (ctx->db_values[i] = strdup(values[i])) == NULL) {
 			ctx->db_nvalues = i;
 			return mp_reply_problem(ctx, 500, "internal",
-			    "out of memory");
+			                        "out of memory");
 		}
 	}
 	ctx->db_nvalues = nvalues;
@@ -209,15 +209,15 @@ db_start(struct mp_ctx *ctx, mp_handler next, const char *sql, int nvalues,
 }
 
 int
-mp_db_query(struct mp_ctx *ctx, mp_handler next, const char *sql,
-    int nvalues, const char *const *values)
+mp_db_query(struct mp_ctx *ctx, mp_handler next, const char *sql, int nvalues,
+            const char *const *values)
 {
 	return db_start(ctx, next, sql, nvalues, values, 0);
 }
 
 int
 mp_db_query_checked(struct mp_ctx *ctx, mp_handler next, const char *sql,
-    int nvalues, const char *const *values)
+                    int nvalues, const char *const *values)
 {
 	return db_start(ctx, next, sql, nvalues, values, 1);
 }
@@ -254,23 +254,25 @@ db_send(struct mp_ctx *ctx)
 		if (sql->state == KORE_PGSQL_STATE_INIT)
 			return MP_WAIT; /* queued for a free connection */
 		mp_log(MP_LOG_ERROR, "db", "no connection: %s",
-		    sql->error != NULL ? sql->error : "unknown");
+		       sql->error != NULL ? sql->error : "unknown");
 		db_release(ctx);
 		ctx->db_phase = PHASE_IDLE;
 		mp_reply_header(ctx, "Retry-After", "1");
-		return mp_reply_problem(ctx, 503, "database-unavailable",
+		return mp_reply_problem(
+		    ctx, 503, "database-unavailable",
 		    "the database is unavailable; retry shortly");
 	}
 	for (i = 0; i < ctx->db_nvalues; i++)
 		vals[i] = ctx->db_values[i];
-	if (!kore_pgsql_query_param_fields(sql, ctx->db_sql, 0,
-	    ctx->db_nvalues, vals, NULL, NULL)) {
+	if (!kore_pgsql_query_param_fields(sql, ctx->db_sql, 0, ctx->db_nvalues,
+	                                   vals, NULL, NULL)) {
 		mp_log(MP_LOG_ERROR, "db", "send failed: %s",
-		    sql->error != NULL ? sql->error : "unknown");
+		       sql->error != NULL ? sql->error : "unknown");
 		db_release(ctx);
 		ctx->db_phase = PHASE_IDLE;
 		mp_reply_header(ctx, "Retry-After", "1");
-		return mp_reply_problem(ctx, 503, "database-unavailable",
+		return mp_reply_problem(
+		    ctx, 503, "database-unavailable",
 		    "the database is unavailable; retry shortly");
 	}
 	ctx->db_phase = PHASE_RUNNING;
@@ -288,7 +290,7 @@ mp_db_resume(struct mp_ctx *ctx)
 		return db_send(ctx);
 	if (ctx->db_phase != PHASE_RUNNING || sql == NULL)
 		return mp_reply_problem(ctx, 500, "internal",
-		    "request resumed without a statement");
+		                        "request resumed without a statement");
 
 	for (;;) {
 		switch (sql->state) {
@@ -305,20 +307,24 @@ mp_db_resume(struct mp_ctx *ctx)
 			if (sql->result == NULL && ctx->sqlstate[0] == '\0') {
 				/* connection-level failure: no more results */
 				snprintf(ctx->sqlstate, sizeof(ctx->sqlstate),
-				    "08000");
+				         "08000");
 				free(ctx->db_error);
-				ctx->db_error = strdup(sql->error != NULL ?
-				    sql->error : "connection lost");
+				ctx->db_error = strdup(sql->error != NULL
+				                           ? sql->error
+				                           : "connection lost");
 				return db_finish(ctx);
 			}
 			if (ctx->sqlstate[0] == '\0') {
-				st = sql->result != NULL ? PQresultErrorField(
-				    sql->result, PG_DIAG_SQLSTATE) : NULL;
+				st = sql->result != NULL
+				         ? PQresultErrorField(sql->result,
+				                              PG_DIAG_SQLSTATE)
+				         : NULL;
 				snprintf(ctx->sqlstate, sizeof(ctx->sqlstate),
-				    "%s", st != NULL ? st : "08000");
+				         "%s", st != NULL ? st : "08000");
 				free(ctx->db_error);
-				ctx->db_error = strdup(sql->error != NULL ?
-				    sql->error : "connection lost");
+				ctx->db_error = strdup(sql->error != NULL
+				                           ? sql->error
+				                           : "connection lost");
 				if (ctx->result != NULL)
 					PQclear(ctx->result);
 				ctx->result = sql->result;
@@ -346,8 +352,9 @@ db_finish(struct mp_ctx *ctx)
 {
 	db_release(ctx);
 	ctx->db_phase = PHASE_IDLE;
-	if (ctx->sqlstate[0] != '\0' && (strcmp(ctx->sqlstate, "40001") == 0 ||
-	    strcmp(ctx->sqlstate, "40P01") == 0) &&
+	if (ctx->sqlstate[0] != '\0' &&
+	    (strcmp(ctx->sqlstate, "40001") == 0 ||
+	     strcmp(ctx->sqlstate, "40P01") == 0) &&
 	    ctx->db_retries < DB_MAX_RETRIES) {
 		ctx->db_retries++;
 		ctx->sqlstate[0] = '\0';
@@ -391,20 +398,21 @@ mp_db_error_reply(struct mp_ctx *ctx)
 	int status = status_for_sqlstate(ctx->sqlstate);
 
 	if (ctx->result != NULL) {
-		msg = PQresultErrorField(ctx->result,
-		    PG_DIAG_MESSAGE_PRIMARY);
-		detail = PQresultErrorField(ctx->result,
-		    PG_DIAG_MESSAGE_DETAIL);
-		constraint = PQresultErrorField(ctx->result,
-		    PG_DIAG_CONSTRAINT_NAME);
+		msg = PQresultErrorField(ctx->result, PG_DIAG_MESSAGE_PRIMARY);
+		detail =
+		    PQresultErrorField(ctx->result, PG_DIAG_MESSAGE_DETAIL);
+		constraint =
+		    PQresultErrorField(ctx->result, PG_DIAG_CONSTRAINT_NAME);
 	}
 	if (status < 400 || status > 599)
 		status = 500;
 	if (ctx->sqlstate[0] == 'M' && ctx->sqlstate[1] == 'P') {
-		problem = mp_problem_new(status, status == 409 ? "conflict" :
-		    status == 404 ? "not-found" : status == 412 ?
-		    "precondition-failed" : "rejected",
-		    mp_http_status_title(status), msg);
+		problem = mp_problem_new(status,
+		                         status == 409   ? "conflict"
+		                         : status == 404 ? "not-found"
+		                         : status == 412 ? "precondition-failed"
+		                                         : "rejected",
+		                         mp_http_status_title(status), msg);
 		if (detail != NULL &&
 		    (extra = json_loads(detail, 0, NULL)) != NULL) {
 			if (json_is_object(extra))
@@ -415,31 +423,33 @@ mp_db_error_reply(struct mp_ctx *ctx)
 	}
 	if (status == 500 || status == 503)
 		mp_log(MP_LOG_ERROR, "db", "statement failed (%s): %s",
-		    ctx->sqlstate, ctx->db_error != NULL ? ctx->db_error : "");
+		       ctx->sqlstate,
+		       ctx->db_error != NULL ? ctx->db_error : "");
 	if (status == 503)
 		mp_reply_header(ctx, "Retry-After", "1");
 	switch (status) {
 	case 409:
 		problem = mp_problem_new(409, "conflict", "Conflict",
-		    "the resource already exists");
+		                         "the resource already exists");
 		if (constraint != NULL)
 			json_object_set_new(problem, "constraint",
-			    json_string(constraint));
+			                    json_string(constraint));
 		return mp_reply_problem_json(ctx, problem);
 	case 422:
-		problem = mp_problem_new(422, "constraint-violated",
-		    "Unprocessable Content",
+		problem = mp_problem_new(
+		    422, "constraint-violated", "Unprocessable Content",
 		    "the request breaks a rule of the data");
 		if (constraint != NULL)
 			json_object_set_new(problem, "constraint",
-			    json_string(constraint));
+			                    json_string(constraint));
 		return mp_reply_problem_json(ctx, problem);
 	case 503:
-		return mp_reply_problem(ctx, 503, "database-unavailable",
+		return mp_reply_problem(
+		    ctx, 503, "database-unavailable",
 		    "the database is unavailable; retry shortly");
 	default:
 		return mp_reply_problem(ctx, 500, "internal",
-		    "the request could not be completed");
+		                        "the request could not be completed");
 	}
 }
 
@@ -474,7 +484,7 @@ mp_db_reply_row_json(struct mp_ctx *ctx, int status)
 
 	if (mp_db_rows(ctx) < 1 || mp_db_isnull(ctx, 0, 0))
 		return mp_reply_problem(ctx, 404, "not-found",
-		    "no such resource");
+		                        "no such resource");
 	v = mp_db_value(ctx, 0, 0);
 	return mp_reply_raw(ctx, status, "application/json", v, strlen(v));
 }

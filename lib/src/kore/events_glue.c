@@ -64,8 +64,8 @@ consumer_defs(struct mp_consumer_def *out, size_t max)
 	size_t n = 0;
 	int wrapped = 0;
 
-	for (d = mp_service_def.consumers; d != NULL && d->stream != NULL &&
-	    n < max; d++) {
+	for (d = mp_service_def.consumers;
+	     d != NULL && d->stream != NULL && n < max; d++) {
 		out[n] = *d;
 		if (mp_service_def.revocation && d->use_db &&
 		    strcmp(d->stream, MP_REVOCATION_STREAM) == 0) {
@@ -133,10 +133,12 @@ mp_events_parent_init(void)
 	ndefs = consumer_defs(defs, MAX_CONSUMERS);
 	for (i = 0; i < ndefs; i++) {
 		snprintf(lag_label[i], sizeof(lag_label[i]), "stream=\"%s\"",
-		    defs[i].stream);
-		lag_metric[i] = mp_metrics_counter_new("mp_events_consumer_lag",
-		    lag_label[i], "Entries of the stream not yet delivered to "
-		    "the service's consumer group", 1);
+		         defs[i].stream);
+		lag_metric[i] = mp_metrics_counter_new(
+		    "mp_events_consumer_lag", lag_label[i],
+		    "Entries of the stream not yet delivered to "
+		    "the service's consumer group",
+		    1);
 		if (lag_metric[i] < 0)
 			return -1;
 	}
@@ -157,7 +159,7 @@ mp_events_worker_start(void)
 	if (mp_settings.redis_url[0] == '\0')
 		return 0;
 	snprintf(consumer_name, sizeof(consumer_name), "%s-%d",
-	    mp_settings.instance, (int)getpid());
+	         mp_settings.instance, (int)getpid());
 	cfg.service = mp_service_def.name;
 	cfg.db_url = mp_settings.db_url;
 	cfg.redis_url = mp_settings.redis_url;

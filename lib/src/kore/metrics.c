@@ -25,12 +25,14 @@
 
 #define MAX_SLOTS 64
 
-static const int statuses[] = {200, 201, 202, 204, 301, 302, 304, 400, 401,
-	403, 404, 405, 409, 412, 413, 415, 422, 428, 429, 500, 502, 503, 504, 0};
+static const int statuses[] = {200, 201, 202, 204, 301, 302, 304, 400,
+                               401, 403, 404, 405, 409, 412, 413, 415,
+                               422, 428, 429, 500, 502, 503, 504, 0};
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
 /* Upper bounds in microseconds; the last bucket is +Inf. */
-static const uint64_t buckets_us[] = {500, 1000, 2500, 5000, 10000, 25000,
-	50000, 100000, 250000, 500000, 1000000, 2500000};
+static const uint64_t buckets_us[] = {500,    1000,   2500,    5000,
+                                      10000,  25000,  50000,   100000,
+                                      250000, 500000, 1000000, 2500000};
 #define NBUCKET (sizeof(buckets_us) / sizeof(buckets_us[0]))
 
 struct route_stats {
@@ -65,37 +67,38 @@ static const struct {
 	const char *name, *type, *help;
 	int reduce_max; /* 1: max over workers, 0: sum */
 } gauge_info[MP_G__COUNT] = {
-	[MP_G_REDIS_UP] = {"mp_redis_up_workers", "gauge",
-	    "Workers with a live Redis connection", 0},
-	[MP_G_DB_INFLIGHT] = {"mp_db_statements_inflight", "gauge",
-	    "Statements waiting for PostgreSQL", 0},
-	[MP_G_OUTBOX_PENDING] = {"mp_outbox_pending", "gauge",
-	    "Outbox rows not yet published", 1},
-	[MP_G_OUTBOX_PUBLISHED] = {"mp_outbox_published_total", "counter",
-	    "Events published to the stream", 0},
-	[MP_G_EVENTS_CONSUMED] = {"mp_events_consumed_total", "counter",
-	    "Events applied by consumers", 0},
-	[MP_G_EVENTS_DUPLICATE] = {"mp_events_duplicate_total", "counter",
-	    "Redelivered events skipped thanks to the inbox", 0},
-	[MP_G_EVENTS_FAILED] = {"mp_events_failed_total", "counter",
-	    "Event deliveries that failed", 0},
-	[MP_G_EVENTS_DEAD] = {"mp_events_dead_lettered_total", "counter",
-	    "Events moved to the dead-letter stream", 0},
-	[MP_G_REDIS_RECONNECTS] = {"mp_redis_reconnects_total", "counter",
-	    "Redis reconnection attempts", 0},
-	[MP_G_REQUESTS_INFLIGHT] = {"mp_http_requests_inflight", "gauge",
-	    "HTTP requests being served", 0},
+    [MP_G_REDIS_UP] = {"mp_redis_up_workers", "gauge",
+                       "Workers with a live Redis connection", 0},
+    [MP_G_DB_INFLIGHT] = {"mp_db_statements_inflight", "gauge",
+                          "Statements waiting for PostgreSQL", 0},
+    [MP_G_OUTBOX_PENDING] = {"mp_outbox_pending", "gauge",
+                             "Outbox rows not yet published", 1},
+    [MP_G_OUTBOX_PUBLISHED] = {"mp_outbox_published_total", "counter",
+                               "Events published to the stream", 0},
+    [MP_G_EVENTS_CONSUMED] = {"mp_events_consumed_total", "counter",
+                              "Events applied by consumers", 0},
+    [MP_G_EVENTS_DUPLICATE] = {"mp_events_duplicate_total", "counter",
+                               "Redelivered events skipped thanks to the inbox",
+                               0},
+    [MP_G_EVENTS_FAILED] = {"mp_events_failed_total", "counter",
+                            "Event deliveries that failed", 0},
+    [MP_G_EVENTS_DEAD] = {"mp_events_dead_lettered_total", "counter",
+                          "Events moved to the dead-letter stream", 0},
+    [MP_G_REDIS_RECONNECTS] = {"mp_redis_reconnects_total", "counter",
+                               "Redis reconnection attempts", 0},
+    [MP_G_REQUESTS_INFLIGHT] = {"mp_http_requests_inflight", "gauge",
+                                "HTTP requests being served", 0},
 };
 
 int
 mp_metrics_init(size_t nroutes)
 {
-	size_t len = sizeof(struct shm) + (nroutes + 1) *
-	    sizeof(struct route_stats);
+	size_t len =
+	    sizeof(struct shm) + (nroutes + 1) * sizeof(struct route_stats);
 	void *p;
 
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	    -1, 0);
+	         -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	shm = p;
@@ -119,8 +122,9 @@ mp_metrics_observe(int route_idx, int status, uint64_t dur_us)
 
 	if (shm == NULL)
 		return;
-	idx = route_idx < 0 || (size_t)route_idx >= shm->nroutes ?
-	    shm->nroutes : (size_t)route_idx;
+	idx = route_idx < 0 || (size_t)route_idx >= shm->nroutes
+	          ? shm->nroutes
+	          : (size_t)route_idx;
 	rs = &shm->routes[idx];
 	for (i = 0; i < NSTATUS - 1 && statuses[i] != status; i++)
 		;
@@ -143,7 +147,7 @@ mp_metrics_worker_request(void)
 {
 	if (shm != NULL)
 		__atomic_fetch_add(&shm->worker_requests[slot()], 1,
-		    __ATOMIC_RELAXED);
+		                   __ATOMIC_RELAXED);
 }
 
 void
@@ -151,7 +155,7 @@ mp_metrics_worker_conns_add(int64_t delta)
 {
 	if (shm != NULL)
 		__atomic_fetch_add(&shm->worker_conns[slot()], delta,
-		    __ATOMIC_RELAXED);
+		                   __ATOMIC_RELAXED);
 }
 
 int64_t
@@ -190,7 +194,7 @@ mp_metrics_gauge_add(enum mp_gauge g, int64_t delta)
 {
 	if (shm != NULL)
 		__atomic_fetch_add(&shm->gauges[slot()][g], delta,
-		    __ATOMIC_RELAXED);
+		                   __ATOMIC_RELAXED);
 }
 
 static int
@@ -202,14 +206,14 @@ metric_name_ok(const char *name)
 		return 0;
 	for (p = name; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '_'))
+		      *p == '_'))
 			return 0;
 	return p - name <= 96;
 }
 
 int
 mp_metrics_counter_new(const char *name, const char *label, const char *help,
-    int is_gauge)
+                       int is_gauge)
 {
 	if (shm == NULL)
 		return -ENODEV;
@@ -229,7 +233,7 @@ mp_metrics_counter_add(int id, int64_t delta)
 {
 	if (shm != NULL && id >= 0 && id < ncounters)
 		__atomic_fetch_add(&shm->counters[slot()][id], delta,
-		    __ATOMIC_RELAXED);
+		                   __ATOMIC_RELAXED);
 }
 
 void
@@ -237,7 +241,7 @@ mp_metrics_counter_set(int id, int64_t v)
 {
 	if (shm != NULL && id >= 0 && id < ncounters)
 		__atomic_store_n(&shm->counters[slot()][id], v,
-		    __ATOMIC_RELAXED);
+		                 __ATOMIC_RELAXED);
 }
 
 int
@@ -258,8 +262,9 @@ mp_metrics_render(char **out, size_t *outlen)
 	if ((f = open_memstream(out, outlen)) == NULL)
 		return -ENOMEM;
 
-	fprintf(f, "# HELP mp_http_requests_total HTTP requests by route "
-	    "pattern and status.\n# TYPE mp_http_requests_total counter\n");
+	fprintf(f,
+	        "# HELP mp_http_requests_total HTTP requests by route "
+	        "pattern and status.\n# TYPE mp_http_requests_total counter\n");
 	for (r = 0; r <= shm->nroutes; r++) {
 		rs = &shm->routes[r];
 		pattern = r < shm->nroutes ? svc->routes[r].pattern : "other";
@@ -273,99 +278,119 @@ mp_metrics_render(char **out, size_t *outlen)
 				snprintf(code, sizeof(code), "%d", statuses[s]);
 			else
 				snprintf(code, sizeof(code), "other");
-			fprintf(f, "mp_http_requests_total{service=\"%s\","
-			    "route=\"%s\",method=\"%s\",status=\"%s\"} "
-			    "%llu\n", svcname, pattern, r < shm->nroutes ?
-			    http_method_text(svc->routes[r].method) : "any",
-			    code, (unsigned long long)v);
+			fprintf(f,
+			        "mp_http_requests_total{service=\"%s\","
+			        "route=\"%s\",method=\"%s\",status=\"%s\"} "
+			        "%llu\n",
+			        svcname, pattern,
+			        r < shm->nroutes
+			            ? http_method_text(svc->routes[r].method)
+			            : "any",
+			        code, (unsigned long long)v);
 		}
 	}
-	fprintf(f, "# HELP mp_http_request_duration_seconds Latency by route "
-	    "pattern.\n# TYPE mp_http_request_duration_seconds histogram\n");
+	fprintf(
+	    f, "# HELP mp_http_request_duration_seconds Latency by route "
+	       "pattern.\n# TYPE mp_http_request_duration_seconds histogram\n");
 	for (r = 0; r <= shm->nroutes; r++) {
 		rs = &shm->routes[r];
 		pattern = r < shm->nroutes ? svc->routes[r].pattern : "other";
 		cum = 0;
 		for (i = 0; i <= NBUCKET; i++)
-			cum += __atomic_load_n(&rs->bucket[i],
-			    __ATOMIC_RELAXED);
+			cum +=
+			    __atomic_load_n(&rs->bucket[i], __ATOMIC_RELAXED);
 		if (cum == 0)
 			continue;
 		cum = 0;
 		for (i = 0; i <= NBUCKET; i++) {
-			cum += __atomic_load_n(&rs->bucket[i],
-			    __ATOMIC_RELAXED);
+			cum +=
+			    __atomic_load_n(&rs->bucket[i], __ATOMIC_RELAXED);
 			if (i < NBUCKET)
-				fprintf(f, "mp_http_request_duration_seconds_"
-				    "bucket{service=\"%s\",route=\"%s\","
-				    "le=\"%g\"} %llu\n", svcname, pattern,
-				    (double)buckets_us[i] / 1e6,
-				    (unsigned long long)cum);
+				fprintf(f,
+				        "mp_http_request_duration_seconds_"
+				        "bucket{service=\"%s\",route=\"%s\","
+				        "le=\"%g\"} %llu\n",
+				        svcname, pattern,
+				        (double)buckets_us[i] / 1e6,
+				        (unsigned long long)cum);
 			else
-				fprintf(f, "mp_http_request_duration_seconds_"
-				    "bucket{service=\"%s\",route=\"%s\","
-				    "le=\"+Inf\"} %llu\n", svcname, pattern,
-				    (unsigned long long)cum);
+				fprintf(f,
+				        "mp_http_request_duration_seconds_"
+				        "bucket{service=\"%s\",route=\"%s\","
+				        "le=\"+Inf\"} %llu\n",
+				        svcname, pattern,
+				        (unsigned long long)cum);
 		}
-		fprintf(f, "mp_http_request_duration_seconds_sum{service=\"%s\","
-		    "route=\"%s\"} %.6f\n", svcname, pattern,
-		    (double)__atomic_load_n(&rs->sum_us, __ATOMIC_RELAXED) /
-		    1e6);
-		fprintf(f, "mp_http_request_duration_seconds_count{service="
-		    "\"%s\",route=\"%s\"} %llu\n", svcname, pattern,
-		    (unsigned long long)cum);
+		fprintf(f,
+		        "mp_http_request_duration_seconds_sum{service=\"%s\","
+		        "route=\"%s\"} %.6f\n",
+		        svcname, pattern,
+		        (double)__atomic_load_n(&rs->sum_us, __ATOMIC_RELAXED) /
+		            1e6);
+		fprintf(f,
+		        "mp_http_request_duration_seconds_count{service="
+		        "\"%s\",route=\"%s\"} %llu\n",
+		        svcname, pattern, (unsigned long long)cum);
 	}
 	fprintf(f, "# HELP mp_worker_http_requests_total HTTP requests "
-	    "dispatched by each worker process.\n# TYPE "
-	    "mp_worker_http_requests_total counter\n");
+	           "dispatched by each worker process.\n# TYPE "
+	           "mp_worker_http_requests_total counter\n");
 	for (s = 0; s < MAX_SLOTS; s++)
 		if (__atomic_load_n(&shm->worker_up[s], __ATOMIC_RELAXED))
-			fprintf(f, "mp_worker_http_requests_total{service="
-			    "\"%s\",worker=\"%zu\"} %llu\n", svcname, s,
+			fprintf(
+			    f,
+			    "mp_worker_http_requests_total{service="
+			    "\"%s\",worker=\"%zu\"} %llu\n",
+			    svcname, s,
 			    (unsigned long long)__atomic_load_n(
-			    &shm->worker_requests[s], __ATOMIC_RELAXED));
-	fprintf(f, "# HELP mp_worker_connections Client connections open "
-	    "on each worker process.\n# TYPE mp_worker_connections gauge\n");
+			        &shm->worker_requests[s], __ATOMIC_RELAXED));
+	fprintf(
+	    f, "# HELP mp_worker_connections Client connections open "
+	       "on each worker process.\n# TYPE mp_worker_connections gauge\n");
 	for (s = 0; s < MAX_SLOTS; s++)
 		if (__atomic_load_n(&shm->worker_up[s], __ATOMIC_RELAXED))
-			fprintf(f, "mp_worker_connections{service=\"%s\","
-			    "worker=\"%zu\"} %lld\n", svcname, s,
-			    (long long)__atomic_load_n(&shm->worker_conns[s],
-			    __ATOMIC_RELAXED));
+			fprintf(f,
+			        "mp_worker_connections{service=\"%s\","
+			        "worker=\"%zu\"} %lld\n",
+			        svcname, s,
+			        (long long)__atomic_load_n(
+			            &shm->worker_conns[s], __ATOMIC_RELAXED));
 	for (i = 0; i < MP_G__COUNT; i++) {
 		agg = 0;
 		for (s = 0; s < MAX_SLOTS; s++) {
 			gv = __atomic_load_n(&shm->gauges[s][i],
-			    __ATOMIC_RELAXED);
+			                     __ATOMIC_RELAXED);
 			if (gauge_info[i].reduce_max)
 				agg = gv > agg ? gv : agg;
 			else
 				agg += gv;
 		}
-		fprintf(f, "# HELP %s %s.\n# TYPE %s %s\n%s{service=\"%s\"} "
-		    "%lld\n", gauge_info[i].name, gauge_info[i].help,
-		    gauge_info[i].name, gauge_info[i].type, gauge_info[i].name,
-		    svcname, (long long)agg);
+		fprintf(f,
+		        "# HELP %s %s.\n# TYPE %s %s\n%s{service=\"%s\"} "
+		        "%lld\n",
+		        gauge_info[i].name, gauge_info[i].help,
+		        gauge_info[i].name, gauge_info[i].type,
+		        gauge_info[i].name, svcname, (long long)agg);
 	}
 	for (i = 0; i < (size_t)ncounters; i++) {
 		int seen = 0;
 
 		for (r = 0; r < i; r++)
 			if (strcmp(counter_info[r].name,
-			    counter_info[i].name) == 0)
+			           counter_info[i].name) == 0)
 				seen = 1;
 		if (!seen)
 			fprintf(f, "# HELP %s %s.\n# TYPE %s %s\n",
-			    counter_info[i].name, counter_info[i].help,
-			    counter_info[i].name, counter_info[i].is_gauge ?
-			    "gauge" : "counter");
+			        counter_info[i].name, counter_info[i].help,
+			        counter_info[i].name,
+			        counter_info[i].is_gauge ? "gauge" : "counter");
 		agg = 0;
 		for (s = 0; s < MAX_SLOTS; s++)
 			agg += __atomic_load_n(&shm->counters[s][i],
-			    __ATOMIC_RELAXED);
-		fprintf(f, "%s{service=\"%s\"%s%s} %lld\n",
-		    counter_info[i].name, svcname,
-		    counter_info[i].label != NULL ? "," : "",
+			                       __ATOMIC_RELAXED);
+		fprintf(
+		    f, "%s{service=\"%s\"%s%s} %lld\n", counter_info[i].name,
+		    svcname, counter_info[i].label != NULL ? "," : "",
 		    counter_info[i].label != NULL ? counter_info[i].label : "",
 		    (long long)agg);
 	}

@@ -180,18 +180,18 @@ on_connect(const redisAsyncContext *ac, int status)
 		argv[0] = "AUTH";
 		argv[1] = rc.addr.password;
 		redisAsyncCommandArgv(rc.ac, on_setup_reply, NULL, 2, argv,
-		    NULL);
+		                      NULL);
 	}
 	if (rc.addr.db != 0) {
 		snprintf(db, sizeof(db), "%d", rc.addr.db);
 		argv[0] = "SELECT";
 		argv[1] = db;
 		redisAsyncCommandArgv(rc.ac, on_setup_reply, NULL, 2, argv,
-		    NULL);
+		                      NULL);
 	}
 	if (!rc.was_up)
 		mp_log(MP_LOG_INFO, "redis", "connected to %s:%d", rc.addr.host,
-		    rc.addr.port);
+		       rc.addr.port);
 	rc.was_up = 1;
 }
 
@@ -222,8 +222,10 @@ static void
 rc_schedule_reconnect(void)
 {
 	if (rc.was_up) {
-		mp_log(MP_LOG_WARN, "redis", "connection to %s:%d lost; "
-		    "retrying with back-off", rc.addr.host, rc.addr.port);
+		mp_log(MP_LOG_WARN, "redis",
+		       "connection to %s:%d lost; "
+		       "retrying with back-off",
+		       rc.addr.host, rc.addr.port);
 		rc.was_up = 0;
 	}
 	mp_metrics_gauge_set(MP_G_REDIS_UP, 0);
@@ -306,7 +308,7 @@ on_reply(redisAsyncContext *ac, void *reply, void *priv)
 
 int
 mp_redis_command(void (*cb)(void *reply, void *arg), void *arg, int argc,
-    const char **argv, const size_t *argvlen)
+                 const char **argv, const size_t *argvlen)
 {
 	struct pending *p;
 
@@ -316,8 +318,8 @@ mp_redis_command(void (*cb)(void *reply, void *arg), void *arg, int argc,
 		return -ENOMEM;
 	p->cb = cb;
 	p->arg = arg;
-	if (redisAsyncCommandArgv(rc.ac, on_reply, p, argc, argv,
-	    argvlen) != REDIS_OK) {
+	if (redisAsyncCommandArgv(rc.ac, on_reply, p, argc, argv, argvlen) !=
+	    REDIS_OK) {
 		free(p);
 		return -EIO;
 	}

@@ -56,7 +56,7 @@ mp_reply_header(struct mp_ctx *ctx, const char *name, const char *value)
 
 int
 mp_reply_raw(struct mp_ctx *ctx, int status, const char *ctype,
-    const void *data, size_t len)
+             const void *data, size_t len)
 {
 	common_headers(ctx);
 	if (ctype != NULL)
@@ -88,26 +88,27 @@ mp_reply_problem_json(struct mp_ctx *ctx, json_t *problem)
 	char *s;
 
 	if (problem == NULL) {
-		static const char oom[] = "{\"type\":\"urn:mp:problem:internal\","
+		static const char oom[] =
+		    "{\"type\":\"urn:mp:problem:internal\","
 		    "\"title\":\"Internal Server Error\",\"status\":500}";
 		return mp_reply_raw(ctx, 500, "application/problem+json", oom,
-		    sizeof(oom) - 1);
+		                    sizeof(oom) - 1);
 	}
 	status = json_integer_value(json_object_get(problem, "status"));
 	if (status < 400 || status > 599)
 		status = 500;
 	json_object_set_new(problem, "request_id",
-	    json_string(ctx->request_id));
-	if (ctx->req->path != NULL && json_object_get(problem, "instance") ==
-	    NULL)
+	                    json_string(ctx->request_id));
+	if (ctx->req->path != NULL &&
+	    json_object_get(problem, "instance") == NULL)
 		json_object_set_new(problem, "instance",
-		    json_string(ctx->req->path));
+		                    json_string(ctx->req->path));
 	s = json_dumps(problem, JSON_COMPACT);
 	json_decref(problem);
 	if (s == NULL)
 		return mp_reply_problem_json(ctx, NULL);
 	mp_reply_raw(ctx, (int)status, "application/problem+json", s,
-	    strlen(s));
+	             strlen(s));
 	free(s);
 	return MP_DONE;
 }
@@ -128,20 +129,21 @@ mp_reply_method_not_allowed(struct mp_ctx *ctx, unsigned methods)
 	}
 	mp_reply_header(ctx, "Allow", allow);
 	return mp_reply_problem(ctx, 405, "method-not-allowed",
-	    "this method is not allowed on this resource");
+	                        "this method is not allowed on this resource");
 }
 
 int
 mp_reply_problem(struct mp_ctx *ctx, int status, const char *slug,
-    const char *detail)
+                 const char *detail)
 {
-	return mp_reply_problem_json(ctx, mp_problem_new(status, slug,
-	    mp_http_status_title(status), detail));
+	return mp_reply_problem_json(
+	    ctx,
+	    mp_problem_new(status, slug, mp_http_status_title(status), detail));
 }
 
 int
 mp_body_or_reply(struct mp_ctx *ctx, const struct mp_field *schema,
-    json_t **out)
+                 json_t **out)
 {
 	struct mp_body_limits lim;
 	const char *ctype = mp_header(ctx, "content-type");
@@ -155,12 +157,12 @@ mp_body_or_reply(struct mp_ctx *ctx, const struct mp_field *schema,
 	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0 ||
 	    (ctype[16] != '\0' && ctype[16] != ';')) {
 		mp_reply_problem(ctx, 415, "unsupported-media-type",
-		    "send the body as application/json");
+		                 "send the body as application/json");
 		return -EINVAL;
 	}
 	if (ctx->req->content_length > (size_t)mp_settings.body_max) {
 		mp_reply_problem(ctx, 413, "body-too-large",
-		    "the request body is larger than allowed");
+		                 "the request body is larger than allowed");
 		return -E2BIG;
 	}
 	buf = kore_buf_alloc(ctx->req->content_length + 1);
@@ -170,7 +172,8 @@ mp_body_or_reply(struct mp_ctx *ctx, const struct mp_field *schema,
 			break;
 		if (buf->offset + (size_t)n > (size_t)mp_settings.body_max) {
 			kore_buf_free(buf);
-			mp_reply_problem(ctx, 413, "body-too-large",
+			mp_reply_problem(
+			    ctx, 413, "body-too-large",
 			    "the request body is larger than allowed");
 			return -E2BIG;
 		}
@@ -179,18 +182,18 @@ mp_body_or_reply(struct mp_ctx *ctx, const struct mp_field *schema,
 	if (n < 0) {
 		kore_buf_free(buf);
 		mp_reply_problem(ctx, 400, "unreadable-body",
-		    "the request body could not be read");
+		                 "the request body could not be read");
 		return -EIO;
 	}
 	lim.max_bytes = (size_t)mp_settings.body_max;
 	lim.max_depth = 16;
 	rc = mp_body_parse((const char *)buf->data, buf->offset, schema, &lim,
-	    out, &problem);
+	                   out, &problem);
 	kore_buf_free(buf);
 	if (rc == -E2BIG) {
 		json_decref(problem);
 		mp_reply_problem(ctx, 413, "body-too-large",
-		    "the request body is larger than allowed");
+		                 "the request body is larger than allowed");
 		return rc;
 	}
 	if (rc != 0) {
@@ -214,8 +217,7 @@ mp_role_or_reply(struct mp_ctx *ctx, unsigned roles)
 {
 	if (mp_authz_has_role(&ctx->principal, roles))
 		return 0;
-	mp_reply_problem(ctx, 403, "forbidden",
-	    "your role may not do this");
+	mp_reply_problem(ctx, 403, "forbidden", "your role may not do this");
 	return -EACCES;
 }
 
@@ -242,13 +244,13 @@ mp_query_split_or_reply(struct mp_ctx *ctx)
 		return 0;
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
 		mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly");
+		                 "out of memory; retry shortly");
 		return -ENOMEM;
 	}
 	ctx->query_impl = q;
 	if (ctx->route != NULL && (ctx->route->flags & MP_ROUTE_REPEATS))
-		rc = mp_query_split_repeats(ctx->req->query_string, q,
-		    &problem);
+		rc =
+		    mp_query_split_repeats(ctx->req->query_string, q, &problem);
 	else
 		rc = mp_query_split(ctx->req->query_string, q, &problem);
 	if (rc == 0)
@@ -257,7 +259,7 @@ mp_query_split_or_reply(struct mp_ctx *ctx)
 		mp_reply_problem_json(ctx, problem);
 	else
 		mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly");
+		                 "out of memory; retry shortly");
 	return rc;
 }
 
@@ -272,10 +274,10 @@ mp_query_or_reply(struct mp_ctx *ctx, const struct mp_field *schema)
 	if (schema == NULL)
 		return 0;
 	problem = mp_problem_new(400, "validation", NULL,
-	    "a query parameter is not valid");
+	                         "a query parameter is not valid");
 	if (problem == NULL) {
 		mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly");
+		                 "out of memory; retry shortly");
 		return -ENOMEM;
 	}
 	rc = mp_query_validate(ctx->query_impl, schema, problem);
@@ -286,7 +288,7 @@ mp_query_or_reply(struct mp_ctx *ctx, const struct mp_field *schema)
 	if (rc == -ENOMEM) {
 		json_decref(problem);
 		mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly");
+		                 "out of memory; retry shortly");
 		return rc;
 	}
 	mp_reply_problem_json(ctx, problem);
@@ -314,9 +316,10 @@ mp_query_strict_or_reply(struct mp_ctx *ctx, const struct mp_field *allowed)
 		return rc;
 	q = ctx->query_impl;
 	if ((problem = mp_problem_new(400, "bad-query", NULL,
-	    "the query string is not valid")) == NULL) {
+	                              "the query string is not valid")) ==
+	    NULL) {
 		mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly");
+		                 "out of memory; retry shortly");
 		return -ENOMEM;
 	}
 	for (i = 0; i < q->n; i++) {
@@ -325,7 +328,7 @@ mp_query_strict_or_reply(struct mp_ctx *ctx, const struct mp_field *allowed)
 				break;
 		if (f == NULL || f->name == NULL)
 			(void)mp_problem_add_error(problem, q->names[i],
-			    "unknown query parameter");
+			                           "unknown query parameter");
 	}
 	if (mp_problem_error_count(problem) == 0) {
 		json_decref(problem);

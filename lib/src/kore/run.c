@@ -18,14 +18,14 @@
 static void run_free(void *p);
 static char *principal_json(const struct mp_ctx *ctx);
 static char *args_json(struct mp_ctx *ctx, const struct mp_op *op,
-    int *answered);
+                       int *answered);
 static int params_or_reply(struct mp_ctx *ctx);
 static int after_load(struct mp_ctx *ctx);
 static int facts_or_reply(struct mp_ctx *ctx, struct mp_run *run);
 static int decide_and_apply(struct mp_ctx *ctx, struct mp_run *run);
 static int after_apply(struct mp_ctx *ctx);
 static int apply_idempotent(struct mp_ctx *ctx, struct mp_run *run,
-    const char *const v[5]);
+                            const char *const v[5]);
 
 static void
 run_free(void *p)
@@ -57,10 +57,10 @@ principal_json(const struct mp_ctx *ctx)
 	for (unsigned bit = 1; bit <= MP_ROLE_CLIENT; bit <<= 1)
 		if ((p->roles & bit) && mp_role_name(bit) != NULL)
 			json_array_append_new(roles,
-			    json_string(mp_role_name(bit)));
-	o = json_pack("{s:s, s:o, s:s, s:s, s:s}", "sub", p->subject,
-	    "roles", roles, "region", p->region, "commune", p->commune,
-	    "org", p->organisation);
+			                      json_string(mp_role_name(bit)));
+	o = json_pack("{s:s, s:o, s:s, s:s, s:s}", "sub", p->subject, "roles",
+	              roles, "region", p->region, "commune", p->commune, "org",
+	              p->organisation);
 	if (o == NULL)
 		return NULL;
 	s = json_dumps(o, JSON_COMPACT);
@@ -78,11 +78,11 @@ args_json(struct mp_ctx *ctx, const struct mp_op *op, int *answered)
 	/* a parameter's name points into the route pattern: "id}/..." */
 	for (int i = 0; i < ctx->nparams; i++)
 		json_object_setn_new(o, ctx->params[i].name,
-		    strcspn(ctx->params[i].name, "}"),
-		    json_string(ctx->params[i].value));
+		                     strcspn(ctx->params[i].name, "}"),
+		                     json_string(ctx->params[i].value));
 	/* values were checked as UTF-8 when the query was split */
-	for (const struct mp_field *f = op->query; f != NULL &&
-	    f->name != NULL; f++)
+	for (const struct mp_field *f = op->query; f != NULL && f->name != NULL;
+	     f++)
 		if ((v = mp_query(ctx, f->name)) != NULL)
 			json_object_set_new(o, f->name, json_string(v));
 	if ((v = mp_header(ctx, "if-match")) != NULL)
@@ -108,11 +108,11 @@ params_or_reply(struct mp_ctx *ctx)
 		const char *n = ctx->params[i].name;
 		size_t len = strcspn(n, "}");
 
-		if (((len == 2 && strncmp(n, "id", 2) == 0) || (len > 3 &&
-		    strncmp(n + len - 3, "_id", 3) == 0)) &&
+		if (((len == 2 && strncmp(n, "id", 2) == 0) ||
+		     (len > 3 && strncmp(n + len - 3, "_id", 3) == 0)) &&
 		    !mp_uuid_valid(ctx->params[i].value)) {
 			mp_reply_problem(ctx, 404, "not-found",
-			    "no such resource");
+			                 "no such resource");
 			return -ENOENT;
 		}
 	}
@@ -124,7 +124,7 @@ mp_refuse(struct mp_ctx *ctx, json_t *problem)
 {
 	if (problem == NULL)
 		mp_reply_problem(ctx, 500, "internal",
-		    "the request could not be completed");
+		                 "the request could not be completed");
 	else
 		mp_reply_problem_json(ctx, problem);
 	return MP_ANSWERED;
@@ -132,7 +132,7 @@ mp_refuse(struct mp_ctx *ctx, json_t *problem)
 
 int
 mp_refuse_status(struct mp_ctx *ctx, int status, const char *slug,
-    const char *detail)
+                 const char *detail)
 {
 	mp_reply_problem(ctx, status, slug, detail);
 	return MP_ANSWERED;
@@ -165,25 +165,25 @@ mp_run_op(struct mp_ctx *ctx, const struct mp_op *op)
 		return MP_DONE;
 	if ((run = calloc(1, sizeof(*run))) == NULL)
 		return mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly");
+		                        "out of memory; retry shortly");
 	run->op = op;
 	ctx->user = run;
 	ctx->user_free = run_free;
 	if (op->query != NULL && mp_query_or_reply(ctx, op->query) != 0)
 		return MP_DONE;
-	if (op->schema != NULL && mp_body_or_reply(ctx, op->schema,
-	    &run->body) != 0)
+	if (op->schema != NULL &&
+	    mp_body_or_reply(ctx, op->schema, &run->body) != 0)
 		return MP_DONE;
 	run->principal = principal_json(ctx);
 	run->args = args_json(ctx, op, &answered);
 	if (answered)
 		return MP_DONE;
-	run->body_text = run->body != NULL ?
-	    json_dumps(run->body, JSON_COMPACT) : NULL;
-	if (run->principal == NULL || run->args == NULL || (run->body != NULL &&
-	    run->body_text == NULL))
+	run->body_text =
+	    run->body != NULL ? json_dumps(run->body, JSON_COMPACT) : NULL;
+	if (run->principal == NULL || run->args == NULL ||
+	    (run->body != NULL && run->body_text == NULL))
 		return mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly");
+		                        "out of memory; retry shortly");
 	if (op->load_sql != NULL) {
 		const char *v[3] = {run->principal, run->args, run->body_text};
 
@@ -200,11 +200,11 @@ after_load(struct mp_ctx *ctx)
 
 	if (mp_db_rows(ctx) == 0 || mp_db_isnull(ctx, 0, 0))
 		return mp_reply_problem(ctx, 404, "not-found",
-		    "no such resource");
+		                        "no such resource");
 	v = mp_db_value(ctx, 0, 0);
 	if ((run->facts_json = json_loads(v, JSON_DECODE_ANY, NULL)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal",
-		    "the request could not be completed");
+		                        "the request could not be completed");
 	if (facts_or_reply(ctx, run) != 0)
 		return MP_DONE;
 	return decide_and_apply(ctx, run);
@@ -217,38 +217,42 @@ facts_or_reply(struct mp_ctx *ctx, struct mp_run *run)
 {
 	const struct mp_op *op = run->op;
 	const char *kv[] = {"request_id", ctx->request_id, "route",
-		ctx->route != NULL ? ctx->route->pattern : "", NULL};
+	                    ctx->route != NULL ? ctx->route->pattern : "",
+	                    NULL};
 	char err[200];
 	int rc;
 
 	if (op->decide == NULL)
 		return 0; /* the load only checked access: nothing is read */
 	if (op->facts == NULL || op->facts_size == 0) {
-		mp_logkv(MP_LOG_ERROR, "facts", kv, "the op declares no facts "
-		    "table for its decide step");
+		mp_logkv(MP_LOG_ERROR, "facts", kv,
+		         "the op declares no facts "
+		         "table for its decide step");
 		mp_reply_problem(ctx, 500, "internal",
-		    "the request could not be completed");
+		                 "the request could not be completed");
 		return -EINVAL;
 	}
 	if ((run->facts = calloc(1, op->facts_size)) == NULL) {
 		mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly");
+		                 "out of memory; retry shortly");
 		return -ENOMEM;
 	}
 	rc = mp_facts_decode(run->facts_json, op->facts, run->facts, err,
-	    sizeof(err));
+	                     sizeof(err));
 	if (rc != 0) {
 		free(run->facts);
 		run->facts = NULL;
 		if (rc == -ENOMEM) {
 			mp_reply_problem(ctx, 503, "overloaded",
-			    "out of memory; retry shortly");
+			                 "out of memory; retry shortly");
 			return rc;
 		}
-		mp_logkv(MP_LOG_ERROR, "facts", kv, "the load statement's "
-		    "facts were refused: %s", err);
+		mp_logkv(MP_LOG_ERROR, "facts", kv,
+		         "the load statement's "
+		         "facts were refused: %s",
+		         err);
 		mp_reply_problem(ctx, 500, "internal",
-		    "the request could not be completed");
+		                 "the request could not be completed");
 		return rc;
 	}
 	return 0;
@@ -263,13 +267,13 @@ decide_and_apply(struct mp_ctx *ctx, struct mp_run *run)
 	if (run->op->decide != NULL && run->op->decide(ctx, run) != 0)
 		return MP_DONE;
 	if (run->decision != NULL &&
-	    (decision = json_dumps(run->decision, JSON_COMPACT |
-	    JSON_ENCODE_ANY)) == NULL)
+	    (decision = json_dumps(run->decision,
+	                           JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		return mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly");
+		                        "out of memory; retry shortly");
 	{
-		const char *v[5] = {run->principal, run->args,
-			run->body_text, decision, ctx->request_id};
+		const char *v[5] = {run->principal, run->args, run->body_text,
+		                    decision, ctx->request_id};
 
 		if (ctx->route->method != MP_GET &&
 		    ctx->principal.authenticated &&
@@ -278,7 +282,7 @@ decide_and_apply(struct mp_ctx *ctx, struct mp_run *run)
 			rc = apply_idempotent(ctx, run, v);
 		else
 			rc = mp_db_query(ctx, after_apply, run->op->apply_sql,
-			    5, v);
+			                 5, v);
 	}
 	free(decision);
 	return rc;
@@ -295,8 +299,7 @@ decide_and_apply(struct mp_ctx *ctx, struct mp_run *run)
  * retry from another request reusing the key (422).
  */
 static int
-apply_idempotent(struct mp_ctx *ctx, struct mp_run *run,
-    const char *const v[5])
+apply_idempotent(struct mp_ctx *ctx, struct mp_run *run, const char *const v[5])
 {
 	unsigned char h[16];
 	char fp[33], *sql;
@@ -305,27 +308,33 @@ apply_idempotent(struct mp_ctx *ctx, struct mp_run *run,
 	int rc;
 
 	if (strlen(key) > IDEM_KEY_MAX)
-		return mp_reply_problem(ctx, 400, "validation",
+		return mp_reply_problem(
+		    ctx, 400, "validation",
 		    "Idempotency-Key is longer than 255 characters");
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const unsigned char *)
-	    run->op->apply_sql, strlen(run->op->apply_sql) + 1);
+	crypto_generichash_update(&st,
+	                          (const unsigned char *)run->op->apply_sql,
+	                          strlen(run->op->apply_sql) + 1);
 	crypto_generichash_update(&st, (const unsigned char *)run->args,
-	    strlen(run->args) + 1);
+	                          strlen(run->args) + 1);
 	if (run->body_text != NULL)
-		crypto_generichash_update(&st, (const unsigned char *)
-		    run->body_text, strlen(run->body_text));
+		crypto_generichash_update(&st,
+		                          (const unsigned char *)run->body_text,
+		                          strlen(run->body_text));
 	crypto_generichash_final(&st, h, sizeof(h));
 	sodium_bin2hex(fp, sizeof(fp), h, sizeof(h));
 	/* apply_sql is the op's own constant "SELECT f($1, ..., $5)": it
 	 * becomes a scalar subquery, evaluated only when nothing is kept */
-	if (asprintf(&sql, "SELECT COALESCE(mp_idem_replay($6, $7, $8), "
-	    "mp_idem_keep($6, $7, $8, (%s)::text))", run->op->apply_sql) < 0)
+	if (asprintf(&sql,
+	             "SELECT COALESCE(mp_idem_replay($6, $7, $8), "
+	             "mp_idem_keep($6, $7, $8, (%s)::text))",
+	             run->op->apply_sql) < 0)
 		return mp_reply_problem(ctx, 503, "overloaded",
-		    "out of memory; retry shortly");
+		                        "out of memory; retry shortly");
 	{
-		const char *w[8] = {v[0], v[1], v[2], v[3], v[4],
-			ctx->principal.subject, key, fp};
+		const char *w[8] = {v[0], v[1], v[2],
+		                    v[3], v[4], ctx->principal.subject,
+		                    key,  fp};
 
 		rc = mp_db_query(ctx, after_apply, sql, 8, w);
 	}
@@ -344,13 +353,13 @@ after_apply(struct mp_ctx *ctx)
 
 	if (mp_db_rows(ctx) == 0 || mp_db_isnull(ctx, 0, 0))
 		return mp_reply_problem(ctx, 404, "not-found",
-		    "no such resource");
+		                        "no such resource");
 	v = mp_db_value(ctx, 0, 0);
 	if (op->ctype != NULL)
 		return mp_reply_raw(ctx, op->status, op->ctype, v, strlen(v));
 	if ((body = json_loads(v, JSON_DECODE_ANY, NULL)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal",
-		    "the request could not be completed");
+		                        "the request could not be completed");
 	if (op->answer != NULL && op->answer(ctx, run, body) != 0) {
 		json_decref(body);
 		return MP_DONE;
@@ -359,14 +368,14 @@ after_apply(struct mp_ctx *ctx)
 		version = json_object_get(body, "version");
 		if (json_is_integer(version)) {
 			snprintf(buf, sizeof(buf), "\"v%lld\"",
-			    (long long)json_integer_value(version));
+			         (long long)json_integer_value(version));
 			mp_reply_header(ctx, "ETag", buf);
 		}
 		id = json_object_get(body, "id");
 		if (op->status == 201 && op->location != NULL &&
 		    json_is_string(id)) {
 			snprintf(buf, sizeof(buf), op->location,
-			    json_string_value(id));
+			         json_string_value(id));
 			mp_reply_header(ctx, "Location", buf);
 		}
 	}

@@ -34,55 +34,41 @@
  * function, which names it in a 400. */
 #define Q(n) MP_FIELD((n), MP_F_STRING, 0)
 
-static const struct mp_field services_query[] = {
-	Q("search"),
-	Q("taxonomy_term_id"),
-	Q("taxonomy_id"),
-	Q("organization_id"),
-	Q("modified_after"),
-	Q("full"),
-	Q("page"),
-	Q("per_page"),
-	Q("commune"),
-	Q("lat"),
-	Q("lon"),
-	Q("radius_km"),
-	MP_FIELD_END};
-static const struct mp_field sal_query[] = {
-	Q("search"),
-	Q("taxonomy_term_id"),
-	Q("taxonomy_id"),
-	Q("organization_id"),
-	Q("modified_after"),
-	Q("full"),
-	Q("page"),
-	Q("per_page"),
-	Q("commune"),
-	Q("lat"),
-	Q("lon"),
-	Q("radius_km"),
-	Q("status"),
-	MP_FIELD_END};
+static const struct mp_field services_query[] = {Q("search"),
+                                                 Q("taxonomy_term_id"),
+                                                 Q("taxonomy_id"),
+                                                 Q("organization_id"),
+                                                 Q("modified_after"),
+                                                 Q("full"),
+                                                 Q("page"),
+                                                 Q("per_page"),
+                                                 Q("commune"),
+                                                 Q("lat"),
+                                                 Q("lon"),
+                                                 Q("radius_km"),
+                                                 MP_FIELD_END};
+static const struct mp_field sal_query[] = {Q("search"),
+                                            Q("taxonomy_term_id"),
+                                            Q("taxonomy_id"),
+                                            Q("organization_id"),
+                                            Q("modified_after"),
+                                            Q("full"),
+                                            Q("page"),
+                                            Q("per_page"),
+                                            Q("commune"),
+                                            Q("lat"),
+                                            Q("lon"),
+                                            Q("radius_km"),
+                                            Q("status"),
+                                            MP_FIELD_END};
 static const struct mp_field organizations_query[] = {
-	Q("search"),
-	Q("full"),
-	Q("modified_after"),
-	Q("page"),
-	Q("per_page"),
-	MP_FIELD_END};
-static const struct mp_field taxonomies_query[] = {
-	Q("search"),
-	Q("page"),
-	Q("per_page"),
-	MP_FIELD_END};
+    Q("search"), Q("full"),     Q("modified_after"),
+    Q("page"),   Q("per_page"), MP_FIELD_END};
+static const struct mp_field taxonomies_query[] = {Q("search"), Q("page"),
+                                                   Q("per_page"), MP_FIELD_END};
 static const struct mp_field terms_query[] = {
-	Q("search"),
-	Q("page"),
-	Q("per_page"),
-	Q("taxonomy_id"),
-	Q("parent_id"),
-	Q("top_only"),
-	MP_FIELD_END};
+    Q("search"),    Q("page"),     Q("per_page"), Q("taxonomy_id"),
+    Q("parent_id"), Q("top_only"), MP_FIELD_END};
 
 /* ---- bodies ------------------------------------------------------------ */
 

@@ -148,7 +148,8 @@ int cases_name_tokens(const unsigned char key[CASES_KEY_BYTES],
                       const char *name, char out[][CASES_TOKEN_HEX + 1],
                       size_t cap, size_t *n);
 
-/* ---- dashboards: disclosure control (domain_dashboard.c) ------------------ */
+/* ---- dashboards: disclosure control (domain_dashboard.c) ------------------
+ */
 
 /*
  * cases_dashboard_protect: turn the exact counts of cases_dashboard()

@@ -89,15 +89,15 @@ check_str_list(const json_t *v, const char *key, const char *const *allowed,
 	n = json_array_size(v);
 	if (n == 0 || n > FUNDING_RULE_LIST_MAX) {
 		mp_err_set(err, errlen, "%s: must hold 1 to %d entries", key,
-		        FUNDING_RULE_LIST_MAX);
+		           FUNDING_RULE_LIST_MAX);
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i++) {
 		const json_t *e = json_array_get(v, i);
 
 		if (!json_is_string(e)) {
-			mp_err_set(err, errlen, "%s[%zu]: must be a string", key,
-			        i);
+			mp_err_set(err, errlen, "%s[%zu]: must be a string",
+			           key, i);
 			return -EINVAL;
 		}
 		s = json_string_value(e);
@@ -105,21 +105,21 @@ check_str_list(const json_t *v, const char *key, const char *const *allowed,
 		if (len == 0 || len > FUNDING_RULE_STR_MAX ||
 		    strlen(s) != len) {
 			mp_err_set(err, errlen,
-			        "%s[%zu]: must be 1 to %d bytes without NUL",
-			        key, i, FUNDING_RULE_STR_MAX);
+			           "%s[%zu]: must be 1 to %d bytes without NUL",
+			           key, i, FUNDING_RULE_STR_MAX);
 			return -EINVAL;
 		}
 		if (allowed != NULL && !in_list(allowed, s)) {
 			mp_err_set(err, errlen, "%s[%zu]: unknown value \"%s\"",
-			        key, i, s);
+			           key, i, s);
 			return -EINVAL;
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(json_string_value(json_array_get(v, j)),
 			           s) == 0) {
 				mp_err_set(err, errlen,
-				        "%s[%zu]: duplicate value \"%s\"", key,
-				        i, s);
+				           "%s[%zu]: duplicate value \"%s\"",
+				           key, i, s);
 				return -EINVAL;
 			}
 		}
@@ -140,8 +140,8 @@ check_int(const json_t *v, const char *key, int64_t lo, int64_t hi, char *err,
 	x = json_integer_value(v);
 	if (x < lo || x > hi) {
 		mp_err_set(err, errlen,
-		        "%s: must be between %" PRId64 " and %" PRId64, key, lo,
-		        hi);
+		           "%s: must be between %" PRId64 " and %" PRId64, key,
+		           lo, hi);
 		return -EINVAL;
 	}
 	return 0;
@@ -165,7 +165,7 @@ funding_eligibility_rules_validate(const json_t *rules, char *err,
 	{
 		if (klen != strlen(key)) {
 			mp_err_set(err, errlen, "%.80s: rule key contains NUL",
-			        key);
+			           key);
 			rc = -EINVAL;
 		} else if (strcmp(key, "applicant_types") == 0)
 			rc = check_str_list(v, key, funding_applicant_types,

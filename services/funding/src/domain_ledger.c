@@ -174,7 +174,7 @@ funding_tranche_schedule_validate(const struct funding_tranche *t, size_t n,
 	}
 	if (t == NULL || n == 0 || n > FUNDING_TRANCHES_MAX) {
 		mp_err_set(err, errlen, "a schedule holds 1 to %d tranches",
-		        FUNDING_TRANCHES_MAX);
+		           FUNDING_TRANCHES_MAX);
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i++) {
@@ -182,7 +182,7 @@ funding_tranche_schedule_validate(const struct funding_tranche *t, size_t n,
 			*bad_index = i;
 		if (t[i].amount_minor <= 0) {
 			mp_err_set(err, errlen,
-			        "tranche %zu: amount must be positive", i);
+			           "tranche %zu: amount must be positive", i);
 			return -EINVAL;
 		}
 		if (parse_condition(t[i].condition, &ms) < 0) {
@@ -206,9 +206,9 @@ funding_tranche_schedule_validate(const struct funding_tranche *t, size_t n,
 		*bad_index = n;
 	if (sum != approved_minor) {
 		mp_err_set(err, errlen,
-		        "tranches sum to %" PRId64
-		        ", not the approved %" PRId64,
-		        sum, approved_minor);
+		           "tranches sum to %" PRId64
+		           ", not the approved %" PRId64,
+		           sum, approved_minor);
 		return -EINVAL;
 	}
 	if (bad_index != NULL)

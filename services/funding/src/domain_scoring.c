@@ -90,14 +90,15 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 	n = json_array_size(grid);
 	if (n == 0 || n > FUNDING_GRID_MAX) {
 		mp_err_set(err, errlen, "grid: must hold 1 to %d criteria",
-		        FUNDING_GRID_MAX);
+		           FUNDING_GRID_MAX);
 		return -EINVAL;
 	}
 	g.lcm = 1;
 	for (i = 0; i < n; i++) {
 		c = json_array_get(grid, i);
 		if (!json_is_object(c)) {
-			mp_err_set(err, errlen, "grid[%zu]: must be an object", i);
+			mp_err_set(err, errlen, "grid[%zu]: must be an object",
+			           i);
 			return -EINVAL;
 		}
 		json_object_keylen_foreach(json_unconst(c), key, klen, v)
@@ -108,8 +109,8 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 			     strcmp(key, "max") != 0 &&
 			     strcmp(key, "label") != 0)) {
 				mp_err_set(err, errlen,
-				        "grid[%zu].%.64s: unknown field", i,
-				        key);
+				           "grid[%zu].%.64s: unknown field", i,
+				           key);
 				return -EINVAL;
 			}
 		}
@@ -119,24 +120,25 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 		v = json_object_get(c, "label");
 		if (!json_is_string(k) ||
 		    !valid_key(json_string_value(k), json_string_length(k))) {
-			mp_err_set(err, errlen,
-			        "grid[%zu].key: must be 1 to %d characters of "
-			        "[a-z0-9_]",
-			        i, FUNDING_CRITERION_KEY_MAX);
+			mp_err_set(
+			    err, errlen,
+			    "grid[%zu].key: must be 1 to %d characters of "
+			    "[a-z0-9_]",
+			    i, FUNDING_CRITERION_KEY_MAX);
 			return -EINVAL;
 		}
 		if (!json_is_integer(w) || (wi = json_integer_value(w)) < 1 ||
 		    wi > FUNDING_WEIGHT_MAX) {
 			mp_err_set(err, errlen,
-			        "grid[%zu].weight: must be an integer 1..%d", i,
-			        FUNDING_WEIGHT_MAX);
+			           "grid[%zu].weight: must be an integer 1..%d",
+			           i, FUNDING_WEIGHT_MAX);
 			return -EINVAL;
 		}
 		if (!json_is_integer(mx) || (mi = json_integer_value(mx)) < 1 ||
 		    mi > FUNDING_POINTS_MAX) {
 			mp_err_set(err, errlen,
-			        "grid[%zu].max: must be an integer 1..%d", i,
-			        FUNDING_POINTS_MAX);
+			           "grid[%zu].max: must be an integer 1..%d", i,
+			           FUNDING_POINTS_MAX);
 			return -EINVAL;
 		}
 		if (v != NULL && !json_is_string(v) && !json_is_object(v)) {
@@ -149,8 +151,8 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 		for (j = 0; j < i; j++) {
 			if (strcmp(g.c[j].key, json_string_value(k)) == 0) {
 				mp_err_set(err, errlen,
-				        "grid[%zu].key: duplicate \"%s\"", i,
-				        json_string_value(k));
+				           "grid[%zu].key: duplicate \"%s\"", i,
+				           json_string_value(k));
 				return -EINVAL;
 			}
 		}
@@ -162,10 +164,11 @@ funding_grid_parse(const json_t *grid, struct funding_grid *out, char *err,
 		/* lcm <= 10^9 and mi <= 10^6: the product fits in int64. */
 		g.lcm = g.lcm / gcd64(g.lcm, mi) * mi;
 		if (g.lcm > FUNDING_GRID_LCM_MAX) {
-			mp_err_set(err, errlen,
-			        "grid: the maxima have a common multiple above "
-			        "%d; use maxima such as 5, 10, 20, 25, 100",
-			        FUNDING_GRID_LCM_MAX);
+			mp_err_set(
+			    err, errlen,
+			    "grid: the maxima have a common multiple above "
+			    "%d; use maxima such as 5, 10, 20, 25, 100",
+			    FUNDING_GRID_LCM_MAX);
 			return -EINVAL;
 		}
 		g.n++;

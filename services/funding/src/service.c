@@ -136,12 +136,12 @@ static const struct mp_route routes[] = {
 };
 
 const struct mp_service mp_service_def = {
-	.name = "funding",
-	.routes = routes,
-	.nroutes = sizeof(routes) / sizeof(routes[0]),
-	.uses_db = 1,
-	.uses_redis = 1,
-	.relay = 1,
-	.consumers = funding_consumers, /* events:gateway: accounts */
-	.revocation = 1,
+    .name = "funding",
+    .routes = routes,
+    .nroutes = sizeof(routes) / sizeof(routes[0]),
+    .uses_db = 1,
+    .uses_redis = 1,
+    .relay = 1,
+    .consumers = funding_consumers, /* events:gateway: accounts */
+    .revocation = 1,
 };

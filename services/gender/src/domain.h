@@ -328,7 +328,7 @@ struct gender_figures {
 	struct gender_fig_input in;
 	size_t nrows;
 	const json_t **rowkeys; /* borrowed from the cells */
-	struct mp_table t;  /* value = median x 2 for medians */
+	struct mp_table t;      /* value = median x 2 for medians */
 	size_t nsuppressed;
 };
 

@@ -89,10 +89,8 @@ gender_figures_build(const struct gender_fig_input *in,
 		if (r == out->nrows ||
 		    (c = col_index(in, in->cells[i].col)) < 0)
 			continue; /* a column the query filtered out */
-		mp_table_at(&out->t, r, (size_t)c)->count +=
-		    in->cells[i].count;
-		mp_table_at(&out->t, r, (size_t)c)->value +=
-		    in->cells[i].value;
+		mp_table_at(&out->t, r, (size_t)c)->count += in->cells[i].count;
+		mp_table_at(&out->t, r, (size_t)c)->value += in->cells[i].value;
 	}
 	mp_table_totals(&out->t);
 	if (gender_measure_is_median(in->measure) && (rc = medians(out)) != 0) {
@@ -102,8 +100,7 @@ gender_figures_build(const struct gender_fig_input *in,
 	if (in->suppress) {
 		size_t np, ns;
 
-		if ((rc = mp_suppress(&out->t, in->threshold, &np, &ns)) !=
-		    0) {
+		if ((rc = mp_suppress(&out->t, in->threshold, &np, &ns)) != 0) {
 			gender_figures_free(out);
 			return rc;
 		}
