@@ -40,8 +40,8 @@ region() {
 		trainer: "Équipe du programme"}')" | jq -r .id)
 	api "$off" PUT "/v1/cases/training/sessions/$session/attendance" "$(jq -nc \
 		--arg a "$(sub_of "$agent")" --arg m "$(sub_of "$med")" \
-		'{attendees: [{person_sub: $a, role: "municipal_agent"},
-		{person_sub: $m, role: "mediator"}]}')" >/dev/null
+		'{attendees: [{person_sub: $a, role: "municipal_agent", sex: "female"},
+		{person_sub: $m, role: "mediator", sex: "male"}]}')" >/dev/null
 	for t in "$agent" "$med"; do
 		api "$off" POST /v1/cases/training/certifications "$(jq -nc \
 			--arg s "$(sub_of "$t")" --arg id "$session" \

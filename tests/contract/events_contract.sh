@@ -250,22 +250,43 @@ sub build_keys {
 	return \@keys;
 }
 
-my (%text, %body);
-for my $f (@sql) {
+# Function definitions in migration order: a later CREATE OR REPLACE of
+# the same name supersedes an earlier one, whose emissions are no longer
+# deployed and are not compared (the later body is).
+my (%text, %body, %defs, %last_def);
+for my $fi (0 .. $#sql) {
+	my $f = $sql[$fi];
 	open(my $h, "<", $f) or die "$f: $!";
 	local $/;
 	$text{$f} = strip_comments(scalar <$h>);
 	close $h;
 	while ($text{$f} =~ /CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(\w+)\s*\(.*?\bAS\s+\$\$(.*?)\$\$/sgi) {
 		$body{$1} = $2;
+		push @{$defs{$f}}, [$-[0], $1];
+		$last_def{$1} = "$fi:$-[0]";
 	}
 }
+# The function around position $at of file $fi, and whether a later
+# definition replaced it.
+sub superseded {
+	my ($fi, $at) = @_;
+	my $in;
+	for my $d (@{$defs{$sql[$fi]} || []}) {
+		$in = $d if $d->[0] < $at;
+	}
+	return defined $in && $last_def{$in->[1]} ne "$fi:$in->[0]";
+}
 
-my $checked = 0;
-for my $f (@sql) {
+my ($checked, $replaced) = (0, 0);
+for my $fi (0 .. $#sql) {
+	my $f = $sql[$fi];
 	my $t = $text{$f};
 	while ($t =~ /\bmp_emit\s*\(/g) {
 		my $at = $+[0];
+		if (superseded($fi, $at)) {
+			$replaced++;
+			next;
+		}
 		my $line = 1 + (() = substr($t, 0, $at) =~ /\n/g);
 		my $where = "$f:$line";
 		$where =~ s{^.*?/(services|gateway)/}{$1/};
@@ -304,7 +325,7 @@ for my $f (@sql) {
 		$checked++;
 	}
 }
-print "data keys: $checked emissions match their schema\n" unless $bad;
+print "data keys: $checked emissions match their schema ($replaced in replaced functions not compared)\n" unless $bad;
 exit $bad;
 ' "$SPEC" "${sql_files[@]}" || fail=1
 fi

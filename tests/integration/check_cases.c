@@ -194,15 +194,16 @@ actors_make(struct actors *a)
 	        201, "/v1/cases/training/sessions");
 	snprintf(a->session, sizeof(a->session), "%s", str(o, "id"));
 	json_decref(o);
-	json_decref(req(a->t_off, "PUT",
-	                json_pack("{s:[{s:s, s:s}, {s:s, "
-	                          "s:s}, {s:s, s:s}]}",
-	                          "attendees", "person_sub", a->agent, "role",
-	                          "municipal_agent", "person_sub", a->agent2,
-	                          "role", "municipal_agent", "person_sub",
-	                          a->med, "role", "mediator"),
-	                200, "/v1/cases/training/sessions/%s/attendance",
-	                a->session));
+	json_decref(
+	    req(a->t_off, "PUT",
+	        json_pack("{s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}, "
+	                  "{s:s, s:s, s:s}]}",
+	                  "attendees", "person_sub", a->agent, "role",
+	                  "municipal_agent", "sex", "female", "person_sub",
+	                  a->agent2, "role", "municipal_agent", "sex", "male",
+	                  "person_sub", a->med, "role", "mediator", "sex",
+	                  "female"),
+	        200, "/v1/cases/training/sessions/%s/attendance", a->session));
 	o = req(a->t_off, "POST",
 	        json_pack("{s:s, s:s}", "person_sub", a->agent, "session_id",
 	                  a->session),
@@ -229,11 +230,11 @@ actors_make(struct actors *a)
 	                  "commune", "oujda", "module", "reception_orientation",
 	                  "held_on", "2026-11-21", "trainer", "F"),
 	        201, "/v1/cases/training/sessions");
-	json_decref(req(a->t_off_or, "PUT",
-	                json_pack("{s:[{s:s, s:s}]}", "attendees", "person_sub",
-	                          a->agent_or, "role", "municipal_agent"),
-	                200, "/v1/cases/training/sessions/%s/attendance",
-	                str(o, "id")));
+	json_decref(req(
+	    a->t_off_or, "PUT",
+	    json_pack("{s:[{s:s, s:s, s:s}]}", "attendees", "person_sub",
+	              a->agent_or, "role", "municipal_agent", "sex", "male"),
+	    200, "/v1/cases/training/sessions/%s/attendance", str(o, "id")));
 	json_decref(req(a->t_off_or, "POST",
 	                json_pack("{s:s, s:s}", "person_sub", a->agent_or,
 	                          "session_id", str(o, "id")),
@@ -535,6 +536,24 @@ START_TEST(whole_path_with_events)
 			ck_assert_str_eq(str(d, "sex"), "female");
 			ck_assert_str_eq(str(d, "age_band"), "35-49");
 		}
+		/* the certifications carry the agent's own sex (the
+		 * gender service counts certified agents by it) */
+		k = 0;
+		json_array_foreach(
+		    events, i,
+		    e) if (strcmp(str(e, "type"),
+		                  "cases.training.certified.v1") == 0 &&
+		           strcmp(str(e, "subject"), a.cert_agent) == 0)
+		{
+			json_t *d = json_object_get(e, "data");
+
+			ck_assert_str_eq(str(d, "sex"), "female");
+			ck_assert_str_eq(str(d, "region"), "souss-massa");
+			ck_assert_str_eq(str(d, "commune"), "agadir");
+			ck_assert_str_eq(str(d, "role"), "municipal_agent");
+			k++;
+		}
+		ck_assert_int_eq(k, 1);
 	}
 	json_decref(events);
 	ck_assert_int_eq(stream_has_pii(), 0);
@@ -589,7 +608,8 @@ static const struct probe probes[] = {
 	"x::text FROM cases x UNION ALL SELECT x::text FROM case_notes x "     \
 	"UNION ALL SELECT x::text FROM referrals x UNION ALL SELECT x::text "  \
 	"FROM mediations x UNION ALL SELECT x::text FROM certifications x "    \
-	"UNION ALL SELECT x::text FROM training_attendance x) s(t)"
+	"UNION ALL SELECT x::text FROM training_attendance x UNION ALL "       \
+	"SELECT x::text FROM trainees x) s(t)"
 
 /* Routes that name no resource: what another commune or region gets
  * there is its own (or nothing), checked apart below. */
@@ -1236,6 +1256,93 @@ START_TEST(malformed_and_oversized_bodies)
 }
 END_TEST
 
+/* Certified agents by sex: the attendance records each attendee's sex
+ * (refused without it, naming the field), the certification answers and
+ * its event carry it, and the dashboard of the session's commune counts
+ * them by role and sex with disclosure control (2 women and 6 men
+ * agents: the 2 are hidden, and so is what would give them away). */
+START_TEST(certified_agents_by_sex)
+{
+	struct actors a;
+	char subs[8][64], u[40];
+	json_t *o, *att, *d, *e;
+	const char *session;
+	size_t i;
+	int women = 0, men = 0, hidden = 0;
+
+	actors_make(&a);
+	ck_assert_int_eq(mp_uuid_v7(u), 0);
+	o = req(a.t_off, "POST",
+	        json_pack("{s:s, s:s, s:s, s:s, s:s}", "region", "souss-massa",
+	                  "commune", "tiznit", "module", "personal_data",
+	                  "held_on", "2026-11-25", "trainer", "F"),
+	        201, "/v1/cases/training/sessions");
+	session = str(o, "id");
+	d = req(a.t_off, "PUT",
+	        json_pack("{s:[{s:s, s:s}]}", "attendees", "person_sub", "x",
+	                  "role", "mediator"),
+	        400, "/v1/cases/training/sessions/%s/attendance", session);
+	{
+		char *errs =
+		    json_dumps(json_object_get(d, "errors"), JSON_COMPACT);
+
+		ck_assert_ptr_nonnull(strstr(errs, "sex"));
+		free(errs);
+	}
+	json_decref(d);
+	att = json_array();
+	for (i = 0; i < 8; i++) {
+		snprintf(subs[i], sizeof(subs[i]), "tz%zu-%s", i, u);
+		json_array_append_new(
+		    att, json_pack("{s:s, s:s, s:s}", "person_sub", subs[i],
+		                   "role", "municipal_agent", "sex",
+		                   i < 2 ? "female" : "male"));
+	}
+	d = req(a.t_off, "PUT", json_pack("{s:o}", "attendees", att), 200,
+	        "/v1/cases/training/sessions/%s/attendance", session);
+	json_array_foreach(json_object_get(d, "attendance"), i, e)
+	{
+		women += strcmp(str(e, "sex"), "female") == 0;
+		men += strcmp(str(e, "sex"), "male") == 0;
+	}
+	ck_assert_int_eq(women, 2);
+	ck_assert_int_eq(men, 6);
+	json_decref(d);
+	for (i = 0; i < 8; i++) {
+		d = req(a.t_off, "POST",
+		        json_pack("{s:s, s:s}", "person_sub", subs[i],
+		                  "session_id", session),
+		        201, "/v1/cases/training/certifications");
+		ck_assert_str_eq(str(d, "sex"), i < 2 ? "female" : "male");
+		json_decref(d);
+	}
+	d = req(a.t_off, "GET", NULL, 200,
+	        "/v1/cases/dashboard?commune=tiznit");
+	ck_assert_int_eq(json_array_size(json_object_get(d, "certified")), 3);
+	json_array_foreach(json_object_get(d, "certified"), i, e)
+	{
+		ck_assert_str_eq(str(e, "role"), "municipal_agent");
+		ck_assert_ptr_null(json_object_get(e, "n"));
+		if (json_is_true(json_object_get(e, "suppressed"))) {
+			ck_assert(json_is_null(json_object_get(e, "count")));
+			hidden++;
+		}
+		if (strcmp(str(e, "sex"), "female") == 0)
+			ck_assert(
+			    json_is_true(json_object_get(e, "suppressed")));
+	}
+	/* the women's 2, and one more so the row total does not give it */
+	ck_assert_int_eq(hidden, 2);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(
+	        json_object_get(d, "certified_sex_unrecorded"), "count")),
+	    0);
+	json_decref(d);
+	json_decref(o);
+	actors_free(&a);
+}
+END_TEST
+
 /* Rotation while the service runs: values sealed under test-1 open under
  * the ring (test-2, test-1); mp-cases-rekey re-seals them under test-2;
  * the service then runs without test-1. */
@@ -1465,6 +1572,7 @@ cases_suite(void)
 	tcase_add_test(t, audit_trail_append_only);
 	tcase_add_test(t, no_personal_data_in_logs_or_metrics);
 	tcase_add_test(t, malformed_and_oversized_bodies);
+	tcase_add_test(t, certified_agents_by_sex);
 	tcase_add_test(t, key_rotation_without_downtime);
 	tcase_add_test(t, through_gateway_nothing_cached);
 	tcase_add_test(t, whole_path_through_gateway);

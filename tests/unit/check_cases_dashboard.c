@@ -184,6 +184,52 @@ START_TEST(medians_rest_on_their_count)
 }
 END_TEST
 
+START_TEST(certified_agents_by_role_and_sex)
+{
+	/* 3 women mediators: hidden, and since the row publishes its total,
+	 * the 8 men beside them too; agents are shown; no total row (an
+	 * agent certified in both roles is in both rows) */
+	json_t *d = dash(", \"certified\": ["
+	                 "{\"role\": \"mediator\", \"sex\": \"female\", "
+	                 "\"n\": 3},"
+	                 "{\"role\": \"mediator\", \"sex\": \"male\", "
+	                 "\"n\": 8},"
+	                 "{\"role\": \"municipal_agent\", \"sex\": "
+	                 "\"female\", \"n\": 6},"
+	                 "{\"role\": \"municipal_agent\", \"sex\": "
+	                 "\"male\", \"n\": 7}],"
+	                 "\"certified_sex_unrecorded\": 2");
+	const json_t *c, *u;
+	size_t i, k;
+	json_t *e;
+
+	ck_assert_int_eq(cases_dashboard_protect(d), 0);
+	ck_assert_int_eq(json_array_size(json_object_get(d, "certified")), 6);
+	json_array_foreach(json_object_get(d, "certified"), i, e)
+	    ck_assert_str_ne(json_string_value(json_object_get(e, "role")),
+	                     "total");
+	c = cell(d, "certified", "role", "mediator", "female");
+	ck_assert(hidden(c));
+	ck_assert(json_is_null(json_object_get(c, "count")));
+	k = (size_t)hidden(cell(d, "certified", "role", "mediator", "male")) +
+	    (size_t)hidden(cell(d, "certified", "role", "mediator", "total"));
+	ck_assert_uint_ge(k, 1);
+	c = cell(d, "certified", "role", "municipal_agent", "total");
+	ck_assert(!hidden(c));
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "count")), 13);
+	u = json_object_get(d, "certified_sex_unrecorded");
+	ck_assert(json_is_true(json_object_get(u, "suppressed")));
+	ck_assert(json_is_null(json_object_get(u, "count")));
+	json_decref(d);
+	d = dash(", \"certified_sex_unrecorded\": 0");
+	ck_assert_int_eq(cases_dashboard_protect(d), 0);
+	u = json_object_get(d, "certified_sex_unrecorded");
+	ck_assert_int_eq(json_integer_value(json_object_get(u, "count")), 0);
+	ck_assert(json_is_false(json_object_get(u, "suppressed")));
+	json_decref(d);
+}
+END_TEST
+
 START_TEST(malformed_counts_are_refused)
 {
 	static const char *const bad[] = {
@@ -219,6 +265,7 @@ dashboard_suite(void)
 	tcase_add_test(t, primary_alone_leaks_through_the_totals);
 	tcase_add_test(t, layout_zeros_and_row_totals_only_for_needs);
 	tcase_add_test(t, medians_rest_on_their_count);
+	tcase_add_test(t, certified_agents_by_role_and_sex);
 	tcase_add_test(t, malformed_counts_are_refused);
 	suite_add_tcase(s, t);
 	return s;

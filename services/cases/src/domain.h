@@ -161,9 +161,13 @@ int cases_name_tokens(const unsigned char key[CASES_KEY_BYTES],
  * away through the totals (mp_suppress: complementary suppression, then
  * audited). A cell is {<dimensions>, "sex", "count", "suppressed"}; a
  * suppressed one has "count": null, never 0. The medians by sex rest on
- * their count: null when it is suppressed. The threshold is the
- * dashboard's "suppression_threshold". Returns 0, -EINVAL (a cell not
- * shaped as above), -E2BIG (more rows than MP_TABLE_MAX_ROWS), -ENOMEM.
+ * their count: null when it is suppressed. The tables are cases by state
+ * and by need, referrals by outcome and by category, and the certified
+ * agents and mediators by role; "certified_sex_unrecorded" (agents whose
+ * sex was never recorded, an integer when present) becomes {"count",
+ * "suppressed"}. The threshold is the dashboard's "suppression_threshold".
+ * Returns 0, -EINVAL (a cell not shaped as above), -E2BIG (more rows than
+ * MP_TABLE_MAX_ROWS), -ENOMEM.
  */
 int cases_dashboard_protect(json_t *dash);
 

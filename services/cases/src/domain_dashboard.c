@@ -31,6 +31,8 @@ static const struct dash_table tables[] = {
      {"status", "outcome", NULL},
      MP_MARGIN_ROW | MP_MARGIN_COL},
     {"referrals_by_category", {"category", NULL}, MP_MARGIN_ROW},
+    /* an agent certified both as agent and as mediator is in two rows */
+    {"certified", {"role", NULL}, MP_MARGIN_ROW},
 };
 
 static int sex_index(const json_t *cell);
@@ -42,6 +44,7 @@ static json_t *cell_json(const struct dash_table *dt, const json_t *proto,
 static int protect_table(json_t *dash, const struct dash_table *dt,
                          int64_t threshold);
 static int protect_medians(json_t *dash, int64_t threshold);
+static int protect_unrecorded(json_t *dash, int64_t threshold);
 
 static int
 sex_index(const json_t *cell)
@@ -197,6 +200,29 @@ protect_medians(json_t *dash, int64_t threshold)
 	return 0;
 }
 
+/* The certified agents whose sex was never recorded: one count, no sum
+ * published with it, suppressed from 1 to threshold - 1 like any cell. */
+static int
+protect_unrecorded(json_t *dash, int64_t threshold)
+{
+	json_t *v = json_object_get(dash, "certified_sex_unrecorded");
+	int64_t n;
+	bool hide;
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || (n = json_integer_value(v)) < 0)
+		return -EINVAL;
+	hide = n > 0 && n < threshold;
+	return json_object_set_new(
+	           dash, "certified_sex_unrecorded",
+	           json_pack("{s:o, s:b}", "count",
+	                     hide ? json_null() : json_integer(n), "suppressed",
+	                     hide)) == 0
+	           ? 0
+	           : -ENOMEM;
+}
+
 int
 cases_dashboard_protect(json_t *dash)
 {
@@ -210,5 +236,7 @@ cases_dashboard_protect(json_t *dash)
 		if ((rc = protect_table(dash, &tables[i],
 		                        json_integer_value(th))) != 0)
 			return rc;
+	if ((rc = protect_unrecorded(dash, json_integer_value(th))) != 0)
+		return rc;
 	return protect_medians(dash, json_integer_value(th));
 }

@@ -16,6 +16,7 @@ static const char *const modules[] = {
     "personal_data",         "mediation",
     "directory_use",         NULL};
 static const char *const roles[] = {"municipal_agent", "mediator", NULL};
+static const char *const sexes[] = {"female", "male", NULL};
 static const struct mp_field page_query[] = {MP_Q_LIMIT, MP_Q_CURSOR,
                                              MP_FIELD_END};
 static const struct mp_field cert_query[] = {
@@ -47,6 +48,9 @@ static const struct mp_field attendee_fields[] = {
     MP_FIELD("person_sub", MP_F_STRING, MP_F_REQUIRED, .min_len = 1,
              .max_len = 64),
     MP_FIELD("role", MP_F_ENUM, MP_F_REQUIRED, .enum_values = roles),
+    /* the agent's own profile attribute: certified agents are counted
+     * by sex (dashboards, cases.training.certified.v1) */
+    MP_FIELD("sex", MP_F_ENUM, MP_F_REQUIRED, .enum_values = sexes),
     MP_FIELD_END};
 static const struct mp_field attendee =
     MP_FIELD("attendee", MP_F_OBJECT, 0, .fields = attendee_fields);

@@ -3,7 +3,7 @@
 -- decisions, erasure and the append-only audit.
 BEGIN;
 \ir fixture.psql
-SELECT plan(39);
+SELECT plan(42);
 
 -- helpers
 SELECT is(c_age_band(NULL), 'unknown', 'c_age_band: no birth year');
@@ -29,6 +29,14 @@ SELECT throws_ok($$SELECT cases_certification_create(t_off('oriental'), '{}', js
   'session_id', (SELECT id FROM training_sessions LIMIT 1)), NULL, 'r')$$, 'MP400', NULL,
   'certification: by the session''s region');
 SELECT is(t_events('cases.training.certified.v1'), 1::bigint, 'certified emits');
+SELECT is((SELECT data->>'sex' FROM outbox WHERE type = 'cases.training.certified.v1'), 'female',
+  'the certification event carries the trainee''s sex');
+SELECT throws_ok($$SELECT cases_training_attendance(t_off(), t_id((SELECT id FROM training_sessions LIMIT 1)),
+  '{"attendees": [{"person_sub": "x", "role": "mediator"}]}', NULL, 'r')$$, 'MP400', NULL,
+  'attendance: an attendee without a sex is refused');
+SELECT lives_ok($$SELECT cases_training_attendance(t_off(), t_id((SELECT id FROM training_sessions LIMIT 1)),
+  '{"attendees": [{"person_sub": "agent-agadir", "role": "municipal_agent", "sex": "male"}]}', NULL, 'r')$$,
+  'attendance again corrects the trainee record');
 
 -- persons
 CREATE TEMP TABLE t AS SELECT t_person() AS person;

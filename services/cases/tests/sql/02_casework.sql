@@ -3,7 +3,7 @@
 -- export, certification revocation, the audit list and the dashboard.
 BEGIN;
 \ir fixture.psql
-SELECT plan(34);
+SELECT plan(37);
 
 SELECT t_certify(t_agent()) IS NOT NULL AS certified \gset
 SELECT t_certify(t_mediator()) IS NOT NULL AS certified_med \gset
@@ -93,10 +93,20 @@ SELECT is(cases_dashboard(t_off(), '{}', NULL, NULL, NULL)::jsonb->'cases_by_sta
   'exact counts for the service (it suppresses in C before publishing)');
 SELECT throws_ok($$SELECT cases_dashboard(t_off(), '{"region": "oriental"}', NULL, NULL, NULL)$$, 'MP404', NULL,
   'the dashboard of another region is 404');
+SELECT is(cases_dashboard(t_off(), '{}', NULL, NULL, NULL)::jsonb->'certified',
+  '[{"role": "mediator", "sex": "female", "n": 1}, {"role": "municipal_agent", "sex": "female", "n": 1}]'::jsonb,
+  'certified agents by role and sex (exact; suppressed in C)');
+INSERT INTO certifications (person_sub, role, region, session_id, expires_at, certified_by)
+  SELECT 'agent-before', 'municipal_agent', 'souss-massa', id, now() + interval '1 day', 'o' FROM training_sessions LIMIT 1;
+SELECT is(cases_dashboard(t_off(), '{}', NULL, NULL, NULL)::jsonb->'certified_sex_unrecorded', '1'::jsonb,
+  'a certification without a trainee record is counted apart');
 SELECT lives_ok($$SELECT cases_certification_revoke(t_off(), t_id((SELECT id FROM certifications WHERE person_sub = 'agent-agadir')),
   NULL, NULL, 'r')$$, 'revocation');
 SELECT throws_ok($$SELECT cases_case_transition(t_agent(), t_id((SELECT kase FROM t)), '{}',
   '{"from": "in_progress", "to": "resolved"}', 'r')$$, 'MP403', NULL, 'a revoked agent works no more, at once');
+SELECT is((SELECT data - 'certification_id' FROM outbox WHERE type = 'cases.training.certification_revoked.v1'),
+  '{"region": "souss-massa", "commune": "agadir", "role": "municipal_agent", "sex": "female"}'::jsonb,
+  'the revocation carries the certification''s region, commune, role and sex');
 
 SELECT * FROM finish();
 ROLLBACK;
