@@ -152,6 +152,12 @@ START_TEST(list_filters_refuse_what_the_schema_refuses)
 	refused_naming("/v1/funding/applications?ids=0190f5c2-7b7e-7cc3-8a1e-"
 	               "3f0c5d1e2a01,zz",
 	               off, "ids");
+	refused_naming("/v1/funding/call-applications", off, "call_ids");
+	refused_naming("/v1/funding/call-applications?call_ids=abc", off,
+	               "call_ids");
+	refused_naming("/v1/funding/call-applications?call_ids=0190f5c2-7b7e-"
+	               "7cc3-8a1e-3f0c5d1e2a01&per_parent=0",
+	               off, "per_parent");
 	refused_naming("/v1/funding/erc/members?region=atlantis", off,
 	               "region");
 	refused_naming("/v1/funding/dashboard?year=abc", off, "year");
@@ -169,6 +175,9 @@ START_TEST(list_filters_refuse_what_the_schema_refuses)
 	accepted("/v1/funding/calls?utm_source=x", NULL);
 	accepted("/v1/funding/envelopes?region=oriental&year=2027", off);
 	accepted("/v1/funding/dashboard.csv?year=2027", off);
+	accepted("/v1/funding/call-applications?call_ids=0190f5c2-7b7e-7cc3-"
+	         "8a1e-3f0c5d1e2a01&per_parent=5",
+	         off);
 	accepted("/v1/funding/appraisals?application_id="
 	         "0190f5c2-7b7e-7cc3-8a1e-3f0c5d1e2a4b",
 	         off);

@@ -56,7 +56,13 @@ static const char sdl[] =
     "  titleFr: String @from(path: \"i18n.fr\")\n"
     "  applications: [Application!]! @rest(service: \"funding\", get: "
     "\"/v1/applications?call={.id}\", select: \"items\")\n"
+    "  apps(first: Int = 2, after: String): AppConnection "
+    "@rest(service: \"funding\", get: \"/v1/calls/{.id}/apps\", query: "
+    "[\"limit=first\", \"cursor=after\"], connection: true, batch: "
+    "\"/v1/call-apps?call_ids={ids}&per_parent={first}\", key: "
+    "\"call_id\")\n"
     "}\n"
+    "type AppConnection { nodes: [Application!]!, pageInfo: PageInfo! }\n"
     "type Application implements Node @rest(service: \"funding\", get: "
     "\"/v1/applications/{id}\") {\n"
     "  id: ID! @globalId\n"
@@ -92,6 +98,19 @@ static const char answers_text[] =
     "\"body\": {\"items\": [{\"id\": \"c1\", \"title\": \"Appel 1\", "
     "\"status\": \"published\"}, {\"id\": \"c5\", \"title\": \"Cinq\", "
     "\"status\": \"published\"}], \"next_cursor\": \"c5\"}},"
+    "\"GET /v1/call-apps?call_ids=c1,c5&per_parent=2\": {\"status\": "
+    "200, \"body\": {\"items\": [{\"call_id\": \"c5\", \"items\": [], "
+    "\"next_cursor\": null}, {\"call_id\": \"c1\", \"items\": "
+    "[{\"id\": \"a1\", \"score\": 1}, {\"id\": \"a2\", \"score\": "
+    "2}], \"next_cursor\": \"a2\"}]}},"
+    "\"GET /v1/call-apps?call_ids=c1,c5&per_parent=3\": {\"status\": "
+    "200, \"body\": {\"items\": [{\"call_id\": \"c1\", \"items\": "
+    "[{\"id\": \"a1\", \"score\": 1}], \"next_cursor\": null}]}},"
+    "\"GET /v1/calls/c1/apps?limit=2&cursor=a2\": {\"status\": 200, "
+    "\"body\": {\"items\": [{\"id\": \"a3\", \"score\": 3}], "
+    "\"next_cursor\": null}},"
+    "\"GET /v1/calls/c5/apps?limit=2&cursor=a2\": {\"status\": 200, "
+    "\"body\": {\"items\": [], \"next_cursor\": null}},"
     "\"GET /v1/themes\": {\"status\": 200, \"body\": {\"items\": "
     "[{\"code\": \"economic\"}, {\"code\": \"social\"}]}},"
     "\"POST /v1/calls/c1/transitions\": {\"status\": 200, \"body\": "
@@ -458,7 +477,7 @@ START_TEST(test_introspection_and_typename)
 	ck_assert_str_eq(json_string_value(json_object_get(t, "kind")),
 	                 "OBJECT");
 	assert_json(json_object_get(t, "interfaces"), "[{\"name\": \"Node\"}]");
-	ck_assert_int_eq(json_array_size(json_object_get(t, "fields")), 7);
+	ck_assert_int_eq(json_array_size(json_object_get(t, "fields")), 8);
 	run_free(&r);
 }
 END_TEST
@@ -475,6 +494,57 @@ START_TEST(test_upstream_budget)
 	ck_assert_int_eq(json_array_size(r.requests), 2);
 	ck_assert_ptr_nonnull(strstr(text, "UPSTREAM_LIMIT"));
 	free(text);
+	run_free(&r);
+}
+END_TEST
+
+/* A connection under each item of a list: one batch read per level
+ * (per_parent from the field's first), each parent's page matched on its
+ * key; a parent absent from the answer is NOT_FOUND; a cursor, which is
+ * the item's own, makes the reads one per item. */
+START_TEST(test_connection_per_parent_batched)
+{
+	struct run r = run("{ calls(status: PUBLISHED) { nodes { title apps { "
+	                   "nodes { score } pageInfo { hasNextPage endCursor "
+	                   "} } } } }",
+	                   NULL);
+
+	assert_json(r.requests,
+	            "[\"GET /v1/calls?status=published&limit=2\", \"GET "
+	            "/v1/call-apps?call_ids=c1,c5&per_parent=2\"]");
+	assert_json(
+	    r.response,
+	    "{\"data\": {\"calls\": {\"nodes\": [{\"title\": \"Appel "
+	    "1\", \"apps\": {\"nodes\": [{\"score\": 1}, {\"score\": 2}], "
+	    "\"pageInfo\": {\"hasNextPage\": true, \"endCursor\": "
+	    "\"a2\"}}}, {\"title\": \"Cinq\", \"apps\": {\"nodes\": [], "
+	    "\"pageInfo\": {\"hasNextPage\": false, \"endCursor\": "
+	    "null}}}]}}}");
+	run_free(&r);
+
+	r = run("{ calls(status: PUBLISHED) { nodes { apps(first: 3) { "
+	        "nodes { score } } } } }",
+	        NULL);
+	assert_json(r.requests,
+	            "[\"GET /v1/calls?status=published&limit=2\", \"GET "
+	            "/v1/call-apps?call_ids=c1,c5&per_parent=3\"]");
+	assert_json(r.response,
+	            "{\"errors\": [{\"message\": \"Not found.\", "
+	            "\"locations\": [{\"line\": 1, \"column\": 38}], "
+	            "\"path\": [\"calls\", \"nodes\", 1, \"apps\"], "
+	            "\"extensions\": {\"code\": \"NOT_FOUND\"}}], \"data\": "
+	            "{\"calls\": {\"nodes\": [{\"apps\": {\"nodes\": "
+	            "[{\"score\": 1}]}}, {\"apps\": null}]}}}");
+	run_free(&r);
+
+	r = run("{ calls(status: PUBLISHED) { nodes { apps(after: \"a2\") { "
+	        "nodes { score } } } } }",
+	        NULL);
+	assert_json(r.requests,
+	            "[\"GET /v1/calls?status=published&limit=2\", \"GET "
+	            "/v1/calls/c1/apps?limit=2&cursor=a2\", \"GET "
+	            "/v1/calls/c5/apps?limit=2&cursor=a2\"]");
+	ck_assert_ptr_null(json_object_get(r.response, "errors"));
 	run_free(&r);
 }
 END_TEST
@@ -496,6 +566,7 @@ exec_suite(void)
 	tcase_add_test(tc, test_variables_and_directives);
 	tcase_add_test(tc, test_introspection_and_typename);
 	tcase_add_test(tc, test_upstream_budget);
+	tcase_add_test(tc, test_connection_per_parent_batched);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -963,10 +963,12 @@ rest_value(struct gql_exec *x, json_t *v, const struct gql_typeref *t)
 	return json_incref(v);
 }
 
-/* Expands {arg} and {.member}; 1 when a value is null (no request). */
+/* Expands {arg} and {.member}; 1 when a value is null (no request).
+ * keep_ids: "{ids}" stays as it is (a batch path, filled by
+ * plan_requests). */
 static int
 expand(struct gql_exec *x, const char *tmpl, const struct gql_field *fd,
-       json_t *args, json_t *parent, char **out, json_t *used)
+       json_t *args, json_t *parent, char **out, json_t *used, int keep_ids)
 {
 	char *buf = NULL, name[128];
 	size_t len = 0, cap = 0, n;
@@ -986,6 +988,11 @@ expand(struct gql_exec *x, const char *tmpl, const struct gql_field *fd,
 			return -1;
 		memcpy(name, p + 1, n);
 		name[n] = '\0';
+		if (keep_ids && strcmp(name, "ids") == 0) {
+			append(x, &buf, &len, &cap, "{ids}", 5);
+			p = e + 1;
+			continue;
+		}
 		if (name[0] == '.') {
 			v = json_is_object(parent)
 			        ? json_object_get(parent, name + 1)
@@ -1071,6 +1078,39 @@ add_query(struct gql_exec *x, const struct plan *pl, const struct gql_field *fd,
 	*path = buf;
 }
 
+/* The batch path of an item read (its {ids} left for plan_requests), in
+ * the execution's arena; NULL when the read must be made alone: an
+ * argument it sends (a cursor, say) that the batch read does not carry is
+ * the item's own. Item reads with equal batch paths are merged. */
+static const char *
+batch_path(struct gql_exec *x, const struct plan *pl,
+           const struct gql_field *fd, json_t *args, json_t *parent)
+{
+	const struct gql_value *item;
+	const char *eq, *aname, *ph;
+	char *path;
+	json_t *v;
+
+	for (item = pl->query == NULL               ? NULL
+	            : pl->query->kind == GQL_V_LIST ? pl->query->items
+	                                            : pl->query;
+	     item != NULL; item = item->next) {
+		if (item->kind != GQL_V_STRING)
+			continue;
+		eq = strchr(item->s, '=');
+		aname = eq != NULL ? eq + 1 : item->s;
+		v = json_object_get(args, aname);
+		if (v == NULL || json_is_null(v))
+			continue;
+		if ((ph = gql_sprintf(x->pa, "{%s}", aname)) == NULL ||
+		    strstr(pl->batch, ph) == NULL)
+			return NULL;
+	}
+	if (expand(x, pl->batch, fd, args, parent, &path, NULL, 1) != 0)
+		return NULL;
+	return gql_strndup(x->a, path, strlen(path));
+}
+
 /* Looks up or registers the fetch of a resource; returns it, or NULL when
  * no request is needed (a null in the path): the field is null. */
 static struct gql_fetch *
@@ -1086,7 +1126,7 @@ need(struct gql_exec *x, const struct plan *pl, const struct gql_field *fd,
 	*err = 0;
 	if (mut)
 		used = json_object();
-	rc = expand(x, pl->path, fd, args, parent, &path, used);
+	rc = expand(x, pl->path, fd, args, parent, &path, used, 0);
 	if (rc != 0) {
 		json_decref(used);
 		*err = rc < 0;
@@ -1155,10 +1195,10 @@ need(struct gql_exec *x, const struct plan *pl, const struct gql_field *fd,
 	f->shape = pl->connection;
 	f->select = pl->select;
 	f->typename_ = typename_;
-	if (pl->batch != NULL && !mut) {
+	if (pl->batch != NULL && !mut &&
+	    (f->batch_path = batch_path(x, pl, fd, args, parent)) != NULL) {
 		/* the id this item read would put in a batch read */
 		const char *ph = strchr(pl->path, '{');
-		f->batch_path = pl->batch;
 		f->batch_key = pl->key;
 		{
 			/* the value that replaced the placeholder */

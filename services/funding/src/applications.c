@@ -30,6 +30,11 @@ static const struct mp_field list_query[] = {
     MP_Q_CURSOR, MP_FIELD_END};
 static const struct mp_field page_query[] = {MP_Q_LIMIT, MP_Q_CURSOR,
                                              MP_FIELD_END};
+/* the first page of each of up to 100 calls (0005_call_applications_batch) */
+static const struct mp_field batch_query[] = {
+    MP_FIELD("call_ids", MP_F_STRING, MP_F_REQUIRED, .min_len = 36,
+             .max_len = 3699),
+    MP_FIELD("per_parent", MP_F_INT, 0, .min = 1, .max = 200), MP_FIELD_END};
 
 const struct mp_field funding_transition_body[] = {
     MP_FIELD("to", MP_F_STRING, MP_F_REQUIRED, .min_len = 1, .max_len = 64),
@@ -102,6 +107,11 @@ static const struct mp_op funding_call_applications_op = {
     .apply_sql = "SELECT funding_call_applications($1, $2, $3, $4, $5)",
     .status = 200,
     .ctype = FUNDING_JSON_RAW};
+static const struct mp_op funding_call_applications_batch_op = {
+    .query = batch_query,
+    .apply_sql = "SELECT funding_call_applications_batch($1, $2, $3, $4, $5)",
+    .status = 200,
+    .ctype = FUNDING_JSON_RAW};
 static const struct mp_op funding_application_get_op = {
     .apply_sql = "SELECT funding_application_get($1, $2, $3, $4, $5)",
     .status = 200};
@@ -127,6 +137,7 @@ static const struct mp_op funding_application_transition_op = {
 MP_OP_ROUTE(funding_application_create)
 MP_OP_ROUTE(funding_applications_list)
 MP_OP_ROUTE(funding_call_applications)
+MP_OP_ROUTE(funding_call_applications_batch)
 MP_OP_ROUTE(funding_application_get)
 MP_OP_ROUTE(funding_application_update)
 MP_OP_ROUTE(funding_application_submit)

@@ -48,6 +48,7 @@ int funding_envelope_put(struct mp_ctx *ctx);
 int funding_application_create(struct mp_ctx *ctx);
 int funding_applications_list(struct mp_ctx *ctx);
 int funding_call_applications(struct mp_ctx *ctx);
+int funding_call_applications_batch(struct mp_ctx *ctx);
 int funding_application_get(struct mp_ctx *ctx);
 int funding_application_update(struct mp_ctx *ctx);
 int funding_application_submit(struct mp_ctx *ctx);

@@ -67,6 +67,9 @@ static const struct mp_route routes[] = {
      0, OFF, NULL, TTL_OWN},
     {MP_POST, "/v1/funding/calls/{id}/applications", funding_application_create,
      0, APP},
+    /* the first page of many calls' applications at once (GraphQL) */
+    {MP_GET, "/v1/funding/call-applications", funding_call_applications_batch,
+     0, OFF, NULL, TTL_OWN},
     /* applications */
     {MP_GET, "/v1/funding/applications", funding_applications_list, 0,
      APP | OFF, NULL, TTL_OWN},
