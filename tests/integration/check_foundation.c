@@ -16,8 +16,10 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <jwt.h>
+#include <libpq-fe.h>
 #include <sodium.h>
 
 #include "mp/jwt.h"
@@ -466,6 +468,175 @@ START_TEST(dead_letter)
 }
 END_TEST
 
+/* ---- batches: one read applied in one transaction -------------------------
+ */
+
+/* XADD the events (JSON texts) to events:testapp atomically, so that one
+ * XREADGROUP of the consumer reads them all. 0 or -1. */
+static int
+xadd_atomically(const char *const *events, int n)
+{
+	static const char lua[] =
+	    "for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', 'type', "
+	    "'testapp.item.created.v1', 'event', ARGV[i]) end return #ARGV";
+	const char *argv[16];
+	redisContext *rd;
+	redisReply *rep;
+	int i, ok;
+
+	if (n > 12)
+		return -1;
+	rd = redisConnect("127.0.0.1", atoi(getenv("MP_TEST_REDIS_PORT")));
+	if (rd == NULL || rd->err)
+		return -1;
+	argv[0] = "EVAL";
+	argv[1] = lua;
+	argv[2] = "1";
+	argv[3] = "events:testapp";
+	for (i = 0; i < n; i++)
+		argv[4 + i] = events[i];
+	rep = redisCommandArgv(rd, 4 + n, argv, NULL);
+	ok = rep != NULL && rep->type == REDIS_REPLY_INTEGER &&
+	     rep->integer == n;
+	freeReplyObject(rep);
+	redisFree(rd);
+	return ok ? 0 : -1;
+}
+
+/* An item event as the test application's producer writes it; item is
+ * a UUID (or not, for a poison event). */
+static char *
+item_event(const char *event_id, const char *item)
+{
+	char *s = NULL;
+
+	if (asprintf(&s,
+	             "{\"id\":\"%s\",\"type\":\"testapp.item.created.v1\","
+	             "\"source\":\"urn:mp:testapp\",\"time\":"
+	             "\"2027-01-01T00:00:00Z\",\"data\":{\"item_id\":\"%s\"}}",
+	             event_id, item) < 0)
+		return NULL;
+	return s;
+}
+
+/* A random UUID (v4 layout) in out[37]. */
+static void
+random_uuid(char out[37])
+{
+	unsigned char b[16];
+
+	randombytes_buf(b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37,
+	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	         "%02x%02x%02x%02x%02x%02x",
+	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+	         b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* How many transactions wrote the effects of these items (their rows'
+ * distinct xmin), read directly in the test application's database. */
+static long long
+effect_transactions(char items[][37], int n)
+{
+	char url[256], arr[512];
+	const char *param[1];
+	PGconn *pg;
+	PGresult *res;
+	long long v = -1;
+	size_t off = 0;
+
+	t_db_url("testapp", url, sizeof(url));
+	off += (size_t)snprintf(arr, sizeof(arr), "{");
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(arr + off, sizeof(arr) - off, "%s%s",
+		                        i ? "," : "", items[i]);
+	snprintf(arr + off, sizeof(arr) - off, "}");
+	pg = PQconnectdb(url);
+	if (PQstatus(pg) == CONNECTION_OK) {
+		param[0] = arr;
+		res = PQexecParams(pg,
+		                   "SELECT count(DISTINCT xmin::text) FROM "
+		                   "effects WHERE item_id = ANY($1::uuid[])",
+		                   1, NULL, param, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			v = atoll(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	PQfinish(pg);
+	return v;
+}
+
+/* Events read together are applied in ONE transaction (their effects
+ * share one xmin), each exactly once, a duplicate in the same read
+ * included. */
+START_TEST(batch_applied_in_one_transaction)
+{
+	char items[5][37], eid[256];
+	char *evs[6];
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		random_uuid(items[i]);
+		snprintf(eid, sizeof(eid), "batch-%s", items[i]);
+		evs[i] = item_event(eid, items[i]);
+		ck_assert_ptr_nonnull(evs[i]);
+	}
+	evs[5] = strdup(evs[2]); /* the same event twice in one read */
+	ck_assert_int_eq(xadd_atomically((const char *const *)evs, 6), 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(wait_effects(items[i], 1), 1);
+	t_sleep_ms(1000); /* claims and sweeps run: still exactly once */
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(effects_of(items[i]), 1);
+	ck_assert_int_eq(effect_transactions(items, 5), 1);
+	for (i = 0; i < 6; i++)
+		free(evs[i]);
+}
+END_TEST
+
+/* A poison event in the middle of a read: the batch's transaction rolls
+ * back, the read is applied again one event per transaction, the others
+ * are applied exactly once and the poison goes to the dead-letter stream
+ * after its deliveries; nothing stays pending. */
+START_TEST(batch_isolates_poison)
+{
+	char items[4][37], eid[256];
+	char *evs[5];
+	long long dead = t_redis_int("XLEN events:testapp:dead");
+	int i, k = 0;
+
+	if (dead < 0)
+		dead = 0;
+	for (i = 0; i < 4; i++) {
+		random_uuid(items[i]);
+		snprintf(eid, sizeof(eid), "isolate-%s", items[i]);
+		evs[k++] = item_event(eid, items[i]);
+		if (i == 1) {
+			snprintf(eid, sizeof(eid), "poison-%s", items[i]);
+			evs[k++] = item_event(eid, "not-a-uuid");
+		}
+	}
+	for (i = 0; i < 5; i++)
+		ck_assert_ptr_nonnull(evs[i]);
+	ck_assert_int_eq(xadd_atomically((const char *const *)evs, 5), 0);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(wait_effects(items[i], 1), 1);
+	ck_assert_int_ge(wait_dead(dead + 1), dead + 1);
+	for (i = 0; i < 50 && t_redis_int("XPENDING events:testapp testapp "
+	                                  "- + 10") > 0;
+	     i++)
+		t_sleep_ms(100);
+	ck_assert_int_eq(t_redis_int("XPENDING events:testapp testapp - + 10"),
+	                 0);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(effects_of(items[i]), 1);
+	for (i = 0; i < 5; i++)
+		free(evs[i]);
+}
+END_TEST
+
 START_TEST(large_answer)
 {
 	struct t_resp r;
@@ -552,6 +723,8 @@ main(void)
 	tcase_add_test(tc, jwt_refusals);
 	tcase_add_test(tc, large_answer);
 	tcase_add_test(tc, dead_letter);
+	tcase_add_test(tc, batch_applied_in_one_transaction);
+	tcase_add_test(tc, batch_isolates_poison);
 	tcase_add_test(tc, metrics_and_health);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("shutdown");

@@ -9,11 +9,17 @@
  * them sent. At-least-once: a crash between XADD and the UPDATE publishes
  * a row twice, which the consumers' inbox absorbs.
  *
- * Consumer side: a thread reads a stream in a consumer group; for each
- * event it runs, in ONE transaction of its own database, the insert of
- * the event id into `inbox` and the service's effect; XACK only after
- * COMMIT. Entries left pending by a dead consumer are claimed with
- * XAUTOCLAIM; after max_deliveries failed deliveries an entry goes to
+ * Consumer side: a thread reads a stream in a consumer group; the events
+ * of one read (up to 256) are applied in ONE transaction of its own
+ * database, each as the insert of its id into `inbox` and the service's
+ * effect, and acknowledged with one XACK after COMMIT. When one of them
+ * fails or is rejected, the transaction is rolled back and the read is
+ * applied again one event per transaction, so that only that event is
+ * retried or dead-lettered. Of all the workers and replicas of a service,
+ * one consumer per stream applies at a time (a session advisory lock on
+ * its connection), so events are applied in stream order; another takes
+ * over when it dies. Entries left pending by a dead consumer are claimed
+ * with XAUTOCLAIM; after max_deliveries failed deliveries an entry goes to
  * "<stream>:dead" and is acknowledged.
  *
  * These threads use blocking libpq and hiredis: they run beside Kore's

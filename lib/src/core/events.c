@@ -38,7 +38,8 @@
 
 #define RELAY_BATCH 256
 #define RELAY_LOCK_KEY "7283910001"
-#define CONSUMER_BATCH 64
+/* Entries read (and applied in one transaction) at most at a time. */
+#define CONSUMER_BATCH 256
 #define BACKOFF_MAX_MS 5000
 
 struct link {
@@ -65,6 +66,8 @@ struct mp_consumer {
 	char dead[160];
 	int64_t last_claim_ms;
 	int64_t last_lag_ms;
+	int leading; /* holds the group's lock on l.pg (consumer_lead) */
+	int grouped; /* XGROUP CREATE done since the last (re)connection */
 };
 
 /* The consumer whose apply runs in this thread (mp_consumer_redis). */
@@ -87,8 +90,14 @@ static void *relay_main(void *arg);
 static void *consumer_main(void *arg);
 static int consumer_handle(struct mp_consumer *c, const char *id,
                            const char *payload, size_t len);
+static int consumer_apply(struct mp_consumer *c, const json_t *ev, int *dup);
+static int consumer_batch(struct mp_consumer *c, const redisReply *entries);
+static int consumer_ack(struct mp_consumer *c, const char *const *ids,
+                        size_t n);
+static void consumer_fault_after_commit(const struct mp_consumer *c);
 static int consumer_claim(struct mp_consumer *c);
 static int consumer_read(struct mp_consumer *c);
+static int consumer_lead(struct mp_consumer *c);
 static void consumer_dead_letter(struct mp_consumer *c, const char *id,
                                  const char *payload, size_t len,
                                  const char *why);
@@ -550,29 +559,21 @@ consumer_dead_letter(struct mp_consumer *c, const char *id, const char *payload,
 	       c->def.stream, why);
 }
 
-/* Apply one entry. 0: done (acknowledged), <0: leave pending. */
+/*
+ * Inside the open transaction (use_db) or none: record the event's id in
+ * the inbox and, unless it was already there (*dup = 1), run the
+ * service's effect. Returns 0, MP_CONSUME_REJECT, or negative (the caller
+ * rolls back).
+ */
 static int
-consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
-                size_t len)
+consumer_apply(struct mp_consumer *c, const json_t *ev, int *dup)
 {
 	const char *params[3];
-	json_t *ev;
 	PGresult *res;
-	redisReply *rep;
-	int rc = 0, dup = 0;
+	int rc;
 
-	ev = json_loadb(payload, len, 0, NULL);
-	if (ev == NULL || !json_is_string(json_object_get(ev, "id")) ||
-	    !json_is_string(json_object_get(ev, "type"))) {
-		json_decref(ev);
-		consumer_dead_letter(c, id, payload, len, "malformed event");
-		return 0;
-	}
+	*dup = 0;
 	if (c->def.use_db) {
-		if (pg_exec_ok(c->l.pg, "BEGIN") != 0) {
-			rc = -EIO;
-			goto out;
-		}
 		params[0] = json_string_value(json_object_get(ev, "id"));
 		params[1] = json_string_value(json_object_get(ev, "source"));
 		params[2] = json_string_value(json_object_get(ev, "type"));
@@ -584,17 +585,74 @@ consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
 		    3, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			PQclear(res);
-			(void)pg_exec_ok(c->l.pg, "ROLLBACK");
-			rc = -EIO;
-			goto out;
+			return -EIO;
 		}
-		dup = strcmp(PQcmdTuples(res), "0") == 0;
+		*dup = strcmp(PQcmdTuples(res), "0") == 0;
 		PQclear(res);
 	}
+	if (*dup)
+		return 0;
 	current_consumer = c;
-	rc = dup ? 0
-	         : c->def.apply(c->def.use_db ? c->l.pg : NULL, ev, c->def.arg);
+	rc = c->def.apply(c->def.use_db ? c->l.pg : NULL, ev, c->def.arg);
 	current_consumer = NULL;
+	return rc;
+}
+
+/* Test fault point: die after COMMIT, before XACK (once per flag file). */
+static void
+consumer_fault_after_commit(const struct mp_consumer *c)
+{
+	if (c->cfg.crash_before_ack != NULL &&
+	    c->cfg.crash_before_ack[0] != '\0' &&
+	    unlink(c->cfg.crash_before_ack) == 0)
+		_exit(86);
+}
+
+/* XACK of n entry ids in one command. 0 or -EIO. */
+static int
+consumer_ack(struct mp_consumer *c, const char *const *ids, size_t n)
+{
+	const char **argv;
+	redisReply *rep;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((argv = calloc(n + 3, sizeof(*argv))) == NULL)
+		return -ENOMEM;
+	argv[0] = "XACK";
+	argv[1] = c->def.stream;
+	argv[2] = c->def.group;
+	memcpy(argv + 3, ids, n * sizeof(*argv));
+	rep = redisCommandArgv(c->l.rd, (int)n + 3, argv, NULL);
+	if (rep == NULL || rep->type == REDIS_REPLY_ERROR)
+		rc = -EIO;
+	freeReplyObject(rep);
+	free(argv);
+	return rc;
+}
+
+/* Apply one entry in a transaction of its own. 0: done (acknowledged),
+ * <0: leave pending. */
+static int
+consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
+                size_t len)
+{
+	json_t *ev;
+	int rc = 0, dup = 0;
+
+	ev = json_loadb(payload, len, 0, NULL);
+	if (ev == NULL || !json_is_string(json_object_get(ev, "id")) ||
+	    !json_is_string(json_object_get(ev, "type"))) {
+		json_decref(ev);
+		consumer_dead_letter(c, id, payload, len, "malformed event");
+		return 0;
+	}
+	if (c->def.use_db && pg_exec_ok(c->l.pg, "BEGIN") != 0) {
+		rc = -EIO;
+		goto out;
+	}
+	rc = consumer_apply(c, ev, &dup);
 	if (rc == MP_CONSUME_REJECT) {
 		if (c->def.use_db)
 			(void)pg_exec_ok(c->l.pg, "ROLLBACK");
@@ -604,6 +662,8 @@ consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
 		rc = 0;
 		goto out;
 	}
+	if (rc == -EIO && c->def.use_db && PQstatus(c->l.pg) != CONNECTION_OK)
+		goto out; /* the connection is gone: reconnect */
 	if (rc != 0) {
 		if (c->def.use_db)
 			(void)pg_exec_ok(c->l.pg, "ROLLBACK");
@@ -615,19 +675,113 @@ consumer_handle(struct mp_consumer *c, const char *id, const char *payload,
 		rc = -EIO;
 		goto out;
 	}
-	/* fault point for tests: die after COMMIT, before XACK */
-	if (!dup && c->cfg.crash_before_ack != NULL &&
-	    c->cfg.crash_before_ack[0] != '\0' &&
-	    unlink(c->cfg.crash_before_ack) == 0)
-		_exit(86);
+	if (!dup)
+		consumer_fault_after_commit(c);
 	metric(&c->cfg, dup ? MP_EM_DUPLICATE : MP_EM_CONSUMED, 1);
-	rep = redisCommand(c->l.rd, "XACK %s %s %s", c->def.stream,
-	                   c->def.group, id);
-	if (rep == NULL)
-		rc = -EIO;
-	freeReplyObject(rep);
+	rc = consumer_ack(c, &id, 1);
 out:
 	json_decref(ev);
+	return rc;
+}
+
+/*
+ * Apply the entries of one read (a stream reply's entry array) in ONE
+ * transaction, each with its inbox row, then XACK them all in one
+ * command after COMMIT: the commit's flush is paid once per batch, not
+ * once per event. Malformed entries are dead-lettered first. When any
+ * event of the batch fails or is rejected, the whole transaction is
+ * rolled back and the batch is applied again one event per transaction
+ * (consumer_handle), so a poison event is isolated (dead-lettered or left
+ * pending) and the others are applied, each still exactly once. Returns
+ * 0, or -EIO when the connections must be re-established (what is not
+ * acknowledged stays pending and is delivered again).
+ */
+static int
+consumer_batch(struct mp_consumer *c, const redisReply *entries)
+{
+	const char **ids = NULL, *id, *payload;
+	json_t **evs = NULL;
+	size_t *lens = NULL, i, n = 0, applied = 0, dups = 0;
+	const char **payloads = NULL;
+	int rc = 0, dup, failed = 0;
+
+	if (entries->elements == 0)
+		return 0;
+	ids = calloc(entries->elements, sizeof(*ids));
+	payloads = calloc(entries->elements, sizeof(*payloads));
+	lens = calloc(entries->elements, sizeof(*lens));
+	evs = calloc(entries->elements, sizeof(*evs));
+	if (ids == NULL || payloads == NULL || lens == NULL || evs == NULL) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < entries->elements; i++) {
+		if (entry_event(entries->element[i], &id, &payload, &lens[n]) !=
+		        0 ||
+		    payload == NULL)
+			continue;
+		evs[n] = json_loadb(payload, lens[n], 0, NULL);
+		if (evs[n] == NULL ||
+		    !json_is_string(json_object_get(evs[n], "id")) ||
+		    !json_is_string(json_object_get(evs[n], "type"))) {
+			json_decref(evs[n]);
+			evs[n] = NULL;
+			consumer_dead_letter(c, id, payload, lens[n],
+			                     "malformed event");
+			continue;
+		}
+		ids[n] = id;
+		payloads[n] = payload;
+		n++;
+	}
+	if (n == 0)
+		goto done;
+	/* one event, or no transaction to share: one at a time */
+	if (n == 1 || !c->def.use_db) {
+		failed = 1;
+		goto one_by_one;
+	}
+	if (pg_exec_ok(c->l.pg, "BEGIN") != 0) {
+		rc = -EIO;
+		goto done;
+	}
+	for (i = 0; i < n && !failed; i++) {
+		if (consumer_apply(c, evs[i], &dup) != 0)
+			failed = 1;
+		else if (dup)
+			dups++;
+		else
+			applied++;
+	}
+	if (failed || pg_exec_ok(c->l.pg, "COMMIT") != 0) {
+		(void)pg_exec_ok(c->l.pg, "ROLLBACK");
+		failed = 1;
+		if (PQstatus(c->l.pg) != CONNECTION_OK) {
+			rc = -EIO;
+			goto done;
+		}
+		goto one_by_one;
+	}
+	if (applied > 0)
+		consumer_fault_after_commit(c);
+	metric(&c->cfg, MP_EM_CONSUMED, (int64_t)applied);
+	metric(&c->cfg, MP_EM_DUPLICATE, (int64_t)dups);
+	rc = consumer_ack(c, ids, n);
+	goto done;
+
+one_by_one:
+	for (i = 0; i < n && !c->l.stop; i++)
+		if (consumer_handle(c, ids[i], payloads[i], lens[i]) == -EIO) {
+			rc = -EIO;
+			break;
+		}
+done:
+	for (i = 0; evs != NULL && i < n; i++)
+		json_decref(evs[i]);
+	free(evs);
+	free(lens);
+	free(payloads);
+	free(ids);
 	return rc;
 }
 
@@ -714,9 +868,7 @@ consumer_claim(struct mp_consumer *c)
 static int
 consumer_read(struct mp_consumer *c)
 {
-	redisReply *rep, *entries;
-	const char *id, *payload;
-	size_t len, i;
+	redisReply *rep;
 
 	rep = redisCommand(c->l.rd,
 	                   "XREADGROUP GROUP %s %s COUNT %d BLOCK "
@@ -734,17 +886,9 @@ consumer_read(struct mp_consumer *c)
 		return 0;
 	}
 	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
-	    rep->element[0]->elements == 2) {
-		entries = rep->element[0]->element[1];
-		for (i = 0; i < entries->elements && !c->l.stop; i++) {
-			if (entry_event(entries->element[i], &id, &payload,
-			                &len) != 0 ||
-			    payload == NULL)
-				continue;
-			if (consumer_handle(c, id, payload, len) == -EIO)
-				break;
-		}
-	}
+	    rep->element[0]->elements == 2 &&
+	    rep->element[0]->element[1]->type == REDIS_REPLY_ARRAY)
+		(void)consumer_batch(c, rep->element[0]->element[1]);
 	freeReplyObject(rep);
 	return 0;
 }
@@ -786,6 +930,52 @@ consumer_report_lag(struct mp_consumer *c)
 	freeReplyObject(rep);
 }
 
+/* How often a consumer that does not lead tries to (ms). */
+#define FOLLOW_RETRY_MS 250
+
+/*
+ * One consumer of a stream's group applies events at a time, among every
+ * worker and replica of the service: the one holding a session advisory
+ * lock named after the stream and group on its own database connection.
+ * Two consumers applying batches side by side would apply a stream's
+ * events out of order (a referral before the opening of its case, a
+ * decision before the application), and a projection is only right in
+ * stream order. The lock goes with the connection: when the leader dies or
+ * loses its database, another takes over and first claims what was left
+ * pending. Returns 0 when this consumer leads (always for consumers
+ * without a database, whose effects do not depend on order), -EBUSY when
+ * another does, -EIO on a failed query.
+ */
+static int
+consumer_lead(struct mp_consumer *c)
+{
+	char name[300];
+	const char *param[1] = {name};
+	PGresult *res;
+	int rc;
+
+	if (!c->def.use_db || c->leading)
+		return 0;
+	snprintf(name, sizeof(name), "mp-consumer:%s:%s", c->def.stream,
+	         c->def.group);
+	res = PQexecParams(c->l.pg,
+	                   "SELECT pg_try_advisory_lock(hashtextextended($1, "
+	                   "0))",
+	                   1, NULL, param, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = -EIO;
+	else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		rc = 0;
+	else
+		rc = -EBUSY;
+	PQclear(res);
+	if (rc == 0) {
+		c->leading = 1;
+		c->last_claim_ms = 0; /* claim what a former leader left */
+	}
+	return rc;
+}
+
 static void *
 consumer_main(void *arg)
 {
@@ -795,6 +985,8 @@ consumer_main(void *arg)
 
 	c->l.backoff_ms = 100;
 	while (!c->l.stop) {
+		if (c->l.pg == NULL || PQstatus(c->l.pg) != CONNECTION_OK)
+			c->leading = 0; /* a new connection holds no lock */
 		if ((c->def.use_db && link_pg(&c->l, c->cfg.db_url) != 0) ||
 		    link_redis(&c->l, c->cfg.redis_url) != 0) {
 			if (!down)
@@ -809,21 +1001,30 @@ consumer_main(void *arg)
 			                      : c->l.backoff_ms * 2;
 			continue;
 		}
-		if (down || c->last_claim_ms == 0) {
+		if (down || !c->grouped) {
 			rep = redisCommand(c->l.rd,
 			                   "XGROUP CREATE %s %s 0 "
 			                   "MKSTREAM",
 			                   c->def.stream, c->def.group);
 			freeReplyObject(rep);
+			c->grouped = 1;
 		}
 		down = 0;
 		c->l.backoff_ms = 100;
+		consumer_report_lag(c);
+		if (consumer_lead(c) != 0) {
+			link_sleep(&c->l, FOLLOW_RETRY_MS);
+			if (c->l.rd->err) {
+				redisFree(c->l.rd);
+				c->l.rd = NULL;
+			}
+			continue;
+		}
 		if (mono_ms() - c->last_claim_ms >= c->cfg.claim_idle_ms / 2 ||
 		    c->last_claim_ms == 0) {
 			c->last_claim_ms = mono_ms();
 			(void)consumer_claim(c);
 		}
-		consumer_report_lag(c);
 		if (consumer_read(c) != 0 || c->l.rd->err) {
 			redisFree(c->l.rd);
 			c->l.rd = NULL;
