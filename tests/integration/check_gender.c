@@ -1065,35 +1065,52 @@ END_TEST
 /* Through the gateway, which learns gender's routes from its table:
  * published figures without a token, cached; an analyst's unsuppressed
  * read is never served from the cache, so each one is audited. */
-START_TEST(test_through_gateway)
+/* Start a gateway in front of this suite's gender service. */
+static void
+gateway_start(struct t_proc *gw)
 {
-	char *ana = t_token("analyst-o", "gender_analyst", "oriental");
-	char up[128], auth[4096];
-	const char *env[3], *hdr[2] = {auth, NULL};
-	struct t_proc gw;
-	struct t_resp r;
-	long long before;
+	static char up[128];
+	static const char *env[3];
 
-	scripted_year();
 	snprintf(up, sizeof(up), "MP_UPSTREAMS=gender=http://127.0.0.1:%d",
 	         gender.port);
 	env[0] = up;
 	env[1] = "MP_UPSTREAM_PROBE_MS=200";
 	env[2] = NULL;
-	ck_assert_int_eq(t_gateway_start(&gw, "gender-gateway", env), 0);
-	for (int i = 0; i < 50; i++) { /* until the gateway learnt the table */
-		ck_assert_int_eq(t_http(&gw, "GET",
-		                        "/v1/gender/indicators/"
-		                        "women_applicants?dimension=region&"
-		                        "filter=period:2031Q1;2031Q2",
-		                        NULL, NULL, 0, &r),
-		                 0);
-		if (r.status == 200)
-			break;
-		t_resp_free(&r);
+	ck_assert_int_eq(t_gateway_start(gw, "gender-gateway", env), 0);
+}
+
+/* GET path through the gateway until it answers 200 (it learns gender's
+ * route table at start-up): r holds that answer. */
+static void
+gateway_get_ok(const struct t_proc *gw, const char *path, struct t_resp *r)
+{
+	for (int i = 0; i < 50; i++) {
+		ck_assert_int_eq(t_http(gw, "GET", path, NULL, NULL, 0, r), 0);
+		if (r->status == 200)
+			return;
+		t_resp_free(r);
 		t_sleep_ms(200);
 	}
-	ck_assert_int_eq(r.status, 200);
+	ck_abort_msg("GET %s never answered 200", path);
+}
+
+START_TEST(test_through_gateway)
+{
+	char *ana = t_token("analyst-o", "gender_analyst", "oriental");
+	char auth[4096];
+	const char *hdr[2] = {auth, NULL};
+	struct t_proc gw;
+	struct t_resp r;
+	long long before;
+
+	scripted_year();
+	gateway_start(&gw);
+	gateway_get_ok(
+	    &gw,
+	    "/v1/gender/indicators/women_applicants?dimension=region&"
+	    "filter=period:2031Q1;2031Q2",
+	    &r);
 	ck_assert_int_eq(
 	    json_integer_value(json_object_get(
 	        json_object_get(r.json, "totals"), "share_women_bp")),
@@ -1125,6 +1142,118 @@ START_TEST(test_through_gateway)
 }
 END_TEST
 
+/* One application of 2033 in Oriental (Oujda, 25-34, MRE), submitted. */
+static void
+applicant_2033(int n, const char *sex)
+{
+	char app[37], *ev;
+	json_t *d;
+
+	snprintf(app, sizeof(app), "0190c7a5-%04x-7000-8000-%012d", n & 0xffff,
+	         n);
+	d = app_stats(app, "oriental", "oujda", sex, "25-34", "mre", 1, 100000);
+	json_object_set_new(d, "from", json_string("draft"));
+	json_object_set_new(d, "to", json_string("submitted"));
+	ev = cloudevent("funding.application.submitted.v1",
+	                "2033-03-10T09:00:00.000Z", d, NULL);
+	xadd_raw("funding.application.submitted.v1", ev);
+	free(ev);
+}
+
+/* The X-Cache header of r is `want` ("hit" or "miss"). */
+static int
+x_cache_is(const struct t_resp *r, const char *want)
+{
+	char v[32];
+
+	return t_resp_header(r, "X-Cache", v, sizeof(v)) == 0 &&
+	       strcmp(v, want) == 0;
+}
+
+/* Published figures with repeated dimension= and filter= are cached by
+ * the gateway under a canonical key: the order of the parameters, and of
+ * a repeated one's values, does not create another entry (the service
+ * answers the same for every order), another set of dimensions is never
+ * confused with it, and gender.indicator.updated.v1 drops them. */
+START_TEST(test_figures_cached_through_gateway)
+{
+	static const char a_path[] =
+	    "/v1/gender/indicators/women_applicants?dimension=region&"
+	    "dimension=age_band&filter=period:2033&filter=commune:oujda";
+	static const char a_shuffled[] =
+	    "/v1/gender/indicators/women_applicants?filter=commune:oujda&"
+	    "dimension=age_band&filter=period:2033&dimension=region";
+	/* the same dimensions in one name's values: another entry */
+	static const char c_path[] =
+	    "/v1/gender/indicators/women_applicants?dimension=region&"
+	    "dimension=age_band&dimension=beneficiary_type&"
+	    "filter=period:2033&filter=commune:oujda";
+	const char *fresh[] = {"Cache-Control: no-cache", NULL};
+	struct t_proc gw;
+	struct t_resp a1, a2, a3, a4, c1, r;
+	int i;
+
+	for (i = 0; i < 12; i++)
+		applicant_2033(i + 1, i < 6 ? "female" : "male");
+	settle();
+	gateway_start(&gw);
+	gateway_get_ok(&gw, a_path, &a1);
+	ck_assert_int_eq(cell(a1.json, "region", "oriental", "female"), 6);
+	ck_assert(!x_cache_is(&a1, "hit"));
+	/* the same query again, then with its parameters and the values of
+	 * dimension= and filter= in another order: hits, the same bytes */
+	ck_assert_int_eq(t_http(&gw, "GET", a_path, NULL, NULL, 0, &a2), 0);
+	ck_assert(x_cache_is(&a2, "hit"));
+	ck_assert_int_eq(t_http(&gw, "GET", a_shuffled, NULL, NULL, 0, &a3), 0);
+	ck_assert_int_eq(a3.status, 200);
+	ck_assert(x_cache_is(&a3, "hit"));
+	ck_assert_uint_eq(a1.len, a3.len);
+	ck_assert(memcmp(a1.body, a3.body, a1.len) == 0);
+	/* which is right: the service itself answers that order the same */
+	ck_assert_int_eq(t_http(&gw, "GET", a_shuffled, fresh, NULL, 0, &a4),
+	                 0);
+	ck_assert(x_cache_is(&a4, "miss"));
+	ck_assert_uint_eq(a1.len, a4.len);
+	ck_assert(memcmp(a1.body, a4.body, a1.len) == 0);
+	/* a third dimension: its own entry and its own answer */
+	ck_assert_int_eq(t_http(&gw, "GET", c_path, NULL, NULL, 0, &c1), 0);
+	ck_assert_int_eq(c1.status, 200);
+	ck_assert(x_cache_is(&c1, "miss"));
+	ck_assert_int_eq(
+	    json_array_size(json_object_get(c1.json, "dimensions")),
+	    json_array_size(json_object_get(a1.json, "dimensions")) + 1);
+	t_resp_free(&c1);
+	ck_assert_int_eq(t_http(&gw, "GET", c_path, NULL, NULL, 0, &c1), 0);
+	ck_assert(x_cache_is(&c1, "hit"));
+	/* one more woman applies: the service's event drops the entry */
+	applicant_2033(13, "female");
+	settle();
+	for (i = 0; i < 100; i++) {
+		ck_assert_int_eq(t_http(&gw, "GET", a_path, NULL, NULL, 0, &r),
+		                 0);
+		ck_assert_int_eq(r.status, 200);
+		if (cell(r.json, "region", "oriental", "female") == 7)
+			break;
+		ck_assert(x_cache_is(&r, "hit"));
+		t_resp_free(&r);
+		t_sleep_ms(100);
+	}
+	ck_assert_int_eq(cell(r.json, "region", "oriental", "female"), 7);
+	ck_assert(x_cache_is(&r, "miss"));
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(&gw, "GET", a_shuffled, NULL, NULL, 0, &r), 0);
+	ck_assert(x_cache_is(&r, "hit"));
+	ck_assert_int_eq(cell(r.json, "region", "oriental", "female"), 7);
+	t_resp_free(&r);
+	t_resp_free(&a1);
+	t_resp_free(&a2);
+	t_resp_free(&a3);
+	t_resp_free(&a4);
+	t_resp_free(&c1);
+	t_proc_stop(&gw);
+}
+END_TEST
+
 START_TEST(test_routes_equal_openapi)
 {
 	t_assert_routes_match_openapi(&gender, "openapi/gender.yaml");
@@ -1150,6 +1279,7 @@ gender_suite(void)
 	tcase_add_test(tc, test_real_funding_events);
 	tcase_add_test(tc, test_cases_events);
 	tcase_add_test(tc, test_through_gateway);
+	tcase_add_test(tc, test_figures_cached_through_gateway);
 	tcase_add_test(tc, test_rebuild_gives_same_figures);
 	suite_add_tcase(s, tc);
 	return s;

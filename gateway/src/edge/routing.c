@@ -548,8 +548,7 @@ gw_route_table_validate(const struct gw_route *table, size_t n, size_t *bad,
 		}
 		if ((r->flags & ~GW_R_ALL) != 0 || r->ttl_s < 0 ||
 		    ((r->flags & GW_R_CACHEABLE) != 0 &&
-		     ((r->methods & GW_M_GET) == 0 || r->ttl_s == 0 ||
-		      (r->flags & GW_R_REPEATS) != 0))) {
+		     ((r->methods & GW_M_GET) == 0 || r->ttl_s == 0))) {
 			snprintf(err, errlen, "bad flags or ttl on '%s'",
 			         r->pattern);
 			return -EINVAL;

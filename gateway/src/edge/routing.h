@@ -42,8 +42,9 @@
 /* GW_R_REPEATS: a query parameter may appear more than once (the
  * service's MP_ROUTE_REPEATS, or a service without a table here that
  * decides itself). Elsewhere a repeated name is a 400 at the gateway: the
- * service would read the first while the cache key sorts them. Not with
- * GW_R_CACHEABLE (the key sorts repeated values). */
+ * service would read the first while the cache key sorts them. With
+ * GW_R_CACHEABLE, the key sorts a repeated name's values too: such a
+ * route answers the same whatever their order (MP_ROUTE_REPEATS). */
 #define GW_R_REPEATS 0x08u
 #define GW_R_ALL                                                               \
 	(GW_R_PUBLIC | GW_R_CACHEABLE | GW_R_PUBLIC_DATA | GW_R_REPEATS)

@@ -45,10 +45,11 @@ struct mp_ctx;
 #define MP_ROUTE_PREFIX                                                        \
 	0x04 /* pattern matches itself and everything below it */
 #define MP_ROUTE_ANY_METHOD 0x08 /* the route takes every method */
-#define MP_ROUTE_REPEATS                                                       \
-	0x10 /* query parameters may repeat (DHIS2-style                       \
-	        dimension=a&dimension=b): the handler                          \
-	        reads the raw query string for them */
+/* query parameters may repeat (DHIS2-style dimension=a&dimension=b): the
+ * handler reads the raw query string for them. With cache_ttl_s, the
+ * answer must not depend on the order of the repeated values: the
+ * gateway's cache key sorts them (gw_cache_key) */
+#define MP_ROUTE_REPEATS 0x10
 /* the answer is the same for every caller: the gateway's cache key
  * ignores who asks (with cache_ttl_s) */
 #define MP_ROUTE_PUBLIC_DATA 0x20

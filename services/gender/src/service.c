@@ -20,8 +20,10 @@
 /* published reads are cached by the gateway (per principal: an analyst's
  * unsuppressed answer is marked CDN-Cache-Control: no-store by the service,
  * so each such read reaches it and is audited) and dropped on the
- * service's events. Not the figures: their dimension= and filter= repeat,
- * which the gateway's cache key (sorted parameters) refuses to cache */
+ * service's events (gender.indicator.updated.v1 for the figures). The
+ * figures' dimension= and filter= repeat and the gateway's key sorts
+ * them, which is right because their answer does not depend on their
+ * order (gender_query_parse lays dimensions out in a canonical order) */
 #define TTL_FIG 60
 #define TTL_REF 300
 
@@ -29,13 +31,14 @@ static const struct mp_route routes[] = {
     /* indicators and published figures (public) */
     {MP_GET, "/v1/gender/indicators", gender_indicators_list, REF, 0, RD,
      TTL_REF},
-    {MP_GET, "/v1/gender/indicators/{code}", gender_figures, FIG, 0, RD},
+    {MP_GET, "/v1/gender/indicators/{code}", gender_figures, FIG, 0, RD,
+     TTL_FIG},
     {MP_GET, "/v1/gender/indicators/{code}/data.csv", gender_figures_csv_route,
-     FIG, 0, RD},
+     FIG, 0, RD, TTL_FIG},
     {MP_GET, "/v1/gender/indicators/{code}/dataValueSets",
-     gender_figures_dvs_route, FIG, 0, RD},
+     gender_figures_dvs_route, FIG, 0, RD, TTL_FIG},
     {MP_GET, "/v1/gender/indicators/{code}/chart.svg", gender_figures_svg_route,
-     FIG, 0, RD},
+     FIG, 0, RD, TTL_FIG},
     /* targets and alerts */
     {MP_GET, "/v1/gender/targets", gender_targets_list, PUB, 0, RD},
     {MP_PUT, "/v1/gender/targets/{code}/{region}", gender_target_put, 0,
