@@ -1405,6 +1405,108 @@ START_TEST(key_rotation_without_downtime)
 }
 END_TEST
 
+/* 1 if a search by the agent for `name` lists the person `id`. */
+static int
+search_finds(const char *token, const char *name, const char *id)
+{
+	json_t *o = req(token, "GET", NULL, 200,
+	                "/v1/cases/persons?name=%s&limit=200", name);
+	json_t *e;
+	size_t i;
+	int found = 0;
+
+	json_array_foreach(json_object_get(o, "items"), i, e) found |=
+	    strcmp(str(e, "id"), id) == 0;
+	json_decref(o);
+	return found;
+}
+
+/* The person's index values are all under the key `kid`. */
+static void
+assert_indexed_under(const char *person, const char *kid)
+{
+	char *v = sql1("SELECT string_agg(DISTINCT key_id, ',') FROM "
+	               "person_name_tokens WHERE person_id = $1::uuid",
+	               person);
+
+	ck_assert_str_eq(v, kid);
+	free(v);
+}
+
+/* Rotation of the blind-index key while the service serves: a person
+ * indexed under the bare key of before (id "0") is found before the
+ * rotation, while the workers run the ring (b2, 0) and mp-cases-rekey
+ * re-indexes (searched for at every step of the run), and after it with
+ * the old key dropped from the ring; a person registered during the
+ * rotation is indexed under b2 at once. */
+START_TEST(index_key_rotation_while_serving)
+{
+	static const char *const ring[] = {
+	    "MP_BLIND_INDEX_KEY=b2:BAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ="
+	    ","
+	    "0:AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=",
+	    NULL};
+	static const char *const only_new[] = {
+	    "MP_BLIND_INDEX_KEY=b2:"
+	    "BAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ=",
+	    NULL};
+	struct actors a;
+	struct path p, q;
+	char cmd[1200], url[256], line[256], *v;
+	int searches = 0, reindexed = 0;
+	FILE *run;
+
+	actors_make(&a);
+	person_path(&a, &p); /* under the bare key: "0" */
+	assert_indexed_under(p.person, "0");
+	ck_assert(search_finds(a.t_agent, "ouhaddou%20zineb", p.person));
+
+	/* the workers get the ring (b2 indexes, both are searched) */
+	teardown();
+	ck_assert_int_eq(t_service_start(&svc, "cases", ring), 0);
+	ck_assert(search_finds(a.t_agent, "zineb%20ouhaddou", p.person));
+	person_path(&a, &q);
+	assert_indexed_under(q.person, "b2");
+	ck_assert(search_finds(a.t_agent, "ZINEB", p.person));
+	ck_assert(search_finds(a.t_agent, "ZINEB", q.person));
+
+	/* re-index while the agent keeps searching */
+	t_db_url("cases", url, sizeof(url));
+	snprintf(cmd, sizeof(cmd),
+	         "MP_DB_URL='%s' MP_FIELD_KEYS='%s' MP_BLIND_INDEX_KEY='%s' "
+	         "%s/bin/mp-cases-rekey",
+	         url, T_CASES_FIELD_KEYS + strlen("MP_FIELD_KEYS="),
+	         ring[0] + strlen("MP_BLIND_INDEX_KEY="),
+	         getenv("MP_TEST_BUILD") != NULL ? getenv("MP_TEST_BUILD")
+	                                         : "build");
+	ck_assert_ptr_nonnull(run = popen(cmd, "r"));
+	while (fgets(line, sizeof(line), run) != NULL) {
+		ck_assert(search_finds(a.t_agent, "ouhaddou", p.person));
+		searches++;
+		if (strncmp(line, "rekey: person_name_tokens: ", 27) == 0) {
+			reindexed = atoi(line + 27);
+			ck_assert_ptr_nonnull(strstr(line, ", 0 left"));
+		}
+	}
+	ck_assert_int_eq(pclose(run), 0);
+	ck_assert_int_ge(searches, 1);
+	ck_assert_int_ge(reindexed, 1);
+	v = sql1("SELECT count(*) FROM person_name_tokens WHERE key_id <> "
+	         "'b2'",
+	         NULL);
+	ck_assert_str_eq(v, "0");
+	free(v);
+	ck_assert(search_finds(a.t_agent, "zineb%20ouhaddou", p.person));
+
+	/* the old key dropped: both are still found, under b2 alone */
+	teardown();
+	ck_assert_int_eq(t_service_start(&svc, "cases", only_new), 0);
+	ck_assert(search_finds(a.t_agent, "zineb%20ouhaddou", p.person));
+	ck_assert(search_finds(a.t_agent, "zineb%20ouhaddou", q.person));
+	actors_free(&a);
+}
+END_TEST
+
 /* Through the gateway: the agent's day works the same, and nothing of
  * the person lands in the gateway's Redis (cache, idempotency records,
  * rate limits) or its log. */
@@ -1576,6 +1678,7 @@ cases_suite(void)
 	tcase_add_test(t, key_rotation_without_downtime);
 	tcase_add_test(t, through_gateway_nothing_cached);
 	tcase_add_test(t, whole_path_through_gateway);
+	tcase_add_test(t, index_key_rotation_while_serving);
 	suite_add_tcase(s, t);
 	return s;
 }

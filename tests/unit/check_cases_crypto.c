@@ -3,7 +3,9 @@
  * with its key and its row, and with nothing else (another row, an
  * altered byte, an unknown key); a key ring keeps opening values of its
  * older keys while the first key seals (rotation); the blind index finds a
- * name whatever its case and accents, and depends on its key.
+ * name whatever its case and accents, and depends on its key; its ring
+ * records the key id in each value, and a search during a rotation looks
+ * under every key, finding persons indexed under either.
  */
 #include <check.h>
 #include <errno.h>
@@ -164,6 +166,113 @@ START_TEST(blind_index)
 }
 END_TEST
 
+/* How many of the person's stored values are among the search's, if
+ * they all share one key id (the SQL's rule: all words under one key). */
+static size_t
+found_under_one_key(char stored[][CASES_INDEX_TOKEN_MAX + 1], size_t ns,
+                    char search[][CASES_INDEX_TOKEN_MAX + 1], size_t nq)
+{
+	size_t hits = 0, idlen = strcspn(stored[0], ":");
+
+	for (size_t i = 0; i < ns; i++) {
+		if (strncmp(stored[i], stored[0], idlen + 1) != 0)
+			return 0;
+		for (size_t j = 0; j < nq; j++)
+			hits += strcmp(stored[i], search[j]) == 0;
+	}
+	return hits;
+}
+
+START_TEST(index_key_ring_and_rotation)
+{
+	struct cases_keyring old_ring, rotating, bare;
+	char err[128];
+	char a[CASES_TOKENS_MAX][CASES_INDEX_TOKEN_MAX + 1];
+	char b[CASES_TOKENS_MAX][CASES_INDEX_TOKEN_MAX + 1];
+	char q[CASES_KEYS_MAX * CASES_TOKENS_MAX][CASES_INDEX_TOKEN_MAX + 1];
+	char name[CASES_NAME_MAX];
+	size_t na, nb, nq, words;
+	json_t *identity;
+
+	ck_assert_int_eq(
+	    cases_index_ring_parse("old:" K1, &old_ring, err, sizeof(err)), 0);
+	ck_assert_int_eq(cases_index_ring_parse("new:" K2 ",old:" K1, &rotating,
+	                                        err, sizeof(err)),
+	                 0);
+	/* a bare key (before key ids) is the ring of the one key "0" */
+	ck_assert_int_eq(cases_index_ring_parse(K1, &bare, err, sizeof(err)),
+	                 0);
+	ck_assert_uint_eq(bare.n, 1);
+	ck_assert_str_eq(bare.keys[0].id, "0");
+	ck_assert_int_eq(
+	    cases_index_ring_parse("AAAA", &bare, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(
+	    cases_index_ring_parse("x:" K1 ",x:" K2, &bare, err, sizeof(err)),
+	    -EINVAL);
+
+	/* Naima, indexed before the rotation (old key); Samira after it */
+	ck_assert_int_eq(cases_index_tokens(&old_ring.keys[0], "Naïma Exemple",
+	                                    a, CASES_TOKENS_MAX, &na),
+	                 0);
+	ck_assert_int_eq(cases_index_tokens(&rotating.keys[0], "Samira Exemple",
+	                                    b, CASES_TOKENS_MAX, &nb),
+	                 0);
+	ck_assert_uint_eq(na, 2);
+	ck_assert_uint_eq(nb, 2);
+	/* each value records its key id; one word, two keys, two values */
+	ck_assert(strncmp(a[0], "old:", 4) == 0);
+	ck_assert(strncmp(b[0], "new:", 4) == 0);
+	ck_assert_uint_eq(strlen(a[1]), 4 + CASES_TOKEN_HEX);
+	ck_assert_str_ne(a[1] + 4, b[1] + 4);
+
+	/* during the rotation a search looks under both keys and finds
+	 * both; "exemple" alone finds both, "naima exemple" Naima only */
+	ck_assert_int_eq(cases_index_search(&rotating, "EXEMPLE", q,
+	                                    CASES_KEYS_MAX * CASES_TOKENS_MAX,
+	                                    &nq, &words),
+	                 0);
+	ck_assert_uint_eq(words, 1);
+	ck_assert_uint_eq(nq, 2);
+	ck_assert_uint_eq(found_under_one_key(a + 1, 1, q, nq), words);
+	ck_assert_uint_eq(found_under_one_key(b + 1, 1, q, nq), words);
+	ck_assert_int_eq(cases_index_search(&rotating, "naima exemple", q,
+	                                    CASES_KEYS_MAX * CASES_TOKENS_MAX,
+	                                    &nq, &words),
+	                 0);
+	ck_assert_uint_eq(words, 2);
+	ck_assert_uint_eq(found_under_one_key(a, na, q, nq), words);
+	ck_assert_uint_lt(found_under_one_key(b, nb, q, nq), words);
+	/* after it (old key dropped) the old values are found no more */
+	ck_assert_int_eq(
+	    cases_index_ring_parse("new:" K2, &rotating, err, sizeof(err)), 0);
+	ck_assert_int_eq(cases_index_search(&rotating, "naima exemple", q,
+	                                    CASES_KEYS_MAX * CASES_TOKENS_MAX,
+	                                    &nq, &words),
+	                 0);
+	ck_assert_uint_eq(found_under_one_key(a, na, q, nq), 0);
+	/* a cap too small for every key is refused, not half a search */
+	ck_assert_int_eq(cases_index_ring_parse("new:" K2 ",old:" K1, &rotating,
+	                                        err, sizeof(err)),
+	                 0);
+	ck_assert_int_eq(
+	    cases_index_search(&rotating, "naima exemple", q, 3, &nq, &words),
+	    -EINVAL);
+
+	/* the indexed name of an identity: given then family name */
+	identity = json_pack("{s:s, s:s, s:s}", "given_name", "Naïma",
+	                     "family_name", "Exemple", "phone", "+2126");
+	ck_assert_int_eq(cases_identity_name(identity, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "Naïma Exemple");
+	ck_assert_int_eq(cases_identity_name(identity, name, 5), -ENOSPC);
+	json_decref(identity);
+	ck_assert_int_eq(cases_identity_name(NULL, name, sizeof(name)),
+	                 -EINVAL);
+	cases_keyring_wipe(&old_ring);
+	cases_keyring_wipe(&rotating);
+	cases_keyring_wipe(&bare);
+}
+END_TEST
+
 static Suite *
 crypto_suite(void)
 {
@@ -174,6 +283,7 @@ crypto_suite(void)
 	tcase_add_test(t, rotation);
 	tcase_add_test(t, keyring_refusals);
 	tcase_add_test(t, blind_index);
+	tcase_add_test(t, index_key_ring_and_rotation);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -130,7 +130,7 @@ cases_decide_register(struct mp_ctx *ctx, struct mp_run *run)
 {
 	const json_t *b = run->body;
 	json_t *identity = NULL, *tokens = NULL;
-	char id[MP_UUID_STRLEN + 1], *enc = NULL, name[520];
+	char id[MP_UUID_STRLEN + 1], *enc = NULL, name[CASES_NAME_MAX];
 	int rc = MP_ANSWERED;
 
 	if (certified_or_refuse(ctx, run->facts) != 0)
@@ -145,9 +145,8 @@ cases_decide_register(struct mp_ctx *ctx, struct mp_run *run)
 	                     json_object_get(b, "phone"), "email",
 	                     json_object_get(b, "email"), "address",
 	                     json_object_get(b, "address"));
-	snprintf(name, sizeof(name), "%s %s", body_str(b, "given_name"),
-	         body_str(b, "family_name"));
-	tokens = cases_name_index(name);
+	if (cases_identity_name(b, name, sizeof(name)) == 0)
+		tokens = cases_name_index(name);
 	sodium_memzero(name, sizeof(name));
 	if (identity == NULL || tokens == NULL ||
 	    cases_seal_json(id, "identity", identity, &enc) != 0) {
@@ -176,7 +175,7 @@ cases_decide_person_update(struct mp_ctx *ctx, struct mp_run *run)
 	const json_t *b = run->body;
 	const char *id = mp_param(ctx, "id");
 	json_t *row = NULL, *identity, *tokens = NULL;
-	char *enc = NULL, name[520];
+	char *enc = NULL, name[CASES_NAME_MAX];
 	int rc = MP_ANSWERED, changed = 0;
 
 	if (certified_or_refuse(ctx, f) != 0 ||
@@ -200,9 +199,8 @@ cases_decide_person_update(struct mp_ctx *ctx, struct mp_run *run)
 		if (json_object_get(b, identity_keys[i]) != NULL)
 			json_object_set(identity, identity_keys[i],
 			                json_object_get(b, identity_keys[i]));
-	snprintf(name, sizeof(name), "%s %s", body_str(identity, "given_name"),
-	         body_str(identity, "family_name"));
-	tokens = cases_name_index(name);
+	if (cases_identity_name(identity, name, sizeof(name)) == 0)
+		tokens = cases_name_index(name);
 	sodium_memzero(name, sizeof(name));
 	if (tokens == NULL ||
 	    cases_seal_json(id, "identity", identity, &enc) != 0 ||
@@ -225,16 +223,18 @@ cases_decide_search(struct mp_ctx *ctx, struct mp_run *run)
 {
 	const char *name = mp_query(ctx, "name");
 	json_t *tokens;
+	size_t words;
 
 	if (name == NULL)
 		return 0;
-	if ((tokens = cases_name_index(name)) == NULL)
+	if ((tokens = cases_name_search(name, &words)) == NULL)
 		return mp_refuse(ctx, NULL);
-	if (json_array_size(tokens) == 0) {
+	if (words == 0) {
 		json_decref(tokens);
 		return field_refusal(ctx, "name", "no word to search for");
 	}
-	run->decision = json_pack("{s:o}", "name_tokens", tokens);
+	run->decision = json_pack("{s:o, s:I}", "name_tokens", tokens,
+	                          "name_words", (json_int_t)words);
 	return run->decision != NULL ? 0 : mp_refuse(ctx, NULL);
 }
 

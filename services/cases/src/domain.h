@@ -90,6 +90,7 @@ int cases_outcome_check(const char *from, const char *outcome,
 #define CASES_KEYS_MAX 8
 #define CASES_TOKEN_HEX 32 /* a name token: 16 bytes in hex */
 #define CASES_TOKENS_MAX 16
+#define CASES_NAME_MAX 1608 /* two names of 200 characters of UTF-8 */
 
 struct cases_key {
 	char id[CASES_KEY_ID_MAX + 1]; /* [a-z0-9_-]{1,32} */
@@ -147,6 +148,51 @@ int cases_sealed_current(const struct cases_keyring *kr, const char *enc);
 int cases_name_tokens(const unsigned char key[CASES_KEY_BYTES],
                       const char *name, char out[][CASES_TOKEN_HEX + 1],
                       size_t cap, size_t *n);
+
+/* An index value: "<key id>:<32 hex>", the key id recording which key of
+ * the blind-index ring made it. */
+#define CASES_INDEX_TOKEN_MAX (CASES_KEY_ID_MAX + 1 + CASES_TOKEN_HEX)
+
+/*
+ * cases_index_ring_parse: the blind-index key ring (MP_BLIND_INDEX_KEY):
+ * "id:base64[,id:base64...]" as cases_keyring_parse (the first key
+ * indexes what is written, every key is searched), or one bare base64
+ * key, which is the ring "0:<key>" (index values written before key ids
+ * existed carry the id "0"). Returns 0, or -EINVAL with a reason in err
+ * (never key material).
+ */
+int cases_index_ring_parse(const char *spec, struct cases_keyring *kr,
+                           char *err, size_t errlen);
+
+/*
+ * cases_index_tokens: the blind index of `name` under key k, each token
+ * as an index value "<k->id>:<hex>" (cases_name_tokens under k->key).
+ * Writes at most `cap` values to out[] and their number to *n. Returns 0
+ * or -EINVAL.
+ */
+int cases_index_tokens(const struct cases_key *k, const char *name,
+                       char out[][CASES_INDEX_TOKEN_MAX + 1], size_t cap,
+                       size_t *n);
+
+/*
+ * cases_index_search: what a search for `name` looks for during a
+ * rotation: its index values under every key of the ring ix, key after
+ * key (at most CASES_KEYS_MAX * CASES_TOKENS_MAX values; cap bounds
+ * them), their number in *n and the number per key in *words. A person
+ * indexed under any key of the ring is found by the `*words` values of
+ * that key. Returns 0 or -EINVAL.
+ */
+int cases_index_search(const struct cases_keyring *ix, const char *name,
+                       char out[][CASES_INDEX_TOKEN_MAX + 1], size_t cap,
+                       size_t *n, size_t *words);
+
+/*
+ * cases_identity_name: the name a sealed identity (the JSON object of
+ * given_name, family_name, ...) is indexed by, "<given> <family>", into
+ * buf (the caller wipes it). Returns 0, -EINVAL (not an object) or
+ * -ENOSPC.
+ */
+int cases_identity_name(const json_t *identity, char *buf, size_t len);
 
 /* ---- dashboards: disclosure control (domain_dashboard.c) ------------------
  */

@@ -290,3 +290,86 @@ cases_name_tokens(const unsigned char key[CASES_KEY_BYTES], const char *name,
 	sodium_memzero(word, sizeof(word));
 	return 0;
 }
+
+int
+cases_index_ring_parse(const char *spec, struct cases_keyring *kr, char *err,
+                       size_t errlen)
+{
+	char ring[160];
+	int rc;
+
+	/* base64 has no ':': a bare key is the legacy ring of one key */
+	if (spec == NULL || strchr(spec, ':') != NULL)
+		return cases_keyring_parse(spec, kr, err, errlen);
+	if (snprintf(ring, sizeof(ring), "0:%s", spec) >= (int)sizeof(ring)) {
+		memset(kr, 0, sizeof(*kr));
+		snprintf(err, errlen, "not the base64 of 32 bytes");
+		return -EINVAL;
+	}
+	rc = cases_keyring_parse(ring, kr, err, errlen);
+	sodium_memzero(ring, sizeof(ring));
+	return rc;
+}
+
+int
+cases_index_tokens(const struct cases_key *k, const char *name,
+                   char out[][CASES_INDEX_TOKEN_MAX + 1], size_t cap, size_t *n)
+{
+	char hex[CASES_TOKENS_MAX][CASES_TOKEN_HEX + 1];
+	size_t idlen;
+	int rc;
+
+	*n = 0;
+	if (k == NULL || out == NULL)
+		return -EINVAL;
+	if (cap > CASES_TOKENS_MAX)
+		cap = CASES_TOKENS_MAX;
+	if ((rc = cases_name_tokens(k->key, name, hex, cap, n)) != 0)
+		return rc;
+	idlen = strnlen(k->id, CASES_KEY_ID_MAX);
+	for (size_t i = 0; i < *n; i++) {
+		memcpy(out[i], k->id, idlen);
+		out[i][idlen] = ':';
+		memcpy(out[i] + idlen + 1, hex[i], CASES_TOKEN_HEX + 1);
+	}
+	return 0;
+}
+
+int
+cases_index_search(const struct cases_keyring *ix, const char *name,
+                   char out[][CASES_INDEX_TOKEN_MAX + 1], size_t cap, size_t *n,
+                   size_t *words)
+{
+	size_t k_n;
+	int rc;
+
+	*n = *words = 0;
+	if (ix == NULL || ix->n == 0)
+		return -EINVAL;
+	for (size_t k = 0; k < ix->n; k++) {
+		if ((rc = cases_index_tokens(&ix->keys[k], name, out + *n,
+		                             cap - *n, &k_n)) != 0)
+			return rc;
+		*n += k_n;
+		if (k == 0)
+			*words = k_n;
+		else if (k_n != *words)
+			return -EINVAL; /* cap too small for every key */
+	}
+	return 0;
+}
+
+int
+cases_identity_name(const json_t *identity, char *buf, size_t len)
+{
+	const char *g, *f;
+
+	if (!json_is_object(identity) || len == 0)
+		return -EINVAL;
+	g = json_string_value(json_object_get(identity, "given_name"));
+	f = json_string_value(json_object_get(identity, "family_name"));
+	if ((size_t)snprintf(buf, len, "%s %s", g != NULL ? g : "",
+	                     f != NULL ? f : "") >= len)
+		return -ENOSPC;
+	return 0;
+}

@@ -15,10 +15,11 @@
 #include "protect.h"
 
 static struct cases_keyring keyring;
-static unsigned char index_key[CASES_KEY_BYTES];
+static struct cases_keyring index_ring;
 
 static int open_one(json_t *obj, const char *id, const char *key,
                     json_t *value);
+static json_t *tokens_json(char tokens[][CASES_INDEX_TOKEN_MAX + 1], size_t n);
 
 int
 cases_protect_init(void)
@@ -31,11 +32,10 @@ cases_protect_init(void)
 	     "the first seals"},
 	    {"MP_BLIND_INDEX_KEY", MP_CFG_STRING, 1, NULL, 0, 0, NULL, idx,
 	     sizeof(idx),
-	     "key of the name search index: base64 of "
-	     "32 bytes"},
+	     "keys of the name search index: id:base64[,...] "
+	     "(the first indexes, every one is searched) or one base64 key"},
 	};
 	char err[256];
-	size_t len;
 	int rc = -1;
 
 	if (mp_config_load(vars, 2, NULL, err, sizeof(err)) != 0) {
@@ -50,13 +50,9 @@ cases_protect_init(void)
 		       err);
 		goto done;
 	}
-	if (sodium_base642bin(index_key, sizeof(index_key), idx, strlen(idx),
-	                      NULL, &len, NULL,
-	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    len != CASES_KEY_BYTES) {
-		mp_log(MP_LOG_ERROR, "config",
-		       "config: MP_BLIND_INDEX_KEY is "
-		       "not the base64 of 32 bytes");
+	if (cases_index_ring_parse(idx, &index_ring, err, sizeof(err)) != 0) {
+		mp_log(MP_LOG_ERROR, "config", "config: MP_BLIND_INDEX_KEY: %s",
+		       err);
 		goto done;
 	}
 	rc = 0;
@@ -167,15 +163,40 @@ cases_open_fields(json_t *v)
 json_t *
 cases_name_index(const char *name)
 {
-	char tokens[CASES_TOKENS_MAX][CASES_TOKEN_HEX + 1];
-	json_t *arr;
+	char tokens[CASES_TOKENS_MAX][CASES_INDEX_TOKEN_MAX + 1];
 	size_t n;
 
-	if (cases_name_tokens(index_key, name, tokens, CASES_TOKENS_MAX, &n) !=
-	        0 ||
-	    (arr = json_array()) == NULL)
+	if (index_ring.n == 0 ||
+	    cases_index_tokens(&index_ring.keys[0], name, tokens,
+	                       CASES_TOKENS_MAX, &n) != 0)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_string(tokens[i]));
+	return tokens_json(tokens, n);
+}
+
+json_t *
+cases_name_search(const char *name, size_t *words)
+{
+	char tokens[CASES_KEYS_MAX * CASES_TOKENS_MAX]
+	           [CASES_INDEX_TOKEN_MAX + 1]; /* 8.4 KB */
+	size_t n;
+
+	if (cases_index_search(&index_ring, name, tokens,
+	                       CASES_KEYS_MAX * CASES_TOKENS_MAX, &n,
+	                       words) != 0)
+		return NULL;
+	return tokens_json(tokens, n);
+}
+
+/* The n index values as a new JSON array of strings, or NULL. */
+static json_t *
+tokens_json(char tokens[][CASES_INDEX_TOKEN_MAX + 1], size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < n; i++)
+		if (json_array_append_new(arr, json_string(tokens[i])) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
 	return arr;
 }

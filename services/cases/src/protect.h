@@ -11,8 +11,9 @@
 #include "domain.h"
 
 /* Read MP_FIELD_KEYS (id:base64[,id:base64...], the first seals) and
- * MP_BLIND_INDEX_KEY (base64 of 32 bytes) from the environment. Returns 0,
- * or -1 after logging what is wrong (never the keys). */
+ * MP_BLIND_INDEX_KEY (the blind-index ring, cases_index_ring_parse) from
+ * the environment. Returns 0, or -1 after logging what is wrong (never
+ * the keys). */
 int cases_protect_init(void);
 
 /* The key ring loaded by cases_protect_init. */
@@ -35,10 +36,19 @@ int cases_seal_json(const char *id, const char *field, const json_t *value,
 int cases_open_fields(json_t *v);
 
 /*
- * cases_name_index: the blind-index tokens of `name` as a new JSON array
- * of hex strings (empty when the name has no word), or NULL without
- * memory.
+ * cases_name_index: the index values of `name` under the current
+ * blind-index key, what is stored for a person: a new JSON array of
+ * "<key id>:<hex>" strings (empty when the name has no word), or NULL
+ * without memory.
  */
 json_t *cases_name_index(const char *name);
+
+/*
+ * cases_name_search: what a search for `name` looks for during a
+ * rotation: its index values under every key of the ring, in one new
+ * JSON array; *words is the number of values per key (a person matches
+ * when all *words values of one key are theirs). NULL without memory.
+ */
+json_t *cases_name_search(const char *name, size_t *words);
 
 #endif /* CASES_PROTECT_H */
