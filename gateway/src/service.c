@@ -54,6 +54,9 @@ OWN_ROUTE(gw_admin_users_patch)
 OWN_ROUTE(gw_admin_clients_list)
 OWN_ROUTE(gw_admin_clients_create)
 OWN_ROUTE(gw_admin_clients_delete)
+/* /graphql refuses a revoked token up front: its cached answers are
+ * served without any read that would refuse it (graphql/http.c) */
+OWN_ROUTE(gw_graphql_handler)
 
 static const struct mp_route routes[] = {
     {MP_GET, "/v1", gw_edge_handler, PROXY_FLAGS, 0},
@@ -62,8 +65,8 @@ static const struct mp_route routes[] = {
     {MP_POST, "/auth/register", gw_edge_auth_register, MP_ROUTE_PUBLIC, 0},
     {MP_GET, "/auth/me", gw_auth_me_own, 0, 0},
     {MP_GET, "/.well-known/jwks.json", gw_jwks_get, MP_ROUTE_PUBLIC, 0},
-    {MP_GET, "/graphql", gw_graphql_handler, MP_ROUTE_PUBLIC, 0},
-    {MP_POST, "/graphql", gw_graphql_handler, MP_ROUTE_PUBLIC, 0},
+    {MP_GET, "/graphql", gw_graphql_handler_own, MP_ROUTE_PUBLIC, 0},
+    {MP_POST, "/graphql", gw_graphql_handler_own, MP_ROUTE_PUBLIC, 0},
     {MP_GET, "/graphql/assets/{name}", gw_graphql_asset, MP_ROUTE_PUBLIC, 0},
     {MP_GET, "/docs", gw_graphql_docs, MP_ROUTE_PUBLIC, 0},
     {MP_GET, "/openapi", gw_openapi_index, MP_ROUTE_PUBLIC, 0},

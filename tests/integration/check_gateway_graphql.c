@@ -750,6 +750,157 @@ START_TEST(persisted_queries)
 }
 END_TEST
 
+/* GET /graphql of persisted query `hash` with `vars` (JSON) as `token`,
+ * with one more header (NULL: none) */
+static void
+persisted_get(const char *token, const char *hash, const char *vars,
+              const char *header, struct t_resp *r)
+{
+	char ext[160], path[1024], auth[4096], *e, *v;
+	const char *h[3];
+	int k = 0;
+
+	snprintf(ext, sizeof(ext),
+	         "{\"persistedQuery\":{\"version\":1,\"sha256Hash\":\"%s\"}}",
+	         hash);
+	e = curl_easy_escape(NULL, ext, 0);
+	v = curl_easy_escape(NULL, vars, 0);
+	snprintf(path, sizeof(path), "/graphql?extensions=%s&variables=%s", e,
+	         v);
+	curl_free(e);
+	curl_free(v);
+	if (token != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		h[k++] = auth;
+	}
+	if (header != NULL)
+		h[k++] = header;
+	h[k] = NULL;
+	ck_assert_int_eq(t_http(&gw, "GET", path, h, NULL, 0, r), 0);
+}
+
+static const char *
+x_cache(const struct t_resp *r)
+{
+	static char v[32];
+
+	if (t_resp_header(r, "x-cache", v, sizeof(v)) != 0)
+		return "(none)";
+	return v;
+}
+
+/* A persisted GET is answered from the gateway's scoped cache: a hit the
+ * second time (ETag, 304), each region's officer their own answer, fresh
+ * again soon after a write through the service; a POST never. */
+START_TEST(persisted_get_cached)
+{
+	char *ori = tok("officer", "council_officer", 0);
+	char *sou = tok("officer", "council_officer", 1), q[256], hash[65],
+	     vars[128], etag[64], inm[128], path[160];
+	struct t_resp r;
+	json_t *call, *body;
+	int i, fresh = 0;
+
+	fixture_data();
+	snprintf(q, sizeof(q),
+	         "query Cached%d($id: ID!) { call(id: $id) { uuid status "
+	         "title { fr } } }",
+	         (int)getpid());
+	sha256_hex(q, hash);
+	apq_post(q, hash, &r); /* registered; a POST is never cached */
+	ck_assert_msg(json_object_get(r.json, "errors") != NULL ||
+	                  json_object_get(r.json, "data") != NULL,
+	              "%s", r.body);
+	ck_assert_str_eq(x_cache(&r), "(none)");
+	t_resp_free(&r);
+	snprintf(vars, sizeof(vars), "{\"id\":\"%s\"}", draft_o);
+
+	persisted_get(ori, hash, vars, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(x_cache(&r), "miss");
+	call = json_object_get(json_object_get(r.json, "data"), "call");
+	ck_assert_str_eq(json_string_value(json_object_get(call, "uuid")),
+	                 draft_o);
+	t_resp_free(&r);
+	persisted_get(ori, hash, vars, NULL, &r);
+	ck_assert_str_eq(x_cache(&r), "hit");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_object_get(json_object_get(r.json, "data"), "call"),
+	        "uuid")),
+	    draft_o);
+	ck_assert_int_eq(t_resp_header(&r, "etag", etag, sizeof(etag)), 0);
+	t_resp_free(&r);
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	persisted_get(ori, hash, vars, inm, &r);
+	ck_assert_int_eq(r.status, 304);
+	t_resp_free(&r);
+
+	/* the other region's officer: an answer of their own (the draft is
+	 * not theirs to see), never oriental's */
+	for (i = 0; i < 2; i++) {
+		persisted_get(sou, hash, vars, NULL, &r);
+		ck_assert_str_eq(x_cache(&r), i == 0 ? "miss" : "hit");
+		ck_assert_msg(json_is_null(json_object_get(
+		                  json_object_get(r.json, "data"), "call")),
+		              "%s", r.body);
+		ck_assert_str_eq(err_code(&r, 0), "NOT_FOUND");
+		ck_assert_ptr_null(strstr(r.body, "Appel GraphQL"));
+		t_resp_free(&r);
+	}
+	/* anonymous: its own entry too */
+	persisted_get(NULL, hash, vars, NULL, &r);
+	ck_assert_str_eq(x_cache(&r), "miss");
+	t_resp_free(&r);
+
+	/* a write through the service: the next GETs are fresh within a
+	 * bounded delay (the event reaches the gateway's consumer) */
+	snprintf(path, sizeof(path), "/v1/funding/calls/%s", draft_o);
+	body = json_pack("{s:{s:s}}", "title", "fr", "Appel GraphQL modifié");
+	ck_assert_int_eq(t_json(&funding, "PATCH", path, ori, body, &r), 0);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	t_resp_free(&r);
+	json_decref(body);
+	for (i = 0; i < 50 && !fresh; i++) {
+		persisted_get(ori, hash, vars, NULL, &r);
+		fresh = strstr(r.body, "modifié") != NULL;
+		if (fresh)
+			ck_assert_str_eq(x_cache(&r), "miss");
+		t_resp_free(&r);
+		if (!fresh)
+			t_sleep_ms(100);
+	}
+	ck_assert_msg(fresh, "still the old title 5 s after the write");
+	persisted_get(ori, hash, vars, NULL, &r);
+	ck_assert_str_eq(x_cache(&r), "hit");
+	ck_assert_ptr_nonnull(strstr(r.body, "modifié"));
+	t_resp_free(&r);
+	/* a POST of the same operation is never cached */
+	apq_post(NULL, hash, &r);
+	ck_assert_str_eq(x_cache(&r), "(none)");
+	t_resp_free(&r);
+	/* a revoked token gets a 401, never the cached answer */
+	{
+		const char *form[] = {
+		    "Content-Type: application/x-www-form-urlencoded", NULL};
+		char rv[4200];
+
+		snprintf(rv, sizeof(rv), "token=%s", ori);
+		ck_assert_int_eq(t_http(&gw, "POST", "/auth/revoke", form, rv,
+		                        strlen(rv), &r),
+		                 0);
+		ck_assert_int_eq(r.status, 200);
+		t_resp_free(&r);
+		persisted_get(ori, hash, vars, NULL, &r);
+		ck_assert_int_eq(r.status, 401);
+		ck_assert_ptr_null(strstr(r.body, "modifié"));
+		t_resp_free(&r);
+	}
+	free(ori);
+	free(sou);
+}
+END_TEST
+
 /* A gateway in trusted-documents mode runs its manifest's documents, by
  * hash or in full, and nothing else. */
 START_TEST(trusted_documents)
@@ -871,6 +1022,7 @@ main(void)
 	tcase_add_test(tc, limits_refuse_before_upstream);
 	tcase_add_test(tc, mutation_transition);
 	tcase_add_test(tc, persisted_queries);
+	tcase_add_test(tc, persisted_get_cached);
 	tcase_add_test(tc, trusted_documents);
 	tcase_add_test(tc, graphql_http_audit);
 	tcase_add_test(tc, js_client);

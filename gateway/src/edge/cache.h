@@ -34,6 +34,20 @@
  * generation in the key itself; the gateway passes 0.)
  */
 
+/* Roles whose view of the data the principal-scoped cache key captures
+ * (role, region, commune, organisation, plus the subject for applicants
+ * and clients). Appraisers, ERC members, mediators see what is assigned
+ * to them personally: never served from the cache. */
+#define GW_CACHE_SCOPED_ROLES                                                  \
+	(MP_ROLE_APPLICANT | MP_ROLE_COUNCIL_OFFICER | MP_ROLE_ADMIN |         \
+	 MP_ROLE_GENDER_ANALYST | MP_ROLE_CLIENT)
+
+/* The header with which the cache stage tells the gateway's own GraphQL
+ * reads (gw_graphql_internal) how long it keeps their answer: the seconds
+ * of the route's TTL as this answer allows it, "0" when not kept; absent
+ * when the read is not cacheable at all. */
+#define GW_CACHE_TTL_HEADER "X-MP-Cache-TTL"
+
 #define GW_CACHE_KEY_MAX 128    /* bytes of a key + NUL; always enough */
 #define GW_CACHE_QUERY_MAX 4096 /* bytes of a query string the key accepts */
 #define GW_CACHE_QUERY_PAIRS 64 /* name=value pairs the key accepts */

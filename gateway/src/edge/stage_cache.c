@@ -10,8 +10,9 @@
  * CDN-Cache-Control allow, and answered here with X-Cache: miss.
  *
  * Who may be served from the cache: anonymous callers, and roles whose
- * view of the data the principal-scoped key captures (SCOPED_ROLES);
- * routes marked public-data ignore the principal altogether.
+ * view of the data the principal-scoped key captures
+ * (GW_CACHE_SCOPED_ROLES in cache.h); routes marked public-data ignore the
+ * principal altogether.
  *
  * In front of Redis, each worker's memory (cache_local.h): the same
  * values under the same keys, served while the worker's copy of the
@@ -37,15 +38,8 @@
 #include "edge/cache_local.h"
 #include "edge/pipeline.h"
 #include "edge/stages.h"
+#include "graphql/graphql.h"
 #include "proxy/proxy.h"
-
-/* Roles whose view of the data the principal-scoped cache key captures
- * (role, region, commune, organisation, plus the subject for applicants
- * and clients). Appraisers, ERC members, mediators see what is assigned
- * to them personally: never served from the cache. */
-#define SCOPED_ROLES                                                           \
-	(MP_ROLE_APPLICANT | MP_ROLE_COUNCIL_OFFICER | MP_ROLE_ADMIN |         \
-	 MP_ROLE_GENDER_ANALYST | MP_ROLE_CLIENT)
 
 struct cache {
 	int on, use_stored, may_store, s_gen, s_entry, s_ttl;
@@ -63,10 +57,10 @@ static void redis_lookup_add(struct gw_edge *e, struct cache *c,
                              struct gw_batch *b);
 static void cache_headers(struct mp_ctx *ctx, const char *etag,
                           const char *xcache);
-static int not_modified(struct mp_ctx *ctx, const char *etag);
 static int hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce);
-static void store(struct gw_edge *e, struct cache *c, int status,
-                  const char *etag);
+static int store(struct gw_edge *e, struct cache *c, int status,
+                 const char *etag);
+static void ttl_header(struct mp_ctx *ctx, int ttl);
 
 const struct gw_stage gw_stage_cache = {
     .name = "cache",
@@ -117,7 +111,7 @@ cache_queue(struct gw_edge *e, void *st, struct gw_batch *b)
 		return GW_NEXT;
 	if (ctx->principal.authenticated &&
 	    !(e->route->flags & GW_R_PUBLIC_DATA) &&
-	    (ctx->principal.roles & ~(unsigned)SCOPED_ROLES) != 0) {
+	    (ctx->principal.roles & ~(unsigned)GW_CACHE_SCOPED_ROLES) != 0) {
 		mp_metrics_counter_add(m_bypass, 1);
 		return GW_NEXT;
 	}
@@ -242,9 +236,9 @@ cache_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 	return GW_NEXT;
 }
 
-/* Headers of every cacheable answer, hit or miss. */
-static void
-cache_headers(struct mp_ctx *ctx, const char *etag, const char *xcache)
+void
+gw_cache_reply_headers(struct mp_ctx *ctx, const char *etag, const char *xcache,
+                       const char *vary)
 {
 	mp_reply_header(ctx, "X-Cache", xcache);
 	if (etag != NULL && etag[0] != '\0')
@@ -252,12 +246,19 @@ cache_headers(struct mp_ctx *ctx, const char *etag, const char *xcache)
 	mp_reply_header(ctx, "Cache-Control",
 	                ctx->principal.authenticated ? "private, no-cache"
 	                                             : "no-cache");
-	mp_reply_header(ctx, "Vary", "Accept-Language, Authorization");
+	mp_reply_header(ctx, "Vary", vary);
 }
 
-/* 304 when If-None-Match matches etag: 1 answered, 0 not. */
-static int
-not_modified(struct mp_ctx *ctx, const char *etag)
+/* Headers of every cacheable answer, hit or miss. */
+static void
+cache_headers(struct mp_ctx *ctx, const char *etag, const char *xcache)
+{
+	gw_cache_reply_headers(ctx, etag, xcache,
+	                       "Accept-Language, Authorization");
+}
+
+int
+gw_cache_not_modified(struct mp_ctx *ctx, const char *etag)
 {
 	const char *inm = mp_header(ctx, "if-none-match");
 
@@ -276,7 +277,8 @@ hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce)
 
 	gw_edge_headers_passthrough(e);
 	cache_headers(ctx, ce->etag, "hit");
-	if (ce->status == 200 && not_modified(ctx, ce->etag))
+	ttl_header(ctx, e->route->ttl_s);
+	if (ce->status == 200 && gw_cache_not_modified(ctx, ce->etag))
 		return MP_DONE;
 	if (ce->content_type != NULL && ce->content_type[0] != '\0')
 		mp_reply_header(ctx, "Content-Type", ce->content_type);
@@ -286,11 +288,25 @@ hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce)
 	return MP_DONE;
 }
 
+/* A read of the gateway's GraphQL façade learns how long its answer is
+ * kept (cache.h: GW_CACHE_TTL_HEADER); nobody else sees the header. */
+static void
+ttl_header(struct mp_ctx *ctx, int ttl)
+{
+	char v[16];
+
+	if (!gw_graphql_internal(ctx))
+		return;
+	snprintf(v, sizeof(v), "%d", ttl > 0 ? ttl : 0);
+	mp_reply_header(ctx, GW_CACHE_TTL_HEADER, v);
+}
+
 /* Store the upstream's answer when the route's TTL and the service's
  * CDN-Cache-Control allow it. The services stamp Cache-Control: no-store
  * on every answer for the client's sake; what they want of the gateway,
- * if anything, they say in CDN-Cache-Control (RFC 9213). */
-static void
+ * if anything, they say in CDN-Cache-Control (RFC 9213). Returns the
+ * seconds it is kept, 0 when not stored. */
+static int
 store(struct gw_edge *e, struct cache *c, int status, const char *etag)
 {
 	struct gw_cache_control cc;
@@ -309,7 +325,7 @@ store(struct gw_edge *e, struct cache *c, int status, const char *etag)
 	                                                             : NULL,
 	        &ttl) != 0 ||
 	    ttl <= 0)
-		return;
+		return 0;
 	memset(&ce, 0, sizeof(ce));
 	ce.status = status;
 	ce.content_type = gw_proxy_call_header(e->pc, "content-type");
@@ -327,8 +343,10 @@ store(struct gw_edge *e, struct cache *c, int status, const char *etag)
 		gw_cmd_str(&cmd, "EX");
 		gw_cmd_str(&cmd, ex);
 		gw_redis_forget(&cmd);
-	}
+	} else
+		ttl = 0;
 	free(buf);
+	return ttl;
 }
 
 /* A cacheable GET went upstream: store, then answer with the cache's
@@ -349,6 +367,7 @@ cache_response(struct gw_edge *e, void *st, int status)
 	const char *body, *etag;
 	char own_etag[GW_ETAG_LEN];
 	size_t blen;
+	int ttl;
 
 	if (!c->on)
 		return GW_NEXT;
@@ -357,10 +376,11 @@ cache_response(struct gw_edge *e, void *st, int status)
 	if ((etag = gw_proxy_call_header(e->pc, "etag")) == NULL &&
 	    gw_etag(body, blen, own_etag, sizeof(own_etag)) == 0)
 		etag = own_etag;
-	store(e, c, status, etag);
+	ttl = store(e, c, status, etag);
 	gw_edge_headers_passthrough(e);
 	cache_headers(ctx, etag, "miss");
-	if (status == 200 && not_modified(ctx, etag))
+	ttl_header(ctx, ttl);
+	if (status == 200 && gw_cache_not_modified(ctx, etag))
 		return MP_DONE;
 	return gw_proxy_reply(ctx, e->pc, drop);
 }

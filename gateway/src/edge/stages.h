@@ -24,4 +24,13 @@ extern const struct gw_stage gw_stage_cache;      /* stage_cache.c */
  * pipeline already added the stage's headers. MP_DONE. */
 int gw_cors_preflight_reply(struct mp_ctx *ctx);
 
+/* stage_cache.c, also for the GraphQL façade's cached answers: the
+ * headers of an answer the cache keeps (X-Cache: xcache, the ETag when
+ * not NULL or "", Cache-Control: private, no-cache for a signed-in caller
+ * and no-cache otherwise, Vary: vary); and the 304 of a matching
+ * If-None-Match (1: answered, 0: not). */
+void gw_cache_reply_headers(struct mp_ctx *ctx, const char *etag,
+                            const char *xcache, const char *vary);
+int gw_cache_not_modified(struct mp_ctx *ctx, const char *etag);
+
 #endif /* GW_EDGE_STAGES_H */

@@ -57,7 +57,9 @@
 #include "mp/runtime.h"
 #include "mp/service.h"
 
+#include "edge/cache.h"
 #include "edge/pipeline.h"
+#include "edge/stages.h"
 #include "graphql/gql_exec.h"
 #include "graphql/gql_limits.h"
 #include "graphql/graphql.h"
@@ -81,6 +83,27 @@ struct gqlreq {
 	const char *opname;
 	char hash[65];      /* persisted query */
 	struct apqwait *aw; /* its Redis look-up */
+	json_t *params;     /* the request's parameters */
+	/* the scoped cache of a persisted GET (see "the answers' cache") */
+	int cache_on, may_store;
+	struct cachewait *cw; /* its Redis look-up */
+	unsigned touched;     /* a bit per upstream read (upstream_bit) */
+	int ttl;              /* shortest TTL of the reads; -1 none yet */
+	int uncacheable;      /* a read the gateway's cache did not keep */
+	char key[GW_CACHE_KEY_MAX];
+};
+
+/* The cache look-up of a persisted GET: each upstream's generation and
+ * the stored value, in one round trip; outlives the request like
+ * apqwait. */
+#define CACHE_UPSTREAMS 8
+struct cachewait {
+	struct mp_ctx *ctx; /* NULL once the request is gone */
+	int pending;        /* replies still awaited */
+	int nup;
+	uint64_t gen[CACHE_UPSTREAMS];
+	char *value;
+	size_t vlen;
 };
 
 /* A Redis look-up of a persisted query; outlives the request if the client
@@ -100,6 +123,11 @@ static int request_error(struct gqlreq *g, int malformed, const char *msg);
 static int run(struct gqlreq *g);
 static int resumed(struct mp_ctx *ctx);
 static void gqlreq_free(void *arg);
+static int persisted(struct gqlreq *g, json_t *ext, const char *text,
+                     size_t len);
+static int cache_lookup(struct gqlreq *g, json_t *ext);
+static void cache_read(struct gqlreq *g, int i);
+static int cache_respond(struct gqlreq *g, json_t *resp);
 
 const struct mp_extension gw_graphql_extension = {
     .name = "graphql",
@@ -286,7 +314,8 @@ wants_page(struct mp_ctx *ctx)
 static json_t *trusted; /* {sha256: document}, trusted-documents mode */
 static char internal_secret[65];
 static int m_ops_query = -1, m_ops_mutation = -1, m_calls_query = -1,
-           m_calls_mutation = -1, m_refused = -1;
+           m_calls_mutation = -1, m_refused = -1, m_cache_hit = -1,
+           m_cache_miss = -1;
 
 /* The trusted documents: every key must be the SHA-256 of its document. */
 static int
@@ -434,6 +463,12 @@ graphql_parent_init(void)
 	    "upstream requests made by GraphQL operations (per operation: "
 	    "divide by gateway_graphql_operations_total)",
 	    0);
+	m_cache_hit = mp_metrics_counter_new(
+	    "gateway_graphql_cache_total", "result=\"hit\"",
+	    "persisted GET operations by outcome of the gateway's cache", 0);
+	m_cache_miss = mp_metrics_counter_new(
+	    "gateway_graphql_cache_total", "result=\"miss\"",
+	    "persisted GET operations by outcome of the gateway's cache", 0);
 	m_refused = mp_metrics_counter_new(
 	    "gateway_graphql_refused_total", NULL,
 	    "GraphQL requests refused before execution (syntax, validation, "
@@ -485,7 +520,15 @@ gqlreq_free(void *arg)
 		} else
 			g->aw->ctx = NULL; /* the reply frees it */
 	}
+	if (g->cw != NULL) {
+		if (g->cw->pending == 0) {
+			free(g->cw->value);
+			free(g->cw);
+		} else
+			g->cw->ctx = NULL; /* the last reply frees it */
+	}
 	gql_exec_free(g->x);
+	json_decref(g->params);
 	json_decref(g->vars);
 	gql_arena_free(g->a);
 	free(g);
@@ -653,8 +696,10 @@ dispatch(struct gqlreq *g)
 		snprintf(url, sizeof(url), "%s%s", self_base, f->path);
 		rc = gw_proxy_fetch(g->ctx, f->method, url, hdrs, body, blen,
 		                    &g->calls[i]);
-		if (rc != 0)
+		if (rc != 0) {
+			g->uncacheable = 1;
 			gql_exec_supply(g->x, f, 0, NULL);
+		}
 	}
 	return 0;
 }
@@ -692,6 +737,8 @@ run(struct gqlreq *g)
 	}
 	mp_metrics_counter_add(is_mut ? m_ops_mutation : m_ops_query, 1);
 	resp = gql_exec_response(g->x);
+	if (g->cache_on && !is_mut)
+		return cache_respond(g, resp);
 	return respond(g, 200, resp);
 }
 
@@ -713,6 +760,7 @@ resumed(struct mp_ctx *ctx)
 		if (g->calls[i] == NULL)
 			continue; /* already answered (refused to start) */
 		status = gw_proxy_call_status(g->calls[i]);
+		cache_read(g, i);
 		b = gw_proxy_call_body(g->calls[i], &len);
 		body =
 		    b != NULL && len > 0 ? json_loadb(b, len, 0, NULL) : NULL;
@@ -990,6 +1038,287 @@ persisted(struct gqlreq *g, json_t *ext, const char *text, size_t len)
 	return MP_WAIT;
 }
 
+/* ---- the answers' cache ------------------------------------------------
+ *
+ * A GET of a persisted operation (APQ or trusted document, by hash, with
+ * its variables) is answered from the gateway's response cache (the same
+ * Redis keys and value format as REST's, edge/cache.h) when every read
+ * under it was one the cache keeps. Its key is gw_cache_key's over
+ * /graphql and the query string (hash, variables, operation name), the
+ * language and the caller's scope, exactly as a REST answer's (anonymous,
+ * or role, region, commune, organisation and, for applicants and API
+ * clients, the subject; callers with other roles are never served from
+ * it), in the tag {graphql}. It lives as long as the shortest TTL of the
+ * reads under it (each read learns its own from the cache stage,
+ * GW_CACHE_TTL_HEADER). Invalidation is REST's: the generations of the
+ * services read, taken before the reads were made, are kept in the value
+ * (their sum, shifted, and a bit per service in the low byte), and every
+ * look-up reads the current generations: an event of any service the
+ * answer read makes it a miss. A revoked token never gets here (the route
+ * runs the revocation stage first, service.c). POSTs are never cached. */
+
+/* The configured upstreams in name order: bit i of an answer's services. */
+static const char *up_names[CACHE_UPSTREAMS];
+static int up_count = -1;
+
+static void
+upstreams_sorted(void)
+{
+	const char *t;
+	int n = 0, i, j;
+
+	if (up_count >= 0)
+		return;
+	(void)gw_proxy_upstream_conf(&n);
+	up_count = 0;
+	for (i = 0; i < n && up_count < CACHE_UPSTREAMS; i++)
+		up_names[up_count++] = gw_proxy_upstream_name(i);
+	for (i = 1; i < up_count; i++)
+		for (j = i; j > 0 && strcmp(up_names[j - 1], up_names[j]) > 0;
+		     j--) {
+			t = up_names[j];
+			up_names[j] = up_names[j - 1];
+			up_names[j - 1] = t;
+		}
+}
+
+static int
+upstream_bit(const char *service)
+{
+	int i;
+
+	for (i = 0; service != NULL && i < up_count; i++)
+		if (strcmp(up_names[i], service) == 0)
+			return i;
+	return -1;
+}
+
+/* The generation stored with an answer that read the services of mask. */
+static uint64_t
+combined_gen(const struct cachewait *w, unsigned mask)
+{
+	uint64_t sum = 0;
+	int i;
+
+	for (i = 0; i < w->nup; i++)
+		if (mask & (1u << i))
+			sum += w->gen[i];
+	return (sum << 8) | mask;
+}
+
+struct cacheslot {
+	struct cachewait *w;
+	int idx; /* < w->nup: that upstream's generation; else the value */
+};
+
+static void
+cache_reply(void *reply, void *arg)
+{
+	struct cacheslot *sl = arg;
+	struct cachewait *w = sl->w;
+	redisReply *r = reply;
+	char num[32];
+
+	if (r == NULL)
+		w->nup = -1; /* Redis is down: nothing served nor stored */
+	else if (sl->idx < CACHE_UPSTREAMS && w->nup >= 0 && sl->idx < w->nup &&
+	         r->type == REDIS_REPLY_STRING) {
+		snprintf(num, sizeof(num), "%.*s",
+		         (int)(r->len < 31 ? r->len : 31), r->str);
+		w->gen[sl->idx] = strtoull(num, NULL, 10);
+	} else if (sl->idx == CACHE_UPSTREAMS &&
+	           r->type == REDIS_REPLY_STRING && r->len > 0 &&
+	           (w->value = malloc(r->len)) != NULL) {
+		memcpy(w->value, r->str, r->len);
+		w->vlen = r->len;
+	}
+	free(sl);
+	if (--w->pending > 0)
+		return;
+	if (w->ctx == NULL) {
+		free(w->value);
+		free(w);
+		return;
+	}
+	http_request_wakeup(w->ctx->req);
+}
+
+/* Sends GET key; 0, or -1 when Redis is not there. */
+static int
+cache_get(struct cachewait *w, int idx, const char *key)
+{
+	struct cacheslot *sl = malloc(sizeof(*sl));
+	const char *argv[2] = {"GET", key};
+	size_t argvlen[2] = {3, strlen(key)};
+
+	if (sl == NULL)
+		return -1;
+	sl->w = w;
+	sl->idx = idx;
+	w->pending++;
+	if (mp_redis_command(cache_reply, sl, 2, argv, argvlen) != 0) {
+		w->pending--;
+		free(sl);
+		return -1;
+	}
+	return 0;
+}
+
+/* The answer as stored: the body the client gets, its ETag, 304s. */
+static int
+cache_answer(struct gqlreq *g, const void *body, size_t len, const char *etag,
+             const char *xcache)
+{
+	struct mp_ctx *ctx = g->ctx;
+
+	gw_cache_reply_headers(ctx, etag, xcache,
+	                       "Accept, Accept-Language, Authorization");
+	if (gw_cache_not_modified(ctx, etag))
+		return MP_DONE;
+	return mp_reply_raw(ctx, 200,
+	                    g->gql_media ? CT_GQL "; charset=utf-8"
+	                                 : CT_JSON "; charset=utf-8",
+	                    body, len);
+}
+
+static int
+cache_resumed(struct mp_ctx *ctx)
+{
+	struct gqlreq *g = ctx->user;
+	struct cachewait *w = g->cw;
+	struct gw_cache_entry ce;
+	uint64_t stored;
+
+	if (w->pending > 0) {
+		http_request_sleep(ctx->req);
+		return MP_WAIT;
+	}
+	ctx->resume = NULL;
+	if (w->nup < 0)
+		g->cache_on = 0;
+	else if (w->value != NULL &&
+	         gw_cache_value_decode(w->value, w->vlen, &stored, &ce) == 0 &&
+	         ce.status == 200 && (stored & 0xffu) != 0 &&
+	         combined_gen(w, (unsigned)(stored & 0xffu)) == stored) {
+		mp_metrics_counter_add(m_cache_hit, 1);
+		return cache_answer(g, ce.body, ce.body_len, ce.etag, "hit");
+	}
+	return persisted(g, json_object_get(g->params, "extensions"), NULL, 0);
+}
+
+/* A persisted GET: look its answer up, then run it if not found. */
+static int
+cache_lookup(struct gqlreq *g, json_t *ext)
+{
+	struct mp_ctx *ctx = g->ctx;
+	struct gw_cache_control cc;
+	struct gw_cache_req cr;
+	const char *h = mp_header(ctx, "cache-control");
+	char gen[GW_CACHE_KEY_MAX];
+	int use_stored, i;
+
+	upstreams_sorted();
+	(void)gw_cache_request_mode(
+	    h != NULL && gw_cache_control_parse(h, &cc) == 0 ? &cc : NULL,
+	    &use_stored, &g->may_store);
+	memset(&cr, 0, sizeof(cr));
+	cr.service = "graphql";
+	cr.path = ctx->req->path;
+	cr.query = ctx->req->query_string;
+	cr.accept_language = mp_header(ctx, "accept-language");
+	cr.principal = ctx->principal.authenticated ? &ctx->principal : NULL;
+	if ((ctx->principal.authenticated &&
+	     (ctx->principal.roles & ~(unsigned)GW_CACHE_SCOPED_ROLES) != 0) ||
+	    (!use_stored && !g->may_store) || up_count == 0 ||
+	    gw_cache_key(&cr, g->key, sizeof(g->key)) != 0 ||
+	    (g->cw = calloc(1, sizeof(*g->cw))) == NULL)
+		return persisted(g, ext, NULL, 0);
+	g->cache_on = 1;
+	g->ttl = -1;
+	g->cw->ctx = ctx;
+	g->cw->nup = up_count;
+	for (i = 0; i < up_count; i++)
+		if (gw_cache_gen_key(up_names[i], gen, sizeof(gen)) != 0 ||
+		    cache_get(g->cw, i, gen) != 0)
+			g->cw->nup = -1;
+	if (use_stored && g->cw->nup > 0 &&
+	    cache_get(g->cw, CACHE_UPSTREAMS, g->key) != 0)
+		g->cw->nup = -1;
+	if (g->cw->pending == 0)
+		return cache_resumed(ctx);
+	ctx->resume = cache_resumed;
+	http_request_sleep(ctx->req);
+	return MP_WAIT;
+}
+
+/* What read i of the pass says of the answer's cacheability. */
+static void
+cache_read(struct gqlreq *g, int i)
+{
+	const char *h = gw_proxy_call_header(g->calls[i], GW_CACHE_TTL_HEADER);
+	int bit = upstream_bit(g->fs[i]->service), ttl;
+
+	if (!g->cache_on)
+		return;
+	ttl = h != NULL ? atoi(h) : 0;
+	if (ttl <= 0 || bit < 0) {
+		g->uncacheable = 1;
+		return;
+	}
+	g->touched |= 1u << bit;
+	if (g->ttl < 0 || ttl < g->ttl)
+		g->ttl = ttl;
+}
+
+/* The answer of a persisted GET: stored when every read was kept. */
+static int
+cache_respond(struct gqlreq *g, json_t *resp)
+{
+	struct gw_cache_entry ce;
+	char etag[GW_ETAG_LEN], ex[16];
+	char *text = json_dumps(resp, JSON_COMPACT);
+	unsigned char *buf = NULL;
+	const char *argv[5];
+	size_t argvlen[5], len = 0;
+	int rc, i;
+
+	json_decref(resp);
+	if (text == NULL ||
+	    gw_etag(text, strlen(text), etag, sizeof(etag)) != 0) {
+		free(text);
+		return mp_reply_problem(g->ctx, 500, "internal", NULL);
+	}
+	mp_metrics_counter_add(m_cache_miss, 1);
+	memset(&ce, 0, sizeof(ce));
+	ce.status = 200;
+	ce.content_type = CT_JSON;
+	ce.etag = etag;
+	ce.body = text;
+	ce.body_len = strlen(text);
+	if (g->may_store && !g->uncacheable && g->ttl > 0 && g->touched != 0 &&
+	    g->cw->nup > 0 &&
+	    gw_cache_value_encode(combined_gen(g->cw, g->touched), &ce, NULL, 0,
+	                          &len) == -ENOSPC &&
+	    (buf = malloc(len)) != NULL &&
+	    gw_cache_value_encode(combined_gen(g->cw, g->touched), &ce, buf,
+	                          len, &len) == 0) {
+		snprintf(ex, sizeof(ex), "%d", g->ttl);
+		argv[0] = "SET";
+		argv[1] = g->key;
+		argv[2] = (const char *)buf;
+		argv[3] = "EX";
+		argv[4] = ex;
+		for (i = 0; i < 5; i++)
+			argvlen[i] = strlen(argv[i]);
+		argvlen[2] = len;
+		(void)mp_redis_command(apq_store_reply, NULL, 5, argv, argvlen);
+	}
+	free(buf);
+	rc = cache_answer(g, text, strlen(text), etag, "miss");
+	free(text);
+	return rc;
+}
+
 int
 gw_graphql_handler(struct mp_ctx *ctx)
 {
@@ -1054,6 +1383,12 @@ gw_graphql_handler(struct mp_ctx *ctx)
 	                ? gql_strndup(g->a, json_string_value(opname),
 	                              json_string_length(opname))
 	                : NULL;
+	if (text == NULL && ctx->req->method == HTTP_METHOD_GET &&
+	    json_is_object(json_object_get(ext, "persistedQuery"))) {
+		/* a persisted GET: maybe answered from the cache */
+		g->params = params;
+		return cache_lookup(g, ext);
+	}
 	if (json_is_object(ext) || trusted != NULL) {
 		rc = persisted(g, ext, text, len);
 		json_decref(params);
