@@ -43,9 +43,10 @@
 	 MP_ROLE_GENDER_ANALYST | MP_ROLE_CLIENT)
 
 /* The header with which the cache stage tells the gateway's own GraphQL
- * reads (gw_graphql_internal) how long it keeps their answer: the seconds
- * of the route's TTL as this answer allows it, "0" when not kept; absent
- * when the read is not cacheable at all. */
+ * reads (gw_graphql_internal) how long it keeps their answer and the
+ * service's generation the answer belongs to: "<seconds> <generation>",
+ * the seconds of the route's TTL as this answer allows it ("0" when not
+ * kept); absent when the read is not cacheable at all. */
 #define GW_CACHE_TTL_HEADER "X-MP-Cache-TTL"
 
 #define GW_CACHE_KEY_MAX 128    /* bytes of a key + NUL; always enough */

@@ -57,10 +57,11 @@ static void redis_lookup_add(struct gw_edge *e, struct cache *c,
                              struct gw_batch *b);
 static void cache_headers(struct mp_ctx *ctx, const char *etag,
                           const char *xcache);
-static int hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce);
+static int hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce,
+                     uint64_t gen);
 static int store(struct gw_edge *e, struct cache *c, int status,
                  const char *etag);
-static void ttl_header(struct mp_ctx *ctx, int ttl);
+static void ttl_header(struct mp_ctx *ctx, int ttl, uint64_t gen);
 
 const struct gw_stage gw_stage_cache = {
     .name = "cache",
@@ -201,7 +202,7 @@ cache_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 		    gw_cache_value_decode(str, len, &stored, &ce) == 0) {
 			mp_metrics_counter_add(m_hit, 1);
 			mp_metrics_counter_add(m_local, 1);
-			return hit_reply(e, &ce);
+			return hit_reply(e, &ce, c->gen);
 		}
 		c->local = 0;
 		if ((nb = gw_edge_batch(e)) == NULL)
@@ -231,7 +232,7 @@ cache_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 		if (gw_batch_type(b, c->s_ttl) == REDIS_REPLY_INTEGER)
 			gw_cache_local_put(c->key, g, str, len,
 			                   gw_batch_integer(b, c->s_ttl));
-		return hit_reply(e, &ce);
+		return hit_reply(e, &ce, c->gen);
 	}
 	return GW_NEXT;
 }
@@ -271,13 +272,13 @@ gw_cache_not_modified(struct mp_ctx *ctx, const char *etag)
 }
 
 static int
-hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce)
+hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce, uint64_t gen)
 {
 	struct mp_ctx *ctx = e->ctx;
 
 	gw_edge_headers_passthrough(e);
 	cache_headers(ctx, ce->etag, "hit");
-	ttl_header(ctx, e->route->ttl_s);
+	ttl_header(ctx, e->route->ttl_s, gen);
 	if (ce->status == 200 && gw_cache_not_modified(ctx, ce->etag))
 		return MP_DONE;
 	if (ce->content_type != NULL && ce->content_type[0] != '\0')
@@ -289,15 +290,17 @@ hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce)
 }
 
 /* A read of the gateway's GraphQL façade learns how long its answer is
- * kept (cache.h: GW_CACHE_TTL_HEADER); nobody else sees the header. */
+ * kept and under which generation (cache.h: GW_CACHE_TTL_HEADER);
+ * nobody else sees the header. */
 static void
-ttl_header(struct mp_ctx *ctx, int ttl)
+ttl_header(struct mp_ctx *ctx, int ttl, uint64_t gen)
 {
-	char v[16];
+	char v[48];
 
 	if (!gw_graphql_internal(ctx))
 		return;
-	snprintf(v, sizeof(v), "%d", ttl > 0 ? ttl : 0);
+	snprintf(v, sizeof(v), "%d %llu", ttl > 0 ? ttl : 0,
+	         (unsigned long long)gen);
 	mp_reply_header(ctx, GW_CACHE_TTL_HEADER, v);
 }
 
@@ -379,7 +382,7 @@ cache_response(struct gw_edge *e, void *st, int status)
 	ttl = store(e, c, status, etag);
 	gw_edge_headers_passthrough(e);
 	cache_headers(ctx, etag, "miss");
-	ttl_header(ctx, ttl);
+	ttl_header(ctx, ttl, c->gen);
 	if (status == 200 && gw_cache_not_modified(ctx, etag))
 		return MP_DONE;
 	return gw_proxy_reply(ctx, e->pc, drop);

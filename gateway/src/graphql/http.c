@@ -66,6 +66,7 @@
 #include "proxy/proxy.h"
 
 #define CT_JSON "application/json"
+#define CACHE_UPSTREAMS 8 /* services an answer may read (upstream_bit) */
 #define CT_GQL "application/graphql-response+json"
 
 struct gqlreq {
@@ -88,15 +89,16 @@ struct gqlreq {
 	int cache_on, may_store;
 	struct cachewait *cw; /* its Redis look-up */
 	unsigned touched;     /* a bit per upstream read (upstream_bit) */
-	int ttl;              /* shortest TTL of the reads; -1 none yet */
-	int uncacheable;      /* a read the gateway's cache did not keep */
+	/* the oldest generation a read of each service was answered under */
+	uint64_t read_gen[CACHE_UPSTREAMS];
+	int ttl;         /* shortest TTL of the reads; -1 none yet */
+	int uncacheable; /* a read the gateway's cache did not keep */
 	char key[GW_CACHE_KEY_MAX];
 };
 
 /* The cache look-up of a persisted GET: each upstream's generation and
  * the stored value, in one round trip; outlives the request like
  * apqwait. */
-#define CACHE_UPSTREAMS 8
 struct cachewait {
 	struct mp_ctx *ctx; /* NULL once the request is gone */
 	int pending;        /* replies still awaited */
@@ -1093,16 +1095,18 @@ upstream_bit(const char *service)
 	return -1;
 }
 
-/* The generation stored with an answer that read the services of mask. */
+/* The generation stored with an answer that read the services of mask,
+ * of generations gen[] (the stored one: its reads'; the current one: the
+ * look-up's). */
 static uint64_t
-combined_gen(const struct cachewait *w, unsigned mask)
+combined_gen(const uint64_t *gen, int n, unsigned mask)
 {
 	uint64_t sum = 0;
 	int i;
 
-	for (i = 0; i < w->nup; i++)
+	for (i = 0; i < n; i++)
 		if (mask & (1u << i))
-			sum += w->gen[i];
+			sum += gen[i];
 	return (sum << 8) | mask;
 }
 
@@ -1199,7 +1203,8 @@ cache_resumed(struct mp_ctx *ctx)
 	else if (w->value != NULL &&
 	         gw_cache_value_decode(w->value, w->vlen, &stored, &ce) == 0 &&
 	         ce.status == 200 && (stored & 0xffu) != 0 &&
-	         combined_gen(w, (unsigned)(stored & 0xffu)) == stored) {
+	         combined_gen(w->gen, w->nup, (unsigned)(stored & 0xffu)) ==
+	             stored) {
 		mp_metrics_counter_add(m_cache_hit, 1);
 		return cache_answer(g, ce.body, ce.body_len, ce.etag, "hit");
 	}
@@ -1251,21 +1256,29 @@ cache_lookup(struct gqlreq *g, json_t *ext)
 	return MP_WAIT;
 }
 
-/* What read i of the pass says of the answer's cacheability. */
+/* What read i of the pass says of the answer's cacheability: its TTL and
+ * the generation it was answered under (an answer served from a copy
+ * older than the look-up's generation is stored under the older one, so
+ * the next look-up misses rather than keep it). */
 static void
 cache_read(struct gqlreq *g, int i)
 {
 	const char *h = gw_proxy_call_header(g->calls[i], GW_CACHE_TTL_HEADER);
-	int bit = upstream_bit(g->fs[i]->service), ttl;
+	int bit = upstream_bit(g->fs[i]->service), ttl = 0;
+	unsigned long long gen = 0;
+	unsigned b;
 
 	if (!g->cache_on)
 		return;
-	ttl = h != NULL ? atoi(h) : 0;
-	if (ttl <= 0 || bit < 0) {
+	if (h == NULL || sscanf(h, "%d %llu", &ttl, &gen) != 2 || ttl <= 0 ||
+	    bit < 0) {
 		g->uncacheable = 1;
 		return;
 	}
-	g->touched |= 1u << bit;
+	b = 1u << bit;
+	if (!(g->touched & b) || gen < g->read_gen[bit])
+		g->read_gen[bit] = gen;
+	g->touched |= b;
 	if (g->ttl < 0 || ttl < g->ttl)
 		g->ttl = ttl;
 }
@@ -1297,11 +1310,13 @@ cache_respond(struct gqlreq *g, json_t *resp)
 	ce.body_len = strlen(text);
 	if (g->may_store && !g->uncacheable && g->ttl > 0 && g->touched != 0 &&
 	    g->cw->nup > 0 &&
-	    gw_cache_value_encode(combined_gen(g->cw, g->touched), &ce, NULL, 0,
-	                          &len) == -ENOSPC &&
+	    gw_cache_value_encode(
+	        combined_gen(g->read_gen, up_count, g->touched), &ce, NULL, 0,
+	        &len) == -ENOSPC &&
 	    (buf = malloc(len)) != NULL &&
-	    gw_cache_value_encode(combined_gen(g->cw, g->touched), &ce, buf,
-	                          len, &len) == 0) {
+	    gw_cache_value_encode(
+	        combined_gen(g->read_gen, up_count, g->touched), &ce, buf, len,
+	        &len) == 0) {
 		snprintf(ex, sizeof(ex), "%d", g->ttl);
 		argv[0] = "SET";
 		argv[1] = g->key;
