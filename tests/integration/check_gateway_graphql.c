@@ -54,6 +54,7 @@ suite_setup(void)
 	           "auth=100/60";
 	env[j++] = "MP_GRAPHQL_INTROSPECTION=true";
 	env[j++] = "MP_GRAPHQL_SUGGESTIONS=true";
+	env[j++] = "MP_GRAPHQL_METRIC_OPERATIONS=Counted,Publish";
 	env[j] = NULL;
 	if (t_gateway_start(&gw, "graphql-gateway", env) != 0) {
 		fprintf(stderr, "gateway did not become ready\n");
@@ -513,6 +514,96 @@ START_TEST(upstream_calls_bounded)
 }
 END_TEST
 
+/* /metrics of process p (its ops listener), malloc'd */
+static char *
+metrics_of(const struct t_proc *p)
+{
+	struct t_proc ops = t_ops(p);
+	struct t_resp r;
+	char *body;
+
+	ck_assert_int_eq(t_http(&ops, "GET", "/metrics", NULL, NULL, 0, &r), 0);
+	body = strdup(r.body);
+	t_resp_free(&r);
+	return body;
+}
+
+/* the value of metric{..., label} in a /metrics text, -1 when absent */
+static long long
+metric(const char *text, const char *name, const char *label)
+{
+	char pat[256];
+	const char *p, *end;
+	long long v;
+
+	snprintf(pat, sizeof(pat), "\n%s{", name);
+	for (p = text; (p = strstr(p, pat)) != NULL; p++) {
+		end = strchr(p + strlen(pat), '}');
+		if (end == NULL)
+			break;
+		if ((size_t)(end - p) > strlen(label) &&
+		    strncmp(end - strlen(label), label, strlen(label)) == 0 &&
+		    sscanf(end + 1, " %lld", &v) == 1)
+			return v;
+	}
+	return -1;
+}
+
+/* The upstream calls are counted by operation name, for the names the
+ * gateway was given (MP_GRAPHQL_METRIC_OPERATIONS) and the trusted
+ * documents' only: any number of other names share "(other)", so the
+ * label set stays bounded whatever clients send. */
+START_TEST(upstream_calls_by_operation)
+{
+	char q[128], *m0, *m1, *p;
+	long long counted0, other0;
+	struct t_resp r;
+	int i, labels = 0;
+
+	(void)settled_upstream_calls();
+	m0 = metrics_of(&gw);
+	counted0 = metric(m0, "gateway_graphql_upstream_calls_total",
+	                  "operation=\"Counted\"");
+	other0 = metric(m0, "gateway_graphql_upstream_calls_total",
+	                "operation=\"(other)\"");
+	ck_assert_int_ge(counted0, 0);
+	ck_assert_int_ge(other0, 0);
+	gql(NULL, NULL, "query Counted { themes { code } }", NULL, &r);
+	t_resp_free(&r);
+	/* 25 names a client chose */
+	for (i = 0; i < 25; i++) {
+		snprintf(q, sizeof(q), "query Chosen%d_%d { themes { code } }",
+		         i, (int)getpid());
+		gql(NULL, NULL, q, NULL, &r);
+		ck_assert_msg(json_object_get(r.json, "errors") == NULL, "%s",
+		              r.body);
+		t_resp_free(&r);
+	}
+	(void)settled_upstream_calls();
+	m1 = metrics_of(&gw);
+	ck_assert_int_eq(metric(m1, "gateway_graphql_upstream_calls_total",
+	                        "operation=\"Counted\"") -
+	                     counted0,
+	                 1);
+	ck_assert_int_ge(metric(m1, "gateway_graphql_upstream_calls_total",
+	                        "operation=\"(other)\"") -
+	                     other0,
+	                 25);
+	ck_assert_int_ge(metric(m1, "gateway_graphql_operation_runs_total",
+	                        "operation=\"Counted\""),
+	                 1);
+	ck_assert_ptr_null(strstr(m1, "Chosen"));
+	/* the label set: the two names given and (other), nothing more */
+	for (p = m1;
+	     (p = strstr(p, "\ngateway_graphql_upstream_calls_total{")) != NULL;
+	     p++)
+		labels++;
+	ck_assert_int_eq(labels, 3);
+	free(m0);
+	free(m1);
+}
+END_TEST
+
 /* a draft application of the applicant `who` to call `call` */
 static void
 make_application(const char *who, const char *call)
@@ -906,7 +997,8 @@ END_TEST
 START_TEST(trusted_documents)
 {
 	static const char doc[] = "{ themes { code } }";
-	char hash[65], path[512], env_file[600], up[128];
+	static const char named[] = "query TrustedThemes { themes { label } }";
+	char hash[65], hash2[65], path[512], env_file[600], up[128], *m;
 	const char *env[4];
 	struct t_proc tg;
 	struct t_resp r;
@@ -914,9 +1006,11 @@ START_TEST(trusted_documents)
 	FILE *f;
 
 	sha256_hex(doc, hash);
+	sha256_hex(named, hash2);
 	t_var_path("trusted-documents.json", path, sizeof(path));
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
-	fprintf(f, "{\"%s\": \"%s\"}\n", hash, doc);
+	fprintf(f, "{\"%s\": \"%s\", \"%s\": \"%s\"}\n", hash, doc, hash2,
+	        named);
 	fclose(f);
 	snprintf(env_file, sizeof(env_file), "MP_GRAPHQL_TRUSTED_DOCUMENTS=%s",
 	         path);
@@ -939,6 +1033,12 @@ START_TEST(trusted_documents)
 	              "%s", r.body);
 	ck_assert_ptr_null(json_object_get(r.json, "data"));
 	t_resp_free(&r);
+	/* the manifest's operation names are counted apart in /metrics */
+	m = metrics_of(&tg);
+	ck_assert_int_eq(metric(m, "gateway_graphql_upstream_calls_total",
+	                        "operation=\"TrustedThemes\""),
+	                 0);
+	free(m);
 	t_proc_stop(&tg);
 }
 END_TEST
@@ -1018,6 +1118,7 @@ main(void)
 	tcase_add_test(tc, every_type_reachable);
 	tcase_add_test(tc, region_isolation_nested_and_node);
 	tcase_add_test(tc, upstream_calls_bounded);
+	tcase_add_test(tc, upstream_calls_by_operation);
 	tcase_add_test(tc, items_in_one_batch_read);
 	tcase_add_test(tc, limits_refuse_before_upstream);
 	tcase_add_test(tc, mutation_transition);

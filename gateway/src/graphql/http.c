@@ -32,6 +32,9 @@
  *   MP_GRAPHQL_MAX_UPSTREAM   upstream requests per operation (default 64)
  *   MP_GRAPHQL_TRUSTED_DOCUMENTS  a JSON object {sha256: document}: only
  *                             those documents run (trusted documents)
+ *   MP_GRAPHQL_METRIC_OPERATIONS  operation names counted apart in
+ *                             /metrics (at most 16 with the trusted
+ *                             documents' own; the others as "(other)")
  * Automatic persisted queries (extensions.persistedQuery) are kept in
  * Redis (gql:apq:<sha256>, 30 days).
  *   MP_GRAPHIQL_DIR           GraphiQL's files (default build/graphiql, filled
@@ -94,6 +97,7 @@ struct gqlreq {
 	int ttl;         /* shortest TTL of the reads; -1 none yet */
 	int uncacheable; /* a read the gateway's cache did not keep */
 	char key[GW_CACHE_KEY_MAX];
+	int op_idx; /* the operation's counters (op_index) */
 };
 
 /* The cache look-up of a persisted GET: each upstream's generation and
@@ -315,9 +319,126 @@ wants_page(struct mp_ctx *ctx)
 }
 static json_t *trusted; /* {sha256: document}, trusted-documents mode */
 static char internal_secret[65];
-static int m_ops_query = -1, m_ops_mutation = -1, m_calls_query = -1,
-           m_calls_mutation = -1, m_refused = -1, m_cache_hit = -1,
-           m_cache_miss = -1;
+static int m_ops_query = -1, m_ops_mutation = -1, m_refused = -1,
+           m_cache_hit = -1, m_cache_miss = -1;
+
+/*
+ * Operations counted by name: the upstream calls and the runs of each
+ * operation named in MP_GRAPHQL_METRIC_OPERATIONS, then of the named
+ * operations of the trusted documents, up to OPS_NAMED names in all;
+ * every other operation (a client may name its operations anything) is
+ * counted under operation="(other)", so the label set of /metrics has at
+ * most OPS_NAMED + 1 values whatever the clients send.
+ */
+#define OPS_NAMED 16
+#define OP_NAME_LEN 64
+static char metric_ops[OPS_NAMED * OP_NAME_LEN];
+static char op_names[OPS_NAMED][OP_NAME_LEN];
+static char op_labels[OPS_NAMED + 1][OP_NAME_LEN + 16];
+static int n_op_names;
+static int m_op_calls[OPS_NAMED + 1], m_op_runs[OPS_NAMED + 1];
+
+/* The counters' index of an operation's name (n_op_names: "(other)"). */
+static int
+op_index(const char *name)
+{
+	int i;
+
+	for (i = 0; name != NULL && i < n_op_names; i++)
+		if (strcmp(op_names[i], name) == 0)
+			return i;
+	return n_op_names;
+}
+
+/* Adds a name to count apart; 0, 1 when there is no room left. */
+static int
+op_name_add(const char *name)
+{
+	if (op_index(name) < n_op_names)
+		return 0;
+	if (n_op_names == OPS_NAMED || strlen(name) >= OP_NAME_LEN)
+		return 1;
+	snprintf(op_names[n_op_names++], OP_NAME_LEN, "%s", name);
+	return 0;
+}
+
+/* The names counted apart and their counters (in the parent). */
+static int
+op_metrics_init(void)
+{
+	char list[OPS_NAMED][OP_NAME_LEN];
+	struct gql_parse_limits plim = {0, 64};
+	struct gql_document *doc;
+	struct gql_errors errs;
+	struct gql_arena *a;
+	const struct gql_def *d;
+	const char *k;
+	json_t *v;
+	int n = 0, i, left = 0;
+
+	if (metric_ops[0] != '\0' &&
+	    gw_list_parse(metric_ops, &list[0][0], OP_NAME_LEN, OPS_NAMED,
+	                  &n) != 0) {
+		fprintf(stderr,
+		        "config: MP_GRAPHQL_METRIC_OPERATIONS: at most %d "
+		        "operation names of fewer than %d bytes\n",
+		        OPS_NAMED, OP_NAME_LEN);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (list[i][0] == '\0' || strchr("0123456789", list[i][0]) ||
+		    strspn(list[i],
+		           "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+		           "OPQRSTUVWXYZ0123456789") != strlen(list[i])) {
+			fprintf(stderr,
+			        "config: MP_GRAPHQL_METRIC_OPERATIONS: \"%s\" "
+			        "is not a GraphQL operation name\n",
+			        list[i]);
+			return -1;
+		}
+		(void)op_name_add(list[i]);
+	}
+	json_object_foreach(trusted, k, v)
+	{
+		memset(&errs, 0, sizeof(errs));
+		if ((a = gql_arena_new()) == NULL)
+			return -1;
+		errs.arena = a;
+		if (gql_parse(a, json_string_value(v), json_string_length(v),
+		              &plim, &doc, &errs) == 0)
+			for (d = doc->defs; d != NULL; d = d->next)
+				if (d->kind == GQL_D_OPERATION &&
+				    d->name != NULL)
+					left += op_name_add(d->name);
+		gql_arena_free(a);
+	}
+	if (left > 0)
+		mp_log(MP_LOG_WARN, "graphql",
+		       "%d operation names of the trusted documents beyond "
+		       "the first %d are counted as (other) in /metrics",
+		       left, OPS_NAMED);
+	for (i = 0; i <= n_op_names; i++) {
+		snprintf(op_labels[i], sizeof(op_labels[i]), "operation=\"%s\"",
+		         i < n_op_names ? op_names[i] : "(other)");
+		m_op_calls[i] = mp_metrics_counter_new(
+		    "gateway_graphql_upstream_calls_total", op_labels[i],
+		    "upstream requests made by GraphQL operations, by "
+		    "operation name (per run: divide by "
+		    "gateway_graphql_operation_runs_total)",
+		    0);
+		m_op_runs[i] = mp_metrics_counter_new(
+		    "gateway_graphql_operation_runs_total", op_labels[i],
+		    "GraphQL operations executed, by operation name (those of "
+		    "MP_GRAPHQL_METRIC_OPERATIONS and the trusted documents; "
+		    "the others as (other))",
+		    0);
+		if (m_op_calls[i] < 0 || m_op_runs[i] < 0) {
+			fprintf(stderr, "graphql: the metrics table is full\n");
+			return -1;
+		}
+	}
+	return 0;
+}
 
 /* The trusted documents: every key must be the SHA-256 of its document. */
 static int
@@ -392,6 +513,9 @@ graphql_parent_init(void)
 	    {"MP_GRAPHQL_TRUSTED_DOCUMENTS", MP_CFG_STRING, 0, "", 0, 0, NULL,
 	     trusted_path, sizeof(trusted_path),
 	     "a JSON object {sha256: document}: only those run"},
+	    {"MP_GRAPHQL_METRIC_OPERATIONS", MP_CFG_STRING, 0, "", 0, 0, NULL,
+	     metric_ops, sizeof(metric_ops),
+	     "operation names counted apart in /metrics (at most 16)"},
 	};
 	struct gql_arena *a;
 	struct gql_errors errs;
@@ -455,16 +579,8 @@ graphql_parent_init(void)
 	m_ops_mutation = mp_metrics_counter_new(
 	    "gateway_graphql_operations_total", "kind=\"mutation\"",
 	    "GraphQL operations executed", 0);
-	m_calls_query = mp_metrics_counter_new(
-	    "gateway_graphql_upstream_calls_total", "kind=\"query\"",
-	    "upstream requests made by GraphQL operations (per operation: "
-	    "divide by gateway_graphql_operations_total)",
-	    0);
-	m_calls_mutation = mp_metrics_counter_new(
-	    "gateway_graphql_upstream_calls_total", "kind=\"mutation\"",
-	    "upstream requests made by GraphQL operations (per operation: "
-	    "divide by gateway_graphql_operations_total)",
-	    0);
+	if (op_metrics_init() != 0)
+		return -1;
 	m_cache_hit = mp_metrics_counter_new(
 	    "gateway_graphql_cache_total", "result=\"hit\"",
 	    "persisted GET operations by outcome of the gateway's cache", 0);
@@ -728,8 +844,7 @@ run(struct gqlreq *g)
 		return mp_reply_problem(g->ctx, 500, "internal", NULL);
 	if (n > 0) {
 		g->n = n;
-		mp_metrics_counter_add(
-		    is_mut ? m_calls_mutation : m_calls_query, n);
+		mp_metrics_counter_add(m_op_calls[g->op_idx], n);
 		if (dispatch(g) != 0)
 			return mp_reply_problem(g->ctx, 500, "internal", NULL);
 		if (all_done(g))
@@ -738,6 +853,7 @@ run(struct gqlreq *g)
 		return MP_WAIT;
 	}
 	mp_metrics_counter_add(is_mut ? m_ops_mutation : m_ops_query, 1);
+	mp_metrics_counter_add(m_op_runs[g->op_idx], 1);
 	resp = gql_exec_response(g->x);
 	if (g->cache_on && !is_mut)
 		return cache_respond(g, resp);
@@ -871,6 +987,7 @@ execute(struct gqlreq *g, const char *text, size_t len)
 		mp_metrics_counter_add(m_refused, 1);
 		return mp_reply_method_not_allowed(ctx, MP_POST);
 	}
+	g->op_idx = op_index(gql_exec_operation(g->x)->name);
 	lim.max_depth = (int)max_depth;
 	lim.max_aliases = (int)max_aliases;
 	lim.max_root_fields = (int)max_root;

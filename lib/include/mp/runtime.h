@@ -81,7 +81,7 @@ void mp_metrics_gauge_add(enum mp_gauge g, int64_t delta);
  * (>= 0), -EINVAL (bad name, NULL help), -ENOSPC (table full) or -ENODEV
  * (mp_metrics_init not run yet).
  */
-#define MP_METRICS_COUNTERS_MAX 32
+#define MP_METRICS_COUNTERS_MAX 96
 int mp_metrics_counter_new(const char *name, const char *label,
                            const char *help, int is_gauge);
 /* Add to / set this worker's share of counter `id` (ignored when id < 0). */
