@@ -4,7 +4,8 @@
  * completed project with its evaluation, every event checked in the
  * stream; then the guarantees around it: region isolation on every route,
  * applicants confined to their own files, mass assignment and malformed
- * bodies refused, concurrent commitments that exceed the envelope.
+ * bodies refused, concurrent commitments that exceed the envelope; and
+ * the chain read back through the gateway's GraphQL façade.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -1342,6 +1343,181 @@ START_TEST(erc_members_are_accounts_of_the_region)
 }
 END_TEST
 
+/* POST /graphql {query} to the gateway g as token; the answer in r */
+static void
+graphql(const struct t_proc *g, const char *token, const char *query,
+        struct t_resp *r)
+{
+	json_t *body = json_pack("{s:s}", "query", query);
+
+	ck_assert_int_eq(t_json(g, "POST", "/graphql", token, body, r), 0);
+	json_decref(body);
+	ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+}
+
+static json_t *
+dig(json_t *o, const char *a, const char *b)
+{
+	o = json_object_get(o, a);
+	return b != NULL ? json_object_get(o, b) : o;
+}
+
+/* The chain read back through the gateway's GraphQL façade: the ERC
+ * session with its call, attendance and agenda (decision, tally, votes
+ * cast, the application), the agreement with its application, tranches,
+ * reports, visits and evaluation, a report in full, each also by
+ * node(id:); a vote on the closed session is a CONFLICT. The other
+ * region's officer gets null with NOT_FOUND for each and none of their
+ * data; the holder reads their agreement and report, not the ERC's
+ * session (FORBIDDEN). */
+START_TEST(graphql_walk_of_the_chain)
+{
+	char *off = tok("officer", "council_officer", 1);
+	char *other = tok("officer", "council_officer", 0);
+	char *holder = tok("applicant", "applicant", 1), up[128], q[2048],
+	     sub[96], *erc;
+	const char *env[2] = {up, NULL};
+	struct t_proc gw;
+	struct t_resp r;
+	struct chain c;
+	json_t *d, *ses, *agr, *item, *e;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	c.r = 1;
+	chain_run(&c);
+	snprintf(up, sizeof(up), "MP_UPSTREAMS=funding=http://127.0.0.1:%d",
+	         svc.port);
+	ck_assert_int_eq(t_gateway_start(&gw, "chain-graphql", env), 0);
+	snprintf(
+	    q, sizeof(q),
+	    "{ s: ercSession(id: \"%s\") { id region status quorumBp "
+	    "present call { uuid status } agenda { position decision tally "
+	    "votesCast application { uuid status committedMinor } } } "
+	    "g: agreement(id: \"%s\") { id status approvedMinor "
+	    "disbursedMinor application { status call { uuid } } tranches { "
+	    "seq amountMinor condition status releasedAt } reports { id "
+	    "milestone status } visits { visitedOn findings } evaluation { "
+	    "ratings { relevance efficiency } summary } } "
+	    "r: report(id: \"%s\") { id milestone status narrative "
+	    "agreement { uuid } } }",
+	    c.session, c.agreement, c.report);
+	graphql(&gw, off, q, &r);
+	ck_assert_msg(json_object_get(r.json, "errors") == NULL, "%s", r.body);
+	d = json_object_get(r.json, "data");
+	ses = json_object_get(d, "s");
+	ck_assert_str_eq(str(ses, "status"), "closed");
+	/* its three members and the region's earlier ones: all attend */
+	ck_assert_int_ge(json_array_size(json_object_get(ses, "present")), 3);
+	ck_assert_str_eq(str(dig(ses, "call", NULL), "uuid"), c.call);
+	item = json_array_get(json_object_get(ses, "agenda"), 0);
+	ck_assert_str_eq(str(item, "decision"), "selected");
+	ck_assert_int_eq(num(item, "votesCast"), 3);
+	ck_assert_str_eq(str(dig(item, "application", NULL), "uuid"), c.app);
+	ck_assert_str_eq(str(dig(item, "application", NULL), "status"),
+	                 "COMPLETED");
+	agr = json_object_get(d, "g");
+	ck_assert_int_eq(num(agr, "disbursedMinor"), c.requested);
+	ck_assert_str_eq(str(dig(agr, "application", "call"), "uuid"), c.call);
+	ck_assert_int_eq(json_array_size(json_object_get(agr, "tranches")), 2);
+	json_array_foreach(json_object_get(agr, "tranches"), i, item)
+	    ck_assert_str_eq(str(item, "status"), "released");
+	ck_assert_str_eq(
+	    str(json_array_get(json_object_get(agr, "reports"), 0), "status"),
+	    "approved");
+	ck_assert_int_eq(json_array_size(json_object_get(agr, "visits")), 1);
+	ck_assert_int_eq(num(dig(agr, "evaluation", "ratings"), "relevance"),
+	                 4);
+	ck_assert_str_eq(str(dig(agr, "evaluation", NULL), "summary"),
+	                 "Bon projet");
+	ck_assert_str_eq(str(dig(d, "r", NULL), "status"), "approved");
+	ck_assert_str_eq(str(dig(d, "r", "agreement"), "uuid"), c.agreement);
+	/* each by its global id */
+	snprintf(q, sizeof(q),
+	         "{ a: node(id: \"%s\") { __typename ... on ErcSession { "
+	         "status } } b: node(id: \"%s\") { __typename ... on "
+	         "Agreement { disbursedMinor } } c: node(id: \"%s\") { "
+	         "__typename ... on Report { milestone } } }",
+	         str(ses, "id"), str(agr, "id"), str(dig(d, "r", NULL), "id"));
+	t_resp_free(&r);
+	graphql(&gw, off, q, &r);
+	d = json_object_get(r.json, "data");
+	ck_assert_msg(json_object_get(r.json, "errors") == NULL, "%s", r.body);
+	ck_assert_str_eq(str(dig(d, "a", NULL), "status"), "closed");
+	ck_assert_str_eq(str(dig(d, "b", NULL), "__typename"), "Agreement");
+	ck_assert_str_eq(str(dig(d, "c", NULL), "milestone"), "m1");
+
+	/* the other region's officer: nothing, by id or by node */
+	for (int k = 0; k < 2; k++) {
+		char q2[2048];
+
+		if (k == 0)
+			snprintf(
+			    q2, sizeof(q2),
+			    "{ s: ercSession(id: \"%s\") { status agenda "
+			    "{ decision } } g: agreement(id: \"%s\") { "
+			    "status evaluation { summary } } r: report(id: "
+			    "\"%s\") { narrative } }",
+			    c.session, c.agreement, c.report);
+		else
+			snprintf(q2, sizeof(q2), "%s", q);
+		t_resp_free(&r);
+		graphql(&gw, other, q2, &r);
+		d = json_object_get(r.json, "data");
+		json_array_foreach(json_object_get(r.json, "errors"), i, e)
+		    ck_assert_str_eq(
+		        json_string_value(dig(e, "extensions", "code")),
+		        "NOT_FOUND");
+		ck_assert_int_eq(
+		    json_array_size(json_object_get(r.json, "errors")), 3);
+		ck_assert_msg(
+		    json_is_null(json_object_get(d, k ? "a" : "s")) &&
+		        json_is_null(json_object_get(d, k ? "b" : "g")) &&
+		        json_is_null(json_object_get(d, k ? "c" : "r")),
+		    "%s", r.body);
+		ck_assert_ptr_null(strstr(r.body, "Bon projet"));
+		ck_assert_ptr_null(strstr(r.body, "selected"));
+	}
+	/* the holder: their agreement and report, not the ERC's session */
+	snprintf(q, sizeof(q),
+	         "{ s: ercSession(id: \"%s\") { status } g: agreement(id: "
+	         "\"%s\") { disbursedMinor } r: report(id: \"%s\") { "
+	         "status } }",
+	         c.session, c.agreement, c.report);
+	t_resp_free(&r);
+	graphql(&gw, holder, q, &r);
+	d = json_object_get(r.json, "data");
+	ck_assert_msg(json_is_null(json_object_get(d, "s")), "%s", r.body);
+	ck_assert_str_eq(
+	    json_string_value(
+	        dig(json_array_get(json_object_get(r.json, "errors"), 0),
+	            "extensions", "code")),
+	    "FORBIDDEN");
+	ck_assert_int_eq(num(dig(d, "g", NULL), "disbursedMinor"), c.requested);
+	ck_assert_str_eq(str(dig(d, "r", NULL), "status"), "approved");
+	/* a vote on the closed session: the service's 409 */
+	snprintf(sub, sizeof(sub), "erc0-%s-%s", region[1], c.call);
+	erc = t_token(sub, "erc_member", region[1]);
+	snprintf(q, sizeof(q),
+	         "mutation { castVote(sessionId: \"%s\", applicationId: "
+	         "\"%s\", choice: FOR) { choice } }",
+	         c.session, c.app);
+	t_resp_free(&r);
+	graphql(&gw, erc, q, &r);
+	ck_assert_str_eq(
+	    json_string_value(
+	        dig(json_array_get(json_object_get(r.json, "errors"), 0),
+	            "extensions", "code")),
+	    "CONFLICT");
+	t_resp_free(&r);
+	t_proc_stop(&gw);
+	free(erc);
+	free(off);
+	free(other);
+	free(holder);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1359,6 +1535,7 @@ main(void)
 	tcase_add_test(tc, conflicts_exclude_and_withdrawal);
 	tcase_add_test(tc, idempotency_key_at_the_service);
 	tcase_add_test(tc, erc_members_are_accounts_of_the_region);
+	tcase_add_test(tc, graphql_walk_of_the_chain);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
