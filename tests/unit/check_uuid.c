@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,69 @@ START_TEST(test_valid_rejects_others)
 }
 END_TEST
 
+/* A worker forked from a parent whose buffer is already filled must not
+ * hand out the parent's next bytes (Kore forks workers after start). */
+START_TEST(test_random_fork_does_not_share_bytes)
+{
+	unsigned char first[8], mine[64], theirs[64];
+	int fds[2], status;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	ck_assert_int_eq(mp_random_buf(first, sizeof(first)), 0); /* fills */
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		if (mp_random_buf(theirs, sizeof(theirs)) != 0 ||
+		    write(fds[1], theirs, sizeof(theirs)) != sizeof(theirs))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(mp_random_buf(mine, sizeof(mine)), 0);
+	while (got < sizeof(theirs)) {
+		r = read(fds[0], theirs + got, sizeof(theirs) - got);
+		ck_assert_int_gt(r, 0);
+		got += (size_t)r;
+	}
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_msg(memcmp(mine, theirs, sizeof(mine)) != 0,
+	              "parent and forked child drew the same bytes");
+}
+END_TEST
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Bytes are handed out once: 4,096 draws of 8 bytes (128 refills of the
+ * buffer) are all distinct, and draws larger than the buffer's quarter
+ * come straight from libsodium. */
+START_TEST(test_random_bytes_handed_out_once)
+{
+	static uint64_t v[4096];
+	unsigned char big[200], zero[200] = {0};
+	size_t i;
+
+	for (i = 0; i < 4096; i++)
+		ck_assert_int_eq(mp_random_buf(&v[i], sizeof(v[i])), 0);
+	qsort(v, 4096, sizeof(v[0]), cmp_u64);
+	for (i = 1; i < 4096; i++)
+		ck_assert_msg(v[i - 1] != v[i], "a draw repeated");
+	ck_assert_int_eq(mp_random_buf(big, sizeof(big)), 0);
+	ck_assert(memcmp(big, zero, sizeof(big)) != 0);
+}
+END_TEST
+
 static Suite *
 uuid_suite(void)
 {
@@ -234,6 +298,8 @@ uuid_suite(void)
 	tcase_add_test(tc, test_v7_threads_unique_and_ordered);
 	tcase_add_test(tc, test_valid_accepts_canonical);
 	tcase_add_test(tc, test_valid_rejects_others);
+	tcase_add_test(tc, test_random_fork_does_not_share_bytes);
+	tcase_add_test(tc, test_random_bytes_handed_out_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

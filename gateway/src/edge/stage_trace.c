@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "mp/service.h"
+#include "mp/util.h"
 
 #include "edge/pipeline.h"
 #include "edge/stages.h"
@@ -70,7 +71,7 @@ trace_access(struct gw_edge *e, void *st)
 	char thex[33], shex[17], flags[3] = "00";
 
 	(void)st;
-	randombytes_buf(span, sizeof(span));
+	(void)mp_random_buf(span, sizeof(span));
 	sodium_bin2hex(shex, sizeof(shex), span, sizeof(span));
 	if (traceparent_valid(in)) {
 		memcpy(thex, in + 3, 32);
@@ -78,7 +79,7 @@ trace_access(struct gw_edge *e, void *st)
 		flags[0] = in[53];
 		flags[1] = in[54];
 	} else {
-		randombytes_buf(trace, sizeof(trace));
+		(void)mp_random_buf(trace, sizeof(trace));
 		sodium_bin2hex(thex, sizeof(thex), trace, sizeof(trace));
 	}
 	snprintf(e->traceparent, sizeof(e->traceparent), "00-%s-%s-%s", thex,

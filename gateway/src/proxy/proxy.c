@@ -29,12 +29,24 @@
  * transfers run in it too) while epoll_wait's batch still holds events
  * for them; such a stale event then finds an unregistered entry (ignored)
  * or the entry of a new socket that reuses the number (a spurious wake-up,
- * which libcurl shrugs off) -- never freed memory.
+ * which libcurl shrugs off) -- never freed memory. libcurl closes its
+ * sockets through our CURLOPT_CLOSESOCKETFUNCTION, so the table knows when
+ * a number stops being an upstream socket without asking the kernel.
+ *
+ * The cost per proxied request is kept to what the transfer needs:
+ *  - easy handles are reused (curl_easy_reset, a per-worker free list):
+ *    curl_easy_init allocates and clears several kilobytes each time;
+ *  - a kept connection stays in epoll while it idles in libcurl's cache
+ *    (CURL_POLL_REMOVE only marks it unwanted): the next transfer on it
+ *    asks for the same events and costs no epoll_ctl. Should the idle
+ *    connection wake us (the upstream closed it), it is taken out then;
+ *  - no proxy from the environment (CURLOPT_PROXY ""): traffic to the
+ *    services never goes through a forward proxy, and libcurl does not
+ *    read six environment variables per transfer to find that out.
  */
 #include <sys/types.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -94,10 +106,13 @@ struct upstream {
 struct psock {
 	struct kore_event evt; /* first member: Kore casts to it */
 	int fd;
-	int registered;
-	dev_t dev; /* identity of the socket registered under fd */
-	ino_t ino;
+	int registered; /* in epoll with `events` */
+	int wanted;     /* libcurl watches it (not idle in its cache) */
+	int events;
 };
+
+/* Idle easy handles of this worker, reset and ready for a transfer. */
+#define EASY_IDLE_MAX 64
 
 struct rhdr {
 	char *name;
@@ -150,6 +165,9 @@ static int replica_url(struct proxy_call *pc, struct replica *r);
 static void replica_leave(struct proxy_call *pc);
 static int retry_elsewhere(struct proxy_call *pc);
 static struct psock *psock_get(int fd);
+static CURL *easy_take(void);
+static void easy_give(CURL *e);
+static int close_cb(void *clientp, curl_socket_t fd);
 static int sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
                    void *socketp);
 static int timer_cb(CURLM *m, long timeout_ms, void *userp);
@@ -196,6 +214,8 @@ static int64_t breaker_open_ms = 10000;
 static CURLM *multi;
 static struct kore_timer *timer;
 static struct psock **socks;
+static CURL *easy_idle[EASY_IDLE_MAX];
+static int neasy_idle;
 static size_t nsocks;
 
 /* ---- configuration ------------------------------------------------------- */
@@ -618,19 +638,17 @@ psock_get(int fd)
 }
 
 /*
- * libcurl's wishes for one socket. CURL_POLL_REMOVE may come after libcurl
- * already closed the descriptor (measured with 7.88: the socket of a
- * connection attempt that timed out), when the number may even belong to
- * a new client connection of Kore's by then. Closing a descriptor drops its
- * epoll registration by itself, and Kore's disable_read() is fatal on
- * EBADF: so deregister only when the descriptor still is the socket that
- * was registered (same device and inode).
+ * libcurl's wishes for one socket. CURL_POLL_REMOVE comes when a transfer
+ * ends and its connection goes idle into libcurl's cache (or just before
+ * libcurl closes it, which close_cb then sees): the registration is kept,
+ * only marked unwanted, so that the next transfer on the connection, which
+ * asks for the same events, costs no system call. Registrations are
+ * level-triggered: what is not handled now is reported again.
  */
 static int
 sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
 	struct psock *s;
-	struct stat st;
 	int events = EPOLLRDHUP;
 
 	(void)easy;
@@ -645,36 +663,58 @@ sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 		return 0;
 	}
 	if (what == CURL_POLL_REMOVE || what == CURL_POLL_NONE) {
-		if (s->registered && fstat(fd, &st) == 0 &&
-		    st.st_dev == s->dev && st.st_ino == s->ino)
-			kore_platform_disable_read(fd); /* EPOLL_CTL_DEL */
-		else if (s->registered)
-			mp_log(MP_LOG_DEBUG, "upstream",
-			       "socket %d closed "
-			       "before its removal",
-			       (int)fd);
-		s->registered = 0;
-		s->evt.flags = 0;
-		return 0;
-	}
-	if (fstat(fd, &st) != 0) {
-		mp_log(MP_LOG_ERROR, "upstream",
-		       "asked to watch closed "
-		       "socket %d",
-		       (int)fd);
-		s->registered = 0;
+		s->wanted = 0;
 		return 0;
 	}
 	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
 		events |= EPOLLIN;
 	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
 		events |= EPOLLOUT;
-	/* level-triggered: what is not handled now is reported again */
+	s->wanted = 1;
+	if (s->registered && s->events == events)
+		return 0;
 	kore_platform_event_schedule(fd, events, 0, s);
 	s->registered = 1;
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
+	s->events = events;
 	return 0;
+}
+
+/* libcurl closes one of its sockets: out of epoll first, while the number
+ * is still ours (after close() it may be a client connection's). */
+static int
+close_cb(void *clientp, curl_socket_t fd)
+{
+	struct psock *s = fd >= 0 && (size_t)fd < nsocks ? socks[fd] : NULL;
+
+	(void)clientp;
+	if (s != NULL && s->registered)
+		kore_platform_disable_read(fd); /* EPOLL_CTL_DEL */
+	if (s != NULL) {
+		s->registered = s->wanted = 0;
+		s->evt.flags = 0;
+	}
+	return close(fd);
+}
+
+static CURL *
+easy_take(void)
+{
+	return neasy_idle > 0 ? easy_idle[--neasy_idle] : curl_easy_init();
+}
+
+/* Back to the free list, its options reset (connections stay with the
+ * multi handle's cache, not with the easy handle). */
+static void
+easy_give(CURL *e)
+{
+	if (e == NULL)
+		return;
+	if (neasy_idle < EASY_IDLE_MAX) {
+		curl_easy_reset(e);
+		easy_idle[neasy_idle++] = e;
+	} else {
+		curl_easy_cleanup(e);
+	}
 }
 
 static void
@@ -687,6 +727,15 @@ on_sock_event(void *arg, int err)
 	if (!s->registered || multi == NULL) {
 		s->evt.flags = 0;
 		return; /* stale event of a socket removed in this batch */
+	}
+	if (!s->wanted) {
+		/* an idle kept connection: the upstream closed it or sent
+		 * what nobody asked for. libcurl finds out when it next
+		 * picks it; until then it must not wake us again. */
+		kore_platform_disable_read(s->fd);
+		s->registered = 0;
+		s->evt.flags = 0;
+		return;
 	}
 	if (s->evt.flags & KORE_EVENT_READ)
 		flags |= CURL_CSELECT_IN;
@@ -883,7 +932,7 @@ multi_collect(void)
 		if (pc->in_multi)
 			curl_multi_remove_handle(multi, pc->easy);
 		pc->in_multi = 0;
-		curl_easy_cleanup(pc->easy);
+		easy_give(pc->easy);
 		pc->easy = NULL;
 		curl_slist_free_all(pc->hdrs);
 		pc->hdrs = NULL;
@@ -1000,7 +1049,7 @@ gw_proxy_call_free(struct proxy_call *pc)
 	if (pc->easy != NULL) {
 		if (pc->in_multi && multi != NULL)
 			curl_multi_remove_handle(multi, pc->easy);
-		curl_easy_cleanup(pc->easy);
+		easy_give(pc->easy);
 	}
 	curl_slist_free_all(pc->hdrs);
 	rhdr_clear(pc);
@@ -1221,6 +1270,8 @@ easy_setup(struct proxy_call *pc, int64_t timeout_ms)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, pc);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, pc->errbuf);
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
 }
 
 int
@@ -1245,8 +1296,7 @@ gw_proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
 	pc->req_body = body;
 	pc->req_body_len = len;
 	rc = -ENOMEM;
-	if ((pc->url = strdup(url)) == NULL ||
-	    (pc->easy = curl_easy_init()) == NULL)
+	if ((pc->url = strdup(url)) == NULL || (pc->easy = easy_take()) == NULL)
 		goto fail;
 	for (i = 0; hdrs != NULL && hdrs[i] != NULL; i += 2)
 		if (hdr_add(&pc->hdrs, hdrs[i], hdrs[i + 1]) != 0)
@@ -1323,7 +1373,7 @@ gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 	    ulen + URL_MAX > 65536)
 		goto fail;
 	rc = -ENOMEM;
-	if ((pc->easy = e = curl_easy_init()) == NULL ||
+	if ((pc->easy = e = easy_take()) == NULL ||
 	    request_headers(ctx, pc) != 0)
 		goto fail;
 	easy_setup(pc, up->timeout_ms);

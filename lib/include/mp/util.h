@@ -4,7 +4,7 @@
  * language negotiation. No Kore types, no allocation (except where noted),
  * no global state beyond the UUID generator's monotonic clock.
  *
- * Implemented in lib/src/core/{uuid,timefmt,money,lang}.c.
+ * Implemented in lib/src/core/{uuid,random,timefmt,money,lang}.c.
  */
 #ifndef MP_UTIL_H
 #define MP_UTIL_H
@@ -40,6 +40,15 @@ void mp_err_set(char *err, size_t errlen, const char *fmt, ...)
 int mp_hex_value(int c);
 
 int mp_uuid_v7(char out[37]);
+
+/*
+ * mp_random_buf: n random bytes for identifiers (request, trace and span
+ * ids, UUID bits), from libsodium's CSPRNG through a per-thread buffer
+ * that is refilled 256 bytes at a time and discarded in a forked child;
+ * each byte is handed out once and wiped. Not for keys, tokens or salts
+ * (use randombytes_buf). Returns 0, or -1 if libsodium cannot start.
+ */
+int mp_random_buf(void *out, size_t n);
 
 /*
  * mp_uuid_valid: 1 if s is a canonical 8-4-4-4-12 hexadecimal UUID of any

@@ -8,7 +8,7 @@
  * cursors rely on. The counter starts at a random value with its top bit
  * clear (at least 2048 ids per millisecond before it spills into the next
  * millisecond) so consecutive ids stay hard to guess; the remaining 62 bits
- * come from libsodium. Uniqueness across processes rests on those 62 bits.
+ * come from libsodium (through mp_random_buf). Uniqueness across processes rests on those 62 bits.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -44,9 +44,9 @@ uuid_sodium_ready(void)
 static unsigned
 uuid_counter_seed(void)
 {
-	uint16_t r;
+	uint16_t r = 0;
 
-	randombytes_buf(&r, sizeof(r));
+	(void)mp_random_buf(&r, sizeof(r));
 	return r & UUID_COUNTER_SEED_MASK;
 }
 
@@ -83,7 +83,10 @@ mp_uuid_v7(char out[37])
 	ctr = uuid_counter;
 	pthread_mutex_unlock(&uuid_lock);
 
-	randombytes_buf(b + 8, 8);
+	if (mp_random_buf(b + 8, 8) != 0) {
+		out[0] = '\0';
+		return -EIO;
+	}
 	for (i = 0; i < 6; i++)
 		b[i] = (unsigned char)(ms >> (8 * (5 - i)));
 	b[6] = (unsigned char)(0x70 | ((ctr >> 8) & 0x0f));
