@@ -18,7 +18,10 @@
  * token refuse a revoked one like /v1 does, and carry CORS headers: their
  * handlers run behind the edge's GW_ON_OWN stages (gw_edge_own).
  */
+#include "mp/log.h"
 #include "mp/principal.h"
+#include "mp/revocation.h"
+#include "mp/runtime.h"
 #include "mp/service.h"
 
 #include "edge/edge.h"
@@ -105,6 +108,21 @@ gw_parent_init(void)
 	return 0;
 }
 
+/* Each worker: its libcurl multi handle, and its view of revoked tokens
+ * (loaded before it serves; edge/stage_revocation.c). */
+static int
+gw_worker_init(void)
+{
+	if (gw_proxy_worker_init() != 0)
+		return -1;
+	if (mp_revocation_start(mp_settings.db_url) != 0) {
+		mp_log(MP_LOG_ERROR, "edge",
+		       "cannot start the revocation view");
+		return -1;
+	}
+	return 0;
+}
+
 const struct mp_service mp_service_def = {
     .name = "gateway",
     .routes = routes,
@@ -117,5 +135,5 @@ const struct mp_service mp_service_def = {
     .ops_private = 1, /* /metrics, /_routes: on MP_OPS_PORT only */
     .headers = gw_edge_reply_headers, /* security and CORS, once */
     .parent_init = gw_parent_init,
-    .worker_init = gw_proxy_worker_init,
+    .worker_init = gw_worker_init,
 };

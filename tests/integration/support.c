@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <libpq-fe.h>
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 #include <sodium.h>
@@ -68,6 +69,29 @@ t_db_url(const char *svc, char *out, size_t outlen)
 {
 	snprintf(out, outlen, "postgresql://%s:%s-test-pw@127.0.0.1:%s/%s", svc,
 	         svc, env_or("MP_TEST_PG_PORT", "5432"), svc);
+}
+
+char *
+t_db_scalar(const char *svc, const char *q, const char *arg)
+{
+	char url[256], *v = NULL;
+	const char *params[1] = {arg};
+	PGconn *pg;
+	PGresult *res;
+
+	t_db_url(svc, url, sizeof(url));
+	pg = PQconnectdb(url);
+	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s: %s", svc,
+	              PQerrorMessage(pg));
+	res = PQexecParams(pg, q, arg != NULL ? 1 : 0, NULL, params, NULL, NULL,
+	                   0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", q,
+	              PQerrorMessage(pg));
+	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		v = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(pg);
+	return v;
 }
 
 void

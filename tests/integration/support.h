@@ -133,6 +133,10 @@ int t_redis_start(void);
 
 /* The database URL of service `svc` in the test cluster. */
 void t_db_url(const char *svc, char *out, size_t outlen);
+/* The first value of query q (one optional text parameter) on service
+ * svc's database, malloc'd, or NULL when it returns no row or NULL. A
+ * failed query fails the test. */
+char *t_db_scalar(const char *svc, const char *q, const char *arg);
 /* A path under the test var directory. */
 void t_var_path(const char *name, char *out, size_t outlen);
 /* Read a PEM file of tests/keys into a malloc'd string. */

@@ -320,21 +320,6 @@ START_TEST(test_claims_verify)
 }
 END_TEST
 
-START_TEST(test_jti_key)
-{
-	char k[80];
-
-	ck_assert_int_eq(
-	    gw_auth_jti_revoked_key("0190a000-0000-7000-8000-0000000000ff", k,
-	                            sizeof(k)),
-	    0);
-	ck_assert_str_eq(k, "gw:jti:{0190a000-0000-7000-8000-0000000000ff}");
-	ck_assert_int_eq(gw_auth_jti_revoked_key("", k, sizeof(k)), -EINVAL);
-	ck_assert_int_eq(gw_auth_jti_revoked_key("a b", k, sizeof(k)), -EINVAL);
-	ck_assert_int_eq(gw_auth_jti_revoked_key("abc", k, 8), -ENOSPC);
-}
-END_TEST
-
 static Suite *
 tokens_suite(void)
 {
@@ -349,7 +334,6 @@ tokens_suite(void)
 	tcase_add_test(tc, test_scopes);
 	tcase_add_test(tc, test_accounts);
 	tcase_add_test(tc, test_claims_verify);
-	tcase_add_test(tc, test_jti_key);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,45 +1,46 @@
 /*
- * Stage "revocation": a token whose jti was revoked (/auth/revoke) is a
- * 401, checked in the request's first round trip (EXISTS on the key
- * gw_auth_jti_revoked_key names).
+ * Stage "revocation": a token whose jti was revoked (/auth/revoke, a
+ * refresh family's or an account's revocation) is a 401.
  *
- * Redis down: the revocation cannot be checked. MP_REVOCATION_FAIL=open
- * (the default) accepts the token, because access tokens live minutes,
- * the revocation is also in the gateway's database, and the gateway keeps
- * serving without Redis; "closed" answers 503 on non-public routes
- * instead. Either way it is logged and counted.
+ * Checked in memory, without a round trip: every worker keeps the
+ * unexpired revoked jtis of the gateway's revoked_token table (filled in
+ * the same transaction as the revocation, 0008_revocation_view.sql) in
+ * the library's revocation view (mp/revocation.h), refreshed every
+ * MP_REVOCATION_POLL_MS. The worker that revokes a token adds it to its
+ * own set at once (mp_revocation_note). Error bound: another worker, or
+ * another gateway replica, refuses the token at most one poll period
+ * (250 ms) plus one query after the revocation committed; the services
+ * refuse it on their own after the event reaches them.
+ *
+ * The view cannot be refreshed (database down for more than
+ * MP_REVOCATION_STALE_MS): revocations already known still apply, and
+ * MP_REVOCATION_FAIL=open (the default) accepts other tokens, because
+ * access tokens live minutes and the services check too; "closed"
+ * answers 503 on non-public routes instead. Either way it is counted.
  */
-#include <hiredis/hiredis.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mp/config.h"
 #include "mp/log.h"
+#include "mp/revocation.h"
 #include "mp/runtime.h"
 #include "mp/service.h"
 
 #include "edge/pipeline.h"
 #include "edge/routing.h"
 #include "edge/stages.h"
-#include "identity/tokens.h"
-
-struct revocation {
-	int slot; /* the EXISTS, or -1 */
-};
 
 static int revocation_parent_init(void);
-static int revocation_queue(struct gw_edge *e, void *st, struct gw_batch *b);
-static int revocation_checked(struct gw_edge *e, void *st,
-                              const struct gw_batch *b);
+static int revocation_access(struct gw_edge *e, void *st);
 
 const struct gw_stage gw_stage_revocation = {
     .name = "revocation",
     .on = GW_ON_API | GW_ON_OWN,
-    .state_size = sizeof(struct revocation),
     .parent_init = revocation_parent_init,
-    .queue = revocation_queue,
-    .checked = revocation_checked,
+    .access = revocation_access,
 };
 
 static int fail_closed;
@@ -64,52 +65,34 @@ revocation_parent_init(void)
 	                           "Requests refused for a revoked token", 0);
 	m_unchecked = mp_metrics_counter_new(
 	    "gw_revocation_unchecked_total", NULL,
-	    "Tokens whose revocation could not be checked (Redis down)", 0);
+	    "Tokens whose revocation could not be checked (revocation view "
+	    "stale)",
+	    0);
 	mp_log(MP_LOG_INFO, "edge", "revocation fails %s", mode);
 	return 0;
 }
 
 static int
-revocation_queue(struct gw_edge *e, void *st, struct gw_batch *b)
+revocation_access(struct gw_edge *e, void *st)
 {
-	struct revocation *r = st;
 	const struct mp_principal *p = &e->ctx->principal;
-	struct gw_cmd cmd;
-	char key[96];
-
-	r->slot = -1;
-	if (!p->authenticated || p->jti[0] == '\0' ||
-	    gw_auth_jti_revoked_key(p->jti, key, sizeof(key)) != 0)
-		return GW_NEXT;
-	gw_cmd_init(&cmd, "EXISTS");
-	gw_cmd_str(&cmd, key);
-	r->slot = gw_batch_add(b, &cmd);
-	return GW_NEXT;
-}
-
-static int
-revocation_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
-{
-	struct revocation *r = st;
 	struct mp_ctx *ctx = e->ctx;
-	int t;
 
-	if (r->slot < 0)
+	(void)st;
+	if (!p->authenticated || p->jti[0] == '\0')
 		return GW_NEXT;
-	t = gw_batch_type(b, r->slot);
-	if (t == REDIS_REPLY_INTEGER && gw_batch_integer(b, r->slot) == 0)
-		return GW_NEXT;
-	if (t == REDIS_REPLY_INTEGER) {
+	if (mp_revocation_revoked(p->jti)) {
 		mp_metrics_counter_add(m_revoked, 1);
 		mp_reply_header(ctx, "WWW-Authenticate",
 		                "Bearer error=\"invalid_token\"");
 		return mp_reply_problem(ctx, 401, "invalid-token",
 		                        "this token was revoked");
 	}
+	if (mp_revocation_age_ms() <= MP_REVOCATION_STALE_MS)
+		return GW_NEXT;
 	mp_metrics_counter_add(m_unchecked, 1);
 	mp_log(MP_LOG_WARN, "edge",
-	       "token revocation not checked (Redis "
-	       "unavailable): %s",
+	       "token revocation not checked (revocation view stale): %s",
 	       fail_closed ? "refused" : "accepted");
 	if (fail_closed &&
 	    !(e->route != NULL && (e->route->flags & GW_R_PUBLIC))) {

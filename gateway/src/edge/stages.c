@@ -5,10 +5,11 @@
  *
  *   access   path (400/414/404/405, preflight) -> deployed (503 not
  *            configured) -> auth (401/403) -> breaker (503 circuit open)
- *            -> ratelimit (its class) -> trace
- *   queue    revocation, ratelimit, idem, cache: one Redis round trip
- *   checked  revocation (401) -> ratelimit (429) -> idem (replay, 409,
- *            422, claim) -> cache (hit)
+ *            -> trace -> revocation (401, in memory) -> ratelimit (its
+ *            class)
+ *   queue    ratelimit, idem, cache: at most one Redis round trip
+ *   checked  ratelimit (429) -> idem (replay, 409, 422, claim) -> cache
+ *            (hit)
  *   response idem (record the outcome) -> cache (store, 304, headers)
  *
  * The token endpoints (/auth/token, /auth/register) run the stages marked

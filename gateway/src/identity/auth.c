@@ -34,7 +34,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <hiredis/hiredis.h>
 #include <kore/kore.h>
 #include <kore/http.h>
 #include <libpq-fe.h>
@@ -43,6 +42,7 @@
 #include "mp/config.h"
 #include "mp/jwt.h"
 #include "mp/log.h"
+#include "mp/revocation.h"
 #include "mp/principal.h"
 #include "mp/problem.h"
 #include "mp/runtime.h"
@@ -58,19 +58,10 @@
 
 enum grant { GRANT_PASSWORD = 1, GRANT_REFRESH, GRANT_CLIENT };
 
-/* Redis round trip of a revocation; freed by whichever of the request and
- * the reply comes last. */
-struct rwait {
-	struct mp_ctx *ctx; /* NULL once the request is gone */
-	int done;
-	int ok;
-};
-
 /* State of one token, revoke or register request (ctx->user). */
 struct tokreq {
 	struct gw_tok_form form;
 	struct gw_pwjob *job;
-	struct rwait *rw;
 	json_t *body;
 	enum grant grant;
 	int known, disabled, has_scope, name_ok;
@@ -115,13 +106,10 @@ static int client_state(struct mp_ctx *ctx);
 static int client_verified(struct mp_ctx *ctx);
 static int issue_recorded(struct mp_ctx *ctx);
 static void revoked_keys_set(struct mp_ctx *ctx);
-static void redis_logged(void *reply, void *arg);
 static int refresh_reuse_revoked(struct mp_ctx *ctx);
 static int revoke_family_done(struct mp_ctx *ctx);
 static int revoke_done(struct mp_ctx *ctx);
 static int revoke_jti_stored(struct mp_ctx *ctx);
-static void revoke_redis_reply(void *reply, void *arg);
-static int revoke_redis_done(struct mp_ctx *ctx);
 static int register_commune_checked(struct mp_ctx *ctx);
 static int register_hash(struct mp_ctx *ctx);
 static int register_hashed(struct mp_ctx *ctx);
@@ -402,12 +390,6 @@ tokreq_free(void *arg)
 
 	gw_tok_form_free(&st->form);
 	gw_pwhash_release(st->job);
-	if (st->rw != NULL) {
-		if (st->rw->done)
-			free(st->rw);
-		else
-			st->rw->ctx = NULL; /* the reply frees it */
-	}
 	json_string_wipe(st->body, "password");
 	json_decref(st->body);
 	json_string_wipe(st->answer, "access_token");
@@ -624,47 +606,18 @@ revoked_keys_set(struct mp_ctx *ctx)
 void
 gw_auth_revoked_keys_set(const json_t *list)
 {
-	char key[96], ttl[24];
-	const char *argv[5];
-	size_t argvlen[5], i;
 	json_t *it;
-	int64_t left;
-	int k;
+	size_t i;
 
 	json_array_foreach(list, i, it)
 	{
-		left = (int64_t)json_integer_value(json_object_get(it, "exp")) -
-		       (int64_t)time(NULL);
-		if (left <= 0 ||
-		    gw_auth_jti_revoked_key(
-		        json_string_value(json_object_get(it, "jti")), key,
-		        sizeof(key)) != 0)
-			continue;
-		snprintf(ttl, sizeof(ttl), "%lld", (long long)left);
-		argv[0] = "SET";
-		argv[1] = key;
-		argv[2] = "1";
-		argv[3] = "EX";
-		argv[4] = ttl;
-		for (k = 0; k < 5; k++)
-			argvlen[k] = strlen(argv[k]);
-		if (mp_redis_command(redis_logged, NULL, 5, argv, argvlen) != 0)
-			mp_log(MP_LOG_WARN, "auth",
-			       "a revoked access token "
-			       "could not be marked in Redis (Redis down)");
+		const char *jti = json_string_value(json_object_get(it, "jti"));
+		int64_t exp =
+		    (int64_t)json_integer_value(json_object_get(it, "exp"));
+
+		if (jti != NULL && exp > (int64_t)time(NULL))
+			(void)mp_revocation_note(jti, exp);
 	}
-}
-
-static void
-redis_logged(void *reply, void *arg)
-{
-	redisReply *r = reply;
-
-	(void)arg;
-	if (r == NULL || r->type == REDIS_REPLY_ERROR)
-		mp_log(MP_LOG_WARN, "auth",
-		       "a revoked access token could "
-		       "not be marked in Redis");
 }
 
 /* ---- POST /auth/token ------------------------------------------------------
@@ -1095,71 +1048,16 @@ revoke_done(struct mp_ctx *ctx)
 	return mp_reply_raw(ctx, 200, NULL, "", 0);
 }
 
+/* Recorded (revoked_jtis, its mirror revoked_token and the event, in one
+ * transaction): this worker refuses the token from now on, the others
+ * after their next refresh of the revocation view (stage_revocation.c). */
 static int
 revoke_jti_stored(struct mp_ctx *ctx)
 {
 	struct tokreq *st = ctx->user;
-	char key[96], ttl[24];
-	const char *argv[5];
-	size_t argvlen[5];
-	int64_t left = st->exp - (int64_t)time(NULL);
-	int i;
 
-	if (left <= 0)
-		return revoke_done(ctx); /* expired meanwhile */
-	if (gw_auth_jti_revoked_key(st->jti, key, sizeof(key)) != 0)
-		return revoke_done(ctx);
-	if ((st->rw = calloc(1, sizeof(*st->rw))) == NULL)
-		return mp_reply_problem(ctx, 500, "internal", "out of memory");
-	st->rw->ctx = ctx;
-	snprintf(ttl, sizeof(ttl), "%lld", (long long)left);
-	argv[0] = "SET";
-	argv[1] = key;
-	argv[2] = "1";
-	argv[3] = "EX";
-	argv[4] = ttl;
-	for (i = 0; i < 5; i++)
-		argvlen[i] = strlen(argv[i]);
-	if (mp_redis_command(revoke_redis_reply, st->rw, 5, argv, argvlen) !=
-	    0) {
-		free(st->rw);
-		st->rw = NULL;
-		/* recorded in the database, but not yet enforced */
-		mp_reply_header(ctx, "Retry-After", "1");
-		return mp_reply_problem(
-		    ctx, 503, "revocation-unavailable",
-		    "the revocation could not be propagated; retry");
-	}
-	http_request_sleep(ctx->req);
-	return MP_WAIT;
-}
-
-static void
-revoke_redis_reply(void *reply, void *arg)
-{
-	struct rwait *rw = arg;
-	redisReply *r = reply;
-
-	rw->done = 1;
-	rw->ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-	if (rw->ctx == NULL) {
-		free(rw);
-		return;
-	}
-	gw_pwhash_wake(rw->ctx, revoke_redis_done);
-}
-
-static int
-revoke_redis_done(struct mp_ctx *ctx)
-{
-	struct tokreq *st = ctx->user;
-
-	if (st->rw == NULL || !st->rw->ok) {
-		mp_reply_header(ctx, "Retry-After", "1");
-		return mp_reply_problem(
-		    ctx, 503, "revocation-unavailable",
-		    "the revocation could not be propagated; retry");
-	}
+	if (st->exp > (int64_t)time(NULL))
+		(void)mp_revocation_note(st->jti, st->exp);
 	return revoke_done(ctx);
 }
 

@@ -23,10 +23,11 @@
  *
  * Access tokens carry iss, aud, sub, roles, region, commune, organisation,
  * scope, client_id (API clients), jti (UUID v7), iat, exp. A revoked
- * access token's jti is the Redis key gw_auth_jti_revoked_key() names
- * (identity/tokens.h), with a TTL until its exp, and is published once on
- * events:gateway as gateway.token.revoked.v1 {jti, exp} for the services
- * (0003_revocation_events.sql; openapi/events.asyncapi.yaml).
+ * access token's jti is a row of revoked_jtis, mirrored into the library's
+ * revoked_token that every gateway worker reads into memory
+ * (0008_revocation_view.sql, edge/stage_revocation.c), and is published
+ * once on events:gateway as gateway.token.revoked.v1 {jti, exp} for the
+ * services (0003_revocation_events.sql; openapi/events.asyncapi.yaml).
  */
 #ifndef GATEWAY_AUTH_H
 #define GATEWAY_AUTH_H
@@ -49,11 +50,11 @@ int gw_auth_parent_init(void);
 int gw_auth_sign(json_t *claims, char **out);
 
 /*
- * gw_auth_revoked_keys_set: mark revoked access tokens in Redis, where the
- * gateway looks (the Redis key of gw_auth_jti_revoked_key, until exp).
- * `list` (borrowed): a JSON array of {"jti", "exp"}, as the SQL functions
- * that revoke them return it; they have recorded the revocation and
- * published it already. Nobody waits for Redis; a failed SET is logged.
+ * gw_auth_revoked_keys_set: make this worker refuse revoked access tokens
+ * at once (mp_revocation_note); the other workers learn them from the
+ * database within a poll period. `list` (borrowed): a JSON array of
+ * {"jti", "exp"}, as the SQL functions that revoke them return it; they
+ * have recorded the revocation and published it already.
  */
 void gw_auth_revoked_keys_set(const json_t *list);
 

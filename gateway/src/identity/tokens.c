@@ -526,27 +526,3 @@ fail:
 	json_decref(c);
 	return rc;
 }
-
-int
-gw_auth_jti_revoked_key(const char *jti, char *out, size_t outlen)
-{
-	size_t i, len;
-
-	if (outlen > 0)
-		out[0] = '\0';
-	if (jti == NULL || (len = strlen(jti)) == 0 || len > 64)
-		return -EINVAL;
-	for (i = 0; i < len; i++) {
-		char c = jti[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return -EINVAL;
-	}
-	if (len + 9 >= outlen)
-		return -ENOSPC;
-	memcpy(out, "gw:jti:{", 8);
-	memcpy(out + 8, jti, len);
-	memcpy(out + 8 + len, "}", 2);
-	return 0;
-}

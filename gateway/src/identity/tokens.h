@@ -201,13 +201,4 @@ struct gw_tok_claims_in {
  */
 int gw_tok_claims_build(const struct gw_tok_claims_in *in, json_t **out);
 
-/*
- * gw_auth_jti_revoked_key: the Redis key that marks an access token's jti
- * as revoked, "gw:jti:{<jti>}", into out. Its value is "1" and its TTL runs
- * until the token's exp: the enforcement part refuses a token whose key
- * exists. Returns 0; -EINVAL for an empty jti or one with characters
- * outside [A-Za-z0-9_-]; -ENOSPC when out is too small.
- */
-int gw_auth_jti_revoked_key(const char *jti, char *out, size_t outlen);
-
 #endif /* GATEWAY_DOMAIN_TOKENS_H */

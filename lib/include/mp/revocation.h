@@ -80,6 +80,11 @@ void mp_revocation_stop(void);
 /* 1 when jti is revoked as far as this process knows, 0 otherwise (and
  * when the view was never started). Thread-safe, never blocks on I/O. */
 int mp_revocation_revoked(const char *jti);
+/* mp_revocation_note: add jti (revoked until exp) to this process' set at
+ * once, for the process that revoked it: its next request with that token
+ * is refused without waiting for the next refresh. No-op when the view
+ * was never started. 0, -EINVAL, -ENOMEM. */
+int mp_revocation_note(const char *jti, int64_t exp);
 /* Milliseconds since the last successful refresh (INT64_MAX before the
  * first one). */
 int64_t mp_revocation_age_ms(void);

@@ -439,6 +439,19 @@ mp_revocation_revoked(const char *jti)
 	return r;
 }
 
+int
+mp_revocation_note(const char *jti, int64_t exp)
+{
+	int rc;
+
+	if (!view.started)
+		return 0;
+	pthread_rwlock_wrlock(&view.lock);
+	rc = mp_revoked_add(view.set, jti, exp);
+	pthread_rwlock_unlock(&view.lock);
+	return rc;
+}
+
 int64_t
 mp_revocation_age_ms(void)
 {
