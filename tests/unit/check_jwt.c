@@ -1354,6 +1354,125 @@ START_TEST(sign_rejects_bad_input)
 }
 END_TEST
 
+/* ---- verified tokens remembered (mp_jwt_verify_cached) ------------------ */
+
+START_TEST(cache_serves_the_verified_principal)
+{
+	char *tok = sign_rs1(base_claims());
+	struct mp_jwt_cache *c = NULL;
+	struct mp_principal first, again;
+	unsigned long long hits, misses;
+
+	ck_assert_int_eq(mp_jwt_cache_new(64, &c), 0);
+	ck_assert_int_eq(
+	    mp_jwt_verify_cached(c, ks, &pol, tok, strlen(tok), NOW, &first),
+	    MP_JWT_OK);
+	ck_assert_int_eq(mp_jwt_verify_cached(c, ks, &pol, tok, strlen(tok),
+	                                      NOW + 5, &again),
+	                 MP_JWT_OK);
+	ck_assert_int_eq(memcmp(&first, &again, sizeof(first)), 0);
+	ck_assert_str_eq(again.jti, "jti-0001");
+	ck_assert_int_eq(again.authenticated, 1);
+	mp_jwt_cache_stats(c, &hits, &misses);
+	ck_assert_uint_eq(hits, 1);
+	ck_assert_uint_eq(misses, 1);
+	mp_jwt_cache_free(c);
+	free(tok);
+}
+END_TEST
+
+/* Only the very bytes that were verified: one changed byte of the
+ * signature, or of the payload, is verified (and refused) in full. */
+START_TEST(cache_never_serves_another_token)
+{
+	char *tok = sign_rs1(base_claims()), *bad = strdup(tok);
+	size_t len = strlen(tok);
+	struct mp_jwt_cache *c = NULL;
+
+	ck_assert_int_eq(mp_jwt_cache_new(1, &c), 0); /* one slot for all */
+	ck_assert_int_eq(mp_jwt_verify_cached(c, ks, &pol, tok, len, NOW, &pr),
+	                 MP_JWT_OK);
+	bad[len - 2] = bad[len - 2] == 'A' ? 'B' : 'A';
+	ck_assert_int_ne(mp_jwt_verify_cached(c, ks, &pol, bad, len, NOW, &pr),
+	                 MP_JWT_OK);
+	ck_assert_int_eq(pr.authenticated, 0);
+	memcpy(bad, tok, len);
+	bad[strchr(tok, '.') - tok + 5] ^= 0x01; /* in the payload */
+	ck_assert_int_ne(mp_jwt_verify_cached(c, ks, &pol, bad, len, NOW, &pr),
+	                 MP_JWT_OK);
+	/* a prefix is not the token either */
+	ck_assert_int_ne(
+	    mp_jwt_verify_cached(c, ks, &pol, tok, len - 1, NOW, &pr),
+	    MP_JWT_OK);
+	mp_jwt_cache_free(c);
+	free(bad);
+	free(tok);
+}
+END_TEST
+
+/* Served while now < exp + leeway, exactly as mp_jwt_verify accepts it;
+ * then refused as expired. */
+START_TEST(cache_stops_at_expiry)
+{
+	json_t *cl = base_claims();
+	char *tok;
+	struct mp_jwt_cache *c = NULL;
+	unsigned long long hits, misses;
+
+	json_object_set_new(cl, "exp", json_integer(NOW + 100));
+	tok = sign_rs1(cl);
+	ck_assert_int_eq(mp_jwt_cache_new(8, &c), 0);
+	ck_assert_int_eq(
+	    mp_jwt_verify_cached(c, ks, &pol, tok, strlen(tok), NOW, &pr),
+	    MP_JWT_OK);
+	ck_assert_int_eq(mp_jwt_verify_cached(c, ks, &pol, tok, strlen(tok),
+	                                      NOW + 100 + LEEWAY - 1, &pr),
+	                 MP_JWT_OK);
+	ck_assert_int_eq(mp_jwt_verify_cached(c, ks, &pol, tok, strlen(tok),
+	                                      NOW + 100 + LEEWAY, &pr),
+	                 MP_JWT_EXPIRED);
+	ck_assert_int_eq(pr.authenticated, 0);
+	mp_jwt_cache_stats(c, &hits, &misses);
+	ck_assert_uint_eq(hits, 1);
+	ck_assert_uint_eq(misses, 2);
+	mp_jwt_cache_free(c);
+	free(tok);
+}
+END_TEST
+
+/* A rotated keyset (the old kid gone) empties the cache: a token of the
+ * old key is refused at once. Failures are never remembered. */
+START_TEST(cache_follows_the_keyset)
+{
+	char *p2 = key_path("test-rs-2.pub.pem");
+	char *t1 = sign_rs1(base_claims());
+	struct mp_jwt_keyset *next = NULL;
+	struct mp_jwt_cache *c = NULL;
+	unsigned long long hits, misses;
+
+	ck_assert_int_eq(mp_jwt_cache_new(64, &c), 0);
+	ck_assert_int_eq(
+	    mp_jwt_verify_cached(c, ks, &pol, t1, strlen(t1), NOW, &pr),
+	    MP_JWT_OK);
+	ck_assert_int_eq(mp_jwt_keyset_new(&next), 0);
+	ck_assert_int_eq(
+	    mp_jwt_keyset_add_pem_file(next, "test-rs-2", "RS256", p2), 0);
+	ck_assert_int_eq(
+	    mp_jwt_verify_cached(c, next, &pol, t1, strlen(t1), NOW, &pr),
+	    MP_JWT_UNKNOWN_KID);
+	ck_assert_int_eq(
+	    mp_jwt_verify_cached(c, next, &pol, t1, strlen(t1), NOW, &pr),
+	    MP_JWT_UNKNOWN_KID);
+	mp_jwt_cache_stats(c, &hits, &misses);
+	ck_assert_uint_eq(hits, 0);
+	ck_assert_uint_eq(misses, 3);
+	mp_jwt_keyset_free(next);
+	mp_jwt_cache_free(c);
+	free(t1);
+	free(p2);
+}
+END_TEST
+
 static Suite *
 jwt_suite(void)
 {
@@ -1361,10 +1480,18 @@ jwt_suite(void)
 	TCase *v = tcase_create("verify");
 	TCase *k = tcase_create("keyset");
 	TCase *a = tcase_create("api");
+	TCase *ca = tcase_create("cache");
 
 	tcase_add_checked_fixture(v, setup, teardown);
 	tcase_add_checked_fixture(k, setup, teardown);
 	tcase_add_checked_fixture(a, setup, teardown);
+	tcase_add_checked_fixture(ca, setup, teardown);
+	tcase_set_timeout(ca, 30);
+	tcase_add_test(ca, cache_serves_the_verified_principal);
+	tcase_add_test(ca, cache_never_serves_another_token);
+	tcase_add_test(ca, cache_stops_at_expiry);
+	tcase_add_test(ca, cache_follows_the_keyset);
+	suite_add_tcase(s, ca);
 	tcase_set_timeout(v, 30);
 	tcase_set_timeout(k, 30);
 	tcase_set_timeout(a, 30);

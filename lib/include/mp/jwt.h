@@ -145,6 +145,36 @@ int mp_jwt_verify(const struct mp_jwt_keyset *ks,
                   const struct mp_jwt_policy *pol, const char *token,
                   size_t len, int64_t now, struct mp_principal *p);
 
+/* ---- verified tokens remembered (jwt_cache.c) ------------------------ */
+
+/* Longer tokens are verified every time, never remembered. */
+#define MP_JWT_CACHE_TOKEN_MAX 4096
+
+struct mp_jwt_cache;
+
+/* mp_jwt_cache_new: an empty cache of `slots` tokens (direct-mapped),
+ * keyed under a random per-process SipHash key. 0, -EINVAL, -ENOMEM. */
+int mp_jwt_cache_new(size_t slots, struct mp_jwt_cache **out);
+/* Wipes the remembered tokens and frees c (NULL-safe). */
+void mp_jwt_cache_free(struct mp_jwt_cache *c);
+/*
+ * mp_jwt_verify_cached: mp_jwt_verify, except that a token this cache saw
+ * verified (the same bytes, against the same keyset) and whose exp +
+ * leeway is still ahead of now is answered from memory with the principal
+ * that verification gave. Anything else is verified in full, and a token
+ * that passes is remembered in its slot until exp + leeway. A different
+ * ks than the previous call's empties the cache first. Revocation is the
+ * caller's business, per request. c NULL: plain mp_jwt_verify. Same
+ * returns as mp_jwt_verify. Not thread-safe (one cache per event loop).
+ */
+int mp_jwt_verify_cached(struct mp_jwt_cache *c,
+                         const struct mp_jwt_keyset *ks,
+                         const struct mp_jwt_policy *pol, const char *token,
+                         size_t len, int64_t now, struct mp_principal *p);
+/* Look-ups answered from memory and verified in full since creation. */
+void mp_jwt_cache_stats(const struct mp_jwt_cache *c, unsigned long long *hits,
+                        unsigned long long *misses);
+
 /*
  * mp_jwt_strerror: short, stable reason for an enum mp_jwt_error value,
  * suitable for a problem+json "detail" (no token content, no key data).

@@ -70,6 +70,10 @@ static const char *env_get(const char *name);
 
 struct mp_settings mp_settings;
 struct mp_jwt_keyset *mp_keyset;
+/* This worker's verified tokens (jwt_cache.c): a token presented again is
+ * not verified again until its exp. */
+#define JWT_CACHE_SLOTS 1024
+static struct mp_jwt_cache *jwt_cache;
 struct mp_jwt_policy mp_jwt_policy;
 
 static volatile sig_atomic_t draining;
@@ -462,6 +466,10 @@ kore_worker_configure(void)
 		mp_db_worker_warm();
 	if (mp_events_worker_start() != 0)
 		mp_log(MP_LOG_ERROR, "events", "cannot start relay/consumers");
+	if (mp_keyset != NULL &&
+	    mp_jwt_cache_new(JWT_CACHE_SLOTS, &jwt_cache) != 0)
+		mp_log(MP_LOG_WARN, "auth",
+		       "no token cache: every token is verified each time");
 	if (mp_service_def.revocation &&
 	    mp_revocation_start(mp_settings.db_url) != 0)
 		fatal("%s: cannot start the revocation view",
@@ -490,6 +498,8 @@ kore_worker_teardown(void)
 	mp_events_worker_stop();
 	mp_revocation_stop();
 	mp_redis_worker_stop();
+	mp_jwt_cache_free(jwt_cache); /* wipes the tokens it kept */
+	jwt_cache = NULL;
 	mp_log(MP_LOG_INFO, "shutdown", "worker stopped");
 }
 
@@ -606,8 +616,9 @@ authenticate(struct mp_ctx *ctx)
 	if (rc != 0)
 		rc = MP_JWT_MALFORMED;
 	else
-		rc = mp_jwt_verify(mp_keyset, &mp_jwt_policy, tok, len,
-		                   (int64_t)time(NULL), &ctx->principal);
+		rc = mp_jwt_verify_cached(jwt_cache, mp_keyset, &mp_jwt_policy,
+		                          tok, len, (int64_t)time(NULL),
+		                          &ctx->principal);
 	if (rc == MP_JWT_INTERNAL) {
 		mp_reply_problem(ctx, 500, "internal",
 		                 "the token could not be checked");
