@@ -9,7 +9,11 @@
 #      the latency each hop adds at one connection (p99)      goal < 1 ms
 #   a') ceiling: the gateway answering from its own memory (/openapi/...)
 #   c) token verification: mp_jwt_verify per call, RS256 and ES256
-#      (bench/gateway/jwt_verify.c), beside OpenSSL's raw verify speed
+#      (bench/gateway/jwt_verify.c), beside OpenSSL's raw verify speed, and
+#      a token answered by the worker's token cache
+#   d) CPU time per request of the serving processes (user + system from
+#      /proc, over a wrk run): what each request costs the machine, a figure
+#      a loaded machine inflates far less than rates and tails
 # a) and b) run in BENCH_ROUNDS (3) interleaved rounds of wrk -t2 -c64
 # -dBENCH_SECONDS (5) per case; the ratios are medians of the per-round
 # ratios. Results overwrite bench/results/gateway.txt and are printed.
@@ -107,6 +111,32 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 CMDS+=("${LAT[*]} http://127.0.0.1:<funding|nginx|gateway>$PATH_A")
 
+# ---- d) CPU per request ---------------------------------------------------------------
+# cpu_us PORT URL [wrk args...]: "<us> <req/s>", CPU microseconds per request
+# of the processes listening on PORT over one wrk run
+cpu_us() {
+	local port=$1 url=$2 pids t0 t1 out n
+	shift 2
+	pids=$(ss -ltnpH "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+	ticks() { local t=0 p; for p in $pids; do set -- $(cut -d' ' -f14,15 "/proc/$p/stat"); t=$((t + $1 + $2)); done; echo "$t"; }
+	t0=$(ticks); out=$("${WRK[@]}" "$@" "$url" 2>&1); t1=$(ticks)
+	n=$(awk '/requests in/ {print $1}' <<<"$out")
+	awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$(getconf CLK_TCK)" -v r="$(rps <<<"$out")" \
+	    'BEGIN { printf "%.1f %.0f", (b - a) / hz * 1e6 / n, r }'
+}
+TOKEN=$(bench_token bench-officer council_officer)
+AUTH="Authorization: Bearer $TOKEN"
+PATH_T=/v1/funding/envelopes
+for _ in 1 2 3; do curl -s -o /dev/null -H "$AUTH" "http://127.0.0.1:$GP$PATH_T"; done
+log "d) CPU per request (${DUR}s each)"
+D_NGX_FILE=$(cpu_us "$NP" "http://127.0.0.1:$NP/file$PATH_A")
+D_GW_HIT=$(cpu_us "$GP" "http://127.0.0.1:$GP$PATH_A")
+D_GW_HIT_T=$(cpu_us "$GP" "http://127.0.0.1:$GP$PATH_T" -H "$AUTH")
+D_NGX_PROXY=$(cpu_us "$NP" "http://127.0.0.1:$NP$PATH_A" -H "$NS")
+D_GW_PROXY=$(cpu_us "$GP" "http://127.0.0.1:$GP$PATH_A" -H "$NS")
+XC_T=$(xcache "http://127.0.0.1:$GP$PATH_T" 5 "$AUTH")
+CMDS+=("${WRK[*]} [-H '$AUTH'] [-H '$NS'] <url>, with the serving processes' utime+stime from /proc/<pid>/stat before and after")
+
 # ---- c) token verification -------------------------------------------------------------
 log "c) mp_jwt_verify micro-benchmark"
 cc -O2 -std=c11 -D_GNU_SOURCE -Ilib/include -I/usr/include/postgresql \
@@ -154,6 +184,13 @@ rounds_table() {
 	echo "   token pays it once in the gateway and once again in the service)"
 	sed 's/^/   /' <<<"$C_JWT"
 	sed 's/^/   reference: /' <<<"$C_SSL"
+	echo
+	echo "d) CPU time per request, serving processes only (user + system, /proc; wrk -c$CONNS ${DUR}s each):"
+	printf '   nginx, the bytes from a file            %6s us  (%s req/s)\n' $D_NGX_FILE
+	printf '   gateway, cached                         %6s us  (%s req/s)\n' $D_GW_HIT
+	printf '   gateway, cached, with a token (RS256)   %6s us  (%s req/s; GET %s, X-Cache: %s)\n' $D_GW_HIT_T "$PATH_T" "$XC_T"
+	printf '   nginx proxy_pass -> funding             %6s us  (%s req/s; nginx only)\n' $D_NGX_PROXY
+	printf '   gateway no-store -> funding             %6s us  (%s req/s; gateway only)\n' $D_GW_PROXY
 	echo
 	echo "commands:"
 	for c in "${CMDS[@]}"; do echo "   $c"; done

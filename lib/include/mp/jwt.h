@@ -167,8 +167,7 @@ void mp_jwt_cache_free(struct mp_jwt_cache *c);
  * caller's business, per request. c NULL: plain mp_jwt_verify. Same
  * returns as mp_jwt_verify. Not thread-safe (one cache per event loop).
  */
-int mp_jwt_verify_cached(struct mp_jwt_cache *c,
-                         const struct mp_jwt_keyset *ks,
+int mp_jwt_verify_cached(struct mp_jwt_cache *c, const struct mp_jwt_keyset *ks,
                          const struct mp_jwt_policy *pol, const char *token,
                          size_t len, int64_t now, struct mp_principal *p);
 /* Look-ups answered from memory and verified in full since creation. */

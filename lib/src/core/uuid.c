@@ -8,7 +8,8 @@
  * cursors rely on. The counter starts at a random value with its top bit
  * clear (at least 2048 ids per millisecond before it spills into the next
  * millisecond) so consecutive ids stay hard to guess; the remaining 62 bits
- * come from libsodium (through mp_random_buf). Uniqueness across processes rests on those 62 bits.
+ * come from libsodium (through mp_random_buf). Uniqueness across processes
+ * rests on those 62 bits.
  */
 #include <errno.h>
 #include <pthread.h>
