@@ -101,12 +101,17 @@ psql_super() {
 }
 
 # pg_create_db DIR NAME PASSWORD: idempotent role + database owned by it.
+# A new database of a service in DB_MIGRATION_CREATEROLE gets its role
+# CREATEROLE for its first migrations, which use it once and drop it.
 pg_create_db() {
 	local dir=$1 name=$2 pass=$3
-	psql_super "$dir" -v name="$name" -v pass="$pass" <<'SQL'
+	psql_super "$dir" -v name="$name" -v pass="$pass" \
+	    -v createrole="${DB_MIGRATION_CREATEROLE[$name]:-}" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'name', :'pass')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'name') \gexec
 SELECT format('ALTER ROLE %I PASSWORD %L', :'name', :'pass') \gexec
+SELECT format('ALTER ROLE %I CREATEROLE', :'name')
+ WHERE :'createrole' = 'yes' AND NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'name', :'name')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') \gexec
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'name') \gexec
@@ -114,6 +119,11 @@ SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', :'name', :'name')
 SQL
 	pg_create_extensions "$dir" "$name"
 }
+
+# Services whose migrations create a role of their own (cases: the owner
+# of its audit log, 0010_audit_owner.sql), with CREATEROLE given to the
+# service's role for that one migration, which drops it.
+declare -A DB_MIGRATION_CREATEROLE=([cases]=yes)
 
 # Extensions a service's migrations use that only a superuser may create
 # (its migration's CREATE EXTENSION IF NOT EXISTS is then a no-op).

@@ -48,10 +48,12 @@ run_suite() { # name command...
 # one transaction and rolls back.
 run_pgtap() { # service dir
 	local s=$1 dir=$2 db=${1}_pgtap ext
-	psql_super "$T" -v db="$db" -v owner="$s" <<'SQL' || return 1
+	psql_super "$T" -v db="$db" -v owner="$s" \
+	    -v createrole="${DB_MIGRATION_CREATEROLE[$s]:-}" <<'SQL' || return 1
 SET client_min_messages = warning;
 SELECT format('DROP DATABASE IF EXISTS %I', :'db') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner') \gexec
+SELECT format('ALTER ROLE %I CREATEROLE', :'owner') WHERE :'createrole' = 'yes' \gexec
 SQL
 	for ext in ${DB_EXTENSIONS[$s]:-} pgtap; do
 		PSQL_DB=$db psql_super "$T" -c "SET client_min_messages = warning" \

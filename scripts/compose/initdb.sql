@@ -54,6 +54,11 @@ SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 
 SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L', name, name, 'UTF8')
   FROM mp_components c
  WHERE NOT EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = c.name) \gexec
+-- The cases service's first migrations create the owner of its audit log
+-- (0010_audit_owner.sql) with this CREATEROLE, and drop it (mirrors
+-- DB_MIGRATION_CREATEROLE in scripts/lib.sh; this script runs on an empty
+-- volume only, before any migration).
+ALTER ROLE cases CREATEROLE;
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', name) FROM mp_components \gexec
 SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', name, name)
   FROM mp_components \gexec

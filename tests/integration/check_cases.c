@@ -1171,6 +1171,45 @@ START_TEST(audit_trail_append_only)
 	                          p.person),
 	                 -1);
 	ck_assert_int_eq(sql_exec("TRUNCATE audit_log", NULL), -1);
+	/* nor alter it, disable or replace its trigger, drop it, or become
+	 * (or make itself a member of) the role that owns it */
+	{
+		static const char *const refused[] = {
+		    "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update",
+		    "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+		    "ALTER TABLE audit_log ADD COLUMN x int",
+		    "DROP TRIGGER audit_log_no_update ON audit_log",
+		    "CREATE OR REPLACE FUNCTION audit_log_immutable() RETURNS "
+		    "trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'",
+		    "DROP TABLE audit_log",
+		    "SET ROLE cases_audit",
+		    "GRANT cases_audit TO cases",
+		    "ALTER ROLE cases CREATEROLE",
+		    "ALTER SCHEMA public OWNER TO cases",
+		    NULL};
+		char *v;
+
+		for (i = 0; refused[i] != NULL; i++)
+			ck_assert_msg(sql_exec(refused[i], NULL) == -1,
+			              "the service's role could: %s",
+			              refused[i]);
+		v = sql1("SELECT tableowner || ' ' || (SELECT nspowner::regrole"
+		         "::text FROM pg_namespace WHERE nspname = 'public') "
+		         "|| ' ' || (SELECT rolcanlogin::text FROM pg_roles "
+		         "WHERE rolname = tableowner) FROM pg_tables WHERE "
+		         "tablename = $1",
+		         "audit_log");
+		ck_assert_str_eq(v, "cases_audit cases_audit false");
+		free(v);
+		/* a grant by a non-owner grants nothing (a warning only) */
+		sql_exec("GRANT UPDATE, DELETE, TRUNCATE ON audit_log TO cases",
+		         NULL);
+		v = sql1("SELECT has_table_privilege($1, 'UPDATE, DELETE, "
+		         "TRUNCATE')::text",
+		         "audit_log");
+		ck_assert_str_eq(v, "false");
+		free(v);
+	}
 	/* and it can still append (the check above is not a broken table) */
 	ck_assert_int_eq(sql_exec("INSERT INTO audit_log (actor_sub, "
 	                          "actor_roles, region, commune, subject_type, "

@@ -3,7 +3,14 @@
 -- decisions, erasure and the append-only audit.
 BEGIN;
 \ir fixture.psql
-SELECT plan(42);
+SELECT plan(44);
+
+-- the audit's owner (0010_audit_owner.sql)
+SELECT is((SELECT tableowner::text FROM pg_tables WHERE tablename = 'audit_log'), current_user || '_audit',
+  'audit_log is owned by a role of its own');
+SELECT ok(NOT (SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user)
+  AND NOT pg_has_role(current_user, current_user || '_audit', 'MEMBER'),
+  'the service''s role can neither become that role nor create roles any more');
 
 -- helpers
 SELECT is(c_age_band(NULL), 'unknown', 'c_age_band: no birth year');
