@@ -152,6 +152,11 @@ START_TEST(list_filters_refuse_what_the_schema_refuses)
 	refused_naming("/v1/funding/applications?ids=0190f5c2-7b7e-7cc3-8a1e-"
 	               "3f0c5d1e2a01,zz",
 	               off, "ids");
+	refused_naming("/v1/funding/application-appraisals", off,
+	               "application_ids");
+	refused_naming("/v1/funding/application-appraisals?application_ids="
+	               "0190f5c2-7b7e-7cc3-8a1e-3f0c5d1e2a01&per_parent=500",
+	               off, "per_parent");
 	refused_naming("/v1/funding/call-applications", off, "call_ids");
 	refused_naming("/v1/funding/call-applications?call_ids=abc", off,
 	               "call_ids");

@@ -502,6 +502,18 @@ START_TEST(upstream_calls_bounded)
 		    "batched %s\nalone %s", r.body, one.body);
 		t_resp_free(&one);
 		t_resp_free(&r);
+		/* a fourth level: each application's appraisals, one batch
+		 * read (application-appraisals) for all of them */
+		snprintf(q, sizeof(q),
+		         "{ calls(region: \"oriental\", first: %d) { nodes { "
+		         "applications(first: 5) { nodes { appraisals(first: "
+		         "3) { nodes { resultBp } pageInfo { hasNextPage } } } "
+		         "} } } }",
+		         pages[i]);
+		n = calls_of(off, q, &r);
+		ck_assert_msg(n <= 3, "page of %d, four levels: %lld calls",
+		              pages[i], n);
+		t_resp_free(&r);
 	}
 	/* identical reads in one request: once */
 	n = calls_of(off,

@@ -13,6 +13,12 @@ static const char *const recommendations[] = {"fund", "fund_with_changes",
 static const struct mp_field list_query[] = {
     MP_FIELD("application_id", MP_F_UUID, 0), MP_Q_LIMIT, MP_Q_CURSOR,
     MP_FIELD_END};
+/* the first page of each of up to 100 applications
+ * (0006_application_appraisals_batch) */
+static const struct mp_field batch_query[] = {
+    MP_FIELD("application_ids", MP_F_STRING, MP_F_REQUIRED, .min_len = 36,
+             .max_len = 3699),
+    MP_FIELD("per_parent", MP_F_INT, 0, .min = 1, .max = 200), MP_FIELD_END};
 
 static const struct mp_field assign[] = {MP_FIELD("appraiser_sub", MP_F_STRING,
                                                   MP_F_REQUIRED, .min_len = 1,
@@ -40,6 +46,12 @@ static const struct mp_op funding_appraisals_list_op = {
     .apply_sql = "SELECT funding_appraisal_list($1, $2, $3, $4, $5)",
     .status = 200,
     .ctype = FUNDING_JSON_RAW};
+static const struct mp_op funding_application_appraisals_batch_op = {
+    .query = batch_query,
+    .apply_sql =
+        "SELECT funding_application_appraisals_batch($1, $2, $3, $4, $5)",
+    .status = 200,
+    .ctype = FUNDING_JSON_RAW};
 static const struct mp_op funding_appraisal_get_op = {
     .apply_sql = "SELECT funding_appraisal_get($1, $2, $3, $4, $5)",
     .status = 200};
@@ -57,6 +69,7 @@ static const struct mp_op funding_appraisal_scores_op = {
 
 MP_OP_ROUTE(funding_appraiser_assign)
 MP_OP_ROUTE(funding_appraisals_list)
+MP_OP_ROUTE(funding_application_appraisals_batch)
 MP_OP_ROUTE(funding_appraisal_get)
 MP_OP_ROUTE(funding_appraisal_declare)
 MP_OP_ROUTE(funding_appraisal_scores)

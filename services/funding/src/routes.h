@@ -57,6 +57,7 @@ int funding_application_transition(struct mp_ctx *ctx);
 /* appraisal.c */
 int funding_appraiser_assign(struct mp_ctx *ctx);
 int funding_appraisals_list(struct mp_ctx *ctx);
+int funding_application_appraisals_batch(struct mp_ctx *ctx);
 int funding_appraisal_get(struct mp_ctx *ctx);
 int funding_appraisal_declare(struct mp_ctx *ctx);
 int funding_appraisal_scores(struct mp_ctx *ctx);

@@ -88,6 +88,9 @@ static const struct mp_route routes[] = {
     /* appraisal */
     {MP_GET, "/v1/funding/appraisals", funding_appraisals_list, 0, APR | OFF,
      NULL, TTL_OWN},
+    /* the first page of many applications' appraisals at once (GraphQL) */
+    {MP_GET, "/v1/funding/application-appraisals",
+     funding_application_appraisals_batch, 0, APR | OFF, NULL, TTL_OWN},
     {MP_GET, "/v1/funding/appraisals/{id}", funding_appraisal_get, 0, APR | OFF,
      NULL, TTL_OWN},
     {MP_POST, "/v1/funding/appraisals/{id}/declaration",
