@@ -293,6 +293,10 @@ int mp_db_query_checked(struct mp_ctx *ctx, mp_handler next, const char *sql,
 int mp_db_rows(const struct mp_ctx *ctx);
 const char *mp_db_value(const struct mp_ctx *ctx, int row, int col);
 int mp_db_isnull(const struct mp_ctx *ctx, int row, int col);
+/* Bytes of a value (0 when absent), and whether column col is of type
+ * json or jsonb (text PostgreSQL built and checked as JSON). */
+size_t mp_db_length(const struct mp_ctx *ctx, int row, int col);
+int mp_db_is_json(const struct mp_ctx *ctx, int col);
 
 /* Map a failed statement to a problem reply (what mp_db_query does). */
 int mp_db_error_reply(struct mp_ctx *ctx);

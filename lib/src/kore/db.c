@@ -477,6 +477,30 @@ mp_db_isnull(const struct mp_ctx *ctx, int row, int col)
 	return PQgetisnull(ctx->result, row, col);
 }
 
+size_t
+mp_db_length(const struct mp_ctx *ctx, int row, int col)
+{
+	if (ctx->result == NULL || row >= PQntuples(ctx->result) ||
+	    col >= PQnfields(ctx->result))
+		return 0;
+	return (size_t)PQgetlength(ctx->result, row, col);
+}
+
+/* The type OIDs of json and jsonb, fixed in PostgreSQL's catalog. */
+#define DB_JSONOID 114
+#define DB_JSONBOID 3802
+
+int
+mp_db_is_json(const struct mp_ctx *ctx, int col)
+{
+	Oid t;
+
+	if (ctx->result == NULL || col >= PQnfields(ctx->result))
+		return 0;
+	t = PQftype(ctx->result, col);
+	return t == DB_JSONOID || t == DB_JSONBOID;
+}
+
 int
 mp_db_reply_row_json(struct mp_ctx *ctx, int status)
 {
