@@ -427,6 +427,33 @@ START_TEST(jwt_refusals)
 }
 END_TEST
 
+/* The workers remember verified tokens (MP jwt_cache.c); a remembered
+ * token is still refused from the moment it expires, and one changed
+ * byte is another token, verified and refused. */
+START_TEST(remembered_token_still_expires)
+{
+	/* valid for 5 more seconds: exp 25 s ago, within the 30 s leeway */
+	char *t = sign_rs(
+	    claims("council_officer", -25, "mp-api", "https://auth.test"));
+	time_t until = time(NULL) + 5;
+	char *bad;
+	int i;
+
+	/* fresh connections: both workers verify it, then remember it */
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(call_secure(t), 200);
+	bad = strdup(t);
+	bad[strlen(bad) - 3] = bad[strlen(bad) - 3] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(call_secure(bad), 401);
+	free(bad);
+	while (time(NULL) <= until)
+		t_sleep_ms(200);
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(call_secure(t), 401);
+	free(t);
+}
+END_TEST
+
 static long long
 wait_dead(long long want)
 {
@@ -721,6 +748,7 @@ main(void)
 	tcase_add_test(tc, events_survive_redis_outage);
 	tcase_add_test(tc, jwt_valid_and_role);
 	tcase_add_test(tc, jwt_refusals);
+	tcase_add_test(tc, remembered_token_still_expires);
 	tcase_add_test(tc, large_answer);
 	tcase_add_test(tc, dead_letter);
 	tcase_add_test(tc, batch_applied_in_one_transaction);
