@@ -136,14 +136,22 @@ fixed_rate() {
 	"$OPENLOOP" -r "$rate" -d "$DUR" -c "$CONNS" "${hdr[@]}" -p "$B/$name/paths.txt" "$BASE/" >/dev/null 2>&1 || true
 	"$OPENLOOP" -r "$rate" -d "$DUR" -c "$CONNS" "${hdr[@]}" -p "$B/$name/paths.txt" "$BASE/" 2>&1 |
 	    tail -1 >"$B/$name/openloop.txt" || true
-	rm -f "$B/pgb/log-$name".*
-	"${PGB[@]}" -R "$rate" -l --log-prefix="$B/pgb/log-$name" "$@" >"$B/$name/pgb-r.txt" 2>&1 || true
-	# per transaction, from its scheduled start (pgbench -R's log)
-	cat "$B/pgb/log-$name".* 2>/dev/null | awk '{print $3}' | sort -n | awk -v d="$DUR" '
+	pgbench_rate "$name" pgbench-r "$rate" "$@"
+}
+
+# pgbench_rate NAME OUT RATE PGBENCH-FILES...: pgbench -R RATE; the
+# latencies of its log, per transaction from its scheduled start, as one
+# line in $B/NAME/OUT.txt
+pgbench_rate() {
+	local name=$1 out=$2 rate=$3
+	shift 3
+	rm -f "$B/pgb/log-$name-$out".*
+	"${PGB[@]}" -R "$rate" -l --log-prefix="$B/pgb/log-$name-$out" "$@" >"$B/$name/$out.log" 2>&1 || true
+	cat "$B/pgb/log-$name-$out".* 2>/dev/null | awk '{print $3}' | sort -n | awk -v d="$DUR" '
 	    { v[NR] = $1 / 1000 }
 	    function p(q,  k) { k = int(q / 100 * NR + 0.5); if (k < 1) k = 1; if (k > NR) k = NR; return v[k] }
 	    END { if (NR) printf "achieved %.1f p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f max %.3f\n", NR / d, p(50), p(90), p(99), p(99.9), p(100) }' \
-	    >"$B/$name/pgbench-r.txt"
+	    >"$B/$name/$out.txt"
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -153,6 +161,19 @@ HALF_SEARCH=$(awk '{print $2}' "$B/search/rounds" | median | awk '{ printf "%d",
 HALF_CASE=$(awk '{print $2}' "$B/case/rounds" | median | awk '{ printf "%d", $1 / 2 }')
 fixed_rate search "$HALF_SEARCH" -- "${PGB_SEARCH[@]}"
 fixed_rate case "$HALF_CASE" -H "Authorization: Bearer $OFF" -- "${PGB_CASE[@]}"
+# Where a request waits, at the same rates: the machine's floor (a
+# round trip to PostgreSQL doing nothing), and the case read without its
+# audit row (no write, no commit to flush)
+echo "SELECT 1;" >"$B/pgb/nothing.sql"
+pgbench_rate search floor "$HALF_SEARCH" -f "$B/pgb/nothing.sql"
+pgbench_rate case floor "$HALF_CASE" -f "$B/pgb/nothing.sql"
+PGB_CASE_RO=()
+for f in "$B"/pgb/case-*.sql; do
+	sed -E "s/^SELECT cases_case_get\('([^']*)', '\{\"id\":\"([^\"]*)\".*/SELECT c_case_json(c_case_for('\1', '\2'), true);/" \
+	    "$f" >"${f%.sql}-ro.sql"
+	PGB_CASE_RO+=(-f "${f%.sql}-ro.sql")
+done
+pgbench_rate case noaudit "$HALF_CASE" "${PGB_CASE_RO[@]}"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 audit1=$(q "SELECT count(*) FROM audit_log")
 
@@ -170,7 +191,10 @@ report() {
 	echo "   at $rate req/s (half the median maximum), open loop:"
 	echo "     service : $ol"
 	echo "     pgbench : -R $rate, the same calls: $pg"
-	echo "     service p99 ${olp:-?} ms   goal < 10 ms: $(yesno "${olp:-1e9}" "<" 10)   (pgbench's p99 at the same rate: ${pgp:-?} ms)"
+	[ ! -s "$B/$name/noaudit.txt" ] ||
+	    echo "     pgbench : -R $rate, the same reads without their audit row (no commit to flush): $(cat "$B/$name/noaudit.txt")"
+	echo "     floor   : -R $rate, SELECT 1 (a round trip doing nothing, on this machine now): $(cat "$B/$name/floor.txt")"
+	echo "     service p99 ${olp:-?} ms   goal < 10 ms: $(yesno "${olp:-1e9}" "<" 10)   (pgbench's p99 at the same rate: ${pgp:-?} ms; the floor's: $(field p99 <"$B/$name/floor.txt") ms)"
 }
 
 {
@@ -196,4 +220,5 @@ report() {
 	echo "  ${PGB[*]} -f pgb/case-1.sql ... -f pgb/case-100.sql   # case-1.sql: $(cat "$B/pgb/case-1.sql")"
 	echo "  $OPENLOOP -r RATE -d $DUR -c $CONNS [-H 'Authorization: Bearer <officer>'] -p NAME/paths.txt $BASE/   (the second of two runs)"
 	echo "  ${PGB[*]} -R RATE -l -f ...   (p99 of the per-transaction log)"
+	echo "  ${PGB[*]} -R RATE -l -f pgb/nothing.sql   # the floor; and -f pgb/case-N-ro.sql: $(cat "$B/pgb/case-1-ro.sql")"
 } | tee "$OUT"
