@@ -1009,6 +1009,8 @@ START_TEST(persisted_get_cached)
 		                 0);
 		ck_assert_int_eq(r.status, 200);
 		t_resp_free(&r);
+		/* every worker's revocation view within one refresh (250 ms) */
+		t_sleep_ms(300);
 		persisted_get(ori, hash, vars, NULL, &r);
 		ck_assert_int_eq(r.status, 401);
 		ck_assert_ptr_null(strstr(r.body, "modifié"));
