@@ -126,7 +126,7 @@ RATIO=$(awk -v a="$HTTP_MS" -v b="$SQL_MS" 'BEGIN {printf "%.2f", a / b}')
 {
 	echo "bench-gender $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores (shared machine), $(git rev-parse --short HEAD)"
 	echo "a) ingestion: $NEV events committed at once to funding's outbox, relayed and applied by gender"
-	echo "   (one transaction each: inbox + fact; an invalidation event per region and month pending): ${INGEST_MS} ms,"
+	echo "   (one transaction per read of up to 256: inbox rows + facts; an invalidation event per region and month pending): ${INGEST_MS} ms,"
 	echo "   $INGEST_RATE events/s applied"
 	echo "b) 1,000 events/s for ${DUR}s (pgbench -R 1000 -c 4, one event per commit), $LAG_N events:"
 	echo "   funding commit -> gender applied: p50 ${LAG_P50} ms, p99 ${LAG_P99} ms, max ${LAG_MAX} ms"

@@ -90,7 +90,10 @@ static void *relay_main(void *arg);
 static void *consumer_main(void *arg);
 static int consumer_handle(struct mp_consumer *c, const char *id,
                            const char *payload, size_t len);
-static int consumer_apply(struct mp_consumer *c, const json_t *ev, int *dup);
+static int consumer_apply(struct mp_consumer *c, json_t *ev, int *dup);
+static int consumer_inbox(struct mp_consumer *c, json_t *const *evs, size_t n,
+                          unsigned char *fresh);
+static int consumer_effect(struct mp_consumer *c, const json_t *ev);
 static int consumer_batch(struct mp_consumer *c, const redisReply *entries);
 static int consumer_ack(struct mp_consumer *c, const char *const *ids,
                         size_t n);
@@ -560,42 +563,94 @@ consumer_dead_letter(struct mp_consumer *c, const char *id, const char *payload,
 }
 
 /*
+ * Inside the open transaction: record the ids of the n events in `inbox`
+ * in one statement. fresh[i] is set to 1 for the first occurrence of each
+ * id that was not there yet (the events to apply now), 0 for the others
+ * (already applied: a redelivery, or the same event twice in the read).
+ * 0, -ENOMEM or -EIO (the caller rolls back).
+ */
+static int
+consumer_inbox(struct mp_consumer *c, json_t *const *evs, size_t n,
+               unsigned char *fresh)
+{
+	const char *param[1];
+	json_t *rows;
+	PGresult *res;
+	char *text;
+	size_t i, k;
+	int r;
+
+	memset(fresh, 0, n);
+	if ((rows = json_array()) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		json_array_append_new(
+		    rows,
+		    json_pack(
+		        "{s:s?, s:s?, s:s?}", "id",
+		        json_string_value(json_object_get(evs[i], "id")),
+		        "source",
+		        json_string_value(json_object_get(evs[i], "source")),
+		        "type",
+		        json_string_value(json_object_get(evs[i], "type"))));
+	text = json_dumps(rows, JSON_COMPACT);
+	json_decref(rows);
+	if (text == NULL)
+		return -ENOMEM;
+	param[0] = text;
+	res =
+	    PQexecParams(c->l.pg,
+	                 "INSERT INTO inbox (event_id, source, type) "
+	                 "SELECT e->>'id', coalesce(e->>'source', ''), "
+	                 "e->>'type' FROM jsonb_array_elements($1::jsonb) e "
+	                 "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+	                 1, NULL, param, NULL, NULL, 0);
+	free(text);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return -EIO;
+	}
+	for (r = 0; r < PQntuples(res); r++)
+		for (k = 0; k < n; k++)
+			if (!fresh[k] &&
+			    strcmp(json_string_value(
+			               json_object_get(evs[k], "id")),
+			           PQgetvalue(res, r, 0)) == 0) {
+				fresh[k] = 1;
+				break;
+			}
+	PQclear(res);
+	return 0;
+}
+
+/* The service's effect of one event (its inbox row already written). */
+static int
+consumer_effect(struct mp_consumer *c, const json_t *ev)
+{
+	int rc;
+
+	current_consumer = c;
+	rc = c->def.apply(c->def.use_db ? c->l.pg : NULL, ev, c->def.arg);
+	current_consumer = NULL;
+	return rc;
+}
+
+/*
  * Inside the open transaction (use_db) or none: record the event's id in
  * the inbox and, unless it was already there (*dup = 1), run the
  * service's effect. Returns 0, MP_CONSUME_REJECT, or negative (the caller
  * rolls back).
  */
 static int
-consumer_apply(struct mp_consumer *c, const json_t *ev, int *dup)
+consumer_apply(struct mp_consumer *c, json_t *ev, int *dup)
 {
-	const char *params[3];
-	PGresult *res;
+	unsigned char fresh = 1;
 	int rc;
 
-	*dup = 0;
-	if (c->def.use_db) {
-		params[0] = json_string_value(json_object_get(ev, "id"));
-		params[1] = json_string_value(json_object_get(ev, "source"));
-		params[2] = json_string_value(json_object_get(ev, "type"));
-		res = PQexecParams(
-		    c->l.pg,
-		    "INSERT INTO inbox (event_id, "
-		    "source, type) VALUES ($1, coalesce($2, ''), $3) "
-		    "ON CONFLICT (event_id) DO NOTHING",
-		    3, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			PQclear(res);
-			return -EIO;
-		}
-		*dup = strcmp(PQcmdTuples(res), "0") == 0;
-		PQclear(res);
-	}
-	if (*dup)
-		return 0;
-	current_consumer = c;
-	rc = c->def.apply(c->def.use_db ? c->l.pg : NULL, ev, c->def.arg);
-	current_consumer = NULL;
-	return rc;
+	if (c->def.use_db && (rc = consumer_inbox(c, &ev, 1, &fresh)) != 0)
+		return rc;
+	*dup = !fresh;
+	return fresh ? consumer_effect(c, ev) : 0;
 }
 
 /* Test fault point: die after COMMIT, before XACK (once per flag file). */
@@ -703,7 +758,8 @@ consumer_batch(struct mp_consumer *c, const redisReply *entries)
 	json_t **evs = NULL;
 	size_t *lens = NULL, i, n = 0, applied = 0, dups = 0;
 	const char **payloads = NULL;
-	int rc = 0, dup, failed = 0;
+	unsigned char *fresh = NULL;
+	int rc = 0, failed = 0;
 
 	if (entries->elements == 0)
 		return 0;
@@ -711,7 +767,9 @@ consumer_batch(struct mp_consumer *c, const redisReply *entries)
 	payloads = calloc(entries->elements, sizeof(*payloads));
 	lens = calloc(entries->elements, sizeof(*lens));
 	evs = calloc(entries->elements, sizeof(*evs));
-	if (ids == NULL || payloads == NULL || lens == NULL || evs == NULL) {
+	fresh = calloc(entries->elements, 1);
+	if (ids == NULL || payloads == NULL || lens == NULL || evs == NULL ||
+	    fresh == NULL) {
 		rc = -ENOMEM;
 		goto done;
 	}
@@ -745,11 +803,13 @@ consumer_batch(struct mp_consumer *c, const redisReply *entries)
 		rc = -EIO;
 		goto done;
 	}
+	if (consumer_inbox(c, evs, n, fresh) != 0)
+		failed = 1;
 	for (i = 0; i < n && !failed; i++) {
-		if (consumer_apply(c, evs[i], &dup) != 0)
-			failed = 1;
-		else if (dup)
+		if (!fresh[i])
 			dups++;
+		else if (consumer_effect(c, evs[i]) != 0)
+			failed = 1;
 		else
 			applied++;
 	}
@@ -779,6 +839,7 @@ done:
 	for (i = 0; evs != NULL && i < n; i++)
 		json_decref(evs[i]);
 	free(evs);
+	free(fresh);
 	free(lens);
 	free(payloads);
 	free(ids);
