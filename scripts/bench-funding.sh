@@ -7,6 +7,8 @@
 #      funding.application.created.v1 outbox row per application
 #   d) RSS of each Kore worker sampled during a), b) and c)
 #   e) requests each worker served in a), b) and c) (/metrics, per worker)
+#   f) in a) and b), the workers' CPU time and their time runnable but
+#      waiting for a CPU, per request (/proc/PID/schedstat)
 # wrk -t2 -c64 and pgbench -c64 -j2 -M extended (the service's libpq calls
 # are PQsendQueryParams: parse, bind, execute each time, as -M extended).
 # Results overwrite bench/results/funding.txt and are printed.
@@ -15,7 +17,10 @@
 # goals: rate >= 0.9 of pgbench, p99 <= 1.5 x pgbench's, requests spread
 # over the workers within 20 % (from /metrics, mp_worker_http_requests_total).
 # Knobs: BENCH_SECONDS (15, for c), BENCH_APPS (2000), BENCH_BUILD (build-bench),
-# BENCH_WORKERS (2), BENCH_DB_POOL (16 a worker).
+# BENCH_WORKERS (2), BENCH_DB_POOL (16 a worker), BENCH_BASELINE (a build
+# directory of another revision, e.g. main's: started beside the service on
+# the same database and measured in every round of a) and b) too, so that
+# before and after are compared in one run).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bench-lib.sh"
@@ -45,11 +50,19 @@ bench_traps "$B"; mkdir -p "$B/pgb" "$B/mem"
 
 PGP=$(free_port); RP=$(free_port); FP=$(free_port)
 pg_start "$B" "$PGP"; redis_start "$B" "$RP"
+BASELINE=${BENCH_BASELINE:-}
+if [ -n "$BASELINE" ]; then
+	[ -f "$BASELINE/funding.so" ] || die "$BASELINE/funding.so missing"
+	FP0=$(free_port)
+	bench_start_funding "$B" "$BASELINE" "$PGP" "$RP" "$FP0" "$WORKERS" MP_DB_POOL="$POOL"
+	mv "$B/log/funding.log" "$B/log/funding-baseline.log"
+fi
 bench_start_funding "$B" "$BUILD_DIR" "$PGP" "$RP" "$FP" "$WORKERS" MP_DB_POOL="$POOL"
 KPID=${PIDS[-1]}
 export PGHOST=127.0.0.1 PGPORT=$PGP PGUSER=funding PGPASSWORD=$PW PGDATABASE=funding
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
 BASE="http://127.0.0.1:$FP"
+SVC=$BASE # the service a) and b) load: $BASE, or the baseline's
 
 OFF=$(bench_token "officer-$REGION" council_officer)
 APPS_TOK=(); for i in 0 1 2 3; do APPS_TOK+=("$(bench_token "applicant-$i-$REGION" applicant)"); done
@@ -127,6 +140,13 @@ cpu_per_req() { # "k0 p0" "k1 p1" requests -> "kore N us, PostgreSQL M us"
 	awk -v a="$1" -v b="$2" -v n="$3" -v hz="$TCK" 'BEGIN { split(a, x, " "); split(b, y, " "); if (n <= 0) n = 1
 	    printf "kore %.0f us + PostgreSQL %.0f us of CPU a request", (y[1] - x[1]) / hz * 1e6 / n, (y[2] - x[2]) / hz * 1e6 / n }'
 }
+# the Kore workers' time on a CPU and runnable but waiting for one
+# (/proc/PID/schedstat, ns): "run wait"
+sched_mark() { local w r=0 q=0 a b; for w in $(workers); do read -r a b _ <"/proc/$w/schedstat" && r=$((r + a)) && q=$((q + b)); done; echo "$r $q"; }
+sched_report() { # tag
+	awk '{ r += $3 - $1; q += $4 - $2; n += $5 } END { if (n < 1) n = 1
+	    printf "   workers : on a CPU %.0f us a request, runnable but waiting for a CPU %.0f us a request (both workers, all rounds)\n", r / 1000 / n, q / 1000 / n }' "$B/sched-$1"
+}
 nreq() { awk '/ requests in / {print $1} /^number of transactions actually processed/ {print $NF}'; }
 WRK=(wrk -t"$THREADS" -c"$CONNS" -d"${RDUR}s" --timeout 10s --latency)
 PGB=(pgbench -n -c "$CONNS" -j "$THREADS" -T "$RDUR" -M extended)
@@ -138,18 +158,30 @@ CMDS=()
 # round in $B/duel-TAG: round svc_rps svc_p99 pg_tps pg_p99 svc_n pg_n
 # then the CPU ticks (kore, PostgreSQL) spent by each side.
 duel() {
-	local tag=$1 svc=$2 pg=$3 r so po k0 k1 p0 p1 w0 w1
-	: >"$B/duel-$tag"
+	local tag=$1 svc=$2 pg=$3 r so po k0 k1 p0 p1 w0 w1 q0 q1
+	: >"$B/duel-$tag"; : >"$B/duel-$tag-base"; : >"$B/sched-$tag"
 	w0=$(wreq); wconns >"$B/conns-$tag" &
 	for r in $(seq 1 "$ROUNDS"); do
 		log "$tag) round $r/$ROUNDS: service (${RDUR}s), then pgbench (${RDUR}s)"
-		k0=$(cpu_mark); so=$("$svc" 2>&1); k1=$(cpu_mark)
+		# the baseline goes before the service in even rounds, after it
+		# in odd ones: the load of a shared machine drifts within a round
+		[ -n "$BASELINE" ] && [ $((r % 2)) = 0 ] && duel_baseline "$tag" "$svc" "$r"
+		q0=$(sched_mark); k0=$(cpu_mark); so=$("$svc" 2>&1); k1=$(cpu_mark); q1=$(sched_mark)
+		echo "$q0 $q1 $(nreq <<<"$so")" >>"$B/sched-$tag"
 		[ "$r" = 1 ] && curl -s "$BASE/metrics" >"$B/metrics-$tag"
+		[ -n "$BASELINE" ] && [ $((r % 2)) = 1 ] && duel_baseline "$tag" "$svc" "$r"
 		p0=$(cpu_mark); po=$("$pg" "$B/pgb/log-$tag-$r" 2>&1); sleep 0.5; p1=$(cpu_mark)
 		printf '%s\n' "$so" >"$B/$tag-svc-$r.txt"; printf '%s\n' "$po" >"$B/$tag-pg-$r.txt"
 		echo "$r $(rps <<<"$so") $(to_ms "$(p99 <<<"$so")") $(tps <<<"$po") $(pg_p99 "$B/pgb/log-$tag-$r") $(nreq <<<"$so") $(nreq <<<"$po") $k0 $k1 $p0 $p1" >>"$B/duel-$tag"
 	done
 	w1=$(wreq); balance "$w0" "$w1" >"$B/balance-$tag"
+}
+# duel_baseline TAG SVC-FN ROUND: the same load on the baseline service
+duel_baseline() {
+	local out
+	out=$(SVC="http://127.0.0.1:$FP0" "$2" 2>&1)
+	printf '%s\n' "$out" >"$B/$1-base-$3.txt"
+	echo "$3 $(rps <<<"$out") $(to_ms "$(p99 <<<"$out")")" >>"$B/duel-$1-base"
 }
 # duel_report TAG: the rounds, the medians of the per-round ratios, the goals
 duel_report() {
@@ -179,7 +211,7 @@ while read -r id; do
 	printf "SELECT funding_application_get('%s', '{\"id\":\"%s\"}', NULL, NULL, 'bench');\n" "$P_OFF" "$id" >"$f"
 	pgb_a+=(-f "$f")
 done <"$B/ids.txt"
-svc_a() { BENCH_TOKEN=$OFF BENCH_IDS=$B/ids.txt "${WRK[@]}" -s bench/funding/get.lua "$BASE/"; }
+svc_a() { BENCH_TOKEN=$OFF BENCH_IDS=$B/ids.txt "${WRK[@]}" -s bench/funding/get.lua "$SVC/"; }
 pg_a() { "${PGB[@]}" -l --log-prefix="$1" "${pgb_a[@]}"; }
 sample_start get
 duel a svc_a pg_a
@@ -190,7 +222,7 @@ CMDS+=("${PGB[*]} -l -f get-1.sql ... -f get-$NIDS.sql   # get-N.sql: $(cat "$B/
 # ---- b) a call's applications, first page of 50 -----------------------------------------
 printf "SELECT funding_call_applications('%s', '{\"id\":\"%s\",\"limit\":\"50\"}', NULL, NULL, 'bench');\n" \
     "$P_OFF" "$CALL" >"$B/pgb/list.sql"
-svc_b() { BENCH_TOKEN=$OFF "${WRK[@]}" -s bench/funding/list.lua "$BASE/v1/funding/calls/$CALL/applications?limit=50"; }
+svc_b() { BENCH_TOKEN=$OFF "${WRK[@]}" -s bench/funding/list.lua "$SVC/v1/funding/calls/$CALL/applications?limit=50"; }
 pg_b() { "${PGB[@]}" -l --log-prefix="$1" -f "$B/pgb/list.sql"; }
 sample_start list
 duel b svc_b pg_b
@@ -234,6 +266,14 @@ c_99=$(to_ms "$(p99 <<<"$C_SVC")")
 a_ratio=$(median_ratio "$B/duel-a" 2 4); a_tail=$(median_ratio "$B/duel-a" 3 5)
 b_ratio=$(median_ratio "$B/duel-b" 2 4); b_tail=$(median_ratio "$B/duel-b" 3 5)
 A_BAL=$(cat "$B/balance-a"); B_BAL=$(cat "$B/balance-b")
+baseline_report() { # tag: the baseline's rounds beside this run's
+	[ -n "$BASELINE" ] || return 0
+	join "$B/duel-$1-base" "$B/duel-$1" | awk '{
+	    printf "   round %d: before  %8.1f req/s, p99 %7.2f ms | rate %.2f, p99 %.2f x pgbench'"'"'s | after/before: rate %.2f, p99 %.2f\n",
+	        $1, $2, $3, ($6 > 0 ? $2 / $6 : 0), ($7 > 0 ? $3 / $7 : 0), ($2 > 0 ? $4 / $2 : 0), ($3 > 0 ? $5 / $3 : 0) }'
+	join "$B/duel-$1-base" "$B/duel-$1" >"$B/duel-$1-both"
+	echo "   before ($BASELINE), median of the rounds: rate $(median_ratio "$B/duel-$1-both" 2 6) of pgbench, p99 $(median_ratio "$B/duel-$1-both" 3 7) x pgbench's"
+}
 goals() { # rate tail balance
 	echo "   median of the rounds: rate $1 of pgbench (goal >= 0.9: $(yesno "$1" ">=" 0.9)), p99 $2 x pgbench's (goal <= 1.5: $(yesno "$2" "<" 1.501)), worker spread (goal <= 20 %): $(yesno "$(spread "$3")" "<" 20.5)"
 }
@@ -247,6 +287,7 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	echo "sysload : load average (1, 5, 15 min) before the run $LOAD_BEFORE, after $LOAD_AFTER (shared machine: compare ratios, not absolute figures)"
 	echo "versions: kore $(dpkg-query -W -f='${Version}' kore 2>/dev/null), $("$PG_BIN/postgres" --version), $(pgbench --version), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $(redis-server --version | awk '{print $1, $3}')"
 	echo "service : $BUILD_DIR/funding.so, MP_WORKERS=$WORKERS, MP_DB_POOL=$POOL per worker (opened before serving: MP_DB_POOL_WARM), MP_LOG_LEVEL=warn"
+	[ -z "$BASELINE" ] || echo "baseline: $BASELINE/funding.so (same settings, same database), loaded in each round of a) and b) right after the service (odd rounds) or right before it (even rounds)"
 	echo "data    : 1 call, $NAPPS applications seeded over HTTP in ${seed_s}s; a) rotates over $NIDS of them on both sides"
 	echo "load    : a), b): $ROUNDS interleaved rounds of wrk -t$THREADS -c$CONNS -d${RDUR}s then pgbench -c $CONNS -j $THREADS -T $RDUR -M extended (the same SELECT the service sends); c): wrk -d${DUR}s"
 	echo "note    : closed loop, so mean latency = $CONNS / rate (Little's law): p99 < 10 ms at $CONNS connections needs more than $((CONNS * 100)) req/s"
@@ -255,13 +296,17 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	duel_report a
 	for r in $(seq 1 "$ROUNDS"); do errs "$(cat "$B/a-svc-$r.txt")"; done
 	echo "   workers : requests $A_BAL; connections 3 s in: $(cat "$B/conns-a")"
+	sched_report a
 	goals "$a_ratio" "$a_tail" "$A_BAL"
+	baseline_report a
 	echo
 	echo "b) GET /v1/funding/calls/{id}/applications?limit=50 ($B_BYTES bytes a page)"
 	duel_report b
 	for r in $(seq 1 "$ROUNDS"); do errs "$(cat "$B/b-svc-$r.txt")"; done
 	echo "   workers : requests $B_BAL; connections 3 s in: $(cat "$B/conns-b")"
+	sched_report b
 	goals "$b_ratio" "$b_tail" "$B_BAL"
+	baseline_report b
 	echo
 	echo "c) POST /v1/funding/calls/{id}/applications (application + outbox event in one transaction)"
 	echo "   service : $c_201 created (201) in ${c_secs}s = $c_rate/s; all answers $c_total req/s, non-201 $c_other; p99 $c_99 ms"
