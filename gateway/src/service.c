@@ -30,6 +30,7 @@
 #include "identity/admin.h"
 #include "identity/auth.h"
 #include "identity/jwks.h"
+#include "identity/pwhash.h"
 #include "openapi/openapi.h"
 #include "proxy/proxy.h"
 #include "proxy/upstreams.h"
@@ -88,9 +89,11 @@ static const struct mp_route routes[] = {
 
 static int gw_parent_init(void);
 
-/* /openapi/ (openapi.c) and the upstreams' readiness (upstreams.c). */
+/* /openapi/ (openapi.c), the upstreams' readiness (upstreams.c), the
+ * password hashing threads (pwhash.c). */
 static const struct mp_extension *const extensions[] = {
     &gw_openapi_extension,
+    &gw_pwhash_extension,
     &gw_upstreams_extension,
     &gw_graphql_extension,
     NULL,

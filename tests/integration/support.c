@@ -4,8 +4,10 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/file.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <dirent.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -342,6 +344,214 @@ t_testapp_start(struct t_proc *p, const char *name,
 	forced_port = port;
 	return start_with_env(p, name, "testapp", "tests/app/testapp.conf",
 	                      "tests/app/migrations", NULL, extra_env);
+}
+
+#define WATCH_MAX 16
+
+struct t_watch {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started; /* the tracer seized every worker (1) or failed (-1) */
+	int seize_err;
+	int stop;
+	int n;
+	pid_t pid[WATCH_MAX];
+	int ended[WATCH_MAX];
+	int status[WATCH_MAX]; /* wait status of the end, -1: lost */
+};
+
+/* The pids of the children of `parent` (its workers), at most max. */
+static int
+children_of(pid_t parent, pid_t *out, int max)
+{
+	char path[300], buf[512], *rp;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+	int n = 0, ppid;
+
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && n < max) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		/* pid (comm) state ppid: comm may hold spaces, so from the
+		 * last ')' */
+		if (fgets(buf, sizeof(buf), f) != NULL &&
+		    (rp = strrchr(buf, ')')) != NULL &&
+		    sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == parent)
+			out[n++] = (pid_t)atoi(de->d_name);
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+watch_end(struct t_watch *w, int i, int status)
+{
+	pthread_mutex_lock(&w->mu);
+	w->ended[i] = 1;
+	w->status[i] = status;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* The tracer: ptrace requests must all come from the thread that seized. */
+static void *
+watch_main(void *arg)
+{
+	struct t_watch *w = arg;
+	unsigned long msg;
+	int i, st, left, err = 0;
+	pid_t r;
+
+	for (i = 0; i < w->n && err == 0; i++) {
+		if (ptrace(PTRACE_SEIZE, w->pid[i], NULL,
+		           (void *)(uintptr_t)PTRACE_O_TRACEEXIT) != 0)
+			err = errno;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->started = err == 0 ? 1 : -1;
+	w->seize_err = err;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (err != 0)
+		return NULL; /* those seized are released with this thread */
+	for (;;) {
+		left = 0;
+		for (i = 0; i < w->n; i++) {
+			if (w->ended[i])
+				continue;
+			left++;
+			r = waitpid(w->pid[i], &st, __WALL | WNOHANG);
+			if (r == 0)
+				continue;
+			if (r < 0) {
+				watch_end(w, i, -1);
+			} else if (WIFEXITED(st) || WIFSIGNALED(st)) {
+				watch_end(w, i, st);
+			} else if (WIFSTOPPED(st) &&
+			           (st >> 8) ==
+			               (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
+				msg = 0;
+				(void)ptrace(PTRACE_GETEVENTMSG, w->pid[i],
+				             NULL, &msg);
+				watch_end(w, i, (int)msg);
+				(void)ptrace(PTRACE_CONT, w->pid[i], NULL,
+				             NULL);
+			} else if (WIFSTOPPED(st)) {
+				/* a signal on its way (passed on as it is),
+				 * or a group-stop (0: resumed) */
+				(void)ptrace(
+				    PTRACE_CONT, w->pid[i], NULL,
+				    (void *)(uintptr_t)((st >> 16) == 0
+				                            ? WSTOPSIG(st)
+				                            : 0));
+			}
+		}
+		if (left == 0 || w->stop)
+			break;
+		t_sleep_ms(1);
+	}
+	return NULL;
+}
+
+int
+t_workers_watch(const struct t_proc *p, int n, struct t_watch **wp)
+{
+	struct t_watch *w;
+	int i, rc;
+
+	*wp = NULL;
+	if (n < 1 || n > WATCH_MAX || (w = calloc(1, sizeof(*w))) == NULL)
+		return -EINVAL;
+	for (i = 0; i < 500 && w->n < n; i++) {
+		w->n = children_of(p->pid, w->pid, WATCH_MAX);
+		if (w->n < n)
+			t_sleep_ms(10);
+	}
+	if (w->n < n) {
+		free(w);
+		return -ESRCH;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+		free(w);
+		return -EAGAIN;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->started == 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	if (w->started < 0) {
+		rc = -w->seize_err;
+		pthread_join(w->thread, NULL);
+		free(w);
+		return rc;
+	}
+	*wp = w;
+	return 0;
+}
+
+int
+t_workers_ended(struct t_watch *w, int timeout_ms, char *why, size_t whylen)
+{
+	struct timespec until;
+	int i, bad = 0;
+
+	if (whylen > 0)
+		why[0] = '\0';
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		for (i = 0; i < w->n && w->ended[i]; i++)
+			;
+		if (i == w->n ||
+		    pthread_cond_timedwait(&w->cv, &w->mu, &until) != 0)
+			break;
+	}
+	w->stop = 1;
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	for (i = 0; i < w->n; i++) {
+		const char *what = NULL;
+		char d[64];
+
+		if (!w->ended[i])
+			what = "still running";
+		else if (w->status[i] == -1)
+			what = "lost (not traced to its end)";
+		else if (WIFSIGNALED(w->status[i])) {
+			snprintf(d, sizeof(d), "killed by signal %d",
+			         WTERMSIG(w->status[i]));
+			what = d;
+		} else if (WEXITSTATUS(w->status[i]) != 0) {
+			snprintf(d, sizeof(d), "exit status %d",
+			         WEXITSTATUS(w->status[i]));
+			what = d;
+		}
+		if (what == NULL)
+			continue;
+		if (bad++ == 0 && whylen > 0)
+			snprintf(why, whylen, "worker pid %d: %s",
+			         (int)w->pid[i], what);
+	}
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+	return bad;
 }
 
 int

@@ -69,6 +69,27 @@ struct t_proc t_ops(const struct t_proc *p);
  * from its log; negative errno when the log cannot be read. */
 int t_proc_worker_restarts(const struct t_proc *p);
 
+/*
+ * How each worker of a Kore process ends. Kore's parent reaps its workers
+ * at shutdown without saying how they ended: a worker killed by SIGSEGV
+ * in its exit path looks, in the log and in the parent's exit status,
+ * exactly like one that exited cleanly. t_workers_watch finds the n
+ * workers of p (waiting up to 5 s for them) and traces each from a thread
+ * of this process (ptrace PTRACE_SEIZE with PTRACE_O_TRACEEXIT: every
+ * signal is passed on unchanged, the end is seen before the parent reaps
+ * it). 0, or a negative errno (-ESRCH: fewer than n workers; ptrace
+ * refused); *w is then NULL.
+ *
+ * t_workers_ended waits up to timeout_ms for every watched worker to end,
+ * stops watching and frees w. Returns how many did not end by exit(0),
+ * describing the first ("pid 123: signal 11") in why; a worker still
+ * running at the deadline counts too.
+ */
+struct t_watch;
+int t_workers_watch(const struct t_proc *p, int n, struct t_watch **w);
+int t_workers_ended(struct t_watch *w, int timeout_ms, char *why,
+                    size_t whylen);
+
 /* A listening TCP socket on 127.0.0.1 and a free port (for in-process test
  * peers): the fd, or a negative errno. */
 int t_listen_loopback(int *port);

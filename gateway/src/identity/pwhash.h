@@ -22,11 +22,20 @@ enum gw_pwhash_op { GW_PWHASH_HASH, GW_PWHASH_VERIFY };
 struct gw_pwjob;
 
 /*
- * gw_pwhash_parent_init: in the parent, read MP_PWHASH_FAST and compute the
- * dummy hash that gw_pwhash_dummy() returns (so that a login for an unknown
- * name costs one verification like any other). 0 or -1 (message on stderr).
+ * gw_pwhash_parent_init: in the parent, read MP_PWHASH_FAST and
+ * MP_PWHASH_THREADS and compute the dummy hash that gw_pwhash_dummy()
+ * returns (so that a login for an unknown name costs one verification like
+ * any other). 0 or -1 (message on stderr).
  */
 int gw_pwhash_parent_init(void);
+
+/*
+ * The hashing threads' life in each worker (mp_service.extensions):
+ * MP_PWHASH_THREADS threads (1-16, default 2, read by
+ * gw_pwhash_parent_init) start with the worker and are joined at its
+ * teardown, before Kore unloads the module.
+ */
+extern const struct mp_extension gw_pwhash_extension;
 
 /* gw_pwhash_dummy: a hash of a random secret nobody knows, with the
  * current costs. Static, valid for the process' life. */
@@ -39,13 +48,14 @@ const char *gw_pwhash_dummy(void);
 int gw_pwhash_str(const char *secret, char out[GW_PWHASH_STRBYTES]);
 
 /*
- * gw_pwhash_start: park ctx's request while a Kore task thread hashes
- * `secret` (op HASH) or checks it against `hash` (op VERIFY), then run
- * `next` on the worker's loop. Both strings are copied (the secret's copy
- * is wiped when the job ends). *jobp receives the job: the caller keeps it
- * in its request state and releases it with gw_pwhash_release() from its
- * user_free (also when the client went away mid-job). Returns MP_WAIT, or
- * MP_DONE after answering 500 when the job cannot start.
+ * gw_pwhash_start: park ctx's request while one of the worker's hashing
+ * threads hashes `secret` (op HASH) or checks it against `hash` (op
+ * VERIFY), then run `next` on the worker's loop. Both strings are copied
+ * (the secret's copy is wiped when the job ends). *jobp receives the job:
+ * the caller keeps it in its request state and releases it with
+ * gw_pwhash_release() from its user_free (also when the client went away
+ * mid-job). Returns MP_WAIT, or MP_DONE after answering 500 (no memory) or
+ * 503 (the worker has no hashing thread) when the job cannot start.
  */
 int gw_pwhash_start(struct mp_ctx *ctx, enum gw_pwhash_op op,
                     const char *secret, const char *hash, mp_handler next,

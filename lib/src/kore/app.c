@@ -78,6 +78,11 @@ struct mp_jwt_policy mp_jwt_policy;
 
 static volatile sig_atomic_t draining;
 static uint64_t drain_deadline_ms;
+/* Kore's own handlers of the signals drain_signal takes over, put back at
+ * teardown: Kore unloads this module after the teardown hook, and a
+ * handler left pointing into it would turn a late SIGTERM (a second kill,
+ * a whole process group signalled) into a SIGSEGV in Kore's cleanup. */
+static struct sigaction kore_sigterm, kore_sigint;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 /* What the sanitizer runtimes call in a worker (thread start-up, reports,
@@ -454,8 +459,8 @@ kore_worker_configure(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = drain_signal;
 	sigemptyset(&sa.sa_mask);
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, &kore_sigterm);
+	(void)sigaction(SIGINT, &sa, &kore_sigint);
 	kore_timer_add(drain_tick, 50, NULL, 0);
 	mp_balance_worker_start();
 
@@ -500,6 +505,15 @@ kore_worker_teardown(void)
 	mp_redis_worker_stop();
 	mp_jwt_cache_free(jwt_cache); /* wipes the tokens it kept */
 	jwt_cache = NULL;
+	/* nothing of this module may run once Kore unloads it */
+	(void)sigaction(SIGTERM, &kore_sigterm, NULL);
+	(void)sigaction(SIGINT, &kore_sigint, NULL);
+	/* Kore's worker keeps the accept lock until it is busy, and one that
+	 * exits holding it leaves the others, still draining, unable to
+	 * accept: new connections (a GraphQL query's reads through this
+	 * gateway among them) wait in the backlog until their grace period
+	 * ends. Hand it over; the others take it on their next turn. */
+	kore_worker_make_busy();
 	mp_log(MP_LOG_INFO, "shutdown", "worker stopped");
 }
 
