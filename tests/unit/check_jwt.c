@@ -1431,10 +1431,17 @@ START_TEST(cache_stops_at_expiry)
 	ck_assert_int_eq(mp_jwt_verify_cached(c, ks, &pol, tok, strlen(tok),
 	                                      NOW + 100 + LEEWAY, &pr),
 	                 MP_JWT_EXPIRED);
+	/* a clock stepped back before iat - leeway: verified again, refused */
+	ck_assert_int_eq(
+	    mp_jwt_verify_cached(c, ks, &pol, tok, strlen(tok), NOW, &pr),
+	    MP_JWT_OK);
+	ck_assert_int_eq(mp_jwt_verify_cached(c, ks, &pol, tok, strlen(tok),
+	                                      NOW - 10 - LEEWAY - 1, &pr),
+	                 MP_JWT_NOT_YET_VALID);
 	ck_assert_int_eq(pr.authenticated, 0);
 	mp_jwt_cache_stats(c, &hits, &misses);
-	ck_assert_uint_eq(hits, 1);
-	ck_assert_uint_eq(misses, 2);
+	ck_assert_uint_eq(hits, 2);
+	ck_assert_uint_eq(misses, 3);
 	mp_jwt_cache_free(c);
 	free(tok);
 }

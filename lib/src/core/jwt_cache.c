@@ -31,6 +31,7 @@
 struct jwt_entry {
 	char *token; /* NULL: empty */
 	size_t len;
+	int64_t from;  /* and now >= from: when it was verified */
 	int64_t until; /* served while now < until */
 	struct mp_principal p;
 };
@@ -119,8 +120,8 @@ mp_jwt_verify_cached(struct mp_jwt_cache *c, const struct mp_jwt_keyset *ks,
 		c->ks = ks;
 	}
 	e = slot_of(c, token, len);
-	if (e->token != NULL && e->len == len && now < e->until &&
-	    sodium_memcmp(e->token, token, len) == 0) {
+	if (e->token != NULL && e->len == len && now >= e->from &&
+	    now < e->until && sodium_memcmp(e->token, token, len) == 0) {
 		*p = e->p;
 		c->hits++;
 		return MP_JWT_OK;
@@ -134,6 +135,9 @@ mp_jwt_verify_cached(struct mp_jwt_cache *c, const struct mp_jwt_keyset *ks,
 		return rc; /* verified all the same; just not remembered */
 	memcpy(e->token, token, len);
 	e->len = len;
+	/* a clock stepped back before the verification: verify again (nbf and
+	 * iat are checked then) */
+	e->from = now;
 	/* the time check of mp_jwt_verify: valid while now < exp + leeway */
 	e->until = p->exp <= INT64_MAX - pol->leeway_s ? p->exp + pol->leeway_s
 	                                               : INT64_MAX;
