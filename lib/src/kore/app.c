@@ -512,7 +512,10 @@ kore_worker_teardown(void)
 	 * exits holding it leaves the others, still draining, unable to
 	 * accept: new connections (a GraphQL query's reads through this
 	 * gateway among them) wait in the backlog until their grace period
-	 * ends. Hand it over; the others take it on their next turn. */
+	 * ends. Hand it over: a worker that has not had the lock since
+	 * Kore's last "accept available" message takes it on its next turn;
+	 * one that had it waits for a message the parent no longer relays
+	 * once it is shutting down (README, known gaps). */
 	kore_worker_make_busy();
 	mp_log(MP_LOG_INFO, "shutdown", "worker stopped");
 }
