@@ -114,23 +114,7 @@ req(const char *token, const char *method, json_t *body, int want,
 static char *
 sql1(const char *q, const char *arg)
 {
-	char url[256], *v = NULL;
-	const char *params[1] = {arg};
-	PGconn *pg;
-	PGresult *res;
-
-	t_db_url("cases", url, sizeof(url));
-	pg = PQconnectdb(url);
-	ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
-	res = PQexecParams(pg, q, arg != NULL ? 1 : 0, NULL, params, NULL, NULL,
-	                   0);
-	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", q,
-	              PQerrorMessage(pg));
-	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
-		v = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	PQfinish(pg);
-	return v;
+	return t_db_scalar("cases", q, arg);
 }
 
 /* Run a statement as the service's role: 0, or -1 when it failed. */
