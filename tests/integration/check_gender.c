@@ -204,20 +204,12 @@ holder(int n, const char *region, const char *commune, const char *sex,
 static json_t *
 get(const char *token, long want, const char *fmt, ...)
 {
-	char path[1024];
-	struct t_resp r;
-	json_t *out;
 	va_list ap;
+	json_t *out;
 
 	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
+	out = t_expectv(&gender, "GET", token, NULL, want, fmt, ap);
 	va_end(ap);
-	ck_assert_int_eq(t_json(&gender, "GET", path, token, NULL, &r), 0);
-	ck_assert_msg(r.status == want, "GET %s: want %ld, got %ld: %.*s", path,
-	              want, r.status, (int)(r.len > 800 ? 800 : r.len),
-	              r.body != NULL ? r.body : "");
-	out = r.json != NULL ? json_incref(r.json) : json_object();
-	t_resp_free(&r);
 	return out;
 }
 

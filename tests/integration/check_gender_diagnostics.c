@@ -65,22 +65,12 @@ static json_t *
 req(const char *method, const char *token, json_t *body, long want,
     const char *fmt, ...)
 {
-	char path[512];
-	struct t_resp r;
-	json_t *out;
 	va_list ap;
+	json_t *out;
 
 	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
+	out = t_expectv(&gender, method, token, body, want, fmt, ap);
 	va_end(ap);
-	ck_assert_int_eq(t_json(&gender, method, path, token, body, &r), 0);
-	ck_assert_msg(r.status == want, "%s %s: want %ld, got %ld: %.*s",
-	              method, path, want, r.status,
-	              (int)(r.len > 800 ? 800 : r.len),
-	              r.body != NULL ? r.body : "");
-	out = r.json != NULL ? json_incref(r.json) : json_object();
-	t_resp_free(&r);
-	json_decref(body);
 	return out;
 }
 

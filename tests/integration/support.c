@@ -1032,6 +1032,39 @@ t_token_commune(const char *sub, const char *roles, const char *region,
 	return tok;
 }
 
+json_t *
+t_expectv(const struct t_proc *p, const char *method, const char *token,
+          json_t *body, long want, const char *fmt, va_list ap)
+{
+	char path[1024];
+	struct t_resp r;
+	json_t *out;
+
+	vsnprintf(path, sizeof(path), fmt, ap);
+	ck_assert_int_eq(t_json(p, method, path, token, body, &r), 0);
+	ck_assert_msg(r.status == want, "%s %s: want %ld, got %ld: %.*s",
+	              method, path, want, r.status,
+	              (int)(r.len > 800 ? 800 : r.len),
+	              r.body != NULL ? r.body : "");
+	out = r.json != NULL ? json_incref(r.json) : json_object();
+	t_resp_free(&r);
+	json_decref(body);
+	return out;
+}
+
+json_t *
+t_expect(const struct t_proc *p, const char *method, const char *token,
+         json_t *body, long want, const char *fmt, ...)
+{
+	va_list ap;
+	json_t *out;
+
+	va_start(ap, fmt);
+	out = t_expectv(p, method, token, body, want, fmt, ap);
+	va_end(ap);
+	return out;
+}
+
 int
 t_json(const struct t_proc *p, const char *method, const char *path,
        const char *token, const json_t *body, struct t_resp *r)

@@ -7,6 +7,7 @@
 #ifndef MP_TEST_SUPPORT_H
 #define MP_TEST_SUPPORT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -175,6 +176,15 @@ char *t_token_commune(const char *sub, const char *roles, const char *region,
 /* JSON request with a bearer token (NULL: none); body may be NULL. */
 int t_json(const struct t_proc *p, const char *method, const char *path,
            const char *token, const json_t *body, struct t_resp *r);
+/* t_json to the path printf'd from fmt, failing the test (with the start
+ * of the answer) unless the status is `want`. body (may be NULL) is
+ * stolen. Returns the answer's JSON, or an empty object; the caller
+ * releases it. */
+json_t *t_expect(const struct t_proc *p, const char *method, const char *token,
+                 json_t *body, long want, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+json_t *t_expectv(const struct t_proc *p, const char *method, const char *token,
+                  json_t *body, long want, const char *fmt, va_list ap);
 
 /* Publish an account as the gateway does (gateway.user.registered.v1 on
  * events:gateway, data {sub, roles, region}; roles comma-separated, region

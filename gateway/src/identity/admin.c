@@ -172,7 +172,7 @@ user_patched(struct mp_ctx *ctx)
 	if ((res = json_loads(mp_db_value(ctx, 0, 0), 0, NULL)) == NULL)
 		return mp_reply_problem(ctx, 500, "internal",
 		                        "the account could not be read");
-	gw_auth_revoked_keys_set(json_object_get(res, "revoked"));
+	gw_auth_revoked_note(json_object_get(res, "revoked"));
 	user = json_incref(json_object_get(res, "user"));
 	json_decref(res);
 	return mp_reply_json(ctx, 200, user);

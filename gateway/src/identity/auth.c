@@ -105,7 +105,7 @@ static int client_start(struct mp_ctx *ctx, struct tokreq *st);
 static int client_state(struct mp_ctx *ctx);
 static int client_verified(struct mp_ctx *ctx);
 static int issue_recorded(struct mp_ctx *ctx);
-static void revoked_keys_set(struct mp_ctx *ctx);
+static void revoked_note(struct mp_ctx *ctx);
 static int refresh_reuse_revoked(struct mp_ctx *ctx);
 static int revoke_family_done(struct mp_ctx *ctx);
 static int revoke_done(struct mp_ctx *ctx);
@@ -590,21 +590,21 @@ issue_recorded(struct mp_ctx *ctx)
 }
 
 /* After a family's revocation: its live access tokens are the JSON
- * array in the statement's result (gw_auth_revoked_keys_set). */
+ * array in the statement's result (gw_auth_revoked_note). */
 static void
-revoked_keys_set(struct mp_ctx *ctx)
+revoked_note(struct mp_ctx *ctx)
 {
 	json_t *list;
 
 	if (mp_db_rows(ctx) < 1 || mp_db_isnull(ctx, 0, 0) ||
 	    (list = json_loads(mp_db_value(ctx, 0, 0), 0, NULL)) == NULL)
 		return;
-	gw_auth_revoked_keys_set(list);
+	gw_auth_revoked_note(list);
 	json_decref(list);
 }
 
 void
-gw_auth_revoked_keys_set(const json_t *list)
+gw_auth_revoked_note(const json_t *list)
 {
 	json_t *it;
 	size_t i;
@@ -877,7 +877,7 @@ refresh_rotated(struct mp_ctx *ctx)
 static int
 refresh_reuse_revoked(struct mp_ctx *ctx)
 {
-	revoked_keys_set(ctx);
+	revoked_note(ctx);
 	return oauth_error(
 	    ctx, 400, "invalid_grant",
 	    "the refresh token was already used; the session is revoked");
@@ -1037,7 +1037,7 @@ gw_auth_revoke(struct mp_ctx *ctx)
 static int
 revoke_family_done(struct mp_ctx *ctx)
 {
-	revoked_keys_set(ctx);
+	revoked_note(ctx);
 	return revoke_done(ctx);
 }
 

@@ -50,13 +50,13 @@ int gw_auth_parent_init(void);
 int gw_auth_sign(json_t *claims, char **out);
 
 /*
- * gw_auth_revoked_keys_set: make this worker refuse revoked access tokens
+ * gw_auth_revoked_note: make this worker refuse revoked access tokens
  * at once (mp_revocation_note); the other workers learn them from the
  * database within a poll period. `list` (borrowed): a JSON array of
  * {"jti", "exp"}, as the SQL functions that revoke them return it; they
  * have recorded the revocation and published it already.
  */
-void gw_auth_revoked_keys_set(const json_t *list);
+void gw_auth_revoked_note(const json_t *list);
 
 /* Handlers (routes in service.c). */
 int gw_auth_token(struct mp_ctx *ctx);
