@@ -65,7 +65,7 @@ PURE_gender  := $(wildcard services/gender/src/domain_*.c)
 GQL_ENGINE   := arena.c parse.c schema.c builtin.c validate.c exec.c limits.c
 PURE_gateway := $(addprefix gateway/src/,edge/routing.c edge/cache.c \
                   edge/ratelimit.c edge/idem.c edge/wire.c \
-                  edge/route_table.c proxy/upstream_conf.c \
+                  edge/route_table.c proxy/upstream_conf.c proxy/h1.c \
                   identity/tokens.c openapi/merge.c \
                   $(addprefix graphql/,$(GQL_ENGINE)))
 pure_of = $(PURE_$(1))
