@@ -52,6 +52,7 @@
 #include <netinet/in.h>
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,6 +72,8 @@
 #include "mp/service.h"
 
 #include "edge/route_table.h"
+#include "proxy/h1.h"
+#include "proxy/h1client.h"
 #include "proxy/proxy.h"
 #include "proxy/upstream_conf.h"
 
@@ -89,6 +92,7 @@ struct replica {
 	uint64_t open_until_ms;
 	int trial;       /* a half-open trial is in flight */
 	int outstanding; /* calls in flight from this worker */
+	struct gw_h1c_endpoint ep; /* http:// bases: the native client */
 };
 
 struct upstream {
@@ -98,6 +102,7 @@ struct upstream {
 	char label[GW_SERVICE_MAX + 16]; /* metrics label */
 	struct replica rep[GW_REPLICAS_MAX];
 	int nrep;    /* 0: not deployed here */
+	int native;  /* every replica http://: the native client, not libcurl */
 	unsigned rr; /* where the next pick starts (ties rotate) */
 	int64_t timeout_ms;
 	int m_open, m_failures, m_rejected; /* metric ids */
@@ -147,6 +152,10 @@ struct proxy_call {
 	int nhdr;
 	size_t hdr_bytes;
 	char errbuf[CURL_ERROR_SIZE];
+	/* the native client (up->native): hdr[] then points into x.buf */
+	int native;
+	struct gw_h1_buf wreq; /* request line, fields, empty line */
+	struct gw_h1c_xfer x;
 };
 
 static int upstreams_configure(void);
@@ -181,11 +190,14 @@ static void rhdr_clear(struct proxy_call *pc);
 static int is_hop_by_hop(const char *name);
 static int named_in(const char *list, const char *name);
 static int url_append(char *dst, size_t cap, size_t *len, const char *s);
-static int hdr_add(struct curl_slist **list, const char *name,
+static int hdr_add(struct proxy_call *pc, const char *name,
                    const char *value);
 static int request_headers(struct mp_ctx *ctx, struct proxy_call *pc);
 static int method_setup(struct proxy_call *pc, int method);
 static int call_failed(const struct proxy_call *pc);
+static void call_finish(struct proxy_call *pc);
+static void native_done(struct gw_h1c_xfer *x);
+static int native_request(struct mp_ctx *ctx, struct proxy_call *pc);
 
 /* What libcurl (and the resolver thread it starts for host names) needs
  * beyond Kore's worker filter and the library's "mp" filter (app.c).
@@ -205,6 +217,10 @@ static struct sock_filter gateway_filter[] = {
 static struct gw_upstream_conf confs[GW_UPSTREAMS_MAX];
 static struct upstream upstreams[GW_UPSTREAMS_MAX];
 static size_t nupstreams;
+
+/* MP_UPSTREAM_CLIENT: "native" (h1client.c for http:// upstreams) or
+ * "curl" (libcurl for every upstream). */
+static char client_kind[16] = "native";
 
 /* Breaker configuration (MP_BREAKER); threshold 0 = disabled. */
 static int breaker_threshold = 5;
@@ -306,6 +322,14 @@ upstreams_configure(void)
 			         confs[i].base[k]);
 		}
 		up->nrep = confs[i].nreplicas;
+		/* http:// replicas go through the native client unless
+		 * MP_UPSTREAM_CLIENT=curl; one https:// base puts the whole
+		 * upstream on libcurl */
+		up->native = up->nrep > 0 && strcmp(client_kind, "native") == 0;
+		for (k = 0; k < (size_t)up->nrep; k++)
+			if (gw_h1c_endpoint_init(&up->rep[k].ep, up->rep[k].base,
+			                         PROXY_CONNECT_MS) != 0)
+				up->native = 0;
 		up->m_open = up->m_failures = up->m_rejected = -1;
 		names[i] = up->name;
 	}
@@ -332,11 +356,15 @@ gw_proxy_upstream_name(int i)
 int
 gw_proxy_parent_init(void)
 {
+	static const char *const kinds[] = {"native", "curl", NULL};
 	char line[512], err[512], bspec[64];
 	size_t i, off = 0;
 	int missing = 0;
 	int64_t timeout_ms;
 	struct mp_cfg_var vars[] = {
+	    {"MP_UPSTREAM_CLIENT", MP_CFG_ENUM, 0, "native", 0, 0, kinds,
+	     client_kind, sizeof(client_kind),
+	     "HTTP client of http:// upstreams: native or curl"},
 	    {"MP_UPSTREAM_TIMEOUT_MS", MP_CFG_DURATION_MS, 0, "10000", 100,
 	     60000, NULL, &timeout_ms, 0, "time limit of an upstream call"},
 	    {"MP_BREAKER", MP_CFG_STRING, 0, "5/10s", 0, 0, NULL, bspec,
@@ -428,7 +456,7 @@ gw_proxy_parent_init(void)
 int
 gw_proxy_worker_init(void)
 {
-	if ((multi = curl_multi_init()) == NULL)
+	if (gw_h1c_worker_init() != 0 || (multi = curl_multi_init()) == NULL)
 		return -1;
 	if (curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb) !=
 	        CURLM_OK ||
@@ -794,8 +822,20 @@ retry_stale(struct proxy_call *pc)
 {
 	long fresh = -1;
 
-	if (pc->result != CURLE_OK || pc->status != 408 || pc->retried ||
-	    curl_easy_getinfo(pc->easy, CURLINFO_NUM_CONNECTS, &fresh) !=
+	if (pc->result != CURLE_OK || pc->status != 408 || pc->retried)
+		return 0;
+	if (pc->native) {
+		if (!pc->x.reused)
+			return 0;
+		pc->retried = 1;
+		pc->x.fresh = 1;
+		mp_log(MP_LOG_DEBUG, "upstream",
+		       "408 on a kept connection to %s: retried on a new one",
+		       pc->up->name);
+		gw_h1c_start(&pc->x);
+		return 1;
+	}
+	if (curl_easy_getinfo(pc->easy, CURLINFO_NUM_CONNECTS, &fresh) !=
 	        CURLE_OK ||
 	    fresh != 0)
 		return 0;
@@ -876,9 +916,25 @@ retry_elsewhere(struct proxy_call *pc)
 		snprintf(why, sizeof(why), "HTTP %ld", pc->status);
 	breaker_record(old, 1, pc->trial);
 	replica_leave(pc);
+	pc->moved = 1;
+	if (pc->native) {
+		mp_log(MP_LOG_INFO, "upstream",
+		       "%s: GET retried on %s after %s from %s", r->up->name,
+		       r->base, why, old->base);
+		pc->rep = r;
+		pc->trial = trial;
+		r->outstanding++;
+		pc->counted = 1;
+		pc->result = CURLE_OK;
+		pc->status = 0;
+		pc->too_big = pc->bad_headers = 0;
+		pc->errbuf[0] = '\0';
+		pc->x.ep = &r->ep;
+		gw_h1c_start(&pc->x);
+		return 1;
+	}
 	curl_multi_remove_handle(multi, pc->easy);
 	pc->in_multi = 0;
-	pc->moved = 1;
 	pc->rep = r;
 	pc->trial = trial;
 	rhdr_clear(pc);
@@ -927,26 +983,76 @@ multi_collect(void)
 		pc->result = msg->data.result;
 		(void)curl_easy_getinfo(pc->easy, CURLINFO_RESPONSE_CODE,
 		                        &pc->status);
-		if (retry_stale(pc) || retry_elsewhere(pc))
-			continue;
+		call_finish(pc);
+	}
+}
+
+/* A transfer (either client) ended with pc->result and pc->status: retry
+ * it (stale connection, another replica), or keep its outcome, give the
+ * breaker its verdict and wake the request. */
+static void
+call_finish(struct proxy_call *pc)
+{
+	if (retry_stale(pc) || retry_elsewhere(pc))
+		return;
+	if (pc->easy != NULL) {
 		if (pc->in_multi)
 			curl_multi_remove_handle(multi, pc->easy);
 		pc->in_multi = 0;
 		easy_give(pc->easy);
 		pc->easy = NULL;
-		curl_slist_free_all(pc->hdrs);
-		pc->hdrs = NULL;
-		pc->done = 1;
-		if (pc->rep != NULL)
-			breaker_record(pc->rep,
-			               call_failed(pc) || pc->status == 502 ||
-			                   pc->status == 503 ||
-			                   pc->status == 504,
-			               pc->trial);
-		replica_leave(pc);
-		pc->trial = 0;
-		http_request_wakeup(pc->req);
 	}
+	curl_slist_free_all(pc->hdrs);
+	pc->hdrs = NULL;
+	pc->done = 1;
+	if (pc->rep != NULL)
+		breaker_record(pc->rep,
+		               call_failed(pc) || pc->status == 502 ||
+		                   pc->status == 503 || pc->status == 504,
+		               pc->trial);
+	replica_leave(pc);
+	pc->trial = 0;
+	http_request_wakeup(pc->req);
+}
+
+/* The native client's exchange ended: its outcome in libcurl's terms, so
+ * that the breaker, the retries and gw_proxy_fail_reply read one language;
+ * the fields point into the answer's buffer, which no longer moves. */
+static void
+native_done(struct gw_h1c_xfer *x)
+{
+	struct proxy_call *pc =
+	    (struct proxy_call *)(void *)((char *)x -
+	                                  offsetof(struct proxy_call, x));
+	static const CURLcode codes[] = {
+	    [GW_H1C_OK] = CURLE_OK,
+	    [GW_H1C_RESOLVE] = CURLE_COULDNT_RESOLVE_HOST,
+	    [GW_H1C_CONNECT] = CURLE_COULDNT_CONNECT,
+	    [GW_H1C_SEND] = CURLE_SEND_ERROR,
+	    [GW_H1C_NOTHING] = CURLE_GOT_NOTHING,
+	    [GW_H1C_RECV] = CURLE_RECV_ERROR,
+	    [GW_H1C_PARTIAL] = CURLE_PARTIAL_FILE,
+	    [GW_H1C_TIMEOUT] = CURLE_OPERATION_TIMEDOUT,
+	    [GW_H1C_MALFORMED] = CURLE_WEIRD_SERVER_REPLY,
+	    [GW_H1C_TOO_BIG] = CURLE_FILESIZE_EXCEEDED,
+	    [GW_H1C_HEADERS] = CURLE_WRITE_ERROR,
+	    [GW_H1C_NOMEM] = CURLE_OUT_OF_MEMORY};
+	size_t i;
+
+	pc->result = codes[x->result];
+	pc->too_big = x->result == GW_H1C_TOO_BIG;
+	pc->bad_headers = x->result == GW_H1C_HEADERS;
+	pc->status = x->result == GW_H1C_OK ? x->resp.status : 0;
+	snprintf(pc->errbuf, sizeof(pc->errbuf), "%s", x->err);
+	pc->nhdr = 0;
+	for (i = 0; x->result == GW_H1C_OK && i < x->resp.nfields; i++) {
+		pc->hdr[pc->nhdr].name = x->buf + x->resp.field[i].name;
+		pc->hdr[pc->nhdr].value = x->buf + x->resp.field[i].value;
+		pc->nhdr++;
+	}
+	pc->body = x->result == GW_H1C_OK ? x->buf + x->resp.body_off : NULL;
+	pc->body_len = x->result == GW_H1C_OK ? x->resp.body_len : 0;
+	call_finish(pc);
 }
 
 /* ---- one transfer ----------------------------------------------------------
@@ -986,7 +1092,7 @@ rhdr_clear(struct proxy_call *pc)
 {
 	int i;
 
-	for (i = 0; i < pc->nhdr; i++) {
+	for (i = 0; !pc->native && i < pc->nhdr; i++) {
 		free(pc->hdr[i].name);
 		free(pc->hdr[i].value);
 	}
@@ -1053,10 +1159,15 @@ gw_proxy_call_free(struct proxy_call *pc)
 	}
 	curl_slist_free_all(pc->hdrs);
 	rhdr_clear(pc);
+	if (pc->native) { /* the body lies in x.buf */
+		gw_h1c_release(&pc->x);
+		gw_h1_buf_free(&pc->wreq);
+	} else {
+		free(pc->body);
+	}
 	free(pc->url);
 	free(pc->traceparent);
 	free(pc->req_body);
-	free(pc->body);
 	free(pc);
 }
 
@@ -1131,13 +1242,17 @@ url_append(char *dst, size_t cap, size_t *len, const char *s)
 	return 0;
 }
 
+/* One request field. NULL value: drop libcurl's default of that name
+ * (the native client sends none). 0, -ENOMEM or -EINVAL (a CR or LF). */
 static int
-hdr_add(struct curl_slist **list, const char *name, const char *value)
+hdr_add(struct proxy_call *pc, const char *name, const char *value)
 {
 	struct curl_slist *n;
 	char *line;
 	size_t len;
 
+	if (pc->native)
+		return value == NULL ? 0 : gw_h1_req_field(&pc->wreq, name, value);
 	len = strlen(name) + (value != NULL ? strlen(value) : 0) + 3;
 	if ((line = malloc(len)) == NULL)
 		return -ENOMEM;
@@ -1147,11 +1262,11 @@ hdr_add(struct curl_slist **list, const char *name, const char *value)
 		snprintf(line, len, "%s;", name);
 	else
 		snprintf(line, len, "%s: %s", name, value);
-	n = curl_slist_append(*list, line);
+	n = curl_slist_append(pc->hdrs, line);
 	free(line);
 	if (n == NULL)
 		return -ENOMEM;
-	*list = n;
+	pc->hdrs = n;
 	return 0;
 }
 
@@ -1164,7 +1279,7 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 	const char *conn = mp_header(ctx, "connection");
 	const char *xff = mp_header(ctx, "x-forwarded-for");
 	char addr[INET6_ADDRSTRLEN], fwd[1024];
-	int has_ctype = 0, has_accept = 0;
+	int has_ctype = 0, has_accept = 0, rc;
 
 	TAILQ_FOREACH(h, &req->req_headers, list)
 	{
@@ -1185,8 +1300,8 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 			has_ctype = 1;
 		if (strcasecmp(h->header, "accept") == 0)
 			has_accept = 1;
-		if (hdr_add(&pc->hdrs, h->header, h->value) != 0)
-			return -ENOMEM;
+		if ((rc = hdr_add(pc, h->header, h->value)) != 0)
+			return rc;
 	}
 	addr[0] = '\0';
 	if (req->owner != NULL && req->owner->family == AF_INET)
@@ -1201,13 +1316,13 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 		snprintf(fwd, sizeof(fwd), "%s",
 		         addr[0] != '\0' ? addr : (xff != NULL ? xff : ""));
 	if ((fwd[0] != '\0' &&
-	     hdr_add(&pc->hdrs, "X-Forwarded-For", fwd) != 0) ||
-	    hdr_add(&pc->hdrs, "X-Request-Id", ctx->request_id) != 0 ||
+	     hdr_add(pc, "X-Forwarded-For", fwd) != 0) ||
+	    hdr_add(pc, "X-Request-Id", ctx->request_id) != 0 ||
 	    (pc->traceparent != NULL &&
-	     hdr_add(&pc->hdrs, "traceparent", pc->traceparent) != 0) ||
-	    hdr_add(&pc->hdrs, "Expect", NULL) != 0 ||
-	    (!has_accept && hdr_add(&pc->hdrs, "Accept", NULL) != 0) ||
-	    (!has_ctype && hdr_add(&pc->hdrs, "Content-Type", NULL) != 0))
+	     hdr_add(pc, "traceparent", pc->traceparent) != 0) ||
+	    hdr_add(pc, "Expect", NULL) != 0 ||
+	    (!has_accept && hdr_add(pc, "Accept", NULL) != 0) ||
+	    (!has_ctype && hdr_add(pc, "Content-Type", NULL) != 0))
 		return -ENOMEM;
 	return 0;
 }
@@ -1299,9 +1414,9 @@ gw_proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
 	if ((pc->url = strdup(url)) == NULL || (pc->easy = easy_take()) == NULL)
 		goto fail;
 	for (i = 0; hdrs != NULL && hdrs[i] != NULL; i += 2)
-		if (hdr_add(&pc->hdrs, hdrs[i], hdrs[i + 1]) != 0)
+		if (hdr_add(pc, hdrs[i], hdrs[i + 1]) != 0)
 			goto fail;
-	if (hdr_add(&pc->hdrs, "Expect", NULL) != 0)
+	if (hdr_add(pc, "Expect", NULL) != 0)
 		goto fail;
 	easy_setup(pc, PROXY_TIMEOUT_MS);
 	m = strcmp(method, "GET") == 0     ? HTTP_METHOD_GET
@@ -1327,6 +1442,44 @@ fail:
 	return rc;
 }
 
+/* The native client's request for pc (pc->target set): request line,
+ * end-to-end fields, Content-Length when there is a body (or the method
+ * has one), the empty line; and the exchange's settings. 0, -EINVAL (a
+ * method or a header that cannot be forwarded) or -ENOMEM. */
+static int
+native_request(struct mp_ctx *ctx, struct proxy_call *pc)
+{
+	int method = ctx->req->method, rc;
+	const char *name = http_method_text(method);
+	char clen[32];
+
+	if (name == NULL || *name == '\0')
+		return -EINVAL;
+	if ((rc = gw_h1_req_line(&pc->wreq, name, pc->target)) != 0)
+		return rc;
+	pc->x.line_len = pc->wreq.len;
+	if ((rc = request_headers(ctx, pc)) != 0)
+		return rc;
+	if (pc->req_body_len > 0 || method == HTTP_METHOD_POST ||
+	    method == HTTP_METHOD_PUT || method == HTTP_METHOD_PATCH) {
+		snprintf(clen, sizeof(clen), "%zu", pc->req_body_len);
+		if ((rc = gw_h1_req_field(&pc->wreq, "Content-Length", clen)) !=
+		    0)
+			return rc;
+	}
+	if ((rc = gw_h1_buf_put(&pc->wreq, "\r\n", 2)) != 0)
+		return rc;
+	pc->x.head = pc->wreq.p;
+	pc->x.head_len = pc->wreq.len;
+	pc->x.body = pc->req_body;
+	pc->x.body_len = pc->req_body_len;
+	pc->x.head_only = method == HTTP_METHOD_HEAD;
+	pc->x.body_max = (size_t)PROXY_RESPONSE_MAX;
+	pc->x.timeout_ms = pc->up->timeout_ms;
+	pc->x.done = native_done;
+	return 0;
+}
+
 int
 gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
                const char *traceparent, int flags, int *retry_after_s,
@@ -1338,7 +1491,7 @@ gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 	struct replica *r;
 	size_t ulen = 0, cap;
 	CURLMcode mrc;
-	CURL *e;
+	CURL *e = NULL;
 	int rc, trial = 0;
 
 	*out = NULL;
@@ -1372,14 +1525,20 @@ gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 	      url_append(pc->target, cap, &ulen, req->query_string) != 0)) ||
 	    ulen + URL_MAX > 65536)
 		goto fail;
-	rc = -ENOMEM;
-	if ((pc->easy = e = easy_take()) == NULL ||
-	    request_headers(ctx, pc) != 0)
-		goto fail;
-	easy_setup(pc, up->timeout_ms);
-	rc = -EINVAL;
-	if (method_setup(pc, req->method) != 0)
-		goto fail;
+	if (up->native) {
+		pc->native = 1;
+		if ((rc = native_request(ctx, pc)) != 0)
+			goto fail;
+	} else {
+		rc = -ENOMEM;
+		if ((pc->easy = e = easy_take()) == NULL ||
+		    request_headers(ctx, pc) != 0)
+			goto fail;
+		easy_setup(pc, up->timeout_ms);
+		rc = -EINVAL;
+		if (method_setup(pc, req->method) != 0)
+			goto fail;
+	}
 	/* last: a claimed half-open trial must reach the upstream */
 	if ((r = replica_pick(up, NULL, &trial, retry_after_s)) == NULL) {
 		rc = -EAGAIN;
@@ -1387,6 +1546,17 @@ gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 	}
 	pc->rep = r;
 	pc->trial = trial;
+	if (pc->native) {
+		/* asleep first: the exchange may end before gw_h1c_start
+		 * returns (a refused connection), and that wakes it */
+		r->outstanding++;
+		pc->counted = 1;
+		http_request_sleep(req);
+		*out = pc;
+		pc->x.ep = &r->ep;
+		gw_h1c_start(&pc->x);
+		return 0;
+	}
 	rc = -ENOMEM;
 	if (replica_url(pc, r) != 0)
 		goto fail;
