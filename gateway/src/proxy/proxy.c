@@ -1,6 +1,10 @@
 /*
- * The gateway's REST proxy on libcurl's multi socket interface, driven by
- * the worker's Kore event loop (contract in proxy.h).
+ * The gateway's REST proxy on the worker's Kore event loop (contract in
+ * proxy.h): http:// upstreams go through the native client (h1client.c),
+ * whose outcomes native_done translates into libcurl's result codes so that
+ * the breaker, the retries and the problem answers below read one
+ * language; https:// upstreams and gw_proxy_fetch go through libcurl's multi
+ * socket interface as described here.
  *
  * How the pieces meet:
  *  - one CURLM per worker. libcurl tells us which sockets to watch
@@ -144,6 +148,7 @@ struct proxy_call {
 	char *traceparent;
 	int too_big;     /* body over PROXY_RESPONSE_MAX */
 	int bad_headers; /* too many, too long */
+	int hdr_done;    /* the header block ended: what follows are trailers */
 	char *req_body;
 	size_t req_body_len;
 	char *body;
@@ -1111,13 +1116,20 @@ on_header(char *ptr, size_t size, size_t n, void *arg)
 
 	if (len >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
 		rhdr_clear(pc);
+		pc->hdr_done = 0;
 		return len;
 	}
 	while (end > ptr && (end[-1] == '\r' || end[-1] == '\n' ||
 	                     end[-1] == ' ' || end[-1] == '\t'))
 		end--;
-	if (end == ptr || *ptr == ' ' || *ptr == '\t')
-		return len; /* end of block; obsolete line folding dropped */
+	if (end == ptr) {
+		pc->hdr_done = 1; /* end of block */
+		return len;
+	}
+	/* a trailer is not merged into the header (RFC 9110 6.5.1);
+	 * obsolete line folding is dropped */
+	if (pc->hdr_done || *ptr == ' ' || *ptr == '\t')
+		return len;
 	if ((colon = memchr(ptr, ':', (size_t)(end - ptr))) == NULL ||
 	    colon == ptr)
 		return len;
