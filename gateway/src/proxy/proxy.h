@@ -1,9 +1,11 @@
 /*
  * The gateway's REST proxy: /v1/<service>/... forwarded to the service that
- * owns it, with libcurl's multi socket interface on the worker's Kore event
- * loop (one CURLM per worker, connections kept and reused by it). edge.c
- * decides whether and what to forward; this module moves the bytes and
- * keeps one circuit breaker per upstream.
+ * owns it, on the worker's Kore event loop: http:// upstreams through the
+ * native HTTP/1.1 client (h1client.h: per-worker pools of kept
+ * connections), https:// upstreams and gw_proxy_fetch through libcurl's
+ * multi socket interface (one CURLM per worker). edge.c decides whether
+ * and what to forward; this module moves the bytes and keeps one circuit
+ * breaker per upstream.
  *
  * Configuration (environment, read once in the parent):
  *   MP_UPSTREAMS         the upstreams and their base URLs,
@@ -19,6 +21,9 @@
  *                        that many consecutive failures an upstream is
  *                        answered 503 at once for the open time; "off"
  *                        disables the breaker
+ *   MP_UPSTREAM_CLIENT   "native" (default: the native client for every
+ *                        upstream whose bases are all http://) or "curl"
+ *                        (libcurl for every upstream)
  * An upstream named without a URL answers 503 for its prefix; a malformed
  * value stops start-up.
  *
