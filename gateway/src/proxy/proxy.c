@@ -193,7 +193,6 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *arg);
 static size_t on_header(char *ptr, size_t size, size_t n, void *arg);
 static void rhdr_clear(struct proxy_call *pc);
 static int is_hop_by_hop(const char *name);
-static int named_in(const char *list, const char *name);
 static int url_append(char *dst, size_t cap, size_t *len, const char *s);
 static int hdr_add(struct proxy_call *pc, const char *name,
                    const char *value);
@@ -1201,32 +1200,6 @@ is_hop_by_hop(const char *name)
 	return 0;
 }
 
-/* 1 if `name` is one of the comma-separated tokens of `list` (the value
- * of a Connection header). */
-static int
-named_in(const char *list, const char *name)
-{
-	size_t nlen = strlen(name), tlen;
-	const char *p = list, *e;
-
-	if (list == NULL)
-		return 0;
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		e = p;
-		while (*e != '\0' && *e != ',')
-			e++;
-		tlen = (size_t)(e - p);
-		while (tlen > 0 && (p[tlen - 1] == ' ' || p[tlen - 1] == '\t'))
-			tlen--;
-		if (tlen == nlen && tlen > 0 && strncasecmp(p, name, nlen) == 0)
-			return 1;
-		p = e;
-	}
-	return 0;
-}
-
 /* Append `s`, percent-encoding what may not stand raw in a URL (controls,
  * space, non-ASCII, '#'): Kore hands over the request target as received. */
 static int
@@ -1296,7 +1269,7 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 	TAILQ_FOREACH(h, &req->req_headers, list)
 	{
 		if (h->header == NULL || h->value == NULL ||
-		    is_hop_by_hop(h->header) || named_in(conn, h->header) ||
+		    is_hop_by_hop(h->header) || gw_h1_list_has(conn, h->header) ||
 		    strcasecmp(h->header, "host") == 0 ||
 		    strcasecmp(h->header, "content-length") == 0 ||
 		    strcasecmp(h->header, "expect") == 0 ||
@@ -1681,7 +1654,7 @@ gw_proxy_reply(struct mp_ctx *ctx, struct proxy_call *pc,
 		const char *n = pc->hdr[i].name;
 
 		/* Kore writes Server (and HSTS when enabled) itself */
-		if (is_hop_by_hop(n) || named_in(uconn, n) ||
+		if (is_hop_by_hop(n) || gw_h1_list_has(uconn, n) ||
 		    strcasecmp(n, "content-length") == 0 ||
 		    strcasecmp(n, "server") == 0 ||
 		    strcasecmp(n, "x-request-id") == 0 ||
