@@ -94,8 +94,8 @@ struct replica {
 	enum breaker_state br;
 	int failures; /* consecutive */
 	uint64_t open_until_ms;
-	int trial;       /* a half-open trial is in flight */
-	int outstanding; /* calls in flight from this worker */
+	int trial;                 /* a half-open trial is in flight */
+	int outstanding;           /* calls in flight from this worker */
 	struct gw_h1c_endpoint ep; /* http:// bases: the native client */
 };
 
@@ -194,8 +194,7 @@ static size_t on_header(char *ptr, size_t size, size_t n, void *arg);
 static void rhdr_clear(struct proxy_call *pc);
 static int is_hop_by_hop(const char *name);
 static int url_append(char *dst, size_t cap, size_t *len, const char *s);
-static int hdr_add(struct proxy_call *pc, const char *name,
-                   const char *value);
+static int hdr_add(struct proxy_call *pc, const char *name, const char *value);
 static int request_headers(struct mp_ctx *ctx, struct proxy_call *pc);
 static int method_setup(struct proxy_call *pc, int method);
 static int call_failed(const struct proxy_call *pc);
@@ -331,7 +330,8 @@ upstreams_configure(void)
 		 * upstream on libcurl */
 		up->native = up->nrep > 0 && strcmp(client_kind, "native") == 0;
 		for (k = 0; k < (size_t)up->nrep; k++)
-			if (gw_h1c_endpoint_init(&up->rep[k].ep, up->rep[k].base,
+			if (gw_h1c_endpoint_init(&up->rep[k].ep,
+			                         up->rep[k].base,
 			                         PROXY_CONNECT_MS) != 0)
 				up->native = 0;
 		up->m_open = up->m_failures = up->m_rejected = -1;
@@ -1237,7 +1237,8 @@ hdr_add(struct proxy_call *pc, const char *name, const char *value)
 	size_t len;
 
 	if (pc->native)
-		return value == NULL ? 0 : gw_h1_req_field(&pc->wreq, name, value);
+		return value == NULL ? 0
+		                     : gw_h1_req_field(&pc->wreq, name, value);
 	len = strlen(name) + (value != NULL ? strlen(value) : 0) + 3;
 	if ((line = malloc(len)) == NULL)
 		return -ENOMEM;
@@ -1269,7 +1270,8 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 	TAILQ_FOREACH(h, &req->req_headers, list)
 	{
 		if (h->header == NULL || h->value == NULL ||
-		    is_hop_by_hop(h->header) || gw_h1_list_has(conn, h->header) ||
+		    is_hop_by_hop(h->header) ||
+		    gw_h1_list_has(conn, h->header) ||
 		    strcasecmp(h->header, "host") == 0 ||
 		    strcasecmp(h->header, "content-length") == 0 ||
 		    strcasecmp(h->header, "expect") == 0 ||
@@ -1300,8 +1302,7 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 	else
 		snprintf(fwd, sizeof(fwd), "%s",
 		         addr[0] != '\0' ? addr : (xff != NULL ? xff : ""));
-	if ((fwd[0] != '\0' &&
-	     hdr_add(pc, "X-Forwarded-For", fwd) != 0) ||
+	if ((fwd[0] != '\0' && hdr_add(pc, "X-Forwarded-For", fwd) != 0) ||
 	    hdr_add(pc, "X-Request-Id", ctx->request_id) != 0 ||
 	    (pc->traceparent != NULL &&
 	     hdr_add(pc, "traceparent", pc->traceparent) != 0) ||
