@@ -22,6 +22,7 @@ static int echo(struct mp_ctx *ctx);
 static int slow(struct mp_ctx *ctx);
 static int big(struct mp_ctx *ctx);
 static int extra(struct mp_ctx *ctx);
+static int headers(struct mp_ctx *ctx);
 static int testapp_parent_init(void);
 static int apply_item_event(PGconn *conn, const json_t *ev, void *arg);
 
@@ -44,6 +45,7 @@ static const struct mp_route routes[] = {
     {MP_POST, "/v1/test/echo", echo, MP_ROUTE_PUBLIC, 0},
     {MP_GET, "/v1/test/slow", slow, MP_ROUTE_PUBLIC, 0},
     {MP_GET, "/v1/test/big", big, MP_ROUTE_PUBLIC, 0},
+    {MP_GET, "/v1/test/headers", headers, MP_ROUTE_PUBLIC, 0},
     /* a route whose path each start takes from MP_TESTAPP_EXTRA_ROUTE:
      * the gateway's suite adds, removes and spoils routes by restarting
      * only this process (check_gateway_routes.c) */
@@ -182,6 +184,28 @@ echo(struct mp_ctx *ctx)
 	if (mp_body_or_reply(ctx, item_schema, &body) != 0)
 		return MP_DONE;
 	return mp_reply_json(ctx, 200, body);
+}
+
+/* Response headers as a handler may add them (check_foundation.c): many
+ * (past the request's first header buffer), one replaced, and two that
+ * would split the header block, which the library drops. */
+static int
+headers(struct mp_ctx *ctx)
+{
+	char name[32], value[128];
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "X-Many-%d", i);
+		snprintf(value, sizeof(value), "%d-%0*d", i, 90, 0);
+		mp_reply_header(ctx, name, value);
+	}
+	mp_reply_header(ctx, "X-Set", "first");
+	mp_reply_header(ctx, "X-Bad", "a\r\nX-Injected: 1");
+	mp_reply_header(ctx, "X-Bad: x\r\nX-Injected", "1");
+	mp_reply_header(ctx, "X-After", "kept");
+	mp_reply_header_set(ctx, "X-Set", "second");
+	return mp_reply_raw(ctx, 200, "text/plain", "ok", 2);
 }
 
 /* A request that stays in flight for a second (graceful shutdown test). */

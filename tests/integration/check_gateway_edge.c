@@ -1291,6 +1291,42 @@ START_TEST(breaker_opens_and_closes)
 END_TEST
 
 /* No worker of the gateway died (a seccomp kill, a fatal) so far. */
+/* A header block that comes in pieces past the worker's first 8 KB
+ * buffer is carried into one of the configured 32 KB (lib netio.c): 20 KB
+ * is answered 431 problem+json like a block sent at once (before, the
+ * buffer was 32 KB from the start), and 7.7 KB in pieces passes. */
+START_TEST(header_block_in_pieces)
+{
+	static char pad[20][1100];
+	const char *pieces[24];
+	char *out;
+	int i, n = 0;
+
+	pieces[n++] = "GET /v1/funding/themes HTTP/1.1\r\nHost: t\r\n";
+	for (i = 0; i < 19; i++) {
+		snprintf(pad[i], sizeof(pad[i]), "X-Pad-%02d: %0*d\r\n", i,
+		         1100 - 14, 0);
+		pieces[n++] = pad[i];
+	}
+	pieces[n++] = "\r\n";
+	pieces[n] = NULL;
+	ck_assert_int_eq(t_raw_exchange(&gw, pieces, 5, 1, &out), 1);
+	ck_assert_msg(strncmp(out, "HTTP/1.1 431", 12) == 0, "%.300s", out);
+	ck_assert_ptr_nonnull(strcasestr(out, "application/problem+json"));
+	ck_assert_ptr_nonnull(strstr(out, "header-too-large"));
+	free(out);
+
+	n = 1;
+	for (i = 0; i < 7; i++)
+		pieces[n++] = pad[i];
+	pieces[n++] = "\r\n";
+	pieces[n] = NULL;
+	ck_assert_int_eq(t_raw_exchange(&gw, pieces, 5, 1, &out), 1);
+	ck_assert_msg(strncmp(out, "HTTP/1.1 200", 12) == 0, "%.300s", out);
+	free(out);
+}
+END_TEST
+
 START_TEST(no_worker_died)
 {
 	ck_assert_int_eq(t_proc_worker_restarts(&gw), 0);
@@ -1325,6 +1361,7 @@ main(void)
 	tcase_add_test(tc, metrics_count_the_edge);
 	tcase_add_test(tc, redis_down_degrades);
 	tcase_add_test(tc, breaker_opens_and_closes);
+	tcase_add_test(tc, header_block_in_pieces);
 	tcase_add_test(tc, no_worker_died);
 	suite_add_tcase(s, tc);
 	return t_run(s);

@@ -572,6 +572,80 @@ t_proc_worker_restarts(const struct t_proc *p)
 	return restarts;
 }
 
+/* Whole answers at the start of buf (status line, headers, Content-Length
+ * bytes of body). */
+static int
+raw_answers(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *hend, *cl;
+	int n = 0;
+	long body;
+
+	while (p < end && (hend = strstr(p, "\r\n\r\n")) != NULL) {
+		body = 0;
+		cl = strcasestr(p, "\r\ncontent-length:");
+		if (cl != NULL && cl < hend)
+			body = strtol(cl + 17, NULL, 10);
+		if (hend + 4 + body > end)
+			break;
+		p = hend + 4 + body;
+		n++;
+	}
+	return n;
+}
+
+int
+t_raw_exchange(const struct t_proc *p, const char *const *pieces, int pause_ms,
+               int nresp, char **out)
+{
+	struct sockaddr_in sa;
+	struct pollfd pfd;
+	size_t len = 0, cap = 65536;
+	char *buf;
+	ssize_t n;
+	int fd, i, waited = 0;
+
+	*out = NULL;
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -errno;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)p->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -ECONNREFUSED;
+	}
+	for (i = 0; pieces[i] != NULL; i++) {
+		if (i > 0 && pause_ms > 0)
+			t_sleep_ms(pause_ms);
+		if (send(fd, pieces[i], strlen(pieces[i]), MSG_NOSIGNAL) < 0)
+			break; /* the peer may answer and close early */
+	}
+	buf = malloc(cap + 1);
+	ck_assert_ptr_nonnull(buf);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (raw_answers(buf, len) < nresp && waited < 5000) {
+		if (poll(&pfd, 1, 100) == 0) {
+			waited += 100;
+			continue;
+		}
+		if (len == cap) {
+			buf = realloc(buf, (cap *= 2) + 1);
+			ck_assert_ptr_nonnull(buf);
+		}
+		if ((n = recv(fd, buf + len, cap - len, 0)) <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	buf[len] = '\0';
+	close(fd);
+	*out = buf;
+	return raw_answers(buf, len);
+}
+
 int
 t_listen_loopback(int *port)
 {

@@ -91,6 +91,15 @@ int t_workers_watch(const struct t_proc *p, int n, struct t_watch **w);
 int t_workers_ended(struct t_watch *w, int timeout_ms, char *why,
                     size_t whylen);
 
+/* Talk to p over one raw TCP connection: write each of the NULL-terminated
+ * `pieces` in turn, pause_ms apart, then read until `nresp` whole answers
+ * (by Content-Length) have come, the peer closed, or 5 s passed. *out is
+ * everything read (NUL-terminated, free() it). Returns the number of whole
+ * answers read, or a negative errno. For what curl cannot do: a request
+ * split across writes, a header block bigger than curl sends. */
+int t_raw_exchange(const struct t_proc *p, const char *const *pieces,
+                   int pause_ms, int nresp, char **out);
+
 /* A listening TCP socket on 127.0.0.1 and a free port (for in-process test
  * peers): the fd, or a negative errno. */
 int t_listen_loopback(int *port);

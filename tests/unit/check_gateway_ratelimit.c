@@ -4,6 +4,7 @@
  * against, and that keys never carry the identity in clear.
  */
 #include <check.h>
+#include <sodium.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -344,6 +345,35 @@ START_TEST(test_key)
 }
 END_TEST
 
+/* The process remembers recent identities' digits: with 2,000 of them
+ * over its 256 slots, each twice, every key still carries SHA-256 of its
+ * own identity (a slot's other identity is never taken for it). */
+START_TEST(test_key_memo)
+{
+	char k[GW_RATE_KEY_MAX], id[128], hex[65];
+	unsigned char h[crypto_hash_sha256_BYTES];
+	int i, round;
+
+	ck_assert_int_ge(sodium_init(), 0);
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 2000; i++) {
+			snprintf(id, sizeof(id), "%s%d",
+			         i % 3 ? "198.51.100." : "user-", i);
+			if (i % 500 == 7) /* longer than a slot keeps */
+				snprintf(id, sizeof(id), "%0100d", i);
+			ck_assert_int_eq(
+			    gw_rate_key("default", "ip", id, 5, k, sizeof(k)),
+			    0);
+			crypto_hash_sha256(h, (const unsigned char *)id,
+			                   strlen(id));
+			sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+			hex[32] = '\0';
+			ck_assert_msg(strncmp(k + 10, hex, 32) == 0,
+			              "%s: %s, want %s", id, k, hex);
+		}
+}
+END_TEST
+
 START_TEST(test_identity)
 {
 	struct mp_principal p;
@@ -498,6 +528,7 @@ ratelimit_suite(void)
 	tcase_add_test(tc, test_policies_parse);
 	tcase_add_test(tc, test_policies_parse_errors);
 	tcase_add_test(tc, test_key);
+	tcase_add_test(tc, test_key_memo);
 	tcase_add_test(tc, test_identity);
 	tcase_add_test(tc, test_lease_size);
 	tcase_add_test(tc, test_lease_k1_is_exact);

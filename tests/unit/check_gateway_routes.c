@@ -105,6 +105,66 @@ fails(unsigned method, const char *path, int want)
 	ck_assert_str_eq(m.rest, "");
 }
 
+/* A table whose routes carry their shape (as built from /_routes) picks
+ * exactly what the same table without shapes picks, for every method and
+ * path: the shape only skips routes that could not match. */
+START_TEST(test_shape_changes_nothing)
+{
+	static const char *const paths[] = {"/",
+	                                    "/healthz",
+	                                    "/auth/token",
+	                                    "/v1",
+	                                    "/v1/funding",
+	                                    "/v1/funding/",
+	                                    "/v1/funding/calls",
+	                                    "/v1/funding/calls/",
+	                                    "/v1/funding/calls/7",
+	                                    "/v1/funding/calls/7/x",
+	                                    "/v1/funding/applications",
+	                                    "/v1/funding/applications/mine",
+	                                    "/v1/funding/applications/42",
+	                                    "/v1/funding/a/b/documents",
+	                                    "/v1/funding/a/b/c/d/e/f",
+	                                    "/v1/cases/1",
+	                                    "/v1/cases/1/notes/2",
+	                                    "/v1/cases/1/notes",
+	                                    "/v1/gender/indicators",
+	                                    "/v1/me",
+	                                    "/v1/me/x",
+	                                    "/nothing",
+	                                    "/v1/funding/calls/7?x=1",
+	                                    NULL};
+	static const unsigned methods[] = {GW_M_GET, GW_M_POST, GW_M_PATCH,
+	                                   GW_M_DELETE};
+	struct gw_route shaped[NT];
+	struct gw_route_match a, b;
+	size_t i, k;
+	int ra, rb;
+
+	ck_assert_uint_eq(gw_route_shape("/"), 1);
+	ck_assert_uint_eq(gw_route_shape("/v1/me"), (2u << 1) + 1);
+	ck_assert_uint_eq(gw_route_shape("/v1/funding/**"), (2u << 1 | 1) + 1);
+	ck_assert_uint_eq(gw_route_shape("/**"), (0u << 1 | 1) + 1);
+	memcpy(shaped, table, sizeof(table));
+	for (i = 0; i < NT; i++)
+		shaped[i].shape = gw_route_shape(shaped[i].pattern);
+	for (i = 0; paths[i] != NULL; i++)
+		for (k = 0; k < sizeof(methods) / sizeof(methods[0]); k++) {
+			ra =
+			    gw_route_match(table, NT, methods[k], paths[i], &a);
+			rb = gw_route_match(shaped, NT, methods[k], paths[i],
+			                    &b);
+			ck_assert_msg(ra == rb, "%s: rc %d vs %d", paths[i], ra,
+			              rb);
+			ck_assert_uint_eq(a.index, b.index);
+			ck_assert_uint_eq(a.allow, b.allow);
+			ck_assert_uint_eq(a.nparams, b.nparams);
+			ck_assert_str_eq(a.rest, b.rest);
+			ck_assert_int_eq(a.route == NULL, b.route == NULL);
+		}
+}
+END_TEST
+
 START_TEST(test_table_valid)
 {
 	char err[128];
@@ -609,6 +669,7 @@ routes_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_table_valid);
+	tcase_add_test(tc, test_shape_changes_nothing);
 	tcase_add_test(tc, test_specificity);
 	tcase_add_test(tc, test_specificity_left_to_right);
 	tcase_add_test(tc, test_first_among_equals);

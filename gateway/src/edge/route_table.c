@@ -181,7 +181,10 @@ route_parse(const char *upstream, const json_t *o, struct gw_route *r,
 	} else {
 		r->pattern = strdup(path);
 	}
-	return r->pattern == NULL ? -ENOMEM : 0;
+	if (r->pattern == NULL)
+		return -ENOMEM;
+	r->shape = gw_route_shape(r->pattern);
+	return 0;
 }
 
 int

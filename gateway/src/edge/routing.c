@@ -133,6 +133,25 @@ split_path(const char *path, struct seg *segs)
 	return n;
 }
 
+unsigned
+gw_route_shape(const char *pattern)
+{
+	unsigned n = 0, tail = 0;
+	const char *p;
+
+	for (p = pattern; p != NULL && *p == '/'; p = strchr(p + 1, '/')) {
+		if (p[1] == '*' && p[2] == '*' && p[3] == '\0') {
+			tail = 1;
+			break;
+		}
+		if (p[1] != '\0' && p[1] != '/')
+			n++;
+		else if (p[1] == '\0')
+			break;
+	}
+	return ((n << 1) | tail) + 1;
+}
+
 /*
  * Does r's pattern match the path? Fills ranks[0..nsegs-1], *prefix (1 if
  * the match used a "**" tail) and *consumed (segments matched before it).
@@ -146,6 +165,10 @@ match_one(const struct gw_route *r, const char *path, const struct seg *segs,
 
 	*prefix = 0;
 	*consumed = 0;
+	if (r->shape != 0 &&
+	    ((r->shape - 1) & 1 ? nsegs < (r->shape - 1) >> 1
+	                        : nsegs != (r->shape - 1) >> 1))
+		return 0;
 	if (p == NULL || p[0] != '/')
 		return 0;
 	if (strcmp(p, "/") == 0)

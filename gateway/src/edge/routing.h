@@ -84,7 +84,15 @@ struct gw_route {
 	enum gw_rate_class rate_class;
 	const char *upstream; /* "funding", "cases", "gender"; NULL = the
 	                         gateway answers itself */
+	/* gw_route_shape(pattern), set by whoever builds a table to let
+	 * gw_route_match skip a route by its segment count alone; 0: not
+	 * set (the route is then always compared in full) */
+	unsigned shape;
 };
+
+/* The shape of a pattern for gw_route.shape: its segment count before
+ * any "**" tail, and whether it has one; never 0. */
+unsigned gw_route_shape(const char *pattern);
 
 /* One captured {param}: name from the pattern, raw value from the path
  * (not percent-decoded; the upstream decodes). Both NUL-terminated. */

@@ -266,8 +266,8 @@ gw_cache_not_modified(struct mp_ctx *ctx, const char *etag)
 	if (inm == NULL || etag == NULL || !gw_etag_match(inm, etag))
 		return 0;
 	mp_metrics_counter_add(m_not_modified, 1);
-	http_response_header(ctx->req, "X-Request-Id", ctx->request_id);
-	http_response(ctx->req, 304, NULL, 0);
+	mp_reply_header(ctx, "X-Request-Id", ctx->request_id);
+	mp_reply_send(ctx, 304, NULL, 0);
 	return 1;
 }
 
@@ -284,9 +284,8 @@ hit_reply(struct gw_edge *e, const struct gw_cache_entry *ce, uint64_t gen)
 	if (ce->content_type != NULL && ce->content_type[0] != '\0')
 		mp_reply_header(ctx, "Content-Type", ce->content_type);
 	mp_reply_header(ctx, "Content-Language", ctx->lang);
-	http_response_header(ctx->req, "X-Request-Id", ctx->request_id);
-	http_response(ctx->req, ce->status, ce->body, ce->body_len);
-	return MP_DONE;
+	mp_reply_header(ctx, "X-Request-Id", ctx->request_id);
+	return mp_reply_send(ctx, ce->status, ce->body, ce->body_len);
 }
 
 /* A read of the gateway's GraphQL façade learns how long its answer is

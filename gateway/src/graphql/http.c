@@ -294,15 +294,8 @@ page_csp(struct mp_ctx *ctx)
 	    "'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
 	    "connect-src 'self'; worker-src 'self' blob:; frame-ancestors "
 	    "'none'";
-	struct http_header *h;
 
-	TAILQ_FOREACH(h, &ctx->req->resp_headers, list)
-	if (strcasecmp(h->header, "content-security-policy") == 0) {
-		kore_free(h->value);
-		h->value = kore_strdup(csp);
-		return;
-	}
-	mp_reply_header(ctx, "Content-Security-Policy", csp);
+	mp_reply_header_set(ctx, "Content-Security-Policy", csp);
 }
 
 /* A browser asking for /graphql (Accept: text/html, no query): GraphiQL,

@@ -161,18 +161,15 @@ cleanup:
 int
 gw_jwks_get(struct mp_ctx *ctx)
 {
-	struct http_request *req = ctx->req;
 	static const char empty[] = "{\"keys\":[]}";
 
-	/* Written here rather than through mp_reply_raw, which marks every
-	 * answer no-store: this one is public and cacheable. */
-	http_response_header(req, "X-Request-Id", ctx->request_id);
-	http_response_header(req, "X-Content-Type-Options", "nosniff");
-	http_response_header(req, "Cache-Control", "public, max-age=300");
-	http_response_header(req, "Content-Type", "application/jwk-set+json");
+	/* Written here rather than through mp_reply_raw, which adds a
+	 * Content-Language: this answer is the same in every language. */
+	mp_reply_header(ctx, "X-Request-Id", ctx->request_id);
+	mp_reply_header(ctx, "X-Content-Type-Options", "nosniff");
+	mp_reply_header(ctx, "Cache-Control", "public, max-age=300");
+	mp_reply_header(ctx, "Content-Type", "application/jwk-set+json");
 	if (jwks_doc == NULL)
-		http_response(req, 200, empty, sizeof(empty) - 1);
-	else
-		http_response(req, 200, jwks_doc, jwks_len);
-	return MP_DONE;
+		return mp_reply_send(ctx, 200, empty, sizeof(empty) - 1);
+	return mp_reply_send(ctx, 200, jwks_doc, jwks_len);
 }

@@ -1666,14 +1666,13 @@ gw_proxy_reply(struct mp_ctx *ctx, struct proxy_call *pc,
 			if (strcasecmp(n, drop[k]) == 0)
 				skip = 1;
 		if (!skip)
-			http_response_header(req, n, pc->hdr[i].value);
+			mp_reply_header(ctx, n, pc->hdr[i].value);
 	}
 	if (keep_len) {
 		req->flags |= HTTP_REQUEST_NO_CONTENT_LENGTH;
 		if (clen != NULL)
-			http_response_header(req, "Content-Length", clen);
+			mp_reply_header(ctx, "Content-Length", clen);
 	}
-	http_response_header(req, "X-Request-Id", ctx->request_id);
-	http_response(req, (int)pc->status, pc->body, pc->body_len);
-	return MP_DONE;
+	mp_reply_header(ctx, "X-Request-Id", ctx->request_id);
+	return mp_reply_send(ctx, (int)pc->status, pc->body, pc->body_len);
 }

@@ -101,7 +101,12 @@ int mp_redis_command(void (*cb)(void *reply, void *arg), void *arg, int argc,
 
 /* balance.c: count this worker's connections and keep it from taking
  * more than its share (call once in each worker). */
+struct connection;
 void mp_balance_worker_start(void);
+/* netio.c: the worker's reads of client sockets (at worker start, then
+ * for each connection from mp_http_connect) */
+void mp_netio_worker_start(void);
+void mp_netio_connection(struct connection *c);
 
 /* db.c */
 /* Open up to mp_settings.db_pool_warm connections of this worker's pool
@@ -123,6 +128,8 @@ void mp_events_worker_stop(void);
 
 /* reply.c */
 void mp_query_free(struct mp_ctx *ctx);
+/* reply.c: release the request's response header buffer */
+void mp_reply_headers_free(struct mp_ctx *ctx);
 
 /* app.c: 1 when the request came in on the ops listener (MP_OPS_PORT). */
 int mp_request_on_ops(const struct mp_ctx *ctx);

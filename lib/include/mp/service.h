@@ -188,6 +188,12 @@ struct mp_ctx {
 	void *query_impl;      /* parsed query string (reply.c) */
 	int cache_control_set; /* the handler chose Cache-Control (reply.c
 	                          then adds no default "no-store") */
+	/* the response headers so far, as their wire lines ("Name: value"
+	 * CRLF each), handed to Kore as one block by mp_reply_send (reply.c):
+	 * hdr_inline first, then a heap copy when it outgrows it */
+	char *hdr;
+	size_t hdr_len, hdr_cap;
+	char hdr_inline[768];
 
 	/* When set, a re-entered request (after MP_WAIT) runs this instead of
 	 * the database chain: for handlers that park a request on their own
@@ -251,8 +257,20 @@ int mp_reply_problem(struct mp_ctx *ctx, int status, const char *slug,
 int mp_reply_method_not_allowed(struct mp_ctx *ctx, unsigned methods);
 
 /* Add a response header (copied). A Cache-Control set here replaces the
- * library's default "no-store". */
+ * library's default "no-store". A name that is not an HTTP token, or a
+ * value with a CR, LF or other control character (tab aside), is dropped
+ * with an error logged: no caller can split the answer's header block. */
 void mp_reply_header(struct mp_ctx *ctx, const char *name, const char *value);
+
+/* As mp_reply_header, replacing every header of that name added so far. */
+void mp_reply_header_set(struct mp_ctx *ctx, const char *name,
+                         const char *value);
+
+/* Send the answer: `status`, the headers added so far, then `len` bytes of
+ * `data` (NULL for none; Kore adds Content-Length unless the request has
+ * HTTP_REQUEST_NO_CONTENT_LENGTH). Every answer of a request goes through
+ * here, so that the headers go with it. Returns MP_DONE. */
+int mp_reply_send(struct mp_ctx *ctx, int status, const void *data, size_t len);
 
 /*
  * Parse the request body against `schema`. On success returns 0 and

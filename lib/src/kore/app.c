@@ -462,6 +462,7 @@ kore_worker_configure(void)
 	(void)sigaction(SIGTERM, &sa, &kore_sigterm);
 	(void)sigaction(SIGINT, &sa, &kore_sigint);
 	kore_timer_add(drain_tick, 50, NULL, 0);
+	mp_netio_worker_start();
 	mp_balance_worker_start();
 
 	if (mp_service_def.uses_redis &&
@@ -679,6 +680,7 @@ ctx_free(struct http_request *req)
 	mp_metrics_gauge_add(MP_G_REQUESTS_INFLIGHT, -1);
 	mp_db_ctx_free(ctx);
 	mp_query_free(ctx);
+	mp_reply_headers_free(ctx);
 	for (i = 0; i < ctx->db_nvalues; i++)
 		free(ctx->db_values[i]);
 	if (ctx->user != NULL && ctx->user_free != NULL)

@@ -87,6 +87,7 @@ mp_http_connect(struct connection *c)
 	net_recv_queue(c, http_header_max, NETBUF_CALL_CB_ALWAYS,
 	               http_header_recv);
 	c->disconnect = conn_gone;
+	mp_netio_connection(c);
 	mine++;
 	mp_metrics_worker_conns_add(1);
 	balance_eval();

@@ -190,8 +190,7 @@ routes_answer(struct mp_ctx *ctx)
 		                        "route table unavailable");
 	mp_reply_header(ctx, "ETag", routes_etag);
 	if (inm != NULL && strcmp(inm, routes_etag) == 0) {
-		http_response(ctx->req, 304, NULL, 0);
-		return MP_DONE;
+		return mp_reply_send(ctx, 304, NULL, 0);
 	}
 	return mp_reply_raw(ctx, 200, "application/json", routes_text,
 	                    routes_len);
