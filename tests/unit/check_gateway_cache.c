@@ -113,6 +113,49 @@ START_TEST(test_key_format)
 }
 END_TEST
 
+/* The digests the process remembers are the ones it would compute: keys
+ * are those of the release before the memo (a key in Redis outlives a
+ * deploy), for an input that fits the memo's buffer and one that does
+ * not; and 2,000 requests over the memo's 256 slots, twice, each get the
+ * key they got the first time. */
+START_TEST(test_key_memo)
+{
+	static char longq[GW_CACHE_QUERY_MAX + 1];
+	static char first[2000][GW_CACHE_KEY_MAX];
+	struct mp_principal p = who(MP_ROLE_APPLICANT, "u-1", "oriental", "");
+	struct gw_cache_req r = req("status=open&page=2", &p);
+	char q[64];
+	int i, round;
+
+	ck_assert_str_eq(
+	    key(&r),
+	    "gw:c:{funding}:7:"
+	    "faa661d214fec9a1b7c97d30a08d1d4ac810294de98f282e66644d17a44db36a");
+	memset(longq, 'a', sizeof(longq) - 1);
+	longq[0] = 'q';
+	longq[1] = '=';
+	r.query = longq;
+	ck_assert_str_eq(
+	    key(&r),
+	    "gw:c:{funding}:7:"
+	    "562755e1b33c15efcaf96111d169fad566d78de6cbd106eb98f2fdee141c0aa8");
+	ck_assert_str_eq(
+	    key(&r),
+	    "gw:c:{funding}:7:"
+	    "562755e1b33c15efcaf96111d169fad566d78de6cbd106eb98f2fdee141c0aa8");
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 2000; i++) {
+			snprintf(q, sizeof(q), "page=%d&size=%d", i, i % 7);
+			r.query = q;
+			r.principal = i % 2 ? &p : NULL;
+			if (round == 0)
+				strcpy(first[i], key(&r));
+			else
+				ck_assert_str_eq(key(&r), first[i]);
+		}
+}
+END_TEST
+
 START_TEST(test_key_bad_input)
 {
 	struct gw_cache_req r = req(NULL, NULL);
@@ -894,6 +937,7 @@ cache_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_key_format);
+	tcase_add_test(tc, test_key_memo);
 	tcase_add_test(tc, test_key_bad_input);
 	tcase_add_test(tc, test_key_principal);
 	tcase_add_test(tc, test_key_own_objects);

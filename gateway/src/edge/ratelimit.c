@@ -191,58 +191,32 @@ gw_rate_window(int64_t now_ms, const struct gw_rate_policy *policy,
 	return 0;
 }
 
-/*
- * First 32 hex digits of SHA-256(identity), which keeps addresses and
- * subjects out of Redis's keys. The same few identities come back request
+/* First 32 hex digits of SHA-256(identity), which keeps addresses and
+ * subjects out of Redis's keys; the same identities come back request
  * after request, and the hash cost a cached answer as much as its lookup:
- * the process remembers the last 256 (a slot by SipHash of the identity
- * under a random key, the identity compared in full before its digits are
- * used). An identity longer than the slot keeps is hashed every time.
- */
-#define IDENT_MEMO_SLOTS 256
-#define IDENT_MEMO_MAX 96
-
-static struct {
-	char identity[IDENT_MEMO_MAX + 1];
-	char hex[33];
-} ident_memo[IDENT_MEMO_SLOTS];
-static unsigned char ident_memo_key[crypto_shorthash_KEYBYTES];
-static int ident_memo_ready;
+ * the process remembers them (gw_memo). */
+static struct gw_memo ident_memo;
 
 static int
 identity_hex(const char *identity, char out[33])
 {
-	unsigned char h[crypto_hash_sha256_BYTES], slot[crypto_shorthash_BYTES];
+	unsigned char h[crypto_hash_sha256_BYTES];
 	char hex[2 * crypto_hash_sha256_BYTES + 1];
 	size_t len = strlen(identity);
-	unsigned i = 0;
+	const char *known;
 
 	if (sodium_init() < 0)
 		return -EIO;
-	if (!ident_memo_ready) {
-		crypto_shorthash_keygen(ident_memo_key);
-		ident_memo_ready = 1;
-	}
-	if (len <= IDENT_MEMO_MAX) {
-		crypto_shorthash(slot, (const unsigned char *)identity, len,
-		                 ident_memo_key);
-		i = ((unsigned)slot[0] | (unsigned)slot[1] << 8) %
-		    IDENT_MEMO_SLOTS;
-		if (strcmp(ident_memo[i].identity, identity) == 0 &&
-		    ident_memo[i].hex[0] != '\0') {
-			memcpy(out, ident_memo[i].hex, 33);
-			return 0;
-		}
+	if ((known = gw_memo_find(&ident_memo, identity, len)) != NULL) {
+		memcpy(out, known, 33);
+		return 0;
 	}
 	crypto_hash_sha256(h, (const unsigned char *)identity,
 	                   (unsigned long long)len);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	memcpy(out, hex, 32);
 	out[32] = '\0';
-	if (len <= IDENT_MEMO_MAX) {
-		memcpy(ident_memo[i].identity, identity, len + 1);
-		memcpy(ident_memo[i].hex, out, 33);
-	}
+	gw_memo_keep(&ident_memo, identity, len, out);
 	return 0;
 }
 

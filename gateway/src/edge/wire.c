@@ -4,6 +4,7 @@
  * is written, reviewed and fuzzed once.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "edge/wire.h"
@@ -87,17 +88,62 @@ gw_hdr_text_ok(const char *s, size_t len)
 }
 
 void
+gw_frame_header(unsigned char hdr[GW_FRAME_HDR], unsigned char tag, size_t len)
+{
+	hdr[0] = tag;
+	gw_put_be(hdr + 1, (uint64_t)len, 8);
+}
+
+void
 gw_hash_feed(crypto_hash_sha256_state *st, unsigned char tag, const void *data,
              size_t len)
 {
-	unsigned char hdr[9];
+	unsigned char hdr[GW_FRAME_HDR];
 
-	hdr[0] = tag;
-	gw_put_be(hdr + 1, (uint64_t)len, 8);
+	gw_frame_header(hdr, tag, len);
 	crypto_hash_sha256_update(st, hdr, sizeof(hdr));
 	if (len > 0)
 		crypto_hash_sha256_update(st, (const unsigned char *)data,
 		                          (unsigned long long)len);
+}
+
+static unsigned
+memo_slot(struct gw_memo *m, const void *in, size_t len)
+{
+	unsigned char h[crypto_shorthash_BYTES];
+
+	if (!m->ready) {
+		crypto_shorthash_keygen(m->key);
+		m->ready = 1;
+	}
+	crypto_shorthash(h, (const unsigned char *)in, len, m->key);
+	return ((unsigned)h[0] | (unsigned)h[1] << 8) % GW_MEMO_SLOTS;
+}
+
+const char *
+gw_memo_find(struct gw_memo *m, const void *in, size_t len)
+{
+	unsigned i = memo_slot(m, in, len);
+
+	if (m->slot[i].input == NULL || m->slot[i].len != len ||
+	    memcmp(m->slot[i].input, in, len) != 0)
+		return NULL;
+	return m->slot[i].hex;
+}
+
+void
+gw_memo_keep(struct gw_memo *m, const void *in, size_t len, const char *hex)
+{
+	unsigned i = memo_slot(m, in, len);
+	unsigned char *copy;
+
+	if (strlen(hex) > GW_MEMO_HEX ||
+	    (copy = realloc(m->slot[i].input, len > 0 ? len : 1)) == NULL)
+		return;
+	memcpy(copy, in, len);
+	m->slot[i].input = copy;
+	m->slot[i].len = len;
+	strcpy(m->slot[i].hex, hex);
 }
 
 int

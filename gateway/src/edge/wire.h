@@ -44,8 +44,43 @@ int gw_hdr_text_ok(const char *s, size_t len);
 
 /* Feeds one field into a hash as tag, 8-byte big-endian length, bytes, so
  * that no two different field lists hash the same input. */
+#define GW_FRAME_HDR 9
+/* The tag and length that come before a field's bytes (gw_hash_feed's
+ * framing, for callers that frame into a buffer of their own). */
+void gw_frame_header(unsigned char hdr[GW_FRAME_HDR], unsigned char tag,
+                     size_t len);
+
 void gw_hash_feed(crypto_hash_sha256_state *st, unsigned char tag,
                   const void *data, size_t len);
+
+/*
+ * A process's memory of digests it computed: a hash costs more than
+ * looking it up, and the same inputs come back request after request
+ * (the cache key's, the rate limit's identity). GW_MEMO_SLOTS slots, one
+ * by SipHash of the input under a key drawn at first use; the input is
+ * kept and compared in full, so a slot shared by two inputs only costs a
+ * recomputation. Not thread-safe: one per process, used from its loop.
+ */
+#define GW_MEMO_SLOTS 256
+#define GW_MEMO_HEX 64
+
+struct gw_memo {
+	struct {
+		unsigned char *input;
+		size_t len;
+		char hex[GW_MEMO_HEX + 1];
+	} slot[GW_MEMO_SLOTS];
+	unsigned char key[16];
+	int ready;
+};
+
+/* The hex digest remembered for in[0..len), or NULL. */
+const char *gw_memo_find(struct gw_memo *m, const void *in, size_t len);
+
+/* Remember hex (at most GW_MEMO_HEX digits) as the digest of in[0..len),
+ * in place of the slot's previous input. Out of memory: nothing kept. */
+void gw_memo_keep(struct gw_memo *m, const void *in, size_t len,
+                  const char *hex);
 
 /* 1 when s is 1..max bytes of [a-z0-9_-], else 0 (NULL is 0). */
 int gw_name_valid(const char *s, size_t max);
