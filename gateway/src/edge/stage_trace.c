@@ -68,23 +68,25 @@ trace_access(struct gw_edge *e, void *st)
 	struct mp_ctx *ctx = e->ctx;
 	const char *in = mp_header(ctx, "traceparent");
 	unsigned char trace[16], span[8];
-	char thex[33], shex[17], flags[3] = "00";
+	/* "00-" trace[3..34] "-" span[36..51] "-" flags[53..54] */
+	char *tp = e->traceparent;
 
 	(void)st;
-	(void)mp_random_buf(span, sizeof(span));
-	sodium_bin2hex(shex, sizeof(shex), span, sizeof(span));
+	memcpy(tp, "00-", 3);
 	if (traceparent_valid(in)) {
-		memcpy(thex, in + 3, 32);
-		thex[32] = '\0';
-		flags[0] = in[53];
-		flags[1] = in[54];
+		memcpy(tp + 3, in + 3, 32);
+		tp[53] = in[53];
+		tp[54] = in[54];
 	} else {
 		(void)mp_random_buf(trace, sizeof(trace));
-		sodium_bin2hex(thex, sizeof(thex), trace, sizeof(trace));
+		sodium_bin2hex(tp + 3, 33, trace, sizeof(trace));
+		tp[53] = tp[54] = '0';
 	}
-	snprintf(e->traceparent, sizeof(e->traceparent), "00-%s-%s-%s", thex,
-	         shex, flags);
-	snprintf(ctx->traceparent, sizeof(ctx->traceparent), "%s",
-	         e->traceparent);
+	tp[35] = '-';
+	(void)mp_random_buf(span, sizeof(span));
+	sodium_bin2hex(tp + 36, 17, span, sizeof(span));
+	tp[52] = '-';
+	tp[55] = '\0';
+	memcpy(ctx->traceparent, tp, 56);
 	return GW_NEXT;
 }

@@ -58,29 +58,45 @@ mp_header(const struct mp_ctx *ctx, const char *name)
  * nothing may add a CR or LF of its own: hdr_ok refuses it.
  */
 
-/* An HTTP token (RFC 9110 5.1) of at most 64 bytes, and a value without
- * CR, LF or another control character but HTAB. */
+/* Byte classes of header names and values: bit 1, a token character
+ * (RFC 9110 5.6.2); bit 2, a byte a value may carry (HTAB, SP, VCHAR,
+ * obs-text: no NUL, CR, LF or other control character, no DEL). */
+static unsigned char hdr_class[256];
+
+static void
+hdr_class_init(void)
+{
+	static const char tspecial[] = "!#$%&'*+-.^_`|~";
+	unsigned c;
+
+	for (c = 0; c < 256; c++) {
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') ||
+		    (c != 0 && strchr(tspecial, (int)c) != NULL))
+			hdr_class[c] |= 1;
+		if (c == '\t' || (c >= 0x20 && c != 0x7f))
+			hdr_class[c] |= 2;
+	}
+}
+
+/* An HTTP token of at most 64 bytes, and a value of allowed bytes. */
 static int
 hdr_ok(const char *name, size_t nlen, const char *value, size_t vlen)
 {
-	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	const unsigned char *n = (const unsigned char *)name;
 	const unsigned char *v = (const unsigned char *)value;
+	unsigned bad = 0;
 	size_t i;
 
+	if (hdr_class['a'] == 0)
+		hdr_class_init();
 	if (nlen == 0 || nlen > 64)
 		return 0;
-	for (i = 0; i < nlen; i++) {
-		unsigned char ch = (unsigned char)name[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') ||
-		      (ch != '\0' && strchr(tchar, ch) != NULL)))
-			return 0;
-	}
+	for (i = 0; i < nlen; i++)
+		bad |= ~hdr_class[n[i]] & 1u;
 	for (i = 0; i < vlen; i++)
-		if ((v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
-			return 0;
-	return 1;
+		bad |= ~hdr_class[v[i]] & 2u;
+	return bad == 0;
 }
 
 static int
