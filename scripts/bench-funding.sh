@@ -20,7 +20,11 @@
 # BENCH_WORKERS (2), BENCH_DB_POOL (16 a worker), BENCH_BASELINE (a build
 # directory of another revision, e.g. main's: started beside the service on
 # the same database and measured in every round of a) and b) too, so that
-# before and after are compared in one run).
+# before and after are compared in one run), BENCH_POOLS (e.g. "2 4 8 16":
+# one more instance of the same build per pool size, each MP_WORKERS workers
+# on the same database, loaded in every round of a) and b) beside the
+# service and pgbench; reported per pool size: rate and p99 against the
+# round's pgbench, worker spread, each worker's CPU and CPU wait a request).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bench-lib.sh"
@@ -59,6 +63,13 @@ if [ -n "$BASELINE" ]; then
 fi
 bench_start_funding "$B" "$BUILD_DIR" "$PGP" "$RP" "$FP" "$WORKERS" MP_DB_POOL="$POOL"
 KPID=${PIDS[-1]}
+POOLS=${BENCH_POOLS:-}
+declare -A SW_PORT SW_KPID
+for p in $POOLS; do
+	SW_PORT[$p]=$(free_port)
+	bench_start_funding "$B" "$BUILD_DIR" "$PGP" "$RP" "${SW_PORT[$p]}" "$WORKERS" MP_DB_POOL="$p"
+	SW_KPID[$p]=${PIDS[-1]}; mv "$B/log/funding.log" "$B/log/funding-pool$p.log"
+done
 export PGHOST=127.0.0.1 PGPORT=$PGP PGUSER=funding PGPASSWORD=$PW PGDATABASE=funding
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
 BASE="http://127.0.0.1:$FP"
@@ -92,7 +103,7 @@ q "ANALYZE applications, calls, outbox"
 log "seeded $created applications in ${seed_s}s"
 
 # ---- helpers ---------------------------------------------------------------------
-workers() { ps --ppid "$KPID" -o pid=,args= | awk '/\[wrk/ {print $1}'; }
+workers() { ps --ppid "${1:-$KPID}" -o pid=,args= | awk '/\[wrk/ {print $1}'; }
 sample_start() { # phase: RSS (kB) of each worker every 0.5 s
 	local phase=$1
 	( while :; do
@@ -116,8 +127,8 @@ pg_p99() { # log prefix: p99 of the per-transaction latencies (3rd field, us)
 	cat "$1".* | awk '{print $3}' | sort -n | awk '{ v[NR] = $1 }
 	    END { i = int(NR * 0.99 + 0.5); if (i < 1) i = 1; if (NR) printf "%.2f", v[i] / 1000 }'
 }
-wreq() { # per-worker request counts from /metrics: "worker count" lines
-	curl -s "$BASE/metrics" | awk '/^mp_worker_http_requests_total/ {
+wreq() { # [base] per-worker request counts from /metrics: "worker count" lines
+	curl -s "${1:-$BASE}/metrics" | awk '/^mp_worker_http_requests_total/ {
 	    if (match($0, /worker="[0-9]+"/)) print substr($0, RSTART + 8, RLENGTH - 9), $NF }'
 }
 balance() { # before after (wreq outputs) -> "w1 N, w2 M; spread S %" (max/min - 1)
@@ -143,6 +154,17 @@ cpu_per_req() { # "k0 p0" "k1 p1" requests -> "kore N us, PostgreSQL M us"
 # the Kore workers' time on a CPU and runnable but waiting for one
 # (/proc/PID/schedstat, ns): "run wait"
 sched_mark() { local w r=0 q=0 a b; for w in $(workers); do read -r a b _ <"/proc/$w/schedstat" && r=$((r + a)) && q=$((q + b)); done; echo "$r $q"; }
+# per worker, in worker order: "run wait" pairs on one line
+sched_each() { local w a b; for w in $(workers "$1"); do read -r a b _ <"/proc/$w/schedstat" && printf '%s %s ' "$a" "$b"; done; echo; }
+# sched_workers FILE (lines "... | run wait run wait ...| run wait ...", one a
+# round, before and after): each worker's time on a CPU and runnable but
+# waiting for one, all rounds (a worker serving fewer requests than the
+# other with as many connections shows here whether it waited longer)
+sched_workers() {
+	awk -F'|' '{ k = split($2, a, " "); split($3, b, " ")
+	    for (i = 1; i <= k; i += 2) { r[i] += b[i] - a[i]; q[i] += b[i + 1] - a[i + 1] } }
+	    END { for (i = 1; i <= k; i += 2) printf "%sworker %d on a CPU %.0f ms, waiting for one %.0f ms", (i > 1 ? "; " : ""), (i + 1) / 2, r[i] / 1e6, q[i] / 1e6 }' "$1"
+}
 sched_report() { # tag
 	awk '{ r += $3 - $1; q += $4 - $2; n += $5 } END { if (n < 1) n = 1
 	    printf "   workers : on a CPU %.0f us a request, runnable but waiting for a CPU %.0f us a request (both workers, all rounds)\n", r / 1000 / n, q / 1000 / n }' "$B/sched-$1"
@@ -158,23 +180,55 @@ CMDS=()
 # round in $B/duel-TAG: round svc_rps svc_p99 pg_tps pg_p99 svc_n pg_n
 # then the CPU ticks (kore, PostgreSQL) spent by each side.
 duel() {
-	local tag=$1 svc=$2 pg=$3 r so po k0 k1 p0 p1 w0 w1 q0 q1
-	: >"$B/duel-$tag"; : >"$B/duel-$tag-base"; : >"$B/sched-$tag"
+	local tag=$1 svc=$2 pg=$3 r so po k0 k1 p0 p1 w0 w1 q0 q1 e0 e1
+	: >"$B/duel-$tag"; : >"$B/duel-$tag-base"; : >"$B/sched-$tag"; : >"$B/schedw-$tag"
+	for p in $POOLS; do : >"$B/duel-$tag-pool$p"; wreq "http://127.0.0.1:${SW_PORT[$p]}" >"$B/wreq0-$tag-pool$p"; done
 	w0=$(wreq); wconns >"$B/conns-$tag" &
 	for r in $(seq 1 "$ROUNDS"); do
 		log "$tag) round $r/$ROUNDS: service (${RDUR}s), then pgbench (${RDUR}s)"
 		# the baseline goes before the service in even rounds, after it
 		# in odd ones: the load of a shared machine drifts within a round
 		[ -n "$BASELINE" ] && [ $((r % 2)) = 0 ] && duel_baseline "$tag" "$svc" "$r"
-		q0=$(sched_mark); k0=$(cpu_mark); so=$("$svc" 2>&1); k1=$(cpu_mark); q1=$(sched_mark)
+		e0=$(sched_each "$KPID"); q0=$(sched_mark); k0=$(cpu_mark)
+		so=$("$svc" 2>&1)
+		k1=$(cpu_mark); q1=$(sched_mark); e1=$(sched_each "$KPID")
 		echo "$q0 $q1 $(nreq <<<"$so")" >>"$B/sched-$tag"
+		echo "0 0 0 0 | $e0| $e1" >>"$B/schedw-$tag"
 		[ "$r" = 1 ] && curl -s "$BASE/metrics" >"$B/metrics-$tag"
 		[ -n "$BASELINE" ] && [ $((r % 2)) = 1 ] && duel_baseline "$tag" "$svc" "$r"
+		for p in $POOLS; do duel_pool "$tag" "$svc" "$r" "$p"; done
 		p0=$(cpu_mark); po=$("$pg" "$B/pgb/log-$tag-$r" 2>&1); sleep 0.5; p1=$(cpu_mark)
 		printf '%s\n' "$so" >"$B/$tag-svc-$r.txt"; printf '%s\n' "$po" >"$B/$tag-pg-$r.txt"
 		echo "$r $(rps <<<"$so") $(to_ms "$(p99 <<<"$so")") $(tps <<<"$po") $(pg_p99 "$B/pgb/log-$tag-$r") $(nreq <<<"$so") $(nreq <<<"$po") $k0 $k1 $p0 $p1" >>"$B/duel-$tag"
 	done
 	w1=$(wreq); balance "$w0" "$w1" >"$B/balance-$tag"
+	for p in $POOLS; do
+		balance "$(cat "$B/wreq0-$tag-pool$p")" "$(wreq "http://127.0.0.1:${SW_PORT[$p]}")" >"$B/balance-$tag-pool$p"
+	done
+}
+# duel_pool TAG SVC-FN ROUND POOL: the same load on the instance of that pool
+# size; one line a round: round rps p99 requests, then per worker run, wait (ns)
+duel_pool() {
+	local out s0 s1
+	s0=$(sched_each "${SW_KPID[$4]}")
+	out=$(SVC="http://127.0.0.1:${SW_PORT[$4]}" "$2" 2>&1)
+	s1=$(sched_each "${SW_KPID[$4]}")
+	printf '%s\n' "$out" >"$B/$1-pool$4-$3.txt"
+	echo "$3 $(rps <<<"$out") $(to_ms "$(p99 <<<"$out")") $(nreq <<<"$out") | $s0| $s1" >>"$B/duel-$1-pool$4"
+}
+# pool_report TAG: per pool size, the rounds against the same round's pgbench
+pool_report() {
+	local tag=$1 p
+	[ -n "$POOLS" ] || return 0
+	echo "   pool sweep (same build, one instance per MP_DB_POOL, each loaded right after the service in every round):"
+	for p in $POOLS; do
+		join <(cut -d'|' -f1 "$B/duel-$tag-pool$p") "$B/duel-$tag" >"$B/duel-$tag-pool$p-both"
+		printf '   pool %2s: rate %s of pgbench, p99 %s x pgbench'"'"'s (medians); rounds: %s; workers: %s; %s\n' "$p" \
+		    "$(median_ratio "$B/duel-$tag-pool$p-both" 2 7)" "$(median_ratio "$B/duel-$tag-pool$p-both" 3 8)" \
+		    "$(awk '{ printf "%s%.0f req/s p99 %.1f ms", sep, $2, $3; sep = ", " }' "$B/duel-$tag-pool$p-both")" \
+		    "$(cat "$B/balance-$tag-pool$p")" \
+		    "$(sched_workers "$B/duel-$tag-pool$p")"
+	done
 }
 # duel_baseline TAG SVC-FN ROUND: the same load on the baseline service
 duel_baseline() {
@@ -297,16 +351,20 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	for r in $(seq 1 "$ROUNDS"); do errs "$(cat "$B/a-svc-$r.txt")"; done
 	echo "   workers : requests $A_BAL; connections 3 s in: $(cat "$B/conns-a")"
 	sched_report a
+	echo "   workers : $(sched_workers "$B/schedw-a") (all rounds)"
 	goals "$a_ratio" "$a_tail" "$A_BAL"
 	baseline_report a
+	pool_report a
 	echo
 	echo "b) GET /v1/funding/calls/{id}/applications?limit=50 ($B_BYTES bytes a page)"
 	duel_report b
 	for r in $(seq 1 "$ROUNDS"); do errs "$(cat "$B/b-svc-$r.txt")"; done
 	echo "   workers : requests $B_BAL; connections 3 s in: $(cat "$B/conns-b")"
 	sched_report b
+	echo "   workers : $(sched_workers "$B/schedw-b") (all rounds)"
 	goals "$b_ratio" "$b_tail" "$B_BAL"
 	baseline_report b
+	pool_report b
 	echo
 	echo "c) POST /v1/funding/calls/{id}/applications (application + outbox event in one transaction)"
 	echo "   service : $c_201 created (201) in ${c_secs}s = $c_rate/s; all answers $c_total req/s, non-201 $c_other; p99 $c_99 ms"
