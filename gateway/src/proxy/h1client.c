@@ -58,7 +58,7 @@ static void conn_close(struct gw_h1c_conn *c);
 static void conn_idle(struct gw_h1c_conn *c);
 static void conn_event(void *arg, int err);
 static void conn_write(struct gw_h1c_conn *c);
-static void conn_read(struct gw_h1c_conn *c);
+static void conn_read(struct gw_h1c_conn *c, int hup);
 static void conn_failed(struct gw_h1c_conn *c, enum gw_h1c_result r,
                         const char *what, int error);
 static int ep_resolve(struct gw_h1c_endpoint *ep);
@@ -231,7 +231,7 @@ conn_event(void *arg, int err)
 			conn_write(c);
 		if (c->gen == gen && c->state == C_BUSY &&
 		    ((flags & KORE_EVENT_READ) || err))
-			conn_read(c);
+			conn_read(c, err);
 		return;
 	default:
 		return; /* a stale event of a closed descriptor */
@@ -291,9 +291,10 @@ conn_write(struct gw_h1c_conn *c)
 	}
 }
 
-/* Read until EAGAIN, the end of the answer or of the connection. */
+/* Read until EAGAIN, the end of the answer or of the connection (hup: the
+ * service has already hung up, so the connection is not kept). */
 static void
-conn_read(struct gw_h1c_conn *c)
+conn_read(struct gw_h1c_conn *c, int hup)
 {
 	struct gw_h1c_xfer *x = c->x;
 	size_t max = x->body_max + GW_H1_HEAD_MAX + GW_H1_CHUNK_LINE_MAX + 64;
@@ -342,7 +343,7 @@ conn_read(struct gw_h1c_conn *c)
 		if (rc == 1) {
 			/* a full read may have left bytes in the socket */
 			xfer_end(x, GW_H1C_OK,
-			         n > 0 && (size_t)n < space &&
+			         !hup && n > 0 && (size_t)n < space &&
 			             x->resp.keep_alive &&
 			             x->sent == xfer_total(x));
 			return;
