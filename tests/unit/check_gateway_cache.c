@@ -13,6 +13,7 @@
 #include "mp/principal.h"
 
 #include "edge/cache.h"
+#include "edge/wire.h"
 #include "edge/routing.h"
 
 static struct mp_principal
@@ -153,6 +154,37 @@ START_TEST(test_key_memo)
 			else
 				ck_assert_str_eq(key(&r), first[i]);
 		}
+}
+END_TEST
+
+/* The string builder behind the keys: numbers at their limits, an exact
+ * fit, one byte too many. */
+START_TEST(test_sb)
+{
+	struct gw_sb sb;
+	char b[64], small[6];
+
+	gw_sb_init(&sb, b, sizeof(b));
+	gw_sb_u64(&sb, UINT64_MAX);
+	gw_sb_mem(&sb, " ", 1);
+	gw_sb_i64(&sb, INT64_MIN);
+	gw_sb_mem(&sb, " ", 1);
+	gw_sb_u64(&sb, 0);
+	gw_sb_str(&sb, "/x");
+	ck_assert_int_eq(gw_sb_done(&sb), 0);
+	ck_assert_str_eq(b, "18446744073709551615 -9223372036854775808 0/x");
+	gw_sb_init(&sb, small, sizeof(small));
+	gw_sb_str(&sb, "abcde");
+	ck_assert_int_eq(gw_sb_done(&sb), 0);
+	ck_assert_str_eq(small, "abcde");
+	gw_sb_init(&sb, small, sizeof(small));
+	gw_sb_str(&sb, "abc");
+	gw_sb_u64(&sb, 123);
+	gw_sb_str(&sb, "x");
+	ck_assert_int_eq(gw_sb_done(&sb), -ENOSPC);
+	ck_assert_str_eq(small, "");
+	gw_sb_init(&sb, small, 0);
+	ck_assert_int_eq(gw_sb_done(&sb), -ENOSPC);
 }
 END_TEST
 
@@ -938,6 +970,7 @@ cache_suite(void)
 
 	tcase_add_test(tc, test_key_format);
 	tcase_add_test(tc, test_key_memo);
+	tcase_add_test(tc, test_sb);
 	tcase_add_test(tc, test_key_bad_input);
 	tcase_add_test(tc, test_key_principal);
 	tcase_add_test(tc, test_key_own_objects);

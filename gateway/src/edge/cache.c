@@ -326,7 +326,8 @@ gw_cache_key(const struct gw_cache_req *r, char *out, size_t outlen)
 	struct keyfeed kf;
 	char hex[2 * crypto_hash_sha256_BYTES + 1];
 	const char *lang;
-	int rc, n;
+	struct gw_sb sb;
+	int rc;
 
 	if (out != NULL && outlen > 0)
 		out[0] = '\0';
@@ -349,32 +350,30 @@ gw_cache_key(const struct gw_cache_req *r, char *out, size_t outlen)
 	else
 		principal_feed(&kf, r->principal);
 	kf_hex(&kf, hex);
-	n = snprintf(out, outlen, "gw:c:{%s}:%" PRIu64 ":%s", r->service,
-	             r->generation, hex);
-	if (n < 0 || (size_t)n >= outlen) {
-		if (outlen > 0)
-			out[0] = '\0';
-		return -ENOSPC;
-	}
-	return 0;
+	gw_sb_init(&sb, out, outlen);
+	gw_sb_mem(&sb, "gw:c:{", 6);
+	gw_sb_str(&sb, r->service);
+	gw_sb_mem(&sb, "}:", 2);
+	gw_sb_u64(&sb, r->generation);
+	gw_sb_mem(&sb, ":", 1);
+	gw_sb_str(&sb, hex);
+	return gw_sb_done(&sb);
 }
 
 int
 gw_cache_gen_key(const char *service, char *out, size_t outlen)
 {
-	int n;
+	struct gw_sb sb;
 
 	if (out != NULL && outlen > 0)
 		out[0] = '\0';
 	if (out == NULL || !gw_name_valid(service, GW_SERVICE_MAX))
 		return -EINVAL;
-	n = snprintf(out, outlen, "gw:gen:{%s}", service);
-	if (n < 0 || (size_t)n >= outlen) {
-		if (outlen > 0)
-			out[0] = '\0';
-		return -ENOSPC;
-	}
-	return 0;
+	gw_sb_init(&sb, out, outlen);
+	gw_sb_mem(&sb, "gw:gen:{", 8);
+	gw_sb_str(&sb, service);
+	gw_sb_mem(&sb, "}", 1);
+	return gw_sb_done(&sb);
 }
 
 int

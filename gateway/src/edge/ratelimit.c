@@ -225,7 +225,8 @@ gw_rate_key(const char *class_name, const char *kind, const char *identity,
             int64_t window_index, char *out, size_t outlen)
 {
 	char hex[33];
-	int n, rc;
+	struct gw_sb sb;
+	int rc;
 
 	if (out != NULL && outlen > 0)
 		out[0] = '\0';
@@ -237,14 +238,16 @@ gw_rate_key(const char *class_name, const char *kind, const char *identity,
 		return -EINVAL;
 	if ((rc = identity_hex(identity, hex)) != 0)
 		return rc;
-	n = snprintf(out, outlen, "gw:rl:{%s:%s}:%s:%" PRId64, kind, hex,
-	             class_name, window_index);
-	if (n < 0 || (size_t)n >= outlen) {
-		if (outlen > 0)
-			out[0] = '\0';
-		return -ENOSPC;
-	}
-	return 0;
+	gw_sb_init(&sb, out, outlen);
+	gw_sb_mem(&sb, "gw:rl:{", 7);
+	gw_sb_str(&sb, kind);
+	gw_sb_mem(&sb, ":", 1);
+	gw_sb_str(&sb, hex);
+	gw_sb_mem(&sb, "}:", 2);
+	gw_sb_str(&sb, class_name);
+	gw_sb_mem(&sb, ":", 1);
+	gw_sb_i64(&sb, window_index);
+	return gw_sb_done(&sb);
 }
 
 int
@@ -272,7 +275,7 @@ gw_rate_headers(const struct gw_rate_policy *policy,
                 const struct gw_rate_decision *d, char *policy_out,
                 size_t policy_len, char *limit_out, size_t limit_len)
 {
-	int n;
+	struct gw_sb sb;
 
 	if (policy_out != NULL && policy_len > 0)
 		policy_out[0] = '\0';
@@ -283,24 +286,26 @@ gw_rate_headers(const struct gw_rate_policy *policy,
 	    (limit_out == NULL && limit_len > 0))
 		return -EINVAL;
 	if (policy_out != NULL) {
-		n = snprintf(policy_out, policy_len,
-		             "\"%s\";q=%" PRId64 ";w=%" PRId64, policy->name,
-		             policy->limit, policy->window_s);
-		if (n < 0 || (size_t)n >= policy_len) {
-			if (policy_len > 0)
-				policy_out[0] = '\0';
+		gw_sb_init(&sb, policy_out, policy_len);
+		gw_sb_mem(&sb, "\"", 1);
+		gw_sb_str(&sb, policy->name);
+		gw_sb_mem(&sb, "\";q=", 4);
+		gw_sb_i64(&sb, policy->limit);
+		gw_sb_mem(&sb, ";w=", 3);
+		gw_sb_i64(&sb, policy->window_s);
+		if (gw_sb_done(&sb) != 0)
 			return -ENOSPC;
-		}
 	}
 	if (limit_out != NULL) {
-		n = snprintf(limit_out, limit_len,
-		             "\"%s\";r=%" PRId64 ";t=%" PRId64, policy->name,
-		             d->remaining, d->reset_s);
-		if (n < 0 || (size_t)n >= limit_len) {
-			if (limit_len > 0)
-				limit_out[0] = '\0';
+		gw_sb_init(&sb, limit_out, limit_len);
+		gw_sb_mem(&sb, "\"", 1);
+		gw_sb_str(&sb, policy->name);
+		gw_sb_mem(&sb, "\";r=", 4);
+		gw_sb_i64(&sb, d->remaining);
+		gw_sb_mem(&sb, ";t=", 3);
+		gw_sb_i64(&sb, d->reset_s);
+		if (gw_sb_done(&sb) != 0)
 			return -ENOSPC;
-		}
 	}
 	return 0;
 }

@@ -136,7 +136,6 @@ lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b)
 {
 	struct mp_ctx *ctx = e->ctx;
 	struct gw_cache_req cr;
-	char gen[GW_CACHE_KEY_MAX];
 	size_t len;
 
 	memset(&cr, 0, sizeof(cr));
@@ -147,8 +146,7 @@ lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b)
 	cr.accept_language = mp_header(ctx, "accept-language");
 	cr.principal = ctx->principal.authenticated ? &ctx->principal : NULL;
 	cr.public_data = (e->route->flags & GW_R_PUBLIC_DATA) != 0;
-	if (gw_cache_key(&cr, c->key, sizeof(c->key)) != 0 ||
-	    gw_cache_gen_key(e->route->upstream, gen, sizeof(gen)) != 0)
+	if (gw_cache_key(&cr, c->key, sizeof(c->key)) != 0)
 		return -EINVAL;
 	/* the worker's memory first: no Redis command at all on a hit */
 	if (c->use_stored &&

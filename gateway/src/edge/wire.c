@@ -146,6 +146,69 @@ gw_memo_keep(struct gw_memo *m, const void *in, size_t len, const char *hex)
 	strcpy(m->slot[i].hex, hex);
 }
 
+void
+gw_sb_init(struct gw_sb *sb, char *buf, size_t cap)
+{
+	sb->buf = buf;
+	sb->cap = cap;
+	sb->len = 0;
+	sb->over = cap == 0;
+	if (cap > 0)
+		buf[0] = '\0';
+}
+
+void
+gw_sb_mem(struct gw_sb *sb, const char *s, size_t len)
+{
+	if (sb->over || sb->cap - sb->len <= len) {
+		sb->over = 1;
+		return;
+	}
+	memcpy(sb->buf + sb->len, s, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
+void
+gw_sb_str(struct gw_sb *sb, const char *s)
+{
+	gw_sb_mem(sb, s, strlen(s));
+}
+
+void
+gw_sb_u64(struct gw_sb *sb, uint64_t v)
+{
+	char d[20];
+	size_t n = 0;
+
+	do {
+		d[sizeof(d) - ++n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	gw_sb_mem(sb, d + sizeof(d) - n, n);
+}
+
+void
+gw_sb_i64(struct gw_sb *sb, int64_t v)
+{
+	if (v < 0) {
+		gw_sb_mem(sb, "-", 1);
+		gw_sb_u64(sb, (uint64_t)0 - (uint64_t)v);
+		return;
+	}
+	gw_sb_u64(sb, (uint64_t)v);
+}
+
+int
+gw_sb_done(struct gw_sb *sb)
+{
+	if (!sb->over)
+		return 0;
+	if (sb->cap > 0)
+		sb->buf[0] = '\0';
+	return -ENOSPC;
+}
+
 int
 gw_name_valid(const char *s, size_t max)
 {
