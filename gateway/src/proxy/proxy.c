@@ -3,8 +3,9 @@
  * proxy.h): http:// upstreams go through the native client (h1client.c),
  * whose outcomes native_done translates into libcurl's result codes so that
  * the breaker, the retries and the problem answers below read one
- * language; https:// upstreams and gw_proxy_fetch go through libcurl's multi
- * socket interface as described here.
+ * language (gw_proxy_fetch of an http:// URL too: fetch_endpoint); https://
+ * upstreams and URLs go through libcurl's multi socket interface as
+ * described here.
  *
  * How the pieces meet:
  *  - one CURLM per worker. libcurl tells us which sockets to watch
@@ -84,6 +85,7 @@
 #define URL_MAX 512
 #define RESP_HEADERS_MAX 100
 #define RESP_HEADER_BYTES_MAX (64 * 1024)
+#define FETCH_EPS_MAX 4
 
 enum breaker_state { BR_CLOSED = 0, BR_OPEN, BR_HALF_OPEN };
 
@@ -200,7 +202,11 @@ static int method_setup(struct proxy_call *pc, int method);
 static int call_failed(const struct proxy_call *pc);
 static void call_finish(struct proxy_call *pc);
 static void native_done(struct gw_h1c_xfer *x);
-static int native_request(struct mp_ctx *ctx, struct proxy_call *pc);
+static int native_request(struct proxy_call *pc, const char *name,
+                          const char *target, struct mp_ctx *ctx,
+                          const char *const *hdrs, int64_t timeout_ms);
+static struct gw_h1c_endpoint *fetch_endpoint(const char *url,
+                                              const char **target);
 
 /* What libcurl (and the resolver thread it starts for host names) needs
  * beyond Kore's worker filter and the library's "mp" filter (app.c).
@@ -835,7 +841,7 @@ retry_stale(struct proxy_call *pc)
 		pc->x.fresh = 1;
 		mp_log(MP_LOG_DEBUG, "upstream",
 		       "408 on a kept connection to %s: retried on a new one",
-		       pc->up->name);
+		       pc->up != NULL ? pc->up->name : "self");
 		gw_h1c_start(&pc->x);
 		return 1;
 	}
@@ -1381,6 +1387,8 @@ gw_proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
                struct proxy_call **out)
 {
 	struct proxy_call *pc;
+	struct gw_h1c_endpoint *ep;
+	const char *target = NULL;
 	CURLMcode mrc;
 	int rc, i, m;
 
@@ -1396,6 +1404,17 @@ gw_proxy_fetch(struct mp_ctx *ctx, const char *method, const char *url,
 	pc->req = ctx->req;
 	pc->req_body = body;
 	pc->req_body_len = len;
+	if ((ep = fetch_endpoint(url, &target)) != NULL) {
+		if ((rc = native_request(pc, method, target, NULL, hdrs,
+		                         PROXY_TIMEOUT_MS)) != 0)
+			goto fail;
+		/* asleep first: done may come before gw_h1c_start returns */
+		http_request_sleep(ctx->req);
+		*out = pc;
+		pc->x.ep = ep;
+		gw_h1c_start(&pc->x);
+		return 0;
+	}
 	rc = -ENOMEM;
 	if ((pc->url = strdup(url)) == NULL || (pc->easy = easy_take()) == NULL)
 		goto fail;
@@ -1428,26 +1447,33 @@ fail:
 	return rc;
 }
 
-/* The native client's request for pc (pc->target set): request line,
- * end-to-end fields, Content-Length when there is a body (or the method
- * has one), the empty line; and the exchange's settings. 0, -EINVAL (a
- * method or a header that cannot be forwarded) or -ENOMEM. */
+/*
+ * The native client's request for pc: the request line (method name,
+ * target), the fields (ctx's end-to-end ones, or the name, value pairs of
+ * hdrs), Content-Length when there is a body (or the method has one), the
+ * empty line; and the exchange's settings. 0, -EINVAL (a method or a
+ * header that cannot be forwarded) or -ENOMEM.
+ */
 static int
-native_request(struct mp_ctx *ctx, struct proxy_call *pc)
+native_request(struct proxy_call *pc, const char *name, const char *target,
+               struct mp_ctx *ctx, const char *const *hdrs, int64_t timeout_ms)
 {
-	int method = ctx->req->method, rc;
-	const char *name = http_method_text(method);
 	char clen[32];
+	int rc, i;
 
+	pc->native = 1; /* hdr_add writes into pc->wreq */
 	if (name == NULL || *name == '\0')
 		return -EINVAL;
-	if ((rc = gw_h1_req_line(&pc->wreq, name, pc->target)) != 0)
+	if ((rc = gw_h1_req_line(&pc->wreq, name, target)) != 0)
 		return rc;
 	pc->x.line_len = pc->wreq.len;
-	if ((rc = request_headers(ctx, pc)) != 0)
+	if (ctx != NULL && (rc = request_headers(ctx, pc)) != 0)
 		return rc;
-	if (pc->req_body_len > 0 || method == HTTP_METHOD_POST ||
-	    method == HTTP_METHOD_PUT || method == HTTP_METHOD_PATCH) {
+	for (i = 0; hdrs != NULL && hdrs[i] != NULL; i += 2)
+		if ((rc = hdr_add(pc, hdrs[i], hdrs[i + 1])) != 0)
+			return rc;
+	if (pc->req_body_len > 0 || strcmp(name, "POST") == 0 ||
+	    strcmp(name, "PUT") == 0 || strcmp(name, "PATCH") == 0) {
 		snprintf(clen, sizeof(clen), "%zu", pc->req_body_len);
 		if ((rc = gw_h1_req_field(&pc->wreq, "Content-Length", clen)) !=
 		    0)
@@ -1459,11 +1485,49 @@ native_request(struct mp_ctx *ctx, struct proxy_call *pc)
 	pc->x.head_len = pc->wreq.len;
 	pc->x.body = pc->req_body;
 	pc->x.body_len = pc->req_body_len;
-	pc->x.head_only = method == HTTP_METHOD_HEAD;
+	pc->x.head_only = strcmp(name, "HEAD") == 0;
 	pc->x.body_max = (size_t)PROXY_RESPONSE_MAX;
-	pc->x.timeout_ms = pc->up->timeout_ms;
+	pc->x.timeout_ms = timeout_ms;
 	pc->x.done = native_done;
 	return 0;
+}
+
+/*
+ * The native client's endpoint for a gw_proxy_fetch URL and its target
+ * (*target, inside url): http:// URLs only, at most FETCH_EPS_MAX bases
+ * per worker (the GraphQL façade uses one, the gateway itself); NULL when
+ * libcurl must do it.
+ */
+static struct gw_h1c_endpoint *
+fetch_endpoint(const char *url, const char **target)
+{
+	static struct {
+		char base[GW_BASE_MAX];
+		struct gw_h1c_endpoint ep;
+	} eps[FETCH_EPS_MAX];
+	static int neps;
+	const char *slash;
+	size_t blen;
+	int i;
+
+	if (strcmp(client_kind, "native") != 0 ||
+	    strncmp(url, "http://", 7) != 0 ||
+	    (slash = strchr(url + 7, '/')) == NULL ||
+	    (blen = (size_t)(slash - url)) >= GW_BASE_MAX)
+		return NULL;
+	*target = slash;
+	for (i = 0; i < neps; i++)
+		if (strlen(eps[i].base) == blen &&
+		    memcmp(eps[i].base, url, blen) == 0)
+			return &eps[i].ep;
+	if (neps == FETCH_EPS_MAX)
+		return NULL;
+	memcpy(eps[neps].base, url, blen);
+	eps[neps].base[blen] = '\0';
+	if (gw_h1c_endpoint_init(&eps[neps].ep, eps[neps].base,
+	                         PROXY_CONNECT_MS) != 0)
+		return NULL;
+	return &eps[neps++].ep;
 }
 
 int
@@ -1512,8 +1576,9 @@ gw_proxy_start(struct mp_ctx *ctx, const char *upstream, char *body, size_t len,
 	    ulen + URL_MAX > 65536)
 		goto fail;
 	if (up->native) {
-		pc->native = 1;
-		if ((rc = native_request(ctx, pc)) != 0)
+		if ((rc = native_request(pc, http_method_text(req->method),
+		                         pc->target, ctx, NULL,
+		                         up->timeout_ms)) != 0)
 			goto fail;
 	} else {
 		rc = -ENOMEM;

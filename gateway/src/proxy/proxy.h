@@ -1,11 +1,11 @@
 /*
  * The gateway's REST proxy: /v1/<service>/... forwarded to the service that
- * owns it, on the worker's Kore event loop: http:// upstreams through the
- * native HTTP/1.1 client (h1client.h: per-worker pools of kept
- * connections), https:// upstreams and gw_proxy_fetch through libcurl's
- * multi socket interface (one CURLM per worker). edge.c decides whether
- * and what to forward; this module moves the bytes and keeps one circuit
- * breaker per upstream.
+ * owns it, on the worker's Kore event loop: http:// upstreams (and
+ * gw_proxy_fetch of http:// URLs) through the native HTTP/1.1 client
+ * (h1client.h: per-worker pools of kept connections), https:// ones
+ * through libcurl's multi socket interface (one CURLM per worker). edge.c
+ * decides whether and what to forward; this module moves the bytes and keeps
+ * one circuit breaker per upstream.
  *
  * Configuration (environment, read once in the parent):
  *   MP_UPSTREAMS         the upstreams and their base URLs,
