@@ -57,7 +57,6 @@ static const char *auth_only[] = {auth, NULL};
 static struct {
 	int lfd;
 	int port;
-	pid_t owner; /* process whose thread serves lfd */
 	pthread_mutex_t mu;
 	int accepts;
 	int early_eof; /* the gateway hung up while the answer was held back */
@@ -210,41 +209,19 @@ out:
 	return NULL;
 }
 
-static void *
-peer_accept(void *arg)
+static void
+peer_counted(void)
 {
-	pthread_t t;
-	int fd;
-
-	(void)arg;
-	for (;;) {
-		if ((fd = accept(peer.lfd, NULL, NULL)) < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return NULL;
-		}
-		pthread_mutex_lock(&peer.mu);
-		peer.accepts++;
-		pthread_mutex_unlock(&peer.mu);
-		if (pthread_create(&t, NULL, peer_conn, (void *)(intptr_t)fd) !=
-		    0)
-			close(fd);
-		else
-			pthread_detach(t);
-	}
+	pthread_mutex_lock(&peer.mu);
+	peer.accepts++;
+	pthread_mutex_unlock(&peer.mu);
 }
 
 /* Serve the peer from this process (once per process). */
 static void
 peer_serve(void)
 {
-	pthread_t t;
-
-	if (peer.owner == getpid())
-		return;
-	peer.owner = getpid();
-	ck_assert_int_eq(pthread_create(&t, NULL, peer_accept, NULL), 0);
-	pthread_detach(t);
+	(void)t_peer_serve(peer.lfd, peer_conn, peer_counted);
 }
 
 static int

@@ -57,7 +57,6 @@ static void gen_settle(void);
 
 static struct {
 	int lfd, port;
-	pid_t owner;
 } peer = {.lfd = -1};
 
 /* One connection: each request is answered 201 {"ok":true} after 1.5 s
@@ -119,37 +118,10 @@ out:
 	return NULL;
 }
 
-static void *
-peer_accept(void *arg)
-{
-	pthread_t t;
-	int fd;
-
-	(void)arg;
-	for (;;) {
-		if ((fd = accept(peer.lfd, NULL, NULL)) < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return NULL;
-		}
-		if (pthread_create(&t, NULL, peer_conn, (void *)(intptr_t)fd) !=
-		    0)
-			close(fd);
-		else
-			pthread_detach(t);
-	}
-}
-
 static void
 peer_serve(void)
 {
-	pthread_t t;
-
-	if (peer.owner == getpid())
-		return;
-	peer.owner = getpid();
-	ck_assert_int_eq(pthread_create(&t, NULL, peer_accept, NULL), 0);
-	pthread_detach(t);
+	(void)t_peer_serve(peer.lfd, peer_conn, NULL);
 }
 
 static int

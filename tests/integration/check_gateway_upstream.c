@@ -41,7 +41,6 @@ static char env_upstreams[128];
 
 static struct {
 	int lfd, port;
-	pid_t owner;
 	atomic_int dropped;     /* requests closed without an answer */
 	atomic_int connections; /* that carried a /v1/raw request */
 } peer = {.lfd = -1};
@@ -184,40 +183,14 @@ out:
 	return NULL;
 }
 
-static void *
-peer_accept(void *arg)
-{
-	pthread_t t;
-	int fd;
-
-	(void)arg;
-	for (;;) {
-		if ((fd = accept(peer.lfd, NULL, NULL)) < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return NULL;
-		}
-		if (pthread_create(&t, NULL, peer_conn, (void *)(intptr_t)fd) !=
-		    0)
-			close(fd);
-		else
-			pthread_detach(t);
-	}
-}
-
 /* The peer answers from this test's process (each test is a fork). */
 static void
 peer_serve(void)
 {
-	pthread_t t;
-
-	if (peer.owner == getpid())
-		return;
-	peer.owner = getpid();
-	atomic_store(&peer.dropped, 0);
-	atomic_store(&peer.connections, 0);
-	ck_assert_int_eq(pthread_create(&t, NULL, peer_accept, NULL), 0);
-	pthread_detach(t);
+	if (t_peer_serve(peer.lfd, peer_conn, NULL)) {
+		atomic_store(&peer.dropped, 0);
+		atomic_store(&peer.connections, 0);
+	}
 }
 
 /* ---- fixture ----------------------------------------------------------- */

@@ -646,6 +646,56 @@ t_raw_exchange(const struct t_proc *p, const char *const *pieces, int pause_ms,
 	return raw_answers(buf, len);
 }
 
+struct peer_loop {
+	int lfd;
+	void *(*conn)(void *);
+	void (*on_accept)(void);
+};
+
+static void *
+peer_loop(void *arg)
+{
+	struct peer_loop pl = *(struct peer_loop *)arg;
+	pthread_t t;
+	int fd;
+
+	free(arg);
+	for (;;) {
+		if ((fd = accept(pl.lfd, NULL, NULL)) < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return NULL;
+		}
+		if (pl.on_accept != NULL)
+			pl.on_accept();
+		if (pthread_create(&t, NULL, pl.conn, (void *)(intptr_t)fd) !=
+		    0)
+			close(fd);
+		else
+			pthread_detach(t);
+	}
+}
+
+int
+t_peer_serve(int lfd, void *(*conn)(void *), void (*on_accept)(void))
+{
+	static pid_t owner;
+	struct peer_loop *pl;
+	pthread_t t;
+
+	if (owner == getpid())
+		return 0;
+	owner = getpid();
+	pl = malloc(sizeof(*pl));
+	ck_assert_ptr_nonnull(pl);
+	pl->lfd = lfd;
+	pl->conn = conn;
+	pl->on_accept = on_accept;
+	ck_assert_int_eq(pthread_create(&t, NULL, peer_loop, pl), 0);
+	pthread_detach(t);
+	return 1;
+}
+
 int
 t_listen_loopback(int *port)
 {

@@ -100,6 +100,13 @@ int t_workers_ended(struct t_watch *w, int timeout_ms, char *why,
 int t_raw_exchange(const struct t_proc *p, const char *const *pieces,
                    int pause_ms, int nresp, char **out);
 
+/* An in-process peer upstream: accept on lfd from a thread of the calling
+ * process, each connection on a detached thread running
+ * conn((void *)(intptr_t)fd), after on_accept() when not NULL. Once per
+ * process (each test runs in a fork): 1 when it started now, 0 when this
+ * process already serves. */
+int t_peer_serve(int lfd, void *(*conn)(void *), void (*on_accept)(void));
+
 /* A listening TCP socket on 127.0.0.1 and a free port (for in-process test
  * peers): the fd, or a negative errno. */
 int t_listen_loopback(int *port);
