@@ -99,36 +99,14 @@ peer_conn(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 	char buf[16384], head[512], path[1024];
-	const char *p, *cl;
+	const char *cl;
 	size_t have = 0, hlen, blen, i;
-	ssize_t n;
 	long v;
 
 	for (;;) {
-		char *end = NULL;
-
-		while ((end = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
-			if (have == sizeof(buf))
-				goto out;
-			n = recv(fd, buf + have, sizeof(buf) - have, 0);
-			if (n <= 0)
-				goto out;
-			have += (size_t)n;
-		}
-		hlen = (size_t)(end - buf) + 4;
-		blen = 0;
-		for (p = buf; p < buf + hlen; p = strchr(p, '\n') + 1) {
-			if (strncasecmp(p, "content-length:", 15) == 0)
-				blen = (size_t)strtoul(p + 15, NULL, 10);
-		}
-		if (hlen + blen > sizeof(buf))
+		if (t_peer_read_request(fd, buf, sizeof(buf), &have, &hlen,
+		                        &blen) != 0)
 			goto out;
-		while (have < hlen + blen) {
-			n = recv(fd, buf + have, hlen + blen - have, 0);
-			if (n <= 0)
-				goto out;
-			have += (size_t)n;
-		}
 		buf[hlen - 1] = '\0';
 		if (t_peer_ops_answer(fd, buf, t_peer_routes("gender")))
 			goto out;

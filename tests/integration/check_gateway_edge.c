@@ -67,34 +67,17 @@ peer_conn(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 	char buf[16384], head[512], tp[128], path[512];
-	const char *p, *hend;
+	const char *p;
 	size_t have = 0, hlen, blen;
-	ssize_t n;
 
 	for (;;) {
-		while ((hend = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
-			if (have == sizeof(buf))
-				goto out;
-			n = recv(fd, buf + have, sizeof(buf) - have, 0);
-			if (n <= 0)
-				goto out;
-			have += (size_t)n;
-		}
-		hlen = (size_t)(hend - buf) + 4;
-		blen = 0;
+		if (t_peer_read_request(fd, buf, sizeof(buf), &have, &hlen,
+		                        &blen) != 0)
+			goto out;
 		tp[0] = '\0';
-		for (p = buf; p < buf + hlen; p = strchr(p, '\n') + 1) {
-			if (strncasecmp(p, "content-length:", 15) == 0)
-				blen = (size_t)strtoul(p + 15, NULL, 10);
+		for (p = buf; p < buf + hlen; p = strchr(p, '\n') + 1)
 			if (strncasecmp(p, "traceparent: ", 13) == 0)
 				sscanf(p + 13, "%127[^\r\n]", tp);
-		}
-		while (have < hlen + blen) {
-			n = recv(fd, buf + have, hlen + blen - have, 0);
-			if (n <= 0)
-				goto out;
-			have += (size_t)n;
-		}
 		if (sscanf(buf, "%*s %511s", path) != 1)
 			goto out;
 		buf[hlen - 1] = '\0';

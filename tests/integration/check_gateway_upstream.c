@@ -111,30 +111,12 @@ peer_conn(void *arg)
 {
 	int fd = (int)(intptr_t)arg, served = 0;
 	char buf[16384], path[512], body[600];
-	const char *p, *hend;
 	size_t have = 0, hlen, blen;
-	ssize_t n;
 
 	for (;;) {
-		while ((hend = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
-			if (have == sizeof(buf))
-				goto out;
-			n = recv(fd, buf + have, sizeof(buf) - have, 0);
-			if (n <= 0)
-				goto out;
-			have += (size_t)n;
-		}
-		hlen = (size_t)(hend - buf) + 4;
-		blen = 0;
-		for (p = buf; p < buf + hlen; p = strchr(p, '\n') + 1)
-			if (strncasecmp(p, "content-length:", 15) == 0)
-				blen = (size_t)strtoul(p + 15, NULL, 10);
-		while (have < hlen + blen) {
-			n = recv(fd, buf + have, hlen + blen - have, 0);
-			if (n <= 0)
-				goto out;
-			have += (size_t)n;
-		}
+		if (t_peer_read_request(fd, buf, sizeof(buf), &have, &hlen,
+		                        &blen) != 0)
+			goto out;
 		if (sscanf(buf, "%*s %511s", path) != 1)
 			goto out;
 		buf[hlen - 1] = '\0';

@@ -646,6 +646,35 @@ t_raw_exchange(const struct t_proc *p, const char *const *pieces, int pause_ms,
 	return raw_answers(buf, len);
 }
 
+int
+t_peer_read_request(int fd, char *buf, size_t cap, size_t *have, size_t *hlen,
+                    size_t *blen)
+{
+	const char *hend, *p;
+	ssize_t n;
+
+	while ((hend = memmem(buf, *have, "\r\n\r\n", 4)) == NULL) {
+		if (*have == cap)
+			return -1;
+		if ((n = recv(fd, buf + *have, cap - *have, 0)) <= 0)
+			return -1;
+		*have += (size_t)n;
+	}
+	*hlen = (size_t)(hend - buf) + 4;
+	*blen = 0;
+	for (p = buf; p < buf + *hlen; p = strchr(p, '\n') + 1)
+		if (strncasecmp(p, "content-length:", 15) == 0)
+			*blen = (size_t)strtoul(p + 15, NULL, 10);
+	if (*hlen + *blen > cap)
+		return -1;
+	while (*have < *hlen + *blen) {
+		if ((n = recv(fd, buf + *have, *hlen + *blen - *have, 0)) <= 0)
+			return -1;
+		*have += (size_t)n;
+	}
+	return 0;
+}
+
 struct peer_loop {
 	int lfd;
 	void *(*conn)(void *);

@@ -107,6 +107,13 @@ int t_raw_exchange(const struct t_proc *p, const char *const *pieces,
  * process already serves. */
 int t_peer_serve(int lfd, void *(*conn)(void *), void (*on_accept)(void));
 
+/* A test peer's next request on fd: read into buf (cap bytes, *have of
+ * them already read) until its head and its Content-Length body are in.
+ * 0 with *hlen (head and its blank line) and *blen; -1 when the client
+ * closed or the request does not fit. The caller consumes hlen + blen. */
+int t_peer_read_request(int fd, char *buf, size_t cap, size_t *have,
+                        size_t *hlen, size_t *blen);
+
 /* A listening TCP socket on 127.0.0.1 and a free port (for in-process test
  * peers): the fd, or a negative errno. */
 int t_listen_loopback(int *port);
