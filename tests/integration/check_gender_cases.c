@@ -48,21 +48,6 @@ teardown(void)
 	t_proc_stop(&cases);
 }
 
-/* A request to `p` with a JSON body (stolen, may be NULL); fails the test
- * unless the status is `want`. Returns the answer (caller releases). */
-static json_t *
-call(const struct t_proc *p, const char *token, const char *method,
-     json_t *body, long want, const char *fmt, ...)
-{
-	va_list ap;
-	json_t *out;
-
-	va_start(ap, fmt);
-	out = t_expectv(p, method, token, body, want, fmt, ap);
-	va_end(ap);
-	return out;
-}
-
 /* POST to cases; the new object's id into out[40]. */
 static void
 create(const char *token, json_t *body, char out[40], const char *fmt, ...)
@@ -74,7 +59,7 @@ create(const char *token, json_t *body, char out[40], const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	o = call(&cases, token, "POST", body, 201, "%s", path);
+	o = t_expect(&cases, "POST", token, body, 201, "%s", path);
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(o, "id")));
 	snprintf(out, 40, "%s", json_string_value(json_object_get(o, "id")));
 	json_decref(o);
@@ -87,10 +72,10 @@ jerada(const char *code)
 	char *ana = t_token("analyst-jerada", "gender_analyst", "oriental");
 	json_t *f;
 
-	f = call(&gender, ana, "GET", NULL, 200,
-	         "/v1/gender/indicators/%s?filter=region:oriental&"
-	         "filter=commune:jerada&unsuppressed=true",
-	         code);
+	f = t_expect(&gender, "GET", ana, NULL, 200,
+	             "/v1/gender/indicators/%s?filter=region:oriental&"
+	             "filter=commune:jerada&unsuppressed=true",
+	             code);
 	free(ana);
 	return f;
 }
@@ -130,8 +115,8 @@ trainees_certified(const char *off, const char *sub, char certs[3][40])
 	                 "commune", "jerada", "module", "reception_orientation",
 	                 "held_on", "2026-11-20", "trainer", "Formatrice"),
 	       session, "/v1/cases/training/sessions");
-	json_decref(call(
-	    &cases, off, "PUT",
+	json_decref(t_expect(
+	    &cases, "PUT", off,
 	    json_pack("{s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s}]}",
 	              "attendees", "person_sub", sub, "role", "municipal_agent",
 	              "sex", "female", "person_sub", m1, "role", "mediator",
@@ -222,14 +207,14 @@ referral_completed(const char *agent, const char *referral)
 	static const char *const steps[] = {"send", "accept"};
 
 	for (size_t i = 0; i < 2; i++)
-		json_decref(call(
-		    &cases, agent, "POST", json_pack("{s:s}", "to", steps[i]),
+		json_decref(t_expect(
+		    &cases, "POST", agent, json_pack("{s:s}", "to", steps[i]),
 		    200, "/v1/cases/referrals/%s/transitions", referral));
 	json_decref(
-	    call(&cases, agent, "POST",
-	         json_pack("{s:s, s:s, s:s}", "to", "complete", "outcome",
-	                   "successful", "outcome_reason", "need_met"),
-	         200, "/v1/cases/referrals/%s/transitions", referral));
+	    t_expect(&cases, "POST", agent,
+	             json_pack("{s:s, s:s, s:s}", "to", "complete", "outcome",
+	                       "successful", "outcome_reason", "need_met"),
+	             200, "/v1/cases/referrals/%s/transitions", referral));
 }
 
 START_TEST(test_indicators_from_real_cases)
@@ -277,9 +262,9 @@ START_TEST(test_indicators_from_real_cases)
 	referral_completed(agent, ref[2]);
 
 	/* the male mediator's certification is revoked: he no longer counts */
-	json_decref(call(&cases, off, "POST", NULL, 200,
-	                 "/v1/cases/training/certifications/%s/revocation",
-	                 certs[1]));
+	json_decref(t_expect(&cases, "POST", off, NULL, 200,
+	                     "/v1/cases/training/certifications/%s/revocation",
+	                     certs[1]));
 
 	/* cases' relay publishes, gender's consumer applies */
 	ck_assert_int_eq(t_stream_settle("events:cases", "gender", 300, 30000),

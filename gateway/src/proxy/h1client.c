@@ -61,7 +61,6 @@ static void conn_write(struct gw_h1c_conn *c);
 static void conn_read(struct gw_h1c_conn *c, int hup);
 static void conn_failed(struct gw_h1c_conn *c, enum gw_h1c_result r,
                         const char *what, int error);
-static int ep_resolve(struct gw_h1c_endpoint *ep);
 static void xfer_go(struct gw_h1c_xfer *x);
 static void xfer_open(struct gw_h1c_xfer *x);
 static void xfer_end(struct gw_h1c_xfer *x, enum gw_h1c_result r, int keep);
@@ -433,8 +432,8 @@ xfer_go(struct gw_h1c_xfer *x)
 	xfer_open(x);
 }
 
-static int
-ep_resolve(struct gw_h1c_endpoint *ep)
+int
+gw_h1c_endpoint_resolve(struct gw_h1c_endpoint *ep)
 {
 	struct addrinfo hints, *res = NULL;
 	char port[8];
@@ -464,7 +463,7 @@ xfer_open(struct gw_h1c_xfer *x)
 	int fd, one = 1;
 	int64_t cms;
 
-	if (ep->alen == 0 && ep_resolve(ep) != 0) {
+	if (ep->alen == 0 && gw_h1c_endpoint_resolve(ep) != 0) {
 		xfer_end(x, GW_H1C_RESOLVE, 0);
 		return;
 	}

@@ -104,6 +104,16 @@ struct gw_h1c_xfer {
 int gw_h1c_endpoint_init(struct gw_h1c_endpoint *ep, const char *base,
                          int64_t connect_ms);
 
+/*
+ * gw_h1c_endpoint_resolve: look ep's host up now (getaddrinfo, blocking:
+ * for the parent at start-up, so that every worker it forks starts with
+ * the address instead of resolving it on its event loop at its first
+ * call). 0, or -1 when the name does not resolve yet: not fatal, the
+ * worker resolves it at first use. A worker also resolves again after a
+ * failed connect, which the breaker bounds to a few per open period.
+ */
+int gw_h1c_endpoint_resolve(struct gw_h1c_endpoint *ep);
+
 /* gw_h1c_worker_init: the worker's timer. 0 or -1. */
 int gw_h1c_worker_init(void);
 

@@ -335,11 +335,14 @@ upstreams_configure(void)
 		 * MP_UPSTREAM_CLIENT=curl; one https:// base puts the whole
 		 * upstream on libcurl */
 		up->native = up->nrep > 0 && strcmp(client_kind, "native") == 0;
-		for (k = 0; k < (size_t)up->nrep; k++)
+		for (k = 0; k < (size_t)up->nrep; k++) {
 			if (gw_h1c_endpoint_init(&up->rep[k].ep,
 			                         up->rep[k].base,
 			                         PROXY_CONNECT_MS) != 0)
 				up->native = 0;
+			else
+				(void)gw_h1c_endpoint_resolve(&up->rep[k].ep);
+		}
 		up->m_open = up->m_failures = up->m_rejected = -1;
 		names[i] = up->name;
 	}
