@@ -90,15 +90,6 @@ officer_token(void)
 	return t;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static size_t
 discard(char *ptr, size_t size, size_t n, void *arg)
 {
@@ -196,7 +187,7 @@ load_main(void *arg)
 	long status;
 
 	while (c != NULL && !*l->stop) {
-		start = now_ms();
+		start = t_mono_ms();
 		rc = load_one(l, c, seq++, &status);
 		term = __atomic_load_n(&l->sigterm_ms, __ATOMIC_ACQUIRE);
 		if (term != 0 && start + 100 > term)
@@ -270,7 +261,7 @@ cycle(int n, const char *const *env, const enum load_kind *kinds, size_t nkinds,
 		    pthread_create(&l[i].thread, NULL, load_main, &l[i]), 0);
 	}
 	t_sleep_ms(load_ms);
-	term = now_ms();
+	term = t_mono_ms();
 	for (i = 0; i < nkinds; i++)
 		__atomic_store_n(&l[i].sigterm_ms, term, __ATOMIC_RELEASE);
 	st = t_proc_stop(&gw); /* SIGTERM; SIGKILL after 20 s */

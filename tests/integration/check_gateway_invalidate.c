@@ -37,7 +37,6 @@ static const char *gw_env[12];
 
 static void suite_setup(void);
 static void suite_teardown(void);
-static uint64_t now_ms(void);
 static long long generation(const char *service);
 static long long generation_wait(const char *service, long long above,
                                  int timeout_ms);
@@ -84,15 +83,6 @@ suite_teardown(void)
 /* ---- helpers
  * --------------------------------------------------------------------- */
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* gw:gen:<service> (0 when absent; INCRBY 0 answers an integer). */
 static long long
 generation(const char *service)
@@ -104,7 +94,7 @@ generation(const char *service)
 static long long
 generation_wait(const char *service, long long above, int timeout_ms)
 {
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	int64_t end = t_mono_ms() + timeout_ms;
 	long long g;
 
 	do {
@@ -112,7 +102,7 @@ generation_wait(const char *service, long long above, int timeout_ms)
 		if (g > above)
 			return g;
 		t_sleep_ms(20);
-	} while (now_ms() < end);
+	} while (t_mono_ms() < end);
 	return g;
 }
 
@@ -142,7 +132,7 @@ envelope_put(long long amount)
 static json_t *
 ready_wait(const char *upstream, const char *state, long *status)
 {
-	uint64_t end = now_ms() + 5000;
+	int64_t end = t_mono_ms() + 5000;
 	struct t_resp r;
 	json_t *body = NULL;
 	const char *got;
@@ -160,7 +150,7 @@ ready_wait(const char *upstream, const char *state, long *status)
 		if (strcmp(got, state) == 0)
 			return body;
 		t_sleep_ms(50);
-	} while (now_ms() < end);
+	} while (t_mono_ms() < end);
 	return body;
 }
 
@@ -214,10 +204,10 @@ refs_resolve(const char *text)
 START_TEST(funding_event_bumps_generation)
 {
 	long long before, after;
-	uint64_t t0;
+	int64_t t0;
 
 	before = generation("funding");
-	t0 = now_ms();
+	t0 = t_mono_ms();
 	envelope_put(5000000);
 	after = generation_wait("funding", before, 1000);
 	ck_assert_msg(after > before, "gw:gen:funding still %lld after 1 s",
@@ -225,7 +215,7 @@ START_TEST(funding_event_bumps_generation)
 	fprintf(stderr,
 	        "invalidation: gw:gen:funding %lld -> %lld in %llu "
 	        "ms\n",
-	        before, after, (unsigned long long)(now_ms() - t0));
+	        before, after, (unsigned long long)(t_mono_ms() - t0));
 	/* the group caught up: read, applied, acknowledged */
 	ck_assert_int_eq(
 	    t_stream_settle("events:funding", "gateway", 100, 5000), 0);
@@ -281,18 +271,18 @@ END_TEST
 START_TEST(redis_restart)
 {
 	long long before, after;
-	uint64_t t0;
+	int64_t t0;
 
 	ck_assert_int_eq(t_redis_stop(), 0);
 	t_sleep_ms(1500);
 	ck_assert_int_eq(t_redis_start(), 0);
 	before = generation("funding");
-	t0 = now_ms();
+	t0 = t_mono_ms();
 	envelope_put(6000000);
 	after = generation_wait("funding", before, 15000);
 	ck_assert_msg(after > before, "no invalidation after Redis restart");
 	fprintf(stderr, "invalidation after Redis restart: %llu ms\n",
-	        (unsigned long long)(now_ms() - t0));
+	        (unsigned long long)(t_mono_ms() - t0));
 	/* and the next one is fast again */
 	before = after;
 	envelope_put(7000000);
@@ -500,10 +490,10 @@ START_TEST(upstream_down_degrades)
 {
 	json_t *b;
 	long status;
-	uint64_t t0;
+	int64_t t0;
 
 	t_proc_stop(&funding);
-	t0 = now_ms();
+	t0 = t_mono_ms();
 	b = ready_wait("funding", "down", &status);
 	ck_assert_str_eq(
 	    t_jstr(json_object_get(json_object_get(b, "checks"), "upstreams"),
@@ -512,7 +502,7 @@ START_TEST(upstream_down_degrades)
 	ck_assert_int_eq(status, 200);
 	ck_assert_str_eq(t_jstr(b, "status"), "degraded");
 	fprintf(stderr, "readiness: funding seen down after %llu ms\n",
-	        (unsigned long long)(now_ms() - t0));
+	        (unsigned long long)(t_mono_ms() - t0));
 	json_decref(b);
 }
 END_TEST

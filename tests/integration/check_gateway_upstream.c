@@ -224,15 +224,6 @@ gateway_teardown(void)
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* method path through the gateway, never from its cache. */
 static void
 call(const char *method, const char *path, const char *body, struct t_resp *r)
@@ -325,10 +316,10 @@ END_TEST
 START_TEST(slow_upstream_504_in_time)
 {
 	struct t_resp r;
-	int64_t t0 = mono_ms(), took;
+	int64_t t0 = t_mono_ms(), took;
 
 	call("GET", "/v1/raw/slow", NULL, &r);
-	took = mono_ms() - t0;
+	took = t_mono_ms() - t0;
 	assert_problem(&r, 504, "gateway-timeout");
 	t_resp_free(&r);
 	/* 800 ms of timeout; the peer would answer after 3 s */

@@ -187,6 +187,8 @@ void t_var_path(const char *name, char *out, size_t outlen);
 /* Read a PEM file of tests/keys into a malloc'd string. */
 char *t_key(const char *file);
 void t_sleep_ms(int ms);
+/* Milliseconds on the monotonic clock (for durations in tests). */
+int64_t t_mono_ms(void);
 
 /* A test access token (RS256, kid test-rs-1, iss https://auth.test, aud
  * mp-api, valid 1 h) for `sub` with comma-separated role names and a
