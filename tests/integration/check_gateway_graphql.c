@@ -853,11 +853,11 @@ START_TEST(persisted_queries)
 }
 END_TEST
 
-/* GET /graphql of persisted query `hash` with `vars` (JSON) as `token`,
- * with one more header (NULL: none) */
+/* GET /graphql of process p of persisted query `hash` with `vars` (JSON)
+ * as `token`, with one more header (NULL: none) */
 static void
-persisted_get(const char *token, const char *hash, const char *vars,
-              const char *header, struct t_resp *r)
+persisted_get_at(struct t_proc *p, const char *token, const char *hash,
+                 const char *vars, const char *header, struct t_resp *r)
 {
 	char ext[160], path[1024], auth[4096], *e, *v;
 	const char *h[3];
@@ -879,7 +879,15 @@ persisted_get(const char *token, const char *hash, const char *vars,
 	if (header != NULL)
 		h[k++] = header;
 	h[k] = NULL;
-	ck_assert_int_eq(t_http(&gw, "GET", path, h, NULL, 0, r), 0);
+	ck_assert_int_eq(t_http(p, "GET", path, h, NULL, 0, r), 0);
+}
+
+/* the same of the suite's gateway */
+static void
+persisted_get(const char *token, const char *hash, const char *vars,
+              const char *header, struct t_resp *r)
+{
+	persisted_get_at(&gw, token, hash, vars, header, r);
 }
 
 static const char *
@@ -1021,6 +1029,108 @@ START_TEST(persisted_get_cached)
 }
 END_TEST
 
+/* r= of the RateLimit header of an answer; -1 without one */
+static long
+rate_remaining(const struct t_resp *r)
+{
+	char v[96];
+	const char *p;
+
+	if (t_resp_header(r, "ratelimit", v, sizeof(v)) != 0 ||
+	    (p = strstr(v, ";r=")) == NULL)
+		return -1;
+	return strtol(p + 3, NULL, 10);
+}
+
+/* A cached persisted GET counts as the reads it was made of, as the
+ * same operation run (or a REST GET served from the cache) does: with a
+ * default limit of 10 an operation of 2 reads is served five times in
+ * a window (its miss and four hits; a 304 counts too), then refused 429
+ * with Retry-After, RateLimit headers and a RATE_LIMITED error, and so is
+ * the same operation by POST (its reads are refused). */
+START_TEST(persisted_get_rate_limited)
+{
+	char q[160], hash[65], up[128], who[64], inm[128], etag[64], ra[16];
+	const char *env[4];
+	struct t_proc tg;
+	struct t_resp r;
+	char *user, *m;
+	long before;
+	int i;
+
+	/* the test's six answers in one window (3600 s) */
+	if (time(NULL) % 3600 > 3590)
+		t_sleep_ms((int)(3601 - time(NULL) % 3600) * 1000);
+	snprintf(up, sizeof(up), "MP_UPSTREAMS=funding=http://127.0.0.1:%d",
+	         funding.port);
+	env[0] = up;
+	env[1] = "MP_RATE_LIMITS=default=10/3600,write=100/60,auth=100/60";
+	env[2] = "MP_RATE_LEASE_MAX=1"; /* exact counts, whatever the worker */
+	env[3] = NULL;
+	ck_assert_int_eq(t_gateway_start(&tg, "graphql-ratelimit", env), 0);
+	/* an identity of its own: counters are per caller, in shared Redis */
+	snprintf(who, sizeof(who), "rl%d-%ld", (int)getpid(), (long)time(NULL));
+	user = tok(who, "council_officer", 0);
+	snprintf(q, sizeof(q),
+	         "query Limited%d { themes { code } regions { code } }",
+	         (int)getpid());
+	sha256_hex(q, hash);
+	apq_post(q, hash, &r); /* registered (the suite's gateway) */
+	ck_assert_msg(json_object_get(r.json, "data") != NULL, "%s", r.body);
+	t_resp_free(&r);
+
+	persisted_get_at(&tg, user, hash, "{}", NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(x_cache(&r), "miss"); /* 2 reads: 8 left */
+	ck_assert_int_eq(t_resp_header(&r, "etag", etag, sizeof(etag)), 0);
+	t_resp_free(&r);
+	before = 8;
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	for (i = 0; i < 4; i++) {
+		persisted_get_at(&tg, user, hash, "{}", i == 1 ? inm : NULL,
+		                 &r);
+		ck_assert_msg(r.status == (i == 1 ? 304 : 200),
+		              "hit %d: %ld %s", i, r.status, r.body);
+		if (i != 1)
+			ck_assert_str_eq(x_cache(&r), "hit");
+		/* each hit costs what the operation's two reads cost */
+		ck_assert_int_eq(rate_remaining(&r), before - 2);
+		before -= 2;
+		t_resp_free(&r);
+	}
+	persisted_get_at(&tg, user, hash, "{}", NULL, &r);
+	ck_assert_msg(r.status == 429, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(err_code(&r, 0), "RATE_LIMITED");
+	ck_assert_ptr_null(json_object_get(r.json, "data"));
+	ck_assert_int_eq(rate_remaining(&r), 0);
+	ck_assert_int_eq(t_resp_header(&r, "retry-after", ra, sizeof(ra)), 0);
+	ck_assert_int_gt(atoi(ra), 0);
+	t_resp_free(&r);
+	/* the same operation run (POST): its reads are refused too */
+	{
+		json_t *body = json_pack("{s:s}", "query", q);
+		char auth[4096], *text = json_dumps(body, JSON_COMPACT);
+		const char *h[] = {"Content-Type: application/json", auth,
+		                   NULL};
+
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", user);
+		ck_assert_int_eq(
+		    t_http(&tg, "POST", "/graphql", h, text, strlen(text), &r),
+		    0);
+		ck_assert_str_eq(err_code(&r, 0), "RATE_LIMITED");
+		ck_assert_str_eq(err_code(&r, 1), "RATE_LIMITED");
+		t_resp_free(&r);
+		free(text);
+		json_decref(body);
+	}
+	m = metrics_of(&tg);
+	ck_assert_int_ge(metric(m, "gw_ratelimit_refused_total", "\""), 2);
+	free(m);
+	free(user);
+	t_proc_stop(&tg);
+}
+END_TEST
+
 /* A gateway in trusted-documents mode runs its manifest's documents, by
  * hash or in full, and nothing else. */
 START_TEST(trusted_documents)
@@ -1153,6 +1263,7 @@ main(void)
 	tcase_add_test(tc, mutation_transition);
 	tcase_add_test(tc, persisted_queries);
 	tcase_add_test(tc, persisted_get_cached);
+	tcase_add_test(tc, persisted_get_rate_limited);
 	tcase_add_test(tc, trusted_documents);
 	tcase_add_test(tc, graphql_http_audit);
 	tcase_add_test(tc, js_client);

@@ -476,6 +476,39 @@ START_TEST(test_lease_k1_is_exact)
 }
 END_TEST
 
+/* An answer that stands for n requests takes n positions or none: from
+ * the lease when it holds n, else after leasing the rest; refused, with
+ * nothing used, when the lease and the unreserved positions cannot make
+ * n (the positions stay for smaller requests). */
+START_TEST(test_lease_take_n)
+{
+	struct gw_rate_policy p = {"default", 10, 60};
+	struct gw_rate_lease l = {0, 0};
+	int64_t count;
+
+	ck_assert_int_eq(gw_rate_lease_take_n(&l, &p, 3, &count), -1);
+	gw_rate_lease_add(&l, &p, 4, 4); /* positions 1..4 */
+	ck_assert_int_eq(gw_rate_lease_take_n(&l, &p, 3, &count), 1);
+	ck_assert_int_eq(count, 3);
+	ck_assert_int_eq(l.left, 1);
+	/* 1 leased: 3 more needed, Redis asked for them */
+	ck_assert_int_eq(gw_rate_lease_take_n(&l, &p, 4, &count), -1);
+	gw_rate_lease_add(&l, &p, 3, 7);
+	ck_assert_int_eq(gw_rate_lease_take_n(&l, &p, 4, &count), 1);
+	ck_assert_int_eq(count, 7);
+	/* 8..10 leased here: 4 cannot be had any more in this window */
+	gw_rate_lease_add(&l, &p, 3, 10);
+	ck_assert_int_eq(l.left, 3);
+	ck_assert_int_eq(gw_rate_lease_take_n(&l, &p, 4, &count), 0);
+	ck_assert_int_gt(count, p.limit);
+	ck_assert_int_eq(l.left, 3); /* nothing used */
+	ck_assert_int_eq(gw_rate_lease_take_n(&l, &p, 3, &count), 1);
+	ck_assert_int_eq(count, 10);
+	ck_assert_int_eq(gw_rate_lease_take_n(&l, &p, 1, &count), 0);
+	ck_assert_int_eq(gw_rate_lease_take_n(&l, &p, 0, &count), -1);
+}
+END_TEST
+
 /* The bound, simulated: W workers share one Redis counter, each leasing
  * k positions; requests arrive at random workers. Never more than the
  * limit pass; at most (W - 1) * (k - 1) fewer than the limit pass when
@@ -532,6 +565,7 @@ ratelimit_suite(void)
 	tcase_add_test(tc, test_identity);
 	tcase_add_test(tc, test_lease_size);
 	tcase_add_test(tc, test_lease_k1_is_exact);
+	tcase_add_test(tc, test_lease_take_n);
 	tcase_add_test(tc, test_lease_bound);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);

@@ -388,21 +388,30 @@ int
 gw_rate_lease_take(struct gw_rate_lease *l, const struct gw_rate_policy *policy,
                    int64_t *count)
 {
+	return gw_rate_lease_take_n(l, policy, 1, count);
+}
+
+int
+gw_rate_lease_take_n(struct gw_rate_lease *l,
+                     const struct gw_rate_policy *policy, int64_t n,
+                     int64_t *count)
+{
 	int64_t unreserved;
 
-	if (l == NULL || policy == NULL || count == NULL)
+	if (l == NULL || policy == NULL || count == NULL || n < 1)
 		return -1;
-	if (l->left > 0) {
-		l->left--;
-		unreserved = policy->limit - l->top;
-		if (unreserved < 0)
-			unreserved = 0;
+	unreserved = policy->limit - l->top;
+	if (unreserved < 0)
+		unreserved = 0;
+	if (l->left >= n) {
+		l->left -= n;
 		*count = policy->limit - (unreserved + l->left);
 		if (*count < 1)
 			*count = 1;
 		return 1;
 	}
-	if (l->top >= policy->limit) {
+	/* what is ours and what nobody holds yet cannot make n */
+	if (l->left + unreserved < n) {
 		*count = policy->limit + 1;
 		return 0;
 	}

@@ -162,4 +162,16 @@ void gw_rate_lease_add(struct gw_rate_lease *l,
 int gw_rate_lease_take(struct gw_rate_lease *l,
                        const struct gw_rate_policy *policy, int64_t *count);
 
+/*
+ * gw_rate_lease_take_n: the same for one answer that stands for n >= 1
+ * requests (a cached GraphQL answer costs the reads it was made of):
+ * 1: n positions used; 0: the window cannot give n positions any more
+ * (those leased here plus those nobody holds are fewer; nothing is
+ * used, *count = limit + 1); -1: lease at least n - left more (also for
+ * n < 1 or a NULL argument). gw_rate_lease_take is n = 1.
+ */
+int gw_rate_lease_take_n(struct gw_rate_lease *l,
+                         const struct gw_rate_policy *policy, int64_t n,
+                         int64_t *count);
+
 #endif /* GW_EDGE_RATELIMIT_H */

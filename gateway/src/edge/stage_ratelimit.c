@@ -11,6 +11,10 @@
  * limited answer carries RateLimit-Policy and RateLimit; a refusal is 429
  * with Retry-After. Redis down: not applied (counted).
  *
+ * gw_rate_charge_* (stages.h) counts an answer that stands for several
+ * requests by the same identity and windows, in the default class: the
+ * GraphQL façade's cached answers (their reads would have been GETs).
+ *
  * Configuration (environment, read in the parent):
  *   MP_RATE_LIMITS      "default=300/60,auth=10/60,write=60/60" (those are
  *                       the built-ins; a class not named keeps its own)
@@ -26,6 +30,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,4 +309,132 @@ rate_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 	return mp_reply_problem(
 	    ctx, 429, "rate-limited",
 	    "too many requests; retry after the time in Retry-After");
+}
+
+/* ---- answers that stand for several requests -------------------------- */
+
+struct gw_rate_charge {
+	struct mp_ctx *ctx; /* NULL once the request is gone */
+	int pending;        /* the INCRBY's reply is awaited */
+	int local;          /* decided: count is set */
+	int64_t n, k, count;
+	char key[GW_RATE_KEY_MAX];
+	char ttl[24];
+};
+
+static void
+charge_reply(void *reply, void *arg)
+{
+	struct gw_rate_charge *c = arg;
+	const struct gw_rate_policy *pol = &policies[GW_RC_DEFAULT];
+	redisReply *r = reply;
+	struct gw_rate_lease *l;
+	struct gw_cmd cmd;
+
+	c->pending = 0;
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER) {
+		if (r->integer == c->k) {
+			gw_cmd_init(&cmd, "EXPIRE");
+			gw_cmd_str(&cmd, c->key);
+			gw_cmd_str(&cmd, c->ttl);
+			gw_redis_forget(&cmd);
+		}
+		l = lease_of(c->key);
+		gw_rate_lease_add(l, pol, c->k, r->integer);
+		c->local = gw_rate_lease_take_n(l, pol, c->n, &c->count) >= 0;
+	}
+	if (c->ctx == NULL) {
+		free(c);
+		return;
+	}
+	http_request_wakeup(c->ctx->req);
+}
+
+int
+gw_rate_charge_start(struct mp_ctx *ctx, int64_t n, struct gw_rate_charge **out)
+{
+	const struct gw_rate_policy *pol = &policies[GW_RC_DEFAULT];
+	struct gw_rate_charge *c;
+	struct gw_rate_lease *l;
+	char ip[IP_LEN], ident[128], kbuf[24];
+	const char *kind, *argv[3];
+	size_t argvlen[3];
+	int64_t win, reset;
+	int i;
+
+	*out = NULL;
+	if (n < 1 || (c = calloc(1, sizeof(*c))) == NULL)
+		return -ENOMEM;
+	*out = c;
+	c->ctx = ctx;
+	c->n = n;
+	client_ip(ctx, ip, sizeof(ip));
+	if (gw_rate_identity(&ctx->principal, ip, &kind, ident,
+	                     sizeof(ident)) != 0 ||
+	    gw_rate_window(mp_now_ms(), pol, &win, &reset) != 0 ||
+	    gw_rate_key(pol->name, kind, ident, win, c->key, sizeof(c->key)) !=
+	        0 ||
+	    !mp_redis_connected())
+		return 0; /* not checked */
+	l = lease_of(c->key);
+	if (gw_rate_lease_take_n(l, pol, n, &c->count) >= 0) {
+		c->local = 1;
+		return 0;
+	}
+	/* lease what this answer needs, and at least a usual lease */
+	c->k = gw_rate_lease_size(pol, (int)worker_count, lease_max);
+	if (c->k < n - l->left)
+		c->k = n - l->left;
+	snprintf(kbuf, sizeof(kbuf), "%lld", (long long)c->k);
+	snprintf(c->ttl, sizeof(c->ttl), "%lld", (long long)reset + 1);
+	argv[0] = "INCRBY";
+	argv[1] = c->key;
+	argv[2] = kbuf;
+	for (i = 0; i < 3; i++)
+		argvlen[i] = strlen(argv[i]);
+	if (mp_redis_command(charge_reply, c, 3, argv, argvlen) != 0)
+		return 0; /* not checked */
+	c->pending = 1;
+	return 1;
+}
+
+int
+gw_rate_charge_pending(const struct gw_rate_charge *c)
+{
+	return c != NULL && c->pending;
+}
+
+int
+gw_rate_charge_answer(struct gw_rate_charge *c, struct mp_ctx *ctx)
+{
+	const struct gw_rate_policy *pol = &policies[GW_RC_DEFAULT];
+	struct gw_rate_decision d;
+	char ph[GW_RATE_HEADER_MAX], lh[GW_RATE_HEADER_MAX], ra[24];
+
+	if (c == NULL || !c->local ||
+	    gw_rate_decide(c->count, pol, mp_now_ms(), &d) != 0) {
+		mp_metrics_counter_add(m_unchecked, 1);
+		return 0; /* Redis down: no limiting */
+	}
+	if (gw_rate_headers(pol, &d, ph, sizeof(ph), lh, sizeof(lh)) == 0) {
+		mp_reply_header(ctx, "RateLimit-Policy", ph);
+		mp_reply_header(ctx, "RateLimit", lh);
+	}
+	if (d.allowed)
+		return 0;
+	mp_metrics_counter_add(m_refused, 1);
+	snprintf(ra, sizeof(ra), "%lld", (long long)d.retry_after_s);
+	mp_reply_header(ctx, "Retry-After", ra);
+	return (int)(d.retry_after_s > 0 ? d.retry_after_s : 1);
+}
+
+void
+gw_rate_charge_free(struct gw_rate_charge *c)
+{
+	if (c == NULL)
+		return;
+	if (c->pending)
+		c->ctx = NULL; /* the reply frees it */
+	else
+		free(c);
 }

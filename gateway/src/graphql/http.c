@@ -98,6 +98,10 @@ struct gqlreq {
 	int uncacheable; /* a read the gateway's cache did not keep */
 	char key[GW_CACHE_KEY_MAX];
 	int op_idx; /* the operation's counters (op_index) */
+	int reads;  /* upstream reads made so far: the operation's cost */
+	struct gw_rate_charge *charge; /* a cached answer's (cache_charged) */
+	struct gw_cache_entry hit;     /* that answer (borrows cw->value) */
+	int hit_reads;
 };
 
 /* The cache look-up of a persisted GET: each upstream's generation and
@@ -638,6 +642,7 @@ gqlreq_free(void *arg)
 		} else
 			g->cw->ctx = NULL; /* the last reply frees it */
 	}
+	gw_rate_charge_free(g->charge);
 	gql_exec_free(g->x);
 	json_decref(g->params);
 	json_decref(g->vars);
@@ -837,6 +842,7 @@ run(struct gqlreq *g)
 		return mp_reply_problem(g->ctx, 500, "internal", NULL);
 	if (n > 0) {
 		g->n = n;
+		g->reads += n;
 		mp_metrics_counter_add(m_op_calls[g->op_idx], n);
 		if (dispatch(g) != 0)
 			return mp_reply_problem(g->ctx, 500, "internal", NULL);
@@ -1167,7 +1173,19 @@ persisted(struct gqlreq *g, json_t *ext, const char *text, size_t len)
  * (their sum, shifted, and a bit per service in the low byte), and every
  * look-up reads the current generations: an event of any service the
  * answer read makes it a miss. A revoked token never gets here (the route
- * runs the revocation stage first, service.c). POSTs are never cached. */
+ * runs the revocation stage first, service.c). POSTs are never cached.
+ *
+ * Rate limits: an answer served from here is counted as the reads it was
+ * made of would have been (each a GET of the default class, as its miss
+ * counted them): the number of reads is kept with the answer, as the
+ * parameter "reads" of the stored content type (only the GraphQL answers
+ * of the tag {graphql} have it; the served content type is the one the
+ * client negotiated), and a hit charges that many requests to the caller
+ * (gw_rate_charge_*, all or none) before anything is sent, 304s included.
+ * Refused: 429 with Retry-After, RateLimit-Policy, RateLimit and one
+ * error RATE_LIMITED (no data: nothing ran), as a /v1 GET would be
+ * refused before the cache. An entry without the count (older release)
+ * is a miss. */
 
 /* The configured upstreams in name order: bit i of an answer's services. */
 static const char *up_names[CACHE_UPSTREAMS];
@@ -1295,6 +1313,63 @@ cache_answer(struct gqlreq *g, const void *body, size_t len, const char *etag,
 	                    body, len);
 }
 
+/* The reads an answer was made of, from its stored content type
+ * ("application/json; reads=<n>"); 0 when it does not say. */
+static int
+stored_reads(const char *ctype)
+{
+	const char *p = ctype != NULL ? strstr(ctype, "; reads=") : NULL;
+	char *end;
+	long n;
+
+	if (p == NULL)
+		return 0;
+	n = strtol(p + 8, &end, 10);
+	return *end == '\0' && n > 0 && n <= INT32_MAX ? (int)n : 0;
+}
+
+/* A hit, charged: served, or refused 429 (see "Rate limits" above). */
+static int
+cache_charged(struct mp_ctx *ctx)
+{
+	struct gqlreq *g = ctx->user;
+	int retry;
+
+	if (gw_rate_charge_pending(g->charge)) {
+		http_request_sleep(ctx->req);
+		return MP_WAIT;
+	}
+	ctx->resume = NULL;
+	if ((retry = gw_rate_charge_answer(g->charge, ctx)) > 0) {
+		mp_metrics_counter_add(m_refused, 1);
+		gql_error_add(&g->errs, "RATE_LIMITED",
+		              "Too many requests: this operation counts as %d "
+		              "reads; retry after %d s (Retry-After).",
+		              g->hit_reads, retry);
+		return respond(
+		    g, 429,
+		    json_pack("{s:o}", "errors", gql_errors_json(&g->errs)));
+	}
+	mp_metrics_counter_add(m_cache_hit, 1);
+	return cache_answer(g, g->hit.body, g->hit.body_len, g->hit.etag,
+	                    "hit");
+}
+
+/* A hit: count its reads against the caller before serving it. */
+static int
+cache_charge(struct gqlreq *g)
+{
+	int rc = gw_rate_charge_start(g->ctx, g->hit_reads, &g->charge);
+
+	if (rc < 0)
+		return mp_reply_problem(g->ctx, 500, "internal", NULL);
+	if (rc == 0)
+		return cache_charged(g->ctx);
+	g->ctx->resume = cache_charged;
+	http_request_sleep(g->ctx->req);
+	return MP_WAIT;
+}
+
 static int
 cache_resumed(struct mp_ctx *ctx)
 {
@@ -1315,8 +1390,10 @@ cache_resumed(struct mp_ctx *ctx)
 	         ce.status == 200 && (stored & 0xffu) != 0 &&
 	         combined_gen(w->gen, w->nup, (unsigned)(stored & 0xffu)) ==
 	             stored) {
-		mp_metrics_counter_add(m_cache_hit, 1);
-		return cache_answer(g, ce.body, ce.body_len, ce.etag, "hit");
+		if ((g->hit_reads = stored_reads(ce.content_type)) > 0) {
+			g->hit = ce;
+			return cache_charge(g);
+		}
 	}
 	return persisted(g, json_object_get(g->params, "extensions"), NULL, 0);
 }
@@ -1398,7 +1475,7 @@ static int
 cache_respond(struct gqlreq *g, json_t *resp)
 {
 	struct gw_cache_entry ce;
-	char etag[GW_ETAG_LEN], ex[16];
+	char etag[GW_ETAG_LEN], ex[16], ctype[48];
 	char *text = json_dumps(resp, JSON_COMPACT);
 	unsigned char *buf = NULL;
 	const char *argv[5];
@@ -1414,7 +1491,8 @@ cache_respond(struct gqlreq *g, json_t *resp)
 	mp_metrics_counter_add(m_cache_miss, 1);
 	memset(&ce, 0, sizeof(ce));
 	ce.status = 200;
-	ce.content_type = CT_JSON;
+	snprintf(ctype, sizeof(ctype), CT_JSON "; reads=%d", g->reads);
+	ce.content_type = ctype;
 	ce.etag = etag;
 	ce.body = text;
 	ce.body_len = strlen(text);
