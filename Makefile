@@ -194,7 +194,8 @@ chaos: build
 # the funding service vs pgbench (not part of `make test`); its own build
 # dir, so half-written sources of other modules do not stop it
 bench-funding:
-	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/funding.so
+	@$(MAKE) --no-print-directory BUILD=build-bench build-bench/funding.so \
+	    build-bench/bin/phases
 	@BENCH_BUILD=build-bench scripts/bench-funding.sh
 
 # the gender projection: ingestion rate, commit-to-indicator lag at 1,000
@@ -233,6 +234,10 @@ bench-graphql:
 	@BENCH_BUILD=build-bench scripts/bench-graphql.sh
 
 $(BUILD)/bin/openloop: bench/openloop/openloop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
+$(BUILD)/bin/phases: bench/phases/phases.c lib/include/mp/phases.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $<
 

@@ -24,7 +24,12 @@
 # one more instance of the same build per pool size, each MP_WORKERS workers
 # on the same database, loaded in every round of a) and b) beside the
 # service and pgbench; reported per pool size: rate and p99 against the
-# round's pgbench, worker spread, each worker's CPU and CPU wait a request).
+# round's pgbench, worker spread, each worker's CPU and CPU wait a request),
+# BENCH_PHASES=1 (the service, not the other instances, records where each
+# request's time goes, MP_BENCH_PHASES; a) and b) then print, over all
+# rounds, each phase's percentiles and its mean among the slowest 1 %, beside
+# wrk's and pgbench's percentiles: the recording costs the workers about 8
+# system calls a request, so leave it off for the goal figures).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/bench-lib.sh"
@@ -53,6 +58,9 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 bench_traps "$B"; mkdir -p "$B/pgb" "$B/mem"
 
 PGP=$(free_port); RP=$(free_port); FP=$(free_port)
+# every instance's pools held open at once, pgbench's clients and some room
+need=$((WORKERS * POOL * 2 + CONNS + 40)); for p in ${BENCH_POOLS:-}; do need=$((need + WORKERS * p)); done
+export PG_MAX_CONNECTIONS=$((need > 200 ? need : 200))
 pg_start "$B" "$PGP"; redis_start "$B" "$RP"
 BASELINE=${BENCH_BASELINE:-}
 if [ -n "$BASELINE" ]; then
@@ -61,7 +69,12 @@ if [ -n "$BASELINE" ]; then
 	bench_start_funding "$B" "$BASELINE" "$PGP" "$RP" "$FP0" "$WORKERS" MP_DB_POOL="$POOL"
 	mv "$B/log/funding.log" "$B/log/funding-baseline.log"
 fi
-bench_start_funding "$B" "$BUILD_DIR" "$PGP" "$RP" "$FP" "$WORKERS" MP_DB_POOL="$POOL"
+PHASES=${BENCH_PHASES:-0}; PH=$BUILD_DIR/bin/phases; PH_ENV=()
+if [ "$PHASES" = 1 ]; then
+	[ -x "$PH" ] || die "$PH missing: make BUILD=$BUILD_DIR $PH"
+	rm -rf "$B/phases"; mkdir -p "$B/phases"; PH_ENV=(MP_BENCH_PHASES="$B/phases")
+fi
+bench_start_funding "$B" "$BUILD_DIR" "$PGP" "$RP" "$FP" "$WORKERS" MP_DB_POOL="$POOL" "${PH_ENV[@]}"
 KPID=${PIDS[-1]}
 POOLS=${BENCH_POOLS:-}
 declare -A SW_PORT SW_KPID
@@ -184,6 +197,7 @@ duel() {
 	: >"$B/duel-$tag"; : >"$B/duel-$tag-base"; : >"$B/sched-$tag"; : >"$B/schedw-$tag"
 	for p in $POOLS; do : >"$B/duel-$tag-pool$p"; wreq "http://127.0.0.1:${SW_PORT[$p]}" >"$B/wreq0-$tag-pool$p"; done
 	w0=$(wreq); wconns >"$B/conns-$tag" &
+	[ "$PHASES" = 1 ] && "$PH" count "$B/phases" >"$B/ph0-$tag"
 	for r in $(seq 1 "$ROUNDS"); do
 		log "$tag) round $r/$ROUNDS: service (${RDUR}s), then pgbench (${RDUR}s)"
 		# the baseline goes before the service in even rounds, after it
@@ -202,9 +216,27 @@ duel() {
 		echo "$r $(rps <<<"$so") $(to_ms "$(p99 <<<"$so")") $(tps <<<"$po") $(pg_p99 "$B/pgb/log-$tag-$r") $(nreq <<<"$so") $(nreq <<<"$po") $k0 $k1 $p0 $p1" >>"$B/duel-$tag"
 	done
 	w1=$(wreq); balance "$w0" "$w1" >"$B/balance-$tag"
+	[ "$PHASES" = 1 ] && "$PH" count "$B/phases" >"$B/ph1-$tag"
 	for p in $POOLS; do
 		balance "$(cat "$B/wreq0-$tag-pool$p")" "$(wreq "http://127.0.0.1:${SW_PORT[$p]}")" >"$B/balance-$tag-pool$p"
 	done
+}
+# phases_report TAG: where the service's requests spent their time (all
+# rounds), beside what wrk saw (median of the rounds) and pgbench's
+# per-transaction latencies (all rounds)
+phases_report() {
+	local tag=$1 r
+	[ "$PHASES" = 1 ] || return 0
+	"$PH" report "$B/ph0-$tag" "$B/ph1-$tag"
+	local q out=""
+	for q in 50 90 99; do # wrk's percentile q, median of the rounds, in ms
+		out+="${out:+, }p$q $(for r in $(seq 1 "$ROUNDS"); do to_ms "$(awk -v q="$q%" '$1 == q {print $2}' "$B/$tag-svc-$r.txt")"; echo; done |
+		    sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+	done
+	echo "   wrk (client side, median of the rounds): $out ms"
+	cat "$B"/pgb/log-"$tag"-*.* | awk '{ print $3 / 1000 }' | sort -g | awk '{ v[NR] = $1; s += $1 }
+	    function p(q) { i = int(NR * q + 0.5); if (i < 1) i = 1; return v[i] }
+	    END { if (NR) printf "   pgbench (-l, all rounds, %d transactions): p50 %.2f, p90 %.2f, p99 %.2f, p99.9 %.2f, mean %.2f ms\n", NR, p(0.5), p(0.9), p(0.99), p(0.999), s / NR }'
 }
 # duel_pool TAG SVC-FN ROUND POOL: the same load on the instance of that pool
 # size; one line a round: round rps p99 requests, then per worker run, wait (ns)
@@ -340,7 +372,7 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	echo "machine : $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1048576}' /proc/meminfo)"
 	echo "sysload : load average (1, 5, 15 min) before the run $LOAD_BEFORE, after $LOAD_AFTER (shared machine: compare ratios, not absolute figures)"
 	echo "versions: kore $(dpkg-query -W -f='${Version}' kore 2>/dev/null), $("$PG_BIN/postgres" --version), $(pgbench --version), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $(redis-server --version | awk '{print $1, $3}')"
-	echo "service : $BUILD_DIR/funding.so, MP_WORKERS=$WORKERS, MP_DB_POOL=$POOL per worker (opened before serving: MP_DB_POOL_WARM), MP_LOG_LEVEL=warn"
+	echo "service : $BUILD_DIR/funding.so, MP_WORKERS=$WORKERS, MP_DB_POOL=$POOL per worker (opened before serving: MP_DB_POOL_WARM), MP_LOG_LEVEL=warn$([ "$PHASES" = 1 ] && echo ", MP_BENCH_PHASES (request phases recorded)")"
 	[ -z "$BASELINE" ] || echo "baseline: $BASELINE/funding.so (same settings, same database), loaded in each round of a) and b) right after the service (odd rounds) or right before it (even rounds)"
 	echo "data    : 1 call, $NAPPS applications seeded over HTTP in ${seed_s}s; a) rotates over $NIDS of them on both sides"
 	echo "load    : a), b): $ROUNDS interleaved rounds of wrk -t$THREADS -c$CONNS -d${RDUR}s then pgbench -c $CONNS -j $THREADS -T $RDUR -M extended (the same SELECT the service sends); c): wrk -d${DUR}s"
@@ -353,6 +385,7 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	sched_report a
 	echo "   workers : $(sched_workers "$B/schedw-a") (all rounds)"
 	goals "$a_ratio" "$a_tail" "$A_BAL"
+	phases_report a
 	baseline_report a
 	pool_report a
 	echo
@@ -363,6 +396,7 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	sched_report b
 	echo "   workers : $(sched_workers "$B/schedw-b") (all rounds)"
 	goals "$b_ratio" "$b_tail" "$B_BAL"
+	phases_report b
 	baseline_report b
 	pool_report b
 	echo

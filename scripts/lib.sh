@@ -69,7 +69,7 @@ pg_start() {
 		cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$data'
-max_connections = 200
+max_connections = ${PG_MAX_CONNECTIONS:-200}
 shared_buffers = 256MB
 fsync = on
 synchronous_commit = on

@@ -108,6 +108,20 @@ void mp_balance_worker_start(void);
 void mp_netio_worker_start(void);
 void mp_netio_connection(struct connection *c);
 
+/* phases.c: where requests' time goes, when MP_BENCH_PHASES names a
+ * directory (mp/phases.h). Start/stop once in each worker; begin at a
+ * request's first dispatch, mark each phase (an enum mp_phase) when it is
+ * reached (only the first statement's are kept), read each time the
+ * worker's loop reads part (complete 0) or the end (1) of a result, end
+ * when the request is freed (writes the record). Each is a no-op when the
+ * variable is unset or the request has no record. */
+void mp_phases_worker_start(void);
+void mp_phases_worker_stop(void);
+void mp_phase_begin(struct mp_ctx *ctx);
+void mp_phase_mark(struct mp_ctx *ctx, int which);
+void mp_phase_read(struct mp_ctx *ctx, int complete);
+void mp_phase_end(struct mp_ctx *ctx);
+
 /* db.c */
 /* Open up to mp_settings.db_pool_warm connections of this worker's pool
  * now, before it serves (Kore opens a pool connection with a blocking

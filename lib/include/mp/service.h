@@ -184,6 +184,8 @@ struct mp_ctx {
 	int db_queued;  /* waiting for a connection */
 	int db_granted; /* holds (or was promised) a connection */
 	int db_steps;   /* statements this request has run */
+	/* where its time went (phases.c), NULL unless MP_BENCH_PHASES */
+	struct mp_phase_rec *phase;
 
 	void *query_impl;      /* parsed query string (reply.c) */
 	int cache_control_set; /* the handler chose Cache-Control (reply.c

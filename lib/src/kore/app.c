@@ -464,6 +464,7 @@ kore_worker_configure(void)
 	kore_timer_add(drain_tick, 50, NULL, 0);
 	mp_netio_worker_start();
 	mp_balance_worker_start();
+	mp_phases_worker_start();
 
 	if (mp_service_def.uses_redis &&
 	    mp_redis_worker_start(mp_settings.redis_url) != 0)
@@ -504,6 +505,7 @@ kore_worker_teardown(void)
 	mp_events_worker_stop();
 	mp_revocation_stop();
 	mp_redis_worker_stop();
+	mp_phases_worker_stop();
 	mp_jwt_cache_free(jwt_cache); /* wipes the tokens it kept */
 	jwt_cache = NULL;
 	/* nothing of this module may run once Kore unloads it */
@@ -679,6 +681,7 @@ ctx_free(struct http_request *req)
 	mp_metrics_observe(ctx->route_idx, req->status, dur);
 	mp_metrics_gauge_add(MP_G_REQUESTS_INFLIGHT, -1);
 	mp_db_ctx_free(ctx);
+	mp_phase_end(ctx);
 	mp_query_free(ctx);
 	mp_reply_headers_free(ctx);
 	for (i = 0; i < ctx->db_nvalues; i++)
@@ -699,6 +702,7 @@ dispatch_first(struct http_request *req)
 	ctx->req = req;
 	ctx->start_us = now_us();
 	ctx->route_idx = -1;
+	mp_phase_begin(ctx);
 	mp_metrics_gauge_add(MP_G_REQUESTS_INFLIGHT, 1);
 	mp_metrics_worker_request();
 	request_id_assign(ctx);

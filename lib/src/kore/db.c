@@ -42,6 +42,7 @@
 #include <kore/pgsql.h>
 
 #include "mp/log.h"
+#include "mp/phases.h"
 #include "mp/problem.h"
 #include "mp/runtime.h"
 #include "mp/service.h"
@@ -59,17 +60,20 @@ static int status_for_sqlstate(const char *st);
 static void adm_enqueue(struct mp_ctx *ctx, int front);
 static void adm_remove(struct mp_ctx *ctx);
 static void adm_release(struct mp_ctx *ctx);
+static void db_phase_read(struct kore_pgsql *sql, void *arg);
 
 /* This worker's admission queue (one event loop: no locking). */
 static struct {
 	struct mp_ctx *head, *tail;
-	int used; /* connections held or promised, <= mp_settings.db_pool */
+	int used;    /* connections held or promised, <= mp_settings.db_pool */
+	int waiting; /* requests in the queue */
 } adm;
 
 static void
 adm_enqueue(struct mp_ctx *ctx, int front)
 {
 	ctx->db_queued = 1;
+	adm.waiting++;
 	ctx->db_wprev = NULL;
 	ctx->db_wnext = NULL;
 	if (adm.head == NULL) {
@@ -100,6 +104,7 @@ adm_remove(struct mp_ctx *ctx)
 		adm.tail = ctx->db_wprev;
 	ctx->db_wnext = ctx->db_wprev = NULL;
 	ctx->db_queued = 0;
+	adm.waiting--;
 }
 
 /* Give back ctx's connection (if it holds one) and promise the free
@@ -118,6 +123,7 @@ adm_release(struct mp_ctx *ctx)
 		adm_remove(w);
 		w->db_granted = 1;
 		adm.used++;
+		mp_phase_mark(w, MP_PH_GRANT);
 		http_request_wakeup(w->req);
 	}
 }
@@ -156,6 +162,7 @@ db_release(struct mp_ctx *ctx)
 	struct kore_pgsql *sql = ctx->db_impl;
 
 	if (sql != NULL) {
+		sql->cb = NULL;
 		kore_pgsql_cleanup(sql);
 		kore_free(sql);
 		ctx->db_impl = NULL;
@@ -231,10 +238,16 @@ db_send(struct mp_ctx *ctx)
 	int i;
 
 	if (sql == NULL && !ctx->db_granted) {
+		if (ctx->phase != NULL && ctx->db_steps == 0 &&
+		    !ctx->db_queued) {
+			ctx->phase->queued = (uint16_t)adm.waiting;
+			ctx->phase->held = (uint16_t)adm.used;
+		}
 		if (!ctx->db_queued && adm.head == NULL &&
 		    adm.used < mp_settings.db_pool) {
 			ctx->db_granted = 1;
 			adm.used++;
+			mp_phase_mark(ctx, MP_PH_GRANT);
 		} else {
 			if (!ctx->db_queued)
 				adm_enqueue(ctx, ctx->db_steps > 0);
@@ -276,7 +289,19 @@ db_send(struct mp_ctx *ctx)
 		    "the database is unavailable; retry shortly");
 	}
 	ctx->db_phase = PHASE_RUNNING;
+	if (ctx->phase != NULL) {
+		mp_phase_mark(ctx, MP_PH_SENT);
+		/* Kore calls it each time its loop reads from the connection */
+		sql->cb = db_phase_read;
+		sql->arg = ctx;
+	}
 	return MP_WAIT;
+}
+
+static void
+db_phase_read(struct kore_pgsql *sql, void *arg)
+{
+	mp_phase_read(arg, sql->state != KORE_PGSQL_STATE_WAIT);
 }
 
 /* Called by the entry point each time Kore wakes the request. */
@@ -291,6 +316,7 @@ mp_db_resume(struct mp_ctx *ctx)
 	if (ctx->db_phase != PHASE_RUNNING || sql == NULL)
 		return mp_reply_problem(ctx, 500, "internal",
 		                        "request resumed without a statement");
+	mp_phase_mark(ctx, MP_PH_RESUMED);
 
 	for (;;) {
 		switch (sql->state) {
