@@ -237,6 +237,76 @@ START_TEST(response_headers_block)
 }
 END_TEST
 
+/* The head of an answer, which the library writes itself (reply.c): as
+ * Kore would, keep-alive by default, closed on "Connection: close" and for
+ * HTTP/1.0, one Server and one Content-Length, no body for HEAD. */
+static int
+count_of(const char *s, const char *what)
+{
+	int n = 0;
+
+	for (; (s = strstr(s, what)) != NULL; s += strlen(what))
+		n++;
+	return n;
+}
+
+START_TEST(answer_head)
+{
+	const char get[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+	const char *twice[] = {get, get, NULL};
+	const char *closing[] = {
+	    "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+	    get, NULL};
+	const char *old[] = {"GET /healthz HTTP/1.0\r\nHost: t\r\n\r\n", NULL};
+	const char *head[] = {
+	    "HEAD /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+	    NULL};
+	const char *body, *cl;
+	int64_t t0;
+	char *out;
+
+	/* keep-alive: both answers on one connection */
+	ck_assert_int_eq(t_raw_exchange(&app, twice, 100, 2, &out), 2);
+	ck_assert_msg(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0, "%.300s",
+	              out);
+	ck_assert_int_eq(count_of(out, "\r\nserver: mp\r\n"), 2);
+	ck_assert_int_eq(count_of(out, "\r\nconnection: keep-alive\r\n"
+	                               "keep-alive: timeout=30\r\n"),
+	                 2);
+	ck_assert_int_eq(count_of(out, "\r\ncontent-length: "), 2);
+	body = strstr(out, "\r\n\r\n") + 4;
+	cl = strstr(out, "\r\ncontent-length: ") + 18;
+	ck_assert_ptr_nonnull(strstr(body, "HTTP/1.1 200 OK\r\n"));
+	ck_assert_int_eq(strtol(cl, NULL, 10),
+	                 (long)(strstr(body, "HTTP/1.1 200") - body));
+	free(out);
+
+	/* Connection: close: one answer, then the connection ends (not the
+	 * 5 s the exchange would wait for a second answer) */
+	t0 = t_mono_ms();
+	ck_assert_int_eq(t_raw_exchange(&app, closing, 200, 2, &out), 1);
+	ck_assert_int_lt(t_mono_ms() - t0, 3000);
+	ck_assert_int_eq(count_of(out, "\r\nconnection: close\r\n"), 1);
+	ck_assert_int_eq(count_of(out, "keep-alive"), 0);
+	free(out);
+
+	/* HTTP/1.0: answered in 1.0 and closed */
+	ck_assert_int_eq(t_raw_exchange(&app, old, 0, 1, &out), 1);
+	ck_assert_msg(strncmp(out, "HTTP/1.0 200 OK\r\n", 17) == 0, "%.300s",
+	              out);
+	ck_assert_int_eq(count_of(out, "\r\nconnection: close\r\n"), 1);
+	free(out);
+
+	/* HEAD: the GET's length, no body */
+	t_raw_exchange(&app, head, 0, 1, &out);
+	cl = strstr(out, "\r\ncontent-length: ");
+	ck_assert_ptr_nonnull(cl);
+	ck_assert_int_gt(strtol(cl + 18, NULL, 10), 0);
+	ck_assert_str_eq(strstr(out, "\r\n\r\n"), "\r\n\r\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(wrong_type_names_field)
 {
 	const char *hdr[] = {json_ct, NULL};
@@ -803,6 +873,7 @@ main(void)
 	tcase_add_test(tc, unknown_route_and_method);
 	tcase_add_test(tc, request_in_pieces);
 	tcase_add_test(tc, response_headers_block);
+	tcase_add_test(tc, answer_head);
 	tcase_add_test(tc, wrong_type_names_field);
 	tcase_add_test(tc, malformed_and_unknown_fields);
 	tcase_add_test(tc, oversized_body_413);

@@ -44,6 +44,7 @@ static struct slot slots[SLOTS];
 static struct service services[SERVICES];
 static int nservices, timer_on;
 static size_t bytes;
+static uint64_t stamp; /* gw_cache_local_stamp */
 static int64_t sync_ms = 100, max_bytes = 32 << 20;
 
 static int64_t mono_ms(void);
@@ -182,12 +183,20 @@ gw_cache_local_get(const char *key, uint64_t gen, size_t *len)
 	return s->val;
 }
 
+uint64_t
+gw_cache_local_stamp(void)
+{
+	return stamp;
+}
+
 void
 gw_cache_local_put(const char *key, uint64_t gen, const void *val, size_t len,
                    int64_t ttl_ms)
 {
 	struct slot *s = slot_of(key);
 	char *copy;
+
+	stamp++;
 
 	if (ttl_ms <= 0 || len > VALUE_MAX || strlen(key) >= sizeof(s->key))
 		return;

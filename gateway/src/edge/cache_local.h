@@ -36,6 +36,10 @@ void gw_cache_local_gen_seen(const char *service, uint64_t gen);
  * next put) and *len; NULL when there is none. */
 const char *gw_cache_local_get(const char *key, uint64_t gen, size_t *len);
 
+/* A number that changes with every put: bytes gw_cache_local_get gave are
+ * still there, unchanged, while it has not. */
+uint64_t gw_cache_local_stamp(void);
+
 /* Keep a copy of val (the encoded Redis value of key, stored under gen)
  * for ttl_ms (its remaining Redis time to live). */
 void gw_cache_local_put(const char *key, uint64_t gen, const void *val,

@@ -43,7 +43,10 @@
 
 struct cache {
 	int on, use_stored, may_store, s_gen, s_entry, s_ttl;
-	int local;    /* the worker's memory has it (cache_local.h) */
+	int local;        /* the worker's memory has it (cache_local.h) */
+	const char *lval; /* ... these bytes, while the stamp is lstamp */
+	size_t llen;
+	uint64_t lstamp;
 	uint64_t gen; /* the service's generation, read with the entry */
 	char key[GW_CACHE_KEY_MAX];
 };
@@ -136,7 +139,6 @@ lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b)
 {
 	struct mp_ctx *ctx = e->ctx;
 	struct gw_cache_req cr;
-	size_t len;
 
 	memset(&cr, 0, sizeof(cr));
 	cr.service = e->route->upstream;
@@ -151,8 +153,9 @@ lookup_add(struct gw_edge *e, struct cache *c, struct gw_batch *b)
 	/* the worker's memory first: no Redis command at all on a hit */
 	if (c->use_stored &&
 	    gw_cache_local_gen(e->route->upstream, &c->gen) == 0 &&
-	    gw_cache_local_get(c->key, c->gen, &len) != NULL) {
+	    (c->lval = gw_cache_local_get(c->key, c->gen, &c->llen)) != NULL) {
 		c->local = 1;
+		c->lstamp = gw_cache_local_stamp();
 		return 0;
 	}
 	redis_lookup_add(e, c, b);
@@ -195,9 +198,14 @@ cache_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 		return GW_NEXT;
 	if (c->local) {
 		/* still there? Another request may have replaced it since
-		 * the queue hook: then read Redis, as without the copy */
-		if ((str = gw_cache_local_get(c->key, c->gen, &len)) != NULL &&
-		    gw_cache_value_decode(str, len, &stored, &ce) == 0) {
+		 * the queue hook (then read Redis, as without the copy):
+		 * nothing was put since, usually, when no stage waited; the
+		 * copy was unexpired when looked up, a few stages ago */
+		str = c->lstamp == gw_cache_local_stamp()
+		          ? c->lval
+		          : gw_cache_local_get(c->key, c->gen, &c->llen);
+		if (str != NULL &&
+		    gw_cache_value_decode(str, c->llen, &stored, &ce) == 0) {
 			mp_metrics_counter_add(m_hit, 1);
 			mp_metrics_counter_add(m_local, 1);
 			return hit_reply(e, &ce, c->gen);

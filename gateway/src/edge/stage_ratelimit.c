@@ -27,7 +27,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -158,13 +157,7 @@ client_ip(struct mp_ctx *ctx, char *out, size_t outlen)
 	size_t len;
 	int internal;
 
-	out[0] = '\0';
-	if (req->owner != NULL && req->owner->family == AF_INET)
-		inet_ntop(AF_INET, &req->owner->addr.ipv4.sin_addr, out,
-		          (socklen_t)outlen);
-	else if (req->owner != NULL && req->owner->family == AF_INET6)
-		inet_ntop(AF_INET6, &req->owner->addr.ipv6.sin6_addr, out,
-		          (socklen_t)outlen);
+	mp_peer_addr(req->owner, out, outlen);
 	if (out[0] == '\0')
 		snprintf(out, outlen, "unknown");
 	/* the GraphQL façade's reads carry their caller's address */

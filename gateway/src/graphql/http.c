@@ -754,13 +754,7 @@ forwarded_for(struct gqlreq *g)
 	const char *xff = mp_header(g->ctx, "x-forwarded-for");
 	char addr[INET6_ADDRSTRLEN];
 
-	addr[0] = '\0';
-	if (req->owner != NULL && req->owner->family == AF_INET)
-		inet_ntop(AF_INET, &req->owner->addr.ipv4.sin_addr, addr,
-		          sizeof(addr));
-	else if (req->owner != NULL && req->owner->family == AF_INET6)
-		inet_ntop(AF_INET6, &req->owner->addr.ipv6.sin6_addr, addr,
-		          sizeof(addr));
+	mp_peer_addr(req->owner, addr, sizeof(addr));
 	if (xff != NULL && *xff != '\0')
 		snprintf(g->xff, sizeof(g->xff), "%s, %s", xff, addr);
 	else

@@ -1299,13 +1299,7 @@ request_headers(struct mp_ctx *ctx, struct proxy_call *pc)
 		if ((rc = hdr_add(pc, h->header, h->value)) != 0)
 			return rc;
 	}
-	addr[0] = '\0';
-	if (req->owner != NULL && req->owner->family == AF_INET)
-		inet_ntop(AF_INET, &req->owner->addr.ipv4.sin_addr, addr,
-		          sizeof(addr));
-	else if (req->owner != NULL && req->owner->family == AF_INET6)
-		inet_ntop(AF_INET6, &req->owner->addr.ipv6.sin6_addr, addr,
-		          sizeof(addr));
+	mp_peer_addr(req->owner, addr, sizeof(addr));
 	if (xff != NULL && *xff != '\0' && addr[0] != '\0')
 		snprintf(fwd, sizeof(fwd), "%s, %s", xff, addr);
 	else

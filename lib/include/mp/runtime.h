@@ -107,6 +107,9 @@ void mp_balance_worker_start(void);
  * for each connection from mp_http_connect) */
 void mp_netio_worker_start(void);
 void mp_netio_connection(struct connection *c);
+/* The peer's address of c as inet_ntop writes it ("" when c is NULL, not
+ * IP, or outlen is too small; INET6_ADDRSTRLEN is always enough). */
+void mp_peer_addr(const struct connection *c, char *out, size_t outlen);
 
 /* phases.c: where requests' time goes, when MP_BENCH_PHASES names a
  * directory (mp/phases.h). Start/stop once in each worker; begin at a

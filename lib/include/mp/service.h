@@ -34,6 +34,9 @@
 struct http_request;
 struct mp_ctx;
 
+/* The Server header of every answer, Kore's own included (app.c). */
+#define MP_HTTP_SERVER "mp"
+
 #define MP_DONE 0
 #define MP_WAIT 1
 

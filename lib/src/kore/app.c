@@ -358,6 +358,8 @@ settings_apply(void)
 	http_body_max = (size_t)mp_settings.body_max * 4;
 	pgsql_conn_max = (u_int16_t)mp_settings.db_pool;
 	pgsql_queue_limit = 100000;
+	/* the token reply.c writes too: one source */
+	http_server_version(MP_HTTP_SERVER);
 }
 
 void

@@ -26,6 +26,10 @@
  */
 #include <sys/types.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <stdint.h>
 #include <string.h>
@@ -115,4 +119,50 @@ conn_read(struct connection *c, size_t *bytes)
 	    *bytes > 0 && *bytes < room)
 		drained[c->fd] = 1;
 	return KORE_RESULT_OK;
+}
+
+/* Decimal digits of an octet at p; returns their count. */
+static size_t
+put_octet(char *p, unsigned v)
+{
+	size_t n = 0;
+
+	if (v >= 100)
+		p[n++] = (char)('0' + v / 100);
+	if (v >= 10)
+		p[n++] = (char)('0' + v / 10 % 10);
+	p[n++] = (char)('0' + v % 10);
+	return n;
+}
+
+void
+mp_peer_addr(const struct connection *c, char *out, size_t outlen)
+{
+	const unsigned char *a;
+	char buf[16];
+	size_t n = 0;
+	int i;
+
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	if (c == NULL)
+		return;
+	if (c->family == AF_INET) {
+		/* what inet_ntop writes, without its sprintf per request */
+		a = (const unsigned char *)&c->addr.ipv4.sin_addr;
+		for (i = 0; i < 4; i++) {
+			if (i > 0)
+				buf[n++] = '.';
+			n += put_octet(buf + n, a[i]);
+		}
+		if (n < outlen) {
+			memcpy(out, buf, n);
+			out[n] = '\0';
+		}
+	} else if (c->family == AF_INET6) {
+		if (inet_ntop(AF_INET6, &c->addr.ipv6.sin6_addr, out,
+		              (socklen_t)outlen) == NULL)
+			out[0] = '\0';
+	}
 }

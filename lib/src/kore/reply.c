@@ -7,6 +7,8 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,10 +54,10 @@ mp_header(const struct mp_ctx *ctx, const char *name)
  * name and value and prints each with its own "%s: %s\r\n" when the answer
  * goes out: on the gateway's cached path, a score of headers made that a
  * tenth of the request's CPU. The library instead keeps a request's header
- * lines in one buffer and hands them to Kore as a single header whose value
- * carries the following lines (mp_reply_send): the bytes on the wire are
- * the same, for one copy and one format. Since the value then spans lines,
- * nothing may add a CR or LF of its own: hdr_ok refuses it.
+ * lines in one buffer, written as they are into the answer's head
+ * (mp_reply_send): the bytes on the wire are the same, for one copy and no
+ * format. Since the lines go out as they are, nothing may add a CR or LF
+ * of its own: hdr_ok refuses it.
  */
 
 /* Byte classes of header names and values: bit 1, a token character
@@ -179,14 +181,154 @@ mp_reply_header_set(struct mp_ctx *ctx, const char *name, const char *value)
 	mp_reply_header(ctx, name, value);
 }
 
+/*
+ * The head of an answer, written here rather than by Kore's
+ * http_response_normal: the same bytes (status line, Server, Kore's
+ * connection and keep-alive lines, our header lines, Content-Length, the
+ * blank line), in one buffer per worker, without a format string per line
+ * or a copy of the header block. Kore's own answers (its 400s, 408s...)
+ * still go through Kore; the Server token is set for both from one
+ * constant (MP_HTTP_SERVER, settings_apply).
+ */
+static char *wire;
+static size_t wire_cap;
+
+static int
+wire_reserve(size_t need)
+{
+	size_t cap = wire_cap ? wire_cap : 2048;
+	char *p;
+
+	if (need <= wire_cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if ((p = realloc(wire, cap)) == NULL)
+		return -ENOMEM;
+	wire = p;
+	wire_cap = cap;
+	return 0;
+}
+
+/* Decimal digits of v at p (at most 20); returns their count. */
+static size_t
+put_dec(char *p, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static size_t
+put_str(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return n;
+}
+
+/* Whether the connection closes after this answer, as Kore decides it. */
+static int
+wire_closes(struct http_request *req, struct connection *c)
+{
+	const char *v;
+
+	if ((c->flags & CONN_CLOSE_EMPTY) || (req->flags & HTTP_VERSION_1_0))
+		return 1;
+	if (http_request_header(req, "connection", &v) &&
+	    (*v == 'c' || *v == 'C') && strcasecmp(v, "close") == 0)
+		return 1;
+	return http_keepalive_time == 0;
+}
+
+static void
+wire_send(struct mp_ctx *ctx, int status, const void *data, size_t len)
+{
+	static const char server[] = "server: " MP_HTTP_SERVER "\r\n";
+	static const char close_line[] = "connection: close\r\n";
+	static char keep[64], hsts[96];
+	static size_t keep_len, hsts_len;
+	struct http_request *req = ctx->req;
+	struct connection *c = req->owner;
+	const char *text = http_status_text(status);
+	size_t tlen = strlen(text), n = 0;
+	char *p;
+
+	if (keep_len == 0) {
+		/* Kore's settings, fixed once the worker runs */
+		keep_len = (size_t)snprintf(keep, sizeof(keep),
+		                            "connection: keep-alive\r\n"
+		                            "keep-alive: timeout=%u\r\n",
+		                            (unsigned)http_keepalive_time);
+		if (http_hsts_enable)
+			hsts_len = (size_t)snprintf(
+			    hsts, sizeof(hsts),
+			    "strict-transport-security: max-age=%llu; "
+			    "includeSubDomains\r\n",
+			    (unsigned long long)http_hsts_enable);
+	}
+	if (wire_reserve(64 + tlen + sizeof(server) + keep_len + hsts_len +
+	                 ctx->hdr_len + 48) != 0) {
+		mp_log(MP_LOG_ERROR, "http", "answer dropped: out of memory");
+		c->flags |= CONN_CLOSE_EMPTY;
+		return;
+	}
+	p = wire;
+	n += put_str(p + n, "HTTP/1.", 7);
+	p[n++] = (req->flags & HTTP_VERSION_1_0) ? '0' : '1';
+	p[n++] = ' ';
+	n += put_dec(p + n, (uint64_t)status);
+	p[n++] = ' ';
+	n += put_str(p + n, text, tlen);
+	n += put_str(p + n, "\r\n", 2);
+	n += put_str(p + n, server, sizeof(server) - 1);
+	if (wire_closes(req, c)) {
+		c->flags |= CONN_CLOSE_EMPTY;
+		n += put_str(p + n, close_line, sizeof(close_line) - 1);
+	} else {
+		n += put_str(p + n, keep, keep_len);
+	}
+	n += put_str(p + n, hsts, hsts_len);
+	if (ctx->hdr_len > 0)
+		n += put_str(p + n, ctx->hdr, ctx->hdr_len);
+	if (status != 204 && status >= 200 &&
+	    !(req->flags & HTTP_REQUEST_NO_CONTENT_LENGTH)) {
+		n += put_str(p + n, "content-length: ", 16);
+		n += put_dec(p + n, (uint64_t)len);
+		n += put_str(p + n, "\r\n", 2);
+	}
+	n += put_str(p + n, "\r\n", 2);
+	net_send_queue(c, wire, n);
+	if (data != NULL && len > 0 && req->method != HTTP_METHOD_HEAD)
+		net_send_queue(c, data, len);
+	if (!(c->flags & CONN_CLOSE_EMPTY) && !(c->flags & CONN_IS_BUSY))
+		http_start_recv(c);
+	req->status = status;
+	req->content_length = len;
+}
+
 int
 mp_reply_send(struct mp_ctx *ctx, int status, const void *data, size_t len)
 {
+	struct connection *c = ctx->req->owner;
 	char *colon;
 
+	if (c != NULL && c->proto == CONN_PROTO_HTTP &&
+	    !(http_pretty_error && data == NULL && status >= 400)) {
+		wire_send(ctx, status, data, len);
+		ctx->hdr_len = 0;
+		return MP_DONE;
+	}
+	/* Kore's path (a setting this writer does not follow, or no
+	 * connection): "A: 1\r\nB: 2\r\n" goes out as the header "A" whose
+	 * value is "1\r\nB: 2", and Kore adds the last CRLF */
 	if (ctx->hdr_len > 0) {
-		/* "A: 1\r\nB: 2\r\n" goes out as the header "A" whose value is
-		 * "1\r\nB: 2": Kore adds the last CRLF */
 		colon = memchr(ctx->hdr, ':', ctx->hdr_len);
 		*colon = '\0';
 		ctx->hdr[ctx->hdr_len - 2] = '\0';
