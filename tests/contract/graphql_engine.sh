@@ -9,7 +9,11 @@
 #     from both;
 #   - tests/graphql/introspection.mjs: the engine's answer to the full
 #     introspection query equals graphql-js' for the same SDL, and
-#     printSchema(buildClientSchema(answer)) equals printSchema of the SDL.
+#     printSchema(buildClientSchema(answer)) equals printSchema of the SDL;
+#   - tests/graphql/rest_ops.mjs: every @rest of openapi/schema.graphql
+#     names a path, method and query parameters of its service's OpenAPI
+#     document (the types against the REST answers themselves:
+#     tests/graphql/shapes.mjs, from check_cases_directory and check_gender).
 # GQL_DRIVER overrides the engine binary (to test the test).
 set -euo pipefail
 ROOT=${MP_TEST_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -26,3 +30,4 @@ node tests/graphql/diff.mjs "$DRIVER" "$@"
 schemas=(tests/graphql/spec/schema.graphql)
 [ -f openapi/schema.graphql ] && schemas+=(openapi/schema.graphql)
 node tests/graphql/introspection.mjs "$DRIVER" "${schemas[@]}"
+node tests/graphql/rest_ops.mjs openapi/schema.graphql

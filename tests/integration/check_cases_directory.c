@@ -28,7 +28,7 @@ static void
 setup(void)
 {
 	static char upstreams[160];
-	const char *env[4];
+	const char *env[6];
 
 	if (t_service_start(&svc, "cases", NULL) != 0) {
 		fprintf(stderr, "cases did not become ready\n");
@@ -38,7 +38,10 @@ setup(void)
 	         "MP_UPSTREAMS=cases=http://127.0.0.1:%d", svc.port);
 	env[0] = upstreams;
 	env[1] = "MP_RATE_LIMITS=default=100000/60,write=100000/60";
-	env[2] = NULL;
+	/* graphql_directory selects every field of the directory's types */
+	env[2] = "MP_GRAPHQL_MAX_COST=100000000";
+	env[3] = "MP_GRAPHQL_MAX_DEPTH=20";
+	env[4] = NULL;
 	if (t_gateway_start(&gw, "cases-gateway", env) != 0) {
 		fprintf(stderr, "gateway did not become ready\n");
 		t_proc_stop(&svc);
@@ -868,6 +871,72 @@ START_TEST(through_the_gateway)
 }
 END_TEST
 
+/* The public directory through GraphQL (openapi/schema.graphql): the demo
+ * directory of Agadir and Oujda loaded through the officers' API, then
+ * every field of the directory's types compared with the REST answer it
+ * is read from (tests/graphql/shapes.mjs), and a search by commune and
+ * taxonomy term giving the REST list's services, nested, anonymously. */
+START_TEST(graphql_directory)
+{
+	char *sm = officer("souss-massa"), *ori = officer("oriental"), q[512];
+	struct t_resp r, rest;
+	json_t *b, *page, *rpage, *item;
+	char *text;
+	size_t i;
+
+	ck_assert_int_eq(t_tool("scripts/load-directory.sh "
+	                        "http://127.0.0.1:%d %s %s >/dev/null",
+	                        svc.port, sm, ori),
+	                 0);
+	ck_assert_int_eq(t_stream_settle("events:cases", "gateway", 100, 10000),
+	                 0);
+	ck_assert_int_eq(
+	    t_tool("node tests/graphql/shapes.mjs http://127.0.0.1:%d "
+	           "directory",
+	           gw.port),
+	    0);
+
+	snprintf(q, sizeof(q),
+	         "{ services(commune: \"oujda\", taxonomyTermId: "
+	         "\"legal_aid\", perPage: 10) { totalItems contents { "
+	         "uuid name status attributes { taxonomyTerm { code } } "
+	         "serviceAtLocations { commune location { name } } } } }");
+	b = json_pack("{s:s}", "query", q);
+	ck_assert_int_eq(t_json(&gw, "POST", "/graphql", NULL, b, &r), 0);
+	json_decref(b);
+	ck_assert_msg(r.status == 200 &&
+	                  json_object_get(r.json, "errors") == NULL,
+	              "%ld %s", r.status, r.body);
+	ck_assert_int_eq(t_http(&gw, "GET",
+	                        "/v1/cases/hsds/services?commune=oujda&"
+	                        "taxonomy_term_id=legal_aid&per_page=10",
+	                        NULL, NULL, 0, &rest),
+	                 0);
+	ck_assert_int_eq(rest.status, 200);
+	page = json_object_get(json_object_get(r.json, "data"), "services");
+	rpage = json_object_get(rest.json, "contents");
+	ck_assert_int_gt(json_array_size(rpage), 0);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(page, "totalItems")),
+	    json_integer_value(json_object_get(rest.json, "total_items")));
+	json_array_foreach(json_object_get(page, "contents"), i, item)
+	{
+		ck_assert_str_eq(
+		    json_string_value(json_object_get(item, "uuid")),
+		    json_string_value(
+		        json_object_get(json_array_get(rpage, i), "id")));
+		text = json_dumps(item, 0);
+		ck_assert_ptr_nonnull(strstr(text, "\"legal_aid\""));
+		ck_assert_ptr_nonnull(strstr(text, "\"oujda\""));
+		free(text);
+	}
+	t_resp_free(&rest);
+	t_resp_free(&r);
+	free(sm);
+	free(ori);
+}
+END_TEST
+
 /* Count the events of `type` whose subject is `id`; every directory event
  * carries only ids, region, commune, status, version and term codes. */
 static int
@@ -962,7 +1031,7 @@ main(void)
 	TCase *tc = tcase_create("directory");
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, routes_equal_openapi);
 	tcase_add_test(tc, root_and_taxonomy_by_language);
 	tcase_add_test(tc, officer_builds_a_directory_the_public_reads);
@@ -975,6 +1044,7 @@ main(void)
 	tcase_add_test(tc, list_items_follow_writes);
 	tcase_add_test(tc, writes_emit_events);
 	tcase_add_test(tc, through_the_gateway);
+	tcase_add_test(tc, graphql_directory);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

@@ -1185,14 +1185,8 @@ END_TEST
 static int
 node_script(const char *script, const char *arg)
 {
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-	         "cd %s && scripts/node-tools.sh >/dev/null && node %s "
-	         "http://127.0.0.1:%d/graphql %s",
-	         getenv("MP_TEST_ROOT") ? getenv("MP_TEST_ROOT") : ".", script,
-	         gw.port, arg != NULL ? arg : "");
-	return system(cmd);
+	return t_tool("node %s http://127.0.0.1:%d/graphql %s", script, gw.port,
+	              arg != NULL ? arg : "");
 }
 
 START_TEST(graphql_http_audit)

@@ -1062,13 +1062,19 @@ static void
 gateway_start(struct t_proc *gw)
 {
 	static char up[128];
-	static const char *env[3];
+	static const char *env[6];
 
 	snprintf(up, sizeof(up), "MP_UPSTREAMS=gender=http://127.0.0.1:%d",
 	         gender.port);
 	env[0] = up;
 	env[1] = "MP_UPSTREAM_PROBE_MS=200";
-	env[2] = NULL;
+	/* test_graphql_indicators selects every field of the types */
+	env[2] = "MP_GRAPHQL_MAX_COST=100000000";
+	env[3] = "MP_GRAPHQL_MAX_DEPTH=20";
+	/* the suite's anonymous reads share one address's counter, in the
+	 * shared Redis, within a minute */
+	env[4] = "MP_RATE_LIMITS=default=100000/60";
+	env[5] = NULL;
 	ck_assert_int_eq(t_gateway_start(gw, "gender-gateway", env), 0);
 }
 
@@ -1131,6 +1137,73 @@ START_TEST(test_through_gateway)
 	t_resp_free(&r);
 	t_proc_stop(&gw);
 	free(ana);
+}
+END_TEST
+
+/* The indicators through GraphQL (openapi/schema.graphql): the scripted
+ * year's figures, exactly (20 holders applied in Oriental and 13 in
+ * Souss-Massa in the first half, whose 3 women are suppressed, and so
+ * Oriental's cells too, the women's share 4545 bp), and every
+ * field of the indicators' types compared with the REST answer it is read
+ * from (tests/graphql/shapes.mjs). */
+START_TEST(test_graphql_indicators)
+{
+	struct t_proc gw;
+	struct t_resp r;
+	json_t *b, *fig, *row;
+	const char *region;
+	size_t i;
+	int seen = 0;
+
+	scripted_year();
+	gateway_start(&gw);
+	gateway_get_ok(&gw, "/v1/gender/indicators", &r);
+	t_resp_free(&r);
+	b = json_pack(
+	    "{s:s}", "query",
+	    "{ indicatorFigures(code: \"women_applicants\", dimension: "
+	    "[\"region\"], filter: [\"period:2031Q1;2031Q2\"]) { "
+	    "indicator dimensions rows { region female { value suppressed } "
+	    "male { value } total { value } } totals { shareWomenBp } "
+	    "disclosure { threshold } } }");
+	ck_assert_int_eq(t_json(&gw, "POST", "/graphql", NULL, b, &r), 0);
+	json_decref(b);
+	ck_assert_msg(r.status == 200 &&
+	                  json_object_get(r.json, "errors") == NULL,
+	              "%ld %s", r.status, r.body);
+	fig = json_object_get(json_object_get(r.json, "data"),
+	                      "indicatorFigures");
+	ck_assert_int_eq(json_integer_value(json_object_get(
+	                     json_object_get(fig, "totals"), "shareWomenBp")),
+	                 4545);
+	json_array_foreach(json_object_get(fig, "rows"), i, row)
+	{
+		region = json_string_value(json_object_get(row, "region"));
+		ck_assert(json_is_null(
+		    json_object_get(json_object_get(row, "female"), "value")));
+		ck_assert(json_is_true(json_object_get(
+		    json_object_get(row, "female"), "suppressed")));
+		if (strcmp(region, "oriental") == 0) {
+			ck_assert_double_eq(
+			    json_number_value(json_object_get(
+			        json_object_get(row, "total"), "value")),
+			    20);
+			seen |= 1;
+		} else if (strcmp(region, "souss-massa") == 0) {
+			ck_assert_double_eq(
+			    json_number_value(json_object_get(
+			        json_object_get(row, "total"), "value")),
+			    13);
+			seen |= 2;
+		}
+	}
+	ck_assert_msg(seen == 3, "%s", r.body);
+	t_resp_free(&r);
+	ck_assert_int_eq(t_tool("node tests/graphql/shapes.mjs "
+	                        "http://127.0.0.1:%d gender '' 2031",
+	                        gw.port),
+	                 0);
+	t_proc_stop(&gw);
 }
 END_TEST
 
@@ -1271,6 +1344,7 @@ gender_suite(void)
 	tcase_add_test(tc, test_real_funding_events);
 	tcase_add_test(tc, test_cases_events);
 	tcase_add_test(tc, test_through_gateway);
+	tcase_add_test(tc, test_graphql_indicators);
 	tcase_add_test(tc, test_figures_cached_through_gateway);
 	tcase_add_test(tc, test_rebuild_gives_same_figures);
 	suite_add_tcase(s, tc);

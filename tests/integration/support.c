@@ -1710,3 +1710,19 @@ t_routes_agree(const struct t_proc *svc, const struct t_proc *gw,
 	t_resp_free(&list);
 	return checked;
 }
+
+int
+t_tool(const char *fmt, ...)
+{
+	char cmd[4096];
+	int n;
+	va_list ap;
+
+	n = snprintf(cmd, sizeof(cmd),
+	             "cd '%s' && scripts/node-tools.sh >/dev/null && ",
+	             getenv("MP_TEST_ROOT") ? getenv("MP_TEST_ROOT") : ".");
+	va_start(ap, fmt);
+	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}

@@ -257,6 +257,12 @@ int t_stream_settle(const char *stream, const char *group, int quiet_ms,
  * root), naming the first one missing on either side. */
 void t_assert_routes_match_openapi(const struct t_proc *p, const char *file);
 
+/* Run a command of the repository's test tooling from its root
+ * (MP_TEST_ROOT), the npm tools installed first (scripts/node-tools.sh):
+ * the printf'd command line, e.g. "node tests/graphql/x.mjs %s". Returns
+ * system()'s status (0: it exited 0). */
+int t_tool(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 struct Suite;
 /* Run a suite with Check's normal output; 0 when every test passed. */
 int t_run(struct Suite *s);

@@ -408,6 +408,54 @@ START_TEST(test_limits_measure)
 }
 END_TEST
 
+/* @listSize: a page's size is its slicing argument (given, else its
+ * default), counted once for its sizedFields; a list's assumedSize
+ * replaces the default list size. */
+START_TEST(test_limits_list_size)
+{
+	static const char psdl[] =
+	    "directive @listSize(assumedSize: Int, slicingArguments: "
+	    "[String!], sizedFields: [String!]) on FIELD_DEFINITION\n"
+	    "type Query { page(perPage: Int = 20): Page! @listSize("
+	    "slicingArguments: [\"perPage\"], sizedFields: [\"contents\"]) "
+	    "}\n"
+	    "type Page { total: Int!, contents: [Item!]! }\n"
+	    "type Item { name: String, tags: [Tag!] @listSize(assumedSize: "
+	    "3), other: [Tag!] }\n"
+	    "type Tag { code: String }\n";
+	struct gql_arena *a = gql_arena_new();
+	struct gql_errors errs;
+	struct gql_schema *s = build(psdl, a, &errs);
+	struct gql_limits lim = {0, 0, 0, 0, 0, 20};
+	struct gql_limits_seen seen;
+	json_t *vars = json_pack("{s:i}", "n", 7);
+	struct parsed p;
+
+	ck_assert_ptr_nonnull(s);
+	/* page, total, contents 1 each + 5 x (name + tags + 3 x code) */
+	p = parse("{ page(perPage: 5) { total contents { name tags { code } "
+	          "} } }");
+	memset(&errs, 0, sizeof(errs));
+	errs.arena = p.a;
+	ck_assert_int_eq(
+	    gql_limits_check(s, p.doc, p.doc->defs, vars, &lim, &seen, &errs),
+	    0);
+	ck_assert_int_eq((int)seen.cost, 3 + 5 * (1 + 1 + 3));
+	gql_arena_free(p.a);
+	/* by variable; the argument's default; no @listSize: 20 */
+	p = parse("query Q($n: Int) { a: page(perPage: $n) { contents { name "
+	          "} } b: page { contents { other { code } } } }");
+	memset(&errs, 0, sizeof(errs));
+	errs.arena = p.a;
+	gql_limits_check(s, p.doc, p.doc->defs, vars, &lim, &seen, &errs);
+	ck_assert_int_eq((int)seen.cost, (2 + 7) + (2 + 20 + 20 * 20));
+	gql_arena_free(p.a);
+	json_decref(vars);
+	gql_schema_free(s);
+	gql_arena_free(a);
+}
+END_TEST
+
 static Suite *
 parse_suite(void)
 {
@@ -426,6 +474,7 @@ parse_suite(void)
 	tcase_add_test(tc, test_validate_basics);
 	tcase_add_test(tc, test_print_value_sorted);
 	tcase_add_test(tc, test_limits_measure);
+	tcase_add_test(tc, test_limits_list_size);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -870,6 +870,22 @@ append(struct gql_exec *x, char **buf, size_t *len, size_t *cap, const char *s,
 	(*buf)[*len] = '\0';
 }
 
+/* The shortest decimal text that reads back as d (34.6814, not
+ * 34.681400000000004): a service may bound a coordinate's digits. */
+static const char *
+shortest_real(struct gql_exec *x, double d)
+{
+	char buf[32];
+	int prec;
+
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	return gql_sprintf(x->pa, "%.*g", prec, d);
+}
+
 /* A scalar JSON value as the services read it in a path or a query:
  * enums lower-case, a global id reduced to its raw id. NULL for null. */
 static const char *
@@ -901,7 +917,7 @@ rest_scalar(struct gql_exec *x, json_t *v, const struct gql_typeref *t)
 		return gql_sprintf(x->pa, "%lld",
 		                   (long long)json_integer_value(v));
 	if (json_is_real(v))
-		return gql_sprintf(x->pa, "%.17g", json_real_value(v));
+		return shortest_real(x, json_real_value(v));
 	if (json_is_boolean(v))
 		return json_is_true(v) ? "true" : "false";
 	return NULL;
