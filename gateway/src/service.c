@@ -137,6 +137,8 @@ const struct mp_service mp_service_def = {
     .extensions = extensions,
     .ops_private = 1, /* /metrics, /_routes: on MP_OPS_PORT only */
     .headers = gw_edge_reply_headers, /* security and CORS, once */
+    /* the façade's reads of an operation in flight at a SIGTERM */
+    .drain_exempt = gw_graphql_internal,
     .parent_init = gw_parent_init,
     .worker_init = gw_worker_init,
 };

@@ -170,11 +170,10 @@ load_one(struct loader *l, CURL *c, unsigned seq, long *status)
  * least 100 ms before the SIGTERM must have been answered (any status): a
  * transport error there is a request the gateway dropped (a worker died).
  * Later ones may meet the drain's 503, a closed keep-alive connection or
- * no listener at all. GraphQL is the exception (a known gap, README): its
- * reads go through the gateway's own listener, and a worker still
- * draining may no longer be able to accept them (Kore hands the accept
- * lock over through its parent, which stopped listening at the SIGTERM),
- * so a query in flight can wait for the grace period and be cut.
+ * no listener at all. GraphQL too: its reads go through the gateway's own
+ * listener, and a draining worker serves them (drain_exempt) and keeps
+ * accepting while it has requests in flight (graphql_in_flight_at_sigterm
+ * below).
  */
 static void *
 load_main(void *arg)
@@ -197,7 +196,7 @@ load_main(void *arg)
 			if ((status >= 200 && status < 300) ||
 			    (l->kind == L_TOKEN && status == 400))
 				l->served++;
-		} else if (l->kind != L_ABANDONED && l->kind != L_GRAPHQL) {
+		} else if (l->kind != L_ABANDONED) {
 			if (l->dropped++ == 0)
 				snprintf(l->first_drop, sizeof(l->first_drop),
 				         "%s request %u: %s",
@@ -346,6 +345,134 @@ START_TEST(shutdown_with_hashes_in_progress)
 }
 END_TEST
 
+/* ---- a GraphQL operation in flight at the SIGTERM ---------------------
+ *
+ * An in-process "funding" that answers each read 400 ms late, so an
+ * operation of two passes (regions, then each region's communes) has its
+ * second read made after the SIGTERM: the draining gateway must serve
+ * that read (its own request, through its own listener) and answer the
+ * operation in full. */
+#define SLOW_MS 400
+
+static void *
+slow_conn(void *arg)
+{
+	static const char regions[] =
+	    "{\"items\":[{\"code\":\"oriental\",\"label\":\"Oriental\","
+	    "\"name\":{\"fr\":\"Oriental\"}}]}";
+	static const char communes[] =
+	    "{\"items\":[{\"code\":\"oujda\",\"province\":\"oujda-angad\","
+	    "\"label\":\"Oujda\",\"name\":{\"fr\":\"Oujda\"}}]}";
+	int fd = (int)(intptr_t)arg;
+	char buf[16384], path[512], out[1024];
+	size_t have = 0, hlen, blen;
+	const char *body;
+	int n, status;
+
+	while (t_peer_read_request(fd, buf, sizeof(buf), &have, &hlen, &blen) ==
+	           0 &&
+	       sscanf(buf, "%*s %511s", path) == 1) {
+		buf[hlen - 1] = '\0';
+		if (t_peer_ops_answer(fd, buf, t_peer_routes("funding")))
+			break;
+		memmove(buf, buf + hlen + blen, have - hlen - blen);
+		have -= hlen + blen;
+		t_sleep_ms(SLOW_MS);
+		status = 200;
+		if (strcmp(path, "/v1/funding/regions") == 0)
+			body = regions;
+		else if (strcmp(path,
+		                "/v1/funding/regions/oriental/communes") == 0)
+			body = communes;
+		else {
+			status = 404;
+			body = "{}";
+		}
+		n = snprintf(out, sizeof(out),
+		             "HTTP/1.1 %d X\r\nContent-Type: application/json"
+		             "\r\nContent-Length: %zu\r\n\r\n%s",
+		             status, strlen(body), body);
+		if (write(fd, out, (size_t)n) != n)
+			break;
+	}
+	close(fd);
+	return NULL;
+}
+
+struct gql_call {
+	const struct t_proc *gw;
+	const char *token;
+	struct t_resp r;
+	int rc;
+	uint64_t ms;
+};
+
+static void *
+gql_call_main(void *arg)
+{
+	struct gql_call *c = arg;
+	static const char q[] =
+	    "{\"query\": \"{ regions { code communes { code } } }\"}";
+	char auth[4096];
+	const char *h[] = {"Content-Type: application/json", auth, NULL};
+	uint64_t start = t_mono_ms();
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
+	c->rc = t_http(c->gw, "POST", "/graphql", h, q, strlen(q), &c->r);
+	c->ms = t_mono_ms() - start;
+	return NULL;
+}
+
+/* Three times: the operation sent, SIGTERM during its first read; it is
+ * answered in full (no error) before the grace period, and the gateway
+ * exits 0. */
+START_TEST(graphql_in_flight_at_sigterm)
+{
+	static char up[128];
+	const char *env[] = {up, "MP_BREAKER=off",
+	                     "MP_RATE_LIMITS=default=1000000/60", NULL};
+	struct gql_call c;
+	struct t_proc gw;
+	pthread_t th;
+	json_t *communes;
+	char *tok = officer_token();
+	int lfd, port, n, st;
+
+	ck_assert_int_ge(lfd = t_listen_loopback(&port), 0);
+	ck_assert_int_eq(t_peer_serve(lfd, slow_conn, NULL), 1);
+	snprintf(up, sizeof(up), "MP_UPSTREAMS=funding=http://127.0.0.1:%d",
+	         port);
+	for (n = 0; n < 3; n++) {
+		ck_assert_int_eq(t_gateway_start(&gw, "drain-graphql", env), 0);
+		memset(&c, 0, sizeof(c));
+		c.gw = &gw;
+		c.token = tok;
+		ck_assert_int_eq(pthread_create(&th, NULL, gql_call_main, &c),
+		                 0);
+		t_sleep_ms(SLOW_MS / 2);
+		st = t_proc_stop(&gw); /* SIGTERM, then the drain */
+		pthread_join(th, NULL);
+		ck_assert_msg(c.rc == 0 && c.r.status == 200 &&
+		                  json_object_get(c.r.json, "errors") == NULL,
+		              "cycle %d: %d %ld %s after %llu ms", n, c.rc,
+		              c.r.status, c.r.body != NULL ? c.r.body : "",
+		              (unsigned long long)c.ms);
+		communes = json_object_get(
+		    json_array_get(
+		        json_object_get(json_object_get(c.r.json, "data"),
+		                        "regions"),
+		        0),
+		    "communes");
+		ck_assert_str_eq(t_jstr(json_array_get(communes, 0), "code"),
+		                 "oujda");
+		ck_assert_uint_lt(c.ms, 5000);
+		ck_assert_int_eq(st, 0);
+		t_resp_free(&c.r);
+	}
+	free(tok);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -357,6 +484,7 @@ main(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, shutdown_with_hashes_in_progress);
 	tcase_add_test(tc, drain_under_load_repeatedly);
+	tcase_add_test(tc, graphql_in_flight_at_sigterm);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }

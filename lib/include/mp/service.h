@@ -147,6 +147,13 @@ struct mp_service {
 	 * arrives, before anything can answer it (the library's own 401,
 	 * 403, 404, 431 included). */
 	void (*headers)(struct mp_ctx *ctx);
+	/* Optional: 1 for a request that belongs to work accepted before a
+	 * drain began (the gateway's own GraphQL reads, made for an
+	 * operation in flight): served while draining instead of the 503
+	 * shutting-down. The worker keeps accepting connections while it
+	 * drains requests, so such a request reaches it whatever Kore's
+	 * accept lock says. */
+	int (*drain_exempt)(struct mp_ctx *ctx);
 };
 
 /* Each service module defines exactly one of these. */

@@ -435,7 +435,12 @@ drain_signal(int sig)
 }
 
 /* Runs every 50 ms: once draining and idle (or past the grace period),
- * hand Kore the signal it would have seen. */
+ * hand Kore the signal it would have seen. Until then a worker with
+ * requests in flight listens whether or not it holds Kore's accept lock:
+ * the lock goes from worker to worker through Kore's parent, which stops
+ * relaying at the SIGTERM, and a request of its own in flight may need a
+ * connection accepted (the gateway's GraphQL reads, drain_exempt); the
+ * others it accepts meet the 503 shutting-down. */
 static void
 drain_tick(void *arg, u_int64_t now)
 {
@@ -450,6 +455,9 @@ drain_tick(void *arg, u_int64_t now)
 	}
 	if (http_request_count == 0 || now >= drain_deadline_ms)
 		sig_recv = SIGQUIT;
+	else if (mp_service_def.drain_exempt != NULL && worker != NULL &&
+	         !worker->has_lock)
+		kore_platform_enable_accept();
 }
 
 void
@@ -729,7 +737,8 @@ dispatch_first(struct http_request *req)
 		    ctx, 404, "not-found",
 		    "the ops listener serves /healthz, /readyz, /metrics and "
 		    "/_routes only");
-	if (draining) {
+	if (draining && (mp_service_def.drain_exempt == NULL ||
+	                 !mp_service_def.drain_exempt(ctx))) {
 		mp_reply_header(ctx, "Connection", "close");
 		mp_reply_header(ctx, "Retry-After", "1");
 		return mp_reply_problem(

@@ -44,7 +44,9 @@ balance_eval(void)
 	int n;
 
 	(void)mp_metrics_worker_conns(&n, &total);
-	if (n > 1 && mine > 0 && mine * n > total + n)
+	/* draining: no cap, its own requests may need a connection
+	 * (app.c, drain_tick) */
+	if (n > 1 && mine > 0 && mine * n > total + n && !mp_draining())
 		worker_max_connections = (u_int32_t)mine;
 	else
 		worker_max_connections = max_configured;
