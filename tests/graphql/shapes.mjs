@@ -1,11 +1,13 @@
 // The GraphQL types of cases' directory and gender's indicators against the
 // REST answers they are read from, through a running gateway.
 //
-//   node shapes.mjs GATEWAY_URL directory|gender [TOKEN]
+//   node shapes.mjs GATEWAY_URL directory|gender [TOKEN [YEAR]]
+//   node shapes.mjs GATEWAY_URL cases TOKEN CASE_ID REFERRAL_ID
 //
 // For each check below, the GraphQL query selects every field of its type
 // that the same REST answer carries (recursively; fields with their own
-// @rest read are left out), and the REST GET the field's @rest names is
+// @rest read are left out; a Relay connection's nodes against the page's
+// items), and the REST GET the field's @rest names is
 // made too, with the same Accept-Language. Then, member by member (the
 // field's @from path, else its name, else its snake_case form, as the
 // engine resolves it): the GraphQL value equals the REST value (an enum
@@ -160,7 +162,9 @@ async function getJson(url, accept) {
 async function check(field, args, rest, select) {
   const f = schema.getQueryType().getFields()[field];
   const nt = getNamedType(f.type);
-  const sel = isScalarType(nt) ? '' : `{ ${selection(nt)} }`;
+  const conn = nt.name.endsWith('Connection') ? nt.getFields().nodes : null;
+  const sel = isScalarType(nt) ? ''
+    : conn ? `{ nodes { ${selection(getNamedType(conn.type))} } }` : `{ ${selection(nt)} }`;
   const query = `{ r: ${field}${args ? `(${args})` : ''} ${sel} }`;
   const headers = { 'content-type': 'application/json', 'accept-language': LANG };
   if (token) headers.authorization = `Bearer ${token}`;
@@ -169,7 +173,8 @@ async function check(field, args, rest, select) {
   if (body.errors) return fail(`${field}: ${JSON.stringify(body.errors).slice(0, 300)}`);
   let r = await getJson(`${base}${rest}`);
   if (select) r = r[select];
-  compare(f.type, body.data.r, r, field);
+  if (conn) compare(conn.type, body.data.r.nodes, r.items, `${field}.nodes`);
+  else compare(f.type, body.data.r, r, field);
   return r;
 }
 
@@ -215,10 +220,23 @@ async function gender() {
   await check('genderAlerts', `year: ${year}`, `/v1/gender/alerts?year=${year}`);
 }
 
+// a council agent's case and referral, as that agent
+async function cases() {
+  const [kase, referral] = process.argv.slice(5);
+  const one = await check('case', `id: "${kase}"`, `/v1/cases/cases/${kase}`);
+  if (!one?.notes?.length || !one?.referrals?.length || !one?.mediations?.length)
+    fail('case: the test case should have notes, referrals and mediations');
+  const page = await check('cases', 'first: 50', '/v1/cases/cases?limit=50');
+  if (!page?.items?.some((c) => c.id === kase)) fail('cases: the test case is not listed');
+  await check('referral', `id: "${referral}"`, `/v1/cases/referrals/${referral}`);
+  await check('overdueReferrals', 'first: 50', '/v1/cases/referrals/overdue?limit=50');
+}
+
 try {
-  if (mode === 'directory') await directory();
+  if (mode === 'cases') await cases();
+  else if (mode === 'directory') await directory();
   else if (mode === 'gender') await gender();
-  else throw new Error('mode: directory or gender');
+  else throw new Error('mode: directory, gender or cases');
 } catch (e) {
   fail(e.message);
 }

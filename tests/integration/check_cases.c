@@ -16,9 +16,11 @@
 #include <string.h>
 
 #include <check.h>
+#include <curl/curl.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include "mp/util.h"
 
@@ -325,6 +327,22 @@ person_path(struct actors *a, struct path *p)
 	        201, "/v1/cases/cases/%s/notes", p->kase);
 	snprintf(p->note, sizeof(p->note), "%s", str(o, "id"));
 	json_decref(o);
+}
+
+/* The agent assigns the case to the mediator, who records an
+ * accompaniment to court. */
+static void
+mediator_takes_over(struct actors *a, struct path *p)
+{
+	json_decref(req(a->t_agent, "PUT",
+	                json_pack("{s:s, s:s}", "assignee_sub", a->med,
+	                          "assignee_role", "mediator"),
+	                200, "/v1/cases/cases/%s/assignment", p->kase));
+	json_decref(req(a->t_med, "POST",
+	                json_pack("{s:s, s:s, s:s}", "administration", "court",
+	                          "purpose", "Audience", "accompanied_on",
+	                          "2026-12-02"),
+	                201, "/v1/cases/cases/%s/mediations", p->kase));
 }
 
 /* 1 if any event of events:cases carries a name, phone or person id. */
@@ -1650,15 +1668,7 @@ START_TEST(whole_path_through_gateway)
 	        200, "/v1/cases/referrals/%s/transitions", p.referral);
 	ck_assert_str_eq(str(o, "outcome_reason"), "service_lacked_capacity");
 	json_decref(o);
-	json_decref(req(a.t_agent, "PUT",
-	                json_pack("{s:s, s:s}", "assignee_sub", a.med,
-	                          "assignee_role", "mediator"),
-	                200, "/v1/cases/cases/%s/assignment", p.kase));
-	json_decref(req(a.t_med, "POST",
-	                json_pack("{s:s, s:s, s:s}", "administration", "court",
-	                          "purpose", "Audience", "accompanied_on",
-	                          "2026-12-02"),
-	                201, "/v1/cases/cases/%s/mediations", p.kase));
+	mediator_takes_over(&a, &p);
 	json_decref(
 	    req(a.t_agent2, "GET", NULL, 404, "/v1/cases/cases/%s", p.kase));
 	json_decref(req(a.t_off_or, "GET", NULL, 404, "/v1/cases/persons/%s",
@@ -1674,6 +1684,156 @@ START_TEST(whole_path_through_gateway)
 	target = &svc;
 	t_proc_stop(&gw);
 	ck_assert_int_eq(stream_has_pii(), 0);
+	actors_free(&a);
+}
+END_TEST
+
+/* GraphQL (openapi/schema.graphql) as the caller: a case with its notes,
+ * referrals and mediations, the caller's cases, a referral and the overdue
+ * ones, every field equal to the REST answer it is read from
+ * (tests/graphql/shapes.mjs, as the agent); another commune's agent and
+ * the other region's officer get null with NOT_FOUND (REST's 404), no
+ * token UNAUTHENTICATED (401); and a persisted GET by the region's officer
+ * is never kept (X-Cache: miss, twice). */
+START_TEST(graphql_as_the_caller)
+{
+	struct t_proc gw;
+	struct actors a;
+	struct path p;
+	struct t_resp r;
+	char up[128], q[512], path[1024], auth[4096], xc[32], hash[65];
+	const char *env[5], *hdr[2] = {auth, NULL};
+	const char *who[] = {NULL, NULL, NULL};
+	const char *codes[] = {"NOT_FOUND", "NOT_FOUND", "UNAUTHENTICATED"};
+	unsigned char h[crypto_hash_sha256_BYTES];
+	json_t *b, *err;
+	const char *v;
+	char *e;
+	int i;
+
+	snprintf(up, sizeof(up), "MP_UPSTREAMS=cases=http://127.0.0.1:%d",
+	         svc.port);
+	env[0] = up;
+	env[1] = "MP_UPSTREAM_PROBE_MS=200";
+	env[2] = "MP_GRAPHQL_MAX_COST=100000000";
+	env[3] = "MP_GRAPHQL_MAX_DEPTH=20";
+	env[4] = NULL;
+	ck_assert_int_eq(t_gateway_start(&gw, "cases-graphql-gateway", env), 0);
+	actors_make(&a);
+	person_path(&a, &p);
+	mediator_takes_over(&a, &p);
+	ck_assert_int_eq(t_tool("node tests/graphql/shapes.mjs "
+	                        "http://127.0.0.1:%d cases '%s' %s %s",
+	                        gw.port, a.t_agent, p.kase, p.referral),
+	                 0);
+
+	/* a referral made and sent through GraphQL, as REST then reads it */
+	{
+		char sal2[40], svc2[40], mq[600];
+		json_t *ref;
+
+		directory_entry("active", sal2, svc2);
+		json_decref(req(
+		    a.t_agent, "POST",
+		    json_pack("{s:s, s:s, s:s, s:s}", "purpose", "referral",
+		              "service_id", svc2, "given_to",
+		              "Association Tamount", "recorded_how", "oral"),
+		    201, "/v1/cases/persons/%s/consents", p.person));
+		snprintf(mq, sizeof(mq),
+		         "mutation { createReferral(caseId: \"%s\", "
+		         "serviceAtLocationId: \"%s\", need: \"civil_status\", "
+		         "followUpOn: \"2027-01-15\") { uuid status "
+		         "serviceAtLocation { commune } } }",
+		         p.kase, sal2);
+		b = json_pack("{s:s}", "query", mq);
+		ck_assert_int_eq(
+		    t_json(&gw, "POST", "/graphql", a.t_agent2, b, &r), 0);
+		ck_assert_msg(
+		    json_object_get(r.json, "errors") != NULL &&
+		        json_is_null(json_object_get(
+		            json_object_get(r.json, "data"), "createReferral")),
+		    "another commune's agent: %s", r.body);
+		t_resp_free(&r);
+		ck_assert_int_eq(
+		    t_json(&gw, "POST", "/graphql", a.t_agent, b, &r), 0);
+		json_decref(b);
+		ref = json_object_get(json_object_get(r.json, "data"),
+		                      "createReferral");
+		ck_assert_msg(
+		    strcmp(t_jstr(ref, "status"), "PROPOSED") == 0 &&
+		        strcmp(t_jstr(json_object_get(ref, "serviceAtLocation"),
+		                      "commune"),
+		               "agadir") == 0,
+		    "%s", r.body);
+		snprintf(mq, sizeof(mq),
+		         "mutation { transitionReferral(id: \"%s\", to: "
+		         "\"send\") { status } }",
+		         t_jstr(ref, "uuid"));
+		snprintf(path, sizeof(path), "/v1/cases/referrals/%s",
+		         t_jstr(ref, "uuid"));
+		t_resp_free(&r);
+		b = json_pack("{s:s}", "query", mq);
+		ck_assert_int_eq(
+		    t_json(&gw, "POST", "/graphql", a.t_agent, b, &r), 0);
+		json_decref(b);
+		ck_assert_msg(strstr(r.body, "\"SENT\"") != NULL, "%s", r.body);
+		t_resp_free(&r);
+		ref = req(a.t_agent, "GET", NULL, 200, "%s", path);
+		ck_assert_str_eq(str(ref, "status"), "sent");
+		ck_assert_str_eq(str(ref, "follow_up_on"), "2027-01-15");
+		json_decref(ref);
+	}
+
+	/* what REST refuses, GraphQL refuses alike */
+	who[0] = a.t_agent2;
+	who[1] = a.t_off_or;
+	snprintf(q, sizeof(q), "{ case(id: \"%s\") { status notes { text } } }",
+	         p.kase);
+	for (i = 0; i < 3; i++) {
+		b = json_pack("{s:s}", "query", q);
+		ck_assert_int_eq(t_json(&gw, "POST", "/graphql", who[i], b, &r),
+		                 0);
+		json_decref(b);
+		err = json_array_get(json_object_get(r.json, "errors"), 0);
+		ck_assert_msg(
+		    json_is_null(json_object_get(
+		        json_object_get(r.json, "data"), "case")) &&
+		        strcmp(
+		            t_jstr(json_object_get(err, "extensions"), "code"),
+		            codes[i]) == 0,
+		    "caller %d: %s", i, r.body);
+		ck_assert_ptr_null(strstr(r.body, GIVEN));
+		t_resp_free(&r);
+	}
+
+	/* a persisted GET of the region's officer: answered, never kept */
+	crypto_hash_sha256(h, (const unsigned char *)q, strlen(q));
+	for (i = 0; i < 32; i++)
+		snprintf(hash + 2 * i, 3, "%02x", h[i]);
+	b = json_pack("{s:s, s:{s:{s:i, s:s}}}", "query", q, "extensions",
+	              "persistedQuery", "version", 1, "sha256Hash", hash);
+	ck_assert_int_eq(t_json(&gw, "POST", "/graphql", a.t_off, b, &r), 0);
+	json_decref(b);
+	ck_assert_msg(json_object_get(r.json, "errors") == NULL, "%s", r.body);
+	t_resp_free(&r);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a.t_off);
+	snprintf(q, sizeof(q),
+	         "{\"persistedQuery\":{\"version\":1,\"sha256Hash\":\"%s\"}}",
+	         hash);
+	e = curl_easy_escape(NULL, q, 0);
+	snprintf(path, sizeof(path), "/graphql?extensions=%s", e);
+	curl_free(e);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(t_http(&gw, "GET", path, hdr, NULL, 0, &r), 0);
+		ck_assert_msg(r.status == 200 &&
+		                  json_object_get(r.json, "errors") == NULL,
+		              "%ld %s", r.status, r.body);
+		v = t_resp_header(&r, "x-cache", xc, sizeof(xc)) == 0 ? xc
+		                                                      : "none";
+		ck_assert_msg(strcmp(v, "hit") != 0, "kept: %s", v);
+		t_resp_free(&r);
+	}
+	t_proc_stop(&gw);
 	actors_free(&a);
 }
 END_TEST
@@ -1701,6 +1861,7 @@ cases_suite(void)
 	tcase_add_test(t, key_rotation_without_downtime);
 	tcase_add_test(t, through_gateway_nothing_cached);
 	tcase_add_test(t, whole_path_through_gateway);
+	tcase_add_test(t, graphql_as_the_caller);
 	tcase_add_test(t, index_key_rotation_while_serving);
 	suite_add_tcase(s, t);
 	return s;
