@@ -9,6 +9,10 @@
 #   e) requests each worker served in a), b) and c) (/metrics, per worker)
 #   f) in a) and b), the workers' CPU time and their time runnable but
 #      waiting for a CPU, per request (/proc/PID/schedstat)
+# BENCH_SYSCALLS=1: after a) and b), one more round with strace -c on the
+# workers: system calls a request, by name.
+# BENCH_CGROUPS=1: PostgreSQL, Redis, each service instance and the clients
+# in cpu cgroups of their own, as in a deployment (bench-lib.sh bench_cg_init).
 # wrk -t2 -c64 and pgbench -c64 -j2 -M extended (the service's libpq calls
 # are PQsendQueryParams: parse, bind, execute each time, as -M extended).
 # Results overwrite bench/results/funding.txt and are printed.
@@ -23,7 +27,9 @@
 # before and after are compared in one run), BENCH_POOLS (e.g. "2 4 8 16":
 # one more instance of the same build per pool size, each MP_WORKERS workers
 # on the same database, loaded in every round of a) and b) beside the
-# service and pgbench; reported per pool size: rate and p99 against the
+# service and pgbench; a size written "16h" starts that instance in this
+# script's session, "16s" in one of its own, whatever BENCH_SETSID says;
+# reported per pool size: rate and p99 against the
 # round's pgbench, worker spread, each worker's CPU and CPU wait a request),
 # BENCH_PHASES=1 (the service, not the other instances, records where each
 # request's time goes, MP_BENCH_PHASES; a) and b) then print, over all
@@ -59,9 +65,10 @@ bench_traps "$B"; mkdir -p "$B/pgb" "$B/mem"
 
 PGP=$(free_port); RP=$(free_port); FP=$(free_port)
 # every instance's pools held open at once, pgbench's clients and some room
-need=$((WORKERS * POOL * 2 + CONNS + 40)); for p in ${BENCH_POOLS:-}; do need=$((need + WORKERS * p)); done
+need=$((WORKERS * POOL * 2 + CONNS + 40)); for p in ${BENCH_POOLS:-}; do need=$((need + WORKERS * ${p%[sh]})); done
 export PG_MAX_CONNECTIONS=$((need > 200 ? need : 200))
-pg_start "$B" "$PGP"; redis_start "$B" "$RP"
+bench_cg_init
+pg_start "$B" "$PGP"; redis_start "$B" "$RP"; bench_cg_servers "$B"
 BASELINE=${BENCH_BASELINE:-}
 if [ -n "$BASELINE" ]; then
 	[ -f "$BASELINE/funding.so" ] || die "$BASELINE/funding.so missing"
@@ -69,18 +76,27 @@ if [ -n "$BASELINE" ]; then
 	bench_start_funding "$B" "$BASELINE" "$PGP" "$RP" "$FP0" "$WORKERS" MP_DB_POOL="$POOL"
 	mv "$B/log/funding.log" "$B/log/funding-baseline.log"
 fi
+SVC_LAST=${BENCH_SVC_LAST:-0} # 1: the BENCH_POOLS instances before the service in each round
 PHASES=${BENCH_PHASES:-0}; PH=$BUILD_DIR/bin/phases; PH_ENV=()
 if [ "$PHASES" = 1 ]; then
 	[ -x "$PH" ] || die "$PH missing: make BUILD=$BUILD_DIR $PH"
 	rm -rf "$B/phases"; mkdir -p "$B/phases"; PH_ENV=(MP_BENCH_PHASES="$B/phases")
 fi
+# Kore runs in a session of its own, as a daemon would (PostgreSQL's
+# postmaster and each backend call setsid too): in this script's session it
+# would share one scheduling group with wrk under the kernel's autogroups
+# (bench-lib.sh bench_cg_init). BENCH_SETSID=0: the same session, as before.
+SESSION=setsid; [ "${BENCH_SETSID:-1}" = 1 ] || SESSION=
+export BENCH_FUNDING_PREFIX=$SESSION
 bench_start_funding "$B" "$BUILD_DIR" "$PGP" "$RP" "$FP" "$WORKERS" MP_DB_POOL="$POOL" "${PH_ENV[@]}"
 KPID=${PIDS[-1]}
 POOLS=${BENCH_POOLS:-}
 declare -A SW_PORT SW_KPID
 for p in $POOLS; do
 	SW_PORT[$p]=$(free_port)
-	bench_start_funding "$B" "$BUILD_DIR" "$PGP" "$RP" "${SW_PORT[$p]}" "$WORKERS" MP_DB_POOL="$p"
+	# "16s" / "16h": that pool, in a session of its own / in this script's
+	BENCH_FUNDING_PREFIX=$(case $p in *s) echo setsid ;; *h) ;; *) echo "$SESSION" ;; esac) \
+	    bench_start_funding "$B" "$BUILD_DIR" "$PGP" "$RP" "${SW_PORT[$p]}" "$WORKERS" MP_DB_POOL="${p%[sh]}"
 	SW_KPID[$p]=${PIDS[-1]}; mv "$B/log/funding.log" "$B/log/funding-pool$p.log"
 done
 export PGHOST=127.0.0.1 PGPORT=$PGP PGUSER=funding PGPASSWORD=$PW PGDATABASE=funding
@@ -114,6 +130,13 @@ seed_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
 [ "$created" -eq "$NAPPS" ] || die "seeding created $created of $NAPPS (see $B/seed-*.out)"
 q "ANALYZE applications, calls, outbox"
 log "seeded $created applications in ${seed_s}s"
+if [ "${BENCH_FRESH:-0}" = 1 ]; then # the service again, with new backends
+	stop_pids "$KPID"; keep=(); for p in "${PIDS[@]}"; do [ "$p" = "$KPID" ] || keep+=("$p"); done; PIDS=("${keep[@]}")
+	while ss -ltn | grep -q ":$FP "; do sleep 0.2; done
+	bench_start_funding "$B" "$BUILD_DIR" "$PGP" "$RP" "$FP" "$WORKERS" MP_DB_POOL="$POOL" "${PH_ENV[@]}"
+	KPID=${PIDS[-1]}
+	log "restarted the service after seeding (BENCH_FRESH=1)"
+fi
 
 # ---- helpers ---------------------------------------------------------------------
 workers() { ps --ppid "${1:-$KPID}" -o pid=,args= | awk '/\[wrk/ {print $1}'; }
@@ -159,7 +182,7 @@ spread() { sed 's/.*spread \([0-9]*\) %.*/\1/' <<<"$1"; }
 PGPID=$(head -1 "$(readlink -f "$B/pg")/postmaster.pid")
 TCK=$(getconf CLK_TCK)
 ticks() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
-cpu_mark() { echo "$(ticks $(workers)) $(($(ticks $(ps --ppid "$PGPID" -o pid=)) + $(awk '{print $16 + $17}' "/proc/$PGPID/stat")))"; }
+cpu_mark() { echo "$(ticks $(workers "${1:-$KPID}")) $(($(ticks $(ps --ppid "$PGPID" -o pid=)) + $(awk '{print $16 + $17}' "/proc/$PGPID/stat")))"; }
 cpu_per_req() { # "k0 p0" "k1 p1" requests -> "kore N us, PostgreSQL M us"
 	awk -v a="$1" -v b="$2" -v n="$3" -v hz="$TCK" 'BEGIN { split(a, x, " "); split(b, y, " "); if (n <= 0) n = 1
 	    printf "kore %.0f us + PostgreSQL %.0f us of CPU a request", (y[1] - x[1]) / hz * 1e6 / n, (y[2] - x[2]) / hz * 1e6 / n }'
@@ -195,7 +218,7 @@ CMDS=()
 duel() {
 	local tag=$1 svc=$2 pg=$3 r so po k0 k1 p0 p1 w0 w1 q0 q1 e0 e1
 	: >"$B/duel-$tag"; : >"$B/duel-$tag-base"; : >"$B/sched-$tag"; : >"$B/schedw-$tag"
-	for p in $POOLS; do : >"$B/duel-$tag-pool$p"; wreq "http://127.0.0.1:${SW_PORT[$p]}" >"$B/wreq0-$tag-pool$p"; done
+	for p in $POOLS; do : >"$B/duel-$tag-pool$p"; : >"$B/cpu-$tag-pool$p"; wreq "http://127.0.0.1:${SW_PORT[$p]}" >"$B/wreq0-$tag-pool$p"; done
 	w0=$(wreq); wconns >"$B/conns-$tag" &
 	[ "$PHASES" = 1 ] && "$PH" count "$B/phases" >"$B/ph0-$tag"
 	for r in $(seq 1 "$ROUNDS"); do
@@ -203,6 +226,7 @@ duel() {
 		# the baseline goes before the service in even rounds, after it
 		# in odd ones: the load of a shared machine drifts within a round
 		[ -n "$BASELINE" ] && [ $((r % 2)) = 0 ] && duel_baseline "$tag" "$svc" "$r"
+		if [ "$SVC_LAST" = 1 ]; then for p in $POOLS; do duel_pool "$tag" "$svc" "$r" "$p"; done; fi
 		e0=$(sched_each "$KPID"); q0=$(sched_mark); k0=$(cpu_mark)
 		so=$("$svc" 2>&1)
 		k1=$(cpu_mark); q1=$(sched_mark); e1=$(sched_each "$KPID")
@@ -210,7 +234,7 @@ duel() {
 		echo "0 0 0 0 | $e0| $e1" >>"$B/schedw-$tag"
 		[ "$r" = 1 ] && curl -s "$BASE/metrics" >"$B/metrics-$tag"
 		[ -n "$BASELINE" ] && [ $((r % 2)) = 1 ] && duel_baseline "$tag" "$svc" "$r"
-		for p in $POOLS; do duel_pool "$tag" "$svc" "$r" "$p"; done
+		if [ "$SVC_LAST" != 1 ]; then for p in $POOLS; do duel_pool "$tag" "$svc" "$r" "$p"; done; fi
 		p0=$(cpu_mark); po=$("$pg" "$B/pgb/log-$tag-$r" 2>&1); sleep 0.5; p1=$(cpu_mark)
 		printf '%s\n' "$so" >"$B/$tag-svc-$r.txt"; printf '%s\n' "$po" >"$B/$tag-pg-$r.txt"
 		echo "$r $(rps <<<"$so") $(to_ms "$(p99 <<<"$so")") $(tps <<<"$po") $(pg_p99 "$B/pgb/log-$tag-$r") $(nreq <<<"$so") $(nreq <<<"$po") $k0 $k1 $p0 $p1" >>"$B/duel-$tag"
@@ -238,14 +262,35 @@ phases_report() {
 	    function p(q) { i = int(NR * q + 0.5); if (i < 1) i = 1; return v[i] }
 	    END { if (NR) printf "   pgbench (-l, all rounds, %d transactions): p50 %.2f, p90 %.2f, p99 %.2f, p99.9 %.2f, mean %.2f ms\n", NR, p(0.5), p(0.9), p(0.99), p(0.999), s / NR }'
 }
+# syscalls TAG SVC-FN (BENCH_SYSCALLS=1): the workers' system calls a
+# request under the same load, strace -c on both workers for a short extra
+# round (strace slows them: counts, not times, are the figure)
+syscalls() {
+	local tag=$1 svc=$2 w0 w1 n args=() w
+	[ "${BENCH_SYSCALLS:-0}" = 1 ] || return 0
+	command -v strace >/dev/null || { echo "strace missing" >"$B/syscalls-$tag"; return 0; }
+	for w in $(workers); do args+=(-p "$w"); done
+	w0=$(wreq)
+	strace -c -f -o "$B/strace-$tag.txt" "${args[@]}" 2>/dev/null & local st=$!
+	sleep 0.5
+	"$svc" >"$B/$tag-strace-round.txt" 2>&1
+	kill -INT "$st" 2>/dev/null; wait "$st" 2>/dev/null || true
+	w1=$(wreq)
+	n=$(awk 'NR == FNR { b[$1] = $2; next } { s += $2 - b[$1] } END { print s }' <(echo "$w0") <(echo "$w1"))
+	# lines: % time, seconds, usecs/call, calls, [errors,] syscall
+	awk -v n="$n" '$1 ~ /^[0-9.]+$/ && $NF ~ /^[a-z_0-9]+$/ && $NF != "total" { calls[$NF] = $4 } END { for (k in calls) if (n > 0 && calls[k] / n >= 0.05) printf "%s %.2f\n", k, calls[k] / n }' "$B/strace-$tag.txt" |
+	    sort -k2 -g -r | awk -v n="$n" '{ out = out sprintf("%s%s %s", sep, $1, $2); sep = ", "; t += $2 }
+	    END { printf "   syscalls: %.1f a request (strace -c on both workers, %d requests): %s\n", t, n, out }' >"$B/syscalls-$tag"
+}
 # duel_pool TAG SVC-FN ROUND POOL: the same load on the instance of that pool
 # size; one line a round: round rps p99 requests, then per worker run, wait (ns)
 duel_pool() {
-	local out s0 s1
-	s0=$(sched_each "${SW_KPID[$4]}")
+	local out s0 s1 c0 c1
+	s0=$(sched_each "${SW_KPID[$4]}"); c0=$(cpu_mark "${SW_KPID[$4]}")
 	out=$(SVC="http://127.0.0.1:${SW_PORT[$4]}" "$2" 2>&1)
-	s1=$(sched_each "${SW_KPID[$4]}")
+	c1=$(cpu_mark "${SW_KPID[$4]}"); s1=$(sched_each "${SW_KPID[$4]}")
 	printf '%s\n' "$out" >"$B/$1-pool$4-$3.txt"
+	echo "$c0 $c1 $(nreq <<<"$out")" >>"$B/cpu-$1-pool$4"
 	echo "$3 $(rps <<<"$out") $(to_ms "$(p99 <<<"$out")") $(nreq <<<"$out") | $s0| $s1" >>"$B/duel-$1-pool$4"
 }
 # pool_report TAG: per pool size, the rounds against the same round's pgbench
@@ -255,9 +300,11 @@ pool_report() {
 	echo "   pool sweep (same build, one instance per MP_DB_POOL, each loaded right after the service in every round):"
 	for p in $POOLS; do
 		join <(cut -d'|' -f1 "$B/duel-$tag-pool$p") "$B/duel-$tag" >"$B/duel-$tag-pool$p-both"
-		printf '   pool %2s: rate %s of pgbench, p99 %s x pgbench'"'"'s (medians); rounds: %s; workers: %s; %s\n' "$p" \
+		printf '   pool %2s: rate %s of pgbench, p99 %s x pgbench'"'"'s (medians); rounds: %s; CPU a request: %s; workers: %s; %s\n' "$p" \
 		    "$(median_ratio "$B/duel-$tag-pool$p-both" 2 7)" "$(median_ratio "$B/duel-$tag-pool$p-both" 3 8)" \
 		    "$(awk '{ printf "%s%.0f req/s p99 %.1f ms", sep, $2, $3; sep = ", " }' "$B/duel-$tag-pool$p-both")" \
+		    "$(awk -v hz="$TCK" '{ k += $3 - $1; g += $4 - $2; n += $5 } END { if (n < 1) n = 1
+		        printf "kore %.0f us + PostgreSQL %.0f us", k / hz * 1e6 / n, g / hz * 1e6 / n }' "$B/cpu-$tag-pool$p")" \
 		    "$(cat "$B/balance-$tag-pool$p")" \
 		    "$(sched_workers "$B/duel-$tag-pool$p")"
 	done
@@ -302,6 +349,7 @@ pg_a() { "${PGB[@]}" -l --log-prefix="$1" "${pgb_a[@]}"; }
 sample_start get
 duel a svc_a pg_a
 sample_stop
+syscalls a svc_a
 CMDS+=("BENCH_TOKEN=<officer> BENCH_IDS=ids.txt ${WRK[*]} -s bench/funding/get.lua $BASE/")
 CMDS+=("${PGB[*]} -l -f get-1.sql ... -f get-$NIDS.sql   # get-N.sql: $(cat "$B/pgb/get-1.sql")")
 
@@ -313,6 +361,7 @@ pg_b() { "${PGB[@]}" -l --log-prefix="$1" -f "$B/pgb/list.sql"; }
 sample_start list
 duel b svc_b pg_b
 sample_stop
+syscalls b svc_b
 CMDS+=("BENCH_TOKEN=<officer> ${WRK[*]} -s bench/funding/list.lua $BASE/v1/funding/calls/$CALL/applications?limit=50")
 CMDS+=("${PGB[*]} -l -f list.sql   # $(cat "$B/pgb/list.sql")")
 B_BYTES=$(curl -s -H "Authorization: Bearer $OFF" "$BASE/v1/funding/calls/$CALL/applications?limit=50" | wc -c)
@@ -372,7 +421,8 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	echo "machine : $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1048576}' /proc/meminfo)"
 	echo "sysload : load average (1, 5, 15 min) before the run $LOAD_BEFORE, after $LOAD_AFTER (shared machine: compare ratios, not absolute figures)"
 	echo "versions: kore $(dpkg-query -W -f='${Version}' kore 2>/dev/null), $("$PG_BIN/postgres" --version), $(pgbench --version), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), $(redis-server --version | awk '{print $1, $3}')"
-	echo "service : $BUILD_DIR/funding.so, MP_WORKERS=$WORKERS, MP_DB_POOL=$POOL per worker (opened before serving: MP_DB_POOL_WARM), MP_LOG_LEVEL=warn$([ "$PHASES" = 1 ] && echo ", MP_BENCH_PHASES (request phases recorded)")"
+	echo "service : $BUILD_DIR/funding.so, MP_WORKERS=$WORKERS, MP_DB_POOL=$POOL per worker (opened before serving: MP_DB_POOL_WARM), MP_LOG_LEVEL=warn, $([ -n "$SESSION" ] && echo "Kore in a session of its own (setsid)" || echo "Kore in the session of wrk and pgbench (BENCH_SETSID=0)")$([ "$PHASES" = 1 ] && echo ", MP_BENCH_PHASES (request phases recorded)")"
+	[ -z "$BENCH_CG" ] || echo "cgroups : PostgreSQL, Redis, each service instance and the clients (wrk, pgbench, this script) in cpu cgroups of their own, as containers or systemd units would be ($BENCH_CG-*); autogroups do not apply"
 	[ -z "$BASELINE" ] || echo "baseline: $BASELINE/funding.so (same settings, same database), loaded in each round of a) and b) right after the service (odd rounds) or right before it (even rounds)"
 	echo "data    : 1 call, $NAPPS applications seeded over HTTP in ${seed_s}s; a) rotates over $NIDS of them on both sides"
 	echo "load    : a), b): $ROUNDS interleaved rounds of wrk -t$THREADS -c$CONNS -d${RDUR}s then pgbench -c $CONNS -j $THREADS -T $RDUR -M extended (the same SELECT the service sends); c): wrk -d${DUR}s"
@@ -386,6 +436,7 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	echo "   workers : $(sched_workers "$B/schedw-a") (all rounds)"
 	goals "$a_ratio" "$a_tail" "$A_BAL"
 	phases_report a
+	[ -f "$B/syscalls-a" ] && cat "$B/syscalls-a"
 	baseline_report a
 	pool_report a
 	echo
@@ -397,6 +448,7 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	echo "   workers : $(sched_workers "$B/schedw-b") (all rounds)"
 	goals "$b_ratio" "$b_tail" "$B_BAL"
 	phases_report b
+	[ -f "$B/syscalls-b" ] && cat "$B/syscalls-b"
 	baseline_report b
 	pool_report b
 	echo

@@ -24,7 +24,58 @@ bench_cleanup() {
 	[ -n "${BENCH_ON_EXIT:-}" ] && "$BENCH_ON_EXIT"
 	stop_pids "${PIDS[@]}"
 	redis_stop "$BENCH_DIR"; pg_stop "$BENCH_DIR"
+	bench_cg_cleanup
 	exit "$rc"
+}
+
+# Scheduling groups like a deployment's (BENCH_CGROUPS=1). Started from a
+# shell, every PostgreSQL backend is a session of its own (setsid), and
+# with the kernel's autogroups (kernel.sched_autogroup_enabled, Debian's
+# default) each session is a scheduling group: 32 backends weigh 32 times
+# the Kore workers, which share one group with wrk and this script. In a
+# deployment each server is a container or a systemd unit, a cgroup of its
+# own, where autogroups do not apply. With BENCH_CGROUPS=1 the benchmark
+# puts PostgreSQL, Redis, each service instance and the clients (this
+# script, wrk, pgbench) in a cpu cgroup of their own (cgroup v1 or v2,
+# as root), the same for the service's rounds and pgbench's; the groups
+# are removed on exit. BENCH_CG says where they are ("" when off).
+BENCH_CG=""
+bench_cg_init() {
+	local root
+	[ "${BENCH_CGROUPS:-0}" = 1 ] || return 0
+	# cgroup v1's cpu controller, or a v2 hierarchy that delegates cpu
+	for root in /sys/fs/cgroup/cpu /sys/fs/cgroup /sys/fs/cgroup/unified; do
+		[ -w "$root/cgroup.procs" ] && { [ -e "$root/cpu.shares" ] ||
+		    grep -qw cpu "$root/cgroup.subtree_control" 2>/dev/null; } && break
+		root=""
+	done
+	[ -n "$root" ] || die "BENCH_CGROUPS=1: no writable cpu cgroup hierarchy (run as root)"
+	BENCH_CG=$root/mp-bench-$$
+	bench_cg_move client $$
+}
+# bench_cg_move NAME PID...: each PID and its descendants into group NAME
+bench_cg_move() {
+	local name=$1 p c
+	shift
+	[ -n "$BENCH_CG" ] || return 0
+	mkdir -p "$BENCH_CG-$name"
+	for p in "$@"; do
+		echo "$p" >"$BENCH_CG-$name/cgroup.procs" 2>/dev/null || true
+		for c in $(ps -o pid= --ppid "$p"); do bench_cg_move "$name" "$c"; done
+	done
+}
+bench_cg_cleanup() {
+	local g
+	[ -n "$BENCH_CG" ] || return 0
+	echo $$ >"$(dirname "$BENCH_CG")/cgroup.procs" 2>/dev/null || true
+	for g in "$BENCH_CG"-*; do [ -d "$g" ] && rmdir "$g" 2>/dev/null; done
+	return 0
+}
+# bench_cg_servers DIR: DIR's PostgreSQL and Redis into groups db and redis
+bench_cg_servers() {
+	[ -n "$BENCH_CG" ] || return 0
+	bench_cg_move db "$(head -1 "$(readlink -f "$1/pg")/postmaster.pid")"
+	bench_cg_move redis "$(cat "$1/redis/redis.pid")"
 }
 
 # bench_token SUB ROLE: lib.sh's test token, region $BENCH_REGION
@@ -41,18 +92,20 @@ bench_common_env() { # redis-port workers
 }
 
 # bench_start_funding DIR BUILD PG-PORT REDIS-PORT PORT WORKERS [VAR=value...]
+# (BENCH_FUNDING_PREFIX, e.g. setsid: a command kore is started under)
 bench_start_funding() {
 	local dir=$1 build=$2 pgp=$3 rp=$4 port=$5 workers=$6
 	shift 6
 	pg_create_db "$dir" funding "$BENCH_PW"
 	sed "s#^load .*#load $ROOT/$build/funding.so#" services/funding/conf/funding.conf >"$dir/funding.conf"
 	# shellcheck disable=SC2046
-	env $(bench_common_env "$rp" "$workers") MP_HTTP_PORT="$port" \
+	${BENCH_FUNDING_PREFIX:-} env $(bench_common_env "$rp" "$workers") MP_HTTP_PORT="$port" \
 	    MP_DB_URL="postgresql://funding:$BENCH_PW@127.0.0.1:$pgp/funding" \
 	    MP_MIGRATIONS_DIR=services/funding/migrations "$@" \
 	    kore -c "$dir/funding.conf" -f -n -r >"$dir/log/funding.log" 2>&1 &
 	PIDS+=($!)
 	wait_ready "http://127.0.0.1:$port/readyz" 60 || { tail -20 "$dir/log/funding.log" >&2; die "funding not ready"; }
+	bench_cg_move "funding-$port" "${PIDS[-1]}"
 }
 
 # bench_start_gateway DIR BUILD PG-PORT REDIS-PORT PORT WORKERS FUNDING-PORT [VAR=value...]
