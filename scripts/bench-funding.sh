@@ -9,6 +9,11 @@
 #   e) requests each worker served in a), b) and c) (/metrics, per worker)
 #   f) in a) and b), the workers' CPU time and their time runnable but
 #      waiting for a CPU, per request (/proc/PID/schedstat)
+# BENCH_SETSID (1): Kore in a session of its own, as a daemon; 0: in this
+# script's session with wrk and pgbench (the layout before 2026-12-03 16:36Z).
+# BENCH_SVC_LAST=1: in each round, the BENCH_POOLS instances before the
+# service. BENCH_FRESH=1: the service restarted after the seeding, so that
+# its backends are not the ones that ran the seeding's inserts.
 # BENCH_SYSCALLS=1: after a) and b), one more round with strace -c on the
 # workers: system calls a request, by name.
 # BENCH_CGROUPS=1: PostgreSQL, Redis, each service instance and the clients
