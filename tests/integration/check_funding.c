@@ -2,13 +2,20 @@
  * Funding service over HTTP: its routes equal openapi/funding.yaml, and
  * the public reference data answers in the client's language.
  */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <jansson.h>
 
+#include "mp/phases.h"
 #include "support.h"
 
 static struct t_proc svc;
@@ -190,6 +197,93 @@ START_TEST(list_filters_refuse_what_the_schema_refuses)
 }
 END_TEST
 
+/* The ring a worker maps under MP_BENCH_PHASES (one worker: one file in
+ * dir), mapped read-only, or NULL. */
+static const struct mp_phase_file *
+phase_ring(const char *dir, size_t *bytes)
+{
+	char path[1024];
+	struct dirent *e;
+	struct stat st;
+	void *map = NULL;
+	DIR *d = opendir(dir);
+	int fd;
+
+	if (d == NULL)
+		return NULL;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "phases-", 7) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;
+		if (fstat(fd, &st) == 0) {
+			map = mmap(NULL, (size_t)st.st_size, PROT_READ,
+			           MAP_SHARED, fd, 0);
+			*bytes = (size_t)st.st_size;
+		}
+		close(fd);
+		break;
+	}
+	closedir(d);
+	return map == NULL || map == MAP_FAILED ? NULL : map;
+}
+
+/* MP_BENCH_PHASES: one record per request that ran a statement, its
+ * phases in order, the worker's run_delay never going back. */
+START_TEST(bench_phases_recorded_in_order)
+{
+	static char direnv[1024];
+	const char *env[] = {direnv, "MP_WORKERS=1", NULL};
+	const struct mp_phase_file *ring;
+	const struct mp_phase_rec *rec;
+	struct t_proc p;
+	struct t_resp r;
+	char dir[400], cmd[1024];
+	uint64_t before;
+	size_t bytes = 0;
+	int i, k;
+
+	snprintf(dir, sizeof(dir), "%s/phases-test",
+	         getenv("MP_TEST_VAR") != NULL ? getenv("MP_TEST_VAR")
+	                                       : "/tmp");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", dir, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(direnv, sizeof(direnv), "MP_BENCH_PHASES=%s", dir);
+	ck_assert_int_eq(t_service_start(&p, "funding", env), 0);
+	ring = phase_ring(dir, &bytes);
+	ck_assert_ptr_nonnull(ring);
+	ck_assert(ring->magic == MP_PHASES_MAGIC);
+	ck_assert(ring->rec_size == sizeof(struct mp_phase_rec));
+	before = ring->count;
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(t_http(&p, "GET",
+		                        "/v1/funding/calls?region=oriental",
+		                        NULL, NULL, 0, &r),
+		                 0);
+		ck_assert_int_eq(r.status, 200);
+		t_resp_free(&r);
+	}
+	ck_assert(ring->count == before + 3);
+	rec = (const struct mp_phase_rec *)(ring + 1);
+	for (i = 0; i < 3; i++) {
+		const struct mp_phase_rec *x =
+		    &rec[(before + (uint64_t)i) % ring->slots];
+
+		ck_assert_int_eq(x->status, 200);
+		ck_assert_int_ge(x->reads, 1);
+		for (k = 0; k < MP_PH_COUNT; k++)
+			ck_assert(x->t[k] != 0);
+		for (k = 1; k < MP_PH_COUNT; k++)
+			ck_assert(x->t[k] >= x->t[k - 1]);
+		for (k = 1; k < MP_RD_COUNT; k++)
+			ck_assert(x->rd[k] >= x->rd[k - 1]);
+	}
+	munmap((void *)(uintptr_t)ring, bytes);
+	t_proc_stop(&p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -202,6 +296,7 @@ main(void)
 	tcase_add_test(tc, provinces_and_unknown_region);
 	tcase_add_test(tc, reference_lists_by_language);
 	tcase_add_test(tc, list_filters_refuse_what_the_schema_refuses);
+	tcase_add_test(tc, bench_phases_recorded_in_order);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
