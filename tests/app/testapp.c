@@ -203,6 +203,12 @@ headers(struct mp_ctx *ctx)
 	mp_reply_header(ctx, "X-Set", "first");
 	mp_reply_header(ctx, "X-Bad", "a\r\nX-Injected: 1");
 	mp_reply_header(ctx, "X-Bad: x\r\nX-Injected", "1");
+	/* refused bytes anywhere in a long value (it is checked a word at a
+	 * time), a HTAB and obs-text kept */
+	mp_reply_header(ctx, "X-Bad-Word", "0123456789\rX-Injected: 1");
+	mp_reply_header(ctx, "X-Bad-Del", "01234567890123\x7f");
+	mp_reply_header(ctx, "X-Bad-Nul", "0123456789abcdef\x01");
+	mp_reply_header(ctx, "X-Tab", "tab\tafter eight bytes\t\xc3\xa9");
 	mp_reply_header(ctx, "X-After", "kept");
 	mp_reply_header_set(ctx, "X-Set", "second");
 	return mp_reply_raw(ctx, 200, "text/plain", "ok", 2);

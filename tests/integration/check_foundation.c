@@ -229,6 +229,8 @@ START_TEST(response_headers_block)
 	    strcasestr(strcasestr(r.headers, "X-Set:") + 1, "X-Set:"));
 	ck_assert_ptr_null(strcasestr(r.headers, "X-Injected"));
 	ck_assert_ptr_null(strcasestr(r.headers, "X-Bad"));
+	ck_assert_int_eq(t_resp_header(&r, "X-Tab", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "tab\tafter eight bytes\t\xc3\xa9");
 	ck_assert_int_eq(t_resp_header(&r, "X-After", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "kept");
 	ck_assert_int_eq(t_resp_header(&r, "X-Request-Id", v, sizeof(v)), 0);
