@@ -4,9 +4,13 @@
  * One process is started for the whole suite (unchecked fixture); tests
  * that kill or stop things restore them before they end.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <netinet/in.h>
+
+#include <poll.h>
 #include <signal.h>
 
 #include <stdio.h>
@@ -306,6 +310,69 @@ START_TEST(answer_head)
 	ck_assert_int_gt(strtol(cl + 18, NULL, 10), 0);
 	ck_assert_str_eq(strstr(out, "\r\n\r\n"), "\r\n\r\n");
 	free(out);
+}
+END_TEST
+
+/* A burst of connections (a client opening its pool) is accepted at once
+ * and spread over both workers (balance.c): every connection's first GET
+ * is answered, and each worker holds about half of them. */
+#define BURST 64
+START_TEST(connections_spread)
+{
+	const char get[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+	struct sockaddr_in sa;
+	struct pollfd pfd[BURST];
+	struct t_resp r;
+	char buf[4096], line[128];
+	const char *p;
+	int i, answered = 0, per[2] = {-1, -1}, nw = 0;
+	int64_t t0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)app.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	t0 = t_mono_ms();
+	for (i = 0; i < BURST; i++) {
+		pfd[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_ge(pfd[i].fd, 0);
+		ck_assert_int_eq(
+		    connect(pfd[i].fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		pfd[i].events = POLLIN;
+	}
+	for (i = 0; i < BURST; i++)
+		ck_assert_int_eq(send(pfd[i].fd, get, sizeof(get) - 1, 0),
+		                 (ssize_t)(sizeof(get) - 1));
+	while (answered < BURST && t_mono_ms() - t0 < 5000) {
+		if (poll(pfd, BURST, 100) <= 0)
+			continue;
+		for (i = 0; i < BURST; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			ck_assert_int_gt(recv(pfd[i].fd, buf, sizeof(buf), 0),
+			                 12);
+			ck_assert_int_eq(strncmp(buf, "HTTP/1.1 200", 12), 0);
+			pfd[i].events = 0; /* answered; keep it open */
+			answered++;
+		}
+	}
+	ck_assert_int_eq(answered, BURST);
+	ck_assert_int_lt(t_mono_ms() - t0, 2000);
+	/* the 64 and this one: each worker about half */
+	ck_assert_int_eq(t_http(&app, "GET", "/metrics", NULL, NULL, 0, &r), 0);
+	for (p = r.body; (p = strstr(p, "\nmp_worker_connections{")) != NULL;
+	     p++) {
+		ck_assert_int_lt(nw, 2);
+		ck_assert_int_eq(sscanf(p, "\n%127[^}]} %d", line, &per[nw]),
+		                 2);
+		nw++;
+	}
+	ck_assert_int_eq(nw, 2);
+	ck_assert_msg(per[0] >= BURST / 2 - 8 && per[1] >= BURST / 2 - 8,
+	              "connections per worker: %d and %d", per[0], per[1]);
+	t_resp_free(&r);
+	for (i = 0; i < BURST; i++)
+		close(pfd[i].fd);
 }
 END_TEST
 
@@ -876,6 +943,7 @@ main(void)
 	tcase_add_test(tc, request_in_pieces);
 	tcase_add_test(tc, response_headers_block);
 	tcase_add_test(tc, answer_head);
+	tcase_add_test(tc, connections_spread);
 	tcase_add_test(tc, wrong_type_names_field);
 	tcase_add_test(tc, malformed_and_unknown_fields);
 	tcase_add_test(tc, oversized_body_413);

@@ -67,6 +67,14 @@ void mp_metrics_worker_started(void);
 void mp_metrics_worker_request(void);
 void mp_metrics_worker_conns_add(int64_t delta);
 int64_t mp_metrics_worker_conns(int *nworkers, int64_t *total);
+/* balance.c: this worker stopped (1) or resumed (0) accepting; its slot
+ * (0-63); the slots of the other running workers that stopped. */
+void mp_metrics_worker_capped_set(int capped);
+int mp_metrics_worker_slot(void);
+uint64_t mp_metrics_workers_capped(void);
+/* balance.c: in the parent, the wake-up descriptors of the workers (0, or
+ * -1 with errno set) */
+int mp_balance_parent_init(void);
 void mp_metrics_gauge_set(enum mp_gauge g, int64_t v);
 void mp_metrics_gauge_add(enum mp_gauge g, int64_t delta);
 /*

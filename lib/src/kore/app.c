@@ -389,6 +389,10 @@ kore_parent_configure(int argc, char **argv)
 			exit(1);
 		}
 	}
+	if (mp_balance_parent_init() != 0) {
+		fprintf(stderr, "balance: cannot open the workers' wake-ups\n");
+		exit(1);
+	}
 	if (mp_metrics_init(mp_service_def.nroutes) != 0) {
 		fprintf(stderr, "metrics: cannot map shared memory\n");
 		exit(1);

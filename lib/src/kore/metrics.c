@@ -47,6 +47,7 @@ struct shm {
 	int64_t worker_up[MAX_SLOTS];
 	uint64_t worker_requests[MAX_SLOTS];
 	int64_t worker_conns[MAX_SLOTS];
+	int64_t worker_capped[MAX_SLOTS]; /* balance.c: not accepting */
 	int64_t gauges[MAX_SLOTS][MP_G__COUNT];
 	int64_t counters[MAX_SLOTS][MP_METRICS_COUNTERS_MAX];
 	struct route_stats routes[]; /* nroutes + 1 (unmatched) */
@@ -156,6 +157,36 @@ mp_metrics_worker_conns_add(int64_t delta)
 	if (shm != NULL)
 		__atomic_fetch_add(&shm->worker_conns[slot()], delta,
 		                   __ATOMIC_RELAXED);
+}
+
+void
+mp_metrics_worker_capped_set(int capped)
+{
+	if (shm != NULL)
+		__atomic_store_n(&shm->worker_capped[slot()], capped ? 1 : 0,
+		                 __ATOMIC_RELAXED);
+}
+
+int
+mp_metrics_worker_slot(void)
+{
+	return slot();
+}
+
+uint64_t
+mp_metrics_workers_capped(void)
+{
+	uint64_t mask = 0;
+	int s;
+
+	if (shm == NULL)
+		return 0;
+	for (s = 0; s < MAX_SLOTS; s++)
+		if (s != slot() &&
+		    __atomic_load_n(&shm->worker_up[s], __ATOMIC_RELAXED) &&
+		    __atomic_load_n(&shm->worker_capped[s], __ATOMIC_RELAXED))
+			mask |= (uint64_t)1 << s;
+	return mask;
 }
 
 int64_t
