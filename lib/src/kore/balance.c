@@ -220,7 +220,10 @@ mp_balance_worker_start(void)
 	max_configured = worker_max_connections;
 	mine = 0;
 	mp_metrics_worker_started();
+	/* a worker Kore restarts in this slot starts accepting: clear what
+	 * the one before it may have left in the shared segment */
 	capped = 0;
+	mp_metrics_worker_capped_set(0);
 	watch_start();
 	if (wake_n > 0 && wake_fd[mp_metrics_worker_slot()] >= 0) {
 		wake_evt.type = KORE_TYPE_LISTENER;
