@@ -16,6 +16,7 @@
 
 #include "mp/config.h"
 #include "mp/runtime.h"
+#include "mp/util.h"
 
 #include "edge/cache.h"
 #include "edge/cache_local.h"
@@ -47,7 +48,6 @@ static size_t bytes;
 static uint64_t stamp; /* gw_cache_local_stamp */
 static int64_t sync_ms = 100, max_bytes = 32 << 20;
 
-static int64_t mono_ms(void);
 static struct service *service_of(const char *name, int add);
 static void sync_tick(void *arg, u_int64_t now);
 static void sync_reply(void *reply, void *arg);
@@ -64,15 +64,6 @@ gw_cache_local_config(void)
 	};
 
 	return gw_config_load(vars, 2);
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static struct service *
@@ -141,7 +132,7 @@ gw_cache_local_gen(const char *service, uint64_t *gen)
 	struct service *s = service_of(service, 1);
 
 	if (s == NULL || s->synced_ms == 0 || !mp_redis_connected() ||
-	    mono_ms() - s->synced_ms > 3 * sync_ms)
+	    mp_mono_ms() - s->synced_ms > 3 * sync_ms)
 		return -1;
 	*gen = s->gen;
 	return 0;
@@ -157,7 +148,7 @@ gw_cache_local_gen_seen(const char *service, uint64_t gen)
 	/* replies come in order on the worker's one connection: the last
 	 * read is the current value */
 	s->gen = gen;
-	s->synced_ms = mono_ms();
+	s->synced_ms = mp_mono_ms();
 }
 
 static struct slot *
@@ -177,7 +168,7 @@ gw_cache_local_get(const char *key, uint64_t gen, size_t *len)
 	struct slot *s = slot_of(key);
 
 	if (s->val == NULL || strcmp(s->key, key) != 0 || s->gen != gen ||
-	    mono_ms() >= s->expires_ms)
+	    mp_mono_ms() >= s->expires_ms)
 		return NULL;
 	*len = s->len;
 	return s->val;
@@ -210,7 +201,7 @@ gw_cache_local_put(const char *key, uint64_t gen, const void *val, size_t len,
 	memcpy(copy, val, len);
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	s->gen = gen;
-	s->expires_ms = mono_ms() + ttl_ms;
+	s->expires_ms = mp_mono_ms() + ttl_ms;
 	s->val = copy;
 	s->len = len;
 	bytes += len;

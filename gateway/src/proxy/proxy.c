@@ -75,6 +75,7 @@
 #include "mp/log.h"
 #include "mp/runtime.h"
 #include "mp/service.h"
+#include "mp/util.h"
 
 #include "edge/route_table.h"
 #include "proxy/h1.h"
@@ -169,7 +170,6 @@ static int upstreams_configure(void);
 static struct upstream *upstream_named(const char *name);
 static const char *breaker_dur_get(const char *name);
 static int breaker_parse(const char *spec);
-static uint64_t mono_ms(void);
 static int breaker_usable(const struct replica *r, uint64_t now);
 static int breaker_admit(struct replica *r);
 static void breaker_record(struct replica *r, int failed, int trial);
@@ -497,15 +497,6 @@ upstream_named(const char *name)
 /* ---- circuit breaker (per worker) ------------------------------------------
  */
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Open when no replica's circuit is closed: the upstream fails fast. */
 static void
 breaker_gauge(const struct upstream *up)
@@ -571,7 +562,7 @@ breaker_record(struct replica *r, int failed, int trial)
 	if ((r->br == BR_CLOSED && r->failures >= breaker_threshold) ||
 	    (r->br == BR_HALF_OPEN && trial)) {
 		r->br = BR_OPEN;
-		r->open_until_ms = mono_ms() + (uint64_t)breaker_open_ms;
+		r->open_until_ms = mp_mono_ms() + (uint64_t)breaker_open_ms;
 		mp_log(MP_LOG_WARN, "upstream",
 		       "%s (%s): circuit open for %lld "
 		       "ms after %d consecutive failures: ejected",
@@ -593,7 +584,7 @@ replica_pick(struct upstream *up, const struct replica * not, int *trial,
              int *retry_after_s)
 {
 	struct replica *best = NULL, *r;
-	uint64_t now = mono_ms(), soonest = UINT64_MAX;
+	uint64_t now = mp_mono_ms(), soonest = UINT64_MAX;
 	int k;
 
 	for (k = 0; k < up->nrep; k++) {
@@ -630,7 +621,7 @@ int
 gw_proxy_upstream_check(const char *upstream, int *retry_after_s)
 {
 	struct upstream *up = upstream_named(upstream);
-	uint64_t now = mono_ms(), soonest = UINT64_MAX;
+	uint64_t now = mp_mono_ms(), soonest = UINT64_MAX;
 	int i;
 
 	if (up == NULL || up->nrep == 0 || multi == NULL)

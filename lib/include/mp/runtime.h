@@ -67,8 +67,11 @@ void mp_metrics_worker_started(void);
 void mp_metrics_worker_request(void);
 void mp_metrics_worker_conns_add(int64_t delta);
 int64_t mp_metrics_worker_conns(int *nworkers, int64_t *total);
-/* balance.c: this worker stopped (1) or resumed (0) accepting; its slot
- * (0-63); the slots of the other running workers that stopped. */
+/* Per-worker series are kept in this many slots (a worker's: its Kore id
+ * modulo this). */
+#define MP_METRICS_WORKER_SLOTS 64
+/* balance.c: this worker stopped (1) or resumed (0) accepting; its slot;
+ * the slots of the other running workers that stopped (a bit each). */
 void mp_metrics_worker_capped_set(int capped);
 int mp_metrics_worker_slot(void);
 uint64_t mp_metrics_workers_capped(void);

@@ -91,6 +91,11 @@ int mp_date_parse(const char *s, int *y, int *m, int *d);
 /* mp_now_ms: current wall-clock time in Unix milliseconds. */
 int64_t mp_now_ms(void);
 
+/* mp_mono_ns, mp_mono_ms: the monotonic clock (CLOCK_MONOTONIC), for
+ * durations, deadlines and periods. */
+uint64_t mp_mono_ns(void);
+int64_t mp_mono_ms(void);
+
 /* ---- money (money.c) ----------------------------------------------------- */
 
 /* Longest formatted amount: "-92233720368547758.08" plus NUL. */

@@ -35,6 +35,7 @@
 #include "mp/events.h"
 #include "mp/log.h"
 #include "mp/redisurl.h"
+#include "mp/util.h"
 
 #define RELAY_BATCH 256
 #define RELAY_LOCK_KEY "7283910001"
@@ -73,7 +74,6 @@ struct mp_consumer {
 /* The consumer whose apply runs in this thread (mp_consumer_redis). */
 static _Thread_local struct mp_consumer *current_consumer;
 
-static int64_t mono_ms(void);
 static void consumer_report_lag(struct mp_consumer *c);
 static void link_sleep(struct link *l, int64_t ms);
 static int link_pg(struct link *l, const char *url);
@@ -107,15 +107,6 @@ static void consumer_dead_letter(struct mp_consumer *c, const char *id,
 static int pg_exec_ok(PGconn *pg, const char *sql);
 static int entry_event(const redisReply *e, const char **id,
                        const char **payload, size_t *len);
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 metric(const struct mp_events_cfg *c, enum mp_event_metric m, int64_t v)
@@ -965,9 +956,9 @@ consumer_report_lag(struct mp_consumer *c)
 	size_t i, k;
 	int mine;
 
-	if (c->cfg.lag == NULL || mono_ms() - c->last_lag_ms < LAG_EVERY_MS)
+	if (c->cfg.lag == NULL || mp_mono_ms() - c->last_lag_ms < LAG_EVERY_MS)
 		return;
-	c->last_lag_ms = mono_ms();
+	c->last_lag_ms = mp_mono_ms();
 	rep = redisCommand(c->l.rd, "XINFO GROUPS %s", c->def.stream);
 	for (i = 0;
 	     rep != NULL && rep->type == REDIS_REPLY_ARRAY && i < rep->elements;
@@ -1081,9 +1072,10 @@ consumer_main(void *arg)
 			}
 			continue;
 		}
-		if (mono_ms() - c->last_claim_ms >= c->cfg.claim_idle_ms / 2 ||
+		if (mp_mono_ms() - c->last_claim_ms >=
+		        c->cfg.claim_idle_ms / 2 ||
 		    c->last_claim_ms == 0) {
-			c->last_claim_ms = mono_ms();
+			c->last_claim_ms = mp_mono_ms();
 			(void)consumer_claim(c);
 		}
 		if (consumer_read(c) != 0 || c->l.rd->err) {

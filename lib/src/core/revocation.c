@@ -27,6 +27,7 @@
 
 #include "mp/log.h"
 #include "mp/revocation.h"
+#include "mp/util.h"
 
 #define JTI_MAX 64     /* bytes with the NUL, as mp_principal.jti */
 #define OVERLAP_S "10" /* re-read window before the previous poll */
@@ -47,7 +48,6 @@ static uint64_t hash(const char *s);
 static int jti_ok(const char *jti);
 static struct slot *find(const struct mp_revoked_set *s, const char *jti);
 static int grow(struct mp_revoked_set *s, size_t cap);
-static int64_t mono_ms(void);
 static void *refresh_main(void *arg);
 static int refresh_once(PGconn *pg);
 static const char *conninfo_with_timeout(const char *db_url, char *buf,
@@ -255,15 +255,6 @@ static struct {
 	int64_t next_prune_ms;
 } view = {.lock = PTHREAD_RWLOCK_INITIALIZER, .wake = {-1, -1}};
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One refresh: rows received since shortly before the previous poll.
  * 0, or -EIO (the connection is reset by the caller). */
 static int
@@ -302,12 +293,12 @@ refresh_once(PGconn *pg)
 		    -ENOMEM)
 			rc = -ENOMEM;
 	}
-	if (mono_ms() >= view.next_prune_ms) {
+	if (mp_mono_ms() >= view.next_prune_ms) {
 		(void)mp_revoked_prune(view.set, now_s);
-		view.next_prune_ms = mono_ms() + MP_REVOCATION_STALE_MS;
+		view.next_prune_ms = mp_mono_ms() + MP_REVOCATION_STALE_MS;
 	}
 	if (rc == 0)
-		view.last_ok_ms = mono_ms();
+		view.last_ok_ms = mp_mono_ms();
 	pthread_rwlock_unlock(&view.lock);
 	/* on a failed insert, read the same window again next time */
 	if (rc == 0)
@@ -460,5 +451,5 @@ mp_revocation_age_ms(void)
 	pthread_rwlock_rdlock(&view.lock);
 	last = view.last_ok_ms;
 	pthread_rwlock_unlock(&view.lock);
-	return last == 0 ? INT64_MAX : mono_ms() - last;
+	return last == 0 ? INT64_MAX : mp_mono_ms() - last;
 }

@@ -198,6 +198,21 @@ mp_time_parse(const char *s, int64_t *unix_ms)
 	return 0;
 }
 
+uint64_t
+mp_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int64_t
+mp_mono_ms(void)
+{
+	return (int64_t)(mp_mono_ns() / 1000000u);
+}
+
 int64_t
 mp_now_ms(void)
 {

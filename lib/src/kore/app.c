@@ -65,7 +65,6 @@ static void ctx_free(struct http_request *req);
 static void request_id_assign(struct mp_ctx *ctx);
 static void drain_signal(int sig);
 static void drain_tick(void *arg, u_int64_t now);
-static uint64_t now_us(void);
 static const char *env_get(const char *name);
 
 struct mp_settings mp_settings;
@@ -131,15 +130,6 @@ int
 mp_draining(void)
 {
 	return draining != 0;
-}
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static const char *
@@ -686,7 +676,7 @@ ctx_free(struct http_request *req)
 
 	if (ctx == NULL)
 		return;
-	dur = now_us() - ctx->start_us;
+	dur = (mp_mono_ns() / 1000u) - ctx->start_us;
 	if (!(ctx->route != NULL && (ctx->route->flags & MP_ROUTE_INTERNAL)))
 		mp_log_access(ctx->request_id, http_method_text(req->method),
 		              ctx->route != NULL ? ctx->route->pattern
@@ -714,7 +704,7 @@ dispatch_first(struct http_request *req)
 
 	ctx = http_state_create(req, sizeof(*ctx), ctx_free);
 	ctx->req = req;
-	ctx->start_us = now_us();
+	ctx->start_us = (mp_mono_ns() / 1000u);
 	ctx->route_idx = -1;
 	mp_phase_begin(ctx);
 	mp_metrics_gauge_add(MP_G_REQUESTS_INFLIGHT, 1);

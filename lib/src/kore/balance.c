@@ -72,7 +72,7 @@ static void watch_accept(void *arg, int error);
  * accepting wakes the stopped others to look at their share again (their
  * caps are as old as their last look; without this, connections already
  * queued waited for their 50 ms timer). */
-#define SLOTS 64
+#define SLOTS MP_METRICS_WORKER_SLOTS
 static int wake_fd[SLOTS];
 static int wake_n; /* opened */
 static struct kore_event wake_evt;

@@ -23,7 +23,7 @@
 #include "mp/runtime.h"
 #include "mp/service.h"
 
-#define MAX_SLOTS 64
+#define MAX_SLOTS MP_METRICS_WORKER_SLOTS
 
 static const int statuses[] = {200, 201, 202, 204, 301, 302, 304, 400,
                                401, 403, 404, 405, 409, 412, 413, 415,

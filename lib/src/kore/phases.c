@@ -28,20 +28,12 @@
 #include "mp/phases.h"
 #include "mp/runtime.h"
 #include "mp/service.h"
+#include "mp/util.h"
 
 static struct mp_phase_file *ring;
 static struct mp_phase_rec *slots;
 static size_t ring_bytes;
 static int schedstat_fd = -1;
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* The worker's time runnable but waiting for a CPU so far (ns), or 0. */
 static uint64_t
@@ -121,7 +113,7 @@ mp_phase_begin(struct mp_ctx *ctx)
 	ctx->phase = calloc(1, sizeof(*ctx->phase));
 	if (ctx->phase == NULL)
 		return;
-	ctx->phase->t[MP_PH_START] = mono_ns();
+	ctx->phase->t[MP_PH_START] = mp_mono_ns();
 	ctx->phase->rd[MP_RD_START] = run_delay_ns();
 }
 
@@ -139,7 +131,7 @@ mp_phase_mark(struct mp_ctx *ctx, int which)
 		return;
 	if (which == MP_PH_RESUMED && p->t[MP_PH_READY] == 0)
 		return;
-	p->t[which] = mono_ns();
+	p->t[which] = mp_mono_ns();
 	if (which == MP_PH_SENT)
 		p->rd[MP_RD_SENT] = run_delay_ns();
 	else if (which == MP_PH_READY)
@@ -155,7 +147,7 @@ mp_phase_read(struct mp_ctx *ctx, int complete)
 		return;
 	p->reads++;
 	if (p->t[MP_PH_FIRST] == 0)
-		p->t[MP_PH_FIRST] = mono_ns();
+		p->t[MP_PH_FIRST] = mp_mono_ns();
 	if (complete)
 		mp_phase_mark(ctx, MP_PH_READY);
 }
@@ -170,7 +162,7 @@ mp_phase_end(struct mp_ctx *ctx)
 		return;
 	ctx->phase = NULL;
 	if (ring != NULL && p->t[MP_PH_SENT] != 0) {
-		p->t[MP_PH_END] = mono_ns();
+		p->t[MP_PH_END] = mp_mono_ns();
 		p->rd[MP_RD_END] = run_delay_ns();
 		p->route =
 		    ctx->route_idx >= 0 ? (uint16_t)ctx->route_idx : UINT16_MAX;
