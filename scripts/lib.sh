@@ -57,6 +57,22 @@ pg_prepare_dir() {
 	echo "$alt"
 }
 
+# glibc's malloc in every PostgreSQL backend (forked from the postmaster, so
+# set in its environment). By default glibc adjusts its thresholds from what
+# a process has freed so far, and a backend with a history (one of a
+# service's pool that ran inserts before) ends up giving its heap back to
+# the kernel at the end of each statement that builds a large answer, then
+# faulting it in again on the next one: a list of 50 applications (55 KB)
+# cost such a backend 413 page faults and 673 us of system time, against 168
+# and 283 us in a new backend (pgbench's), 11-15 % more CPU a statement in
+# all. Fixed thresholds end that: up to 8 MB of freed heap stays with a
+# backend, allocations from 4 MB up are mapped and unmapped alone. The same
+# value is in docker-compose.yml and deploy/kubernetes/base/databases.yaml
+# (tests/contract/pg_malloc.sh compares them); PG_MALLOC_TUNABLES= (empty)
+# starts PostgreSQL with glibc's defaults, e.g. to measure the difference.
+PG_MALLOC_TUNABLES_DEFAULT=glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=8388608
+PG_MALLOC_TUNABLES=${PG_MALLOC_TUNABLES-$PG_MALLOC_TUNABLES_DEFAULT}
+
 # pg_start DIR PORT: init (once) and start a cluster; one database and one
 # login role per service, none able to connect to another's database.
 pg_start() {
@@ -78,8 +94,8 @@ logging_collector = off
 log_min_messages = warning
 CONF
 	fi
-	as_pg "$PG_BIN/pg_ctl" -D "$data" -o "-p $port -k $data" -l "$data/server.log" \
-	    -w -t 60 start >/dev/null || { tail -20 "$data/server.log" >&2; die "PostgreSQL did not start"; }
+	GLIBC_TUNABLES=$PG_MALLOC_TUNABLES as_pg "$PG_BIN/pg_ctl" -D "$data" \
+	    -o "-p $port -k $data" -l "$data/server.log" -w -t 60 start >/dev/null || { tail -20 "$data/server.log" >&2; die "PostgreSQL did not start"; }
 	echo "$port" >"$dir/pg.port"
 }
 
