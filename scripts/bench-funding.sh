@@ -429,7 +429,7 @@ errs() { grep -E 'Socket errors|Non-2xx' <<<"$1" | sed 's/^ */    /' || true; }
 	echo "service : $BUILD_DIR/funding.so, MP_WORKERS=$WORKERS, MP_DB_POOL=$POOL per worker (opened before serving: MP_DB_POOL_WARM), MP_LOG_LEVEL=warn, $([ -n "$SESSION" ] && echo "Kore in a session of its own (setsid)" || echo "Kore in the session of wrk and pgbench (BENCH_SETSID=0)")$([ "$PHASES" = 1 ] && echo ", MP_BENCH_PHASES (request phases recorded)")"
 	[ -z "$BENCH_CG" ] || echo "cgroups : PostgreSQL, Redis, each service instance and the clients (wrk, pgbench, this script) in cpu cgroups of their own, as containers or systemd units would be ($BENCH_CG-*); autogroups do not apply"
 	[ -z "$BASELINE" ] || echo "baseline: $BASELINE/funding.so (same settings, same database), loaded in each round of a) and b) right after the service (odd rounds) or right before it (even rounds)"
-	echo "postgres: GLIBC_TUNABLES=${PG_MALLOC_TUNABLES:-(unset: glibc's adaptive malloc thresholds)} (scripts/lib.sh pg_start; PG_MALLOC_TUNABLES= for glibc's defaults)"
+	echo "postgres: GLIBC_TUNABLES=${PG_MALLOC_TUNABLES:-"(unset: the adaptive malloc thresholds of glibc)"} (scripts/lib.sh pg_start; PG_MALLOC_TUNABLES= for the defaults)"
 	echo "data    : 1 call, $NAPPS applications seeded over HTTP in ${seed_s}s; a) rotates over $NIDS of them on both sides"
 	echo "load    : a), b): $ROUNDS interleaved rounds of wrk -t$THREADS -c$CONNS -d${RDUR}s then pgbench -c $CONNS -j $THREADS -T $RDUR -M extended (the same SELECT the service sends); c): wrk -d${DUR}s"
 	echo "note    : closed loop, so mean latency = $CONNS / rate (Little's law): p99 < 10 ms at $CONNS connections needs more than $((CONNS * 100)) req/s"
