@@ -1059,10 +1059,12 @@ rate_remaining(const struct t_resp *r)
  * default limit of 10 an operation of 2 reads is served five times in
  * a window (its miss and four hits; a 304 counts too), then refused 429
  * with Retry-After, RateLimit headers and a RATE_LIMITED error, and so is
- * the same operation by POST (its reads are refused). */
+ * the same operation by POST (its reads are refused). An answer that ran
+ * (the miss, the POST) carries the RateLimit of its reads too. */
 START_TEST(persisted_get_rate_limited)
 {
 	char q[160], hash[65], up[128], who[64], inm[128], etag[64], ra[16];
+	char pol[96];
 	const char *env[4];
 	struct t_proc tg;
 	struct t_resp r;
@@ -1094,6 +1096,11 @@ START_TEST(persisted_get_rate_limited)
 	persisted_get_at(&tg, user, hash, "{}", NULL, &r);
 	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
 	ck_assert_str_eq(x_cache(&r), "miss"); /* 2 reads: 8 left */
+	/* an answer that ran carries its reads' RateLimit, as a hit does */
+	ck_assert_int_eq(rate_remaining(&r), 8);
+	ck_assert_int_eq(
+	    t_resp_header(&r, "ratelimit-policy", pol, sizeof(pol)), 0);
+	ck_assert_str_eq(pol, "\"default\";q=10;w=3600");
 	ck_assert_int_eq(t_resp_header(&r, "etag", etag, sizeof(etag)), 0);
 	t_resp_free(&r);
 	store_landed();
@@ -1132,6 +1139,7 @@ START_TEST(persisted_get_rate_limited)
 		    0);
 		ck_assert_str_eq(err_code(&r, 0), "RATE_LIMITED");
 		ck_assert_str_eq(err_code(&r, 1), "RATE_LIMITED");
+		ck_assert_int_eq(rate_remaining(&r), 0);
 		t_resp_free(&r);
 		free(text);
 		json_decref(body);

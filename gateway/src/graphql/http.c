@@ -62,6 +62,7 @@
 
 #include "edge/cache.h"
 #include "edge/pipeline.h"
+#include "edge/ratelimit.h"
 #include "edge/stages.h"
 #include "graphql/gql_exec.h"
 #include "graphql/gql_limits.h"
@@ -102,6 +103,9 @@ struct gqlreq {
 	struct gw_rate_charge *charge; /* a cached answer's (cache_charged) */
 	struct gw_cache_entry hit;     /* that answer (borrows cw->value) */
 	int hit_reads;
+	/* the RateLimit of the read with the least left (rate_read) */
+	char rl_policy[GW_RATE_HEADER_MAX], rl[GW_RATE_HEADER_MAX];
+	long rl_left; /* its r=; -1 while no read carried one */
 };
 
 /* The cache look-up of a persisted GET: each upstream's generation and
@@ -814,6 +818,34 @@ dispatch(struct gqlreq *g)
 	return 0;
 }
 
+/* Rate limits: each read ran the REST pipeline's rate stage and came back
+ * with that class's RateLimit-Policy and RateLimit. The answer carries
+ * those of the read with the least left (in a query all reads are of one
+ * class; a mutation's writes and reads are two), so a client sees its
+ * budget as after the operation, whatever its cost. Uncached answers only:
+ * a cached one carries what its charge left (cache_charged). */
+static void
+rate_read(struct gqlreq *g, const struct proxy_call *pc)
+{
+	const char *pol = gw_proxy_call_header(pc, "RateLimit-Policy");
+	const char *rl = gw_proxy_call_header(pc, "RateLimit");
+	const char *r;
+	char *end;
+	long left;
+
+	if (pol == NULL || rl == NULL || (r = strstr(rl, ";r=")) == NULL ||
+	    strlen(pol) >= sizeof(g->rl_policy) || strlen(rl) >= sizeof(g->rl))
+		return;
+	errno = 0;
+	left = strtol(r + 3, &end, 10);
+	if (errno != 0 || end == r + 3 || left < 0 ||
+	    (g->rl_left >= 0 && left >= g->rl_left))
+		return;
+	g->rl_left = left;
+	memcpy(g->rl_policy, pol, strlen(pol) + 1);
+	memcpy(g->rl, rl, strlen(rl) + 1);
+}
+
 static int
 all_done(struct gqlreq *g)
 {
@@ -848,6 +880,10 @@ run(struct gqlreq *g)
 	mp_metrics_counter_add(is_mut ? m_ops_mutation : m_ops_query, 1);
 	mp_metrics_counter_add(m_op_runs[g->op_idx], 1);
 	resp = gql_exec_response(g->x);
+	if (g->rl_left >= 0) {
+		mp_reply_header(g->ctx, "RateLimit-Policy", g->rl_policy);
+		mp_reply_header(g->ctx, "RateLimit", g->rl);
+	}
 	if (g->cache_on && !is_mut)
 		return cache_respond(g, resp);
 	return respond(g, 200, resp);
@@ -872,6 +908,7 @@ resumed(struct mp_ctx *ctx)
 			continue; /* already answered (refused to start) */
 		status = gw_proxy_call_status(g->calls[i]);
 		cache_read(g, i);
+		rate_read(g, g->calls[i]);
 		b = gw_proxy_call_body(g->calls[i], &len);
 		body =
 		    b != NULL && len > 0 ? json_loadb(b, len, 0, NULL) : NULL;
@@ -1550,6 +1587,7 @@ gw_graphql_handler(struct mp_ctx *ctx)
 	}
 	g->ctx = ctx;
 	g->gql_media = media;
+	g->rl_left = -1;
 	g->errs.arena = g->a;
 	ctx->user = g;
 	ctx->user_free = gqlreq_free;
