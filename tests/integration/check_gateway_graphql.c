@@ -530,35 +530,10 @@ END_TEST
 static char *
 metrics_of(const struct t_proc *p)
 {
-	struct t_proc ops = t_ops(p);
-	struct t_resp r;
-	char *body;
+	char *m = t_metrics_text(p);
 
-	ck_assert_int_eq(t_http(&ops, "GET", "/metrics", NULL, NULL, 0, &r), 0);
-	body = strdup(r.body);
-	t_resp_free(&r);
-	return body;
-}
-
-/* the value of metric{..., label} in a /metrics text, -1 when absent */
-static long long
-metric(const char *text, const char *name, const char *label)
-{
-	char pat[256];
-	const char *p, *end;
-	long long v;
-
-	snprintf(pat, sizeof(pat), "\n%s{", name);
-	for (p = text; (p = strstr(p, pat)) != NULL; p++) {
-		end = strchr(p + strlen(pat), '}');
-		if (end == NULL)
-			break;
-		if ((size_t)(end - p) > strlen(label) &&
-		    strncmp(end - strlen(label), label, strlen(label)) == 0 &&
-		    sscanf(end + 1, " %lld", &v) == 1)
-			return v;
-	}
-	return -1;
+	ck_assert_ptr_nonnull(m);
+	return m;
 }
 
 /* The upstream calls are counted by operation name, for the names the
@@ -574,10 +549,10 @@ START_TEST(upstream_calls_by_operation)
 
 	(void)settled_upstream_calls();
 	m0 = metrics_of(&gw);
-	counted0 = metric(m0, "gateway_graphql_upstream_calls_total",
-	                  "operation=\"Counted\"");
-	other0 = metric(m0, "gateway_graphql_upstream_calls_total",
-	                "operation=\"(other)\"");
+	counted0 = t_metric(m0, "gateway_graphql_upstream_calls_total",
+	                    "operation=\"Counted\"");
+	other0 = t_metric(m0, "gateway_graphql_upstream_calls_total",
+	                  "operation=\"(other)\"");
 	ck_assert_int_ge(counted0, 0);
 	ck_assert_int_ge(other0, 0);
 	gql(NULL, NULL, "query Counted { themes { code } }", NULL, &r);
@@ -593,16 +568,16 @@ START_TEST(upstream_calls_by_operation)
 	}
 	(void)settled_upstream_calls();
 	m1 = metrics_of(&gw);
-	ck_assert_int_eq(metric(m1, "gateway_graphql_upstream_calls_total",
-	                        "operation=\"Counted\"") -
+	ck_assert_int_eq(t_metric(m1, "gateway_graphql_upstream_calls_total",
+	                          "operation=\"Counted\"") -
 	                     counted0,
 	                 1);
-	ck_assert_int_ge(metric(m1, "gateway_graphql_upstream_calls_total",
-	                        "operation=\"(other)\"") -
+	ck_assert_int_ge(t_metric(m1, "gateway_graphql_upstream_calls_total",
+	                          "operation=\"(other)\"") -
 	                     other0,
 	                 25);
-	ck_assert_int_ge(metric(m1, "gateway_graphql_operation_runs_total",
-	                        "operation=\"Counted\""),
+	ck_assert_int_ge(t_metric(m1, "gateway_graphql_operation_runs_total",
+	                          "operation=\"Counted\""),
 	                 1);
 	ck_assert_ptr_null(strstr(m1, "Chosen"));
 	/* the label set: the two names given and (other), nothing more */
@@ -1145,7 +1120,7 @@ START_TEST(persisted_get_rate_limited)
 		json_decref(body);
 	}
 	m = metrics_of(&tg);
-	ck_assert_int_ge(metric(m, "gw_ratelimit_refused_total", "\""), 2);
+	ck_assert_int_ge(t_metric(m, "gw_ratelimit_refused_total", "\""), 2);
 	free(m);
 	free(user);
 	t_proc_stop(&tg);
@@ -1195,8 +1170,8 @@ START_TEST(trusted_documents)
 	t_resp_free(&r);
 	/* the manifest's operation names are counted apart in /metrics */
 	m = metrics_of(&tg);
-	ck_assert_int_eq(metric(m, "gateway_graphql_upstream_calls_total",
-	                        "operation=\"TrustedThemes\""),
+	ck_assert_int_eq(t_metric(m, "gateway_graphql_upstream_calls_total",
+	                          "operation=\"TrustedThemes\""),
 	                 0);
 	free(m);
 	t_proc_stop(&tg);

@@ -338,6 +338,42 @@ START_TEST(malformed_status_502)
 }
 END_TEST
 
+/* The native client's pools in /metrics (gw_upstream_connections_*):
+ * three requests in a row on one worker open one connection, send the
+ * next two on it, and leave it idle in the pool. */
+START_TEST(pool_metrics)
+{
+	static const char lab[] = "upstream=\"raw\"";
+	struct t_resp r;
+	char *m0, *m1;
+	int i;
+
+	m0 = t_metrics_text(&gw);
+	ck_assert_ptr_nonnull(m0);
+	for (i = 0; i < 3; i++) {
+		call("GET", "/v1/raw/plain", NULL, &r);
+		ck_assert_int_eq(r.status, 200);
+		t_resp_free(&r);
+	}
+	m1 = t_metrics_text(&gw);
+	ck_assert_ptr_nonnull(m1);
+	/* one connection reached the peer of this test (a kept one from
+	 * an earlier test, whose peer is gone, is retried on a new one) */
+	ck_assert_int_eq(atomic_load(&peer.connections), 1);
+	ck_assert_int_ge(
+	    t_metric(m1, "gw_upstream_connections_opened_total", lab) -
+	        t_metric(m0, "gw_upstream_connections_opened_total", lab),
+	    1);
+	ck_assert_int_ge(
+	    t_metric(m1, "gw_upstream_connections_reused_total", lab) -
+	        t_metric(m0, "gw_upstream_connections_reused_total", lab),
+	    2);
+	ck_assert_int_eq(t_metric(m1, "gw_upstream_connections_idle", lab), 1);
+	free(m0);
+	free(m1);
+}
+END_TEST
+
 static TCase *
 tests(const char *name, void (*setup)(void))
 {
@@ -358,10 +394,13 @@ main(void)
 {
 	Suite *s = suite_create("gateway_upstream");
 	SRunner *sr;
+	TCase *tc;
 	int failed;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	suite_add_tcase(s, tests("native", native_setup));
+	tc = tests("native", native_setup);
+	tcase_add_test(tc, pool_metrics); /* the native client's own */
+	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tests("curl", curl_setup));
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -346,6 +346,42 @@ t_ops(const struct t_proc *p)
 	return o;
 }
 
+char *
+t_metrics_text(const struct t_proc *p)
+{
+	struct t_proc ops = p->ops_port > 0 ? t_ops(p) : *p;
+	struct t_resp r;
+	char *body = NULL;
+
+	if (t_http(&ops, "GET", "/metrics", NULL, NULL, 0, &r) != 0)
+		return NULL;
+	if (r.status == 200 && r.body != NULL)
+		body = strdup(r.body);
+	t_resp_free(&r);
+	return body;
+}
+
+long long
+t_metric(const char *text, const char *name, const char *label)
+{
+	char pat[256];
+	const char *p, *end;
+	size_t ll = strlen(label);
+	long long v;
+
+	snprintf(pat, sizeof(pat), "\n%s{", name);
+	for (p = text; (p = strstr(p, pat)) != NULL; p++) {
+		end = strchr(p + strlen(pat), '}');
+		if (end == NULL)
+			break;
+		if ((size_t)(end - p) > ll &&
+		    strncmp(end - ll, label, ll) == 0 &&
+		    sscanf(end + 1, " %lld", &v) == 1)
+			return v;
+	}
+	return -1;
+}
+
 int
 t_testapp_start(struct t_proc *p, const char *name,
                 const char *const *extra_env, int port)

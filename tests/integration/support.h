@@ -66,6 +66,14 @@ int t_gateway_start(struct t_proc *p, const char *name,
 /* `p` as seen on its ops listener (/metrics, /_routes): for t_http. */
 struct t_proc t_ops(const struct t_proc *p);
 
+/* /metrics of p (on its ops listener when it has one), malloc'd; NULL
+ * when it does not answer 200. */
+char *t_metrics_text(const struct t_proc *p);
+
+/* The value of the series name{...} whose labels end with `label` (e.g.
+ * "upstream=\"raw\"") in a /metrics text; -1 when absent. */
+long long t_metric(const char *text, const char *name, const char *label);
+
 /* How many times Kore restarted a worker of `p` (a fatal, a seccomp kill),
  * from its log; negative errno when the log cannot be read. */
 int t_proc_worker_restarts(const struct t_proc *p);

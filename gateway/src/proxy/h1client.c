@@ -37,6 +37,8 @@
 
 #include <kore/kore.h>
 
+#include "mp/runtime.h"
+
 #include "proxy/h1client.h"
 
 enum { C_FREE = 0, C_CONNECTING, C_BUSY, C_IDLE };
@@ -91,6 +93,7 @@ gw_h1c_endpoint_init(struct gw_h1c_endpoint *ep, const char *base,
 		return -EINVAL;
 	ep->hostline_len = (size_t)n;
 	ep->connect_ms = connect_ms;
+	ep->m_opened = ep->m_reused = ep->m_idle = -1;
 	TAILQ_INIT(&ep->idle);
 	return 0;
 }
@@ -165,6 +168,14 @@ conn_get(int fd)
 	return conns[fd];
 }
 
+/* The endpoint's idle pool grew or shrank by delta (and its gauge). */
+static void
+idle_count(struct gw_h1c_endpoint *ep, int delta)
+{
+	ep->nidle += delta;
+	mp_metrics_counter_add(ep->m_idle, delta);
+}
+
 /* close() also takes the descriptor out of epoll. */
 static void
 conn_close(struct gw_h1c_conn *c)
@@ -172,7 +183,7 @@ conn_close(struct gw_h1c_conn *c)
 	if (c->state == C_IDLE) {
 		TAILQ_REMOVE(&c->ep->idle, c, link);
 		TAILQ_REMOVE(&idle_all, c, all);
-		c->ep->nidle--;
+		idle_count(c->ep, -1);
 	}
 	if (c->state != C_FREE)
 		(void)close(c->fd);
@@ -194,7 +205,7 @@ conn_idle(struct gw_h1c_conn *c)
 	c->idle_until = kore_time_ms() + GW_H1C_IDLE_MS;
 	TAILQ_INSERT_HEAD(&c->ep->idle, c, link);
 	TAILQ_INSERT_HEAD(&idle_all, c, all);
-	c->ep->nidle++;
+	idle_count(c->ep, 1);
 }
 
 static void
@@ -421,7 +432,8 @@ xfer_go(struct gw_h1c_xfer *x)
 		}
 		TAILQ_REMOVE(&ep->idle, c, link);
 		TAILQ_REMOVE(&idle_all, c, all);
-		ep->nidle--;
+		idle_count(ep, -1);
+		mp_metrics_counter_add(ep->m_reused, 1);
 		c->state = C_BUSY;
 		c->x = x;
 		x->conn = c;
@@ -485,6 +497,7 @@ xfer_open(struct gw_h1c_xfer *x)
 	c->state = C_CONNECTING;
 	x->conn = c;
 	x->reused = 0;
+	mp_metrics_counter_add(ep->m_opened, 1);
 	cms = ep->connect_ms < x->timeout_ms ? ep->connect_ms : x->timeout_ms;
 	x->connect_deadline = kore_time_ms() + (uint64_t)cms;
 	kore_platform_event_all(fd, c);

@@ -51,6 +51,9 @@ struct gw_h1c_endpoint {
 	socklen_t alen;
 	TAILQ_HEAD(, gw_h1c_conn) idle; /* newest first */
 	int nidle;
+	/* metric ids (mp_metrics_counter_new), -1 for none: connections
+	 * opened, exchanges on a kept connection, idle kept connections */
+	int m_opened, m_reused, m_idle;
 };
 
 /* Why an exchange brought no answer. */

@@ -113,6 +113,7 @@ struct upstream {
 	unsigned rr; /* where the next pick starts (ties rotate) */
 	int64_t timeout_ms;
 	int m_open, m_failures, m_rejected; /* metric ids */
+	int m_opened, m_reused, m_idle;     /* the native client's pools */
 };
 
 struct psock {
@@ -220,6 +221,29 @@ static struct sock_filter gateway_filter[] = {
     KORE_SYSCALL_ALLOW(faccessat2),
     KORE_SYSCALL_ALLOW(statx),
     KORE_SYSCALL_ALLOW(mremap), /* realloc of large answer bodies */
+};
+
+/* Each upstream's metrics: where its id goes in struct upstream. */
+static const struct {
+	size_t off;
+	const char *name, *help;
+	int gauge;
+} upstream_metrics[] = {
+    {offsetof(struct upstream, m_open), "gw_upstream_breaker_open_workers",
+     "Workers whose circuit breaker for the upstream is open or half-open", 1},
+    {offsetof(struct upstream, m_failures), "gw_upstream_failures_total",
+     "Upstream calls that failed (transport error, 502, 503, 504)", 0},
+    {offsetof(struct upstream, m_rejected),
+     "gw_upstream_breaker_rejected_total",
+     "Requests answered 503 by an open circuit breaker", 0},
+    {offsetof(struct upstream, m_opened),
+     "gw_upstream_connections_opened_total",
+     "Connections the native client opened to the upstream", 0},
+    {offsetof(struct upstream, m_reused),
+     "gw_upstream_connections_reused_total",
+     "Upstream requests sent on a kept connection", 0},
+    {offsetof(struct upstream, m_idle), "gw_upstream_connections_idle",
+     "Kept connections to the upstream idle in the workers' pools", 1},
 };
 
 /* The upstreams as configured (MP_UPSTREAMS), set in the parent. */
@@ -371,7 +395,7 @@ gw_proxy_parent_init(void)
 {
 	static const char *const kinds[] = {"native", "curl", NULL};
 	char line[512], err[512], bspec[64];
-	size_t i, off = 0;
+	size_t i, k, off = 0;
 	int missing = 0;
 	int64_t timeout_ms;
 	struct mp_cfg_var vars[] = {
@@ -419,22 +443,22 @@ gw_proxy_parent_init(void)
 			return -1;
 		}
 	}
+	/* one series per upstream of each (a name's series together) */
+	for (k = 0; k < sizeof(upstream_metrics) / sizeof(upstream_metrics[0]);
+	     k++)
+		for (i = 0; i < nupstreams; i++)
+			*(int *)((char *)&upstreams[i] +
+			         upstream_metrics[k].off) =
+			    mp_metrics_counter_new(upstream_metrics[k].name,
+			                           upstreams[i].label,
+			                           upstream_metrics[k].help,
+			                           upstream_metrics[k].gauge);
 	for (i = 0; i < nupstreams; i++)
-		upstreams[i].m_open = mp_metrics_counter_new(
-		    "gw_upstream_breaker_open_workers", upstreams[i].label,
-		    "Workers whose circuit breaker for the upstream is open or "
-		    "half-open",
-		    1);
-	for (i = 0; i < nupstreams; i++)
-		upstreams[i].m_failures = mp_metrics_counter_new(
-		    "gw_upstream_failures_total", upstreams[i].label,
-		    "Upstream calls that failed (transport error, 502, 503, "
-		    "504)",
-		    0);
-	for (i = 0; i < nupstreams; i++)
-		upstreams[i].m_rejected = mp_metrics_counter_new(
-		    "gw_upstream_breaker_rejected_total", upstreams[i].label,
-		    "Requests answered 503 by an open circuit breaker", 0);
+		for (k = 0; k < (size_t)upstreams[i].nrep; k++) {
+			upstreams[i].rep[k].ep.m_opened = upstreams[i].m_opened;
+			upstreams[i].rep[k].ep.m_reused = upstreams[i].m_reused;
+			upstreams[i].rep[k].ep.m_idle = upstreams[i].m_idle;
+		}
 
 	for (i = 0; i < nupstreams; i++) {
 		if (upstreams[i].nrep > 0)
