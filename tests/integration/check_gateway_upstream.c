@@ -15,6 +15,8 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -224,22 +226,31 @@ gateway_teardown(void)
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* method path through the gateway, never from its cache. */
+/* method path through the gateway, never from its cache, the peer not
+ * accepting in this process (connect_timeout_504). */
 static void
-call(const char *method, const char *path, const char *body, struct t_resp *r)
+call_unserved(const char *method, const char *path, const char *body,
+              struct t_resp *r)
 {
 	char auth[4096];
 	char *token = t_token("raw-tester", "council_officer", "souss-massa");
 	const char *hdr[4] = {auth, "Cache-Control: no-store",
 	                      "Content-Type: application/json", NULL};
 
-	peer_serve();
 	ck_assert_ptr_nonnull(token);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
 	free(token);
 	ck_assert_int_eq(t_http(&gw, method, path, hdr, body,
 	                        body != NULL ? strlen(body) : 0, r),
 	                 0);
+}
+
+/* method path through the gateway to the peer, never from its cache. */
+static void
+call(const char *method, const char *path, const char *body, struct t_resp *r)
+{
+	peer_serve();
+	call_unserved(method, path, body, r);
 }
 
 /* A problem+json answer of the gateway itself with this status and type. */
@@ -338,6 +349,39 @@ START_TEST(malformed_status_502)
 }
 END_TEST
 
+/* An upstream that takes no new connection (its accept queue full, so
+ * the kernel drops the SYNs and connect() never completes): a 504 in the
+ * upstream's time (800 ms here; the connection's own limit is 1 s), not a
+ * request hanging on the connect. */
+START_TEST(connect_timeout_504)
+{
+	enum { FILL = 160 }; /* more than the peer's listen backlog, 128 */
+	struct sockaddr_in sa;
+	struct t_resp r;
+	int fds[FILL], i, took;
+	int64_t t0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)peer.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < FILL; i++) { /* nobody accepts in this process */
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ck_assert_int_ge(fds[i], 0);
+		(void)connect(fds[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	t_sleep_ms(100); /* the first 129 are in the queue, the rest wait */
+	t0 = t_mono_ms();
+	call_unserved("GET", "/v1/raw/plain", NULL, &r);
+	took = (int)(t_mono_ms() - t0);
+	assert_problem(&r, 504, "gateway-timeout");
+	t_resp_free(&r);
+	ck_assert_msg(took >= 750 && took < 2500, "504 after %d ms", took);
+	for (i = 0; i < FILL; i++)
+		close(fds[i]);
+}
+END_TEST
+
 /* The native client's pools in /metrics (gw_upstream_connections_*):
  * three requests in a row on one worker open one connection, send the
  * next two on it, and leave it idle in the pool. */
@@ -386,6 +430,7 @@ tests(const char *name, void (*setup)(void))
 	tcase_add_test(tc, answer_too_large_502);
 	tcase_add_test(tc, slow_upstream_504_in_time);
 	tcase_add_test(tc, malformed_status_502);
+	tcase_add_test(tc, connect_timeout_504);
 	return tc;
 }
 
