@@ -62,7 +62,8 @@ PURE_funding := $(wildcard services/funding/src/domain_*.c)
 PURE_cases   := $(wildcard services/cases/src/domain_*.c)
 PURE_gender  := $(wildcard services/gender/src/domain_*.c)
 # the GraphQL engine (gateway/src/graphql/, no Kore)
-GQL_ENGINE   := arena.c parse.c schema.c builtin.c validate.c exec.c limits.c
+GQL_ENGINE   := arena.c parse.c schema.c builtin.c validate.c personal.c exec.c \
+                limits.c
 PURE_gateway := $(addprefix gateway/src/,edge/routing.c edge/cache.c \
                   edge/ratelimit.c edge/idem.c edge/wire.c \
                   edge/route_table.c proxy/upstream_conf.c proxy/h1.c \

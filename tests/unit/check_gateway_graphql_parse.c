@@ -2,8 +2,9 @@
  * The GraphQL engine's front half: the lexer (escapes, surrogates, block
  * strings, numbers, BOM, columns in UTF-16 units), the parser's limits
  * (tokens, nesting: a hostile document is refused, never a crash), the
- * schema built from SDL (refusals with their place) and the validator on a
- * few rules. The corpus against graphql-js is tests/contract/graphql_engine.sh.
+ * schema built from SDL (refusals with their place), the validator on a
+ * few rules and the gateway's @personal rule (personal.c). The corpus against
+ * graphql-js is tests/contract/graphql_engine.sh.
  */
 #include <check.h>
 #include <stdio.h>
@@ -352,6 +353,153 @@ START_TEST(test_validate_basics)
 }
 END_TEST
 
+/* @personal (personal.c): a schema of its own */
+static const char personal_sdl[] =
+    "directive @personal on ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION\n"
+    "type Query { persons(name: String @personal, commune: String): "
+    "[P!]!, p(id: ID!): P }\n"
+    "type Mutation { register(input: PIn!): P, "
+    "registerAll(inputs: [PIn!]!): [P!], "
+    "registerWhole(input: PIn! @personal): P }\n"
+    "type P { id: ID!, near(name: String @personal): [P!] }\n"
+    "enum Sex { F M }\n"
+    "input PIn { given: String @personal, sex: Sex, contact: CIn }\n"
+    "input CIn { phone: String @personal, lang: String }\n";
+
+/* The document's errors under the @personal rule: their count, the
+ * first's message and column (msg: a buffer of 512 bytes, or NULL), and
+ * every error's code must be PERSONAL_DATA_LITERAL. personal_op: set to
+ * gql_personal_operation of the first operation when the document is
+ * valid. */
+static int
+personal(const char *doc, char *msg, uint32_t *col, int *personal_op)
+{
+	struct gql_arena *a = gql_arena_new();
+	struct gql_errors errs, verrs;
+	struct gql_schema *s = build(personal_sdl, a, &errs);
+	struct gql_validate_opts vo = {100, 1, 1};
+	struct parsed p = parse(doc);
+	struct gql_error *e;
+	const struct gql_def *op;
+	int n;
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(p.rc, 0);
+	memset(&verrs, 0, sizeof(verrs));
+	verrs.arena = p.a;
+	gql_validate(s, p.doc, &vo, &verrs);
+	n = verrs.count;
+	for (e = verrs.head; e != NULL; e = e->next)
+		ck_assert_msg(e->code != NULL &&
+		                  strcmp(e->code, "PERSONAL_DATA_LITERAL") == 0,
+		              "%s: %s", e->code, e->message);
+	if (msg != NULL)
+		snprintf(msg, 512, "%s",
+		         verrs.head != NULL ? verrs.head->message : "");
+	if (col != NULL)
+		*col = verrs.head != NULL ? verrs.head->locs[0].col : 0;
+	if (personal_op != NULL && n == 0) {
+		for (op = p.doc->defs; op->kind != GQL_D_OPERATION;
+		     op = op->next)
+			;
+		*personal_op = gql_personal_operation(s, p.doc, op);
+	}
+	gql_schema_free(s);
+	gql_arena_free(p.a);
+	gql_arena_free(a);
+	return n;
+}
+
+START_TEST(test_personal_rule)
+{
+	char m[512];
+	uint32_t col;
+	int op = -1;
+
+	/* from variables, or null: fine; GET would be refused */
+	ck_assert_int_eq(personal("query ($n: String) { persons(name: $n) "
+	                          "{ id } }",
+	                          NULL, NULL, &op),
+	                 0);
+	ck_assert_int_eq(op, 1);
+	ck_assert_int_eq(
+	    personal("{ persons(name: null) { id } }", NULL, NULL, NULL), 0);
+	ck_assert_int_eq(personal("{ persons(commune: \"agadir\") { id } }",
+	                          NULL, NULL, &op),
+	                 0);
+	ck_assert_int_eq(op, 0); /* nothing personal given: GET is fine */
+	ck_assert_int_eq(personal("mutation ($i: PIn!) { register(input: $i) "
+	                          "{ id } }",
+	                          NULL, NULL, &op),
+	                 0);
+	ck_assert_int_eq(op, 1); /* an input type holding personal fields */
+	ck_assert_int_eq(
+	    personal("mutation ($g: String) { register(input: {given: $g, "
+	             "sex: F, contact: {lang: \"fr\"}}) { id } }",
+	             NULL, NULL, NULL),
+	    0);
+	ck_assert_int_eq(
+	    personal("query Q($n: String) { ...F } fragment F on Query { p(id: "
+	             "\"1\") { near(name: $n) { id } } }",
+	             NULL, NULL, &op),
+	    0);
+	ck_assert_int_eq(op, 1); /* through the fragment */
+
+	/* literals, named, at the literal */
+	ck_assert_int_eq(
+	    personal("{ persons(name: \"Naima\") { id } }", m, &col, NULL), 1);
+	ck_assert_ptr_nonnull(
+	    strstr(m, "argument \"name\" of field \"Query.persons\""));
+	ck_assert_uint_eq(col, 17);
+	ck_assert_int_eq(
+	    personal("mutation { register(input: {given: \"Naima\", sex: F}) "
+	             "{ id } }",
+	             m, &col, NULL),
+	    1);
+	ck_assert_ptr_nonnull(strstr(m, "input field \"PIn.given\""));
+	ck_assert_ptr_nonnull(strstr(m, "\"Mutation.register\""));
+	ck_assert_uint_eq(col, 36);
+	/* deeper, in a list, in a fragment, a whole @personal object */
+	ck_assert_int_eq(personal("mutation { register(input: {contact: "
+	                          "{phone: \"+2126\"}}) { id } }",
+	                          m, NULL, NULL),
+	                 1);
+	ck_assert_ptr_nonnull(strstr(m, "\"CIn.phone\""));
+	ck_assert_int_eq(personal("mutation { registerAll(inputs: [{sex: M}, "
+	                          "{given: \"A\"}]) { id } }",
+	                          NULL, NULL, NULL),
+	                 1);
+	ck_assert_int_eq(personal("{ ...F } fragment F on Query { p(id: "
+	                          "\"1\") { near(name: \"B\") { id } } }",
+	                          m, NULL, NULL),
+	                 1);
+	ck_assert_ptr_nonnull(strstr(m, "\"P.near\""));
+	ck_assert_int_eq(personal("mutation { registerWhole(input: {sex: F}) "
+	                          "{ id } }",
+	                          m, NULL, NULL),
+	                 1);
+	ck_assert_int_eq(personal("{ a: persons(name: \"A\") { id } b: "
+	                          "persons(name: \"B\") { id } }",
+	                          NULL, NULL, NULL),
+	                 2);
+	/* a variable's default is a literal too */
+	ck_assert_int_eq(personal("query ($n: String = \"A\") { persons(name: "
+	                          "$n) { id } }",
+	                          m, &col, NULL),
+	                 1);
+	ck_assert_ptr_nonnull(strstr(m, "\"$n\""));
+	ck_assert_uint_eq(col, 21);
+	ck_assert_int_eq(personal("mutation ($i: PIn = {given: \"A\"}) "
+	                          "{ register(input: $i) { id } }",
+	                          m, NULL, NULL),
+	                 1);
+	ck_assert_int_eq(personal("query ($n: String = null) { persons(name: "
+	                          "$n) { id } }",
+	                          NULL, NULL, NULL),
+	                 0);
+}
+END_TEST
+
 START_TEST(test_print_value_sorted)
 {
 	struct parsed p = parse("{ f(a: {b: 1, a: [\"x\\n\", ENUM, null]}) }");
@@ -472,6 +620,7 @@ parse_suite(void)
 	tcase_add_test(tc, test_token_limit);
 	tcase_add_test(tc, test_schema_build_and_refuse);
 	tcase_add_test(tc, test_validate_basics);
+	tcase_add_test(tc, test_personal_rule);
 	tcase_add_test(tc, test_print_value_sorted);
 	tcase_add_test(tc, test_limits_measure);
 	tcase_add_test(tc, test_limits_list_size);

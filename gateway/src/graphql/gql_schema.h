@@ -158,10 +158,31 @@ struct gql_validate_opts {
 /*
  * Validates an executable document against the schema with every rule of
  * the specification's section 5 (graphql-js' specifiedRules, including
- * MaxIntrospectionDepthRule). Returns 0 when valid, else -1 with the errors
- * (message, locations, code GRAPHQL_VALIDATION_FAILED) in errs.
+ * MaxIntrospectionDepthRule), then the gateway's @personal rule
+ * (gql_personal_check). Returns 0 when valid, else -1 with the errors
+ * (message, locations, code GRAPHQL_VALIDATION_FAILED, or
+ * PERSONAL_DATA_LITERAL) in errs.
  */
 int gql_validate(const struct gql_schema *s, const struct gql_document *doc,
                  const struct gql_validate_opts *opts, struct gql_errors *errs);
+
+/*
+ * The gateway's rule for @personal arguments and input fields
+ * (personal.c; gql_validate runs it after the specification's rules): a
+ * literal for one anywhere in the document (a string, an input object or
+ * list holding one at any depth, a default value of a variable used for
+ * one) is an error with code PERSONAL_DATA_LITERAL naming the argument.
+ * Returns 0, or -1 with the errors in errs.
+ */
+int gql_personal_check(const struct gql_schema *s,
+                       const struct gql_document *doc, struct gql_errors *errs);
+
+/* 1 when the operation op of a valid document (through its fragments)
+ * gives a value to a @personal argument, or to an argument whose input
+ * type holds a @personal field: its variables are personal data (the
+ * gateway refuses it by GET). */
+int gql_personal_operation(const struct gql_schema *s,
+                           const struct gql_document *doc,
+                           const struct gql_def *op);
 
 #endif

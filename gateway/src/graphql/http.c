@@ -15,7 +15,9 @@
  * else application/json (also without Accept, and for any type); 406 when it
  * accepts neither. With application/graphql-response+json a request error
  * (syntax, validation, variables, limits) is a 400; with application/json every
- * well-formed request is a 200. A mutation by GET is a 405 with Allow: POST.
+ * well-formed request is a 200. A mutation by GET is a 405 with Allow: POST,
+ * and so is an operation giving a value to a @personal argument (its
+ * variables, personal data, would sit in the URL: gql_personal_operation).
  *
  * Configuration (environment, read in the parent):
  *   MP_GRAPHQL_SCHEMA         the SDL (default openapi/schema.graphql)
@@ -87,6 +89,7 @@ struct gqlreq {
 	char xff[512];
 	const char *opname;
 	char hash[65];      /* persisted query */
+	int apq_keep;       /* its text to keep once it validates */
 	struct apqwait *aw; /* its Redis look-up */
 	json_t *params;     /* the request's parameters */
 	/* the scoped cache of a persisted GET (see "the answers' cache") */
@@ -137,6 +140,7 @@ static int request_error(struct gqlreq *g, int malformed, const char *msg);
 static int run(struct gqlreq *g);
 static int resumed(struct mp_ctx *ctx);
 static void gqlreq_free(void *arg);
+static void apq_store(struct gqlreq *g, const char *text, size_t len);
 static int persisted(struct gqlreq *g, json_t *ext, const char *text,
                      size_t len);
 static int cache_lookup(struct gqlreq *g, json_t *ext);
@@ -1004,6 +1008,8 @@ execute(struct gqlreq *g, const char *text, size_t len)
 	if (gql_parse(g->a, text, len, &plim, &g->doc, &g->errs) != 0 ||
 	    gql_validate(schema, g->doc, &vo, &g->errs) != 0)
 		return request_error(g, 0, NULL);
+	if (g->apq_keep)
+		apq_store(g, text, len);
 	memset(&eo, 0, sizeof(eo));
 	eo.introspection = introspection;
 	eo.max_fetches = (int)max_upstream;
@@ -1013,7 +1019,9 @@ execute(struct gqlreq *g, const char *text, size_t len)
 	                         &g->errs)) == NULL)
 		return request_error(g, 0, NULL);
 	if (ctx->req->method == HTTP_METHOD_GET &&
-	    gql_exec_kind(g->x) != GQL_OP_QUERY) {
+	    (gql_exec_kind(g->x) != GQL_OP_QUERY ||
+	     gql_personal_operation(schema, g->doc,
+	                            gql_exec_operation(g->x)))) {
 		mp_metrics_counter_add(m_refused, 1);
 		return mp_reply_method_not_allowed(ctx, MP_POST);
 	}
@@ -1105,22 +1113,45 @@ apq_resumed(struct mp_ctx *ctx)
 	return execute(g, text, g->aw->len);
 }
 
+/* Keeps an automatic persisted query's text (gql:apq:<hash>, 30 days):
+ * called once the document validated, so no document with a literal of
+ * personal data (gql_personal_check), nor any invalid one, is kept. */
+static void
+apq_store(struct gqlreq *g, const char *text, size_t len)
+{
+	const char *argv[5];
+	size_t argvlen[5];
+	char key[80];
+	int i;
+
+	snprintf(key, sizeof(key), "gql:apq:%s", g->hash);
+	argv[0] = "SET";
+	argv[1] = key;
+	argv[2] = text;
+	argv[3] = "EX";
+	argv[4] = "2592000";
+	for (i = 0; i < 5; i++)
+		argvlen[i] = strlen(argv[i]);
+	argvlen[2] = len;
+	(void)mp_redis_command(apq_store_reply, NULL, 5, argv, argvlen);
+}
+
 /*
  * extensions.persistedQuery {version: 1, sha256Hash}: with the query, the
  * hash is checked and the query stored in Redis (gql:apq:<hash>, 30
- * days); without it, the query is looked up (PERSISTED_QUERY_NOT_FOUND on
- * a miss: the client sends it again with the query). In trusted-documents
- * mode only the manifest's documents run, by hash or by text.
+ * days) once it validates; without it, the query is looked up
+ * (PERSISTED_QUERY_NOT_FOUND on a miss: the client sends it again with the
+ * query). In trusted-documents mode only the manifest's documents run, by hash
+ * or by text.
  */
 static int
 persisted(struct gqlreq *g, json_t *ext, const char *text, size_t len)
 {
 	json_t *pq = json_object_get(ext, "persistedQuery");
-	const char *hash = NULL, *argv[5];
-	size_t argvlen[5];
+	const char *hash = NULL, *argv[2];
+	size_t argvlen[2];
 	char key[80], mine[65];
 	json_t *doc;
-	int i;
 
 	if (pq != NULL) {
 		hash = json_string_value(json_object_get(pq, "sha256Hash"));
@@ -1151,18 +1182,9 @@ persisted(struct gqlreq *g, json_t *ext, const char *text, size_t len)
 		               json_string_length(doc));
 	}
 	if (text != NULL) {
-		if (pq != NULL && len <= (size_t)max_bytes) {
-			snprintf(key, sizeof(key), "gql:apq:%s", hash);
-			argv[0] = "SET";
-			argv[1] = key;
-			argv[2] = text;
-			argv[3] = "EX";
-			argv[4] = "2592000";
-			for (i = 0; i < 5; i++)
-				argvlen[i] = strlen(argv[i]);
-			argvlen[2] = len;
-			(void)mp_redis_command(apq_store_reply, NULL, 5, argv,
-			                       argvlen);
+		if (pq != NULL) {
+			snprintf(g->hash, sizeof(g->hash), "%s", hash);
+			g->apq_keep = 1; /* once it validates (execute) */
 		}
 		return execute(g, text, len);
 	}

@@ -2078,5 +2078,6 @@ gql_validate(const struct gql_schema *s, const struct gql_document *doc,
 	if (c.budget < 0)
 		gql_error_add(errs, VCODE,
 		              "The document is too complex to validate.");
+	(void)gql_personal_check(s, doc, errs);
 	return errs->count > before ? -1 : 0;
 }
