@@ -376,6 +376,134 @@ START_TEST(connections_spread)
 }
 END_TEST
 
+/* The pids of p's Kore workers (children named "... [wrk N]"), at most
+ * max; how many. */
+static int
+worker_pids(const struct t_proc *p, pid_t *out, int max)
+{
+	char path[64], cmd[256];
+	FILE *f;
+	long child;
+	int n = 0;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p->pid,
+	         (int)p->pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (n < max && fscanf(f, "%ld", &child) == 1) {
+		FILE *c;
+
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", child);
+		if ((c = fopen(path, "r")) == NULL)
+			continue;
+		len = fread(cmd, 1, sizeof(cmd) - 1, c);
+		fclose(c);
+		cmd[len] = '\0';
+		if (strstr(cmd, "wrk") != NULL)
+			out[n++] = (pid_t)child;
+	}
+	fclose(f);
+	return n;
+}
+
+/* The sum of mp_worker_connections over p's workers; -1 when absent. */
+static int
+connections_counted(const struct t_proc *p)
+{
+	struct t_resp r;
+	const char *q;
+	int sum = -1, v;
+
+	if (t_http(p, "GET", "/metrics", NULL, NULL, 0, &r) != 0)
+		return -1;
+	for (q = r.body;
+	     q != NULL && (q = strstr(q, "\nmp_worker_connections{")) != NULL;
+	     q++)
+		if (sscanf(strchr(q, '}') + 1, " %d", &v) == 1)
+			sum = (sum < 0 ? 0 : sum) + v;
+	t_resp_free(&r);
+	return sum;
+}
+
+/* A worker that dies (SIGKILL) takes its connections with it; the one
+ * Kore starts in its slot begins with no connection counted, rather than
+ * its predecessor's (which /metrics would show for ever and balance.c
+ * would count as load). */
+#define HELD 24
+START_TEST(worker_restart_resets_gauges)
+{
+	const char get[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+	struct sockaddr_in sa;
+	struct pollfd pfd[HELD];
+	char buf[4096];
+	pid_t before[4], after[4], victim;
+	int i, j, n, answered = 0, alive, counted = -1, fresh;
+	int64_t t0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)app.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < HELD; i++) {
+		pfd[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_ge(pfd[i].fd, 0);
+		ck_assert_int_eq(
+		    connect(pfd[i].fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		ck_assert_int_eq(send(pfd[i].fd, get, sizeof(get) - 1, 0),
+		                 (ssize_t)(sizeof(get) - 1));
+		pfd[i].events = POLLIN;
+	}
+	for (t0 = t_mono_ms(); answered < HELD && t_mono_ms() - t0 < 5000;) {
+		if (poll(pfd, HELD, 100) <= 0)
+			continue;
+		for (i = 0; i < HELD; i++)
+			if (pfd[i].revents & POLLIN) {
+				ck_assert_int_gt(
+				    recv(pfd[i].fd, buf, sizeof(buf), 0), 0);
+				pfd[i].events = 0; /* answered, kept open */
+				answered++;
+			}
+	}
+	ck_assert_int_eq(answered, HELD);
+	ck_assert_int_ge(connections_counted(&app), HELD);
+
+	ck_assert_int_eq(worker_pids(&app, before, 4), 2);
+	victim = before[0];
+	ck_assert_int_eq(kill(victim, SIGKILL), 0);
+	/* Kore starts another worker in its slot */
+	for (t0 = t_mono_ms(), fresh = 0; !fresh && t_mono_ms() - t0 < 10000;
+	     t_sleep_ms(50)) {
+		n = worker_pids(&app, after, 4);
+		for (j = 0; j < n; j++)
+			if (after[j] != before[0] && after[j] != before[1])
+				fresh = 1;
+	}
+	ck_assert_msg(fresh, "no worker started after the kill");
+	/* the connections the victim held are closed */
+	for (i = 0; i < HELD; i++)
+		pfd[i].events = POLLIN;
+	t_sleep_ms(300);
+	(void)poll(pfd, HELD, 0);
+	for (i = 0, alive = 0; i < HELD; i++)
+		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			alive++;
+	ck_assert_msg(HELD - alive >= 4,
+	              "the killed worker held only %d connections",
+	              HELD - alive);
+	/* counted: the survivors' and this request's (the new worker may
+	 * take it), not the dead worker's */
+	for (t0 = t_mono_ms(); t_mono_ms() - t0 < 3000; t_sleep_ms(100))
+		if ((counted = connections_counted(&app)) <= alive + 1)
+			break;
+	ck_assert_msg(counted >= alive && counted <= alive + 1,
+	              "%d connections counted, %d open (+1 asking)", counted,
+	              alive);
+	for (i = 0; i < HELD; i++)
+		close(pfd[i].fd);
+}
+END_TEST
+
 START_TEST(wrong_type_names_field)
 {
 	const char *hdr[] = {json_ct, NULL};
@@ -944,6 +1072,7 @@ main(void)
 	tcase_add_test(tc, response_headers_block);
 	tcase_add_test(tc, answer_head);
 	tcase_add_test(tc, connections_spread);
+	tcase_add_test(tc, worker_restart_resets_gauges);
 	tcase_add_test(tc, wrong_type_names_field);
 	tcase_add_test(tc, malformed_and_unknown_fields);
 	tcase_add_test(tc, oversized_body_413);

@@ -136,11 +136,28 @@ mp_metrics_observe(int route_idx, int status, uint64_t dur_us)
 	__atomic_fetch_add(&rs->sum_us, dur_us, __ATOMIC_RELAXED);
 }
 
+/* A worker Kore starts, or restarts after its predecessor in this slot
+ * died: what its gauges said was the dead worker's state (its connections,
+ * statements in flight, idle upstream connections...), which died with it.
+ * The slot's gauges start again from zero; counters keep counting. */
 void
 mp_metrics_worker_started(void)
 {
-	if (shm != NULL)
-		__atomic_store_n(&shm->worker_up[slot()], 1, __ATOMIC_RELAXED);
+	int s, i;
+
+	if (shm == NULL)
+		return;
+	s = slot();
+	__atomic_store_n(&shm->worker_conns[s], 0, __ATOMIC_RELAXED);
+	for (i = 0; i < MP_G__COUNT; i++)
+		if (strcmp(gauge_info[i].type, "gauge") == 0)
+			__atomic_store_n(&shm->gauges[s][i], 0,
+			                 __ATOMIC_RELAXED);
+	for (i = 0; i < ncounters; i++)
+		if (counter_info[i].is_gauge)
+			__atomic_store_n(&shm->counters[s][i], 0,
+			                 __ATOMIC_RELAXED);
+	__atomic_store_n(&shm->worker_up[s], 1, __ATOMIC_RELAXED);
 }
 
 void
