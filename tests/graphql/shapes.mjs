@@ -2,7 +2,7 @@
 // REST answers they are read from, through a running gateway.
 //
 //   node shapes.mjs GATEWAY_URL directory|gender [TOKEN [YEAR]]
-//   node shapes.mjs GATEWAY_URL cases TOKEN CASE_ID REFERRAL_ID
+//   node shapes.mjs GATEWAY_URL cases TOKEN CASE_ID REFERRAL_ID PERSON_ID
 //
 // For each check below, the GraphQL query selects every field of its type
 // that the same REST answer carries (recursively; fields with their own
@@ -52,7 +52,7 @@ const NOT_SEEDED = new Set([
   'Cell.count', 'FigureRow.province', 'FigureRow.commune', 'FigureRow.sex',
   'FigureRow.ageBand', 'FigureRow.beneficiaryType', 'FigureRow.genderMarker',
   'FigureTotals.female', 'FigureTotals.male', 'FigureTotals.cells', 'FigureTotals.shareWomenBp',
-  'TargetStatus.previousBp',
+  'TargetStatus.previousBp', 'PersonIdentity.email', 'PersonIdentity.address',
 ]);
 
 const snake = (s) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
@@ -220,9 +220,9 @@ async function gender() {
   await check('genderAlerts', `year: ${year}`, `/v1/gender/alerts?year=${year}`);
 }
 
-// a council agent's case and referral, as that agent
+// a council agent's case, referral and person, as that agent
 async function cases() {
-  const [kase, referral] = process.argv.slice(5);
+  const [kase, referral, person] = process.argv.slice(5);
   const one = await check('case', `id: "${kase}"`, `/v1/cases/cases/${kase}`);
   if (!one?.notes?.length || !one?.referrals?.length || !one?.mediations?.length)
     fail('case: the test case should have notes, referrals and mediations');
@@ -230,6 +230,10 @@ async function cases() {
   if (!page?.items?.some((c) => c.id === kase)) fail('cases: the test case is not listed');
   await check('referral', `id: "${referral}"`, `/v1/cases/referrals/${referral}`);
   await check('overdueReferrals', 'first: 50', '/v1/cases/referrals/overdue?limit=50');
+  const who = await check('person', `id: "${person}"`, `/v1/cases/persons/${person}`);
+  if (!who?.identity || !who?.consents?.length) fail('person: the test person should have an identity and consents');
+  const people = await check('persons', 'first: 50', '/v1/cases/persons?limit=50');
+  if (!people?.items?.length) fail('persons: none listed');
 }
 
 try {

@@ -8,7 +8,8 @@
  * uncertified or expired agent refused; withdrawn consent blocking work;
  * export and erasure; the audit trail and its append-only table;
  * ciphertext in the table; no personal data in logs or /metrics;
- * malformed and oversized bodies; key rotation while the service runs.
+ * malformed and oversized bodies; key rotation while the service runs;
+ * GraphQL as the caller, persons and the @personal rule included.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -1225,13 +1226,74 @@ START_TEST(audit_trail_append_only)
 }
 END_TEST
 
+/* 1 when a line of the test log var/log/<name>.log holds one of needles
+ * (NULL-terminated; the first such line goes to stderr); fails the test
+ * when the log cannot be read. */
+static int
+log_holds(const char *name, const char *const *needles)
+{
+	char rel[128], file[512], line[8192];
+	FILE *f;
+	int i, found = 0;
+
+	snprintf(rel, sizeof(rel), "log/%s.log", name);
+	t_var_path(rel, file, sizeof(file));
+	ck_assert_msg((f = fopen(file, "r")) != NULL, "no log %s", file);
+	while (fgets(line, sizeof(line), f) != NULL)
+		for (i = 0; needles[i] != NULL; i++)
+			if (strstr(line, needles[i]) != NULL && !found) {
+				fprintf(stderr, "%s holds \"%s\": %s", name,
+				        needles[i], line);
+				found = 1;
+			}
+	fclose(f);
+	return found;
+}
+
+/* 1 when a key of the test Redis, or the value of a string key, holds
+ * needle. */
+static int
+redis_holds(const char *needle)
+{
+	const char *port = getenv("MP_TEST_REDIS_PORT");
+	redisContext *rd =
+	    redisConnect("127.0.0.1", atoi(port != NULL ? port : "6379"));
+	redisReply *keys, *v;
+	int found = 0;
+
+	ck_assert(rd != NULL && rd->err == 0);
+	keys = redisCommand(rd, "KEYS *");
+	ck_assert_ptr_nonnull(keys);
+	for (size_t i = 0; i < keys->elements; i++) {
+		const char *k = keys->element[i]->str;
+
+		if (strstr(k, needle) != NULL) {
+			fprintf(stderr, "Redis key %s\n", k);
+			found = 1;
+		}
+		v = redisCommand(rd, "TYPE %s", k);
+		if (v != NULL && strcmp(v->str, "string") == 0) {
+			freeReplyObject(v);
+			v = redisCommand(rd, "GET %s", k);
+			if (v != NULL && v->str != NULL &&
+			    strstr(v->str, needle) != NULL) {
+				fprintf(stderr, "in Redis key %s\n", k);
+				found = 1;
+			}
+		}
+		freeReplyObject(v);
+	}
+	freeReplyObject(keys);
+	redisFree(rd);
+	return found;
+}
+
 START_TEST(no_personal_data_in_logs_or_metrics)
 {
 	struct actors a;
 	struct path p;
 	struct t_resp r;
-	char file[512], line[8192];
-	FILE *f;
+	const char *const pii[] = {GIVEN, FAMILY, PHONE, NULL};
 
 	actors_make(&a);
 	person_path(&a, &p);
@@ -1242,15 +1304,7 @@ START_TEST(no_personal_data_in_logs_or_metrics)
 	ck_assert_ptr_null(strstr(r.body, GIVEN));
 	ck_assert_ptr_null(strstr(r.body, p.person));
 	t_resp_free(&r);
-	t_var_path("log/cases.log", file, sizeof(file));
-	ck_assert_ptr_nonnull(f = fopen(file, "r"));
-	while (fgets(line, sizeof(line), f) != NULL) {
-		ck_assert_msg(strstr(line, GIVEN) == NULL &&
-		                  strstr(line, FAMILY) == NULL &&
-		                  strstr(line, PHONE) == NULL,
-		              "personal data in the log: %s", line);
-	}
-	fclose(f);
+	ck_assert_msg(!log_holds("cases", pii), "personal data in the log");
 	actors_free(&a);
 }
 END_TEST
@@ -1551,26 +1605,39 @@ END_TEST
 /* Through the gateway: the agent's day works the same, and nothing of
  * the person lands in the gateway's Redis (cache, idempotency records,
  * rate limits) or its log. */
+/* A gateway named name in front of the suite's service (its route table
+ * learned from it), with the extra environment entries (NULL-terminated,
+ * may be NULL). */
+static void
+gateway_before(struct t_proc *gw, const char *name, const char *const *extra)
+{
+	char up[128];
+	const char *env[8];
+	int k = 0;
+
+	snprintf(up, sizeof(up), "MP_UPSTREAMS=cases=http://127.0.0.1:%d",
+	         svc.port);
+	env[k++] = up;
+	env[k++] = "MP_UPSTREAM_PROBE_MS=200";
+	while (extra != NULL && *extra != NULL && k < 7)
+		env[k++] = *extra++;
+	env[k] = NULL;
+	ck_assert_int_eq(t_gateway_start(gw, name, env), 0);
+}
+
 START_TEST(through_gateway_nothing_cached)
 {
 	struct t_proc gw;
 	struct actors a;
 	struct path p;
 	struct t_resp r;
-	char up[128], auth[4096], file[512], line[8192];
-	const char *env[5], *hdr[2] = {auth, NULL};
-	redisContext *rd;
-	redisReply *keys, *v;
-	FILE *f;
+	char auth[4096];
+	const char *hdr[2] = {auth, NULL};
+	const char *const given[] = {GIVEN, NULL};
 
 	actors_make(&a);
 	person_path(&a, &p);
-	snprintf(up, sizeof(up), "MP_UPSTREAMS=cases=http://127.0.0.1:%d",
-	         svc.port);
-	env[0] = up;
-	env[1] = "MP_UPSTREAM_PROBE_MS=200";
-	env[2] = NULL;
-	ck_assert_int_eq(t_gateway_start(&gw, "cases-gateway", env), 0);
+	gateway_before(&gw, "cases-gateway", NULL);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a.t_agent);
 	for (int i = 0; i < 2; i++) { /* twice: a cache would now hold it */
 		char path[128];
@@ -1597,39 +1664,11 @@ START_TEST(through_gateway_nothing_cached)
 		ck_assert_int_eq(r.status, 404);
 		t_resp_free(&r);
 	}
-	rd = redisConnect("127.0.0.1", atoi(getenv("MP_TEST_REDIS_PORT") != NULL
-	                                        ? getenv("MP_TEST_REDIS_PORT")
-	                                        : "6379"));
-	ck_assert(rd != NULL && rd->err == 0);
-	keys = redisCommand(rd, "KEYS *");
-	ck_assert_ptr_nonnull(keys);
-	for (size_t i = 0; i < keys->elements; i++) {
-		const char *k = keys->element[i]->str;
-
-		ck_assert_ptr_null(strstr(k, GIVEN));
-		v = redisCommand(rd, "TYPE %s", k);
-		if (v != NULL && strcmp(v->str, "string") == 0) {
-			freeReplyObject(v);
-			v = redisCommand(rd, "GET %s", k);
-			if (v != NULL && v->str != NULL)
-				ck_assert_msg(strstr(v->str, GIVEN) == NULL &&
-				                  strstr(v->str, PHONE) == NULL,
-				              "personal data in Redis key %s",
-				              k);
-		}
-		freeReplyObject(v);
-	}
-	freeReplyObject(keys);
-	redisFree(rd);
+	ck_assert_msg(!redis_holds(GIVEN) && !redis_holds(PHONE),
+	              "personal data in Redis");
 	t_proc_stop(&gw);
-	t_var_path("log/cases-gateway.log", file, sizeof(file));
-	ck_assert_ptr_nonnull(f = fopen(file, "r"));
-	while (fgets(line, sizeof(line), f) != NULL)
-		ck_assert_msg(strstr(line, GIVEN) == NULL,
-		              "personal data in "
-		              "the gateway's log: %s",
-		              line);
-	fclose(f);
+	ck_assert_msg(!log_holds("cases-gateway", given),
+	              "personal data in the gateway's log");
 	actors_free(&a);
 }
 END_TEST
@@ -1642,16 +1681,9 @@ START_TEST(whole_path_through_gateway)
 	struct t_proc gw;
 	struct actors a;
 	struct path p;
-	char up[128];
-	const char *env[3];
 	json_t *o;
 
-	snprintf(up, sizeof(up), "MP_UPSTREAMS=cases=http://127.0.0.1:%d",
-	         svc.port);
-	env[0] = up;
-	env[1] = "MP_UPSTREAM_PROBE_MS=200";
-	env[2] = NULL;
-	ck_assert_int_eq(t_gateway_start(&gw, "cases-path-gateway", env), 0);
+	gateway_before(&gw, "cases-path-gateway", NULL);
 	target = &gw;
 	actors_make(&a);
 	person_path(&a, &p);
@@ -1690,9 +1722,9 @@ END_TEST
 
 /* GraphQL (openapi/schema.graphql) as the caller: a case with its notes,
  * referrals and mediations, the caller's cases, a referral and the overdue
- * ones, every field equal to the REST answer it is read from
- * (tests/graphql/shapes.mjs, as the agent); another commune's agent and
- * the other region's officer get null with NOT_FOUND (REST's 404), no
+ * ones, a person and the caller's persons, every field equal to the REST answer
+ * it is read from (tests/graphql/shapes.mjs, as the agent); another commune's
+ * agent and the other region's officer get null with NOT_FOUND (REST's 404), no
  * token UNAUTHENTICATED (401); and a persisted GET by the region's officer
  * is never kept (X-Cache: miss, twice). */
 START_TEST(graphql_as_the_caller)
@@ -1701,30 +1733,25 @@ START_TEST(graphql_as_the_caller)
 	struct actors a;
 	struct path p;
 	struct t_resp r;
-	char up[128], q[512], path[1024], auth[4096], xc[32], hash[65];
-	const char *env[5], *hdr[2] = {auth, NULL};
+	char q[512], path[1024], auth[4096], xc[32], hash[65];
+	const char *hdr[2] = {auth, NULL};
+	const char *const limits[] = {"MP_GRAPHQL_MAX_COST=100000000",
+	                              "MP_GRAPHQL_MAX_DEPTH=20", NULL};
 	const char *who[] = {NULL, NULL, NULL};
 	const char *codes[] = {"NOT_FOUND", "NOT_FOUND", "UNAUTHENTICATED"};
-	unsigned char h[crypto_hash_sha256_BYTES];
 	json_t *b, *err;
 	const char *v;
 	char *e;
 	int i;
 
-	snprintf(up, sizeof(up), "MP_UPSTREAMS=cases=http://127.0.0.1:%d",
-	         svc.port);
-	env[0] = up;
-	env[1] = "MP_UPSTREAM_PROBE_MS=200";
-	env[2] = "MP_GRAPHQL_MAX_COST=100000000";
-	env[3] = "MP_GRAPHQL_MAX_DEPTH=20";
-	env[4] = NULL;
-	ck_assert_int_eq(t_gateway_start(&gw, "cases-graphql-gateway", env), 0);
+	gateway_before(&gw, "cases-graphql-gateway", limits);
 	actors_make(&a);
 	person_path(&a, &p);
 	mediator_takes_over(&a, &p);
 	ck_assert_int_eq(t_tool("node tests/graphql/shapes.mjs "
-	                        "http://127.0.0.1:%d cases '%s' %s %s",
-	                        gw.port, a.t_agent, p.kase, p.referral),
+	                        "http://127.0.0.1:%d cases '%s' %s %s %s",
+	                        gw.port, a.t_agent, p.kase, p.referral,
+	                        p.person),
 	                 0);
 
 	/* a referral made and sent through GraphQL, as REST then reads it */
@@ -1807,9 +1834,7 @@ START_TEST(graphql_as_the_caller)
 	}
 
 	/* a persisted GET of the region's officer: answered, never kept */
-	crypto_hash_sha256(h, (const unsigned char *)q, strlen(q));
-	for (i = 0; i < 32; i++)
-		snprintf(hash + 2 * i, 3, "%02x", h[i]);
+	t_sha256_hex(q, hash);
 	b = json_pack("{s:s, s:{s:{s:i, s:s}}}", "query", q, "extensions",
 	              "persistedQuery", "version", 1, "sha256Hash", hash);
 	ck_assert_int_eq(t_json(&gw, "POST", "/graphql", a.t_off, b, &r), 0);
@@ -1838,6 +1863,291 @@ START_TEST(graphql_as_the_caller)
 }
 END_TEST
 
+/* ---- persons through GraphQL (the @personal rule) ------------------------ */
+
+/* Invented, and only in this test: a person registered through GraphQL. */
+#define GQL_GIVEN "Tafsut"
+#define GQL_FAMILY "Amellal"
+#define GQL_PHONE "+212600000777"
+#define GQL_MEDIA "application/graphql-response+json"
+
+/* data.<field> of an answer without errors (the caller releases it). */
+static json_t *
+gql_data(const struct t_proc *gw, const char *token, const char *query,
+         json_t *vars, const char *field)
+{
+	struct t_resp r;
+	json_t *out;
+
+	t_graphql(gw, token, NULL, query, vars, &r);
+	ck_assert_msg(r.status == 200 &&
+	                  json_object_get(r.json, "errors") == NULL,
+	              "%ld %s", r.status, r.body);
+	out = json_incref(
+	    json_object_get(json_object_get(r.json, "data"), field));
+	ck_assert_msg(out != NULL, "no data.%s: %s", field, r.body);
+	t_resp_free(&r);
+	return out;
+}
+
+/* extensions.code of the first error, or "". */
+static const char *
+gql_code(const struct t_resp *r)
+{
+	json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);
+
+	return t_jstr(json_object_get(e, "extensions"), "code");
+}
+
+/* A document refused before it runs (a request error: 400 with the
+ * GraphQL media type, no data) with PERSONAL_DATA_LITERAL and a message
+ * holding what. */
+static void
+gql_personal_refused(const struct t_proc *gw, const char *token,
+                     const char *query, json_t *vars, const char *what)
+{
+	struct t_resp r;
+	json_t *e;
+
+	t_graphql(gw, token, GQL_MEDIA, query, vars, &r);
+	e = json_array_get(json_object_get(r.json, "errors"), 0);
+	ck_assert_msg(r.status == 400 &&
+	                  json_object_get(r.json, "data") == NULL &&
+	                  strcmp(gql_code(&r), "PERSONAL_DATA_LITERAL") == 0 &&
+	                  strstr(t_jstr(e, "message"), what) != NULL,
+	              "%s: %ld %s", query, r.status, r.body);
+	t_resp_free(&r);
+}
+
+/* How many persons the agent finds by that name over REST. */
+static size_t
+persons_named(const char *token, const char *name)
+{
+	char *q = curl_easy_escape(NULL, name, 0);
+	json_t *o =
+	    req(token, "GET", NULL, 200, "/v1/cases/persons?name=%s", q);
+	size_t n = json_array_size(json_object_get(o, "items"));
+
+	curl_free(q);
+	json_decref(o);
+	return n;
+}
+
+/* Persons through GraphQL with the @personal rule
+ * (gateway/src/graphql/personal.c): a person registered with her data in
+ * variables, then read over REST; the same data written in the document --
+ * an inline input object, a variable's default, a name in persons(name:),
+ * an automatic persisted query -- refused with PERSONAL_DATA_LITERAL, and
+ * nothing registered (counted over REST) nor kept in Redis; an operation
+ * giving a name by GET refused (405, Allow: POST) while one without is
+ * answered; a search by name in a variable; a case's person; another
+ * commune's agent null with NOT_FOUND, an applicant FORBIDDEN, no token
+ * UNAUTHENTICATED; the purpose of a read in the audit; the gateway's log
+ * and Redis without the name or the phone. */
+START_TEST(graphql_persons)
+{
+	static const char reg[] =
+	    "mutation Register($p: PersonInput!) { registerPerson(input: $p) "
+	    "{ uuid commune sex beneficiaryType identity { givenName phone } "
+	    "consents { purpose } } }";
+	static const char search[] =
+	    "query Search($n: String) { persons(name: $n) { nodes { uuid "
+	    "identity { familyName } } } }";
+	static const char literal[] =
+	    "{ persons(name: \"" GQL_GIVEN "\") { nodes { uuid } } }";
+	const char *const pii[] = {GQL_GIVEN, GQL_FAMILY, GQL_PHONE, NULL};
+	const char *const graphql[] = {"/graphql", NULL};
+	const char *codes[] = {"NOT_FOUND", "FORBIDDEN", "UNAUTHENTICATED"};
+	const char *who[3];
+	struct t_proc gw;
+	struct actors a;
+	struct path p;
+	struct t_resp r;
+	char id[40], q[512], path[2048], hash[65], allow[64];
+	char *appl, *e1, *e2, *v;
+	json_t *o, *n;
+	size_t before, i;
+
+	gateway_before(&gw, "cases-persons-gateway", NULL);
+	actors_make(&a);
+	person_path(&a, &p);
+	before = persons_named(a.t_agent, GQL_GIVEN " " GQL_FAMILY);
+
+	/* registered from a variable; REST reads her back */
+	o = gql_data(&gw, a.t_agent, reg,
+	             json_pack("{s:{s:s, s:s, s:s, s:i, s:s, s:[s], s:s}}", "p",
+	                       "givenName", GQL_GIVEN, "familyName", GQL_FAMILY,
+	                       "sex", "FEMALE", "birthYear", 1991,
+	                       "beneficiaryType", "OTHER_MIGRANT", "languages",
+	                       "fr", "phone", GQL_PHONE),
+	             "registerPerson");
+	ck_assert_str_eq(t_jstr(o, "commune"), "agadir");
+	ck_assert_str_eq(t_jstr(o, "sex"), "FEMALE");
+	ck_assert_str_eq(t_jstr(o, "beneficiaryType"), "OTHER_MIGRANT");
+	ck_assert_str_eq(t_jstr(json_object_get(o, "identity"), "phone"),
+	                 GQL_PHONE);
+	snprintf(id, sizeof(id), "%s", t_jstr(o, "uuid"));
+	json_decref(o);
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons/%s", id);
+	ck_assert_str_eq(str(json_object_get(o, "identity"), "family_name"),
+	                 GQL_FAMILY);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "birth_year")),
+	                 1991);
+	json_decref(o);
+	ck_assert_uint_eq(persons_named(a.t_agent, GQL_GIVEN " " GQL_FAMILY),
+	                  before + 1);
+
+	/* written in the document: refused, nothing runs */
+	gql_personal_refused(
+	    &gw, a.t_agent,
+	    "mutation { registerPerson(input: {givenName: \"" GQL_GIVEN
+	    "\", familyName: \"" GQL_FAMILY "\", sex: FEMALE, "
+	    "beneficiaryType: MRE}) { uuid } }",
+	    NULL, "argument \"input\" of field \"Mutation.registerPerson\"");
+	gql_personal_refused(
+	    &gw, a.t_agent,
+	    "mutation ($g: String!, $f: String!) { registerPerson(input: "
+	    "{givenName: $g, familyName: $f, sex: FEMALE, beneficiaryType: "
+	    "MRE, phone: \"" GQL_PHONE "\"}) { uuid } }",
+	    json_pack("{s:s, s:s}", "g", GQL_GIVEN, "f", GQL_FAMILY),
+	    "Mutation.registerPerson");
+	gql_personal_refused(
+	    &gw, a.t_agent,
+	    "mutation ($p: PersonInput = {givenName: \"" GQL_GIVEN
+	    "\", familyName: \"" GQL_FAMILY "\", sex: FEMALE, "
+	    "beneficiaryType: MRE}) { registerPerson(input: $p) { uuid } }",
+	    NULL, "\"$p\"");
+	gql_personal_refused(&gw, a.t_agent, literal, NULL,
+	                     "argument \"name\" of field \"Query.persons\"");
+	ck_assert_uint_eq(persons_named(a.t_agent, GQL_GIVEN " " GQL_FAMILY),
+	                  before + 1);
+
+	/* as an automatic persisted query: refused and never kept; the
+	 * same search with the name in a variable is kept (no name in it) */
+	t_sha256_hex(literal, hash);
+	o = json_pack("{s:s, s:{s:{s:i, s:s}}}", "query", literal, "extensions",
+	              "persistedQuery", "version", 1, "sha256Hash", hash);
+	ck_assert_int_eq(t_json(&gw, "POST", "/graphql", a.t_agent, o, &r), 0);
+	json_decref(o);
+	ck_assert_msg(strcmp(gql_code(&r), "PERSONAL_DATA_LITERAL") == 0, "%s",
+	              r.body);
+	t_resp_free(&r);
+	ck_assert_int_eq(t_redis_int("EXISTS gql:apq:%s", hash), 0);
+	t_sha256_hex(search, hash);
+	o = json_pack("{s:s, s:{s:s}, s:{s:{s:i, s:s}}}", "query", search,
+	              "variables", "n", GQL_FAMILY, "extensions",
+	              "persistedQuery", "version", 1, "sha256Hash", hash);
+	ck_assert_int_eq(t_json(&gw, "POST", "/graphql", a.t_agent, o, &r), 0);
+	json_decref(o);
+	ck_assert_msg(r.status == 200 && strstr(r.body, id) != NULL, "%s",
+	              r.body);
+	t_resp_free(&r);
+	for (i = 0; i < 50 && t_redis_int("EXISTS gql:apq:%s", hash) != 1; i++)
+		t_sleep_ms(20); /* the store is not awaited */
+	ck_assert_int_eq(t_redis_int("EXISTS gql:apq:%s", hash), 1);
+
+	/* by GET, a name would sit in the URL: 405 (by text and by hash);
+	 * the same field without a name is answered */
+	e1 = curl_easy_escape(NULL, search, 0);
+	e2 = curl_easy_escape(NULL, "{\"n\":\"" GQL_FAMILY "\"}", 0);
+	snprintf(path, sizeof(path), "/graphql?query=%s&variables=%s", e1, e2);
+	curl_free(e1);
+	ck_assert_int_eq(t_json(&gw, "GET", path, a.t_agent, NULL, &r), 0);
+	ck_assert_msg(r.status == 405 &&
+	                  t_resp_header(&r, "allow", allow, sizeof(allow)) ==
+	                      0 &&
+	                  strstr(allow, "POST") != NULL,
+	              "%ld %s", r.status, r.body);
+	t_resp_free(&r);
+	snprintf(q, sizeof(q),
+	         "{\"persistedQuery\":{\"version\":1,\"sha256Hash\":\"%s\"}}",
+	         hash);
+	e1 = curl_easy_escape(NULL, q, 0);
+	snprintf(path, sizeof(path), "/graphql?extensions=%s&variables=%s", e1,
+	         e2);
+	curl_free(e1);
+	curl_free(e2);
+	ck_assert_int_eq(t_json(&gw, "GET", path, a.t_agent, NULL, &r), 0);
+	ck_assert_msg(r.status == 405, "%ld %s", r.status, r.body);
+	t_resp_free(&r);
+	e1 = curl_easy_escape(
+	    NULL,
+	    "{ persons(commune: \"agadir\", first: 1) { nodes { commune } } }",
+	    0);
+	snprintf(path, sizeof(path), "/graphql?query=%s", e1);
+	curl_free(e1);
+	ck_assert_int_eq(t_json(&gw, "GET", path, a.t_agent, NULL, &r), 0);
+	ck_assert_msg(r.status == 200 && strstr(r.body, "\"agadir\"") != NULL,
+	              "%ld %s", r.status, r.body);
+	t_resp_free(&r);
+
+	/* found by name from a variable (case and accents ignored) */
+	o = gql_data(&gw, a.t_agent, search,
+	             json_pack("{s:s}", "n", "tafsut AMELLAL"), "persons");
+	n = json_object_get(o, "nodes");
+	ck_assert_uint_eq(json_array_size(n), before + 1);
+	for (i = 0; i < json_array_size(n); i++)
+		ck_assert_str_eq(
+		    t_jstr(json_object_get(json_array_get(n, i), "identity"),
+		           "familyName"),
+		    GQL_FAMILY);
+	json_decref(o);
+
+	/* a case's person; a read's purpose reaches the audit */
+	snprintf(q, sizeof(q),
+	         "query ($id: ID!) { case(id: $id) { person { uuid identity "
+	         "{ givenName } consents { purpose current } } } }");
+	o = gql_data(&gw, a.t_agent, q, json_pack("{s:s}", "id", p.kase),
+	             "case");
+	ck_assert_str_eq(t_jstr(json_object_get(o, "person"), "uuid"),
+	                 p.person);
+	ck_assert_str_eq(
+	    t_jstr(json_object_get(json_object_get(o, "person"), "identity"),
+	           "givenName"),
+	    GIVEN);
+	json_decref(o);
+	snprintf(q, sizeof(q),
+	         "query ($id: ID!) { person(id: $id, purpose: REFERRAL) { "
+	         "uuid identity { givenName } } }");
+	o = gql_data(&gw, a.t_agent, q, json_pack("{s:s}", "id", id), "person");
+	ck_assert_str_eq(t_jstr(o, "uuid"), id);
+	json_decref(o);
+	v = sql1("SELECT count(*) FROM audit_log WHERE subject_id = $1::uuid "
+	         "AND action = 'read' AND purpose = 'referral'",
+	         id);
+	ck_assert_str_eq(v, "1");
+	free(v);
+
+	/* what REST refuses, GraphQL refuses alike, without the name */
+	appl = t_token("gql-applicant", "applicant", "souss-massa");
+	who[0] = a.t_agent2;
+	who[1] = appl;
+	who[2] = NULL;
+	for (i = 0; i < 3; i++) {
+		t_graphql(&gw, who[i], NULL, q, json_pack("{s:s}", "id", id),
+		          &r);
+		ck_assert_msg(json_is_null(json_object_get(
+		                  json_object_get(r.json, "data"), "person")) &&
+		                  strcmp(gql_code(&r), codes[i]) == 0 &&
+		                  strstr(r.body, GQL_GIVEN) == NULL,
+		              "caller %zu: %s", i, r.body);
+		t_resp_free(&r);
+	}
+	free(appl);
+
+	/* nothing of hers in Redis nor in the gateway's log, which does log
+	 * the requests to /graphql */
+	for (i = 0; pii[i] != NULL; i++)
+		ck_assert_msg(!redis_holds(pii[i]), "%s in Redis", pii[i]);
+	t_proc_stop(&gw);
+	ck_assert_msg(log_holds("cases-persons-gateway", graphql),
+	              "the gateway's log has no /graphql line");
+	ck_assert_msg(!log_holds("cases-persons-gateway", pii),
+	              "personal data in the gateway's log");
+	actors_free(&a);
+}
+END_TEST
+
 static Suite *
 cases_suite(void)
 {
@@ -1862,6 +2172,7 @@ cases_suite(void)
 	tcase_add_test(t, through_gateway_nothing_cached);
 	tcase_add_test(t, whole_path_through_gateway);
 	tcase_add_test(t, graphql_as_the_caller);
+	tcase_add_test(t, graphql_persons);
 	tcase_add_test(t, index_key_rotation_while_serving);
 	suite_add_tcase(s, t);
 	return s;

@@ -97,35 +97,12 @@ tok(const char *who, const char *roles, int r)
 	return t;
 }
 
-/* POST /graphql {query, variables}; accept: the Accept header (NULL:
- * none). */
+/* POST /graphql {query, variables} to the suite's gateway. */
 static void
 gql(const char *token, const char *accept, const char *query, json_t *vars,
     struct t_resp *r)
 {
-	char auth[4096], acc[256];
-	const char *h[4];
-	json_t *body = json_pack("{s:s}", "query", query);
-	char *text;
-	int k = 0;
-
-	if (vars != NULL)
-		json_object_set_new(body, "variables", vars);
-	text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	h[k++] = "Content-Type: application/json";
-	if (token != NULL) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		h[k++] = auth;
-	}
-	if (accept != NULL) {
-		snprintf(acc, sizeof(acc), "Accept: %s", accept);
-		h[k++] = acc;
-	}
-	h[k] = NULL;
-	ck_assert_int_eq(
-	    t_http(&gw, "POST", "/graphql", h, text, strlen(text), r), 0);
-	free(text);
+	t_graphql(&gw, token, accept, query, vars, r);
 }
 
 static const char *
@@ -778,17 +755,6 @@ apq_post(const char *query, const char *hash, struct t_resp *r)
 	free(text);
 }
 
-static void
-sha256_hex(const char *s, char out[65])
-{
-	unsigned char h[crypto_hash_sha256_BYTES];
-	size_t i;
-
-	crypto_hash_sha256(h, (const unsigned char *)s, strlen(s));
-	for (i = 0; i < sizeof(h); i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
-
 START_TEST(persisted_queries)
 {
 	char q[128], hash[65], path[512];
@@ -797,7 +763,7 @@ START_TEST(persisted_queries)
 	/* a query of its own, so the hash is new to this Redis */
 	snprintf(q, sizeof(q), "query Apq%d { themes { code } }",
 	         (int)getpid());
-	sha256_hex(q, hash);
+	t_sha256_hex(q, hash);
 	apq_post(NULL, hash, &r); /* miss */
 	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
 	ck_assert_str_eq(err_code(&r, 0), "PERSISTED_QUERY_NOT_FOUND");
@@ -902,7 +868,7 @@ START_TEST(persisted_get_cached)
 	         "query Cached%d($id: ID!) { call(id: $id) { uuid status "
 	         "title { fr } } }",
 	         (int)getpid());
-	sha256_hex(q, hash);
+	t_sha256_hex(q, hash);
 	apq_post(q, hash, &r); /* registered; a POST is never cached */
 	ck_assert_msg(json_object_get(r.json, "errors") != NULL ||
 	                  json_object_get(r.json, "data") != NULL,
@@ -1063,7 +1029,7 @@ START_TEST(persisted_get_rate_limited)
 	snprintf(q, sizeof(q),
 	         "query Limited%d { themes { code } regions { code } }",
 	         (int)getpid());
-	sha256_hex(q, hash);
+	t_sha256_hex(q, hash);
 	apq_post(q, hash, &r); /* registered (the suite's gateway) */
 	ck_assert_msg(json_object_get(r.json, "data") != NULL, "%s", r.body);
 	t_resp_free(&r);
@@ -1140,8 +1106,8 @@ START_TEST(trusted_documents)
 	const char *h[] = {"Content-Type: application/json", NULL};
 	FILE *f;
 
-	sha256_hex(doc, hash);
-	sha256_hex(named, hash2);
+	t_sha256_hex(doc, hash);
+	t_sha256_hex(named, hash2);
 	t_var_path("trusted-documents.json", path, sizeof(path));
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
 	fprintf(f, "{\"%s\": \"%s\", \"%s\": \"%s\"}\n", hash, doc, hash2,

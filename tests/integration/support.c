@@ -1747,6 +1747,46 @@ t_routes_agree(const struct t_proc *svc, const struct t_proc *gw,
 	return checked;
 }
 
+void
+t_graphql(const struct t_proc *p, const char *token, const char *accept,
+          const char *query, json_t *vars, struct t_resp *r)
+{
+	char auth[4096], acc[256];
+	const char *h[4];
+	json_t *body = json_pack("{s:s}", "query", query);
+	char *text;
+	int k = 0;
+
+	if (vars != NULL)
+		json_object_set_new(body, "variables", vars);
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	h[k++] = "Content-Type: application/json";
+	if (token != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		h[k++] = auth;
+	}
+	if (accept != NULL) {
+		snprintf(acc, sizeof(acc), "Accept: %s", accept);
+		h[k++] = acc;
+	}
+	h[k] = NULL;
+	ck_assert_int_eq(
+	    t_http(p, "POST", "/graphql", h, text, strlen(text), r), 0);
+	free(text);
+}
+
+void
+t_sha256_hex(const char *text, char out[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	size_t i;
+
+	crypto_hash_sha256(h, (const unsigned char *)text, strlen(text));
+	for (i = 0; i < sizeof(h); i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
 int
 t_tool(const char *fmt, ...)
 {

@@ -265,6 +265,14 @@ int t_stream_settle(const char *stream, const char *group, int quiet_ms,
  * root), naming the first one missing on either side. */
 void t_assert_routes_match_openapi(const struct t_proc *p, const char *file);
 
+/* POST /graphql {query, variables} to p with a bearer token (NULL: none)
+ * and an Accept header (NULL: none); vars (may be NULL) is stolen. Fails
+ * the test when the request cannot be made; the answer in r. */
+void t_graphql(const struct t_proc *p, const char *token, const char *accept,
+               const char *query, json_t *vars, struct t_resp *r);
+/* The SHA-256 of text in lower-case hex (a persisted query's hash). */
+void t_sha256_hex(const char *text, char out[65]);
+
 /* Run a command of the repository's test tooling from its root
  * (MP_TEST_ROOT), the npm tools installed first (scripts/node-tools.sh):
  * the printf'd command line, e.g. "node tests/graphql/x.mjs %s". Returns
