@@ -1227,7 +1227,8 @@ START_TEST(audit_trail_append_only)
 END_TEST
 
 /* 1 when a line of the test log var/log/<name>.log holds one of needles
- * (NULL-terminated; the first such line goes to stderr); fails the test
+ * (NULL-terminated; case ignored; the first such line goes to stderr);
+ * fails the test
  * when the log cannot be read. */
 static int
 log_holds(const char *name, const char *const *needles)
@@ -1241,7 +1242,7 @@ log_holds(const char *name, const char *const *needles)
 	ck_assert_msg((f = fopen(file, "r")) != NULL, "no log %s", file);
 	while (fgets(line, sizeof(line), f) != NULL)
 		for (i = 0; needles[i] != NULL; i++)
-			if (strstr(line, needles[i]) != NULL && !found) {
+			if (strcasestr(line, needles[i]) != NULL && !found) {
 				fprintf(stderr, "%s holds \"%s\": %s", name,
 				        needles[i], line);
 				found = 1;
@@ -1251,7 +1252,7 @@ log_holds(const char *name, const char *const *needles)
 }
 
 /* 1 when a key of the test Redis, or the value of a string key, holds
- * needle. */
+ * needle (case ignored). */
 static int
 redis_holds(const char *needle)
 {
@@ -1267,7 +1268,7 @@ redis_holds(const char *needle)
 	for (size_t i = 0; i < keys->elements; i++) {
 		const char *k = keys->element[i]->str;
 
-		if (strstr(k, needle) != NULL) {
+		if (strcasestr(k, needle) != NULL) {
 			fprintf(stderr, "Redis key %s\n", k);
 			found = 1;
 		}
@@ -1276,7 +1277,7 @@ redis_holds(const char *needle)
 			freeReplyObject(v);
 			v = redisCommand(rd, "GET %s", k);
 			if (v != NULL && v->str != NULL &&
-			    strstr(v->str, needle) != NULL) {
+			    strcasestr(v->str, needle) != NULL) {
 				fprintf(stderr, "in Redis key %s\n", k);
 				found = 1;
 			}
@@ -1940,7 +1941,8 @@ persons_named(const char *token, const char *name)
  * an automatic persisted query -- refused with PERSONAL_DATA_LITERAL, and
  * nothing registered (counted over REST) nor kept in Redis; an operation
  * giving a name by GET refused (405, Allow: POST) while one without is
- * answered; a search by name in a variable; a case's person; another
+ * answered; a search by name in a variable; a consent recorded and
+ * withdrawn (as REST reads it); the person as a node; a case's person; another
  * commune's agent null with NOT_FOUND, an applicant FORBIDDEN, no token
  * UNAUTHENTICATED; the purpose of a read in the audit; the gateway's log
  * and Redis without the name or the phone. */
@@ -1963,7 +1965,7 @@ START_TEST(graphql_persons)
 	struct actors a;
 	struct path p;
 	struct t_resp r;
-	char id[40], q[512], path[2048], hash[65], allow[64];
+	char id[40], cid[40], q[512], path[2048], hash[65], allow[64];
 	char *appl, *e1, *e2, *v;
 	json_t *o, *n;
 	size_t before, i;
@@ -2091,6 +2093,44 @@ START_TEST(graphql_persons)
 		    t_jstr(json_object_get(json_array_get(n, i), "identity"),
 		           "familyName"),
 		    GQL_FAMILY);
+	json_decref(o);
+
+	/* her consent recorded, then withdrawn, as REST then reads it; she
+	 * is a node */
+	snprintf(q, sizeof(q),
+	         "mutation ($id: ID!) { recordConsent(personId: $id, purpose: "
+	         "ACCOMPANIMENT, givenTo: \"Commune d'Agadir\", recordedHow: "
+	         "WRITTEN) { id personId purpose recordedHow current } }");
+	o = gql_data(&gw, a.t_agent, q, json_pack("{s:s}", "id", id),
+	             "recordConsent");
+	ck_assert_str_eq(t_jstr(o, "personId"), id);
+	ck_assert_str_eq(t_jstr(o, "recordedHow"), "WRITTEN");
+	ck_assert(json_is_true(json_object_get(o, "current")));
+	snprintf(cid, sizeof(cid), "%s", t_jstr(o, "id"));
+	json_decref(o);
+	o = gql_data(
+	    &gw, a.t_agent,
+	    "mutation ($c: ID!) { withdrawConsent(id: $c) { id current "
+	    "withdrawnAt } }",
+	    json_pack("{s:s}", "c", cid), "withdrawConsent");
+	ck_assert(json_is_false(json_object_get(o, "current")));
+	ck_assert_str_ne(t_jstr(o, "withdrawnAt"), "");
+	json_decref(o);
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons/%s", id);
+	n = json_array_get(json_object_get(o, "consents"), 0);
+	ck_assert_str_eq(str(n, "id"), cid);
+	ck_assert(json_is_false(json_object_get(n, "current")));
+	json_decref(o);
+	o = gql_data(&gw, a.t_agent,
+	             "query ($id: ID!) { person(id: $id) { id } }",
+	             json_pack("{s:s}", "id", id), "person");
+	snprintf(q, sizeof(q), "%s", t_jstr(o, "id"));
+	json_decref(o);
+	o = gql_data(&gw, a.t_agent,
+	             "query ($g: ID!) { node(id: $g) { ... on Person { uuid "
+	             "consents { current } } } }",
+	             json_pack("{s:s}", "g", q), "node");
+	ck_assert_str_eq(t_jstr(o, "uuid"), id);
 	json_decref(o);
 
 	/* a case's person; a read's purpose reaches the audit */
