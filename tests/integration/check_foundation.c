@@ -376,37 +376,6 @@ START_TEST(connections_spread)
 }
 END_TEST
 
-/* The pids of p's Kore workers (children named "... [wrk N]"), at most
- * max; how many. */
-static int
-worker_pids(const struct t_proc *p, pid_t *out, int max)
-{
-	char path[64], cmd[256];
-	FILE *f;
-	long child;
-	int n = 0;
-	size_t len;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p->pid,
-	         (int)p->pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	while (n < max && fscanf(f, "%ld", &child) == 1) {
-		FILE *c;
-
-		snprintf(path, sizeof(path), "/proc/%ld/cmdline", child);
-		if ((c = fopen(path, "r")) == NULL)
-			continue;
-		len = fread(cmd, 1, sizeof(cmd) - 1, c);
-		fclose(c);
-		cmd[len] = '\0';
-		if (strstr(cmd, "wrk") != NULL)
-			out[n++] = (pid_t)child;
-	}
-	fclose(f);
-	return n;
-}
-
 /* The sum of mp_worker_connections over p's workers; -1 when absent. */
 static int
 connections_counted(const struct t_proc *p)
@@ -468,13 +437,13 @@ START_TEST(worker_restart_resets_gauges)
 	ck_assert_int_eq(answered, HELD);
 	ck_assert_int_ge(connections_counted(&app), HELD);
 
-	ck_assert_int_eq(worker_pids(&app, before, 4), 2);
+	ck_assert_int_eq(t_proc_workers(&app, before, 4), 2);
 	victim = before[0];
 	ck_assert_int_eq(kill(victim, SIGKILL), 0);
 	/* Kore starts another worker in its slot */
 	for (t0 = t_mono_ms(), fresh = 0; !fresh && t_mono_ms() - t0 < 10000;
 	     t_sleep_ms(50)) {
-		n = worker_pids(&app, after, 4);
+		n = t_proc_workers(&app, after, 4);
 		for (j = 0; j < n; j++)
 			if (after[j] != before[0] && after[j] != before[1])
 				fresh = 1;

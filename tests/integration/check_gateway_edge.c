@@ -877,6 +877,21 @@ bg_post(void *arg)
 	return NULL;
 }
 
+/* The slow write with this token and key, through the suite's gateway,
+ * is refused 409: another with the key is in progress. */
+static void
+slow_write_in_progress(const char *token, const char *const *key)
+{
+	struct t_resp r;
+
+	call(&gw, "POST", "/v1/gender/slow/write", token,
+	     json_pack("{s:i}", "n", 1), key, &r);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(t_jstr(r.json, "type"),
+	                 "urn:mp:problem:idempotency-in-progress");
+	t_resp_free(&r);
+}
+
 START_TEST(idempotency_in_flight_409)
 {
 	struct bg_req q;
@@ -889,12 +904,7 @@ START_TEST(idempotency_in_flight_409)
 	snprintf(q.token, sizeof(q.token), "%s", m);
 	ck_assert_int_eq(pthread_create(&t, NULL, bg_post, &q), 0);
 	t_sleep_ms(500); /* the first is at the slow upstream */
-	call(&gw, "POST", "/v1/gender/slow/write", m,
-	     json_pack("{s:i}", "n", 1), key, &r);
-	ck_assert_int_eq(r.status, 409);
-	ck_assert_str_eq(t_jstr(r.json, "type"),
-	                 "urn:mp:problem:idempotency-in-progress");
-	t_resp_free(&r);
+	slow_write_in_progress(m, key);
 	pthread_join(t, NULL);
 	ck_assert_int_eq(q.status, 201);
 	/* done: the same request now replays */
@@ -902,6 +912,71 @@ START_TEST(idempotency_in_flight_409)
 	     json_pack("{s:i}", "n", 1), key, &r);
 	ck_assert_int_eq(r.status, 201);
 	ck_assert(has_header(&r, "Idempotent-Replayed", "true"));
+	t_resp_free(&r);
+	free(m);
+}
+END_TEST
+
+/* A gateway killed (SIGKILL) while a write with an Idempotency-Key is at
+ * the upstream leaves the key claimed: the write may have happened. The
+ * claim lasts the upstream's time limit and 5 s (stage_idem.c), here
+ * 1 + 5 s: a retry before is a 409, a retry after goes through. */
+START_TEST(idempotency_claim_of_killed_gateway)
+{
+	const char *key[] = {"Idempotency-Key: edge-killed-key", NULL};
+	char env_up[256], req[8192], *m = tok("edge-killed", "mediator", 0);
+	const char *env[4];
+	struct sockaddr_in sa;
+	struct t_proc tg;
+	struct t_resp r;
+	pid_t w[4];
+	int fd, i, n;
+	int64_t t0;
+
+	snprintf(env_up, sizeof(env_up),
+	         "MP_UPSTREAMS=funding=http://127.0.0.1:%d,"
+	         "gender=http://127.0.0.1:%d,cases=",
+	         funding.port, peer.port);
+	env[0] = env_up;
+	env[1] = "MP_UPSTREAM_GENDER_TIMEOUT_MS=1000";
+	env[2] = "MP_RATE_LIMITS=default=100000/60,write=100000/60";
+	env[3] = NULL;
+	ck_assert_int_eq(t_peer_ops_start(peer.lfd, t_peer_routes("gender")),
+	                 0);
+	ck_assert_int_eq(t_gateway_start(&tg, "edge-killed", env), 0);
+	t_peer_ops_stop();
+	peer_serve();
+	/* the write goes out through tg; tg dies while it is upstream */
+	n = snprintf(req, sizeof(req),
+	             "POST /v1/gender/slow/write HTTP/1.1\r\nHost: t\r\n"
+	             "Authorization: Bearer %s\r\n%s\r\n" JSON_CT "\r\n"
+	             "Content-Length: 7\r\n\r\n{\"n\":1}",
+	             m, key[0]);
+	ck_assert_int_lt(n, (int)sizeof(req));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)tg.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+	t0 = t_mono_ms();
+	t_sleep_ms(300); /* claimed, at the slow upstream (1.5 s) */
+	n = t_proc_workers(&tg, w, 4);
+	for (i = 0; i < n; i++)
+		(void)kill(w[i], SIGKILL);
+	(void)kill(tg.pid, SIGKILL);
+	t_proc_stop(&tg);
+	close(fd);
+	/* the claim outlives its gateway */
+	slow_write_in_progress(m, key);
+	/* then frees the key: 1 s + 5 s after it was taken */
+	t_sleep_ms((int)(6300 - (t_mono_ms() - t0)));
+	call(&gw, "POST", "/v1/gender/slow/write", m,
+	     json_pack("{s:i}", "n", 1), key, &r);
+	ck_assert_msg(r.status == 201, "after the claim's life: %ld %s",
+	              r.status, r.body);
 	t_resp_free(&r);
 	free(m);
 }
@@ -1308,6 +1383,7 @@ main(void)
 	tcase_add_test(tc, cache_invalidated_by_event);
 	tcase_add_test(tc, idempotent_replay_and_mismatch);
 	tcase_add_test(tc, idempotency_in_flight_409);
+	tcase_add_test(tc, idempotency_claim_of_killed_gateway);
 	tcase_add_test(tc, traceparent_propagated);
 	tcase_add_test(tc, rate_limit_on_token_endpoint);
 	tcase_add_test(tc, cors_and_security_headers);

@@ -346,6 +346,35 @@ t_ops(const struct t_proc *p)
 	return o;
 }
 
+int
+t_proc_workers(const struct t_proc *p, pid_t *out, int max)
+{
+	char path[64], cmd[256];
+	FILE *f;
+	long child;
+	int n = 0;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p->pid,
+	         (int)p->pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (n < max && fscanf(f, "%ld", &child) == 1) {
+		FILE *c;
+
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", child);
+		if ((c = fopen(path, "r")) == NULL)
+			continue;
+		len = fread(cmd, 1, sizeof(cmd) - 1, c);
+		fclose(c);
+		cmd[len] = '\0';
+		if (strstr(cmd, "wrk") != NULL)
+			out[n++] = (pid_t)child;
+	}
+	fclose(f);
+	return n;
+}
+
 char *
 t_metrics_text(const struct t_proc *p)
 {

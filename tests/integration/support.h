@@ -66,6 +66,10 @@ int t_gateway_start(struct t_proc *p, const char *name,
 /* `p` as seen on its ops listener (/metrics, /_routes): for t_http. */
 struct t_proc t_ops(const struct t_proc *p);
 
+/* The pids of p's Kore workers (its children named "... [wrk N]"), at
+ * most max of them; how many. */
+int t_proc_workers(const struct t_proc *p, pid_t *out, int max);
+
 /* /metrics of p (on its ops listener when it has one), malloc'd; NULL
  * when it does not answer 200. */
 char *t_metrics_text(const struct t_proc *p);

@@ -12,8 +12,8 @@
  *
  * A claim still held when the request is freed means the client went away
  * mid-call: the write may or may not have happened upstream, so the claim
- * stays until it expires (CLAIM_PX_MS): a retry meanwhile is a 409, never
- * a second write.
+ * stays until it expires (the upstream's time limit and CLAIM_MARGIN_MS): a
+ * retry meanwhile is a 409, never a second write.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,10 +35,17 @@
 #include "proxy/proxy.h"
 
 #define TTL_S 86400
-/* Life of an in-progress claim: longer than any upstream call (their
- * timeouts are at most 60 s, proxy.c), short enough that the key of a
- * gateway that died mid-call comes free. */
-#define CLAIM_PX_MS 120000
+/* Life of an in-progress claim: the route's upstream call can last its
+ * time limit (MP_UPSTREAM_<NAME>_TIMEOUT_MS, 10 s by default; writes are
+ * never moved to another replica), and the claim outlives it by this
+ * margin. So the key of a gateway that died mid-call comes free 15 s
+ * later by default, not after the longest limit any upstream may have.
+ * Should the service still be applying the write then (stuck past the
+ * gateway's limit), a retry is still applied once: the service keeps the
+ * key with the write in one transaction (lib-0004, migrate.c), so of two
+ * concurrent attempts one commits and the other fails as a whole, and a
+ * later retry gets the first answer back. */
+#define CLAIM_MARGIN_MS 5000
 
 struct idem {
 	int on, claimed, slot;
@@ -152,6 +159,7 @@ idem_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 	char px[24];
 	size_t blen = 0;
 	int proceed = 0, rc;
+	int64_t claim_ms;
 
 	if (!s->on)
 		return GW_NEXT;
@@ -166,7 +174,10 @@ idem_checked(struct gw_edge *e, void *st, const struct gw_batch *b)
 		return mp_reply_problem(
 		    e->ctx, 500, "internal",
 		    "the idempotency record could not be made");
-	set_cmd(&cmd, s, buf, blen, "NX", "PX", CLAIM_PX_MS, px, sizeof(px));
+	claim_ms = gw_proxy_upstream_timeout_ms(
+	               e->route != NULL ? e->route->upstream : NULL) +
+	           CLAIM_MARGIN_MS;
+	set_cmd(&cmd, s, buf, blen, "NX", "PX", (int)claim_ms, px, sizeof(px));
 	s->slot = gw_batch_add(nb, &cmd);
 	return gw_edge_wait(e, nb, idem_claimed);
 }

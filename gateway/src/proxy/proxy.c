@@ -641,6 +641,14 @@ replica_pick(struct upstream *up, const struct replica * not, int *trial,
 	return best;
 }
 
+int64_t
+gw_proxy_upstream_timeout_ms(const char *upstream)
+{
+	const struct upstream *up = upstream_named(upstream);
+
+	return up != NULL ? up->timeout_ms : 60000;
+}
+
 int
 gw_proxy_upstream_check(const char *upstream, int *retry_after_s)
 {

@@ -56,6 +56,7 @@
 #define GATEWAY_PROXY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mp/service.h"
 
@@ -93,6 +94,11 @@ int gw_proxy_worker_init(void);
  * left in *retry_after_s (>= 1).
  */
 int gw_proxy_upstream_check(const char *upstream, int *retry_after_s);
+
+/* gw_proxy_upstream_timeout_ms: the time limit of a call to `upstream`
+ * (MP_UPSTREAM_<NAME>_TIMEOUT_MS, else MP_UPSTREAM_TIMEOUT_MS); the largest
+ * allowed, 60 s, for a name not configured here. */
+int64_t gw_proxy_upstream_timeout_ms(const char *upstream);
 
 /*
  * gw_proxy_start: forward ctx's request (method, path, query, end-to-end
