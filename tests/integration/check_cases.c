@@ -1944,8 +1944,8 @@ persons_named(const char *token, const char *name)
  * answered; a search by name in a variable; a consent recorded and
  * withdrawn (as REST reads it); the person as a node; a case's person; another
  * commune's agent null with NOT_FOUND, an applicant FORBIDDEN, no token
- * UNAUTHENTICATED; the purpose of a read in the audit; the gateway's log
- * and Redis without the name or the phone. */
+ * UNAUTHENTICATED; the purpose of a read in the audit; the gateway's and
+ * the service's logs and Redis without the name or the phone. */
 START_TEST(graphql_persons)
 {
 	static const char reg[] =
@@ -2184,6 +2184,8 @@ START_TEST(graphql_persons)
 	              "the gateway's log has no /graphql line");
 	ck_assert_msg(!log_holds("cases-persons-gateway", pii),
 	              "personal data in the gateway's log");
+	ck_assert_msg(!log_holds("cases", pii),
+	              "personal data in the service's log");
 	actors_free(&a);
 }
 END_TEST

@@ -493,6 +493,10 @@ START_TEST(test_personal_rule)
 	                          "{ register(input: $i) { id } }",
 	                          m, NULL, NULL),
 	                 1);
+	ck_assert_int_eq(personal("mutation ($i: PIn = {sex: F}) "
+	                          "{ register(input: $i) { id } }",
+	                          NULL, NULL, NULL),
+	                 0); /* nothing personal in that default */
 	ck_assert_int_eq(personal("query ($n: String = null) { persons(name: "
 	                          "$n) { id } }",
 	                          NULL, NULL, NULL),

@@ -133,7 +133,9 @@ check_value(struct pwalk *w, const struct gql_value *v,
 	if (v == NULL || v->kind == GQL_V_NULL)
 		return;
 	if (v->kind == GQL_V_VAR) {
-		if (personal || type_personal(gql_typeref_named(w->s, t), 0))
+		/* a default holding a @personal input field is found by
+		 * gql_personal_check's pass over the variables */
+		if (personal)
 			refuse_defaults(w, v->s, what);
 		return;
 	}
