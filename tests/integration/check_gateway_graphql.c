@@ -1094,12 +1094,17 @@ START_TEST(persisted_get_rate_limited)
 END_TEST
 
 /* A gateway in trusted-documents mode runs its manifest's documents, by
- * hash or in full, and nothing else. */
+ * hash or in full, and nothing else; a manifest holding a literal of
+ * personal data (@personal) stops the start. */
 START_TEST(trusted_documents)
 {
 	static const char doc[] = "{ themes { code } }";
 	static const char named[] = "query TrustedThemes { themes { label } }";
+	static const char personal[] =
+	    "{ persons(name: \"Tafsut\") { nodes { uuid } } }";
 	char hash[65], hash2[65], path[512], env_file[600], up[128], *m;
+	char line[4096];
+	int seen = 0;
 	const char *env[4];
 	struct t_proc tg;
 	struct t_resp r;
@@ -1141,6 +1146,26 @@ START_TEST(trusted_documents)
 	                 0);
 	free(m);
 	t_proc_stop(&tg);
+
+	/* a manifest with a name written in a document: refused at start,
+	 * the line naming the document and the argument, not the name */
+	t_sha256_hex(personal, hash);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "{\"%s\": \"%s\", \"%s\": \"%s\"}\n", hash2, named, hash,
+	        "{ persons(name: \\\"Tafsut\\\") { nodes { uuid } } }");
+	fclose(f);
+	ck_assert_int_ne(t_gateway_start(&tg, "graphql-trusted-personal", env),
+	                 0);
+	t_var_path("log/graphql-trusted-personal.log", path, sizeof(path));
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		ck_assert_ptr_null(strstr(line, "Tafsut"));
+		seen |= strstr(line, "MP_GRAPHQL_TRUSTED_DOCUMENTS") != NULL &&
+		        strstr(line, hash) != NULL &&
+		        strstr(line, "\"Query.persons\"") != NULL;
+	}
+	fclose(f);
+	ck_assert_msg(seen, "no line naming the document in %s", path);
 }
 END_TEST
 

@@ -445,7 +445,40 @@ op_metrics_init(void)
 	return 0;
 }
 
-/* The trusted documents: every key must be the SHA-256 of its document. */
+/* A trusted document holding a literal of personal data (gql_personal_check)
+ * would refuse every run of it: the manifest is refused at start instead.
+ * Other errors are the run's to report. -1 (said on stderr) or 0. */
+static int
+trusted_personal(const char *hash, const json_t *doc)
+{
+	struct gql_parse_limits plim = {0, 64};
+	struct gql_arena *a = gql_arena_new();
+	struct gql_errors errs;
+	struct gql_document *d;
+	int rc = 0;
+
+	if (a == NULL)
+		return -1;
+	memset(&errs, 0, sizeof(errs));
+	errs.arena = a;
+	if (gql_parse(a, json_string_value(doc), json_string_length(doc), &plim,
+	              &d, &errs) == 0 &&
+	    gql_personal_check(schema, d, &errs) != 0) {
+		fprintf(stderr,
+		        "config: MP_GRAPHQL_TRUSTED_DOCUMENTS: %s: %s: "
+		        "%u:%u: %s\n",
+		        trusted_path, hash,
+		        errs.head->nlocs ? errs.head->locs[0].line : 0,
+		        errs.head->nlocs ? errs.head->locs[0].col : 0,
+		        errs.head->message);
+		rc = -1;
+	}
+	gql_arena_free(a);
+	return rc;
+}
+
+/* The trusted documents: every key must be the SHA-256 of its document,
+ * and no document may hold personal data (trusted_personal). */
 static int
 load_trusted(void)
 {
@@ -481,6 +514,8 @@ load_trusted(void)
 			    trusted_path, k);
 			return -1;
 		}
+		if (trusted_personal(k, v) != 0)
+			return -1;
 	}
 	return 0;
 }
