@@ -1320,6 +1320,70 @@ START_TEST(breaker_opens_and_closes)
 }
 END_TEST
 
+/* GET /v1/funding/themes through p, never from its cache: the status and
+ * the Retry-After (0 without). */
+static long
+themes_status(const struct t_proc *p, int *retry_after)
+{
+	const char *fresh[] = {"Cache-Control: no-cache", NULL};
+	struct t_resp r;
+	char ra[16];
+	long st;
+
+	call(p, "GET", "/v1/funding/themes", NULL, NULL, fresh, &r);
+	st = r.status;
+	*retry_after = t_resp_header(&r, "Retry-After", ra, sizeof(ra)) == 0
+	                   ? atoi(ra)
+	                   : 0;
+	t_resp_free(&r);
+	return st;
+}
+
+/* The circuit's open time starts at 1 s and doubles at each failed trial,
+ * up to MP_BREAKER's (10 s here): a service back a second after a crash is
+ * called again within two, not after ten. */
+START_TEST(breaker_backs_off)
+{
+	char env_up[128];
+	const char *env[4];
+	struct t_proc tg, f;
+	int i, ra = 0, port;
+	long st = 0;
+	int64_t t0;
+
+	/* a funding of its own: this test process's child, killed and
+	 * started again on its port */
+	ck_assert_int_eq(t_service_start(&f, "funding", funding_env), 0);
+	port = f.port;
+	snprintf(env_up, sizeof(env_up),
+	         "MP_UPSTREAMS=funding=http://127.0.0.1:%d", port);
+	env[0] = env_up;
+	env[1] = "MP_BREAKER=3/10s";
+	env[2] = "MP_WORKERS=1"; /* one breaker */
+	env[3] = NULL;
+	ck_assert_int_eq(t_gateway_start(&tg, "edge-backoff", env), 0);
+	t_proc_kill(&f);
+	for (i = 0; i < 10 && (st = themes_status(&tg, &ra)) != 503; i++)
+		ck_assert_int_eq(st, 502);
+	ck_assert_int_eq(st, 503);
+	ck_assert_int_eq(ra, 1); /* the first opening: 1 s */
+	t_sleep_ms(1100);
+	ck_assert_int_eq(themes_status(&tg, &ra), 502); /* the trial */
+	ck_assert_int_eq(themes_status(&tg, &ra), 503);
+	ck_assert_int_eq(ra, 2); /* the second: 2 s */
+	ck_assert_int_eq(t_service_start_port(&f, "funding", funding_env, port),
+	                 0);
+	t0 = t_mono_ms();
+	for (i = 0; i < 40 && (st = themes_status(&tg, &ra)) != 200; i++)
+		t_sleep_ms(100);
+	ck_assert_int_eq(st, 200);
+	ck_assert_msg(t_mono_ms() - t0 < 3000, "called again after %lld ms",
+	              (long long)(t_mono_ms() - t0));
+	t_proc_stop(&tg);
+	t_proc_stop(&f);
+}
+END_TEST
+
 /* No worker of the gateway died (a seccomp kill, a fatal) so far. */
 /* A header block that comes in pieces past the worker's first 8 KB
  * buffer is carried into one of the configured 32 KB (lib netio.c): 20 KB
@@ -1392,6 +1456,7 @@ main(void)
 	tcase_add_test(tc, metrics_count_the_edge);
 	tcase_add_test(tc, redis_down_degrades);
 	tcase_add_test(tc, breaker_opens_and_closes);
+	tcase_add_test(tc, breaker_backs_off);
 	tcase_add_test(tc, header_block_in_pieces);
 	tcase_add_test(tc, no_worker_died);
 	suite_add_tcase(s, tc);

@@ -96,6 +96,7 @@ struct replica {
 	char base[URL_MAX]; /* without trailing '/' */
 	enum breaker_state br;
 	int failures; /* consecutive */
+	int opens;    /* openings since it last answered */
 	uint64_t open_until_ms;
 	int trial;                 /* a half-open trial is in flight */
 	int outstanding;           /* calls in flight from this worker */
@@ -255,9 +256,12 @@ static size_t nupstreams;
  * "curl" (libcurl for every upstream). */
 static char client_kind[16] = "native";
 
-/* Breaker configuration (MP_BREAKER); threshold 0 = disabled. */
+/* Breaker configuration (MP_BREAKER); threshold 0 = disabled. The open
+ * time is the longest; the first opening lasts BREAKER_FIRST_OPEN_MS
+ * (breaker_open_time). */
 static int breaker_threshold = 5;
 static int64_t breaker_open_ms = 10000;
+#define BREAKER_FIRST_OPEN_MS 1000
 
 /* Per worker. */
 static CURLM *multi;
@@ -560,6 +564,21 @@ breaker_admit(struct replica *r)
 	return 1;
 }
 
+/* How long the circuit stays open at its n-th opening in a row (n >= 1):
+ * BREAKER_FIRST_OPEN_MS, doubled at each failed trial, at most the
+ * configured time (MP_BREAKER). A replica that comes back within a second
+ * (a crash and a restart) is called again a second later, not after the
+ * whole configured time; one that stays down is tried less and less. */
+static int64_t
+breaker_open_time(int n)
+{
+	int64_t ms = BREAKER_FIRST_OPEN_MS;
+
+	while (--n > 0 && ms < breaker_open_ms)
+		ms *= 2;
+	return ms < breaker_open_ms ? ms : breaker_open_ms;
+}
+
 static void
 breaker_record(struct replica *r, int failed, int trial)
 {
@@ -578,20 +597,21 @@ breaker_record(struct replica *r, int failed, int trial)
 			       "closed",
 			       up->name, r->base);
 		r->br = BR_CLOSED;
-		r->failures = 0;
+		r->failures = r->opens = 0;
 		breaker_gauge(up);
 		return;
 	}
 	r->failures++;
 	if ((r->br == BR_CLOSED && r->failures >= breaker_threshold) ||
 	    (r->br == BR_HALF_OPEN && trial)) {
+		int64_t open_ms = breaker_open_time(++r->opens);
+
 		r->br = BR_OPEN;
-		r->open_until_ms = mp_mono_ms() + (uint64_t)breaker_open_ms;
+		r->open_until_ms = mp_mono_ms() + (uint64_t)open_ms;
 		mp_log(MP_LOG_WARN, "upstream",
 		       "%s (%s): circuit open for %lld "
 		       "ms after %d consecutive failures: ejected",
-		       up->name, r->base, (long long)breaker_open_ms,
-		       r->failures);
+		       up->name, r->base, (long long)open_ms, r->failures);
 		breaker_gauge(up);
 	}
 }
@@ -922,7 +942,8 @@ replica_leave(struct proxy_call *pc)
  * A GET (or HEAD) whose replica could not be reached, hung up without an
  * answer or said it is unavailable (502, 503) is sent once to another
  * replica: the failure counts against the first one's breaker, and the
- * client sees only the second answer. Nothing else is retried: a write
+ * client sees only the second answer. A write is sent elsewhere only when
+ * no connection was made (nothing of it left the gateway): once sent, it
  * might have happened, and a timeout might be a slow answer on its way.
  * 1 if the transfer was restarted elsewhere.
  */
@@ -935,7 +956,8 @@ retry_elsewhere(struct proxy_call *pc)
 
 	if (old == NULL || pc->moved || old->up->nrep < 2 ||
 	    (pc->req->method != HTTP_METHOD_GET &&
-	     pc->req->method != HTTP_METHOD_HEAD) ||
+	     pc->req->method != HTTP_METHOD_HEAD &&
+	     pc->result != CURLE_COULDNT_CONNECT) ||
 	    !(pc->result == CURLE_COULDNT_CONNECT ||
 	      pc->result == CURLE_GOT_NOTHING ||
 	      pc->result == CURLE_RECV_ERROR ||
@@ -955,8 +977,9 @@ retry_elsewhere(struct proxy_call *pc)
 	pc->moved = 1;
 	if (pc->native) {
 		mp_log(MP_LOG_INFO, "upstream",
-		       "%s: GET retried on %s after %s from %s", r->up->name,
-		       r->base, why, old->base);
+		       "%s: %s retried on %s after %s from %s", r->up->name,
+		       http_method_text(pc->req->method), r->base, why,
+		       old->base);
 		pc->rep = r;
 		pc->trial = trial;
 		r->outstanding++;
@@ -990,10 +1013,9 @@ retry_elsewhere(struct proxy_call *pc)
 	pc->in_multi = 1;
 	r->outstanding++;
 	pc->counted = 1;
-	mp_log(MP_LOG_INFO, "upstream",
-	       "%s: GET retried on %s after %s "
-	       "from %s",
-	       r->up->name, r->base, why, old->base);
+	mp_log(MP_LOG_INFO, "upstream", "%s: %s retried on %s after %s from %s",
+	       r->up->name, http_method_text(pc->req->method), r->base, why,
+	       old->base);
 	return 1;
 }
 
