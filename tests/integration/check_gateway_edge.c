@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,7 @@ static void gen_settle(void);
 
 static struct {
 	int lfd, port;
+	atomic_int slow_seen; /* /slow/ requests received (this process) */
 } peer = {.lfd = -1};
 
 /* One connection: each request is answered 201 {"ok":true} after 1.5 s
@@ -85,8 +87,10 @@ peer_conn(void *arg)
 			goto out;
 		memmove(buf, buf + hlen + blen, have - hlen - blen);
 		have -= hlen + blen;
-		if (strstr(path, "/slow/") != NULL)
+		if (strstr(path, "/slow/") != NULL) {
+			atomic_fetch_add(&peer.slow_seen, 1);
 			t_sleep_ms(1500);
+		}
 		snprintf(
 		    head, sizeof(head),
 		    "HTTP/1.1 201 Created\r\n"
@@ -920,7 +924,7 @@ END_TEST
 /* A gateway killed (SIGKILL) while a write with an Idempotency-Key is at
  * the upstream leaves the key claimed: the write may have happened. The
  * claim lasts the upstream's time limit and 5 s (stage_idem.c), here
- * 1 + 5 s: a retry before is a 409, a retry after goes through. */
+ * 1 + 5 s: a retry before is a 409, a retry at 6.5 s goes through. */
 START_TEST(idempotency_claim_of_killed_gateway)
 {
 	const char *key[] = {"Idempotency-Key: edge-killed-key", NULL};
@@ -961,8 +965,11 @@ START_TEST(idempotency_claim_of_killed_gateway)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
-	t0 = t_mono_ms();
-	t_sleep_ms(300); /* claimed, at the slow upstream (1.5 s) */
+	/* claimed, then sent to the slow upstream (1.5 s) */
+	for (i = 0; i < 250 && atomic_load(&peer.slow_seen) == 0; i++)
+		t_sleep_ms(20);
+	ck_assert_int_eq(atomic_load(&peer.slow_seen), 1);
+	t0 = t_mono_ms(); /* the claim is older */
 	n = t_proc_workers(&tg, w, 4);
 	for (i = 0; i < n; i++)
 		(void)kill(w[i], SIGKILL);
@@ -972,7 +979,7 @@ START_TEST(idempotency_claim_of_killed_gateway)
 	/* the claim outlives its gateway */
 	slow_write_in_progress(m, key);
 	/* then frees the key: 1 s + 5 s after it was taken */
-	t_sleep_ms((int)(6300 - (t_mono_ms() - t0)));
+	t_sleep_ms((int)(6500 - (t_mono_ms() - t0)));
 	call(&gw, "POST", "/v1/gender/slow/write", m,
 	     json_pack("{s:i}", "n", 1), key, &r);
 	ck_assert_msg(r.status == 201, "after the claim's life: %ld %s",
