@@ -444,6 +444,28 @@ START_TEST(test_personal_rule)
 	             NULL, NULL, &op),
 	    0);
 	ck_assert_int_eq(op, 1); /* through the fragment */
+	{
+		/* each fragment spread twice into the previous one, nothing
+		 * personal at the bottom: entered once each (2^40 walks
+		 * otherwise) */
+		char doc[4096];
+		size_t len;
+		int i;
+
+		len = (size_t)snprintf(doc, sizeof(doc),
+		                       "query ($c: String) { ...F0 }");
+		for (i = 0; i < 40; i++)
+			len += (size_t)snprintf(
+			    doc + len, sizeof(doc) - len,
+			    " fragment F%d on Query { ...F%d ...F%d }", i,
+			    i + 1, i + 1);
+		snprintf(doc + len, sizeof(doc) - len,
+		         " fragment F40 on Query { persons(commune: $c) { id } "
+		         "}");
+		op = -1;
+		ck_assert_int_eq(personal(doc, NULL, NULL, &op), 0);
+		ck_assert_int_eq(op, 0);
+	}
 
 	/* literals, named, at the literal */
 	ck_assert_int_eq(

@@ -14,8 +14,10 @@
  * its own from its root or type condition, so every field is seen once
  * whatever spreads it. Unknown fields and types are skipped (the
  * specification's rules report them). Recursion is bounded by the
- * parser's nesting limit, and input types by PERSONAL_MAX_DEPTH.
+ * parser's nesting limit, input types by PERSONAL_MAX_DEPTH, and
+ * gql_personal_operation enters each fragment once.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gql_schema.h"
@@ -30,8 +32,12 @@ struct pwalk {
 	/* variable definitions already refused (one error each) */
 	const struct gql_vardef **done;
 	int ndone, capdone;
-	/* gql_personal_operation: the fragments being entered */
-	int depth;
+	/* gql_personal_operation: the fragments entered so far (each once:
+	 * a fragment's walk does not depend on where it is spread, and a
+	 * document spreading each fragment twice into the next would
+	 * otherwise cost 2^n walks) */
+	const struct gql_def **entered;
+	int nentered, capentered;
 	int found;
 };
 
@@ -224,6 +230,23 @@ fragment(const struct pwalk *w, const char *name)
 	return NULL;
 }
 
+/* 1 the first time fragment fr is entered (recorded), else 0; also 0 when
+ * the set is full (every fragment of the document fits: see
+ * gql_personal_operation). */
+static int
+enter(struct pwalk *w, const struct gql_def *fr)
+{
+	int i;
+
+	for (i = 0; i < w->nentered; i++)
+		if (w->entered[i] == fr)
+			return 0;
+	if (w->nentered == w->capentered)
+		return 0;
+	w->entered[w->nentered++] = fr;
+	return 1;
+}
+
 /* spreads: enter fragments (gql_personal_operation), else skip them */
 static void
 walk(struct pwalk *w, const struct gql_type *parent,
@@ -261,13 +284,11 @@ walk(struct pwalk *w, const struct gql_type *parent,
 			     s->sel, spreads);
 			break;
 		case GQL_SEL_SPREAD:
-			if (!spreads || w->depth >= PERSONAL_MAX_DEPTH * 4 ||
-			    (fr = fragment(w, s->name)) == NULL)
+			if (!spreads || (fr = fragment(w, s->name)) == NULL ||
+			    !enter(w, fr))
 				break;
-			w->depth++;
 			walk(w, gql_schema_type(w->s, fr->type_cond), fr->sel,
 			     spreads);
-			w->depth--;
 			break;
 		}
 	}
@@ -333,13 +354,22 @@ gql_personal_operation(const struct gql_schema *s,
                        const struct gql_document *doc, const struct gql_def *op)
 {
 	struct pwalk w;
+	const struct gql_def *d;
+	int nfrags = 0;
 
 	if (op == NULL || op->kind != GQL_D_OPERATION)
 		return 0;
 	memset(&w, 0, sizeof(w));
 	w.s = s;
 	w.doc = doc;
+	for (d = doc->defs; d != NULL; d = d->next)
+		nfrags += d->kind == GQL_D_FRAGMENT;
+	if (nfrags > 0 &&
+	    (w.entered = calloc((size_t)nfrags, sizeof(*w.entered))) == NULL)
+		return 1; /* out of memory: refused, as if personal */
+	w.capentered = nfrags;
 	check_directives(&w, op->directives);
 	walk(&w, root_of(s, op), op->sel, 1);
+	free(w.entered);
 	return w.found;
 }
