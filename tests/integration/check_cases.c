@@ -2190,6 +2190,71 @@ START_TEST(graphql_persons)
 }
 END_TEST
 
+/* A person updated through GraphQL (updatePerson): the version the
+ * caller read goes as If-Match ("v<version>", @rest ifMatch); the new
+ * phone is what REST then reads, at the next version; the same update
+ * with the old version is PRECONDITION_FAILED and changes nothing; a
+ * phone written in the document is refused (@personal). */
+START_TEST(graphql_person_update)
+{
+	static const char upd[] =
+	    "mutation Update($id: ID!, $v: Int!, $p: PersonPatch!) { "
+	    "updatePerson(id: $id, version: $v, input: $p) { version "
+	    "identity { phone } } }";
+	struct t_proc gw;
+	struct actors a;
+	struct path p;
+	struct t_resp r;
+	json_t *o;
+	long long v0;
+
+	gateway_before(&gw, "cases-update-gateway", NULL);
+	actors_make(&a);
+	person_path(&a, &p); /* with her consent to accompaniment */
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons/%s", p.person);
+	v0 = json_integer_value(json_object_get(o, "version"));
+	json_decref(o);
+
+	o = gql_data(&gw, a.t_agent, upd,
+	             json_pack("{s:s, s:I, s:{s:s}}", "id", p.person, "v",
+	                       (json_int_t)v0, "p", "phone", GQL_PHONE),
+	             "updatePerson");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "version")),
+	                 v0 + 1);
+	ck_assert_str_eq(t_jstr(json_object_get(o, "identity"), "phone"),
+	                 GQL_PHONE);
+	json_decref(o);
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons/%s", p.person);
+	ck_assert_str_eq(str(json_object_get(o, "identity"), "phone"),
+	                 GQL_PHONE);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "version")),
+	                 v0 + 1);
+	json_decref(o);
+
+	/* the version read before that update: refused, nothing changes */
+	t_graphql(&gw, a.t_agent, NULL, upd,
+	          json_pack("{s:s, s:I, s:{s:s}}", "id", p.person, "v",
+	                    (json_int_t)v0, "p", "phone", PHONE),
+	          &r);
+	ck_assert_msg(strcmp(gql_code(&r), "PRECONDITION_FAILED") == 0, "%s",
+	              r.body);
+	t_resp_free(&r);
+	o = req(a.t_agent, "GET", NULL, 200, "/v1/cases/persons/%s", p.person);
+	ck_assert_str_eq(str(json_object_get(o, "identity"), "phone"),
+	                 GQL_PHONE);
+	json_decref(o);
+
+	gql_personal_refused(
+	    &gw, a.t_agent,
+	    "mutation ($id: ID!, $v: Int!) { updatePerson(id: $id, version: "
+	    "$v, input: {phone: \"" GQL_PHONE "\"}) { version } }",
+	    json_pack("{s:s, s:I}", "id", p.person, "v", (json_int_t)v0 + 1),
+	    "argument \"input\" of field \"Mutation.updatePerson\"");
+	t_proc_stop(&gw);
+	actors_free(&a);
+}
+END_TEST
+
 static Suite *
 cases_suite(void)
 {
@@ -2215,6 +2280,7 @@ cases_suite(void)
 	tcase_add_test(t, whole_path_through_gateway);
 	tcase_add_test(t, graphql_as_the_caller);
 	tcase_add_test(t, graphql_persons);
+	tcase_add_test(t, graphql_person_update);
 	tcase_add_test(t, index_key_rotation_while_serving);
 	suite_add_tcase(s, t);
 	return s;

@@ -51,6 +51,7 @@ struct collected {
 struct plan {
 	const struct gql_directive *rest;
 	const char *service, *method, *path, *body, *select, *batch, *key;
+	const char *if_match; /* the argument sent as If-Match: "v<n>" */
 	const struct gql_value *query;
 	int connection;
 };
@@ -221,6 +222,7 @@ read_plan(const struct gql_directive *dirs, struct plan *p)
 			break;
 		}
 	p->body = str_arg(p->rest, "body");
+	p->if_match = str_arg(p->rest, "ifMatch");
 	p->select = str_arg(p->rest, "select");
 	p->batch = str_arg(p->rest, "batch");
 	p->key = str_arg(p->rest, "key");
@@ -1208,6 +1210,11 @@ need(struct gql_exec *x, const struct plan *pl, const struct gql_field *fd,
 	f->path = gql_strndup(x->a, path, strlen(path));
 	f->body = body;
 	f->mutation = mut;
+	if (mut && pl->if_match != NULL &&
+	    json_is_integer(v = json_object_get(args, pl->if_match)))
+		/* the services' ETag of a version (mp_if_match) */
+		f->if_match = gql_sprintf(x->a, "\"v%lld\"",
+		                          (long long)json_integer_value(v));
 	f->shape = pl->connection;
 	f->select = pl->select;
 	f->typename_ = typename_;

@@ -23,12 +23,13 @@
 
 /* One upstream request the engine needs. */
 struct gql_fetch {
-	const char *service; /* "funding", ... */
-	const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
-	const char *path;    /* absolute path with its query string */
-	json_t *body;        /* request body or NULL (engine-owned) */
-	int status;          /* set by gql_exec_supply; 0 while pending */
-	json_t *result;      /* the answer, shaped (engine-owned) */
+	const char *service;  /* "funding", ... */
+	const char *method;   /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+	const char *path;     /* absolute path with its query string */
+	json_t *body;         /* request body or NULL (engine-owned) */
+	const char *if_match; /* If-Match to send, or NULL (@rest ifMatch) */
+	int status;           /* set by gql_exec_supply; 0 while pending */
+	json_t *result;       /* the answer, shaped (engine-owned) */
 	/* engine-private */
 	const char *key;
 	int shape;

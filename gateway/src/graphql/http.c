@@ -837,6 +837,10 @@ dispatch(struct gqlreq *g)
 			hdrs[k++] = "Accept-Language";
 			hdrs[k++] = lang;
 		}
+		if (f->if_match != NULL) {
+			hdrs[k++] = "If-Match";
+			hdrs[k++] = f->if_match;
+		}
 		body = NULL;
 		blen = 0;
 		if (f->body != NULL) {
