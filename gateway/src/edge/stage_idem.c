@@ -36,13 +36,14 @@
 
 #define TTL_S 86400
 /* Life of an in-progress claim: the route's upstream call can last its
- * time limit (MP_UPSTREAM_<NAME>_TIMEOUT_MS, 10 s by default; writes are
- * never moved to another replica), and the claim outlives it by this
- * margin. So the key of a gateway that died mid-call comes free 15 s
- * later by default, not after the longest limit any upstream may have.
- * Should the service still be applying the write then (stuck past the
- * gateway's limit), a retry is still applied once: the service keeps the
- * key with the write in one transaction (lib-0004, migrate.c), so of two
+ * time limit (MP_UPSTREAM_<NAME>_TIMEOUT_MS, 10 s by default; a write is
+ * moved to another replica only when the first refused its connection,
+ * at once and before any of it was sent: proxy.c retry_elsewhere), and
+ * the claim outlives it by this margin. So the key of a gateway that died
+ * mid-call comes free 15 s later by default, not after the longest limit any
+ * upstream may have. Should the service still be applying the write then (stuck
+ * past the gateway's limit), a retry is still applied once: the service keeps
+ * the key with the write in one transaction (lib-0004, migrate.c), so of two
  * concurrent attempts one commits and the other fails as a whole, and a
  * later retry gets the first answer back. */
 #define CLAIM_MARGIN_MS 5000

@@ -141,6 +141,8 @@ static int run(struct gqlreq *g);
 static int resumed(struct mp_ctx *ctx);
 static void gqlreq_free(void *arg);
 static void apq_store(struct gqlreq *g, const char *text, size_t len);
+static void set_forget(const char *key, const void *val, size_t len,
+                       const char *ex_s);
 static int persisted(struct gqlreq *g, json_t *ext, const char *text,
                      size_t len);
 static int cache_lookup(struct gqlreq *g, json_t *ext);
@@ -1099,13 +1101,6 @@ apq_error(struct gqlreq *g, const char *code, const char *msg)
 }
 
 static void
-apq_store_reply(void *reply, void *arg)
-{
-	(void)reply;
-	(void)arg; /* fire and forget: a lost store costs one resend */
-}
-
-static void
 apq_lookup_reply(void *reply, void *arg)
 {
 	struct apqwait *w = arg;
@@ -1158,21 +1153,25 @@ apq_resumed(struct mp_ctx *ctx)
 static void
 apq_store(struct gqlreq *g, const char *text, size_t len)
 {
-	const char *argv[5];
-	size_t argvlen[5];
 	char key[80];
-	int i;
 
 	snprintf(key, sizeof(key), "gql:apq:%s", g->hash);
-	argv[0] = "SET";
-	argv[1] = key;
-	argv[2] = text;
-	argv[3] = "EX";
-	argv[4] = "2592000";
-	for (i = 0; i < 5; i++)
-		argvlen[i] = strlen(argv[i]);
-	argvlen[2] = len;
-	(void)mp_redis_command(apq_store_reply, NULL, 5, argv, argvlen);
+	set_forget(key, text, len, "2592000");
+}
+
+/* SET key value EX ex_s, fire and forget (gw_redis_forget): a lost store
+ * costs one more miss (an answer) or one resend (a persisted query). */
+static void
+set_forget(const char *key, const void *val, size_t len, const char *ex_s)
+{
+	struct gw_cmd cmd;
+
+	gw_cmd_init(&cmd, "SET");
+	gw_cmd_str(&cmd, key);
+	gw_cmd_arg(&cmd, val, len);
+	gw_cmd_str(&cmd, "EX");
+	gw_cmd_str(&cmd, ex_s);
+	gw_redis_forget(&cmd);
 }
 
 /*
@@ -1570,9 +1569,8 @@ cache_respond(struct gqlreq *g, json_t *resp)
 	char etag[GW_ETAG_LEN], ex[16], ctype[48];
 	char *text = json_dumps(resp, JSON_COMPACT);
 	unsigned char *buf = NULL;
-	const char *argv[5];
-	size_t argvlen[5], len = 0;
-	int rc, i;
+	size_t len = 0;
+	int rc;
 
 	json_decref(resp);
 	if (text == NULL ||
@@ -1598,15 +1596,7 @@ cache_respond(struct gqlreq *g, json_t *resp)
 	        combined_gen(g->read_gen, up_count, g->touched), &ce, buf, len,
 	        &len) == 0) {
 		snprintf(ex, sizeof(ex), "%d", g->ttl);
-		argv[0] = "SET";
-		argv[1] = g->key;
-		argv[2] = (const char *)buf;
-		argv[3] = "EX";
-		argv[4] = ex;
-		for (i = 0; i < 5; i++)
-			argvlen[i] = strlen(argv[i]);
-		argvlen[2] = len;
-		(void)mp_redis_command(apq_store_reply, NULL, 5, argv, argvlen);
+		set_forget(g->key, buf, len, ex);
 	}
 	free(buf);
 	rc = cache_answer(g, text, strlen(text), etag, "miss");
