@@ -320,7 +320,6 @@ END_TEST
 START_TEST(connections_spread)
 {
 	const char get[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
-	struct sockaddr_in sa;
 	struct pollfd pfd[BURST];
 	struct t_resp r;
 	char buf[4096], line[128];
@@ -328,16 +327,10 @@ START_TEST(connections_spread)
 	int i, answered = 0, per[2] = {-1, -1}, nw = 0;
 	int64_t t0;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)app.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	t0 = t_mono_ms();
 	for (i = 0; i < BURST; i++) {
-		pfd[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+		pfd[i].fd = t_connect_loopback(app.port, 0);
 		ck_assert_int_ge(pfd[i].fd, 0);
-		ck_assert_int_eq(
-		    connect(pfd[i].fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 		pfd[i].events = POLLIN;
 	}
 	for (i = 0; i < BURST; i++)
@@ -403,22 +396,15 @@ connections_counted(const struct t_proc *p)
 START_TEST(worker_restart_resets_gauges)
 {
 	const char get[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
-	struct sockaddr_in sa;
 	struct pollfd pfd[HELD];
 	char buf[4096];
 	pid_t before[4], after[4], victim;
 	int i, j, n, answered = 0, alive, counted = -1, fresh;
 	int64_t t0;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)app.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (i = 0; i < HELD; i++) {
-		pfd[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+		pfd[i].fd = t_connect_loopback(app.port, 0);
 		ck_assert_int_ge(pfd[i].fd, 0);
-		ck_assert_int_eq(
-		    connect(pfd[i].fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 		ck_assert_int_eq(send(pfd[i].fd, get, sizeof(get) - 1, 0),
 		                 (ssize_t)(sizeof(get) - 1));
 		pfd[i].events = POLLIN;

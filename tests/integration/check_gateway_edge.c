@@ -930,7 +930,6 @@ START_TEST(idempotency_claim_of_killed_gateway)
 	const char *key[] = {"Idempotency-Key: edge-killed-key", NULL};
 	char env_up[256], req[8192], *m = tok("edge-killed", "mediator", 0);
 	const char *env[4];
-	struct sockaddr_in sa;
 	struct t_proc tg;
 	struct t_resp r;
 	pid_t w[4];
@@ -957,13 +956,8 @@ START_TEST(idempotency_claim_of_killed_gateway)
 	             "Content-Length: 7\r\n\r\n{\"n\":1}",
 	             m, key[0]);
 	ck_assert_int_lt(n, (int)sizeof(req));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)tg.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
+	fd = t_connect_loopback(tg.port, 0);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
 	/* claimed, then sent to the slow upstream (1.5 s) */
 	for (i = 0; i < 250 && atomic_load(&peer.slow_seen) == 0; i++)

@@ -14,11 +14,6 @@
  *   - no write fails at its first try once A is dead: a write whose
  *     connection A refuses goes to B (it never left the gateway).
  */
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -122,17 +117,12 @@ rfc3339(char *out, size_t n, long delta)
 static int
 port_open(int port)
 {
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+	int fd = t_connect_loopback(port, 0);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
 }
 
 /* One write: POST a call titled `title` with its own Idempotency-Key,

@@ -356,19 +356,13 @@ END_TEST
 START_TEST(connect_timeout_504)
 {
 	enum { FILL = 160 }; /* more than the peer's listen backlog, 128 */
-	struct sockaddr_in sa;
 	struct t_resp r;
 	int fds[FILL], i, took;
 	int64_t t0;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)peer.port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (i = 0; i < FILL; i++) { /* nobody accepts in this process */
-		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		fds[i] = t_connect_loopback(peer.port, 1);
 		ck_assert_int_ge(fds[i], 0);
-		(void)connect(fds[i], (struct sockaddr *)&sa, sizeof(sa));
 	}
 	t_sleep_ms(100); /* the first 129 are in the queue, the rest wait */
 	t0 = t_mono_ms();

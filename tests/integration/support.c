@@ -669,10 +669,31 @@ raw_answers(const char *buf, size_t len)
 }
 
 int
+t_connect_loopback(int port, int nonblock)
+{
+	struct sockaddr_in sa;
+	int fd, err;
+
+	fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
+	if (fd < 0)
+		return -errno;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 &&
+	    !(nonblock && errno == EINPROGRESS)) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+int
 t_raw_exchange(const struct t_proc *p, const char *const *pieces, int pause_ms,
                int nresp, char **out)
 {
-	struct sockaddr_in sa;
 	struct pollfd pfd;
 	size_t len = 0, cap = 65536;
 	char *buf;
@@ -680,16 +701,8 @@ t_raw_exchange(const struct t_proc *p, const char *const *pieces, int pause_ms,
 	int fd, i, waited = 0;
 
 	*out = NULL;
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-		return -errno;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)p->port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -ECONNREFUSED;
-	}
+	if ((fd = t_connect_loopback(p->port, 0)) < 0)
+		return fd;
 	for (i = 0; pieces[i] != NULL; i++) {
 		if (i > 0 && pause_ms > 0)
 			t_sleep_ms(pause_ms);

@@ -126,6 +126,11 @@ int t_peer_serve(int lfd, void *(*conn)(void *), void (*on_accept)(void));
 int t_peer_read_request(int fd, char *buf, size_t cap, size_t *have,
                         size_t *hlen, size_t *blen);
 
+/* A TCP connection to 127.0.0.1:port: the fd (nonblock: non-blocking, its
+ * connect perhaps still in progress), or a negative errno (-ECONNREFUSED
+ * when nothing listens). */
+int t_connect_loopback(int port, int nonblock);
+
 /* A listening TCP socket on 127.0.0.1 and a free port (for in-process test
  * peers): the fd, or a negative errno. */
 int t_listen_loopback(int *port);
