@@ -85,6 +85,8 @@ static const struct mp_route routes[] = {
      MP_ROLE_ADMIN},
     {MP_OPTIONS, "/auth", gw_edge_preflight, PREFLIGHT_FLAGS, 0},
     {MP_OPTIONS, "/admin", gw_edge_preflight, PREFLIGHT_FLAGS, 0},
+    /* a browser's GraphQL POST (JSON, a token) is preflighted */
+    {MP_OPTIONS, "/graphql", gw_edge_preflight, PREFLIGHT_FLAGS, 0},
 };
 
 static int gw_parent_init(void);

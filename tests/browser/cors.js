@@ -115,6 +115,15 @@ async function main() {
 		    s.patch.headers.etag !== s.read.headers.etag,
 		    'PATCH: a new ETag readable', s.patch);
 		answered(s.stalePatch, 412, 'PATCH with a stale If-Match');
+		answered(s.graphql, 200, 'POST /graphql (preflighted)');
+		check(s.graphql && s.graphql.body && s.graphql.body.data &&
+		    Array.isArray(s.graphql.body.data.regions) &&
+		    s.graphql.body.data.regions.length > 0,
+		    'POST /graphql: data readable', s.graphql);
+		check(s.graphql && s.graphql.headers && /;r=\d+;t=\d+/.test(
+		    s.graphql.headers.ratelimit || '') &&
+		    s.graphql.headers['ratelimit-policy'],
+		    'POST /graphql: its reads\' RateLimit readable', s.graphql);
 		answered(s.signOut, 200, 'sign-out (POST /auth/revoke)');
 		answered(s.meAfter, 401, 'GET /auth/me after sign-out');
 		answered(s.badToken, 401, 'a malformed token (the library\'s ' +

@@ -54,7 +54,7 @@ var frontend = (function () {
 
 	/* An officer signs in, reads public and authorised data, tops up an
 	 * envelope, drafts a call, edits it with If-Match (twice: the second
-	 * is stale), and signs out. */
+	 * is stale), asks the GraphQL façade, and signs out. */
 	async function officerSession(api, username, password) {
 		var steps = {}, year = 2031;
 
@@ -93,6 +93,10 @@ var frontend = (function () {
 			    token: tok, headers: {'If-Match': etag},
 			    json: {budget_minor: 9000000}});
 		}
+		/* the GraphQL façade: its answer carries the RateLimit of
+		 * the reads it made */
+		steps.graphql = await call(api, 'POST', '/graphql', {token: tok,
+		    json: {query: '{ regions { code } }'}});
 		steps.signOut = await call(api, 'POST', '/auth/revoke', {
 			form: {token: tok}});
 		steps.meAfter = await call(api, 'GET', '/auth/me', {token: tok});
